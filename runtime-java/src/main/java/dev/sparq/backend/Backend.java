@@ -1,0 +1,25 @@
+package dev.sparq.backend;
+
+import java.util.Optional;
+
+/**
+ * A place kernels run: a CPU implementation, a native library, a GPU. Backends are found through
+ * {@link java.util.ServiceLoader} (see {@link Backends}); one that cannot run on this machine still registers and
+ * says why through {@link #availability()}, so {@code sparq devices} can tell the user.
+ */
+public interface Backend {
+    /** Stable id used on the command line and in plans, e.g. {@code cpu-ref}. */
+    String id();
+
+    /** One line on what this backend is. */
+    String description();
+
+    /** Whether it can run here, and if not, exactly why. Must not throw. */
+    Availability availability();
+
+    /**
+     * A kernel for the node, or empty if this backend cannot run it (unknown op, unsupported dtype or attribute):
+     * the planner then tries the next backend. Like ONNX Runtime's GetCapability, but per node.
+     */
+    Optional<Kernel> kernelFor(KernelRequest request);
+}

@@ -1,0 +1,17 @@
+package dev.sparq.backend;
+
+import dev.sparq.tensor.Tensor;
+
+/**
+ * A node bound to an implementation, ready to run many times. Kernels are stateless across runs, so one plan can
+ * serve concurrent {@code Session.run} calls.
+ *
+ * <p>Contract: {@code inputs[i]} is null where the node omits optional input {@code i}. Each returned output is a
+ * new tensor from {@link ExecutionContext#allocate} (never a view of an input), one per node output, null for an
+ * omitted optional output. Shape errors are reported as {@link IllegalArgumentException} with a plain message; the
+ * executor adds the node's name.
+ */
+@FunctionalInterface
+public interface Kernel {
+    Tensor[] run(Tensor[] inputs, ExecutionContext ctx);
+}
