@@ -107,8 +107,15 @@ public final class Executor {
             return step.kernel().run(in, ctx);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(step.node().label() + ": " + e.getMessage(), e);
+        } catch (IndexOutOfBoundsException e) {
+            // Kernels check shapes; an index out of range means attributes or data the model got wrong.
+            throw new InvalidInputException(step.node().label() + ": inconsistent attributes or data (" + e.getMessage()
+                + ")", e);
         } catch (IllegalStateException e) {
             throw e; // closed tensors, closed session: the caller's error, reported as is
+        } catch (OutOfMemoryError e) {
+            throw new InvalidInputException(step.node().label() + ": needs more memory than is available ("
+                + e.getMessage() + ")");
         } catch (RuntimeException e) {
             throw new SparqException(step.node().label() + " failed on " + step.backendId() + ": " + e, e);
         }
