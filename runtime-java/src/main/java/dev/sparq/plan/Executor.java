@@ -3,6 +3,7 @@ package dev.sparq.plan;
 import dev.sparq.InvalidInputException;
 import dev.sparq.SparqException;
 import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.WorkerPool;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.LinkedHashMap;
@@ -14,11 +15,12 @@ import java.util.Map;
  */
 public final class Executor {
     private final ExecutionPlan plan;
-    private final int threads;
+    private final WorkerPool pool;
 
-    public Executor(ExecutionPlan plan, int threads) {
+    /** Runs {@code plan} with intra-op parallelism on {@code pool} (owned by the caller). */
+    public Executor(ExecutionPlan plan, WorkerPool pool) {
         this.plan = plan;
-        this.threads = threads;
+        this.pool = pool;
     }
 
     /** Runs with already validated inputs (name → tensor); returns output name → tensor, owned by the caller. */
@@ -37,7 +39,12 @@ public final class Executor {
 
             @Override
             public int threads() {
-                return threads;
+                return pool.threads();
+            }
+
+            @Override
+            public void parallelFor(int tasks, java.util.function.IntConsumer body) {
+                pool.parallelFor(tasks, body);
             }
         };
         Map<String, Tensor> result = new LinkedHashMap<>();
