@@ -4,7 +4,7 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.WorkerPool;
 import dev.sparq.graph.Dim;
 import dev.sparq.graph.Model;
-import dev.sparq.graph.ShapeInference;
+import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.graph.ValueInfo;
 import dev.sparq.graph.ValueType;
 import dev.sparq.plan.BackendSelector;
@@ -41,7 +41,7 @@ public final class Session implements AutoCloseable {
     /** Plans {@code model} and takes ownership of it (closing the session closes the model). */
     public static Session create(Model model, SessionOptions options) {
         try {
-            ShapeInference.run(model);
+            GraphOptimizer.optimize(model, options.optimization());
             List<Backend> backends = BackendSelector.select(options);
             return new Session(model, Planner.plan(model, backends), options);
         } catch (RuntimeException e) {
