@@ -86,6 +86,11 @@ public final class Session implements AutoCloseable {
         return options;
     }
 
+    /** Activation memory of the last input shape run: {slab bytes, liveness lower bound}, or null before a run. */
+    public long[] activationBytes() {
+        return executor.activationBytes();
+    }
+
     /**
      * Runs the model. Inputs are checked against the model's declared types (names, dtype, rank, fixed dims, and
      * that a symbolic dim such as the batch has one value across inputs). The caller keeps ownership of the
@@ -155,6 +160,7 @@ public final class Session implements AutoCloseable {
     public void close() {
         closed = true;
         pool.close();
+        executor.close();
         model.close();
     }
 
