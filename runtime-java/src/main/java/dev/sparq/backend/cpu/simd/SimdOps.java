@@ -32,7 +32,7 @@ interface SimdOps {
 
     final class Holder {
         static final SimdOps INSTANCE = SimdConfig.BITS == 0 ? new ScalarOps()
-            : new PanamaOps(PanamaSpecies.floats(SimdConfig.BITS));
+            : new PanamaOps();
 
         private Holder() {
         }

@@ -143,15 +143,8 @@ class SimdVsReferenceTest {
 
     @Test
     void everyMicroKernelAgreesWithTheScalarOne() {
-        List<MicroKernel> kernels = new ArrayList<>(List.of(new ScalarMicroKernel()));
-        if (SimdConfig.vectorApiPresent()) {
-            for (int bits : new int[] {128, 256, 512}) {
-                if (bits <= PanamaSpecies.preferredBits()) {
-                    kernels.add(new PanamaMicroKernel(PanamaSpecies.floats(bits)));
-                }
-            }
-        }
-        assertTrue(kernels.size() > 1 || !SimdConfig.vectorApiPresent(), "no vector kernel to test");
+        // The vector width in use is fixed per JVM (-Dsparq.simd); the build runs this class once per width.
+        List<MicroKernel> kernels = new ArrayList<>(List.of(new ScalarMicroKernel(), MicroKernel.get()));
         for (MicroKernel mk : kernels) {
             int nr = mk.nr();
             int kc = 37;
