@@ -1,0 +1,244 @@
+package dev.sparq.backend.cpu.ref;
+
+import java.util.Arrays;
+
+/**
+ * The index geometry of a sliding-window op over N spatial dims (1..3), written once for Conv, ConvTranspose, the
+ * pools, ConvInteger and QLinearConv. Every op is normalized to 3 spatial dims by prepending size-1 dims, so the
+ * loops are written once.
+ *
+ * <p>Both convolution directions share one relation between a position {@code s} on the "small" side (the conv
+ * output, or the ConvTranspose input) and a position {@code b} on the "big" side (the conv input, or the
+ * ConvTranspose output): {@code b = s * stride + k * dilation - padBegin} for kernel tap {@code k}.
+ */
+final class ConvGeometry {
+    static final int DIMS = 3;
+
+    final int rank;
+    final int[] small = new int[DIMS];
+    final int[] big = new int[DIMS];
+    final int[] kernel = new int[DIMS];
+    final int[] stride = new int[DIMS];
+    final int[] dilation = new int[DIMS];
+    final int[] padBegin = new int[DIMS];
+    final int[] padEnd = new int[DIMS];
+
+    private ConvGeometry(int rank) {
+        this.rank = rank;
+        Arrays.fill(small, 1);
+        Arrays.fill(big, 1);
+        Arrays.fill(kernel, 1);
+        Arrays.fill(stride, 1);
+        Arrays.fill(dilation, 1);
+    }
+
+    /**
+     * Geometry of a Conv or pool: {@code in} is the input's spatial shape, {@code kernelShape} the window. For pools
+     * {@code ceil_mode} rounds the output size up, but a window that would start in the end padding is dropped (as
+     * ONNX Runtime and PyTorch do).
+     */
+    static ConvGeometry forward(long[] in, long[] kernelShape, WindowAttrs a) {
+        int r = checkRank(in.length);
+        long[] k = WindowAttrs.orDefault(kernelShape, r, 1, "kernel_shape");
+        long[] s = WindowAttrs.orDefault(a.strides(), r, 1, "strides");
+        long[] d = WindowAttrs.orDefault(a.dilations(), r, 1, "dilations");
+        long[] p = a.autoPad().equals("NOTSET") ? WindowAttrs.orDefault(a.pads(), 2 * r, 0, "pads") : new long[2 * r];
+        ConvGeometry g = new ConvGeometry(r);
+        for (int i = 0; i < r; i++) {
+            checkPositive(k[i], "kernel_shape");
+            checkPositive(s[i], "strides");
+            checkPositive(d[i], "dilations");
+            long span = (k[i] - 1) * d[i] + 1;
+            long out;
+            long pb = p[i];
+            long pe = p[i + r];
+            if (a.same()) {
+                out = ceilDiv(in[i], s[i]);
+                long total = Math.max(0, (out - 1) * s[i] + span - in[i]);
+                pb = a.autoPad().equals("SAME_UPPER") ? total / 2 : total - total / 2;
+                pe = total - pb;
+            } else {
+                if (pb < 0 || pe < 0) {
+                    throw new IllegalArgumentException("negative pads " + Arrays.toString(p));
+                }
+                long room = in[i] + pb + pe - span;
+                out = room < 0 ? 0 : (a.ceilMode() ? ceilDiv(room, s[i]) : room / s[i]) + 1;
+                if (a.ceilMode() && out > 0 && (out - 1) * s[i] >= in[i] + pb) {
+                    out--;
+                }
+            }
+            if (out < 1) {
+                throw new IllegalArgumentException("window of " + span + " does not fit input " + in[i]
+                    + " with pads " + pb + "+" + pe);
+            }
+            int j = i + DIMS - r;
+            g.big[j] = RefSupport.toInt(in[i], "input size");
+            g.small[j] = RefSupport.toInt(out, "output size");
+            g.kernel[j] = (int) k[i];
+            g.stride[j] = (int) s[i];
+            g.dilation[j] = (int) d[i];
+            g.padBegin[j] = (int) pb;
+            g.padEnd[j] = (int) pe;
+        }
+        return g;
+    }
+
+    /**
+     * Geometry of a ConvTranspose: the output size is {@code stride*(in-1) + output_padding + span - pads}, or
+     * {@code output_shape} when given (then pads are derived: SAME_UPPER puts the odd unit at the end, else at the
+     * start, as the ONNX spec says).
+     */
+    static ConvGeometry transposed(long[] in, long[] kernelShape, WindowAttrs a, long[] outputPadding,
+                                   long[] outputShape) {
+        int r = checkRank(in.length);
+        long[] k = WindowAttrs.orDefault(kernelShape, r, 1, "kernel_shape");
+        long[] s = WindowAttrs.orDefault(a.strides(), r, 1, "strides");
+        long[] d = WindowAttrs.orDefault(a.dilations(), r, 1, "dilations");
+        long[] op = WindowAttrs.orDefault(outputPadding, r, 0, "output_padding");
+        long[] p = WindowAttrs.orDefault(a.autoPad().equals("NOTSET") ? a.pads() : null, 2 * r, 0, "pads");
+        long[] target = null;
+        if (outputShape != null) {
+            target = outputShape.length == r + 2 ? Arrays.copyOfRange(outputShape, 2, r + 2) : outputShape;
+            WindowAttrs.orDefault(target, r, 0, "output_shape");
+        } else if (a.same()) {
+            target = new long[r];
+            for (int i = 0; i < r; i++) {
+                target[i] = in[i] * s[i];
+            }
+        }
+        ConvGeometry g = new ConvGeometry(r);
+        for (int i = 0; i < r; i++) {
+            checkPositive(k[i], "kernel_shape");
+            checkPositive(s[i], "strides");
+            checkPositive(d[i], "dilations");
+            long natural = s[i] * (in[i] - 1) + op[i] + (k[i] - 1) * d[i] + 1;
+            long pb = p[i];
+            long pe = p[i + r];
+            if (target != null) {
+                long total = natural - target[i];
+                boolean upper = a.autoPad().equals("SAME_UPPER");
+                pb = upper ? total / 2 : total - total / 2;
+                pe = total - pb;
+            }
+            long out = natural - pb - pe;
+            if (out < 1) {
+                throw new IllegalArgumentException("ConvTranspose output size " + out + " is not positive");
+            }
+            int j = i + DIMS - r;
+            g.small[j] = RefSupport.toInt(in[i], "input size");
+            g.big[j] = RefSupport.toInt(out, "output size");
+            g.kernel[j] = (int) k[i];
+            g.stride[j] = (int) s[i];
+            g.dilation[j] = (int) d[i];
+            g.padBegin[j] = (int) pb;
+            g.padEnd[j] = (int) pe;
+        }
+        return g;
+    }
+
+    private static int checkRank(int r) {
+        if (r < 1 || r > DIMS) {
+            throw new IllegalArgumentException(r + " spatial dims are not supported (1 to " + DIMS + ")");
+        }
+        return r;
+    }
+
+    private static void checkPositive(long v, String what) {
+        if (v < 1) {
+            throw new IllegalArgumentException(what + " must be positive, got " + v);
+        }
+    }
+
+    static long ceilDiv(long a, long b) {
+        return -Math.floorDiv(-a, b);
+    }
+
+    int smallVolume() {
+        return small[0] * small[1] * small[2];
+    }
+
+    int bigVolume() {
+        return big[0] * big[1] * big[2];
+    }
+
+    int kernelVolume() {
+        return kernel[0] * kernel[1] * kernel[2];
+    }
+
+    /** The small side's spatial shape in the op's own rank (the Conv/pool output, for example). */
+    long[] smallShape() {
+        return tail(small);
+    }
+
+    long[] bigShape() {
+        return tail(big);
+    }
+
+    private long[] tail(int[] dims) {
+        long[] out = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            out[i] = dims[i + DIMS - rank];
+        }
+        return out;
+    }
+
+    /** First small position along {@code axis} whose big position for tap {@code k} lies inside the big side. */
+    private int firstValid(int axis, int k) {
+        int off = k * dilation[axis] - padBegin[axis];
+        return (int) Math.max(0, ceilDiv(-off, stride[axis]));
+    }
+
+    /** One past the last such position. */
+    private int endValid(int axis, int k) {
+        int off = k * dilation[axis] - padBegin[axis];
+        return (int) Math.min(small[axis], Math.floorDiv(big[axis] - 1 - off, stride[axis]) + 1);
+    }
+
+    /** Receives one contiguous run of small positions along the last axis and the big positions they pair with. */
+    interface RowVisitor {
+        /**
+         * @param smallIndex flat index of the first small element (stride 1 along the run)
+         * @param bigIndex   flat index of the first big element
+         * @param bigStride  step between successive big elements
+         * @param count      run length
+         * @param tap        flat kernel tap index (kd * kh * kw order)
+         */
+        void visit(int smallIndex, int bigIndex, int bigStride, int count, int tap);
+    }
+
+    /**
+     * Visits, for every kernel tap, every row of small positions paired with in-range big positions, for one small
+     * plane starting at {@code smallBase} and one big plane starting at {@code bigBase}. Out-of-range pairs (padding)
+     * are skipped, so visitors need no bounds checks.
+     */
+    void forEachRow(int smallBase, int bigBase, RowVisitor v) {
+        for (int kd = 0; kd < kernel[0]; kd++) {
+            int d0 = firstValid(0, kd);
+            int d1 = endValid(0, kd);
+            int offD = kd * dilation[0] - padBegin[0];
+            for (int kh = 0; kh < kernel[1]; kh++) {
+                int h0 = firstValid(1, kh);
+                int h1 = endValid(1, kh);
+                int offH = kh * dilation[1] - padBegin[1];
+                for (int kw = 0; kw < kernel[2]; kw++) {
+                    int w0 = firstValid(2, kw);
+                    int w1 = endValid(2, kw);
+                    if (w0 >= w1) {
+                        continue;
+                    }
+                    int offW = kw * dilation[2] - padBegin[2];
+                    int tap = (kd * kernel[1] + kh) * kernel[2] + kw;
+                    for (int sd = d0; sd < d1; sd++) {
+                        int bd = sd * stride[0] + offD;
+                        for (int sh = h0; sh < h1; sh++) {
+                            int bh = sh * stride[1] + offH;
+                            v.visit(smallBase + (sd * small[1] + sh) * small[2] + w0,
+                                bigBase + (bd * big[1] + bh) * big[2] + w0 * stride[2] + offW,
+                                stride[2], w1 - w0, tap);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.sparq.backend.cpu.ref;
+
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/** Small helpers shared by the reference kernels of this package: dtype checks and array copies. */
+final class RefSupport {
+    private RefSupport() {
+    }
+
+    /** Rejects the node at planning time when input {@code i}'s dtype is known and not one of {@code allowed}. */
+    static void requireKnownDType(KernelRequest r, int i, DType... allowed) {
+        DType t = r.inputType(i).dtype();
+        if (t != null && !Arrays.asList(allowed).contains(t)) {
+            throw new UnsupportedKernelException(r.node().opType() + " input " + i + " of type " + t
+                + " is not supported (supported: " + Arrays.toString(allowed) + ")");
+        }
+    }
+
+    /** The elements of an f32 tensor; {@code what} names it in the error. */
+    static float[] f32(Tensor t, String what) {
+        requireDType(t, DType.F32, what);
+        return t.toFloatArray();
+    }
+
+    static void requireDType(Tensor t, DType expected, String what) {
+        if (t.dtype() != expected) {
+            throw new IllegalArgumentException(what + " must be " + expected + ", not " + t.dtype());
+        }
+    }
+
+    /** A new f32 tensor holding {@code values}. */
+    static Tensor f32Tensor(ExecutionContext ctx, long[] shape, float[] values) {
+        Tensor t = ctx.allocate(DType.F32, shape);
+        MemorySegment.copy(values, 0, t.segment(), ValueLayout.JAVA_FLOAT, 0, values.length);
+        return t;
+    }
+
+    /** Integer elements as ints (for the 8/16/32-bit quantized types). */
+    static int[] ints(Tensor t) {
+        int[] out = new int[Math.toIntExact(t.size())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (int) t.getLong(i);
+        }
+        return out;
+    }
+
+    static int toInt(long v, String what) {
+        if (v < 0 || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + " " + v + " is out of range");
+        }
+        return (int) v;
+    }
+
+    /** Requires rank {@code rank} or more; {@code what} names the tensor. */
+    static void requireRank(Tensor t, int minRank, String what) {
+        if (t.rank() < minRank) {
+            throw new IllegalArgumentException(what + " must have rank >= " + minRank + ", got shape "
+                + Arrays.toString(t.shape()));
+        }
+    }
+
+    /** The single element of a scalar-like tensor (any shape with one element). */
+    static double scalar(Tensor t, String what) {
+        if (t.size() != 1) {
+            throw new IllegalArgumentException(what + " must hold one element, got shape "
+                + Arrays.toString(t.shape()));
+        }
+        return t.getDouble(0);
+    }
+}
