@@ -24,6 +24,9 @@ public final class CpuRefBackend implements Backend {
         ConvOps.register(r);
         PoolOps.register(r);
         MatMulOps.register(r);
+        NormalizationOps.register(r);
+        QuantizeOps.register(r);
+        IntegerOps.register(r);
         return r;
     }
 

@@ -5,7 +5,6 @@ import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
-import dev.sparq.tensor.Shapes;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
 
@@ -93,18 +92,13 @@ final class MatMulOps {
 
     /** y += beta * C, with C unidirectionally broadcast to [m, n]. */
     private static void addScaledBroadcast(float[] y, int m, int n, Tensor cTensor, float beta) {
-        long[] target = {m, n};
-        long[] cs = cTensor.shape();
-        if (cs.length > 2 || !Arrays.equals(Shapes.broadcast(cs, target), target)) {
-            throw new IllegalArgumentException("Gemm C " + Arrays.toString(cs) + " does not broadcast to "
-                + Arrays.toString(target));
+        if (cTensor.rank() > 2) {
+            throw new IllegalArgumentException("Gemm C must have rank <= 2, got " + Arrays.toString(cTensor.shape()));
         }
-        long[] strides = Shapes.broadcastStrides(cs, target);
+        int[] map = RefSupport.broadcastIndex(cTensor.shape(), new long[] {m, n}, "Gemm C");
         float[] c = RefSupport.f32(cTensor, "C");
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                y[i * n + j] += beta * c[(int) (i * strides[0] + j * strides[1])];
-            }
+        for (int i = 0; i < y.length; i++) {
+            y[i] += beta * c[map[i]];
         }
     }
 

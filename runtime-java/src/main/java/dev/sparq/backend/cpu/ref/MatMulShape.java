@@ -26,9 +26,8 @@ record MatMulShape(long[] outputShape, int m, int k, int n, int[] aMatrix, int[]
         long[] aBatch = Arrays.copyOf(a2, a2.length - 2);
         long[] bBatch = Arrays.copyOf(b2, b2.length - 2);
         long[] batch = Shapes.broadcast(aBatch, bBatch);
-        int count = Math.toIntExact(Shapes.size(batch));
-        int[] aIdx = matrixIndices(aBatch, batch, count);
-        int[] bIdx = matrixIndices(bBatch, batch, count);
+        int[] aIdx = RefSupport.broadcastIndex(aBatch, batch, "A batch dims");
+        int[] bIdx = RefSupport.broadcastIndex(bBatch, batch, "B batch dims");
         long[] out = Arrays.copyOf(batch, batch.length + (a.length == 1 ? 0 : 1) + (b.length == 1 ? 0 : 1));
         int pos = batch.length;
         if (a.length != 1) {
@@ -38,22 +37,6 @@ record MatMulShape(long[] outputShape, int m, int k, int n, int[] aMatrix, int[]
             out[pos] = n;
         }
         return new MatMulShape(out, Math.toIntExact(m), Math.toIntExact(k), Math.toIntExact(n), aIdx, bIdx);
-    }
-
-    /** For each flat index of the broadcast batch shape, the flat index in {@code own} it reads. */
-    private static int[] matrixIndices(long[] own, long[] batch, int count) {
-        long[] strides = Shapes.broadcastStrides(own, batch);
-        int[] idx = new int[count];
-        for (int i = 0; i < count; i++) {
-            long rest = i;
-            long flat = 0;
-            for (int d = batch.length - 1; d >= 0; d--) {
-                flat += (rest % batch[d]) * strides[d];
-                rest /= batch[d];
-            }
-            idx[i] = (int) flat;
-        }
-        return idx;
     }
 
     int batches() {

@@ -4,6 +4,7 @@ import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Shapes;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -73,5 +74,34 @@ final class RefSupport {
                 + Arrays.toString(t.shape()));
         }
         return t.getDouble(0);
+    }
+
+    /**
+     * For each flat index of {@code target}, the flat index of the element of a {@code from}-shaped tensor that
+     * unidirectional (numpy) broadcasting reads there. Leading 1s of {@code from} beyond the target's rank are
+     * ignored.
+     */
+    static int[] broadcastIndex(long[] from, long[] target, String what) {
+        int lead = 0;
+        while (from.length - lead > target.length && from[lead] == 1) {
+            lead++;
+        }
+        long[] own = Arrays.copyOfRange(from, lead, from.length);
+        if (!Arrays.equals(Shapes.broadcast(own, target), target)) {
+            throw new IllegalArgumentException(what + " " + Arrays.toString(from) + " does not broadcast to "
+                + Arrays.toString(target));
+        }
+        long[] strides = Shapes.broadcastStrides(own, target);
+        int[] out = new int[Math.toIntExact(Shapes.size(target))];
+        for (int i = 0; i < out.length; i++) {
+            long rest = i;
+            long flat = 0;
+            for (int d = target.length - 1; d >= 0; d--) {
+                flat += (rest % target[d]) * strides[d];
+                rest /= target[d];
+            }
+            out[i] = (int) flat;
+        }
+        return out;
     }
 }
