@@ -116,8 +116,8 @@ final class ConvGeometry {
             long pe = p[i + r];
             if (target != null) {
                 long total = natural - target[i];
-                boolean upper = a.autoPad().equals("SAME_UPPER");
-                pb = upper ? total / 2 : total - total / 2;
+                long half = Math.floorDiv(total, 2); // Python's //, also for negative totals
+                pb = a.autoPad().equals("SAME_UPPER") ? half : total - half;
                 pe = total - pb;
             }
             long out = natural - pb - pe;

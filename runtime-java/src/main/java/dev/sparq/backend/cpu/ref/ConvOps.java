@@ -14,8 +14,8 @@ final class ConvOps {
     }
 
     static void register(KernelRegistry r) {
-        r.register("Conv", ConvOps::conv);
-        r.register("ConvTranspose", ConvOps::convTranspose);
+        r.register("Conv", RefSupport.withArity(3, ConvOps::conv));
+        r.register("ConvTranspose", RefSupport.withArity(3, ConvOps::convTranspose));
     }
 
     private static Kernel conv(KernelRequest req) {

@@ -18,10 +18,10 @@ final class IntegerOps {
     }
 
     static void register(KernelRegistry r) {
-        r.register("MatMulInteger", IntegerOps::matMulInteger);
-        r.register("QLinearMatMul", IntegerOps::qlinearMatMul);
-        r.register("ConvInteger", IntegerOps::convInteger);
-        r.register("QLinearConv", IntegerOps::qlinearConv);
+        r.register("MatMulInteger", RefSupport.withArity(4, IntegerOps::matMulInteger));
+        r.register("QLinearMatMul", RefSupport.withArity(8, IntegerOps::qlinearMatMul));
+        r.register("ConvInteger", RefSupport.withArity(4, IntegerOps::convInteger));
+        r.register("QLinearConv", RefSupport.withArity(9, IntegerOps::qlinearConv));
     }
 
     private static void require8Bit(KernelRequest req, int... inputs) {

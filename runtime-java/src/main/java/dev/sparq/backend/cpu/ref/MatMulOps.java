@@ -14,8 +14,8 @@ final class MatMulOps {
     }
 
     static void register(KernelRegistry r) {
-        r.register("Gemm", MatMulOps::gemm);
-        r.register("MatMul", MatMulOps::matMul);
+        r.register("Gemm", RefSupport.withArity(3, MatMulOps::gemm));
+        r.register("MatMul", RefSupport.withArity(2, MatMulOps::matMul));
     }
 
     /** c[cOff..] += a[aOff..] (m x k) times b[bOff..] (k x n), row-major; i-k-j order keeps the inner loop contiguous. */

@@ -19,10 +19,10 @@ final class NormalizationOps {
     }
 
     static void register(KernelRegistry r) {
-        r.register("BatchNormalization", NormalizationOps::batchNorm);
-        r.register("InstanceNormalization", NormalizationOps::instanceNorm);
-        r.register("LayerNormalization", NormalizationOps::layerNorm);
-        r.register("GroupNormalization", NormalizationOps::groupNorm);
+        r.register("BatchNormalization", RefSupport.withArity(5, NormalizationOps::batchNorm));
+        r.register("InstanceNormalization", RefSupport.withArity(3, NormalizationOps::instanceNorm));
+        r.register("LayerNormalization", RefSupport.withArity(3, NormalizationOps::layerNorm));
+        r.register("GroupNormalization", RefSupport.withArity(3, NormalizationOps::groupNorm));
         r.register("LRN", NormalizationOps::lrn);
     }
 

@@ -19,8 +19,8 @@ final class QuantizeOps {
     }
 
     static void register(KernelRegistry r) {
-        r.register("QuantizeLinear", QuantizeOps::quantize);
-        r.register("DequantizeLinear", QuantizeOps::dequantize);
+        r.register("QuantizeLinear", RefSupport.withArity(3, QuantizeOps::quantize));
+        r.register("DequantizeLinear", RefSupport.withArity(3, QuantizeOps::dequantize));
         r.register("DynamicQuantizeLinear", QuantizeOps::dynamicQuantize);
     }
 

@@ -1,6 +1,8 @@
 package dev.sparq.backend.cpu.ref;
 
 import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.KernelFactory;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.tensor.DType;
@@ -103,5 +105,16 @@ final class RefSupport {
             out[i] = (int) flat;
         }
         return out;
+    }
+
+    /**
+     * A factory whose kernels see at least {@code arity} inputs: a node may simply not list trailing optional
+     * inputs, and this makes them read as null like omitted ones in the middle.
+     */
+    static KernelFactory withArity(int arity, KernelFactory f) {
+        return req -> {
+            Kernel k = f.create(req);
+            return (in, ctx) -> k.run(in.length >= arity ? in : Arrays.copyOf(in, arity), ctx);
+        };
     }
 }
