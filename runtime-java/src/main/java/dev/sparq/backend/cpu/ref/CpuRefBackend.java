@@ -27,6 +27,7 @@ public final class CpuRefBackend implements Backend {
         NormalizationOps.register(r);
         QuantizeOps.register(r);
         IntegerOps.register(r);
+        MicrosoftQuantOps.register(r);
         return r;
     }
 

@@ -39,11 +39,9 @@ final class NormalizationOps {
         float momentum = n.floatAttr("momentum", 0.9f);
         long outputs = n.outputs().stream().filter(o -> !o.isEmpty()).count();
         boolean training = req.opset() >= 14 && n.intAttr("training_mode", 0) != 0;
+        // Before opset 14, extra outputs were the training statistics (mean, var, saved mean and var).
         if (req.opset() < 14 && outputs > 1) {
             throw new UnsupportedKernelException("BatchNormalization training outputs before opset 14");
-        }
-        if (req.opset() < 7 && n.intAttr("is_test", 0) == 0 && outputs > 1) {
-            throw new UnsupportedKernelException("BatchNormalization with is_test=0");
         }
         return (in, ctx) -> {
             Tensor x = in[0];

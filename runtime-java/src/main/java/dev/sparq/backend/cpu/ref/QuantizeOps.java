@@ -94,10 +94,6 @@ final class QuantizeOps {
         if (outputDtypeCode != 0 && (declared == null || !Arrays.asList(QUANTIZED).contains(declared))) {
             throw new UnsupportedKernelException("QuantizeLinear to " + DType.onnxName((int) outputDtypeCode));
         }
-        if (req.opset() >= 19 && req.node().intAttr("saturate", 1) != 1) {
-            // saturate only concerns float8 outputs, which are not supported anyway.
-            throw new UnsupportedKernelException("QuantizeLinear saturate=0 (float8 outputs)");
-        }
         return (in, ctx) -> {
             Tensor x = in[0];
             Tensor scale = in[1];
