@@ -24,6 +24,7 @@ public final class CpuRefBackend implements Backend {
         ConvOps.register(r);
         PoolOps.register(r);
         MatMulOps.register(r);
+        EinsumOp.register(r);
         NormalizationOps.register(r);
         QuantizeOps.register(r);
         IntegerOps.register(r);
