@@ -34,8 +34,9 @@ final class ConvGeometry {
 
     /**
      * Geometry of a Conv or pool: {@code in} is the input's spatial shape, {@code kernelShape} the window. For pools
-     * {@code ceil_mode} rounds the output size up, but a window that would start in the end padding is dropped (as
-     * ONNX Runtime and PyTorch do).
+     * with explicit pads {@code ceil_mode} rounds the output size up, but a window that would start in the end
+     * padding is dropped (as ONNX Runtime and PyTorch do); SAME and VALID sizes ignore ceil_mode, as the spec's
+     * formulas do.
      */
     static ConvGeometry forward(long[] in, long[] kernelShape, WindowAttrs a) {
         int r = checkRank(in.length);
@@ -62,8 +63,9 @@ final class ConvGeometry {
                     throw new IllegalArgumentException("negative pads " + Arrays.toString(p));
                 }
                 long room = in[i] + pb + pe - span;
-                out = room < 0 ? 0 : (a.ceilMode() ? ceilDiv(room, s[i]) : room / s[i]) + 1;
-                if (a.ceilMode() && out > 0 && (out - 1) * s[i] >= in[i] + pb) {
+                boolean ceil = a.ceilMode() && a.autoPad().equals("NOTSET"); // the spec's VALID formula has no ceil
+                out = room < 0 ? 0 : (ceil ? ceilDiv(room, s[i]) : room / s[i]) + 1;
+                if (ceil && out > 0 && (out - 1) * s[i] >= in[i] + pb) {
                     out--;
                 }
             }

@@ -55,6 +55,9 @@ class PoolOpsTest {
         Tensor x5 = f(s(1, 1, 5), 1, 2, 3, 4, 5);
         assertTensor(s(1, 1, 3), new float[] {2, 4, 5}, run1("MaxPool", 12, in(x5), ints("kernel_shape", 2),
             ints("strides", 2), i("ceil_mode", 1)), 0);
+        // VALID's size formula has no ceil: floor((5 - 2) / 2) + 1 = 2 windows.
+        assertTensor(s(1, 1, 2), new float[] {2, 4}, run1("MaxPool", 12, in(x5), ints("kernel_shape", 2),
+            ints("strides", 2), i("ceil_mode", 1), s("auto_pad", "VALID")), 0);
     }
 
     @Test
