@@ -23,13 +23,43 @@ final class ConvGeometry {
     final int[] padBegin = new int[DIMS];
     final int[] padEnd = new int[DIMS];
 
-    private ConvGeometry(int rank) {
+    /** The op's own (rank-long) kernel, strides and dilations, defaulted and checked, while sizes are derived. */
+    private final long[] kernels;
+    private final long[] strides;
+    private final long[] dilations;
+
+    private ConvGeometry(int rank, long[] kernelShape, WindowAttrs a) {
         this.rank = rank;
         Arrays.fill(small, 1);
         Arrays.fill(big, 1);
         Arrays.fill(kernel, 1);
         Arrays.fill(stride, 1);
         Arrays.fill(dilation, 1);
+        kernels = WindowAttrs.orDefault(kernelShape, rank, 1, "kernel_shape");
+        strides = WindowAttrs.orDefault(a.strides(), rank, 1, "strides");
+        dilations = WindowAttrs.orDefault(a.dilations(), rank, 1, "dilations");
+        for (int i = 0; i < rank; i++) {
+            checkPositive(kernels[i], "kernel_shape");
+            checkPositive(strides[i], "strides");
+            checkPositive(dilations[i], "dilations");
+        }
+    }
+
+    /** Extent of the dilated window along the op's axis {@code i}. */
+    private long span(int i) {
+        return (kernels[i] - 1) * dilations[i] + 1;
+    }
+
+    /** Stores axis {@code i} of the op at its place among the normalized 3 dims. */
+    private void setAxis(int i, long bigSize, long smallSize, long pb, long pe) {
+        int j = i + DIMS - rank;
+        big[j] = RefSupport.toInt(bigSize, "input size");
+        small[j] = RefSupport.toInt(smallSize, "output size");
+        kernel[j] = (int) kernels[i];
+        stride[j] = (int) strides[i];
+        dilation[j] = (int) dilations[i];
+        padBegin[j] = (int) pb;
+        padEnd[j] = (int) pe;
     }
 
     /**
@@ -40,16 +70,11 @@ final class ConvGeometry {
      */
     static ConvGeometry forward(long[] in, long[] kernelShape, WindowAttrs a) {
         int r = checkRank(in.length);
-        long[] k = WindowAttrs.orDefault(kernelShape, r, 1, "kernel_shape");
-        long[] s = WindowAttrs.orDefault(a.strides(), r, 1, "strides");
-        long[] d = WindowAttrs.orDefault(a.dilations(), r, 1, "dilations");
-        long[] p = a.autoPad().equals("NOTSET") ? WindowAttrs.orDefault(a.pads(), 2 * r, 0, "pads") : new long[2 * r];
-        ConvGeometry g = new ConvGeometry(r);
+        ConvGeometry g = new ConvGeometry(r, kernelShape, a);
+        long[] p = WindowAttrs.orDefault(a.autoPad().equals("NOTSET") ? a.pads() : null, 2 * r, 0, "pads");
+        long[] s = g.strides;
         for (int i = 0; i < r; i++) {
-            checkPositive(k[i], "kernel_shape");
-            checkPositive(s[i], "strides");
-            checkPositive(d[i], "dilations");
-            long span = (k[i] - 1) * d[i] + 1;
+            long span = g.span(i);
             long out;
             long pb = p[i];
             long pe = p[i + r];
@@ -73,14 +98,7 @@ final class ConvGeometry {
                 throw new IllegalArgumentException("window of " + span + " does not fit input " + in[i]
                     + " with pads " + pb + "+" + pe);
             }
-            int j = i + DIMS - r;
-            g.big[j] = RefSupport.toInt(in[i], "input size");
-            g.small[j] = RefSupport.toInt(out, "output size");
-            g.kernel[j] = (int) k[i];
-            g.stride[j] = (int) s[i];
-            g.dilation[j] = (int) d[i];
-            g.padBegin[j] = (int) pb;
-            g.padEnd[j] = (int) pe;
+            g.setAxis(i, in[i], out, pb, pe);
         }
         return g;
     }
@@ -93,9 +111,8 @@ final class ConvGeometry {
     static ConvGeometry transposed(long[] in, long[] kernelShape, WindowAttrs a, long[] outputPadding,
                                    long[] outputShape) {
         int r = checkRank(in.length);
-        long[] k = WindowAttrs.orDefault(kernelShape, r, 1, "kernel_shape");
-        long[] s = WindowAttrs.orDefault(a.strides(), r, 1, "strides");
-        long[] d = WindowAttrs.orDefault(a.dilations(), r, 1, "dilations");
+        ConvGeometry g = new ConvGeometry(r, kernelShape, a);
+        long[] s = g.strides;
         long[] op = WindowAttrs.orDefault(outputPadding, r, 0, "output_padding");
         long[] p = WindowAttrs.orDefault(a.autoPad().equals("NOTSET") ? a.pads() : null, 2 * r, 0, "pads");
         long[] target = null;
@@ -108,12 +125,8 @@ final class ConvGeometry {
                 target[i] = in[i] * s[i];
             }
         }
-        ConvGeometry g = new ConvGeometry(r);
         for (int i = 0; i < r; i++) {
-            checkPositive(k[i], "kernel_shape");
-            checkPositive(s[i], "strides");
-            checkPositive(d[i], "dilations");
-            long natural = s[i] * (in[i] - 1) + op[i] + (k[i] - 1) * d[i] + 1;
+            long natural = s[i] * (in[i] - 1) + op[i] + g.span(i);
             long pb = p[i];
             long pe = p[i + r];
             if (target != null) {
@@ -126,14 +139,7 @@ final class ConvGeometry {
             if (out < 1) {
                 throw new IllegalArgumentException("ConvTranspose output size " + out + " is not positive");
             }
-            int j = i + DIMS - r;
-            g.small[j] = RefSupport.toInt(in[i], "input size");
-            g.big[j] = RefSupport.toInt(out, "output size");
-            g.kernel[j] = (int) k[i];
-            g.stride[j] = (int) s[i];
-            g.dilation[j] = (int) d[i];
-            g.padBegin[j] = (int) pb;
-            g.padEnd[j] = (int) pe;
+            g.setAxis(i, out, in[i], pb, pe);
         }
         return g;
     }

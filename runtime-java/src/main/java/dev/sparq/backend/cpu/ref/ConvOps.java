@@ -19,9 +19,7 @@ final class ConvOps {
     }
 
     private static Kernel conv(KernelRequest req) {
-        for (int i = 0; i < 3; i++) {
-            RefSupport.requireKnownDType(req, i, DType.F32);
-        }
+        RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
         WindowAttrs attrs = WindowAttrs.of(n);
         long group = n.intAttr("group", 1);
@@ -70,9 +68,7 @@ final class ConvOps {
     }
 
     private static Kernel convTranspose(KernelRequest req) {
-        for (int i = 0; i < 3; i++) {
-            RefSupport.requireKnownDType(req, i, DType.F32);
-        }
+        RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
         WindowAttrs attrs = WindowAttrs.of(n);
         long group = n.intAttr("group", 1);

@@ -81,11 +81,7 @@ final class IntegerOps {
             check8Bit(in[1], "B");
             MatMulShape s = MatMulShape.of(in[0].shape(), in[1].shape());
             long[] c = integerMatMul(s, centered(in[0], in[2], true, "a"), centered(in[1], in[3], false, "b"));
-            Tensor y = ctx.allocate(DType.I32, s.outputShape());
-            for (int i = 0; i < c.length; i++) {
-                y.setLong(i, c[i]);
-            }
-            return new Tensor[] {y};
+            return new Tensor[] {RefSupport.integerTensor(ctx, DType.I32, s.outputShape(), c)};
         };
     }
 
@@ -177,11 +173,7 @@ final class IntegerOps {
             long[] y = new long[layout.outputSize()];
             convolve(layout, centered(in[0], in[2] == null ? null : in[2].reshape(), false, "x"),
                 centeredWeights(in[1], in[3]), y);
-            Tensor out = ctx.allocate(DType.I32, layout.outputShape());
-            for (int i = 0; i < y.length; i++) {
-                out.setLong(i, y[i]);
-            }
-            return new Tensor[] {out};
+            return new Tensor[] {RefSupport.integerTensor(ctx, DType.I32, layout.outputShape(), y)};
         };
     }
 

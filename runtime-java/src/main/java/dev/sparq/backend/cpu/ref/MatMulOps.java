@@ -47,9 +47,7 @@ final class MatMulOps {
     }
 
     private static Kernel gemm(KernelRequest req) {
-        for (int i = 0; i < 3; i++) {
-            RefSupport.requireKnownDType(req, i, DType.F32);
-        }
+        RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
         if (req.opset() < 11 && !n.hasInput(2)) {
             throw new IllegalArgumentException("Gemm before opset 11 requires input C");
@@ -140,11 +138,8 @@ final class MatMulOps {
             for (int i = 0; i < s.batches(); i++) {
                 multiply(a, s.aMatrix()[i] * aSize, b, s.bMatrix()[i] * bSize, c, i * cSize, s.m(), s.k(), s.n());
             }
-            Tensor y = ctx.allocate(in[0].dtype(), s.outputShape());
-            for (int i = 0; i < c.length; i++) {
-                y.setLong(i, c[i]); // wraps to the element width, like numpy's fixed-width integers
-            }
-            return new Tensor[] {y};
+            // Wraps to the element width, like numpy's fixed-width integers.
+            return new Tensor[] {RefSupport.integerTensor(ctx, in[0].dtype(), s.outputShape(), c)};
         };
     }
 }

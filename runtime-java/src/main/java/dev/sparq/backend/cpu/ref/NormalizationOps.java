@@ -26,14 +26,8 @@ final class NormalizationOps {
         r.register("LRN", NormalizationOps::lrn);
     }
 
-    private static void requireF32Inputs(KernelRequest req) {
-        for (int i = 0; i < req.node().inputs().size(); i++) {
-            RefSupport.requireKnownDType(req, i, DType.F32);
-        }
-    }
-
     private static Kernel batchNorm(KernelRequest req) {
-        requireF32Inputs(req);
+        RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
         float epsilon = n.floatAttr("epsilon", 1e-5f);
         float momentum = n.floatAttr("momentum", 0.9f);
@@ -119,7 +113,7 @@ final class NormalizationOps {
     }
 
     private static Kernel instanceNorm(KernelRequest req) {
-        requireF32Inputs(req);
+        RefSupport.requireKnownDTypes(req, DType.F32);
         float epsilon = req.node().floatAttr("epsilon", 1e-5f);
         return (in, ctx) -> {
             Tensor x = in[0];
@@ -166,7 +160,7 @@ final class NormalizationOps {
     }
 
     private static Kernel layerNorm(KernelRequest req) {
-        requireF32Inputs(req);
+        RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
         long axisAttr = n.intAttr("axis", -1);
         float epsilon = n.floatAttr("epsilon", 1e-5f);
@@ -222,7 +216,7 @@ final class NormalizationOps {
     }
 
     private static Kernel groupNorm(KernelRequest req) {
-        requireF32Inputs(req);
+        RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
         float epsilon = n.floatAttr("epsilon", 1e-5f);
         long groups = n.intAttr("num_groups", 0);
@@ -267,7 +261,7 @@ final class NormalizationOps {
     }
 
     private static Kernel lrn(KernelRequest req) {
-        requireF32Inputs(req);
+        RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
         double alpha = n.floatAttr("alpha", 1e-4f);
         double beta = n.floatAttr("beta", 0.75f);

@@ -26,6 +26,22 @@ final class RefSupport {
         }
     }
 
+    /** {@link #requireKnownDType} for every input the node lists. */
+    static void requireKnownDTypes(KernelRequest r, DType... allowed) {
+        for (int i = 0; i < r.node().inputs().size(); i++) {
+            requireKnownDType(r, i, allowed);
+        }
+    }
+
+    /** A new tensor of an integer {@code dtype} holding {@code values}, each wrapped to the element width. */
+    static Tensor integerTensor(ExecutionContext ctx, DType dtype, long[] shape, long[] values) {
+        Tensor t = ctx.allocate(dtype, shape);
+        for (int i = 0; i < values.length; i++) {
+            t.setLong(i, values[i]);
+        }
+        return t;
+    }
+
     /** The elements of an f32 tensor; {@code what} names it in the error. */
     static float[] f32(Tensor t, String what) {
         requireDType(t, DType.F32, what);
