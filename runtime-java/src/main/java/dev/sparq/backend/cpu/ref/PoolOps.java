@@ -20,7 +20,7 @@ final class PoolOps {
         r.register("LpPool", PoolOps::lpPool);
         r.register("GlobalMaxPool", req -> globalPool(req, Reduction.MAX, 0));
         r.register("GlobalAveragePool", req -> globalPool(req, Reduction.AVERAGE, 0));
-        r.register("GlobalLpPool", req -> globalPool(req, Reduction.LP, req.node().intAttr("p", 2)));
+        r.register("GlobalLpPool", req -> globalPool(req, Reduction.LP, lpExponent(req)));
     }
 
     private enum Reduction { MAX, AVERAGE, LP }
@@ -96,7 +96,7 @@ final class PoolOps {
     private static Kernel lpPool(KernelRequest req) {
         RefSupport.requireKnownDType(req, 0, DType.F32);
         Node n = req.node();
-        double p = req.opset() < 2 ? n.floatAttr("p", 2f) : n.intAttr("p", 2);
+        double p = lpExponent(req);
         WindowAttrs attrs = WindowAttrs.of(n);
         return (in, ctx) -> windowReduce(in[0], attrs, ctx, (xs, w, xBase) -> {
             double sum = 0;
@@ -105,6 +105,11 @@ final class PoolOps {
             }
             return Math.pow(sum, 1 / p);
         });
+    }
+
+    /** LpPool's and GlobalLpPool's p: a float in opset 1, an int from opset 2. */
+    private static double lpExponent(KernelRequest req) {
+        return req.opset() < 2 ? req.node().floatAttr("p", 2f) : req.node().intAttr("p", 2);
     }
 
     private interface WindowFunction {
@@ -203,7 +208,7 @@ final class PoolOps {
         }
     }
 
-    private static Kernel globalPool(KernelRequest req, Reduction kind, long p) {
+    private static Kernel globalPool(KernelRequest req, Reduction kind, double p) {
         RefSupport.requireKnownDType(req, 0, DType.F32);
         return (in, ctx) -> {
             Tensor x = in[0];
@@ -228,7 +233,7 @@ final class PoolOps {
                 y.setDouble(c, switch (kind) {
                     case MAX -> acc;
                     case AVERAGE -> acc / vol;
-                    case LP -> Math.pow(acc, 1.0 / p);
+                    case LP -> Math.pow(acc, 1 / p);
                 });
             }
             return new Tensor[] {y};

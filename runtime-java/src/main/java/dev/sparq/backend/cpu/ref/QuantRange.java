@@ -1,6 +1,5 @@
 package dev.sparq.backend.cpu.ref;
 
-import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.tensor.DType;
 
 /** The saturation range of a quantized integer type, and ONNX's rounding into it. */
@@ -12,7 +11,7 @@ record QuantRange(DType dtype, long min, long max) {
             case U16 -> new QuantRange(t, 0, 65535);
             case I16 -> new QuantRange(t, -32768, 32767);
             case I32 -> new QuantRange(t, Integer.MIN_VALUE, Integer.MAX_VALUE);
-            default -> throw new UnsupportedKernelException("quantized type " + t + " is not supported");
+            default -> throw new IllegalArgumentException("quantized type " + t + " is not supported");
         };
     }
 

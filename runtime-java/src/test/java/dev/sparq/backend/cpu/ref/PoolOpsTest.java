@@ -7,6 +7,7 @@ import static dev.sparq.backend.cpu.ref.RefAssert.run;
 import static dev.sparq.backend.cpu.ref.RefAssert.run1;
 import static dev.sparq.backend.cpu.ref.RefAssert.s;
 import static dev.sparq.backend.cpu.ref.RefAssert.u8;
+import static dev.sparq.testing.KernelHarness.f;
 import static dev.sparq.testing.KernelHarness.i;
 import static dev.sparq.testing.KernelHarness.ints;
 import static dev.sparq.testing.KernelHarness.s;
@@ -120,5 +121,7 @@ class PoolOpsTest {
         assertTensor(s(1, 2, 1), new float[] {3.5f, 2}, run1("GlobalAveragePool", 11, in(x)), 1e-6f);
         assertTensor(s(1, 2, 1), new float[] {4, 5}, run1("GlobalMaxPool", 11, in(x)), 0);
         assertTensor(s(1, 2, 1), new float[] {7, 6}, run1("GlobalLpPool", 11, in(x), i("p", 1)), 1e-6f);
+        // Opset 1 wrote p as a float.
+        assertTensor(s(1, 2, 1), new float[] {7, 6}, run1("GlobalLpPool", 1, in(x), f("p", 1)), 1e-6f);
     }
 }
