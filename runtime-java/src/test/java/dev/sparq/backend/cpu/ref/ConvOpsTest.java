@@ -217,6 +217,101 @@ class ConvOpsTest {
         return v;
     }
 
+    /** ConvTranspose from its definition: every input element adds x * w to output (i * s + k * d - pad). */
+    private static double[] naiveConvTranspose(float[] x, long[] xs, float[] w, long[] ws, int group, int[] stride,
+                                               int[] dil, int[] padBegin, long[] ys) {
+        int r = xs.length - 2;
+        int c = (int) xs[1];
+        int mg = (int) ws[1];
+        int m = (int) ys[1];
+        int inVol = (int) (Arrays.stream(xs).reduce(1, (a, b) -> a * b) / (xs[0] * c));
+        int outVol = (int) (Arrays.stream(ys).reduce(1, (a, b) -> a * b) / (ys[0] * m));
+        int kVol = (int) (Arrays.stream(ws).reduce(1, (a, b) -> a * b) / (ws[0] * mg));
+        double[] y = new double[(int) xs[0] * m * outVol];
+        int[] i = new int[r];
+        int[] k = new int[r];
+        for (int n = 0; n < xs[0]; n++) {
+            for (int ic = 0; ic < c; ic++) {
+                int g = ic / (c / group);
+                for (int mm = 0; mm < mg; mm++) {
+                    for (int ip = 0; ip < inVol; ip++) {
+                        unflatten(ip, xs, i);
+                        for (int kp = 0; kp < kVol; kp++) {
+                            unflatten(kp, ws, k);
+                            int flat = 0;
+                            boolean inside = true;
+                            for (int d = 0; d < r; d++) {
+                                int pos = i[d] * stride[d] + k[d] * dil[d] - padBegin[d];
+                                inside &= pos >= 0 && pos < ys[d + 2];
+                                flat = flat * (int) ys[d + 2] + pos;
+                            }
+                            if (inside) {
+                                y[(n * m + g * mg + mm) * outVol + flat] += (double) x[(n * c + ic) * inVol + ip]
+                                    * w[(ic * mg + mm) * kVol + kp];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    @Test
+    void convTransposeMatchesTheNaiveDefinitionOnRandomShapes() {
+        Random rnd = new Random(7);
+        for (int trial = 0; trial < 40; trial++) {
+            int r = 1 + trial % 3;
+            int group = 1 + rnd.nextInt(2);
+            int c = group * (1 + rnd.nextInt(2));
+            int mg = 1 + rnd.nextInt(3);
+            long[] xs = new long[r + 2];
+            long[] ws = new long[r + 2];
+            long[] ys = new long[r + 2];
+            xs[0] = 1 + rnd.nextInt(2);
+            xs[1] = c;
+            ws[0] = c;
+            ws[1] = mg;
+            ys[0] = xs[0];
+            ys[1] = (long) mg * group;
+            int[] stride = new int[r];
+            int[] dil = new int[r];
+            int[] pads = new int[2 * r];
+            int[] outPad = new int[r];
+            for (int d = 0; d < r; d++) {
+                ws[d + 2] = 1 + rnd.nextInt(3);
+                stride[d] = 1 + rnd.nextInt(3);
+                dil[d] = 1 + rnd.nextInt(2);
+                pads[d] = rnd.nextInt(2);
+                pads[d + r] = rnd.nextInt(2);
+                outPad[d] = rnd.nextInt(stride[d]);
+                xs[d + 2] = 1 + rnd.nextInt(r == 3 ? 3 : 5);
+                long natural = stride[d] * (xs[d + 2] - 1) + outPad[d] + (ws[d + 2] - 1) * dil[d] + 1;
+                if (natural - pads[d] - pads[d + r] < 1) {
+                    pads[d] = 0; // keep the output non-empty
+                    pads[d + r] = 0;
+                }
+                ys[d + 2] = natural - pads[d] - pads[d + r];
+            }
+            float[] x = random(rnd, (int) Arrays.stream(xs).reduce(1, (a, b) -> a * b));
+            float[] w = random(rnd, (int) Arrays.stream(ws).reduce(1, (a, b) -> a * b));
+            Tensor y = run1("ConvTranspose", 11, in(f(xs, x), f(ws, w)), i("group", group),
+                ints("strides", Arrays.stream(stride).asLongStream().toArray()),
+                ints("dilations", Arrays.stream(dil).asLongStream().toArray()),
+                ints("pads", Arrays.stream(pads).asLongStream().toArray()),
+                ints("output_padding", Arrays.stream(outPad).asLongStream().toArray()));
+            double[] expected = naiveConvTranspose(x, xs, w, ws, group, stride, dil, pads, ys);
+            assertArrayEquals(ys, y.shape(), "trial " + trial);
+            float[] actual = y.toFloatArray();
+            for (int e = 0; e < expected.length; e++) {
+                if (Math.abs(actual[e] - expected[e]) > 1e-4f * (1 + Math.abs(expected[e]))) {
+                    throw new AssertionError("trial " + trial + " element " + e + ": " + actual[e] + " vs "
+                        + expected[e]);
+                }
+            }
+        }
+    }
+
     @Test
     void convTransposeScattersWithStride() {
         Tensor x = f(s(1, 1, 3), 1, 2, 3);
