@@ -9,21 +9,22 @@ import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
 
-/** MaxPool (with Indices), AveragePool, LpPool and their Global forms; windows over 1 to 3 spatial dims. */
+/**
+ * MaxPool (with Indices), AveragePool, LpPool over 1 to 3 spatial dims, and their Global forms, which are the same
+ * pools with one window covering all spatial dims.
+ */
 final class PoolOps {
     private PoolOps() {
     }
 
     static void register(KernelRegistry r) {
-        r.register("MaxPool", PoolOps::maxPool);
-        r.register("AveragePool", PoolOps::averagePool);
-        r.register("LpPool", PoolOps::lpPool);
-        r.register("GlobalMaxPool", req -> globalPool(req, Reduction.MAX, 0));
-        r.register("GlobalAveragePool", req -> globalPool(req, Reduction.AVERAGE, 0));
-        r.register("GlobalLpPool", req -> globalPool(req, Reduction.LP, lpExponent(req)));
+        r.register("MaxPool", req -> maxPool(req, false));
+        r.register("GlobalMaxPool", req -> maxPool(req, true));
+        r.register("AveragePool", req -> averagePool(req, false));
+        r.register("GlobalAveragePool", req -> averagePool(req, true));
+        r.register("LpPool", req -> lpPool(req, false));
+        r.register("GlobalLpPool", req -> lpPool(req, true));
     }
-
-    private enum Reduction { MAX, AVERAGE, LP }
 
     /**
      * One window's input elements: {@code index[0..count)} are flat indices within the (n, c) plane of the elements
@@ -39,23 +40,23 @@ final class PoolOps {
         }
     }
 
-    private static Kernel maxPool(KernelRequest req) {
+    /** The node's window attributes, or null for a Global pool (its window is the whole spatial extent). */
+    private static WindowAttrs windowAttrs(KernelRequest req, boolean global) {
+        return global ? null : WindowAttrs.of(req.node());
+    }
+
+    private static Kernel maxPool(KernelRequest req, boolean global) {
         RefSupport.requireKnownDType(req, 0, DType.F32, DType.I8, DType.U8);
         Node n = req.node();
-        WindowAttrs attrs = WindowAttrs.of(n);
+        WindowAttrs attrs = windowAttrs(req, global);
         boolean columnMajor = n.intAttr("storage_order", 0) != 0;
         boolean wantIndices = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty();
         return (in, ctx) -> {
-            Tensor x = in[0];
-            ConvGeometry g = geometry(x, attrs);
-            double[] xs = doubles(x);
-            PlaneLoop loop = new PlaneLoop(x, g);
-            Tensor y = ctx.allocate(x.dtype(), loop.outputShape());
+            PlaneLoop loop = new PlaneLoop(in[0], attrs);
+            double[] xs = loop.xs;
+            Tensor y = ctx.allocate(in[0].dtype(), loop.outputShape());
             Tensor indices = wantIndices ? ctx.allocate(DType.I64, loop.outputShape()) : null;
             loop.run((w, xBase, yi) -> {
-                if (w.count == 0) {
-                    throw new IllegalArgumentException("a MaxPool window lies entirely in the padding");
-                }
                 int best = w.index[0];
                 for (int i = 1; i < w.count; i++) {
                     if (xs[xBase + w.index[i]] > xs[xBase + best]) {
@@ -64,7 +65,7 @@ final class PoolOps {
                 }
                 y.setDouble(yi, xs[xBase + best]);
                 if (indices != null) {
-                    indices.setLong(yi, xBase + (columnMajor ? columnMajor(best, g) : best));
+                    indices.setLong(yi, xBase + (columnMajor ? columnMajor(best, loop.g) : best));
                 }
             });
             return new Tensor[] {y, indices};
@@ -79,11 +80,10 @@ final class PoolOps {
         return (d * g.big[2] + w) * g.big[1] + h;
     }
 
-    private static Kernel averagePool(KernelRequest req) {
+    private static Kernel averagePool(KernelRequest req, boolean global) {
         RefSupport.requireKnownDType(req, 0, DType.F32);
-        Node n = req.node();
-        WindowAttrs attrs = WindowAttrs.of(n);
-        boolean countPads = n.intAttr("count_include_pad", 0) != 0;
+        WindowAttrs attrs = windowAttrs(req, global);
+        boolean countPads = req.node().intAttr("count_include_pad", 0) != 0;
         return (in, ctx) -> windowReduce(in[0], attrs, ctx, (xs, w, xBase) -> {
             double sum = 0;
             for (int i = 0; i < w.count; i++) {
@@ -93,11 +93,11 @@ final class PoolOps {
         });
     }
 
-    private static Kernel lpPool(KernelRequest req) {
+    private static Kernel lpPool(KernelRequest req, boolean global) {
         RefSupport.requireKnownDType(req, 0, DType.F32);
-        Node n = req.node();
-        double p = lpExponent(req);
-        WindowAttrs attrs = WindowAttrs.of(n);
+        // p is a float in opset 1, an int from opset 2.
+        double p = req.opset() < 2 ? req.node().floatAttr("p", 2f) : req.node().intAttr("p", 2);
+        WindowAttrs attrs = windowAttrs(req, global);
         return (in, ctx) -> windowReduce(in[0], attrs, ctx, (xs, w, xBase) -> {
             double sum = 0;
             for (int i = 0; i < w.count; i++) {
@@ -107,37 +107,16 @@ final class PoolOps {
         });
     }
 
-    /** LpPool's and GlobalLpPool's p: a float in opset 1, an int from opset 2. */
-    private static double lpExponent(KernelRequest req) {
-        return req.opset() < 2 ? req.node().floatAttr("p", 2f) : req.node().intAttr("p", 2);
-    }
-
     private interface WindowFunction {
         double apply(double[] xs, Window w, int xBase);
     }
 
     private static Tensor[] windowReduce(Tensor x, WindowAttrs attrs, ExecutionContext ctx, WindowFunction f) {
         RefSupport.requireDType(x, DType.F32, "X");
-        ConvGeometry g = geometry(x, attrs);
-        double[] xs = doubles(x);
-        PlaneLoop loop = new PlaneLoop(x, g);
+        PlaneLoop loop = new PlaneLoop(x, attrs);
         Tensor y = ctx.allocate(x.dtype(), loop.outputShape());
-        loop.run((w, xBase, yi) -> {
-            if (w.count == 0) {
-                throw new IllegalArgumentException("a pooling window lies entirely in the padding");
-            }
-            y.setDouble(yi, f.apply(xs, w, xBase));
-        });
+        loop.run((w, xBase, yi) -> y.setDouble(yi, f.apply(loop.xs, w, xBase)));
         return new Tensor[] {y};
-    }
-
-    private static ConvGeometry geometry(Tensor x, WindowAttrs attrs) {
-        RefSupport.requireRank(x, 3, "X");
-        if (attrs.kernelShape() == null) {
-            throw new IllegalArgumentException("kernel_shape is required");
-        }
-        long[] s = x.shape();
-        return ConvGeometry.forward(Arrays.copyOfRange(s, 2, s.length), attrs.kernelShape(), attrs);
     }
 
     private interface WindowConsumer {
@@ -147,11 +126,22 @@ final class PoolOps {
     /** Walks every output position of every (n, c) plane and gathers its window. */
     private static final class PlaneLoop {
         private final long[] shape;
-        private final ConvGeometry g;
+        final ConvGeometry g;
+        final double[] xs;
 
-        PlaneLoop(Tensor x, ConvGeometry g) {
-            this.shape = x.shape();
-            this.g = g;
+        /** {@code attrs} null means one window over all spatial dims (the Global pools). */
+        PlaneLoop(Tensor x, WindowAttrs attrs) {
+            RefSupport.requireRank(x, 3, "X");
+            shape = x.shape();
+            long[] spatial = Arrays.copyOfRange(shape, 2, shape.length);
+            if (attrs == null) {
+                g = ConvGeometry.forward(spatial, spatial, WindowAttrs.NONE);
+            } else if (attrs.kernelShape() == null) {
+                throw new IllegalArgumentException("kernel_shape is required");
+            } else {
+                g = ConvGeometry.forward(spatial, attrs.kernelShape(), attrs);
+            }
+            xs = doubles(x);
         }
 
         long[] outputShape() {
@@ -171,6 +161,9 @@ final class PoolOps {
                     for (int oh = 0; oh < g.small[1]; oh++) {
                         for (int ow = 0; ow < g.small[2]; ow++) {
                             gather(w, od, oh, ow);
+                            if (w.count == 0) {
+                                throw new IllegalArgumentException("a pooling window lies entirely in the padding");
+                            }
                             c.accept(w, p * inVol, yi++);
                         }
                     }
@@ -206,38 +199,6 @@ final class PoolOps {
         private boolean insidePadded(int axis, int pos) {
             return pos >= -g.padBegin[axis] && pos < g.big[axis] + g.padEnd[axis];
         }
-    }
-
-    private static Kernel globalPool(KernelRequest req, Reduction kind, double p) {
-        RefSupport.requireKnownDType(req, 0, DType.F32);
-        return (in, ctx) -> {
-            Tensor x = in[0];
-            RefSupport.requireDType(x, DType.F32, "X");
-            RefSupport.requireRank(x, 2, "X");
-            long[] shape = x.shape();
-            long[] outShape = shape.clone();
-            Arrays.fill(outShape, 2, outShape.length, 1);
-            int planes = Math.toIntExact(shape[0] * shape[1]);
-            int vol = Math.toIntExact(x.size() / Math.max(1, planes));
-            double[] xs = doubles(x);
-            Tensor y = ctx.allocate(DType.F32, outShape);
-            for (int c = 0; c < planes; c++) {
-                double acc = kind == Reduction.MAX ? Double.NEGATIVE_INFINITY : 0;
-                for (int i = c * vol; i < (c + 1) * vol; i++) {
-                    acc = switch (kind) {
-                        case MAX -> Math.max(acc, xs[i]);
-                        case AVERAGE -> acc + xs[i];
-                        case LP -> acc + Math.pow(Math.abs(xs[i]), p);
-                    };
-                }
-                y.setDouble(c, switch (kind) {
-                    case MAX -> acc;
-                    case AVERAGE -> acc / vol;
-                    case LP -> Math.pow(acc, 1 / p);
-                });
-            }
-            return new Tensor[] {y};
-        };
     }
 
     private static double[] doubles(Tensor t) {

@@ -9,6 +9,9 @@ import dev.sparq.graph.Node;
  */
 record WindowAttrs(long[] kernelShape, long[] strides, long[] dilations, long[] pads, String autoPad,
                    boolean ceilMode) {
+    /** No attributes: unit strides and dilations, no padding. */
+    static final WindowAttrs NONE = new WindowAttrs(null, null, null, null, "NOTSET", false);
+
     static WindowAttrs of(Node n) {
         String autoPad = n.stringAttr("auto_pad", "NOTSET");
         if (!autoPad.equals("NOTSET") && !autoPad.equals("SAME_UPPER") && !autoPad.equals("SAME_LOWER")
