@@ -197,14 +197,17 @@ class ConvOpsTest {
             Tensor[] inputs = bias == null ? in(f(xs, x), f(ws, w)) : in(f(xs, x), f(ws, w), f(s(m), bias));
             Tensor y = run1("Conv", 11, inputs, attrs.toArray(Attribute[]::new));
             double[] expected = naiveConv(x, xs, w, ws, bias, group, stride, dil, pads, ys);
-            assertArrayEquals(ys, y.shape(), "trial " + trial);
-            float[] actual = y.toFloatArray();
-            for (int e = 0; e < expected.length; e++) {
-                float tol = 1e-4f * (1 + (float) Math.abs(expected[e]));
-                if (Math.abs(actual[e] - expected[e]) > tol) {
-                    throw new AssertionError("trial " + trial + " element " + e + ": " + actual[e] + " vs "
-                        + expected[e] + " x" + Arrays.toString(xs) + " w" + Arrays.toString(ws));
-                }
+            assertNear(ys, expected, y, "trial " + trial + " x" + Arrays.toString(xs) + " w" + Arrays.toString(ws));
+        }
+    }
+
+    /** Shape equal, and every element within a relative 1e-4 of the double-precision expectation. */
+    private static void assertNear(long[] shape, double[] expected, Tensor y, String context) {
+        assertArrayEquals(shape, y.shape(), context);
+        float[] actual = y.toFloatArray();
+        for (int e = 0; e < expected.length; e++) {
+            if (Math.abs(actual[e] - expected[e]) > 1e-4 * (1 + Math.abs(expected[e]))) {
+                throw new AssertionError(context + " element " + e + ": " + actual[e] + " vs " + expected[e]);
             }
         }
     }
@@ -301,14 +304,7 @@ class ConvOpsTest {
                 ints("pads", Arrays.stream(pads).asLongStream().toArray()),
                 ints("output_padding", Arrays.stream(outPad).asLongStream().toArray()));
             double[] expected = naiveConvTranspose(x, xs, w, ws, group, stride, dil, pads, ys);
-            assertArrayEquals(ys, y.shape(), "trial " + trial);
-            float[] actual = y.toFloatArray();
-            for (int e = 0; e < expected.length; e++) {
-                if (Math.abs(actual[e] - expected[e]) > 1e-4f * (1 + Math.abs(expected[e]))) {
-                    throw new AssertionError("trial " + trial + " element " + e + ": " + actual[e] + " vs "
-                        + expected[e]);
-                }
-            }
+            assertNear(ys, expected, y, "trial " + trial + " x" + Arrays.toString(xs) + " w" + Arrays.toString(ws));
         }
     }
 
