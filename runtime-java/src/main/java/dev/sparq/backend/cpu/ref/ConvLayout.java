@@ -45,7 +45,7 @@ record ConvLayout(int batch, int inChannels, int outChannels, int group, ConvGeo
 
     /** What to do for one (output plane, input plane) pair, given the flat index of the weight block. */
     interface PlanePairVisitor {
-        void visit(int outBase, int inBase, int weightBase, int outChannel);
+        void visit(int outBase, int inBase, int weightBase);
     }
 
     /** Calls {@code v} for every output channel paired with every input channel of its group. */
@@ -60,7 +60,7 @@ record ConvLayout(int batch, int inChannels, int outChannels, int group, ConvGeo
                 int g = m / mg;
                 for (int c = 0; c < cg; c++) {
                     v.visit((n * outChannels + m) * outVol, (n * inChannels + g * cg + c) * inVol,
-                        (m * cg + c) * kVol, m);
+                        (m * cg + c) * kVol);
                 }
             }
         }

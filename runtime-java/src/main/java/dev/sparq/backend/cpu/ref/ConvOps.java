@@ -35,9 +35,9 @@ final class ConvOps {
     }
 
     /** y += conv(x, w): direct loops, innermost over a contiguous output row. */
-    static void convolve(ConvLayout layout, float[] x, float[] w, float[] y) {
+    private static void convolve(ConvLayout layout, float[] x, float[] w, float[] y) {
         ConvGeometry g = layout.geometry();
-        layout.forEachPlanePair((outBase, inBase, weightBase, m) ->
+        layout.forEachPlanePair((outBase, inBase, weightBase) ->
             g.forEachRow(outBase, inBase, (yi, xi, xStride, count, tap) -> {
                 float wv = w[weightBase + tap];
                 if (xStride == 1) {

@@ -131,7 +131,7 @@ final class IntegerOps {
     /** int32 accumulation of a direct convolution over centered inputs: y += conv(x, w). */
     private static void convolve(ConvLayout layout, long[] x, long[] w, long[] y) {
         ConvGeometry g = layout.geometry();
-        layout.forEachPlanePair((outBase, inBase, weightBase, m) ->
+        layout.forEachPlanePair((outBase, inBase, weightBase) ->
             g.forEachRow(outBase, inBase, (yi, xi, xStride, count, tap) -> {
                 long wv = w[weightBase + tap];
                 for (int i = 0; i < count; i++) {
@@ -141,6 +141,14 @@ final class IntegerOps {
         for (int i = 0; i < y.length; i++) {
             y[i] = (int) y[i];
         }
+    }
+
+    /** A convolution's centered input: its zero point is a single value. */
+    private static long[] centeredInput(Tensor x, Tensor zp) {
+        if (zp != null && zp.size() != 1) {
+            throw new IllegalArgumentException("x_zero_point must be a scalar, got " + Arrays.toString(zp.shape()));
+        }
+        return centered(x, zp == null ? null : zp.reshape(), false, "x");
     }
 
     /** Centered weights: the zero point is one value or one per output channel (W's first dim). */
@@ -167,12 +175,8 @@ final class IntegerOps {
             check8Bit(in[0], "x");
             check8Bit(in[1], "w");
             ConvLayout layout = ConvLayout.of(in[0], in[1], attrs, group);
-            if (in[2] != null && in[2].size() != 1) {
-                throw new IllegalArgumentException("x_zero_point must be a scalar");
-            }
             long[] y = new long[layout.outputSize()];
-            convolve(layout, centered(in[0], in[2] == null ? null : in[2].reshape(), false, "x"),
-                centeredWeights(in[1], in[3]), y);
+            convolve(layout, centeredInput(in[0], in[2]), centeredWeights(in[1], in[3]), y);
             return new Tensor[] {RefSupport.integerTensor(ctx, DType.I32, layout.outputShape(), y)};
         };
     }
@@ -193,7 +197,6 @@ final class IntegerOps {
             int channels = layout.outChannels();
             float xScale = (float) RefSupport.scalar(in[1], "x_scale");
             float yScale = (float) RefSupport.scalar(in[6], "y_scale");
-            long xZero = in[2] == null ? 0 : (long) RefSupport.scalar(in[2], "x_zero_point");
             long yZero = in[7] == null ? 0 : (long) RefSupport.scalar(in[7], "y_zero_point");
             Tensor wScale = in[4];
             RefSupport.requireDType(wScale, DType.F32, "w_scale");
@@ -211,11 +214,7 @@ final class IntegerOps {
                     y[i] = in[8].getLong((i / plane) % channels);
                 }
             }
-            long[] x = in[0].toLongArray();
-            for (int i = 0; i < x.length; i++) {
-                x[i] -= xZero;
-            }
-            convolve(layout, x, centeredWeights(in[3], in[5]), y);
+            convolve(layout, centeredInput(in[0], in[2]), centeredWeights(in[3], in[5]), y);
             DType outType = in[7] != null ? in[7].dtype() : in[0].dtype();
             QuantRange range = QuantRange.of(outType);
             Tensor out = ctx.allocate(outType, layout.outputShape());

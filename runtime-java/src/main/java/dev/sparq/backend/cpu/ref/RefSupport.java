@@ -61,15 +61,6 @@ final class RefSupport {
         return t;
     }
 
-    /** Integer elements as ints (for the 8/16/32-bit quantized types). */
-    static int[] ints(Tensor t) {
-        int[] out = new int[Math.toIntExact(t.size())];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (int) t.getLong(i);
-        }
-        return out;
-    }
-
     static int toInt(long v, String what) {
         if (v < 0 || v > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(what + " " + v + " is out of range");
