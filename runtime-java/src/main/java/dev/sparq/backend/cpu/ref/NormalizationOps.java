@@ -64,27 +64,12 @@ final class NormalizationOps {
                 if (statsPerChannel != 1) {
                     throw new IllegalArgumentException("training mode needs per-channel statistics");
                 }
-                useMean = new float[channels];
-                useVar = new float[channels];
+                float[][] batchStats = batchStatistics(xs, batch, channels, spatial);
+                useMean = batchStats[0];
+                useVar = batchStats[1];
                 float[] newMean = new float[channels];
                 float[] newVar = new float[channels];
                 for (int c = 0; c < channels; c++) {
-                    double sum = 0;
-                    for (int b = 0; b < batch; b++) {
-                        for (int s = 0, i = (b * channels + c) * spatial; s < spatial; s++, i++) {
-                            sum += xs[i];
-                        }
-                    }
-                    long count = (long) batch * spatial;
-                    double mu = sum / count;
-                    double sq = 0;
-                    for (int b = 0; b < batch; b++) {
-                        for (int s = 0, i = (b * channels + c) * spatial; s < spatial; s++, i++) {
-                            sq += (xs[i] - mu) * (xs[i] - mu);
-                        }
-                    }
-                    useMean[c] = (float) mu;
-                    useVar[c] = (float) (sq / count); // population variance, as numpy's var
                     newMean[c] = mean[c] * momentum + useMean[c] * (1 - momentum);
                     newVar[c] = var[c] * momentum + useVar[c] * (1 - momentum);
                 }
@@ -110,6 +95,31 @@ final class NormalizationOps {
             }
             return out;
         };
+    }
+
+    /** Per-channel mean and population variance (as numpy's var) over the batch and spatial dims. */
+    private static float[][] batchStatistics(float[] xs, int batch, int channels, int spatial) {
+        float[] mean = new float[channels];
+        float[] var = new float[channels];
+        long count = (long) batch * spatial;
+        for (int c = 0; c < channels; c++) {
+            double sum = 0;
+            for (int b = 0; b < batch; b++) {
+                for (int i = (b * channels + c) * spatial; i < (b * channels + c + 1) * spatial; i++) {
+                    sum += xs[i];
+                }
+            }
+            double mu = sum / count;
+            double sq = 0;
+            for (int b = 0; b < batch; b++) {
+                for (int i = (b * channels + c) * spatial; i < (b * channels + c + 1) * spatial; i++) {
+                    sq += (xs[i] - mu) * (xs[i] - mu);
+                }
+            }
+            mean[c] = (float) mu;
+            var[c] = (float) (sq / count);
+        }
+        return new float[][] {mean, var};
     }
 
     private static Kernel instanceNorm(KernelRequest req) {
