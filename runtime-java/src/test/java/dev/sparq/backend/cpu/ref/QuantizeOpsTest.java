@@ -51,6 +51,14 @@ class QuantizeOpsTest {
     }
 
     @Test
+    void dequantizeBlockedScalesInOpset21() {
+        // Blocks of 2 along axis 0 of a [3, 1] tensor: rows 0-1 share scale 2 and zero point 1, row 2 has 10 and 0.
+        Tensor y = run1("DequantizeLinear", 21, in(u8(s(3, 1), 3, 5, 7), f(s(2, 1), 2, 10), u8(s(2, 1), 1, 0)),
+            i("axis", 0), i("block_size", 2));
+        assertTensor(s(3, 1), new float[] {4, 8, 70}, y, 0);
+    }
+
+    @Test
     void quantizeToOutputDtypeWithoutZeroPoint() {
         Tensor y = run1("QuantizeLinear", 21, in(f(s(2), -3, 3), f(s(), 1)), i("output_dtype", 3));
         assertTensor(DType.I8, s(2), new long[] {-3, 3}, y);
