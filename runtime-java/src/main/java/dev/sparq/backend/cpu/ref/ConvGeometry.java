@@ -202,24 +202,37 @@ final class ConvGeometry {
         return (int) Math.min(small[axis], Math.floorDiv(big[axis] - 1 - off, stride[axis]) + 1);
     }
 
-    /** Receives one contiguous run of small positions along the last axis and the big positions they pair with. */
-    interface RowVisitor {
-        /**
-         * @param smallIndex flat index of the first small element (stride 1 along the run)
-         * @param bigIndex   flat index of the first big element
-         * @param bigStride  step between successive big elements
-         * @param count      run length
-         * @param tap        flat kernel tap index (kd * kh * kw order)
-         */
-        void visit(int smallIndex, int bigIndex, int bigStride, int count, int tap);
+    /**
+     * The pairs of one kernel tap over one depth slice: {@code rows} rows of {@code count} small positions
+     * (contiguous within a row, rows {@code smallRowStep} apart) and the big positions they pair with (stepping
+     * {@code bigStride} within a row, rows {@code bigRowStep} apart). One instance is refilled between visits.
+     */
+    static final class Block {
+        int smallIndex;
+        int bigIndex;
+        int rows;
+        int smallRowStep;
+        int bigRowStep;
+        int count;
+        int bigStride;
+        int tap;
+    }
+
+    interface BlockVisitor {
+        void visit(Block b);
     }
 
     /**
-     * Visits, for every kernel tap, every row of small positions paired with in-range big positions, for one small
+     * Visits, for every kernel tap, every block of small positions paired with in-range big positions, for one small
      * plane starting at {@code smallBase} and one big plane starting at {@code bigBase}. Out-of-range pairs (padding)
-     * are skipped, so visitors need no bounds checks.
+     * are left out, so visitors need no bounds checks. Blocks span whole (height x width) slices so that a visit
+     * does enough work to outweigh the call even on 7x7 planes.
      */
-    void forEachRow(int smallBase, int bigBase, RowVisitor v) {
+    void forEachBlock(int smallBase, int bigBase, BlockVisitor v) {
+        Block b = new Block();
+        b.smallRowStep = small[2];
+        b.bigRowStep = stride[1] * big[2];
+        b.bigStride = stride[2];
         for (int kd = 0; kd < kernel[0]; kd++) {
             int d0 = firstValid(0, kd);
             int d1 = endValid(0, kd);
@@ -227,23 +240,22 @@ final class ConvGeometry {
             for (int kh = 0; kh < kernel[1]; kh++) {
                 int h0 = firstValid(1, kh);
                 int h1 = endValid(1, kh);
-                int offH = kh * dilation[1] - padBegin[1];
+                int bh0 = h0 * stride[1] + kh * dilation[1] - padBegin[1];
                 for (int kw = 0; kw < kernel[2]; kw++) {
                     int w0 = firstValid(2, kw);
                     int w1 = endValid(2, kw);
-                    if (w0 >= w1) {
+                    if (w0 >= w1 || h0 >= h1) {
                         continue;
                     }
-                    int offW = kw * dilation[2] - padBegin[2];
-                    int tap = (kd * kernel[1] + kh) * kernel[2] + kw;
+                    int bw0 = w0 * stride[2] + kw * dilation[2] - padBegin[2];
+                    b.tap = (kd * kernel[1] + kh) * kernel[2] + kw;
+                    b.rows = h1 - h0;
+                    b.count = w1 - w0;
                     for (int sd = d0; sd < d1; sd++) {
                         int bd = sd * stride[0] + offD;
-                        for (int sh = h0; sh < h1; sh++) {
-                            int bh = sh * stride[1] + offH;
-                            v.visit(smallBase + (sd * small[1] + sh) * small[2] + w0,
-                                bigBase + (bd * big[1] + bh) * big[2] + w0 * stride[2] + offW,
-                                stride[2], w1 - w0, tap);
-                        }
+                        b.smallIndex = smallBase + (sd * small[1] + h0) * small[2] + w0;
+                        b.bigIndex = bigBase + (bd * big[1] + bh0) * big[2] + bw0;
+                        v.visit(b);
                     }
                 }
             }

@@ -37,9 +37,12 @@ final class ConvOps {
     /** y += conv(x, w): direct loops, innermost over a contiguous output row. */
     private static void convolve(ConvLayout layout, float[] x, float[] w, float[] y) {
         ConvGeometry g = layout.geometry();
-        layout.forEachPlanePair((outBase, inBase, weightBase) ->
-            g.forEachRow(outBase, inBase, (yi, xi, xStride, count, tap) -> {
-                float wv = w[weightBase + tap];
+        layout.forEachPlanePair((outBase, inBase, weightBase) -> g.forEachBlock(outBase, inBase, b -> {
+            float wv = w[weightBase + b.tap];
+            int count = b.count;
+            int xStride = b.bigStride;
+            for (int r = 0, yi = b.smallIndex, xi = b.bigIndex; r < b.rows; r++, yi += b.smallRowStep,
+                xi += b.bigRowStep) {
                 if (xStride == 1) {
                     for (int i = 0; i < count; i++) {
                         y[yi + i] += wv * x[xi + i];
@@ -49,7 +52,8 @@ final class ConvOps {
                         y[yi + i] += wv * x[xi + i * xStride];
                     }
                 }
-            }));
+            }
+        }));
     }
 
     /** Fills each output channel's plane with its bias (a 1-D tensor of M values), if there is one. */
@@ -110,10 +114,15 @@ final class ConvOps {
                     for (int mm = 0; mm < mg; mm++) {
                         int weightBase = (c * mg + mm) * kVol;
                         int outBase = (b * outChannels + grp * mg + mm) * outVol;
-                        g.forEachRow((b * inChannels + c) * inVol, outBase, (xi, yi, yStride, count, tap) -> {
-                            float wv = w[weightBase + tap];
-                            for (int i = 0; i < count; i++) {
-                                y[yi + i * yStride] += wv * x[xi + i];
+                        g.forEachBlock((b * inChannels + c) * inVol, outBase, blk -> {
+                            float wv = w[weightBase + blk.tap];
+                            int count = blk.count;
+                            int yStride = blk.bigStride;
+                            for (int r = 0, xi = blk.smallIndex, yi = blk.bigIndex; r < blk.rows; r++,
+                                xi += blk.smallRowStep, yi += blk.bigRowStep) {
+                                for (int i = 0; i < count; i++) {
+                                    y[yi + i * yStride] += wv * x[xi + i];
+                                }
                             }
                         });
                     }

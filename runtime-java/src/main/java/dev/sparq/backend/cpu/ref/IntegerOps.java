@@ -131,13 +131,17 @@ final class IntegerOps {
     /** int32 accumulation of a direct convolution over centered inputs: y += conv(x, w). */
     private static void convolve(ConvLayout layout, long[] x, long[] w, long[] y) {
         ConvGeometry g = layout.geometry();
-        layout.forEachPlanePair((outBase, inBase, weightBase) ->
-            g.forEachRow(outBase, inBase, (yi, xi, xStride, count, tap) -> {
-                long wv = w[weightBase + tap];
+        layout.forEachPlanePair((outBase, inBase, weightBase) -> g.forEachBlock(outBase, inBase, b -> {
+            long wv = w[weightBase + b.tap];
+            int count = b.count;
+            int xStride = b.bigStride;
+            for (int r = 0, yi = b.smallIndex, xi = b.bigIndex; r < b.rows; r++, yi += b.smallRowStep,
+                xi += b.bigRowStep) {
                 for (int i = 0; i < count; i++) {
                     y[yi + i] += wv * x[xi + i * xStride];
                 }
-            }));
+            }
+        }));
         for (int i = 0; i < y.length; i++) {
             y[i] = (int) y[i];
         }
