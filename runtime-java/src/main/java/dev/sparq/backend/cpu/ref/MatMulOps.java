@@ -49,14 +49,15 @@ final class MatMulOps {
     private static Kernel gemm(KernelRequest req) {
         RefSupport.requireKnownDTypes(req, DType.F32);
         Node n = req.node();
-        if (req.opset() < 11 && !n.hasInput(2)) {
-            throw new IllegalArgumentException("Gemm before opset 11 requires input C");
-        }
+        boolean requiresC = req.opset() < 11;
         float alpha = n.floatAttr("alpha", 1f);
         float beta = n.floatAttr("beta", 1f);
         boolean transA = n.intAttr("transA", 0) != 0;
         boolean transB = n.intAttr("transB", 0) != 0;
         return (in, ctx) -> {
+            if (requiresC && in[2] == null) {
+                throw new IllegalArgumentException("Gemm before opset 11 requires input C");
+            }
             if (in[0].rank() != 2 || in[1].rank() != 2) {
                 throw new IllegalArgumentException("Gemm needs 2-D A and B, got " + Arrays.toString(in[0].shape())
                     + " and " + Arrays.toString(in[1].shape()));

@@ -277,10 +277,10 @@ final class NormalizationOps {
         double beta = n.floatAttr("beta", 0.75f);
         double bias = n.floatAttr("bias", 1f);
         long size = n.intAttr("size", 0);
-        if (size < 1) {
-            throw new IllegalArgumentException("LRN needs a positive size");
-        }
         return (in, ctx) -> {
+            if (size < 1) {
+                throw new IllegalArgumentException("LRN needs a positive size");
+            }
             Tensor x = in[0];
             RefSupport.requireRank(x, 3, "X");
             int channels = (int) x.dim(1);

@@ -31,14 +31,14 @@ final class QuantizeOps {
         static ScaleLayout of(KernelRequest req) {
             Node n = req.node();
             long block = req.opset() >= 21 ? n.intAttr("block_size", 0) : 0;
-            if (block < 0) {
-                throw new IllegalArgumentException("block_size must be >= 0");
-            }
             return new ScaleLayout(req.opset() >= 13 ? n.intAttr("axis", 1) : 1, block);
         }
 
         /** For each element of {@code x}, the index of its scale (and zero point) element. */
         int[] map(long[] x, Tensor scale) {
+            if (blockSize < 0) {
+                throw new IllegalArgumentException("block_size must be >= 0, got " + blockSize);
+            }
             int[] out = new int[Math.toIntExact(Shapes.size(x))];
             if (scale.size() == 1 && blockSize == 0) {
                 return out;
