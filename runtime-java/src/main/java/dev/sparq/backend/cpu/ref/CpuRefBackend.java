@@ -21,6 +21,14 @@ public final class CpuRefBackend implements Backend {
     private static KernelRegistry buildRegistry() {
         KernelRegistry r = new KernelRegistry();
         // Op families: each registers its own ops (one op, one place).
+        ConvOps.register(r);
+        PoolOps.register(r);
+        MatMulOps.register(r);
+        EinsumOp.register(r);
+        NormalizationOps.register(r);
+        QuantizeOps.register(r);
+        IntegerOps.register(r);
+        MicrosoftQuantOps.register(r);
         return r;
     }
 
