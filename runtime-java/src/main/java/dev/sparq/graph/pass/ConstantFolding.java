@@ -44,7 +44,7 @@ public final class ConstantFolding implements GraphPass {
             if (!foldable(g, n)) {
                 continue;
             }
-            KernelRequest req = new KernelRequest(n, model.opset(n.domain()), g.initializers(), g.types(), model.arena());
+            KernelRequest req = new KernelRequest(n, model.opsetFor(n), g.initializers(), g.types(), model.arena());
             Optional<Kernel> kernel = ref.kernelFor(req);
             if (kernel.isEmpty()) {
                 continue;
