@@ -21,6 +21,9 @@ public final class CpuRefBackend implements Backend {
     private static KernelRegistry buildRegistry() {
         KernelRegistry r = new KernelRegistry();
         // Op families: each registers its own ops (one op, one place).
+        ElementwiseOps.register(r);
+        UnaryOps.register(r);
+        SoftmaxOps.register(r);
         return r;
     }
 
