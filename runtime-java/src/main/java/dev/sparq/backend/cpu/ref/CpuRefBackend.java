@@ -24,6 +24,11 @@ public final class CpuRefBackend implements Backend {
         ElementwiseOps.register(r);
         UnaryOps.register(r);
         SoftmaxOps.register(r);
+        ReduceOps.register(r);
+        ShapeOps.register(r);
+        MovementOps.register(r);
+        PadOps.register(r);
+        IndexOps.register(r);
         return r;
     }
 
