@@ -1,0 +1,70 @@
+package dev.sparq;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a session runs: which backends it may use, in which order, and how many threads. Built like ONNX Runtime's
+ * {@code SessionOptions}: {@code SessionOptions.builder().backend("cpu-ref").threads(2).build()}.
+ */
+public final class SessionOptions {
+    private final List<String> backends;
+    private final List<String> excluded;
+    private final int threads;
+
+    private SessionOptions(Builder b) {
+        this.backends = List.copyOf(b.backends);
+        this.excluded = List.copyOf(b.excluded);
+        this.threads = b.threads;
+    }
+
+    public static SessionOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Backends to use, in order of preference; empty means every available backend, best first. */
+    public List<String> backends() {
+        return backends;
+    }
+
+    public List<String> excludedBackends() {
+        return excluded;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public static final class Builder {
+        private final List<String> backends = new ArrayList<>();
+        private final List<String> excluded = new ArrayList<>();
+        private int threads = Runtime.getRuntime().availableProcessors();
+
+        /** Restricts the session to this backend (call again to add fallbacks, in order). */
+        public Builder backend(String id) {
+            backends.add(id);
+            return this;
+        }
+
+        public Builder excludeBackend(String id) {
+            excluded.add(id);
+            return this;
+        }
+
+        public Builder threads(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("threads must be at least 1, not " + n);
+            }
+            threads = n;
+            return this;
+        }
+
+        public SessionOptions build() {
+            return new SessionOptions(this);
+        }
+    }
+}
