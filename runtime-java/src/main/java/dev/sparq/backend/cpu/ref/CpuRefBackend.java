@@ -29,6 +29,7 @@ public final class CpuRefBackend implements Backend {
         MovementOps.register(r);
         PadOps.register(r);
         IndexOps.register(r);
+        ScatterOps.register(r);
         ResizeOps.register(r);
         return r;
     }

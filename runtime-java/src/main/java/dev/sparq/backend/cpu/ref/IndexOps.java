@@ -10,7 +10,7 @@ import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Comparator;
 
-/** Ops driven by element positions: Trilu, CumSum, OneHot, NonZero, TopK. */
+/** Ops driven by element positions: Trilu, EyeLike, CumSum, OneHot, NonZero, TopK, GatherND, Compress. */
 public final class IndexOps {
     private IndexOps() {
     }
@@ -21,6 +21,109 @@ public final class IndexOps {
         r.register("OneHot", IndexOps::oneHot);
         r.register("NonZero", req -> IndexOps::nonZero);
         r.register("TopK", IndexOps::topK);
+        r.register("EyeLike", IndexOps::eyeLike);
+        r.register("GatherND", IndexOps::gatherNd);
+        r.register("Compress", IndexOps::compress);
+    }
+
+    /** EyeLike: ones where column − row = k in a 2-D tensor of the input's shape, in dtype (default: input's). */
+    private static Kernel eyeLike(KernelRequest req) {
+        long k = req.node().intAttr("k", 0);
+        DType dtype = req.node().has("dtype") ? DType.fromOnnx((int) req.node().intAttr("dtype", 0)) : null;
+        if (req.node().has("dtype") && dtype == null) {
+            throw new dev.sparq.backend.UnsupportedKernelException("EyeLike dtype "
+                + DType.onnxName((int) req.node().intAttr("dtype", 0)));
+        }
+        return (in, ctx) -> {
+            Tensor x = in[0];
+            if (x.rank() != 2) {
+                throw new IllegalArgumentException("EyeLike needs a 2-D input, got rank " + x.rank());
+            }
+            Tensor y = ctx.allocate(dtype != null ? dtype : x.dtype(), x.shape());
+            long cols = x.dim(1);
+            for (long row = 0; row < x.dim(0); row++) {
+                long col = row + k;
+                if (col >= 0 && col < cols) {
+                    y.setLong(row * cols + col, 1);
+                }
+            }
+            return new Tensor[] {y};
+        };
+    }
+
+    /**
+     * GatherND: each index tuple (last dim of indices, length k) selects a slice data[b..., i1..ik, :]; the first
+     * batch_dims dims (opset 12) of data and indices are matched pairwise.
+     */
+    private static Kernel gatherNd(KernelRequest req) {
+        int batchDims = (int) req.node().intAttr("batch_dims", 0);
+        return (in, ctx) -> {
+            Tensor data = in[0];
+            Tensor indices = in[1];
+            long[] shape = data.shape();
+            long[] idxShape = indices.shape();
+            int k = (int) idxShape[idxShape.length - 1];
+            if (batchDims + k > shape.length || batchDims >= idxShape.length) {
+                throw new IllegalArgumentException("GatherND index tuples of length " + k + " with batch_dims "
+                    + batchDims + " do not fit data of rank " + shape.length);
+            }
+            long batches = SoftmaxOps.product(shape, 0, batchDims);
+            long tuplesPerBatch = SoftmaxOps.product(idxShape, batchDims, idxShape.length - 1);
+            long slice = SoftmaxOps.product(shape, batchDims + k, shape.length);
+            long batchStride = SoftmaxOps.product(shape, batchDims, shape.length);
+            long[] strides = Shapes.strides(Arrays.copyOfRange(shape, batchDims, shape.length));
+            long[] outShape = new long[idxShape.length - 1 + shape.length - batchDims - k];
+            System.arraycopy(idxShape, 0, outShape, 0, idxShape.length - 1);
+            System.arraycopy(shape, batchDims + k, outShape, idxShape.length - 1, shape.length - batchDims - k);
+            Tensor y = ctx.allocate(data.dtype(), outShape);
+            int bytes = data.dtype().byteSize();
+            long di = 0;
+            for (long b = 0; b < batches; b++) {
+                for (long t = 0; t < tuplesPerBatch; t++) {
+                    long tuple = (b * tuplesPerBatch + t) * k;
+                    long src = b * batchStride;
+                    for (int j = 0; j < k; j++) {
+                        src += MovementOps.normalizeIndex(indices.getLong(tuple + j), shape[batchDims + j])
+                            * strides[j];
+                    }
+                    Elements.copy(data.segment(), src, y.segment(), di, slice, bytes);
+                    di += slice;
+                }
+            }
+            return new Tensor[] {y};
+        };
+    }
+
+    /** Compress: the slices along axis (or elements of the flattened input) whose condition entry is true. */
+    private static Kernel compress(KernelRequest req) {
+        Long axisAttr = req.node().has("axis") ? req.node().intAttr("axis", 0) : null;
+        return (in, ctx) -> {
+            Tensor x = in[0];
+            Tensor condition = in[1];
+            long[] shape = axisAttr == null ? new long[] {x.size()} : x.shape();
+            int axis = axisAttr == null ? 0 : Shapes.axis(axisAttr, shape.length, "axis");
+            long n = Math.min(condition.size(), shape[axis]);
+            long kept = 0;
+            for (long i = 0; i < n; i++) {
+                kept += condition.getLong(i) != 0 ? 1 : 0;
+            }
+            long[] outShape = shape.clone();
+            outShape[axis] = kept;
+            Tensor y = ctx.allocate(x.dtype(), outShape);
+            long outer = SoftmaxOps.product(shape, 0, axis);
+            long inner = SoftmaxOps.product(shape, axis + 1, shape.length);
+            int bytes = x.dtype().byteSize();
+            long di = 0;
+            for (long o = 0; o < outer; o++) {
+                for (long i = 0; i < n; i++) {
+                    if (condition.getLong(i) != 0) {
+                        Elements.copy(x.segment(), (o * shape[axis] + i) * inner, y.segment(), di, inner, bytes);
+                        di += inner;
+                    }
+                }
+            }
+            return new Tensor[] {y};
+        };
     }
 
     /** Trilu: keeps column − row ≥ k (upper) or ≤ k (lower) in the last two dims, zeroes the rest. */

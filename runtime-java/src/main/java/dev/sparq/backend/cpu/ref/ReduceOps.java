@@ -20,7 +20,7 @@ public final class ReduceOps {
 
     /** A reduction: floating and integer accumulation rules and the empty-reduction identities. */
     enum Reduction {
-        SUM, MEAN, MAX, MIN, PROD, L1, L2, SUM_SQUARE, LOG_SUM_EXP;
+        SUM, MEAN, MAX, MIN, PROD, L1, L2, SUM_SQUARE, LOG_SUM, LOG_SUM_EXP;
 
         double initial() {
             return switch (this) {
@@ -33,7 +33,7 @@ public final class ReduceOps {
 
         double step(double acc, double v) {
             return switch (this) {
-                case SUM, MEAN -> acc + v;
+                case SUM, MEAN, LOG_SUM -> acc + v;
                 case MAX -> Math.max(acc, v);
                 case MIN -> Math.min(acc, v);
                 case PROD -> acc * v;
@@ -47,6 +47,7 @@ public final class ReduceOps {
             return switch (this) {
                 case MEAN -> acc / count;
                 case L2 -> Math.sqrt(acc);
+                case LOG_SUM -> Math.log(acc);
                 default -> acc;
             };
         }
@@ -68,7 +69,7 @@ public final class ReduceOps {
                 case PROD -> acc * v;
                 case L1 -> acc + Math.abs(v);
                 case L2, SUM_SQUARE -> acc + v * v;
-                case LOG_SUM_EXP -> throw new IllegalStateException("log-sum-exp on integers goes through double");
+                case LOG_SUM, LOG_SUM_EXP -> throw new IllegalStateException("logarithms on integers go through double");
             };
         }
 
@@ -92,6 +93,7 @@ public final class ReduceOps {
         reduce(r, "ReduceL2", Reduction.L2, 18);
         reduce(r, "ReduceSumSquare", Reduction.SUM_SQUARE, 18);
         reduce(r, "ReduceLogSumExp", Reduction.LOG_SUM_EXP, 18);
+        reduce(r, "ReduceLogSum", Reduction.LOG_SUM, 18);
         r.register("ArgMax", req -> arg(req, true));
         r.register("ArgMin", req -> arg(req, false));
     }
@@ -168,7 +170,7 @@ public final class ReduceOps {
                 // An infinite max (or an empty reduction, max = -inf) is the answer itself; exp(inf - inf) is NaN.
                 y.setDouble(o, Double.isInfinite(max[o]) ? max[o] : max[o] + Math.log(sum[o]));
             }
-        } else if (x.dtype().isFloating()) {
+        } else if (x.dtype().isFloating() || kind == Reduction.LOG_SUM) {
             double[] acc = new double[outSize];
             Arrays.fill(acc, kind.initial());
             StridedCursor c = new StridedCursor(shape, outStrides);

@@ -58,6 +58,11 @@ public final class ResizeOps {
         String coordinateMode = legacy ? "asymmetric" : node.stringAttr("coordinate_transformation_mode", "half_pixel");
         switch (coordinateMode) {
             case "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize" -> { }
+            case "tf_half_pixel_for_nn" -> {
+                if (opset >= 13) {
+                    throw new UnsupportedKernelException("tf_half_pixel_for_nn after opset 12");
+                }
+            }
             case "half_pixel_symmetric" -> {
                 if (opset < 19) {
                     throw new UnsupportedKernelException("half_pixel_symmetric before opset 19");
@@ -339,6 +344,7 @@ public final class ResizeOps {
                 : x * (roiEnd - roiStart) * (inLength - 1) / (outWidth - 1)) + roiStart * (inLength - 1);
             case "pytorch_half_pixel" -> outWidth == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
             case "half_pixel" -> (x + 0.5) / scale - 0.5;
+            case "tf_half_pixel_for_nn" -> (x + 0.5) / scale;
             case "half_pixel_symmetric" -> {
                 double adjustment = outLength / outWidth;
                 double center = inLength / 2.0;

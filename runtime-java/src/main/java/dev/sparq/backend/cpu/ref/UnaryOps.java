@@ -47,6 +47,25 @@ public final class UnaryOps {
         r.register("Atan", req -> floatUnary(req, Math::atan));
         r.register("Sinh", req -> floatUnary(req, Math::sinh));
         r.register("Cosh", req -> floatUnary(req, Math::cosh));
+        r.register("Asinh", req -> floatUnary(req, x -> Math.log(x + Math.sqrt(x * x + 1))));
+        r.register("Acosh", req -> floatUnary(req, x -> Math.log(x + Math.sqrt(x * x - 1))));
+        r.register("Atanh", req -> floatUnary(req, x -> 0.5 * Math.log((1 + x) / (1 - x))));
+        r.register("Mish", req -> floatUnary(req, x -> x * Math.tanh(MathFunctions.softplus(x))));
+        r.register("ThresholdedRelu", req -> {
+            double alpha = req.node().floatAttr("alpha", 1f);
+            return floatUnary(req, x -> x > alpha ? x : 0);
+        });
+        r.register("Celu", req -> {
+            double alpha = req.node().floatAttr("alpha", 1f);
+            return floatUnary(req, x -> Math.max(0, x) + Math.min(0, alpha * Math.expm1(x / alpha)));
+        });
+        r.register("Shrink", req -> {
+            double lambda = req.node().floatAttr("lambd", 0.5f);
+            double bias = req.node().floatAttr("bias", 0f);
+            // Integer inputs compute in double too: the store truncates like the reference's astype.
+            return unary(req, x -> x < -lambda ? x + bias : x > lambda ? x - bias : 0,
+                x -> (long) (x < -lambda ? x + bias : x > lambda ? x - bias : 0));
+        });
         r.register("Softsign", req -> floatUnary(req, x -> x / (1 + Math.abs(x))));
         r.register("Softplus", req -> floatUnary(req, MathFunctions::softplus));
         r.register("LeakyRelu", req -> {
@@ -94,6 +113,7 @@ public final class UnaryOps {
         });
         r.register("Clip", UnaryOps::clip);
         r.register("Cast", UnaryOps::cast);
+        r.register("CastLike", req -> (in, ctx) -> new Tensor[] {cast(in[0], in[1].dtype(), ctx)});
         r.register("Identity", req -> (in, ctx) -> new Tensor[] {copyOf(in[0], ctx)});
         r.register("Dropout", UnaryOps::dropout);
     }
@@ -205,34 +225,33 @@ public final class UnaryOps {
         if (to == null) {
             throw new UnsupportedKernelException("Cast to " + DType.onnxName(code));
         }
-        return (in, ctx) -> {
-            Tensor x = in[0];
-            Tensor y = ctx.allocate(to, x.shape());
-            for (long i = 0; i < x.size(); i++) {
-                Elements.convert(x, i, y, i);
-            }
-            return new Tensor[] {y};
-        };
+        return (in, ctx) -> new Tensor[] {cast(in[0], to, ctx)};
+    }
+
+    private static Tensor cast(Tensor x, DType to, dev.sparq.backend.ExecutionContext ctx) {
+        Tensor y = ctx.allocate(to, x.shape());
+        for (long i = 0; i < x.size(); i++) {
+            Elements.convert(x, i, y, i);
+        }
+        return y;
     }
 
     /**
      * Dropout at inference is the identity. Before opset 12 training was an attribute (is_test before 7); from 12
-     * it is input 2, and a kernel asked to drop (training_mode true with ratio > 0) is refused. The optional mask
-     * is all-keep: bool from opset 10, the input's type before.
+     * it is input 2. A training_mode input that is not a constant false cannot be honoured (dropping is random),
+     * so such a node has no kernel. The optional mask is all-keep: bool from opset 10, the input's type before.
      */
     private static Kernel dropout(KernelRequest req) {
-        Tensor training = req.constantInput(2);
-        if (req.opset() >= 12 && training != null && training.getLong(0) != 0) {
-            throw new UnsupportedKernelException("Dropout in training mode");
+        if (req.opset() >= 12 && req.node().hasInput(2)) {
+            Tensor training = req.constantInput(2);
+            if (training == null || training.getLong(0) != 0) {
+                throw new UnsupportedKernelException("Dropout in training mode (training_mode input not constant false)");
+            }
         }
         boolean boolMask = req.opset() >= 10;
         boolean wantsMask = req.node().outputs().size() > 1 && !req.node().outputs().get(1).isEmpty();
         return (in, ctx) -> {
             Tensor x = in[0];
-            if (in.length > 2 && in[2] != null && in[2].getLong(0) != 0
-                && (in[1] == null || in[1].getDouble(0) != 0)) {
-                throw new IllegalArgumentException("Dropout in training mode is not supported");
-            }
             if (!wantsMask) {
                 return new Tensor[] {copyOf(x, ctx)};
             }

@@ -58,4 +58,27 @@ class IndexOpsTest {
         Tensor[] opset1 = runAll("TopK", 1, 2, attrs(i("k", 1)), x);
         assertLongs(opset1[1], DType.I64, shape(2, 1), 1, 0);
     }
+
+    @Test
+    void eyeLikeWithOffsetAndDtype() {
+        assertLongs(run("EyeLike", 9, attrs(i("k", 1), i("dtype", 7)), f32(shape(2, 3), 0, 0, 0, 0, 0, 0)),
+            DType.I64, shape(2, 3), 0, 1, 0, 0, 0, 1);
+    }
+
+    @Test
+    void gatherNdWithAndWithoutBatchDims() {
+        Tensor data = f32(shape(2, 2), 0, 1, 2, 3);
+        assertFloats(run("GatherND", 13, NONE, data, i64(shape(2, 2), 0, 0, 1, -1)), shape(2), 0, 3);
+        assertFloats(run("GatherND", 13, NONE, data, i64(shape(2, 1), 1, 0)), shape(2, 2), 2, 3, 0, 1);
+        // batch_dims 1: row b picks its own column
+        assertFloats(run("GatherND", 13, attrs(i("batch_dims", 1)), data, i64(shape(2, 1), 1, 0)), shape(2), 1, 2);
+    }
+
+    @Test
+    void compressAlongAxisOrFlattened() {
+        Tensor x = f32(shape(2, 3), 0, 1, 2, 3, 4, 5);
+        assertFloats(run("Compress", 11, attrs(i("axis", 1)), x, bools(shape(2), false, true)), shape(2, 1), 1, 4);
+        assertFloats(run("Compress", 11, NONE, x, bools(shape(6), true, false, false, false, false, true)),
+            shape(2), 0, 5);
+    }
 }

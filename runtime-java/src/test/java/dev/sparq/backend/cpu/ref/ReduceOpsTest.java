@@ -48,6 +48,8 @@ class ReduceOpsTest {
         assertFloats(run("ReduceL1", 13, a.axis1, x), shape(2, 1), 3, 7);
         assertFloats(run("ReduceL2", 13, a.axis1, x), shape(2, 1), (float) Math.sqrt(5), 5);
         assertFloats(run("ReduceSumSquare", 13, a.axis1, x), shape(2, 1), 5, 25);
+        assertFloats(run("ReduceLogSum", 13, a.axis1, f32(shape(2, 2), 1, 2, 3, 4)), shape(2, 1),
+            (float) Math.log(3), (float) Math.log(7));
         assertFloats(run("ReduceLogSumExp", 13, a.axis1, x), shape(2, 1),
             (float) Math.log(Math.exp(-1) + Math.exp(2)), (float) Math.log(Math.exp(3) + Math.exp(-4)));
     }

@@ -139,4 +139,16 @@ class ResizeOpsTest {
         var req = new dev.sparq.backend.KernelRequest(node, 18, java.util.Map.of(), java.util.Map.of(), null);
         assertEquals("Resize antialias=1", CpuRefBackend.whyUnsupported(req));
     }
+
+    @Test
+    void tfHalfPixelForNnOnlyInOpset11() {
+        // x_ori = (x + 0.5) / 2: 0.25, 0.75, 1.25, 1.75 -> round_prefer_floor 0, 1, 1, 2 (clamped to 1)
+        Tensor x = f32(shape(1, 2), 1, 2);
+        assertFloats(run("Resize", 11, attrs(s("coordinate_transformation_mode", "tf_half_pixel_for_nn")), x,
+            f32(shape(0)), scales(1, 2)), shape(1, 4), 1, 2, 2, 2);
+        var node = dev.sparq.testing.KernelHarness.node("Resize", 3, 1,
+            s("coordinate_transformation_mode", "tf_half_pixel_for_nn"));
+        var req = new dev.sparq.backend.KernelRequest(node, 13, java.util.Map.of(), java.util.Map.of(), null);
+        assertEquals("tf_half_pixel_for_nn after opset 12", CpuRefBackend.whyUnsupported(req));
+    }
 }

@@ -5,6 +5,7 @@ import static dev.sparq.testing.KernelHarness.f;
 import static dev.sparq.testing.KernelHarness.i;
 import static dev.sparq.testing.KernelHarness.s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
@@ -123,5 +124,34 @@ class UnaryOpsTest {
         Tensor y = run("Identity", 16, NONE, x);
         x.setLong(0, 9);
         assertLongs(y, DType.I64, shape(3), 1, 2, 3);
+    }
+
+    @Test
+    void castLikeTakesTheSecondInputsType() {
+        assertLongs(run("CastLike", 15, NONE, f32(shape(2), 2.7f, -2.7f), of(DType.I8, shape(), 0)), DType.I8,
+            shape(2), 2, -2);
+    }
+
+    @Test
+    void moreActivations() {
+        Tensor x = f32(shape(4), -2, -0.25f, 0.25f, 2);
+        assertFloats(run("ThresholdedRelu", 10, attrs(f("alpha", 0.5f)), x), shape(4), 0, 0, 0, 2);
+        assertFloats(run("Shrink", 9, attrs(f("lambd", 0.5f), f("bias", 1)), x), shape(4), -1, 0, 0, 1);
+        assertFloats(run("Celu", 12, attrs(f("alpha", 2)), x), shape(4), (float) (2 * Math.expm1(-1)),
+            (float) (2 * Math.expm1(-0.125)), 0.25f, 2);
+        assertFloats(run("Asinh", 9, NONE, f32(shape(1), 1)), shape(1), 0.8813735870f);
+        assertFloats(run("Atanh", 9, NONE, f32(shape(1), 0.5f)), shape(1), 0.5493061443f);
+        assertFloats(run("Acosh", 9, NONE, f32(shape(1), 2)), shape(1), 1.3169578969f);
+    }
+
+    @Test
+    void dropoutWithRuntimeTrainingModeHasNoKernel() {
+        var node = dev.sparq.testing.KernelHarness.node("Dropout", 3, 1);
+        var req = new dev.sparq.backend.KernelRequest(node, 13, java.util.Map.of(), java.util.Map.of(), null);
+        assertEquals("Dropout in training mode (training_mode input not constant false)",
+            CpuRefBackend.whyUnsupported(req));
+        var constantFalse = java.util.Map.of("x2", bools(shape(), false));
+        var inference = new dev.sparq.backend.KernelRequest(node, 13, constantFalse, java.util.Map.of(), null);
+        assertNull(CpuRefBackend.whyUnsupported(inference));
     }
 }
