@@ -1,6 +1,7 @@
 package dev.sparq;
 
 import dev.sparq.backend.Backend;
+import dev.sparq.backend.WorkerPool;
 import dev.sparq.graph.Dim;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.ShapeInference;
@@ -26,13 +27,15 @@ public final class Session implements AutoCloseable {
     private final ExecutionPlan plan;
     private final Executor executor;
     private final SessionOptions options;
+    private final WorkerPool pool;
     private volatile boolean closed;
 
     private Session(Model model, ExecutionPlan plan, SessionOptions options) {
         this.model = model;
         this.plan = plan;
         this.options = options;
-        this.executor = new Executor(plan, options.threads());
+        this.pool = new WorkerPool(options.threads());
+        this.executor = new Executor(plan, pool);
     }
 
     /** Plans {@code model} and takes ownership of it (closing the session closes the model). */
@@ -151,6 +154,7 @@ public final class Session implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        pool.close();
         model.close();
     }
 

@@ -2,8 +2,9 @@ package dev.sparq.backend;
 
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
+import java.util.function.IntConsumer;
 
-/** What a kernel may use while it runs: memory for its outputs and scratch, and the thread budget. */
+/** What a kernel may use while it runs: memory for its outputs and scratch, and the threads of the session. */
 public interface ExecutionContext {
     /** A zero-filled tensor owned by the run; the executor frees it when no longer needed. */
     Tensor allocate(DType dtype, long... shape);
@@ -11,8 +12,23 @@ public interface ExecutionContext {
     /** Threads the kernel may use for intra-op parallelism (1 = run on the calling thread). */
     int threads();
 
+    /**
+     * Runs {@code body} for every task index in [0, tasks) on the session's threads and returns when all are done.
+     * Tasks must write disjoint outputs. The default runs them in order on the calling thread.
+     */
+    default void parallelFor(int tasks, IntConsumer body) {
+        for (int i = 0; i < tasks; i++) {
+            body.accept(i);
+        }
+    }
+
     /** A context that allocates standalone tensors the caller must close; for tests and constant folding. */
     static ExecutionContext standalone() {
+        return standalone(1, null);
+    }
+
+    /** Like {@link #standalone()}, with a thread budget and a pool to run parallel tasks on (null = sequential). */
+    static ExecutionContext standalone(int threads, WorkerPool pool) {
         return new ExecutionContext() {
             @Override
             public Tensor allocate(DType dtype, long... shape) {
@@ -21,7 +37,16 @@ public interface ExecutionContext {
 
             @Override
             public int threads() {
-                return 1;
+                return threads;
+            }
+
+            @Override
+            public void parallelFor(int tasks, IntConsumer body) {
+                if (pool == null) {
+                    ExecutionContext.super.parallelFor(tasks, body);
+                } else {
+                    pool.parallelFor(tasks, body);
+                }
             }
         };
     }

@@ -120,6 +120,9 @@ public final class OnnxImporter {
             }
             opsets.put(domain, o.getVersion());
         }
+        if (proto.getOpsetImportCount() == 0 && proto.getIrVersion() >= 3) {
+            throw new ModelFormatException("declares no opset_import (required since IR version 3)");
+        }
         opsets.putIfAbsent("", 1L);
         if (opsets.get("") > MAX_OPSET) {
             throw new ModelFormatException("uses ONNX opset " + opsets.get("") + "; sparq supports opsets up to "

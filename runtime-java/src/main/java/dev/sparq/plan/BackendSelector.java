@@ -1,7 +1,6 @@
 package dev.sparq.plan;
 
 import dev.sparq.SessionOptions;
-import dev.sparq.SparqException;
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.Backends;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
@@ -26,10 +25,10 @@ public final class BackendSelector {
         if (!options.backends().isEmpty()) {
             for (String id : options.backends()) {
                 Backend b = all.stream().filter(x -> x.id().equals(id)).findFirst()
-                    .orElseThrow(() -> new SparqException("unknown backend '" + id + "'; known: "
+                    .orElseThrow(() -> new BackendUnavailableException("unknown backend '" + id + "'; known: "
                         + all.stream().map(Backend::id).toList()));
                 if (!b.availability().available()) {
-                    throw new SparqException("backend '" + id + "' is not available here: "
+                    throw new BackendUnavailableException("backend '" + id + "' is not available here: "
                         + b.availability().detail());
                 }
                 chosen.add(b);
@@ -45,7 +44,7 @@ public final class BackendSelector {
             all.stream().filter(b -> b.id().equals(CpuRefBackend.ID)).findFirst().ifPresent(chosen::add);
         }
         if (chosen.isEmpty()) {
-            throw new SparqException("no backend left to run on (all excluded or unavailable)");
+            throw new BackendUnavailableException("no backend left to run on (all excluded or unavailable)");
         }
         return chosen;
     }

@@ -3,6 +3,7 @@ package dev.sparq.plan;
 import dev.sparq.InvalidInputException;
 import dev.sparq.SparqException;
 import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.WorkerPool;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.LinkedHashMap;
@@ -14,11 +15,12 @@ import java.util.Map;
  */
 public final class Executor {
     private final ExecutionPlan plan;
-    private final int threads;
+    private final WorkerPool pool;
 
-    public Executor(ExecutionPlan plan, int threads) {
+    /** Runs {@code plan} with intra-op parallelism on {@code pool} (owned by the caller). */
+    public Executor(ExecutionPlan plan, WorkerPool pool) {
         this.plan = plan;
-        this.threads = threads;
+        this.pool = pool;
     }
 
     /** Runs with already validated inputs (name → tensor); returns output name → tensor, owned by the caller. */
@@ -37,7 +39,12 @@ public final class Executor {
 
             @Override
             public int threads() {
-                return threads;
+                return pool.threads();
+            }
+
+            @Override
+            public void parallelFor(int tasks, java.util.function.IntConsumer body) {
+                pool.parallelFor(tasks, body);
             }
         };
         Map<String, Tensor> result = new LinkedHashMap<>();
@@ -107,8 +114,15 @@ public final class Executor {
             return step.kernel().run(in, ctx);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(step.node().label() + ": " + e.getMessage(), e);
+        } catch (IndexOutOfBoundsException e) {
+            // Kernels check shapes; an index out of range means attributes or data the model got wrong.
+            throw new InvalidInputException(step.node().label() + ": inconsistent attributes or data (" + e.getMessage()
+                + ")", e);
         } catch (IllegalStateException e) {
             throw e; // closed tensors, closed session: the caller's error, reported as is
+        } catch (OutOfMemoryError e) {
+            throw new InvalidInputException(step.node().label() + ": needs more memory than is available ("
+                + e.getMessage() + ")");
         } catch (RuntimeException e) {
             throw new SparqException(step.node().label() + " failed on " + step.backendId() + ": " + e, e);
         }

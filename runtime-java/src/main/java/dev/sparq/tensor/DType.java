@@ -1,7 +1,5 @@
 package dev.sparq.tensor;
 
-import java.lang.foreign.ValueLayout;
-
 /** Element types a tensor can hold, with their ONNX TensorProto.DataType codes and NumPy descriptors. */
 public enum DType {
     F32(4, 1, "<f4", true),
@@ -65,8 +63,6 @@ public enum DType {
             "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1"};
         return code >= 0 && code < names.length ? names[code] : "type " + code;
     }
-
-    static final ValueLayout.OfFloat F32_LAYOUT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     @Override
     public String toString() {

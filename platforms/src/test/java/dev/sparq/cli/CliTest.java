@@ -1,0 +1,138 @@
+package dev.sparq.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparq.tensor.Npy;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.OnnxModels;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI contract of DESIGN.md: commands, file naming and exit codes. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    private static synchronized Run sparq(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void runWritesEachOutputAsNpy() throws IOException {
+        Path model = dir.resolve("add.onnx");
+        Files.write(model, OnnxModels.addBias(1, 2, 3).toByteArray());
+        Path in = dir.resolve("x=odd.npy"); // '=' in the file name: NAME is split at the last '='
+        try (Tensor x = Tensor.fromFloats(new float[] {1, 1, 1, 2, 2, 2}, 2, 3)) {
+            Npy.write(x, in);
+        }
+        Run r = sparq("run", model.toString(), "--input", "x=" + in, "--out", dir.resolve("out").toString());
+        assertEquals(0, r.code(), r.err());
+        try (Tensor y = Npy.read(dir.resolve("out/y.npy"))) {
+            assertEquals(7f, y.getFloat(5));
+        }
+    }
+
+    @Test
+    void outputFileNamesAreSanitized() {
+        assertEquals("a_b_c.npy", NpyNames.fileNameFor("a/b c"));
+        assertEquals("x:0.npy", NpyNames.fileNameFor("x:0"));
+        assertEquals("_.npy", NpyNames.fileNameFor(".."));
+        assertEquals("__.npy", NpyNames.fileNameFor("é"));
+    }
+
+    @Test
+    void badModelsExitWith3AndOneLine() throws IOException {
+        Path junk = dir.resolve("junk.onnx");
+        byte[] bytes = new byte[300];
+        new Random(7).nextBytes(bytes);
+        Files.write(junk, bytes);
+        for (String cmd : new String[] {"inspect", "run"}) {
+            Run r = cmd.equals("run") ? sparq("run", junk.toString(), "--input", "x=a.npy", "--out", dir.toString())
+                : sparq("inspect", junk.toString());
+            assertEquals(3, r.code(), cmd + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().startsWith("sparq: " + junk), r.err());
+        }
+        Run missing = sparq("inspect", dir.resolve("nope.onnx").toString());
+        assertEquals(3, missing.code());
+        assertTrue(missing.err().contains("no such file"), missing.err());
+    }
+
+    @Test
+    void badInputFilesExitWith3() throws IOException {
+        Path model = dir.resolve("add.onnx");
+        Files.write(model, OnnxModels.addBias(1, 2, 3).toByteArray());
+        Path truncated = dir.resolve("t.npy");
+        try (Tensor x = Tensor.fromFloats(new float[] {1, 1, 1}, 1, 3)) {
+            Npy.write(x, truncated);
+        }
+        byte[] b = Files.readAllBytes(truncated);
+        Files.write(truncated, java.util.Arrays.copyOf(b, b.length - 2));
+        Run r = sparq("run", model.toString(), "--input", "x=" + truncated, "--out", dir.toString());
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("truncated"), r.err());
+        try (Tensor wrong = Tensor.fromFloats(new float[] {1, 1}, 1, 2)) {
+            Npy.write(wrong, dir.resolve("w.npy"));
+        }
+        Run shape = sparq("run", model.toString(), "--input", "x=" + dir.resolve("w.npy"), "--out", dir.toString());
+        assertEquals(3, shape.code(), shape.err());
+        assertTrue(shape.err().contains("must have shape"), shape.err());
+    }
+
+    @Test
+    void badUsageExitsWith2() {
+        assertEquals(2, sparq("run").code());
+        assertEquals(2, sparq("no-such-command").code());
+        assertEquals(2, sparq("devices", "--frobnicate").code());
+    }
+
+    @Test
+    void unknownBackendIsBadUsage() throws IOException {
+        Path model = dir.resolve("add.onnx");
+        Files.write(model, OnnxModels.addBias(1, 2, 3).toByteArray());
+        Run r = sparq("inspect", model.toString(), "--backend", "warp-drive");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("unknown backend 'warp-drive'"), r.err());
+    }
+
+    @Test
+    void devicesListsEveryDesignedBackend() {
+        Run r = sparq("devices");
+        assertEquals(0, r.code());
+        for (String id : new String[] {"cpu-ref", "cpu-simd", "cpu-native", "cuda", "tensorrt"}) {
+            assertTrue(r.out().contains(id), r.out());
+        }
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu-ref") && l.contains("available")), r.out());
+    }
+
+    @Test
+    void demoReportsAccuracyAndLatency() {
+        Run r = sparq("demo", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("accuracy:  98.06% (353/360)"), r.out());
+        assertTrue(r.out().contains("batch 1:"), r.out());
+    }
+}

@@ -1,0 +1,95 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.backend.ExecutionContext;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * C[M,N] = A[M,K] · B[K,N] with a fused epilogue, blocked the BLIS way: K in blocks of {@link #KC} (a B panel of
+ * KC × NR stays in L1 while every A panel streams past it), N in chunks of {@link #NC} columns, the tile space split
+ * across threads by columns first. Each element's sum runs in the same order whatever the thread count, so 1 and
+ * N threads give bit-identical results.
+ */
+public final class Gemm {
+    static final int KC = 256;
+    static final int NC = 512;
+
+    private Gemm() {
+    }
+
+    /**
+     * @param a rows = M, depth = K; {@code b}: rows = N (B transposed), depth = K
+     * @param c f32 output with row stride {@code ldc}, top-left at element {@code cIndex}
+     */
+    static void run(PanelSource a, PanelSource b, MemorySegment c, long cIndex, long ldc, Epilogue epilogue,
+                    ExecutionContext ctx) {
+        int m = a.rows();
+        int n = b.rows();
+        int k = a.depth();
+        if (b.depth() != k) {
+            throw new IllegalArgumentException("GEMM depth mismatch: " + k + " vs " + b.depth());
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            fillEpilogueOnly(m, n, c, cIndex, ldc, epilogue);
+            return;
+        }
+        MicroKernel mk = MicroKernel.get();
+        int mr = MicroKernel.MR;
+        int nr = mk.nr();
+        int mPanels = (m + mr - 1) / mr;
+        int nPanels = (n + nr - 1) / nr;
+        int threads = Math.max(1, ctx.threads());
+        int nGroups = Math.min(nPanels, threads);
+        int mGroups = Math.min(mPanels, Math.max(1, threads / nGroups));
+        Epilogue ep = epilogue == null ? Epilogue.NONE : epilogue;
+        ctx.parallelFor(nGroups * mGroups, task -> {
+            int ng = task % nGroups;
+            int mg = task / nGroups;
+            int np0 = nPanels * ng / nGroups;
+            int np1 = nPanels * (ng + 1) / nGroups;
+            int mp0 = mPanels * mg / mGroups;
+            int mp1 = mPanels * (mg + 1) / mGroups;
+            block(mk, a, b, c, cIndex, ldc, ep, m, n, k, mp0 * mr, Math.min(m, mp1 * mr), np0 * nr,
+                Math.min(n, np1 * nr));
+        });
+    }
+
+    private static void block(MicroKernel mk, PanelSource a, PanelSource b, MemorySegment c, long cIndex, long ldc,
+                              Epilogue ep, int m, int n, int k, int row0, int row1, int col0, int col1) {
+        int mr = MicroKernel.MR;
+        int nr = mk.nr();
+        Scratch aScratch = Scratch.of(0);
+        Scratch bScratch = Scratch.of(1);
+        for (int n0 = col0; n0 < col1; n0 += NC) {
+            int ncols = Math.min(NC, col1 - n0);
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kb = Math.min(KC, k - k0);
+                boolean last = k0 + kb >= k;
+                PanelSource.Panels bp = b.panels(k0, kb, n0, ncols, nr, bScratch);
+                PanelSource.Panels ap = a.panels(k0, kb, row0, row1 - row0, mr, aScratch);
+                for (int jc = 0; jc * nr < ncols; jc++) {
+                    int col = n0 + jc * nr;
+                    int cols = Math.min(nr, n - col);
+                    for (int ic = 0; ic * mr < row1 - row0; ic++) {
+                        int row = row0 + ic * mr;
+                        mk.run(kb, ap.data(), ap.base() + ic * ap.stride(), bp.data(), bp.base() + jc * bp.stride(),
+                            c, cIndex + row * ldc + col, ldc, Math.min(mr, m - row), cols, k0 > 0,
+                            last ? ep : null, row, col);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void fillEpilogueOnly(int m, int n, MemorySegment c, long cIndex, long ldc, Epilogue ep) {
+        for (int r = 0; r < m; r++) {
+            for (int j = 0; j < n; j++) {
+                float v = ep == null ? 0f : ep.apply(0f, r, j);
+                c.setAtIndex(ValueLayout.JAVA_FLOAT, cIndex + r * ldc + j, v);
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.sparq.backend.cpu.simd;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The innermost GEMM tile: {@code C[rows × cols] (+)= Apanel · Bpanel} over {@code kc} steps, where the A panel is
+ * MR values per k ({@code a[aOff + k*MR + r]}) and the B panel NR values per k ({@code b[bOff + k*NR + j]}), both
+ * zero-padded. The only hardware-specific code of the GEMM: one Vector API implementation and a scalar fallback,
+ * chosen at startup ({@link #get()}), so the rest of the engine never knows which runs.
+ */
+public interface MicroKernel {
+    int MR = 8;
+
+    /** Columns per tile. */
+    int nr();
+
+    /**
+     * @param c          output, f32, row-major with row stride {@code ldc} elements
+     * @param cIndex     element index of the tile's top-left in {@code c}
+     * @param accumulate add to C instead of overwriting (for every k block but the first)
+     * @param epilogue   applied when this is the last k block, else null; row0/col0 locate the tile for biases
+     */
+    void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
+             int cols, boolean accumulate, Epilogue epilogue, int row0, int col0);
+
+    static MicroKernel get() {
+        return Holder.INSTANCE;
+    }
+
+    final class Holder {
+        static final MicroKernel INSTANCE = SimdConfig.BITS == 0 ? new ScalarMicroKernel()
+            : new PanamaMicroKernel(PanamaSpecies.floats(SimdConfig.BITS));
+
+        private Holder() {
+        }
+    }
+}

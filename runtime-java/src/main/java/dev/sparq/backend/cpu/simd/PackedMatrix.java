@@ -1,0 +1,66 @@
+package dev.sparq.backend.cpu.simd;
+
+/**
+ * A constant operand (weights) packed once into panels of a fixed width, block by block of {@link Gemm#KC} along K,
+ * so every GEMM call reads it sequentially with no packing cost. Layout: for the k block starting at k0 (size kb),
+ * panel p starts at {@code k0 * paddedRows + p * width * kb}.
+ */
+final class PackedMatrix implements PanelSource {
+    private final int rows;
+    private final int depth;
+    private final int width;
+    private final int paddedRows;
+    private final float[] data;
+
+    /** Element (r, k) of the logical matrix X[rows][depth]. */
+    @FunctionalInterface
+    interface Element {
+        float at(int r, int k);
+    }
+
+    PackedMatrix(int rows, int depth, int width, Element x) {
+        this.rows = rows;
+        this.depth = depth;
+        this.width = width;
+        this.paddedRows = (rows + width - 1) / width * width;
+        this.data = new float[Math.multiplyExact(paddedRows, depth)];
+        for (int k0 = 0; k0 < depth; k0 += Gemm.KC) {
+            int kb = Math.min(Gemm.KC, depth - k0);
+            for (int p = 0; p < paddedRows / width; p++) {
+                int base = k0 * paddedRows + p * width * kb;
+                for (int k = 0; k < kb; k++) {
+                    for (int lane = 0; lane < width; lane++) {
+                        int r = p * width + lane;
+                        data[base + k * width + lane] = r < rows ? x.at(r, k0 + k) : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int depth() {
+        return depth;
+    }
+
+    int width() {
+        return width;
+    }
+
+    long bytes() {
+        return (long) data.length * Float.BYTES;
+    }
+
+    @Override
+    public Panels panels(int k0, int kb, int row0, int count, int w, Scratch scratch) {
+        if (w != width) {
+            throw new IllegalStateException("packed for width " + width + ", asked for " + w);
+        }
+        return new Panels(data, k0 * paddedRows + row0 * kb, width * kb);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.sparq.backend.cpu.simd;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An activation operand packed per call. {@code transposed == false}: X[r][k] = m[r*ld + k] (A of a fully connected
+ * layer, row-major [M,K]); {@code true}: X[r][k] = m[k*ld + r] (B of a plain [K,N] product, e.g. a 1×1 convolution
+ * over an NCHW image, where each k row is contiguous and panels are copied a vector row at a time).
+ */
+record RowMajorSource(MemorySegment m, long offset, int rows, int depth, long ld, boolean transposed)
+    implements PanelSource {
+
+    @Override
+    public Panels panels(int k0, int kb, int row0, int count, int width, Scratch scratch) {
+        int panels = (count + width - 1) / width;
+        float[] dst = scratch.get(panels * width * kb);
+        for (int p = 0; p < panels; p++) {
+            int base = p * width * kb;
+            int r0 = row0 + p * width;
+            int valid = Math.min(width, rows - r0);
+            if (transposed) {
+                for (int k = 0; k < kb; k++) {
+                    long src = offset + (long) (k0 + k) * ld + r0;
+                    MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, src * Float.BYTES, dst, base + k * width, valid);
+                    for (int lane = valid; lane < width; lane++) {
+                        dst[base + k * width + lane] = 0f;
+                    }
+                }
+            } else {
+                for (int lane = 0; lane < width; lane++) {
+                    int r = r0 + lane;
+                    if (lane < valid) {
+                        long src = offset + r * ld + k0;
+                        for (int k = 0; k < kb; k++) {
+                            dst[base + k * width + lane] = m.getAtIndex(ValueLayout.JAVA_FLOAT, src + k);
+                        }
+                    } else {
+                        for (int k = 0; k < kb; k++) {
+                            dst[base + k * width + lane] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+        return new Panels(dst, 0, width * kb);
+    }
+}

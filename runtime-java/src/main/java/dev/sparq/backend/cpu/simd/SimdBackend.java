@@ -1,0 +1,60 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.backend.Availability;
+import dev.sparq.backend.Backend;
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.KernelFactory;
+import dev.sparq.backend.KernelRegistry;
+import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.UnsupportedKernelException;
+import java.util.Optional;
+
+/**
+ * FP32 kernels on the Java Vector API: packed, register-blocked GEMM for Conv/Gemm/MatMul with fused bias and
+ * clamp activations, direct depthwise convolution, and the elementwise and pooling ops that sit between them.
+ * Nodes it does not take fall back to cpu-ref, node by node.
+ */
+public final class SimdBackend implements Backend {
+    public static final String ID = "cpu-simd";
+    public static final String MS = "com.microsoft";
+
+    private static final KernelRegistry REGISTRY = new KernelRegistry()
+        .register("Conv", ConvKernels::create)
+        .register(MS, "FusedConv", ConvKernels::create)
+        .register("Gemm", GemmKernels::gemm)
+        .register(MS, "FusedGemm", GemmKernels::gemm)
+        .register("MatMul", GemmKernels::matmul)
+        .register("Relu", ElementwiseKernels::clamp)
+        .register("Clip", ElementwiseKernels::clamp)
+        .register("Add", ElementwiseKernels::add)
+        .register("GlobalAveragePool", PoolKernels::globalAverage);
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public String description() {
+        return "Java Vector API kernels (FP32 GEMM, convolution, depthwise, elementwise)";
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.available(SimdConfig.describe() + ", GEMM tile " + MicroKernel.MR + "x"
+            + MicroKernel.get().nr());
+    }
+
+    @Override
+    public Optional<Kernel> kernelFor(KernelRequest request) {
+        KernelFactory f = REGISTRY.find(request.node().domain(), request.node().opType());
+        if (f == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(f.create(request));
+        } catch (UnsupportedKernelException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.sparq.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+    @Test
+    void memoryIsAlignedAndZeroed() {
+        try (Tensor t = Tensor.allocate(DType.F32, 3, 5)) {
+            assertEquals(0, t.segment().address() % Tensor.ALIGNMENT);
+            assertEquals(15, t.size());
+            assertEquals(60, t.byteSize());
+            for (int i = 0; i < 15; i++) {
+                assertEquals(0f, t.getFloat(i));
+            }
+        }
+    }
+
+    @Test
+    void useAfterCloseThrowsInsteadOfCrashing() {
+        Tensor t = Tensor.fromFloats(new float[] {1, 2, 3}, 3);
+        Tensor view = t.reshape(1, 3);
+        t.close();
+        t.close(); // idempotent
+        assertTrue(view.isClosed());
+        assertThrows(IllegalStateException.class, t::segment);
+        assertThrows(IllegalStateException.class, view::toFloatArray);
+        assertThrows(IllegalStateException.class, () -> t.getFloat(0));
+    }
+
+    @Test
+    void arenaOwnedTensorsDieWithTheirArena() {
+        Tensor t;
+        try (Arena arena = Arena.ofConfined()) {
+            t = Tensor.allocate(DType.I8, new long[] {4}, arena);
+            t.setLong(0, 5);
+            assertEquals(5, t.getLong(0));
+        }
+        assertThrows(IllegalStateException.class, () -> t.getLong(0));
+    }
+
+    @Test
+    void conversionsFollowNumpy() {
+        try (Tensor u8 = Tensor.allocate(DType.U8, 2); Tensor i8 = Tensor.allocate(DType.I8, 1);
+             Tensor h = Tensor.allocate(DType.F16, 1); Tensor b = Tensor.allocate(DType.BOOL, 1)) {
+            u8.setLong(0, 300); // wraps modulo 256
+            assertEquals(44, u8.getLong(0));
+            u8.setDouble(1, 200.9); // truncates toward zero
+            assertEquals(200, u8.getLong(1));
+            i8.setLong(0, 200);
+            assertEquals(-56, i8.getLong(0));
+            h.setFloat(0, 1.5f);
+            assertEquals(1.5f, h.getFloat(0));
+            b.setDouble(0, -3);
+            assertEquals(1, b.getLong(0));
+        }
+    }
+
+    @Test
+    void rejectsBadShapes() {
+        assertThrows(IllegalArgumentException.class, () -> Tensor.allocate(DType.F32, 2, -1));
+        assertThrows(IllegalArgumentException.class, () -> Tensor.allocate(DType.F32, 1L << 30, 1L << 30));
+        assertThrows(IllegalArgumentException.class, () -> Tensor.fromFloats(new float[3], 2, 2));
+        try (Tensor t = Tensor.fromLongs(new long[] {1, 2, 3, 4}, 2, 2)) {
+            assertThrows(IllegalArgumentException.class, () -> t.reshape(3));
+            assertArrayEquals(new long[] {1, 2, 3, 4}, t.reshape(4).toLongArray());
+        }
+    }
+
+    @Test
+    void broadcastingFollowsNumpy() {
+        assertArrayEquals(new long[] {2, 3, 4}, Shapes.broadcast(new long[] {3, 1}, new long[] {2, 1, 4}));
+        assertArrayEquals(new long[] {0, 1, 0}, Shapes.broadcastStrides(new long[] {3, 1}, new long[] {2, 3, 4}));
+        assertThrows(IllegalArgumentException.class, () -> Shapes.broadcast(new long[] {3}, new long[] {4}));
+    }
+}
