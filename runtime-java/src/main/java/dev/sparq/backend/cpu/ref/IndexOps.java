@@ -7,6 +7,7 @@ import dev.sparq.backend.KernelRequest;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Shapes;
 import dev.sparq.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Comparator;
 
@@ -67,26 +68,27 @@ public final class IndexOps {
                 throw new IllegalArgumentException("GatherND index tuples of length " + k + " with batch_dims "
                     + batchDims + " do not fit data of rank " + shape.length);
             }
-            long batches = SoftmaxOps.product(shape, 0, batchDims);
-            long tuplesPerBatch = SoftmaxOps.product(idxShape, batchDims, idxShape.length - 1);
-            long slice = SoftmaxOps.product(shape, batchDims + k, shape.length);
-            long batchStride = SoftmaxOps.product(shape, batchDims, shape.length);
+            long batches = Axes.product(shape, 0, batchDims);
+            long tuplesPerBatch = Axes.product(idxShape, batchDims, idxShape.length - 1);
+            long slice = Axes.product(shape, batchDims + k, shape.length);
+            long batchStride = Axes.product(shape, batchDims, shape.length);
             long[] strides = Shapes.strides(Arrays.copyOfRange(shape, batchDims, shape.length));
             long[] outShape = new long[idxShape.length - 1 + shape.length - batchDims - k];
             System.arraycopy(idxShape, 0, outShape, 0, idxShape.length - 1);
             System.arraycopy(shape, batchDims + k, outShape, idxShape.length - 1, shape.length - batchDims - k);
             Tensor y = ctx.allocate(data.dtype(), outShape);
             int bytes = data.dtype().byteSize();
+            MemorySegment src = data.segment();
+            MemorySegment dst = y.segment();
             long di = 0;
             for (long b = 0; b < batches; b++) {
                 for (long t = 0; t < tuplesPerBatch; t++) {
                     long tuple = (b * tuplesPerBatch + t) * k;
-                    long src = b * batchStride;
+                    long from = b * batchStride;
                     for (int j = 0; j < k; j++) {
-                        src += MovementOps.normalizeIndex(indices.getLong(tuple + j), shape[batchDims + j])
-                            * strides[j];
+                        from += Axes.index(indices.getLong(tuple + j), shape[batchDims + j]) * strides[j];
                     }
-                    Elements.copy(data.segment(), src, y.segment(), di, slice, bytes);
+                    Elements.copy(src, from, dst, di, slice, bytes);
                     di += slice;
                 }
             }
@@ -110,14 +112,16 @@ public final class IndexOps {
             long[] outShape = shape.clone();
             outShape[axis] = kept;
             Tensor y = ctx.allocate(x.dtype(), outShape);
-            long outer = SoftmaxOps.product(shape, 0, axis);
-            long inner = SoftmaxOps.product(shape, axis + 1, shape.length);
+            long outer = Axes.product(shape, 0, axis);
+            long inner = Axes.product(shape, axis + 1, shape.length);
             int bytes = x.dtype().byteSize();
+            MemorySegment src = x.segment();
+            MemorySegment dst = y.segment();
             long di = 0;
             for (long o = 0; o < outer; o++) {
                 for (long i = 0; i < n; i++) {
                     if (condition.getLong(i) != 0) {
-                        Elements.copy(x.segment(), (o * shape[axis] + i) * inner, y.segment(), di, inner, bytes);
+                        Elements.copy(src, (o * shape[axis] + i) * inner, dst, di, inner, bytes);
                         di += inner;
                     }
                 }
@@ -159,9 +163,9 @@ public final class IndexOps {
             Tensor x = in[0];
             long[] shape = x.shape();
             int axis = Shapes.axis(Args.scalarLong(in[1], "axis"), shape.length, "axis");
-            long outer = SoftmaxOps.product(shape, 0, axis);
+            long outer = Axes.product(shape, 0, axis);
             long length = shape[axis];
-            long inner = SoftmaxOps.product(shape, axis + 1, shape.length);
+            long inner = Axes.product(shape, axis + 1, shape.length);
             Tensor y = ctx.allocate(x.dtype(), shape);
             boolean floating = x.dtype().isFloating();
             for (long o = 0; o < outer; o++) {
@@ -210,8 +214,8 @@ public final class IndexOps {
             outShape[axis] = depth;
             System.arraycopy(idxShape, axis, outShape, axis + 1, idxShape.length - axis);
             Tensor y = ctx.allocate(values.dtype(), outShape);
-            long outer = SoftmaxOps.product(idxShape, 0, axis);
-            long inner = SoftmaxOps.product(idxShape, axis, idxShape.length);
+            long outer = Axes.product(idxShape, 0, axis);
+            long inner = Axes.product(idxShape, axis, idxShape.length);
             for (long o = 0; o < outer; o++) {
                 for (long j = 0; j < inner; j++) {
                     long index = (long) indices.getDouble(o * inner + j);
@@ -273,8 +277,8 @@ public final class IndexOps {
             outShape[axis] = k;
             Tensor values = ctx.allocate(x.dtype(), outShape);
             Tensor indices = ctx.allocate(DType.I64, outShape);
-            long outer = SoftmaxOps.product(shape, 0, axis);
-            long inner = SoftmaxOps.product(shape, axis + 1, shape.length);
+            long outer = Axes.product(shape, 0, axis);
+            long inner = Axes.product(shape, axis + 1, shape.length);
             boolean floating = x.dtype().isFloating();
             Integer[] order = new Integer[Math.toIntExact(length)];
             for (long o = 0; o < outer; o++) {

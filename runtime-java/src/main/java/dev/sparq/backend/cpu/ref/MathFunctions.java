@@ -8,7 +8,8 @@ final class MathFunctions {
     }
 
     /**
-     * The error function to about 1e-15 relative error: erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)).
+     * The error function to about 1e-15 relative error:
+     * erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)).
      * Every term is positive, so the series has no cancellation; beyond |x| = 6, erf is 1 in double precision.
      */
     static double erf(double x) {

@@ -97,8 +97,8 @@ public final class MovementOps {
                 outShape[axis] += s[axis];
             }
             Tensor y = ctx.allocate(in[0].dtype(), outShape);
-            long outer = SoftmaxOps.product(first, 0, axis);
-            long inner = SoftmaxOps.product(first, axis + 1, first.length);
+            long outer = Axes.product(first, 0, axis);
+            long inner = Axes.product(first, axis + 1, first.length);
             long outRow = outShape[axis] * inner;
             int bytes = y.dtype().byteSize();
             MemorySegment dst = y.segment();
@@ -136,18 +136,19 @@ public final class MovementOps {
                 throw new IllegalArgumentException("split sizes " + Arrays.toString(sizes) + " do not add up to "
                     + dim);
             }
-            long outer = SoftmaxOps.product(shape, 0, axis);
-            long inner = SoftmaxOps.product(shape, axis + 1, shape.length);
+            long outer = Axes.product(shape, 0, axis);
+            long inner = Axes.product(shape, axis + 1, shape.length);
             Tensor[] out = new Tensor[sizes.length];
             long column = 0;
             int bytes = x.dtype().byteSize();
+            MemorySegment src = x.segment();
             for (int k = 0; k < sizes.length; k++) {
                 long[] s = shape.clone();
                 s[axis] = sizes[k];
                 out[k] = ctx.allocate(x.dtype(), s);
                 long row = sizes[k] * inner;
                 for (long o = 0; o < outer; o++) {
-                    Elements.copy(x.segment(), o * dim * inner + column, out[k].segment(), o * row, row, bytes);
+                    Elements.copy(src, o * dim * inner + column, out[k].segment(), o * row, row, bytes);
                 }
                 column += row;
             }
@@ -233,9 +234,9 @@ public final class MovementOps {
     static long clampSliceBound(long v, long dim, long step, boolean isEnd) {
         long b = v < 0 ? v + dim : v;
         if (step > 0) {
-            return ShapeOps.clamp(b, 0, dim);
+            return Axes.clamp(b, 0, dim);
         }
-        return ShapeOps.clamp(b, isEnd ? -1 : 0, dim - 1);
+        return Axes.clamp(b, isEnd ? -1 : 0, dim - 1);
     }
 
     /** Gather: output = data[:axis] + indices.shape + data[axis+1:]; negative indices count from the end. */
@@ -253,29 +254,21 @@ public final class MovementOps {
             System.arraycopy(idxShape, 0, outShape, axis, idxShape.length);
             System.arraycopy(shape, axis + 1, outShape, axis + idxShape.length, shape.length - axis - 1);
             Tensor y = ctx.allocate(data.dtype(), outShape);
-            long outer = SoftmaxOps.product(shape, 0, axis);
-            long inner = SoftmaxOps.product(shape, axis + 1, shape.length);
+            long outer = Axes.product(shape, 0, axis);
+            long inner = Axes.product(shape, axis + 1, shape.length);
             int bytes = data.dtype().byteSize();
             MemorySegment src = data.segment();
             MemorySegment dst = y.segment();
             long di = 0;
             for (long o = 0; o < outer; o++) {
                 for (long index : indices) {
-                    long k = normalizeIndex(index, dim);
+                    long k = Axes.index(index, dim);
                     Elements.copy(src, (o * dim + k) * inner, dst, di, inner, bytes);
                     di += inner;
                 }
             }
             return new Tensor[] {y};
         };
-    }
-
-    static long normalizeIndex(long index, long dim) {
-        long k = index < 0 ? index + dim : index;
-        if (k < 0 || k >= dim) {
-            throw new IllegalArgumentException("index " + index + " is out of range for a dim of " + dim);
-        }
-        return k;
     }
 
     /** GatherElements: out[i] = data[i with its axis coordinate replaced by indices[i]]. */
@@ -300,7 +293,7 @@ public final class MovementOps {
             MemorySegment dst = y.segment();
             StridedCursor c = new StridedCursor(idxShape, baseStrides);
             for (long i = 0; i < y.size(); i++, c.advance()) {
-                long k = normalizeIndex(indices.getLong(i), shape[axis]);
+                long k = Axes.index(indices.getLong(i), shape[axis]);
                 Elements.copy(src, c.offset(0) + k * strides[axis], dst, i, 1, bytes);
             }
             return new Tensor[] {y};

@@ -69,7 +69,7 @@ public final class ReduceOps {
                 case PROD -> acc * v;
                 case L1 -> acc + Math.abs(v);
                 case L2, SUM_SQUARE -> acc + v * v;
-                case LOG_SUM, LOG_SUM_EXP -> throw new IllegalStateException("logarithms on integers go through double");
+                case LOG_SUM, LOG_SUM_EXP -> throw new IllegalStateException("integer logarithms go through double");
             };
         }
 
@@ -210,7 +210,10 @@ public final class ReduceOps {
         return out;
     }
 
-    /** ArgMax/ArgMin along one axis; ties go to the first index unless select_last_index (opset 12) is set. */
+    /**
+     * ArgMax/ArgMin along one axis; ties go to the first index unless select_last_index (opset 12) is set. A NaN
+     * wins over any number, as in NumPy's argmax and argmin.
+     */
     private static Kernel arg(KernelRequest req, boolean max) {
         long axisAttr = req.node().intAttr("axis", 0);
         boolean keepDims = req.node().intAttr("keepdims", 1) != 0;
@@ -227,9 +230,9 @@ public final class ReduceOps {
             long[] kept = shape.clone();
             kept[axis] = 1;
             Tensor y = ctx.allocate(DType.I64, keepDims ? kept : dropReduced(shape, reduced));
-            long outer = SoftmaxOps.product(shape, 0, axis);
+            long outer = Axes.product(shape, 0, axis);
             long length = shape[axis];
-            long inner = SoftmaxOps.product(shape, axis + 1, shape.length);
+            long inner = Axes.product(shape, axis + 1, shape.length);
             boolean floating = x.dtype().isFloating();
             for (long o = 0; o < outer; o++) {
                 for (long j = 0; j < inner; j++) {
@@ -237,9 +240,11 @@ public final class ReduceOps {
                     long best = 0;
                     for (long k = 1; k < length; k++) {
                         int cmp = floating
-                            ? compare(x.getDouble(base + k * inner), x.getDouble(base + best * inner))
+                            ? compare(x.getDouble(base + k * inner), x.getDouble(base + best * inner), max)
                             : Long.compare(x.getLong(base + k * inner), x.getLong(base + best * inner));
-                        if (max ? (cmp > 0 || (last && cmp == 0)) : (cmp < 0 || (last && cmp == 0))) {
+                        if (max ? cmp > 0 : cmp < 0) {
+                            best = k;
+                        } else if (cmp == 0 && last) {
                             best = k;
                         }
                     }
@@ -250,8 +255,17 @@ public final class ReduceOps {
         };
     }
 
-    /** Numeric comparison where -0.0 equals 0.0 (unlike Double.compare). */
-    private static int compare(double a, double b) {
-        return a < b ? -1 : a > b ? 1 : 0;
+    /**
+     * Orders a candidate against the best so far: numerically (−0.0 equals 0.0), except that NaN is "more extreme"
+     * than any number in the direction being searched, so the first NaN wins.
+     */
+    private static int compare(double candidate, double best, boolean max) {
+        boolean candidateNaN = Double.isNaN(candidate);
+        boolean bestNaN = Double.isNaN(best);
+        if (candidateNaN || bestNaN) {
+            int extreme = candidateNaN && bestNaN ? 0 : candidateNaN ? 1 : -1;
+            return max ? extreme : -extreme;
+        }
+        return candidate < best ? -1 : candidate > best ? 1 : 0;
     }
 }

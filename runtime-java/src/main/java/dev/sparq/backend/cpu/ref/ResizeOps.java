@@ -9,6 +9,7 @@ import dev.sparq.graph.Node;
 import dev.sparq.tensor.Shapes;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Resize (opsets 10, 11, 13, 18, 19) and Upsample (7, 9): nearest, n-d linear and cubic interpolation, following
@@ -71,11 +72,11 @@ public final class ResizeOps {
             default -> throw new UnsupportedKernelException("coordinate_transformation_mode '" + coordinateMode + "'");
         }
         String nearestMode = legacy ? "simple" : node.stringAttr("nearest_mode", "round_prefer_floor");
-        if (!Arrays.asList("simple", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil").contains(nearestMode)) {
+        if (!List.of("simple", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil").contains(nearestMode)) {
             throw new UnsupportedKernelException("nearest_mode '" + nearestMode + "'");
         }
         String policy = opset >= 18 ? node.stringAttr("keep_aspect_ratio_policy", "stretch") : "stretch";
-        if (!Arrays.asList("stretch", "not_larger", "not_smaller").contains(policy)) {
+        if (!List.of("stretch", "not_larger", "not_smaller").contains(policy)) {
             throw new UnsupportedKernelException("keep_aspect_ratio_policy '" + policy + "'");
         }
         Settings settings = new Settings(interpolation(node.stringAttr("mode", "nearest"), !legacy), coordinateMode,

@@ -80,7 +80,7 @@ public final class ScatterOps {
             Tensor out = UnaryOps.copyOf(data, ctx);
             StridedCursor cursor = new StridedCursor(indices.shape(), baseStrides);
             for (long i = 0; i < indices.size(); i++, cursor.advance()) {
-                long k = MovementOps.normalizeIndex(indices.getLong(i), shape[axis]);
+                long k = Axes.index(indices.getLong(i), shape[axis]);
                 write(out, cursor.offset(0) + k * strides[axis], updates, i, c);
             }
             return new Tensor[] {out};
@@ -100,8 +100,8 @@ public final class ScatterOps {
                 throw new IllegalArgumentException("index tuples of length " + k + " for data of rank "
                     + shape.length);
             }
-            long slice = SoftmaxOps.product(shape, k, shape.length);
-            long tuples = SoftmaxOps.product(idxShape, 0, idxShape.length - 1);
+            long slice = Axes.product(shape, k, shape.length);
+            long tuples = Axes.product(idxShape, 0, idxShape.length - 1);
             if (updates.size() != tuples * slice) {
                 throw new IllegalArgumentException("updates has " + updates.size() + " elements, expected "
                     + tuples * slice);
@@ -111,7 +111,7 @@ public final class ScatterOps {
             for (long t = 0; t < tuples; t++) {
                 long base = 0;
                 for (int j = 0; j < k; j++) {
-                    base += MovementOps.normalizeIndex(indices.getLong(t * k + j), shape[j]) * strides[j];
+                    base += Axes.index(indices.getLong(t * k + j), shape[j]) * strides[j];
                 }
                 for (long e = 0; e < slice; e++) {
                     write(out, base + e, updates, t * slice + e, c);

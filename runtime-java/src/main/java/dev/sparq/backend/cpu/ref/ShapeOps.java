@@ -104,12 +104,9 @@ public final class ShapeOps {
         long axisAttr = req.node().intAttr("axis", 1);
         return (in, ctx) -> {
             long[] shape = in[0].shape();
-            long a = axisAttr < 0 ? axisAttr + shape.length : axisAttr;
-            if (a < 0 || a > shape.length) {
-                throw new IllegalArgumentException("axis " + axisAttr + " is out of range for rank " + shape.length);
-            }
-            long outer = SoftmaxOps.product(shape, 0, (int) a);
-            long inner = SoftmaxOps.product(shape, (int) a, shape.length);
+            int a = Axes.splitPoint(axisAttr, shape.length);
+            long outer = Axes.product(shape, 0, a);
+            long inner = Axes.product(shape, a, shape.length);
             return new Tensor[] {reshaped(in[0], new long[] {outer, inner}, ctx)};
         };
     }
@@ -170,18 +167,14 @@ public final class ShapeOps {
         return (in, ctx) -> {
             long[] shape = in[0].shape();
             int rank = shape.length;
-            long start = clamp(startAttr < 0 ? startAttr + rank : startAttr, 0, rank);
-            long end = endAttr == null ? rank : clamp(endAttr < 0 ? endAttr + rank : endAttr, 0, rank);
+            long start = Axes.clamp(startAttr < 0 ? startAttr + rank : startAttr, 0, rank);
+            long end = endAttr == null ? rank : Axes.clamp(endAttr < 0 ? endAttr + rank : endAttr, 0, rank);
             long[] slice = start < end ? Arrays.copyOfRange(shape, (int) start, (int) end) : new long[0];
             return new Tensor[] {Elements.int64Vector(ctx, slice)};
         };
     }
 
-    static long clamp(long v, long lo, long hi) {
-        return Math.max(lo, Math.min(hi, v));
-    }
-
-    /** Constant: value (a tensor) or one of value_float(s)/value_int(s); strings and sparse tensors are not supported. */
+    /** Constant: value (a tensor) or value_float(s)/value_int(s); strings and sparse tensors are unsupported. */
     private static Kernel constant(KernelRequest req) {
         Node node = req.node();
         Tensor value;

@@ -30,10 +30,10 @@ public final class SoftmaxOps {
             Tensor x = in[0];
             long[] shape = x.shape();
             int rank = shape.length;
-            int axis = coerce2d ? coercionAxis(axisAttr, rank) : Shapes.axis(axisAttr, rank, "axis");
-            long outer = product(shape, 0, axis);
-            long length = coerce2d ? product(shape, axis, rank) : shape[axis];
-            long inner = coerce2d ? 1 : product(shape, axis + 1, rank);
+            int axis = coerce2d ? Axes.splitPoint(axisAttr, rank) : Shapes.axis(axisAttr, rank, "axis");
+            long outer = Axes.product(shape, 0, axis);
+            long length = coerce2d ? Axes.product(shape, axis, rank) : shape[axis];
+            long inner = coerce2d ? 1 : Axes.product(shape, axis + 1, rank);
             Tensor y = ctx.allocate(x.dtype(), shape);
             for (long o = 0; o < outer; o++) {
                 for (long j = 0; j < inner; j++) {
@@ -70,22 +70,5 @@ public final class SoftmaxOps {
             double shifted = x.getDouble(base + k * stride) - max;
             y.setDouble(base + k * stride, kind == Kind.SOFTMAX ? Math.exp(shifted) / sum : shifted - logSum);
         }
-    }
-
-    /** The 2-D coercion point: axis in [−rank, rank], where rank itself means "all dims are outer". */
-    private static int coercionAxis(long axis, int rank) {
-        long a = axis < 0 ? axis + rank : axis;
-        if (a < 0 || a > rank) {
-            throw new IllegalArgumentException("axis " + axis + " is out of range for rank " + rank);
-        }
-        return (int) a;
-    }
-
-    static long product(long[] shape, int from, int to) {
-        long p = 1;
-        for (int i = from; i < to; i++) {
-            p *= shape[i];
-        }
-        return p;
     }
 }

@@ -245,7 +245,7 @@ public final class UnaryOps {
         if (req.opset() >= 12 && req.node().hasInput(2)) {
             Tensor training = req.constantInput(2);
             if (training == null || training.getLong(0) != 0) {
-                throw new UnsupportedKernelException("Dropout in training mode (training_mode input not constant false)");
+                throw new UnsupportedKernelException("Dropout in training mode (training_mode not a constant false)");
             }
         }
         boolean boolMask = req.opset() >= 10;

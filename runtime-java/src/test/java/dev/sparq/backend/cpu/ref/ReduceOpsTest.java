@@ -97,4 +97,12 @@ class ReduceOpsTest {
             DType.I64, shape(2), 0, 2);
         assertLongs(run("ArgMax", 13, NONE, x), DType.I64, shape(1, 3), 1, 0, 0);
     }
+
+    @Test
+    void argMaxAndArgMinPickTheFirstNaNLikeNumpy() {
+        Tensor x = f32(shape(4), 1, Float.NaN, 5, Float.NaN);
+        assertLongs(run("ArgMax", 13, attrs(i("keepdims", 0)), x), DType.I64, shape(), 1);
+        assertLongs(run("ArgMin", 13, attrs(i("keepdims", 0)), x), DType.I64, shape(), 1);
+        assertLongs(run("ArgMax", 13, attrs(i("keepdims", 0), i("select_last_index", 1)), x), DType.I64, shape(), 3);
+    }
 }

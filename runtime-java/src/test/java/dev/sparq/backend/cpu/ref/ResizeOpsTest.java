@@ -3,6 +3,7 @@ package dev.sparq.backend.cpu.ref;
 import static dev.sparq.backend.cpu.ref.RefOps.*;
 import static dev.sparq.testing.KernelHarness.f;
 import static dev.sparq.testing.KernelHarness.floats;
+import static dev.sparq.testing.KernelHarness.i;
 import static dev.sparq.testing.KernelHarness.ints;
 import static dev.sparq.testing.KernelHarness.s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -89,7 +90,7 @@ class ResizeOpsTest {
     void cubicExcludeOutsideRenormalizes() {
         // out 0: x_ori = -0.25, taps at rows -2,-1,0,1 with ratio 0.75; exclude_outside keeps rows 0 and 1 only
         // (weights c2, c3) and rescales them to sum 1. Same along columns.
-        Tensor y = run("Resize", 13, attrs(s("mode", "cubic"), dev.sparq.testing.KernelHarness.i("exclude_outside", 1)),
+        Tensor y = run("Resize", 13, attrs(s("mode", "cubic"), i("exclude_outside", 1)),
             x44(), null, scales(1, 1, 2, 2));
         double c2 = 0.87890625;
         double c3 = -0.10546875;
@@ -135,7 +136,7 @@ class ResizeOpsTest {
 
     @Test
     void antialiasIsReportedUnsupported() {
-        var node = dev.sparq.testing.KernelHarness.node("Resize", 3, 1, dev.sparq.testing.KernelHarness.i("antialias", 1));
+        var node = dev.sparq.testing.KernelHarness.node("Resize", 3, 1, i("antialias", 1));
         var req = new dev.sparq.backend.KernelRequest(node, 18, java.util.Map.of(), java.util.Map.of(), null);
         assertEquals("Resize antialias=1", CpuRefBackend.whyUnsupported(req));
     }

@@ -148,7 +148,7 @@ class UnaryOpsTest {
     void dropoutWithRuntimeTrainingModeHasNoKernel() {
         var node = dev.sparq.testing.KernelHarness.node("Dropout", 3, 1);
         var req = new dev.sparq.backend.KernelRequest(node, 13, java.util.Map.of(), java.util.Map.of(), null);
-        assertEquals("Dropout in training mode (training_mode input not constant false)",
+        assertEquals("Dropout in training mode (training_mode not a constant false)",
             CpuRefBackend.whyUnsupported(req));
         var constantFalse = java.util.Map.of("x2", bools(shape(), false));
         var inference = new dev.sparq.backend.KernelRequest(node, 13, constantFalse, java.util.Map.of(), null);
