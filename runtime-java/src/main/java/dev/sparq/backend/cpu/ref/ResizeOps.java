@@ -16,7 +16,8 @@ import java.util.List;
  * ONNX's reference implementation. Interpolation is separable, so each axis gets a table of taps (input index,
  * weight) per output coordinate, and each output element sums the products of its axes' taps.
  *
- * <p>Before opset 11 (and for Upsample) coordinates are "asymmetric" and nearest rounds as ONNX Runtime's "simple"
+ * <p>Antialias (opset 18) widens the linear or cubic kernel by 1/scale when downsampling. Before opset 11 (and
+ * for Upsample) coordinates are "asymmetric" and nearest rounds as ONNX Runtime's "simple"
  * mode: floor when upsampling, ceil when downsampling.
  */
 public final class ResizeOps {
@@ -27,7 +28,8 @@ public final class ResizeOps {
 
     /** Everything that is fixed per node. */
     record Settings(Interpolation mode, String coordinateMode, String nearestMode, double cubicA,
-                    boolean excludeOutside, double extrapolation, String aspectPolicy, long[] axes) {
+                    boolean excludeOutside, double extrapolation, String aspectPolicy, long[] axes,
+                    boolean antialias) {
     }
 
     public static void register(KernelRegistry r) {
@@ -52,9 +54,7 @@ public final class ResizeOps {
     private static Kernel resize(KernelRequest req) {
         Node node = req.node();
         long opset = req.opset();
-        if (node.intAttr("antialias", 0) != 0) {
-            throw new UnsupportedKernelException("Resize antialias=1");
-        }
+        boolean antialias = opset >= 18 && node.intAttr("antialias", 0) != 0;
         boolean legacy = opset < 11;
         String coordinateMode = legacy ? "asymmetric" : node.stringAttr("coordinate_transformation_mode", "half_pixel");
         switch (coordinateMode) {
@@ -79,9 +79,13 @@ public final class ResizeOps {
         if (!List.of("stretch", "not_larger", "not_smaller").contains(policy)) {
             throw new UnsupportedKernelException("keep_aspect_ratio_policy '" + policy + "'");
         }
-        Settings settings = new Settings(interpolation(node.stringAttr("mode", "nearest"), !legacy), coordinateMode,
-            nearestMode, node.floatAttr("cubic_coeff_a", -0.75f), node.intAttr("exclude_outside", 0) != 0,
-            node.floatAttr("extrapolation_value", 0f), policy, opset >= 18 ? node.intsAttr("axes", null) : null);
+        Interpolation mode = interpolation(node.stringAttr("mode", "nearest"), !legacy);
+        if (antialias && mode == Interpolation.NEAREST) {
+            throw new UnsupportedKernelException("Resize antialias=1 with mode nearest");
+        }
+        Settings settings = new Settings(mode, coordinateMode, nearestMode, node.floatAttr("cubic_coeff_a", -0.75f),
+            node.intAttr("exclude_outside", 0) != 0, node.floatAttr("extrapolation_value", 0f), policy,
+            opset >= 18 ? node.intsAttr("axes", null) : null, antialias);
         return (in, ctx) -> {
             Tensor x = in[0];
             if (legacy) {
@@ -104,7 +108,7 @@ public final class ResizeOps {
     private static Kernel upsample(KernelRequest req) {
         Node node = req.node();
         Settings settings = new Settings(interpolation(node.stringAttr("mode", "nearest"), false), "asymmetric",
-            "simple", -0.75, false, 0, "stretch", null);
+            "simple", -0.75, false, 0, "stretch", null, false);
         float[] attrScales = req.opset() < 9 && node.has("scales") ? node.attr("scales").asFloats() : null;
         return (in, ctx) -> {
             double[] scales;
@@ -288,15 +292,25 @@ public final class ResizeOps {
                     index[o] = new long[] {clampIndex(nearest(xo, scale, s.nearestMode()), inLength)};
                     weight[o] = new double[] {1};
                 }
-                case LINEAR -> {
-                    long base = (long) Math.floor(xo);
-                    double r = xo - base;
-                    taps(o, base, new double[] {1 - r, r}, inLength, false);
-                }
-                case CUBIC -> {
-                    long base = (long) Math.floor(xo);
-                    double r = xo - base;
-                    taps(o, base - 1, cubicCoefficients(r, s.cubicA()), inLength, s.excludeOutside());
+                case LINEAR, CUBIC -> {
+                    // As in ONNX's reference, an integral coordinate is ratio 1 past the tap to its left.
+                    long base = xo == Math.floor(xo) ? (long) xo - 1 : (long) Math.floor(xo);
+                    double ratio = xo - base;
+                    // Antialiasing widens the kernel by 1/scale when downsampling.
+                    double kernelScale = s.antialias() ? Math.min(scale, 1) : 1;
+                    double support = s.mode() == Interpolation.LINEAR ? 1 : 2;
+                    long start = (long) Math.floor(-support / kernelScale) + 1;
+                    double[] w = new double[(int) (2 - 2 * start)];
+                    double total = 0;
+                    for (int j = 0; j < w.length; j++) {
+                        double d = Math.abs((start + j - ratio) * kernelScale);
+                        w[j] = s.mode() == Interpolation.LINEAR ? Math.max(0, 1 - d) : cubicKernel(d, s.cubicA());
+                        total += w[j];
+                    }
+                    for (int j = 0; j < w.length; j++) {
+                        w[j] /= total;
+                    }
+                    taps(o, base + start, w, inLength, s.excludeOutside());
                 }
             }
         }
@@ -366,14 +380,15 @@ public final class ResizeOps {
         };
     }
 
-    /** Keys' cubic convolution weights for taps at offsets −1, 0, 1, 2 from floor(x), with fraction r. */
-    static double[] cubicCoefficients(double r, double a) {
-        return new double[] {
-            ((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
-            ((a + 2) * r - (a + 3)) * r * r + 1,
-            ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1,
-            ((a * (2 - r) - 5 * a) * (2 - r) + 8 * a) * (2 - r) - 4 * a,
-        };
+    /** Keys' cubic convolution kernel at distance d ≥ 0 with coefficient a. */
+    static double cubicKernel(double d, double a) {
+        if (d <= 1) {
+            return ((a + 2) * d - (a + 3)) * d * d + 1;
+        }
+        if (d < 2) {
+            return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+        }
+        return 0;
     }
 
     static long clampIndex(long i, long length) {

@@ -135,10 +135,25 @@ class ResizeOpsTest {
     }
 
     @Test
-    void antialiasIsReportedUnsupported() {
+    void antialiasWidensTheLinearKernelWhenDownsampling() {
+        // scale 0.5: out 0 maps to 0.5; taps -1..2 at distances 1.5, 0.5, 0.5, 1.5 times 0.5 -> weights 1:3:3:1,
+        // rows clamped to 0,0,1,2 (values 1,1,2,3): (1 + 3 + 6 + 3) / 8. Out 1 maps to 2.5: values 2,3,4,4.
+        Tensor x = f32(shape(1, 4), 1, 2, 3, 4);
+        assertFloats(run("Resize", 18, attrs(s("mode", "linear"), i("antialias", 1)), x, null, scales(1, 0.5f)),
+            shape(1, 2), 13f / 8, 27f / 8);
+        // without antialias: plain linear between the two nearest rows
+        assertFloats(run("Resize", 18, attrs(s("mode", "linear")), x, null, scales(1, 0.5f)), shape(1, 2),
+            1.5f, 3.5f);
+        // upsampling is unaffected
+        assertFloats(run("Resize", 18, attrs(s("mode", "linear"), i("antialias", 1)), f32(shape(1, 2), 1, 2), null,
+            scales(1, 2)), shape(1, 4), 1, 1.25f, 1.75f, 2);
+    }
+
+    @Test
+    void antialiasWithNearestIsReportedUnsupported() {
         var node = dev.sparq.testing.KernelHarness.node("Resize", 3, 1, i("antialias", 1));
         var req = new dev.sparq.backend.KernelRequest(node, 18, java.util.Map.of(), java.util.Map.of(), null);
-        assertEquals("Resize antialias=1", CpuRefBackend.whyUnsupported(req));
+        assertEquals("Resize antialias=1 with mode nearest", CpuRefBackend.whyUnsupported(req));
     }
 
     @Test
