@@ -215,7 +215,7 @@ public final class MovementOps {
                 long dim = shape[axis];
                 long start = clampSliceBound(starts[i], dim, step, false);
                 long end = clampSliceBound(ends[i], dim, step, true);
-                long count = step > 0 ? Math.max(0, Math.ceilDiv(end - start, step))
+                long count = dim == 0 ? 0 : step > 0 ? Math.max(0, Math.ceilDiv(end - start, step))
                     : Math.max(0, Math.ceilDiv(start - end, -step));
                 outShape[axis] = count;
                 offset += count > 0 ? start * strides[axis] : 0;

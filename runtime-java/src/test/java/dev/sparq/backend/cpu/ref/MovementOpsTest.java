@@ -64,6 +64,7 @@ class MovementOpsTest {
         assertFloats(run("Slice", 13, NONE, x, i64s(10), i64s(0), null, i64s(-1)), shape(4), 4, 3, 2, 1);
         assertFloats(run("Slice", 13, NONE, x, i64s(1), i64s(Long.MAX_VALUE), null, i64s(3)), shape(2), 1, 4);
         assertFloats(run("Slice", 13, NONE, x, i64s(3), i64s(1)), shape(0));
+        assertFloats(run("Slice", 13, NONE, f32(shape(0)), i64s(-1), i64s(Long.MIN_VALUE), null, i64s(-1)), shape(0));
         assertFloats(run("Slice", 13, NONE, x23(), i64s(0, -1), i64s(2, -4), i64s(0, 1), i64s(1, -1)),
             shape(2, 3), 2, 1, 0, 5, 4, 3);
     }
