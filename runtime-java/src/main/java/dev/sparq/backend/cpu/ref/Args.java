@@ -10,13 +10,12 @@ final class Args {
 
     /**
      * The list from input {@code inputIndex} when the opset is at least {@code sinceOpset}, else from attribute
-     * {@code attr}; null when absent.
+     * {@code attr}; null when absent. An attribute left on a newer node (invalid, but some exporters write it) is
+     * used when the input is absent.
      */
     static long[] intsFromAttrOrInput(KernelRequest req, Tensor[] in, String attr, int inputIndex, int sinceOpset) {
-        if (req.opset() < sinceOpset) {
-            return req.node().intsAttr(attr, null);
-        }
-        return optionalLongs(in, inputIndex);
+        long[] fromInput = req.opset() < sinceOpset ? null : optionalLongs(in, inputIndex);
+        return fromInput != null ? fromInput : req.node().intsAttr(attr, null);
     }
 
     /** Input {@code i} as longs, or null if the input is omitted. */

@@ -28,7 +28,7 @@ public final class MovementOps {
         r.register("Slice", MovementOps::slice);
         r.register("Gather", MovementOps::gather);
         r.register("GatherElements", MovementOps::gatherElements);
-        r.register("Tile", req -> MovementOps::tile);
+        r.register("Tile", req -> req.opset() < 6 ? MovementOps::tileOneAxis : MovementOps::tile);
         r.register("DepthToSpace", MovementOps::depthToSpace);
         r.register("SpaceToDepth", MovementOps::spaceToDepth);
     }
@@ -128,7 +128,9 @@ public final class MovementOps {
             long[] shape = x.shape();
             int axis = Shapes.axis(axisAttr, shape.length, "axis");
             long dim = shape[axis];
-            long[] sizes = Args.intsFromAttrOrInput(req, in, "split", 1, 13);
+            // Split-1 could also take the sizes as input 1; opsets 2 to 12 only as the attribute.
+            long[] sizes = req.opset() < 2 && Args.optional(in, 1) != null ? Elements.longs(in[1])
+                : Args.intsFromAttrOrInput(req, in, "split", 1, 13);
             if (sizes == null) {
                 sizes = equalParts(dim, numOutputs > 0 ? (int) numOutputs : outputs, req.opset() >= 18);
             }
@@ -304,9 +306,19 @@ public final class MovementOps {
      * Tile: output coordinate t·d + i along each axis reads input coordinate i. Walks the shape [r0, d0, r1, d1, …]
      * with input strides [0, s0, 0, s1, …] and output strides [d0·S0, S0, d1·S1, S1, …].
      */
+    /** Tile-1: inputs (input, tiles, axis) repeat along one axis only. */
+    private static Tensor[] tileOneAxis(Tensor[] in, ExecutionContext ctx) {
+        long[] repeats = new long[in[0].rank()];
+        Arrays.fill(repeats, 1);
+        repeats[Shapes.axis(Args.scalarLong(in[2], "axis"), repeats.length, "axis")] = Args.scalarLong(in[1], "tiles");
+        return new Tensor[] {tile(in[0], repeats, ctx)};
+    }
+
     private static Tensor[] tile(Tensor[] in, ExecutionContext ctx) {
-        Tensor x = in[0];
-        long[] repeats = Elements.longs(in[1]);
+        return new Tensor[] {tile(in[0], Elements.longs(in[1]), ctx)};
+    }
+
+    private static Tensor tile(Tensor x, long[] repeats, ExecutionContext ctx) {
         long[] shape = x.shape();
         if (repeats.length != shape.length) {
             throw new IllegalArgumentException("Tile repeats has " + repeats.length + " entries for rank "
@@ -340,7 +352,7 @@ public final class MovementOps {
         for (long i = 0; i < y.size(); i++, c.advance()) {
             Elements.copy(src, c.offset(0), dst, c.offset(1), 1, bytes);
         }
-        return new Tensor[] {y};
+        return y;
     }
 
     /** DepthToSpace: DCR views [N, b, b, C/b², H, W]; CRD views [N, C/b², b, b, H, W]. */

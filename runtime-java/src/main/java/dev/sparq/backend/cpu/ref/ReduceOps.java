@@ -99,16 +99,15 @@ public final class ReduceOps {
     }
 
     private static void reduce(KernelRegistry r, String op, Reduction kind, int axesInputSince) {
-        r.register(op, req -> reduceKernel(req, kind, req.opset() >= axesInputSince));
+        r.register(op, req -> reduceKernel(req, kind, axesInputSince));
     }
 
-    private static Kernel reduceKernel(KernelRequest req, Reduction kind, boolean axesFromInput) {
+    private static Kernel reduceKernel(KernelRequest req, Reduction kind, int axesInputSince) {
         boolean keepDims = req.node().intAttr("keepdims", 1) != 0;
-        boolean noopWithEmptyAxes = axesFromInput && req.node().intAttr("noop_with_empty_axes", 0) != 0;
-        long[] attrAxes = axesFromInput ? null : req.node().intsAttr("axes", null);
+        boolean noopWithEmptyAxes = req.opset() >= axesInputSince && req.node().intAttr("noop_with_empty_axes", 0) != 0;
         return (in, ctx) -> {
             Tensor x = in[0];
-            long[] axes = axesFromInput ? (in.length > 1 && in[1] != null ? Elements.longs(in[1]) : null) : attrAxes;
+            long[] axes = Args.intsFromAttrOrInput(req, in, "axes", 1, axesInputSince);
             if (axes == null || axes.length == 0) {
                 if (noopWithEmptyAxes) {
                     return new Tensor[] {UnaryOps.copyOf(x, ctx)};

@@ -107,6 +107,9 @@ public final class ResizeOps {
     /** Upsample: scales attribute in opset 7, input 1 from 9; asymmetric coordinates. */
     private static Kernel upsample(KernelRequest req) {
         Node node = req.node();
+        if (req.opset() < 7) {
+            throw new UnsupportedKernelException("Upsample before opset 7 (height_scale/width_scale)");
+        }
         Settings settings = new Settings(interpolation(node.stringAttr("mode", "nearest"), false), "asymmetric",
             "simple", -0.75, false, 0, "stretch", null, false);
         float[] attrScales = req.opset() < 9 && node.has("scales") ? node.attr("scales").asFloats() : null;

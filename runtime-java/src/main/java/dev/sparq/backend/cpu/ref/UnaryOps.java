@@ -4,6 +4,7 @@ import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
@@ -220,12 +221,23 @@ public final class UnaryOps {
         if (!node.has("to")) {
             throw new IllegalArgumentException("Cast needs the 'to' attribute");
         }
-        int code = (int) node.intAttr("to", 0);
+        // Cast-1 named the type as a string ("FLOAT"); later opsets use the TensorProto code.
+        int code = node.attr("to").type() == Attribute.Type.STRING
+            ? onnxCodeOf(node.stringAttr("to", "")) : (int) node.intAttr("to", 0);
         DType to = DType.fromOnnx(code);
         if (to == null) {
             throw new UnsupportedKernelException("Cast to " + DType.onnxName(code));
         }
         return (in, ctx) -> new Tensor[] {cast(in[0], to, ctx)};
+    }
+
+    private static int onnxCodeOf(String typeName) {
+        for (int code = 0; code < 64; code++) {
+            if (DType.onnxName(code).equals(typeName)) {
+                return code;
+            }
+        }
+        throw new UnsupportedKernelException("Cast to unknown type '" + typeName + "'");
     }
 
     private static Tensor cast(Tensor x, DType to, dev.sparq.backend.ExecutionContext ctx) {

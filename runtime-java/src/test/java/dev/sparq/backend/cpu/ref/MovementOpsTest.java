@@ -123,4 +123,14 @@ class MovementOpsTest {
         assertFloats(back, shape(1, 1, 4, 4), v);
         assertEquals(DType.F32, back.dtype());
     }
+
+    @Test
+    void opset1SplitAndTileTakeOtherInputs() {
+        Tensor x = f32(shape(3), 0, 1, 2);
+        Tensor[] parts = runAll("Split", 1, 2, NONE, x, i64s(1, 2));
+        assertFloats(parts[1], shape(2), 1, 2);
+        // Tile-1: (input, tiles, axis)
+        assertFloats(run("Tile", 1, NONE, x23(), scalarI64(2), scalarI64(0)), shape(4, 3),
+            0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5);
+    }
 }

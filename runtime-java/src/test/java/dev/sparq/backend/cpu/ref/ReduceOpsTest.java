@@ -105,4 +105,11 @@ class ReduceOpsTest {
         assertLongs(run("ArgMin", 13, attrs(i("keepdims", 0)), x), DType.I64, shape(), 1);
         assertLongs(run("ArgMax", 13, attrs(i("keepdims", 0), i("select_last_index", 1)), x), DType.I64, shape(), 3);
     }
+
+    @Test
+    void axesAttributeOnANewerNodeIsStillHonoured() {
+        // Invalid at opset 18 (axes moved to an input) but written by some exporters: used when no input is given.
+        assertFloats(run("ReduceMean", 18, attrs(ints("axes", 1)), x23()), shape(2, 1), 2, 5);
+        assertFloats(run("ReduceMean", 18, attrs(ints("axes", 1)), x23(), i64s(0)), shape(1, 3), 2.5f, 3.5f, 4.5f);
+    }
 }

@@ -154,4 +154,9 @@ class UnaryOpsTest {
         var inference = new dev.sparq.backend.KernelRequest(node, 13, constantFalse, java.util.Map.of(), null);
         assertNull(CpuRefBackend.whyUnsupported(inference));
     }
+
+    @Test
+    void castOpset1NamesTheTypeAsAString() {
+        assertLongs(run("Cast", 1, attrs(s("to", "INT32")), f32(shape(2), 1.9f, -1.9f)), DType.I32, shape(2), 1, -1);
+    }
 }
