@@ -47,8 +47,9 @@ public final class ElementwiseOps {
         r.register("Pow", ElementwiseOps::pow);
         r.register("Sum", req -> variadic(Double::sum, Long::sum, false));
         r.register("Mean", req -> variadic(Double::sum, Long::sum, true));
-        r.register("Max", req -> variadic(ElementwiseOps::maxPropagatingNaN, Math::max, false));
-        r.register("Min", req -> variadic(ElementwiseOps::minPropagatingNaN, Math::min, false));
+        // Math.max/min on doubles propagate NaN, as NumPy's maximum/minimum do.
+        r.register("Max", req -> variadic(Math::max, Math::max, false));
+        r.register("Min", req -> variadic(Math::min, Math::min, false));
         r.register("Equal", req -> comparison(req, (a, b) -> a == b, (a, b) -> a == b));
         r.register("Less", req -> comparison(req, (a, b) -> a < b, (a, b) -> a < b));
         r.register("Greater", req -> comparison(req, (a, b) -> a > b, (a, b) -> a > b));
@@ -247,15 +248,6 @@ public final class ElementwiseOps {
             b *= b;
         }
         return result;
-    }
-
-    /** NumPy's maximum: NaN wins (Math.max already propagates NaN; this documents why it is used). */
-    static double maxPropagatingNaN(double a, double b) {
-        return Math.max(a, b);
-    }
-
-    static double minPropagatingNaN(double a, double b) {
-        return Math.min(a, b);
     }
 
     static void requireSameType(String op, Tensor a, Tensor b) {
