@@ -189,10 +189,28 @@ public final class ReduceOps {
                 acc[o] = kind.step(acc[o], x.getLong(i));
             }
             for (int o = 0; o < outSize; o++) {
-                y.setLong(o, kind.finish(acc[o], count));
+                y.setLong(o, count == 0 ? emptyIntegerResult(kind, x.dtype(), acc[o]) : kind.finish(acc[o], count));
             }
         }
         return y;
+    }
+
+    /** An empty integer Max (Min) is the type's lowest (highest) value, not Long's, which would wrap to 0. */
+    private static long emptyIntegerResult(Reduction kind, DType dtype, long identity) {
+        if (kind != Reduction.MAX && kind != Reduction.MIN) {
+            return kind.finish(identity, 0);
+        }
+        boolean max = kind == Reduction.MAX;
+        return switch (dtype) {
+            case I8 -> max ? Byte.MIN_VALUE : Byte.MAX_VALUE;
+            case I16 -> max ? Short.MIN_VALUE : Short.MAX_VALUE;
+            case I32 -> max ? Integer.MIN_VALUE : Integer.MAX_VALUE;
+            case U8 -> max ? 0 : 0xFF;
+            case U16 -> max ? 0 : 0xFFFF;
+            case U32 -> max ? 0 : 0xFFFFFFFFL;
+            case BOOL -> max ? 0 : 1;
+            default -> identity;
+        };
     }
 
     static long[] dropReduced(long[] shape, boolean[] reduced) {

@@ -78,6 +78,12 @@ class ReduceOpsTest {
         Tensor empty = f32(shape(0, 2));
         assertFloats(run("ReduceSum", 13, attrs(i("keepdims", 0)), empty, i64s(0)), shape(2), 0, 0);
         assertFloats(run("ReduceProd", 13, attrs(ints("axes", 0)), empty), shape(1, 2), 1, 1);
+        assertFloats(run("ReduceMax", 18, attrs(i("keepdims", 0)), empty, i64s(0)), shape(2),
+            Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY);
+        assertLongs(run("ReduceMax", 18, attrs(i("keepdims", 0)), of(DType.I32, shape(0, 1)), i64s(0)), DType.I32,
+            shape(1), Integer.MIN_VALUE);
+        assertLongs(run("ReduceMin", 18, attrs(i("keepdims", 0)), of(DType.U8, shape(0, 1)), i64s(0)), DType.U8,
+            shape(1), 255);
     }
 
     @Test
