@@ -30,6 +30,8 @@ public final class CpuRefBackend implements Backend {
         PadOps.register(r);
         IndexOps.register(r);
         ScatterOps.register(r);
+        UniqueOp.register(r);
+        ReverseSequenceOp.register(r);
         ResizeOps.register(r);
         return r;
     }
