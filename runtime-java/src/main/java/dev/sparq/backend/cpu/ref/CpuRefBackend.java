@@ -32,6 +32,8 @@ public final class CpuRefBackend implements Backend {
         ScatterOps.register(r);
         UniqueOp.register(r);
         ReverseSequenceOp.register(r);
+        NonMaxSuppressionOp.register(r);
+        SignalWindowOps.register(r);
         ResizeOps.register(r);
         return r;
     }
