@@ -28,6 +28,20 @@ public final class CpuRefBackend implements Backend {
         IntegerOps.register(r);
         MicrosoftQuantOps.register(r);
         FusedOps.register(r);
+        ElementwiseOps.register(r);
+        UnaryOps.register(r);
+        SoftmaxOps.register(r);
+        ReduceOps.register(r);
+        ShapeOps.register(r);
+        MovementOps.register(r);
+        PadOps.register(r);
+        IndexOps.register(r);
+        ScatterOps.register(r);
+        UniqueOp.register(r);
+        ReverseSequenceOp.register(r);
+        NonMaxSuppressionOp.register(r);
+        SignalWindowOps.register(r);
+        ResizeOps.register(r);
         return r;
     }
 
