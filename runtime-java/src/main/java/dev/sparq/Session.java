@@ -86,6 +86,18 @@ public final class Session implements AutoCloseable {
         return options;
     }
 
+    /** Turns per-node timing on or off (see {@link #profile()}); off by default, it costs two clock reads a node. */
+    public void profiling(boolean on) {
+        checkOpen();
+        executor.profiling(on);
+    }
+
+    /** Accumulated time per plan step since profiling was turned on: rows of {nanos, calls}, in plan order. */
+    public long[][] profile() {
+        checkOpen();
+        return executor.profile();
+    }
+
     /** Activation memory of the last input shape run: {slab bytes, liveness lower bound}, or null before a run. */
     public long[] activationBytes() {
         return executor.activationBytes();

@@ -56,6 +56,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write the results as JSON (an array with --backend all).")
     Path json;
 
+    @Option(names = "--profile", description = "Also time every node and print the costliest ones.")
+    boolean profile;
+
     @Override
     public Integer call() throws IOException {
         if (batch < 1 || warmup < 0 || iterations < 1 || (threads != null && threads < 1)) {
@@ -105,15 +108,20 @@ final class BenchCommand implements Callable<Integer> {
                 for (int i = 0; i < warmup; i++) {
                     session.run(feed).close();
                 }
+                session.profiling(profile);
                 double[] ms = new double[iterations];
                 for (int i = 0; i < iterations; i++) {
                     long s = System.nanoTime();
                     session.run(feed).close();
                     ms[i] = (System.nanoTime() - s) / 1e6;
                 }
-                String used = id != null ? id : session.plan().nodesPerBackend().keySet().iterator().next();
+                String used = id != null ? id : session.plan().nodesPerBackend().entrySet().stream()
+                    .max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("none");
                 Map<String, Object> r = report(session, used, sha, options, ms, loadMs, firstMs);
                 printHuman(r, session);
+                if (profile) {
+                    printProfile(session);
+                }
                 return r;
             } finally {
                 feed.values().forEach(Tensor::close);
@@ -216,6 +224,34 @@ final class BenchCommand implements Callable<Integer> {
             lat.get("p90"), lat.get("p99"), lat.get("min"), lat.get("max"), lat.get("mean"), lat.get("stdev"),
             r.get("throughput_per_s"), r.get("load_ms"), r.get("first_inference_ms"), ((Long) r.get("peak_rss_bytes")) >> 20);
         System.out.println("  nodes per backend: " + session.plan().nodesPerBackend());
+    }
+
+    private static void printProfile(Session session) {
+        long[][] p = session.profile();
+        var steps = session.plan().steps();
+        long total = 0;
+        for (long[] row : p) {
+            total += row[0];
+        }
+        Integer[] order = new Integer[p.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(p[b][0], p[a][0]));
+        Map<String, long[]> byOp = new java.util.TreeMap<>();
+        for (int i = 0; i < p.length; i++) {
+            byOp.computeIfAbsent(steps.get(i).node().opType() + " @" + steps.get(i).backendId(), k -> new long[1])[0] += p[i][0];
+        }
+        System.out.println("  time per op type:");
+        final long sum = Math.max(total, 1);
+        byOp.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+            .forEach(e -> System.out.printf(Locale.ROOT, "    %-32s %6.1f%%%n", e.getKey(), 100.0 * e.getValue()[0] / sum));
+        System.out.println("  costliest nodes (ms per run):");
+        for (int k = 0; k < Math.min(15, order.length); k++) {
+            int i = order[k];
+            System.out.printf(Locale.ROOT, "    %8.3f  %5.1f%%  %-12s %s%n", p[i][0] / 1e6 / Math.max(1, p[i][1]),
+                100.0 * p[i][0] / sum, steps.get(i).backendId(), steps.get(i).node().label());
+        }
     }
 
     static double percentile(double[] sorted, int p) {

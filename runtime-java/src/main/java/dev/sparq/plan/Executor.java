@@ -19,11 +19,31 @@ public final class Executor implements AutoCloseable {
     private final ExecutionPlan plan;
     private final WorkerPool pool;
     private final ActivationMemory memory = new ActivationMemory();
+    private final java.util.concurrent.atomic.AtomicLongArray stepNanos;
+    private final java.util.concurrent.atomic.AtomicLongArray stepCalls;
+    private volatile boolean profiling;
 
     /** Runs {@code plan} with intra-op parallelism on {@code pool} (owned by the caller). */
     public Executor(ExecutionPlan plan, WorkerPool pool) {
         this.plan = plan;
         this.pool = pool;
+        this.stepNanos = new java.util.concurrent.atomic.AtomicLongArray(plan.steps().size());
+        this.stepCalls = new java.util.concurrent.atomic.AtomicLongArray(plan.steps().size());
+    }
+
+    /** Starts (or stops) timing every step; timings accumulate until read with {@link #profile()}. */
+    public void profiling(boolean on) {
+        profiling = on;
+    }
+
+    /** Time spent per step so far, in plan order: {step index → {nanos, calls}}. */
+    public long[][] profile() {
+        long[][] p = new long[plan.steps().size()][2];
+        for (int i = 0; i < p.length; i++) {
+            p[i][0] = stepNanos.get(i);
+            p[i][1] = stepCalls.get(i);
+        }
+        return p;
     }
 
     /** Activation slab bytes and the liveness lower bound of the last planned input shape, or null. */
@@ -72,7 +92,12 @@ public final class Executor implements AutoCloseable {
                 for (int i = 0; i < in.length; i++) {
                     in[i] = st.inputs()[i] < 0 ? null : values[st.inputs()[i]];
                 }
+                long t0 = profiling ? System.nanoTime() : 0;
                 Tensor[] out = runStep(st, in, ctx);
+                if (profiling) {
+                    stepNanos.addAndGet(s, System.nanoTime() - t0);
+                    stepCalls.incrementAndGet(s);
+                }
                 mem.endStep(s, out);
                 for (int o = 0; o < st.outputs().length; o++) {
                     int slot = st.outputs()[o];

@@ -38,6 +38,20 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n) {
+        int i = 0;
+        if (stride == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector xv = FloatVector.fromMemorySegment(S, x, (xIndex + i) * Float.BYTES, ORDER);
+                FloatVector.fromArray(S, y, yOff + i).lanewise(VectorOperators.MAX, xv).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yOff + i] = Math.max(y[yOff + i], x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + (long) i * stride));
+        }
+    }
+
+    @Override
     public void storeRow(float[] acc, int n, float bias, float min, float max, MemorySegment out, long outIndex) {
         int i = 0;
         for (; i <= n - V; i += V) {

@@ -25,7 +25,8 @@ public final class SimdBackend implements Backend {
         .register("Relu", ElementwiseKernels::clamp)
         .register("Clip", ElementwiseKernels::clamp)
         .register("Add", ElementwiseKernels::add)
-        .register("GlobalAveragePool", PoolKernels::globalAverage);
+        .register("GlobalAveragePool", PoolKernels::globalAverage)
+        .register("MaxPool", MaxPool2d::create);
 
     @Override
     public String id() {

@@ -126,6 +126,13 @@ class SimdVsReferenceTest {
             compare(KernelHarness.node("Add", 2, 1), 2, 0, x, y);
             compare(KernelHarness.node("GlobalAveragePool", 1, 1), 1, 1e-6, x);
         }
+        try (Tensor x = random(1, 3, 11, 12)) {
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
+                ints("pads", 1, 1, 1, 1)), 1, 0, x);
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 2, 2), ints("strides", 2, 2)), 1, 0, x);
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 2), ints("strides", 1, 1),
+                ints("pads", 0, 1, 2, 0)), 1, 0, x);
+        }
     }
 
     @Test
