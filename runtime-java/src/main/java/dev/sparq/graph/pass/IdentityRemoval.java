@@ -3,8 +3,6 @@ package dev.sparq.graph.pass;
 import dev.sparq.graph.Graph;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
-import java.util.Iterator;
-import java.util.List;
 
 /**
  * Removes Identity nodes and inference-time Dropout (whose mask output nobody reads): readers of the output read
@@ -20,18 +18,17 @@ public final class IdentityRemoval implements GraphPass {
     public int apply(Model model) {
         Graph g = model.graph();
         int removed = 0;
-        for (Iterator<Node> it = List.copyOf(g.nodes()).iterator(); it.hasNext(); ) {
-            Node n = it.next();
-            if (!isNoOp(g, n)) {
-                continue;
+        // By index over the live list: rewiring replaces the readers' node objects as we go.
+        int i = 0;
+        while (i < g.nodes().size()) {
+            Node n = g.nodes().get(i);
+            if (isNoOp(g, n) && !GraphEdits.isGraphOutput(g, n.outputs().get(0))) {
+                g.nodes().remove(i);
+                GraphEdits.replaceUses(g, n.outputs().get(0), n.input(0));
+                removed++;
+            } else {
+                i++;
             }
-            String out = n.outputs().get(0);
-            if (GraphEdits.isGraphOutput(g, out)) {
-                continue;
-            }
-            g.nodes().remove(n);
-            GraphEdits.replaceUses(g, out, n.input(0));
-            removed++;
         }
         return removed;
     }
