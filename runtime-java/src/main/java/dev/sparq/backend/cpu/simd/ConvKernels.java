@@ -16,8 +16,12 @@ import java.util.Arrays;
  * depthwise convolutions run {@link DepthwiseConv}. Bias and a clamp activation are fused into the store.
  */
 final class ConvKernels {
-    /** -Dsparq.winograd=false turns Winograd off (for comparisons); on by default for 3×3 stride-1 convolutions. */
-    static final boolean WINOGRAD = !"false".equals(System.getProperty("sparq.winograd"));
+    /**
+     * -Dsparq.winograd=true turns on Winograd F(4×4,3×3) for 3×3 stride-1 convolutions. Off by default: measured on
+     * ResNet-18 it is not yet faster than im2col GEMM here (its output transform scatters to NCHW element by
+     * element, and at 7×7 and 14×14 its 4× larger weights make the GEMMs memory-bound); see benchmarks/RESULTS.md.
+     */
+    static final boolean WINOGRAD = Boolean.getBoolean("sparq.winograd");
 
     private ConvKernels() {
     }
