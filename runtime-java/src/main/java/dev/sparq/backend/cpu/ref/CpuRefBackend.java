@@ -34,6 +34,7 @@ public final class CpuRefBackend implements Backend {
         ReverseSequenceOp.register(r);
         NonMaxSuppressionOp.register(r);
         SignalWindowOps.register(r);
+        LossOps.register(r);
         ResizeOps.register(r);
         return r;
     }
