@@ -35,6 +35,7 @@ public final class CpuRefBackend implements Backend {
         NonMaxSuppressionOp.register(r);
         SignalWindowOps.register(r);
         LossOps.register(r);
+        RecurrentOps.register(r);
         ResizeOps.register(r);
         return r;
     }
