@@ -9,7 +9,8 @@ import java.util.Arrays;
 
 /**
  * NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (log-softmax over axis 1, then the same loss), as ONNX's
- * reference computes them: loss[n, d…] = −x[n, t, d…] · w[t] with t = target[n, d…] (0 where t is ignore_index);
+ * reference computes them: loss[n, d…] = −x[n, t, d…] · w[t] with t = target[n, d…]
+ * (0 where t is ignore_index);
  * reduction none keeps that tensor, sum adds it up, mean divides the sum by the total weight.
  */
 public final class LossOps {

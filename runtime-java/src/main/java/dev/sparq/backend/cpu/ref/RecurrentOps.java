@@ -259,7 +259,8 @@ public final class RecurrentOps {
                         + (peephole == null ? 0 : peephole.getDouble(pBase + k) * c[k]);
                     double gf = pre[2 * hidden + k] + recurrent(r, bias, rBase, bBase, gates, 2 * hidden + k, h, hidden)
                         + (peephole == null ? 0 : peephole.getDouble(pBase + 2L * hidden + k) * c[k]);
-                    double gc = pre[3 * hidden + k] + recurrent(r, bias, rBase, bBase, gates, 3 * hidden + k, h, hidden);
+                    double gc = pre[3 * hidden + k]
+                        + recurrent(r, bias, rBase, bBase, gates, 3 * hidden + k, h, hidden);
                     double go = pre[hidden + k] + recurrent(r, bias, rBase, bBase, gates, hidden + k, h, hidden);
                     double i = act[a0].applyAsDouble(clip(gi, cfg.clip()));
                     double f = act[a0].applyAsDouble(clip(gf, cfg.clip()));
