@@ -36,6 +36,7 @@ public final class CpuRefBackend implements Backend {
         SignalWindowOps.register(r);
         LossOps.register(r);
         RecurrentOps.register(r);
+        GridSampleOp.register(r);
         ResizeOps.register(r);
         return r;
     }
