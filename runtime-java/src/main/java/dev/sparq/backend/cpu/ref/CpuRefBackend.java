@@ -37,6 +37,8 @@ public final class CpuRefBackend implements Backend {
         LossOps.register(r);
         RecurrentOps.register(r);
         GridSampleOp.register(r);
+        RoiAlignOp.register(r);
+        DetOp.register(r);
         ResizeOps.register(r);
         return r;
     }
