@@ -33,7 +33,7 @@ public final class CpuRefBackend implements Backend {
         UniqueOp.register(r);
         ReverseSequenceOp.register(r);
         NonMaxSuppressionOp.register(r);
-        SignalWindowOps.register(r);
+        SignalOps.register(r);
         LossOps.register(r);
         RecurrentOps.register(r);
         GridSampleOp.register(r);
