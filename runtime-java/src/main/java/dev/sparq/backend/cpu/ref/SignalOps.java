@@ -29,8 +29,8 @@ public final class SignalOps {
     }
 
     /**
-     * The DFT of re + i·im zero-padded or truncated to n, as [re₀, im₀, re₁, im₁, …] of its first {@code bins}
-     * bins; the inverse transform divides by n.
+     * The DFT of re + i·im zero-padded or truncated to n, as [re₀, im₀, re₁, im₁, …] of its first
+     * {@code bins} bins; the inverse transform divides by n.
      */
     static double[] dft(double[] re, double[] im, int n, int bins, boolean inverse) {
         double[] out = new double[2 * bins];
