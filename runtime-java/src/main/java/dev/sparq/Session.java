@@ -4,7 +4,7 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.WorkerPool;
 import dev.sparq.graph.Dim;
 import dev.sparq.graph.Model;
-import dev.sparq.graph.ShapeInference;
+import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.graph.ValueInfo;
 import dev.sparq.graph.ValueType;
 import dev.sparq.plan.BackendSelector;
@@ -41,7 +41,7 @@ public final class Session implements AutoCloseable {
     /** Plans {@code model} and takes ownership of it (closing the session closes the model). */
     public static Session create(Model model, SessionOptions options) {
         try {
-            ShapeInference.run(model);
+            GraphOptimizer.optimize(model, options.optimization());
             List<Backend> backends = BackendSelector.select(options);
             return new Session(model, Planner.plan(model, backends), options);
         } catch (RuntimeException e) {
@@ -84,6 +84,23 @@ public final class Session implements AutoCloseable {
 
     public SessionOptions options() {
         return options;
+    }
+
+    /** Turns per-node timing on or off (see {@link #profile()}); off by default, it costs two clock reads a node. */
+    public void profiling(boolean on) {
+        checkOpen();
+        executor.profiling(on);
+    }
+
+    /** Accumulated time per plan step since profiling was turned on: rows of {nanos, calls}, in plan order. */
+    public long[][] profile() {
+        checkOpen();
+        return executor.profile();
+    }
+
+    /** Activation memory of the last input shape run: {slab bytes, liveness lower bound}, or null before a run. */
+    public long[] activationBytes() {
+        return executor.activationBytes();
     }
 
     /**
@@ -155,6 +172,7 @@ public final class Session implements AutoCloseable {
     public void close() {
         closed = true;
         pool.close();
+        executor.close();
         model.close();
     }
 

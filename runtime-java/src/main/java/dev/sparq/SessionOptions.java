@@ -1,5 +1,6 @@
 package dev.sparq;
 
+import dev.sparq.graph.pass.GraphOptimizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,11 +12,13 @@ public final class SessionOptions {
     private final List<String> backends;
     private final List<String> excluded;
     private final int threads;
+    private final GraphOptimizer.Level optimization;
 
     private SessionOptions(Builder b) {
         this.backends = List.copyOf(b.backends);
         this.excluded = List.copyOf(b.excluded);
         this.threads = b.threads;
+        this.optimization = b.optimization;
     }
 
     public static SessionOptions defaults() {
@@ -39,10 +42,21 @@ public final class SessionOptions {
         return threads;
     }
 
+    public GraphOptimizer.Level optimization() {
+        return optimization;
+    }
+
     public static final class Builder {
         private final List<String> backends = new ArrayList<>();
         private final List<String> excluded = new ArrayList<>();
         private int threads = Runtime.getRuntime().availableProcessors();
+        private GraphOptimizer.Level optimization = GraphOptimizer.Level.ALL;
+
+        /** Which graph passes run at load (default ALL: clean-ups, then BatchNorm folding and activation fusion). */
+        public Builder optimization(GraphOptimizer.Level level) {
+            optimization = level;
+            return this;
+        }
 
         /** Restricts the session to this backend (call again to add fallbacks, in order). */
         public Builder backend(String id) {

@@ -9,6 +9,14 @@ public interface ExecutionContext {
     /** A zero-filled tensor owned by the run; the executor frees it when no longer needed. */
     Tensor allocate(DType dtype, long... shape);
 
+    /**
+     * Like {@link #allocate}, but the memory may hold garbage: for kernels that write every element of their
+     * output, so the executor can skip zeroing reused activation memory.
+     */
+    default Tensor allocateUninitialized(DType dtype, long... shape) {
+        return allocate(dtype, shape);
+    }
+
     /** Threads the kernel may use for intra-op parallelism (1 = run on the calling thread). */
     int threads();
 

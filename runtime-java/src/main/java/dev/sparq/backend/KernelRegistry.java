@@ -28,6 +28,33 @@ public final class KernelRegistry {
         return factories.get(key(domain, opType));
     }
 
+    /** A kernel for the request's node, or empty when no factory is registered or the factory declines. */
+    public java.util.Optional<Kernel> kernelFor(KernelRequest request) {
+        KernelFactory f = find(request.node().domain(), request.node().opType());
+        if (f == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(f.create(request));
+        } catch (UnsupportedKernelException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** Why this registry has no kernel for the node, or null if it has one. */
+    public String whyUnsupported(KernelRequest request) {
+        KernelFactory f = find(request.node().domain(), request.node().opType());
+        if (f == null) {
+            return "operator " + request.node().opType() + " is not implemented";
+        }
+        try {
+            f.create(request);
+            return null;
+        } catch (UnsupportedKernelException e) {
+            return e.getMessage();
+        }
+    }
+
     /** Registered op types, "domain:op" for non-default domains. */
     public Set<String> opTypes() {
         return new TreeSet<>(factories.keySet());

@@ -91,7 +91,7 @@ public final class ConformanceRunner {
         for (ValueInfo v : concat(model.graph().inputs(), model.graph().outputs())) {
             if (v.type().kind() != ValueType.Kind.TENSOR && v.type().kind() != ValueType.Kind.UNKNOWN) {
                 model.close();
-                return new Outcome(name, Status.SKIPPED, "value '" + v.name() + "' is a "
+                return new Outcome(name, Status.SKIPPED, "value '" + v.name() + "' is of kind "
                     + v.type().kind().name().toLowerCase(java.util.Locale.ROOT) + "; sparq runs tensors only");
             }
         }

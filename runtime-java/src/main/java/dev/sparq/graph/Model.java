@@ -42,6 +42,14 @@ public final class Model implements AutoCloseable {
         return opsets.getOrDefault(domain == null || domain.equals("ai.onnx") ? "" : domain, 0L);
     }
 
+    /**
+     * The opset a node's kernel is chosen by: its domain's version, except for com.microsoft contrib ops (one
+     * version each), which get the default ONNX opset that the ONNX ops inside them follow.
+     */
+    public long opsetFor(Node node) {
+        return node.domain().equals("com.microsoft") ? opset("") : opset(node.domain());
+    }
+
     public long irVersion() {
         return irVersion;
     }

@@ -8,19 +8,47 @@ import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 /**
- * Runs a plan step by step on the calling thread. Activations are freed right after their last reader; graph
- * outputs are handed to the caller, who owns them.
+ * Runs a plan step by step on the calling thread (kernels spread their own work over the worker pool).
+ * Activations come from {@link ActivationMemory} and are released right after their last reader; graph outputs are
+ * handed to the caller as tensors of their own.
  */
-public final class Executor {
+public final class Executor implements AutoCloseable {
     private final ExecutionPlan plan;
     private final WorkerPool pool;
+    private final ActivationMemory memory = new ActivationMemory();
+    private final java.util.concurrent.atomic.AtomicLongArray stepNanos;
+    private final java.util.concurrent.atomic.AtomicLongArray stepCalls;
+    private volatile boolean profiling;
 
     /** Runs {@code plan} with intra-op parallelism on {@code pool} (owned by the caller). */
     public Executor(ExecutionPlan plan, WorkerPool pool) {
         this.plan = plan;
         this.pool = pool;
+        this.stepNanos = new java.util.concurrent.atomic.AtomicLongArray(plan.steps().size());
+        this.stepCalls = new java.util.concurrent.atomic.AtomicLongArray(plan.steps().size());
+    }
+
+    /** Starts (or stops) timing every step; timings accumulate until read with {@link #profile()}. */
+    public void profiling(boolean on) {
+        profiling = on;
+    }
+
+    /** Time spent per step so far, in plan order: {step index → {nanos, calls}}. */
+    public long[][] profile() {
+        long[][] p = new long[plan.steps().size()][2];
+        for (int i = 0; i < p.length; i++) {
+            p[i][0] = stepNanos.get(i);
+            p[i][1] = stepCalls.get(i);
+        }
+        return p;
+    }
+
+    /** Activation slab bytes and the liveness lower bound of the last planned input shape, or null. */
+    public long[] activationBytes() {
+        return memory.lastPlanBytes();
     }
 
     /** Runs with already validated inputs (name → tensor); returns output name → tensor, owned by the caller. */
@@ -31,10 +59,17 @@ public final class Executor {
         plan.inputSlots().forEach((name, slot) -> values[slot] = inputs.get(name));
         boolean[] isOutput = new boolean[values.length];
         plan.outputSlots().values().forEach(s -> isOutput[s] = true);
+        ActivationMemory.RunMemory mem = memory.begin(inputs);
+        int[] step = {0};
         ExecutionContext ctx = new ExecutionContext() {
             @Override
             public Tensor allocate(DType dtype, long... shape) {
-                return Tensor.allocate(dtype, shape);
+                return mem.allocate(dtype, shape, true, step[0]);
+            }
+
+            @Override
+            public Tensor allocateUninitialized(DType dtype, long... shape) {
+                return mem.allocate(dtype, shape, false, step[0]);
             }
 
             @Override
@@ -43,7 +78,7 @@ public final class Executor {
             }
 
             @Override
-            public void parallelFor(int tasks, java.util.function.IntConsumer body) {
+            public void parallelFor(int tasks, IntConsumer body) {
                 pool.parallelFor(tasks, body);
             }
         };
@@ -51,32 +86,39 @@ public final class Executor {
         boolean done = false;
         try {
             for (int s = 0; s < plan.steps().size(); s++) {
-                Step step = plan.steps().get(s);
-                Tensor[] in = new Tensor[step.inputs().length];
+                step[0] = s;
+                Step st = plan.steps().get(s);
+                Tensor[] in = new Tensor[st.inputs().length];
                 for (int i = 0; i < in.length; i++) {
-                    in[i] = step.inputs()[i] < 0 ? null : values[step.inputs()[i]];
+                    in[i] = st.inputs()[i] < 0 ? null : values[st.inputs()[i]];
                 }
-                Tensor[] out = runStep(step, in, ctx);
-                for (int o = 0; o < step.outputs().length; o++) {
-                    int slot = step.outputs()[o];
+                long t0 = profiling ? System.nanoTime() : 0;
+                Tensor[] out = runStep(st, in, ctx);
+                if (profiling) {
+                    stepNanos.addAndGet(s, System.nanoTime() - t0);
+                    stepCalls.incrementAndGet(s);
+                }
+                mem.endStep(s, out);
+                for (int o = 0; o < st.outputs().length; o++) {
+                    int slot = st.outputs()[o];
                     Tensor t = o < out.length ? out[o] : null;
                     if (slot >= 0) {
                         values[slot] = t;
                         owned[slot] = t != null;
                     } else if (t != null) {
-                        t.close(); // an output the graph does not name
+                        mem.release(t, s); // an output the graph does not name
                     }
                 }
-                for (int i : step.inputs()) {
+                for (int i : st.inputs()) {
                     if (i >= 0 && owned[i] && !isOutput[i] && plan.lastUse()[i] == s) {
-                        values[i].close();
+                        mem.release(values[i], s);
                         owned[i] = false;
                     }
                 }
-                // Outputs nobody reads (e.g. optional mask outputs) are freed at once.
-                for (int slot : step.outputs()) {
+                // Outputs nobody reads (e.g. optional mask outputs) are released at once.
+                for (int slot : st.outputs()) {
                     if (slot >= 0 && owned[slot] && !isOutput[slot] && plan.lastUse()[slot] < 0) {
-                        values[slot].close();
+                        mem.release(values[slot], s);
                         owned[slot] = false;
                     }
                 }
@@ -87,8 +129,8 @@ public final class Executor {
                 if (t == null) {
                     throw new SparqException("graph output '" + e.getKey() + "' was not produced");
                 }
-                // Inputs, constants and outputs listed twice are copied so the caller owns each result.
-                if (owned[slot]) {
+                // The caller gets tensors of its own: slab slices, inputs, constants and repeated outputs are copied.
+                if (owned[slot] && !mem.borrowed(t)) {
                     owned[slot] = false;
                     result.put(e.getKey(), t);
                 } else {
@@ -100,9 +142,10 @@ public final class Executor {
         } finally {
             for (int i = 0; i < values.length; i++) {
                 if (owned[i] && values[i] != null) {
-                    values[i].close();
+                    mem.release(values[i], plan.steps().size());
                 }
             }
+            mem.finish(plan.steps().size());
             if (!done) {
                 result.values().forEach(Tensor::close);
             }
@@ -126,5 +169,10 @@ public final class Executor {
         } catch (RuntimeException e) {
             throw new SparqException(step.node().label() + " failed on " + step.backendId() + ": " + e, e);
         }
+    }
+
+    @Override
+    public void close() {
+        memory.close();
     }
 }

@@ -37,7 +37,7 @@ public final class Planner {
         }
         List<Step> steps = new java.util.ArrayList<>();
         for (Node node : g.nodes()) {
-            KernelRequest req = new KernelRequest(node, model.opset(node.domain()), g.initializers(), g.types(),
+            KernelRequest req = new KernelRequest(node, model.opsetFor(node), g.initializers(), g.types(),
                 model.arena());
             steps.add(bind(node, req, preference, slots));
         }
@@ -60,7 +60,13 @@ public final class Planner {
 
     private static Step bind(Node node, KernelRequest req, List<Backend> preference, Map<String, Integer> slots) {
         for (Backend b : preference) {
-            Optional<Kernel> k = b.kernelFor(req);
+            Optional<Kernel> k;
+            try {
+                k = b.kernelFor(req);
+            } catch (IllegalArgumentException | IndexOutOfBoundsException | ClassCastException e) {
+                // e.g. an attribute of the wrong type: the model's fault, reported with the node's name
+                throw new dev.sparq.InvalidInputException(node.label() + ": " + e.getMessage(), e);
+            }
             if (k.isPresent()) {
                 int[] in = node.inputs().stream().mapToInt(n -> n.isEmpty() ? -1 : slot(slots, n)).toArray();
                 int[] out = node.outputs().stream().mapToInt(n -> n.isEmpty() ? -1 : slot(slots, n)).toArray();

@@ -6,6 +6,7 @@ import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Node;
+import dev.sparq.graph.ValueType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -38,6 +39,20 @@ public final class KernelHarness {
 
     /** Runs {@code node} on {@code backend} with the given inputs (null = omitted optional input). */
     public static Tensor[] run(Backend backend, Node node, long opset, Tensor... inputs) {
+        return run(backend, node, opset, Integer.MAX_VALUE, inputs);
+    }
+
+    /**
+     * Like {@link #run(Backend, Node, long, Tensor...)}, but inputs from index {@code firstConstant} on are given to
+     * the kernel factory as constants (initializers), as weights are in a real model.
+     */
+    public static Tensor[] run(Backend backend, Node node, long opset, int firstConstant, Tensor... inputs) {
+        return run(backend, node, opset, firstConstant, ExecutionContext.standalone(), inputs);
+    }
+
+    /** The general form: constants from {@code firstConstant} on, and the context the kernel runs with. */
+    public static Tensor[] run(Backend backend, Node node, long opset, int firstConstant, ExecutionContext ctx,
+                               Tensor... inputs) {
         List<String> names = new ArrayList<>(node.inputs());
         for (int i = 0; i < inputs.length && i < names.size(); i++) {
             if (inputs[i] == null) {
@@ -45,10 +60,20 @@ public final class KernelHarness {
             }
         }
         Node n = new Node(node.name(), node.opType(), node.domain(), names, node.outputs(), node.attributes());
+        Map<String, Tensor> constants = new LinkedHashMap<>();
+        Map<String, ValueType> types = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.length && i < names.size(); i++) {
+            if (inputs[i] != null) {
+                types.put(names.get(i), ValueType.tensor(inputs[i].dtype(), inputs[i].shape()));
+                if (i >= firstConstant) {
+                    constants.put(names.get(i), inputs[i]);
+                }
+            }
+        }
         try (Arena arena = Arena.ofConfined()) {
-            Kernel k = backend.kernelFor(new KernelRequest(n, opset, Map.of(), Map.of(), arena))
+            Kernel k = backend.kernelFor(new KernelRequest(n, opset, constants, types, arena))
                 .orElseThrow(() -> new AssertionError(backend.id() + " has no kernel for " + n.opType()));
-            return k.run(Arrays.copyOf(inputs, n.inputs().size()), ExecutionContext.standalone());
+            return k.run(Arrays.copyOf(inputs, n.inputs().size()), ctx);
         }
     }
 

@@ -3,10 +3,8 @@ package dev.sparq.backend.cpu.ref;
 import dev.sparq.backend.Availability;
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.Kernel;
-import dev.sparq.backend.KernelFactory;
 import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
-import dev.sparq.backend.UnsupportedKernelException;
 import java.util.Optional;
 
 /**
@@ -21,6 +19,15 @@ public final class CpuRefBackend implements Backend {
     private static KernelRegistry buildRegistry() {
         KernelRegistry r = new KernelRegistry();
         // Op families: each registers its own ops (one op, one place).
+        ConvOps.register(r);
+        PoolOps.register(r);
+        MatMulOps.register(r);
+        EinsumOp.register(r);
+        NormalizationOps.register(r);
+        QuantizeOps.register(r);
+        IntegerOps.register(r);
+        MicrosoftQuantOps.register(r);
+        FusedOps.register(r);
         ElementwiseOps.register(r);
         UnaryOps.register(r);
         SoftmaxOps.register(r);
@@ -64,28 +71,11 @@ public final class CpuRefBackend implements Backend {
 
     @Override
     public Optional<Kernel> kernelFor(KernelRequest request) {
-        KernelFactory f = REGISTRY.find(request.node().domain(), request.node().opType());
-        if (f == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(f.create(request));
-        } catch (UnsupportedKernelException e) {
-            return Optional.empty();
-        }
+        return REGISTRY.kernelFor(request);
     }
 
     /** Why this backend has no kernel for the node, or null if it has one. */
     public static String whyUnsupported(KernelRequest request) {
-        KernelFactory f = REGISTRY.find(request.node().domain(), request.node().opType());
-        if (f == null) {
-            return "operator " + request.node().opType() + " is not implemented";
-        }
-        try {
-            f.create(request);
-            return null;
-        } catch (UnsupportedKernelException e) {
-            return e.getMessage();
-        }
+        return REGISTRY.whyUnsupported(request);
     }
 }

@@ -79,7 +79,7 @@ final class ConvKernels {
             ConvGeometry2d full = attrs.geometry(x, cinPerGroup);
             int coutPerGroup = packed[0].rows();
             long batch = x.dim(0);
-            Tensor out = ctx.allocate(DType.F32, batch, (long) coutPerGroup * groups, full.oh(), full.ow());
+            Tensor out = ctx.allocateUninitialized(DType.F32, batch, (long) coutPerGroup * groups, full.oh(), full.ow());
             MemorySegment xs = x.segment();
             MemorySegment os = out.segment();
             long pixels = full.outputPixels();

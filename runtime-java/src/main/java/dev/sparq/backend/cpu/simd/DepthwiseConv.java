@@ -19,7 +19,7 @@ record DepthwiseConv(ConvAttributes attrs, float[] weights, float[] bias, Activa
         ConvAttributes.checkInput(x, channels);
         ConvGeometry2d g = attrs.geometry(x, 1);
         long batch = x.dim(0);
-        Tensor out = ctx.allocate(DType.F32, batch, channels, g.oh(), g.ow());
+        Tensor out = ctx.allocateUninitialized(DType.F32, batch, channels, g.oh(), g.ow());
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         SimdOps ops = SimdOps.get();

@@ -20,7 +20,7 @@ final class ElementwiseKernels {
         return (inputs, ctx) -> {
             Tensor x = inputs[0];
             checkF32(x);
-            Tensor y = ctx.allocate(DType.F32, x.shape());
+            Tensor y = ctx.allocateUninitialized(DType.F32, x.shape());
             SimdOps.get().clamp(x.segment(), y.segment(), x.size(), act.min(), act.max());
             return new Tensor[] {y};
         };
@@ -43,7 +43,7 @@ final class ElementwiseKernels {
                 throw new IllegalArgumentException("shapes " + Arrays.toString(x.shape()) + " and "
                     + Arrays.toString(y.shape()) + " differ");
             }
-            Tensor z = ctx.allocate(DType.F32, x.shape());
+            Tensor z = ctx.allocateUninitialized(DType.F32, x.shape());
             SimdOps.get().addClamp(x.segment(), y.segment(), z.segment(), x.size(), Float.NEGATIVE_INFINITY,
                 Float.POSITIVE_INFINITY);
             return new Tensor[] {z};

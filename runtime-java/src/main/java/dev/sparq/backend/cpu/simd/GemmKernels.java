@@ -75,7 +75,7 @@ final class GemmKernels {
             long rows = a.size() / k;
             long[] shape = a.shape();
             shape[shape.length - 1] = b.rows();
-            Tensor y = ctx.allocate(DType.F32, shape);
+            Tensor y = ctx.allocateUninitialized(DType.F32, shape);
             PanelSource src = new RowMajorSource(a.segment(), 0, Math.toIntExact(rows), k, k, false);
             Gemm.run(src, b, y.segment(), 0, b.rows(), epilogue, ctx);
             return new Tensor[] {y};

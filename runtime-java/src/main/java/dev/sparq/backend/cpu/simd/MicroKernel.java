@@ -29,7 +29,7 @@ public interface MicroKernel {
 
     final class Holder {
         static final MicroKernel INSTANCE = SimdConfig.BITS == 0 ? new ScalarMicroKernel()
-            : new PanamaMicroKernel(PanamaSpecies.floats(SimdConfig.BITS));
+            : new PanamaMicroKernel();
 
         private Holder() {
         }

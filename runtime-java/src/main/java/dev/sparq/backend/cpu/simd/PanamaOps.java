@@ -11,26 +11,22 @@ import jdk.incubator.vector.VectorSpecies;
 /** {@link SimdOps} on the Vector API; tails use masks, so no scalar epilogue loops. */
 final class PanamaOps implements SimdOps {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private final VectorSpecies<Float> s;
-    private final int v;
-
-    PanamaOps(VectorSpecies<Float> species) {
-        this.s = species;
-        this.v = species.length();
-    }
+    // Static final: C2 turns Vector API calls into instructions only when the species is a constant.
+    private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
+    private static final int V = S.length();
 
     @Override
     public void axpy(float[] y, int yOff, float a, MemorySegment x, long xIndex, int n) {
-        FloatVector av = FloatVector.broadcast(s, a);
+        FloatVector av = FloatVector.broadcast(S, a);
         int i = 0;
-        for (; i <= n - v; i += v) {
-            FloatVector xv = FloatVector.fromMemorySegment(s, x, (xIndex + i) * Float.BYTES, ORDER);
-            av.fma(xv, FloatVector.fromArray(s, y, yOff + i)).intoArray(y, yOff + i);
+        for (; i <= n - V; i += V) {
+            FloatVector xv = FloatVector.fromMemorySegment(S, x, (xIndex + i) * Float.BYTES, ORDER);
+            av.fma(xv, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
         }
         if (i < n) {
-            VectorMask<Float> m = s.indexInRange(i, n);
-            FloatVector xv = FloatVector.fromMemorySegment(s, x, (xIndex + i) * Float.BYTES, ORDER, m);
-            av.fma(xv, FloatVector.fromArray(s, y, yOff + i, m)).intoArray(y, yOff + i, m);
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector xv = FloatVector.fromMemorySegment(S, x, (xIndex + i) * Float.BYTES, ORDER, m);
+            av.fma(xv, FloatVector.fromArray(S, y, yOff + i, m)).intoArray(y, yOff + i, m);
         }
     }
 
@@ -42,16 +38,30 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n) {
+        int i = 0;
+        if (stride == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector xv = FloatVector.fromMemorySegment(S, x, (xIndex + i) * Float.BYTES, ORDER);
+                FloatVector.fromArray(S, y, yOff + i).lanewise(VectorOperators.MAX, xv).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yOff + i] = Math.max(y[yOff + i], x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + (long) i * stride));
+        }
+    }
+
+    @Override
     public void storeRow(float[] acc, int n, float bias, float min, float max, MemorySegment out, long outIndex) {
         int i = 0;
-        for (; i <= n - v; i += v) {
-            FloatVector r = FloatVector.fromArray(s, acc, i).add(bias)
+        for (; i <= n - V; i += V) {
+            FloatVector r = FloatVector.fromArray(S, acc, i).add(bias)
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max);
             r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
         if (i < n) {
-            VectorMask<Float> m = s.indexInRange(i, n);
-            FloatVector r = FloatVector.fromArray(s, acc, i, m).add(bias)
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector r = FloatVector.fromArray(S, acc, i, m).add(bias)
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max);
             r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
         }
@@ -60,16 +70,16 @@ final class PanamaOps implements SimdOps {
     @Override
     public void addClamp(MemorySegment a, MemorySegment b, MemorySegment out, long n, float min, float max) {
         long i = 0;
-        for (; i <= n - v; i += v) {
+        for (; i <= n - V; i += V) {
             long off = i * Float.BYTES;
-            FloatVector.fromMemorySegment(s, a, off, ORDER).add(FloatVector.fromMemorySegment(s, b, off, ORDER))
+            FloatVector.fromMemorySegment(S, a, off, ORDER).add(FloatVector.fromMemorySegment(S, b, off, ORDER))
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                 .intoMemorySegment(out, off, ORDER);
         }
         if (i < n) {
-            VectorMask<Float> m = s.indexInRange(i, n);
+            VectorMask<Float> m = S.indexInRange(i, n);
             long off = i * Float.BYTES;
-            FloatVector.fromMemorySegment(s, a, off, ORDER, m).add(FloatVector.fromMemorySegment(s, b, off, ORDER, m))
+            FloatVector.fromMemorySegment(S, a, off, ORDER, m).add(FloatVector.fromMemorySegment(S, b, off, ORDER, m))
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                 .intoMemorySegment(out, off, ORDER, m);
         }
@@ -78,16 +88,16 @@ final class PanamaOps implements SimdOps {
     @Override
     public void clamp(MemorySegment x, MemorySegment out, long n, float min, float max) {
         long i = 0;
-        for (; i <= n - v; i += v) {
+        for (; i <= n - V; i += V) {
             long off = i * Float.BYTES;
-            FloatVector.fromMemorySegment(s, x, off, ORDER)
+            FloatVector.fromMemorySegment(S, x, off, ORDER)
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                 .intoMemorySegment(out, off, ORDER);
         }
         if (i < n) {
-            VectorMask<Float> m = s.indexInRange(i, n);
+            VectorMask<Float> m = S.indexInRange(i, n);
             long off = i * Float.BYTES;
-            FloatVector.fromMemorySegment(s, x, off, ORDER, m)
+            FloatVector.fromMemorySegment(S, x, off, ORDER, m)
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                 .intoMemorySegment(out, off, ORDER, m);
         }
@@ -95,14 +105,14 @@ final class PanamaOps implements SimdOps {
 
     @Override
     public float sum(MemorySegment x, long index, int n) {
-        FloatVector acc = FloatVector.zero(s);
+        FloatVector acc = FloatVector.zero(S);
         int i = 0;
-        for (; i <= n - v; i += v) {
-            acc = acc.add(FloatVector.fromMemorySegment(s, x, (index + i) * Float.BYTES, ORDER));
+        for (; i <= n - V; i += V) {
+            acc = acc.add(FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER));
         }
         if (i < n) {
-            VectorMask<Float> m = s.indexInRange(i, n);
-            acc = acc.add(FloatVector.fromMemorySegment(s, x, (index + i) * Float.BYTES, ORDER, m));
+            VectorMask<Float> m = S.indexInRange(i, n);
+            acc = acc.add(FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER, m));
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

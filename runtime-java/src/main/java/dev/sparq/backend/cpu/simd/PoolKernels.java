@@ -24,7 +24,7 @@ final class PoolKernels {
             for (int i = 2; i < shape.length; i++) {
                 shape[i] = 1;
             }
-            Tensor y = ctx.allocate(DType.F32, shape);
+            Tensor y = ctx.allocateUninitialized(DType.F32, shape);
             SimdOps ops = SimdOps.get();
             for (long p = 0; p < planes; p++) {
                 y.setFloat(p, ops.sum(x.segment(), p * area, area) / area);

@@ -22,6 +22,13 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = Math.max(y[yOff + i], x.getAtIndex(F, xIndex + (long) i * stride));
+        }
+    }
+
+    @Override
     public void storeRow(float[] acc, int n, float bias, float min, float max, MemorySegment out, long outIndex) {
         for (int i = 0; i < n; i++) {
             out.setAtIndex(F, outIndex + i, Math.min(Math.max(acc[i] + bias, min), max));

@@ -3,10 +3,8 @@ package dev.sparq.backend.cpu.simd;
 import dev.sparq.backend.Availability;
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.Kernel;
-import dev.sparq.backend.KernelFactory;
 import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
-import dev.sparq.backend.UnsupportedKernelException;
 import java.util.Optional;
 
 /**
@@ -27,7 +25,8 @@ public final class SimdBackend implements Backend {
         .register("Relu", ElementwiseKernels::clamp)
         .register("Clip", ElementwiseKernels::clamp)
         .register("Add", ElementwiseKernels::add)
-        .register("GlobalAveragePool", PoolKernels::globalAverage);
+        .register("GlobalAveragePool", PoolKernels::globalAverage)
+        .register("MaxPool", MaxPool2d::create);
 
     @Override
     public String id() {
@@ -47,14 +46,6 @@ public final class SimdBackend implements Backend {
 
     @Override
     public Optional<Kernel> kernelFor(KernelRequest request) {
-        KernelFactory f = REGISTRY.find(request.node().domain(), request.node().opType());
-        if (f == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(f.create(request));
-        } catch (UnsupportedKernelException e) {
-            return Optional.empty();
-        }
+        return REGISTRY.kernelFor(request);
     }
 }

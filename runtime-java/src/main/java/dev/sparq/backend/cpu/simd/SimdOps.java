@@ -14,6 +14,9 @@ interface SimdOps {
     /** y[yOff + i] += a * x[xIndex + i*stride] for i in [0, n). */
     void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n);
 
+    /** y[yOff + i] = max(y[yOff + i], x[xIndex + i*stride]) for i in [0, n). */
+    void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n);
+
     /** out[outIndex + i] = clamp(acc[i] + bias, min, max) for i in [0, n). */
     void storeRow(float[] acc, int n, float bias, float min, float max, MemorySegment out, long outIndex);
 
@@ -32,7 +35,7 @@ interface SimdOps {
 
     final class Holder {
         static final SimdOps INSTANCE = SimdConfig.BITS == 0 ? new ScalarOps()
-            : new PanamaOps(PanamaSpecies.floats(SimdConfig.BITS));
+            : new PanamaOps();
 
         private Holder() {
         }

@@ -1,0 +1,143 @@
+package dev.sparq.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.sparq.Session;
+import dev.sparq.SessionOptions;
+import dev.sparq.Sparq;
+import dev.sparq.tensor.Npy;
+import dev.sparq.tensor.Tensor;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Model-level latency, sparq against ONNX Runtime's Java API on the same model, input and thread count, interleaved
+ * run by run in one process so machine noise hits both alike. Prints a Markdown table with the latency ratio.
+ *
+ * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.ModelBenchmark [--models DIR]
+ * [--model NAME]... [--threads N]... [--warmup N] [--iterations N] [--backend ID]}
+ */
+public final class ModelBenchmark {
+    private ModelBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path models = Path.of("../shared/models");
+        List<String> names = new ArrayList<>();
+        List<Integer> threads = new ArrayList<>();
+        int warmup = 20;
+        int iterations = 100;
+        String backend = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--models" -> models = Path.of(args[++i]);
+                case "--model" -> names.add(args[++i]);
+                case "--threads" -> threads.add(Integer.parseInt(args[++i]));
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--iterations" -> iterations = Integer.parseInt(args[++i]);
+                case "--backend" -> backend = args[++i];
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        if (names.isEmpty()) {
+            names = List.of("mobilenet_v2", "resnet18");
+        }
+        if (threads.isEmpty()) {
+            threads = List.of(1, 2);
+        }
+        System.out.println("| model | threads | sparq p50 ms | sparq p90 ms | ORT p50 ms | ORT p90 ms | sparq/ORT (p50) "
+            + "| max rel. diff |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        for (String name : names) {
+            for (int t : threads) {
+                compare(env, models, name, t, warmup, iterations, backend);
+            }
+        }
+    }
+
+    private static void compare(OrtEnvironment env, Path models, String name, int threads, int warmup, int iterations,
+                                String backend) throws OrtException {
+        Path model = models.resolve(name + ".onnx");
+        SessionOptions.Builder opts = SessionOptions.builder().threads(threads);
+        if (backend != null) {
+            opts.backend(backend);
+        }
+        try (Session sparq = Sparq.load(model, opts.build());
+             Tensor input = Npy.read(models.resolve(name + ".data/case_0_input_0.npy"));
+             OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setIntraOpNumThreads(threads);
+            so.setInterOpNumThreads(1);
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession ort = env.createSession(model.toString(), so);
+                 OnnxTensor ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(input.toFloatArray()), input.shape())) {
+                String in = sparq.inputs().get(0).name();
+                Map<String, Tensor> feed = Map.of(in, input);
+                Map<String, OnnxTensor> ortFeed = Map.of(ort.getInputNames().iterator().next(), ortInput);
+                double diff = agreement(sparq, feed, ort, ortFeed);
+                for (int i = 0; i < warmup; i++) {
+                    runSparq(sparq, feed);
+                    runOrt(ort, ortFeed);
+                }
+                double[] a = new double[iterations];
+                double[] b = new double[iterations];
+                for (int i = 0; i < iterations; i++) {
+                    // alternate which goes first, so neither always runs on a cache the other warmed
+                    if (i % 2 == 0) {
+                        a[i] = runSparq(sparq, feed);
+                        b[i] = runOrt(ort, ortFeed);
+                    } else {
+                        b[i] = runOrt(ort, ortFeed);
+                        a[i] = runSparq(sparq, feed);
+                    }
+                }
+                Arrays.sort(a);
+                Arrays.sort(b);
+                System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e |%n", name, threads,
+                    pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff);
+            }
+        }
+    }
+
+    private static double runSparq(Session s, Map<String, Tensor> feed) {
+        long t0 = System.nanoTime();
+        try (Session.Result r = s.run(feed)) {
+            return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+
+    private static double runOrt(OrtSession s, Map<String, OnnxTensor> feed) throws OrtException {
+        long t0 = System.nanoTime();
+        try (OrtSession.Result r = s.run(feed)) {
+            return (System.nanoTime() - t0) / 1e6;
+        }
+    }
+
+    /** Max |sparq − ORT| relative to max |ORT| on the first output: a benchmark of wrong answers is worthless. */
+    private static double agreement(Session s, Map<String, Tensor> feed, OrtSession ort, Map<String, OnnxTensor> ortFeed)
+        throws OrtException {
+        try (Session.Result r = s.run(feed); OrtSession.Result o = ort.run(ortFeed)) {
+            float[] mine = r.first().toFloatArray();
+            FloatBuffer theirs = ((OnnxTensor) o.get(0)).getFloatBuffer();
+            double max = 1e-12;
+            double diff = 0;
+            for (int i = 0; i < mine.length; i++) {
+                max = Math.max(max, Math.abs(theirs.get(i)));
+                diff = Math.max(diff, Math.abs(mine[i] - theirs.get(i)));
+            }
+            return diff / max;
+        }
+    }
+
+    static double pct(double[] sorted, int p) {
+        return sorted[Math.min(sorted.length - 1, Math.max(0, (int) Math.ceil(p / 100.0 * sorted.length) - 1))];
+    }
+}

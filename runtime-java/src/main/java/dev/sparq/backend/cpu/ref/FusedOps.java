@@ -1,0 +1,79 @@
+package dev.sparq.backend.cpu.ref;
+
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.KernelFactory;
+import dev.sparq.backend.KernelRegistry;
+import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.graph.Attribute;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * com.microsoft FusedConv and FusedGemm, as ONNX Runtime defines them and as sparq's activation fusion writes them:
+ * the plain Conv / Gemm, then an {@code activation} (Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid with
+ * {@code activation_params}) on every output element.
+ */
+final class FusedOps {
+    static final String MS = "com.microsoft";
+
+    private FusedOps() {
+    }
+
+    static void register(KernelRegistry r) {
+        r.register(MS, "FusedConv", req -> fused(r, req, "Conv", 3));
+        r.register(MS, "FusedGemm", req -> fused(r, req, "Gemm", 3));
+    }
+
+    private static Kernel fused(KernelRegistry r, KernelRequest req, String baseOp, int maxInputs) {
+        Node n = req.node();
+        if (n.inputs().size() > maxInputs && n.hasInput(maxInputs)) {
+            throw new UnsupportedKernelException(n.opType() + " with a Z (sum) input is not implemented");
+        }
+        DoubleUnaryOperator act = activation(n);
+        Map<String, Attribute> attrs = new LinkedHashMap<>(n.attributes());
+        attrs.keySet().removeIf(k -> k.startsWith("activation"));
+        Node base = new Node(n.name(), baseOp, "", n.inputs().subList(0, Math.min(maxInputs, n.inputs().size())),
+            n.outputs(), attrs);
+        KernelFactory f = r.find("", baseOp);
+        Kernel inner = f.create(new KernelRequest(base, req.opset(), req.constants(), req.types(),
+            req.weightArena()));
+        return (inputs, ctx) -> {
+            Tensor[] out = inner.run(java.util.Arrays.copyOf(inputs, Math.min(maxInputs, inputs.length)), ctx);
+            Tensor y = out[0];
+            for (long i = 0; i < y.size(); i++) {
+                y.setFloat(i, (float) act.applyAsDouble(y.getFloat(i)));
+            }
+            return out;
+        };
+    }
+
+    private static DoubleUnaryOperator activation(Node n) {
+        String name = n.stringAttr("activation", "");
+        float[] p = n.has("activation_params") ? n.attr("activation_params").asFloats() : new float[0];
+        return switch (name) {
+            case "" -> x -> x;
+            case "Relu" -> x -> Math.max(x, 0f);
+            case "Clip" -> {
+                float lo = p.length > 0 ? p[0] : Float.NEGATIVE_INFINITY;
+                float hi = p.length > 1 ? p[1] : Float.POSITIVE_INFINITY;
+                yield x -> Math.min(Math.max(x, lo), hi);
+            }
+            case "LeakyRelu" -> {
+                float alpha = p.length > 0 ? p[0] : 0.01f;
+                yield x -> x >= 0 ? x : (float) (alpha * x);
+            }
+            case "Sigmoid" -> x -> (float) (1 / (1 + Math.exp(-x)));
+            case "Tanh" -> x -> (float) Math.tanh(x);
+            case "HardSigmoid" -> {
+                float alpha = p.length > 0 ? p[0] : 0.2f;
+                float beta = p.length > 1 ? p[1] : 0.5f;
+                yield x -> Math.max(0, Math.min(1, alpha * x + beta));
+            }
+            default -> throw new UnsupportedKernelException("fused activation " + name + " is not implemented");
+        };
+    }
+}

@@ -1,0 +1,38 @@
+package dev.sparq.graph.pass;
+
+import dev.sparq.graph.Model;
+import dev.sparq.graph.ShapeInference;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs the graph passes in their order, like ONNX Runtime's graph optimization levels. */
+public final class GraphOptimizer {
+    /** NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels. */
+    public enum Level { NONE, BASIC, ALL }
+
+    private GraphOptimizer() {
+    }
+
+    /** Optimizes in place and returns how many changes each pass made (for {@code sparq inspect}). */
+    public static Map<String, Integer> optimize(Model model, Level level) {
+        Map<String, Integer> report = new LinkedHashMap<>();
+        ShapeInference.run(model);
+        if (level == Level.NONE) {
+            return report;
+        }
+        List<GraphPass> basic = List.of(new IdentityRemoval(), new ShapeOpFolding(), new ConstantFolding(),
+            new DeadNodeRemoval());
+        for (GraphPass p : basic) {
+            report.merge(p.name(), p.apply(model), Integer::sum);
+        }
+        ShapeInference.run(model);
+        if (level == Level.ALL) {
+            for (GraphPass p : List.of(new BatchNormFolding(), new ActivationFusion(), new DeadNodeRemoval())) {
+                report.merge(p.name(), p.apply(model), Integer::sum);
+            }
+            ShapeInference.run(model);
+        }
+        return report;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.sparq.graph.pass;
+
+import dev.sparq.graph.Graph;
+import dev.sparq.graph.Model;
+import dev.sparq.graph.Node;
+
+/**
+ * Removes Identity nodes and inference-time Dropout (whose mask output nobody reads): readers of the output read
+ * the input instead. A node whose output is a graph output stays, so graph output names never change.
+ */
+public final class IdentityRemoval implements GraphPass {
+    @Override
+    public String name() {
+        return "identity-removal";
+    }
+
+    @Override
+    public int apply(Model model) {
+        Graph g = model.graph();
+        int removed = 0;
+        // By index over the live list: rewiring replaces the readers' node objects as we go.
+        int i = 0;
+        while (i < g.nodes().size()) {
+            Node n = g.nodes().get(i);
+            if (isNoOp(g, n) && !GraphEdits.isGraphOutput(g, n.outputs().get(0))) {
+                g.nodes().remove(i);
+                GraphEdits.replaceUses(g, n.outputs().get(0), n.input(0));
+                removed++;
+            } else {
+                i++;
+            }
+        }
+        return removed;
+    }
+
+    private static boolean isNoOp(Graph g, Node n) {
+        if (!n.domain().isEmpty() || n.inputs().isEmpty() || !n.hasInput(0)) {
+            return false;
+        }
+        if (n.opType().equals("Identity")) {
+            return true;
+        }
+        if (n.opType().equals("Dropout")) {
+            // With training_mode absent or a constant false, Dropout is the identity; its mask must be unused.
+            boolean maskUsed = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()
+                && GraphEdits.useCounts(g).containsKey(n.outputs().get(1));
+            boolean training = n.hasInput(2) && (g.initializers().get(n.input(2)) == null
+                || g.initializers().get(n.input(2)).getLong(0) != 0);
+            return !maskUsed && !training;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,186 @@
+package dev.sparq.backend.cpu.simd;
+
+import static dev.sparq.testing.KernelHarness.f;
+import static dev.sparq.testing.KernelHarness.i;
+import static dev.sparq.testing.KernelHarness.ints;
+import static dev.sparq.testing.KernelHarness.s;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparq.backend.Backend;
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.WorkerPool;
+import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.graph.Attribute;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.KernelHarness;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** cpu-simd against the cpu-ref oracle on random and awkward shapes (1×1, primes, tails shorter than a vector). */
+class SimdVsReferenceTest {
+    private static final Backend SIMD = new SimdBackend();
+    private static final Backend REF = new CpuRefBackend();
+    private final Random rnd = new Random(20261126);
+
+    private Tensor random(long... shape) {
+        Tensor t = Tensor.allocate(DType.F32, shape);
+        for (long i = 0; i < t.size(); i++) {
+            t.setFloat(i, (float) rnd.nextGaussian());
+        }
+        return t;
+    }
+
+    /** Runs the node on both backends (inputs from firstConstant on are constants) and compares. */
+    private void compare(Node node, int firstConstant, double tol, Tensor... inputs) {
+        Tensor[] want = KernelHarness.run(REF, node, 13, firstConstant, inputs);
+        Tensor[] got = KernelHarness.run(SIMD, node, 13, firstConstant, inputs);
+        assertClose(want[0], got[0], tol, node.toString());
+        want[0].close();
+        got[0].close();
+    }
+
+    static void assertClose(Tensor want, Tensor got, double tol, String what) {
+        assertArrayEquals(want.shape(), got.shape(), what);
+        double scale = 1e-6;
+        for (long i = 0; i < want.size(); i++) {
+            scale = Math.max(scale, Math.abs(want.getFloat(i)));
+        }
+        for (long i = 0; i < want.size(); i++) {
+            double err = Math.abs(want.getFloat(i) - got.getFloat(i));
+            if (err > tol * scale) {
+                throw new AssertionError(what + ": element " + i + " is " + got.getFloat(i) + ", cpu-ref says "
+                    + want.getFloat(i) + " (tolerance " + tol * scale + ")");
+            }
+        }
+    }
+
+    @Test
+    void gemmOnAwkwardShapes() {
+        int[] sizes = {1, 2, 7, 8, 9, 16, 17, 31, 33, 100, 257};
+        for (int m : sizes) {
+            for (int n : new int[] {1, 15, 16, 17, 33, 64, 130}) {
+                for (int k : new int[] {1, 3, 16, 255, 256, 257, 600}) {
+                    if ((long) m * n * k > 3_000_000) {
+                        continue;
+                    }
+                    boolean transB = (m + n + k) % 2 == 0;
+                    try (Tensor a = random(m, k); Tensor b = transB ? random(n, k) : random(k, n); Tensor c = random(n)) {
+                        Node node = KernelHarness.node("Gemm", 3, 1, i("transB", transB ? 1 : 0), f("alpha", 0.5f),
+                            f("beta", 2f));
+                        compare(node, 1, 1e-5, a, b, c);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulWithBatchDims() {
+        try (Tensor a = random(2, 3, 5, 19); Tensor b = random(19, 23)) {
+            compare(KernelHarness.node("MatMul", 2, 1), 1, 1e-5, a, b);
+        }
+    }
+
+    @Test
+    void convolutionsOfEveryKind() {
+        record Case(int n, int c, int h, int w, int cout, int k, int stride, int pad, int dil, int group, String autoPad) {
+        }
+        List<Case> cases = new ArrayList<>(List.of(
+            new Case(1, 1, 1, 1, 1, 1, 1, 0, 1, 1, "NOTSET"),
+            new Case(1, 3, 7, 7, 5, 1, 1, 0, 1, 1, "NOTSET"),      // pointwise
+            new Case(2, 16, 13, 11, 24, 1, 1, 0, 1, 1, "NOTSET"),
+            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET"),
+            new Case(1, 5, 12, 12, 7, 3, 2, 1, 1, 1, "NOTSET"),
+            new Case(1, 4, 9, 10, 6, 5, 1, 2, 2, 1, "NOTSET"),
+            new Case(2, 6, 8, 8, 6, 3, 1, 1, 1, 2, "NOTSET"),      // grouped
+            new Case(1, 8, 15, 15, 8, 3, 1, 1, 1, 8, "NOTSET"),    // depthwise
+            new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET"),    // depthwise, stride 2
+            new Case(1, 4, 6, 7, 4, 5, 1, 0, 1, 4, "SAME_UPPER"),
+            new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER"),
+            new Case(1, 32, 56, 56, 64, 3, 1, 1, 1, 1, "NOTSET")));
+        for (Case cs : cases) {
+            try (Tensor x = random(cs.n, cs.c, cs.h, cs.w); Tensor wt = random(cs.cout, cs.c / cs.group, cs.k, cs.k);
+                 Tensor b = random(cs.cout)) {
+                List<Attribute> attrs = new ArrayList<>(List.of(i("group", cs.group), ints("strides", cs.stride, cs.stride),
+                    ints("dilations", cs.dil, cs.dil), s("auto_pad", cs.autoPad)));
+                if (cs.autoPad.equals("NOTSET")) {
+                    attrs.add(ints("pads", cs.pad, cs.pad, cs.pad, cs.pad));
+                }
+                compare(KernelHarness.node("Conv", 3, 1, attrs.toArray(Attribute[]::new)), 1, 1e-5, x, wt, b);
+            }
+        }
+    }
+
+    @Test
+    void clampAddAndPooling() {
+        try (Tensor x = random(2, 3, 5, 7); Tensor y = random(2, 3, 5, 7); Tensor lo = Tensor.fromFloats(new float[] {-0.5f});
+             Tensor hi = Tensor.fromFloats(new float[] {0.25f})) {
+            compare(KernelHarness.node("Relu", 1, 1), 1, 0, x);
+            compare(KernelHarness.node("Clip", 3, 1), 1, 0, x, lo, hi);
+            compare(KernelHarness.node("Add", 2, 1), 2, 0, x, y);
+            compare(KernelHarness.node("GlobalAveragePool", 1, 1), 1, 1e-6, x);
+        }
+        try (Tensor x = random(1, 3, 11, 12)) {
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
+                ints("pads", 1, 1, 1, 1)), 1, 0, x);
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 2, 2), ints("strides", 2, 2)), 1, 0, x);
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 2), ints("strides", 1, 1),
+                ints("pads", 0, 1, 2, 0)), 1, 0, x);
+        }
+    }
+
+    @Test
+    void oneAndManyThreadsGiveIdenticalBits() {
+        Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1));
+        try (Tensor x = random(1, 16, 30, 30); Tensor w = random(40, 16, 3, 3); Tensor b = random(40);
+             WorkerPool pool = new WorkerPool(3)) {
+            Tensor one = KernelHarness.run(SIMD, conv, 13, 1, ExecutionContext.standalone(), x, w, b)[0];
+            Tensor many = KernelHarness.run(SIMD, conv, 13, 1, ExecutionContext.standalone(3, pool), x, w, b)[0];
+            assertArrayEquals(one.toFloatArray(), many.toFloatArray());
+            one.close();
+            many.close();
+        }
+    }
+
+    @Test
+    void everyMicroKernelAgreesWithTheScalarOne() {
+        // The vector width in use is fixed per JVM (-Dsparq.simd); the build runs this class once per width.
+        List<MicroKernel> kernels = new ArrayList<>(List.of(new ScalarMicroKernel(), MicroKernel.get()));
+        for (MicroKernel mk : kernels) {
+            int nr = mk.nr();
+            int kc = 37;
+            float[] a = new float[kc * MicroKernel.MR];
+            float[] b = new float[kc * nr];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) rnd.nextGaussian();
+            }
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (float) rnd.nextGaussian();
+            }
+            for (int cols : new int[] {1, nr / 2 + 1, nr}) {
+                try (Tensor c = Tensor.allocate(DType.F32, MicroKernel.MR, nr + 3)) {
+                    Epilogue ep = new Epilogue(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, null, -1f, 1.5f);
+                    mk.run(kc, a, 0, b, 0, c.segment(), 0, nr + 3, 5, cols, false, ep, 0, 0);
+                    for (int r = 0; r < MicroKernel.MR; r++) {
+                        for (int j = 0; j < nr + 3; j++) {
+                            float want = 0;
+                            if (r < 5 && j < cols) {
+                                for (int k = 0; k < kc; k++) {
+                                    want = Math.fma(a[k * MicroKernel.MR + r], b[k * nr + j], want);
+                                }
+                                want = ep.apply(want, r, j);
+                            }
+                            assertEquals(want, c.getFloat((long) r * (nr + 3) + j), 0f, mk + " r" + r + " j" + j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
