@@ -182,7 +182,7 @@ public final class ShapeOps {
         Node node = req.node();
         if (node.has("value")) {
             Tensor value = node.attr("value").asTensor();
-            return (in, ctx) -> new Tensor[] {UnaryOps.copyOf(value, ctx)};
+            return (in, ctx) -> new Tensor[] {Elements.copyOf(value, ctx)};
         }
         if (node.has("value_float") || node.has("value_floats")) {
             boolean scalar = node.has("value_float");
