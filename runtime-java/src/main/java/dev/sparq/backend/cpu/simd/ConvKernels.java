@@ -16,6 +16,9 @@ import java.util.Arrays;
  * depthwise convolutions run {@link DepthwiseConv}. Bias and a clamp activation are fused into the store.
  */
 final class ConvKernels {
+    /** -Dsparq.winograd=false turns Winograd off (for comparisons); on by default for 3×3 stride-1 convolutions. */
+    static final boolean WINOGRAD = !"false".equals(System.getProperty("sparq.winograd"));
+
     private ConvKernels() {
     }
 
@@ -47,6 +50,10 @@ final class ConvKernels {
             for (int i = 0; i < cout; i++) {
                 bias[i] = b.getFloat(i);
             }
+        }
+        if (WINOGRAD && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1 && attrs.sw() == 1
+            && attrs.dh() == 1 && attrs.dw() == 1 && w.dim(1) >= 8 && cout >= 8) {
+            return new WinogradConv(attrs, w, bias, act);
         }
         if (group > 1 && w.dim(1) == 1 && cout == group) {
             return new DepthwiseConv(attrs, weights(w), bias, act);

@@ -11,6 +11,7 @@ final class PackedMatrix implements PanelSource {
     private final int width;
     private final int paddedRows;
     private final float[] data;
+    private final int offset;
 
     /** Element (r, k) of the logical matrix X[rows][depth]. */
     @FunctionalInterface
@@ -24,6 +25,7 @@ final class PackedMatrix implements PanelSource {
         this.width = width;
         this.paddedRows = (rows + width - 1) / width * width;
         this.data = new float[Math.multiplyExact(paddedRows, depth)];
+        this.offset = 0;
         for (int k0 = 0; k0 < depth; k0 += Gemm.KC) {
             int kb = Math.min(Gemm.KC, depth - k0);
             for (int p = 0; p < paddedRows / width; p++) {
@@ -36,6 +38,32 @@ final class PackedMatrix implements PanelSource {
                 }
             }
         }
+    }
+
+    /**
+     * A view of panels someone else wrote into {@code data} at {@code offset}, in this class's layout (see
+     * {@link #index}); for operands produced already packed, such as Winograd-transformed inputs.
+     */
+    PackedMatrix(float[] data, int offset, int rows, int depth, int width) {
+        this.rows = rows;
+        this.depth = depth;
+        this.width = width;
+        this.paddedRows = (rows + width - 1) / width * width;
+        this.data = data;
+        this.offset = offset;
+    }
+
+    /** Floats a packed matrix of this shape occupies. */
+    static int size(int rows, int depth, int width) {
+        return Math.multiplyExact((rows + width - 1) / width * width, depth);
+    }
+
+    /** Where element (row r, depth k) lives in the layout, relative to the matrix's start. */
+    static int index(int r, int k, int rows, int depth, int width) {
+        int paddedRows = (rows + width - 1) / width * width;
+        int k0 = k / Gemm.KC * Gemm.KC;
+        int kb = Math.min(Gemm.KC, depth - k0);
+        return k0 * paddedRows + (r / width) * width * kb + (k - k0) * width + r % width;
     }
 
     @Override
@@ -61,6 +89,6 @@ final class PackedMatrix implements PanelSource {
         if (w != width) {
             throw new IllegalStateException("packed for width " + width + ", asked for " + w);
         }
-        return new Panels(data, k0 * paddedRows + row0 * kb, width * kb);
+        return new Panels(data, offset + k0 * paddedRows + row0 * kb, width * kb);
     }
 }

@@ -103,7 +103,11 @@ class SimdVsReferenceTest {
             new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET"),    // depthwise, stride 2
             new Case(1, 4, 6, 7, 4, 5, 1, 0, 1, 4, "SAME_UPPER"),
             new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER"),
-            new Case(1, 32, 56, 56, 64, 3, 1, 1, 1, 1, "NOTSET")));
+            new Case(1, 32, 56, 56, 64, 3, 1, 1, 1, 1, "NOTSET"),   // Winograd from here on
+            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET"),
+            new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET"),
+            new Case(1, 16, 5, 6, 8, 3, 1, 0, 1, 1, "NOTSET"),
+            new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER")));
         for (Case cs : cases) {
             try (Tensor x = random(cs.n, cs.c, cs.h, cs.w); Tensor wt = random(cs.cout, cs.c / cs.group, cs.k, cs.k);
                  Tensor b = random(cs.cout)) {
@@ -112,7 +116,8 @@ class SimdVsReferenceTest {
                 if (cs.autoPad.equals("NOTSET")) {
                     attrs.add(ints("pads", cs.pad, cs.pad, cs.pad, cs.pad));
                 }
-                compare(KernelHarness.node("Conv", 3, 1, attrs.toArray(Attribute[]::new)), 1, 1e-5, x, wt, b);
+                // Winograd reorders sums more than GEMM does: relative 1e-4 of the output's magnitude
+                compare(KernelHarness.node("Conv", 3, 1, attrs.toArray(Attribute[]::new)), 1, 1e-4, x, wt, b);
             }
         }
     }
