@@ -40,7 +40,12 @@ public final class CpuRefBackend implements Backend {
         UniqueOp.register(r);
         ReverseSequenceOp.register(r);
         NonMaxSuppressionOp.register(r);
-        SignalWindowOps.register(r);
+        SignalOps.register(r);
+        LossOps.register(r);
+        RecurrentOps.register(r);
+        GridSampleOp.register(r);
+        RoiAlignOp.register(r);
+        DetOp.register(r);
         ResizeOps.register(r);
         return r;
     }

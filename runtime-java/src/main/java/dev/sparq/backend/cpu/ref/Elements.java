@@ -82,6 +82,13 @@ final class Elements {
         return t;
     }
 
+    /** A new tensor from {@code ctx} holding a copy of {@code x}. */
+    static Tensor copyOf(Tensor x, dev.sparq.backend.ExecutionContext ctx) {
+        Tensor y = ctx.allocate(x.dtype(), x.shape());
+        copyAll(x, y);
+        return y;
+    }
+
     /** Copies a whole tensor of the same dtype and size into {@code dst} (which may have another shape). */
     static void copyAll(Tensor src, Tensor dst) {
         MemorySegment.copy(src.segment(), 0, dst.segment(), 0, src.byteSize());

@@ -110,7 +110,7 @@ public final class ReduceOps {
             long[] axes = Args.intsFromAttrOrInput(req, in, "axes", 1, axesInputSince);
             if (axes == null || axes.length == 0) {
                 if (noopWithEmptyAxes) {
-                    return new Tensor[] {UnaryOps.copyOf(x, ctx)};
+                    return new Tensor[] {Elements.copyOf(x, ctx)};
                 }
                 axes = null;
             }

@@ -77,7 +77,7 @@ public final class ScatterOps {
             long[] strides = Shapes.strides(shape);
             long[] baseStrides = strides.clone();
             baseStrides[axis] = 0;
-            Tensor out = UnaryOps.copyOf(data, ctx);
+            Tensor out = Elements.copyOf(data, ctx);
             StridedCursor cursor = new StridedCursor(indices.shape(), baseStrides);
             for (long i = 0; i < indices.size(); i++, cursor.advance()) {
                 long k = Axes.index(indices.getLong(i), shape[axis]);
@@ -107,7 +107,7 @@ public final class ScatterOps {
                     + tuples * slice);
             }
             long[] strides = Shapes.strides(shape);
-            Tensor out = UnaryOps.copyOf(data, ctx);
+            Tensor out = Elements.copyOf(data, ctx);
             for (long t = 0; t < tuples; t++) {
                 long base = 0;
                 for (int j = 0; j < k; j++) {

@@ -174,28 +174,40 @@ public final class ShapeOps {
         };
     }
 
-    /** Constant: value (a tensor) or value_float(s)/value_int(s); strings and sparse tensors are unsupported. */
+    /**
+     * Constant: value (a tensor) or value_float(s)/value_int(s); strings and sparse tensors are unsupported. The
+     * output is built at run time, so the kernel holds no memory of its own.
+     */
     private static Kernel constant(KernelRequest req) {
         Node node = req.node();
-        Tensor value;
         if (node.has("value")) {
-            value = node.attr("value").asTensor();
-        } else if (node.has("value_float")) {
-            value = Tensor.fromFloats(new float[] {node.floatAttr("value_float", 0)});
-        } else if (node.has("value_floats")) {
-            float[] v = node.attr("value_floats").asFloats();
-            value = Tensor.fromFloats(v, v.length);
-        } else if (node.has("value_int")) {
-            value = Tensor.fromLongs(new long[] {node.intAttr("value_int", 0)});
-        } else if (node.has("value_ints")) {
-            long[] v = node.intsAttr("value_ints", null);
-            value = Tensor.fromLongs(v, v.length);
-        } else {
-            String what = node.attributes().keySet().stream().findFirst().orElse("no value attribute");
-            throw new UnsupportedKernelException("Constant with " + what);
+            Tensor value = node.attr("value").asTensor();
+            return (in, ctx) -> new Tensor[] {Elements.copyOf(value, ctx)};
         }
-        Tensor constant = value;
-        return (in, ctx) -> new Tensor[] {UnaryOps.copyOf(constant, ctx)};
+        if (node.has("value_float") || node.has("value_floats")) {
+            boolean scalar = node.has("value_float");
+            float[] v = scalar ? new float[] {node.floatAttr("value_float", 0)} : node.attr("value_floats").asFloats();
+            return (in, ctx) -> {
+                Tensor y = scalar ? ctx.allocate(DType.F32) : ctx.allocate(DType.F32, v.length);
+                for (int i = 0; i < v.length; i++) {
+                    y.setFloat(i, v[i]);
+                }
+                return new Tensor[] {y};
+            };
+        }
+        if (node.has("value_int") || node.has("value_ints")) {
+            boolean scalar = node.has("value_int");
+            long[] v = scalar ? new long[] {node.intAttr("value_int", 0)} : node.intsAttr("value_ints", null);
+            return (in, ctx) -> {
+                Tensor y = scalar ? ctx.allocate(DType.I64) : Elements.int64Vector(ctx, v);
+                if (scalar) {
+                    y.setLong(0, v[0]);
+                }
+                return new Tensor[] {y};
+            };
+        }
+        String what = node.attributes().keySet().stream().findFirst().orElse("no value attribute");
+        throw new UnsupportedKernelException("Constant with " + what);
     }
 
     /** ConstantOfShape: input 0 is the shape; the value attribute is a one-element tensor (default float 0). */

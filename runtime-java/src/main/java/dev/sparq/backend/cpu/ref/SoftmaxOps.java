@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.ref;
 
+import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
@@ -34,14 +35,25 @@ public final class SoftmaxOps {
             long outer = Axes.product(shape, 0, axis);
             long length = coerce2d ? Axes.product(shape, axis, rank) : shape[axis];
             long inner = coerce2d ? 1 : Axes.product(shape, axis + 1, rank);
-            Tensor y = ctx.allocate(x.dtype(), shape);
-            for (long o = 0; o < outer; o++) {
-                for (long j = 0; j < inner; j++) {
-                    normalize(x, y, o * length * inner + j, inner, length, kind);
-                }
-            }
-            return new Tensor[] {y};
+            return new Tensor[] {apply(x, outer, length, inner, kind, ctx)};
         };
+    }
+
+    /** Log-softmax along one axis; also the first step of SoftmaxCrossEntropyLoss. */
+    static Tensor logSoftmax(Tensor x, int axis, ExecutionContext ctx) {
+        long[] shape = x.shape();
+        return apply(x, Axes.product(shape, 0, axis), shape[axis], Axes.product(shape, axis + 1, shape.length),
+            Kind.LOG_SOFTMAX, ctx);
+    }
+
+    private static Tensor apply(Tensor x, long outer, long length, long inner, Kind kind, ExecutionContext ctx) {
+        Tensor y = ctx.allocate(x.dtype(), x.shape());
+        for (long o = 0; o < outer; o++) {
+            for (long j = 0; j < inner; j++) {
+                normalize(x, y, o * length * inner + j, inner, length, kind);
+            }
+        }
+        return y;
     }
 
     /** Normalizes the {@code length} elements at base, base+stride, …; max-subtracted for stability. */

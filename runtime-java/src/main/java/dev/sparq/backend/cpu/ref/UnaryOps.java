@@ -115,7 +115,7 @@ public final class UnaryOps {
         r.register("Clip", UnaryOps::clip);
         r.register("Cast", UnaryOps::cast);
         r.register("CastLike", req -> (in, ctx) -> new Tensor[] {cast(in[0], in[1].dtype(), ctx)});
-        r.register("Identity", req -> (in, ctx) -> new Tensor[] {copyOf(in[0], ctx)});
+        r.register("Identity", req -> (in, ctx) -> new Tensor[] {Elements.copyOf(in[0], ctx)});
         r.register("Dropout", UnaryOps::dropout);
     }
 
@@ -265,20 +265,13 @@ public final class UnaryOps {
         return (in, ctx) -> {
             Tensor x = in[0];
             if (!wantsMask) {
-                return new Tensor[] {copyOf(x, ctx)};
+                return new Tensor[] {Elements.copyOf(x, ctx)};
             }
             Tensor mask = ctx.allocate(boolMask ? DType.BOOL : x.dtype(), x.shape());
             for (long i = 0; i < mask.size(); i++) {
                 mask.setLong(i, 1);
             }
-            return new Tensor[] {copyOf(x, ctx), mask};
+            return new Tensor[] {Elements.copyOf(x, ctx), mask};
         };
     }
-
-    static Tensor copyOf(Tensor x, dev.sparq.backend.ExecutionContext ctx) {
-        Tensor y = ctx.allocate(x.dtype(), x.shape());
-        Elements.copyAll(x, y);
-        return y;
-    }
-
 }

@@ -103,6 +103,9 @@ public final class UniqueOp {
             }
             Tensor[] all = {y, Elements.int64Vector(ctx, indices), Elements.int64Vector(ctx, inverse),
                 Elements.int64Vector(ctx, groupCounts)};
+            for (int k = outputs; k < all.length; k++) {
+                all[k].close(); // not asked for; the executor frees only what a kernel returns
+            }
             return Arrays.copyOf(all, Math.min(outputs, all.length));
         };
     }

@@ -159,4 +159,38 @@ class UnaryOpsTest {
     void castOpset1NamesTheTypeAsAString() {
         assertLongs(run("Cast", 1, attrs(s("to", "INT32")), f32(shape(2), 1.9f, -1.9f)), DType.I32, shape(2), 1, -1);
     }
+
+    @Test
+    void mathFunctionsOnEachFloatingType() {
+        assertFloats(run("Floor", 13, NONE, f32(shape(2), -1.5f, 1.5f)), shape(2), -2, 1);
+        assertFloats(run("Ceil", 13, NONE, f32(shape(2), -1.5f, 1.5f)), shape(2), -1, 2);
+        assertFloats(run("Reciprocal", 13, NONE, f32(shape(2), 4, -0.5f)), shape(2), 0.25f, -2);
+        assertFloats(run("Log", 13, NONE, f32(shape(2), 1, 0)), shape(2), 0, Float.NEGATIVE_INFINITY);
+        assertFloats(run("Sqrt", 13, NONE, f32(shape(2), 4, -1)), shape(2), 2, Float.NaN);
+        assertFloats(run("Tanh", 13, NONE, f32(shape(1), 0.5f)), shape(1), (float) Math.tanh(0.5));
+        assertFloats(run("Sin", 7, NONE, f32(shape(1), 1)), shape(1), (float) Math.sin(1));
+        assertFloats(run("Cos", 7, NONE, f32(shape(1), 1)), shape(1), (float) Math.cos(1));
+        // double stays double
+        Tensor d = Tensor.allocate(DType.F64, 2);
+        d.setDouble(1, 1);
+        Tensor e = run("Exp", 13, NONE, d);
+        assertEquals(DType.F64, e.dtype());
+        assertEquals(Math.E, e.getDouble(1));
+        // half precision: computed in double, rounded once to the nearest half
+        Tensor h = Tensor.allocate(DType.F16, 1);
+        h.setDouble(0, 2);
+        assertEquals(Float.float16ToFloat(Float.floatToFloat16((float) Math.sqrt(2))),
+            run("Sqrt", 13, NONE, h).getDouble(0));
+    }
+
+    @Test
+    void halfPrecisionAddRoundsTiesToEven() {
+        Tensor one = Tensor.allocate(DType.F16, 1);
+        one.setDouble(0, 1);
+        Tensor tiny = Tensor.allocate(DType.F16, 1);
+        tiny.setDouble(0, Math.scalb(1.0, -11)); // half an ulp of 1.0 in f16
+        Tensor sum = run("Add", 14, NONE, one, tiny);
+        assertEquals(DType.F16, sum.dtype());
+        assertEquals(1.0, sum.getDouble(0));
+    }
 }

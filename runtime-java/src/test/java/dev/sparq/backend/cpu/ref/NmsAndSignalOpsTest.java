@@ -7,7 +7,7 @@ import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
-class DetectionAndWindowOpsTest {
+class NmsAndSignalOpsTest {
     // Box 1 overlaps box 0 with IoU 0.9 / 1.1 = 0.82; box 2 is far away.
     private static Tensor boxes() {
         return f32(shape(1, 3, 4), 0, 0, 1, 1, 0, 0.1f, 1, 1.1f, 0, 10, 1, 11);
@@ -53,5 +53,27 @@ class DetectionAndWindowOpsTest {
         assertFloats(run("HammingWindow", 17, NONE, scalarI64(2)), shape(2), 4f / 46, 1);
         assertFloats(run("BlackmanWindow", 17, NONE, scalarI64(2)), shape(2), 0, 1);
         assertLongs(run("HannWindow", 17, attrs(i("output_datatype", 7)), scalarI64(2)), DType.I64, shape(2), 0, 1);
+    }
+
+    @Test
+    void dftForwardInverseOnesidedAndLength() {
+        Tensor x = f32(shape(1, 4, 1), 1, 2, 3, 4); // one real signal
+        Tensor spectrum = run("DFT", 17, NONE, x);
+        assertFloats(spectrum, shape(1, 4, 2), 10, 0, -2, 2, -2, 0, -2, -2);
+        assertFloats(run("DFT", 17, attrs(i("onesided", 1)), x), shape(1, 3, 2), 10, 0, -2, 2, -2, 0);
+        assertFloats(run("DFT", 17, attrs(i("inverse", 1)), spectrum), shape(1, 4, 2), 1, 0, 2, 0, 3, 0, 4, 0);
+        assertFloats(run("DFT", 17, NONE, x, scalarI64(2)), shape(1, 2, 2), 3, 0, -1, 0); // truncated to [1, 2]
+        // opset 20: the axis is input 2, counted on the input's dims (−2 = the last signal dim)
+        assertFloats(run("DFT", 20, NONE, x, null, scalarI64(-2)), shape(1, 4, 2), 10, 0, -2, 2, -2, 0, -2, -2);
+    }
+
+    @Test
+    void stftFramesEveryStep() {
+        Tensor signal = f32(shape(1, 4, 1), 1, 2, 3, 4);
+        // frames [1, 2] and [3, 4]; two-point DFTs [a + b, a − b]
+        assertFloats(run("STFT", 17, NONE, signal, scalarI64(2), null, scalarI64(2)), shape(1, 2, 2, 2),
+            3, 0, -1, 0, 7, 0, -1, 0);
+        assertFloats(run("STFT", 17, NONE, signal, scalarI64(2), f32(shape(2), 0, 1)), shape(1, 2, 2, 2),
+            2, 0, -2, 0, 4, 0, -4, 0);
     }
 }
