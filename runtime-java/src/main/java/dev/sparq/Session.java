@@ -111,7 +111,22 @@ public final class Session implements AutoCloseable {
     public Result run(Map<String, Tensor> inputs) {
         checkOpen();
         validate(inputs);
-        return new Result(executor.run(inputs));
+        // Kernels read inputs from worker threads: memory of a caller's confined arena is copied for the run.
+        Map<String, Tensor> feed = new LinkedHashMap<>(inputs);
+        List<Tensor> copies = new java.util.ArrayList<>();
+        feed.replaceAll((name, t) -> {
+            if (pool.readableByWorkers(t.segment())) {
+                return t;
+            }
+            Tensor c = t.copy();
+            copies.add(c);
+            return c;
+        });
+        try {
+            return new Result(executor.run(feed));
+        } finally {
+            copies.forEach(Tensor::close);
+        }
     }
 
     private void validate(Map<String, Tensor> inputs) {

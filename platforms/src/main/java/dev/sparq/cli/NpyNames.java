@@ -5,12 +5,8 @@ final class NpyNames {
     private NpyNames() {
     }
 
+    /** Never a path: '/' is replaced, and even ".." becomes the plain file name "...npy". */
     static String fileNameFor(String outputName) {
-        String safe = outputName.replaceAll("[^A-Za-z0-9._:-]", "_");
-        // "." and ".." would name folders, not files.
-        if (safe.isEmpty() || safe.equals(".") || safe.equals("..")) {
-            safe = safe.replace('.', '_') + "_";
-        }
-        return safe + ".npy";
+        return outputName.replaceAll("[^A-Za-z0-9._:-]", "_") + ".npy";
     }
 }

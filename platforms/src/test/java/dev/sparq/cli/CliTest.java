@@ -3,6 +3,7 @@ package dev.sparq.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparq.onnx.proto.Onnx.GraphProto;
 import dev.sparq.tensor.Npy;
 import dev.sparq.tensor.Tensor;
 import dev.sparq.testing.OnnxModels;
@@ -12,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,14 +46,32 @@ class CliTest {
     void runWritesEachOutputAsNpy() throws IOException {
         Path model = dir.resolve("add.onnx");
         Files.write(model, OnnxModels.addBias(1, 2, 3).toByteArray());
-        Path in = dir.resolve("x=odd.npy"); // '=' in the file name: NAME is split at the last '='
+        Path in = dir.resolve("x.npy");
         try (Tensor x = Tensor.fromFloats(new float[] {1, 1, 1, 2, 2, 2}, 2, 3)) {
             Npy.write(x, in);
         }
         Run r = sparq("run", model.toString(), "--input", "x=" + in, "--out", dir.resolve("out").toString());
         assertEquals(0, r.code(), r.err());
         try (Tensor y = Npy.read(dir.resolve("out/y.npy"))) {
-            assertEquals(7f, y.getFloat(5));
+            assertEquals(5f, y.getFloat(5)); // 2 + bias 3
+        }
+    }
+
+    @Test
+    void inputNamesMayContainEqualsSignsAndOutputNamesAreSanitized() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(OnnxModels.floatInput("in=put", 2))
+            .addNode(OnnxModels.node("Relu", List.of("in=put"), List.of("out/put:0")))
+            .addOutput(OnnxModels.floatInput("out/put:0", 2)).build();
+        Path model = dir.resolve("relu.onnx");
+        Files.write(model, OnnxModels.model(g, 13).toByteArray());
+        try (Tensor x = Tensor.fromFloats(new float[] {-1, 2}, 2)) {
+            Npy.write(x, dir.resolve("x.npy"));
+        }
+        Run r = sparq("run", model.toString(), "--input", "in=put=" + dir.resolve("x.npy"), "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        try (Tensor y = Npy.read(dir.resolve("out_put:0.npy"))) {
+            assertEquals(0f, y.getFloat(0));
+            assertEquals(2f, y.getFloat(1));
         }
     }
 
@@ -59,8 +79,9 @@ class CliTest {
     void outputFileNamesAreSanitized() {
         assertEquals("a_b_c.npy", NpyNames.fileNameFor("a/b c"));
         assertEquals("x:0.npy", NpyNames.fileNameFor("x:0"));
-        assertEquals("_.npy", NpyNames.fileNameFor(".."));
-        assertEquals("__.npy", NpyNames.fileNameFor("é"));
+        assertEquals("...npy", NpyNames.fileNameFor(".."));
+        assertEquals("__.npy", NpyNames.fileNameFor("/\\"));
+        assertEquals("_.npy", NpyNames.fileNameFor("é"));
     }
 
     @Test

@@ -56,6 +56,16 @@ public final class WorkerPool implements AutoCloseable {
         return workers.length + 1;
     }
 
+    /** Whether every worker may read {@code segment} (false for memory of a confined arena of another thread). */
+    public boolean readableByWorkers(java.lang.foreign.MemorySegment segment) {
+        for (Thread w : workers) {
+            if (!segment.isAccessibleBy(w)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public synchronized void parallelFor(int count, IntConsumer body) {
         if (closed) {
             throw new IllegalStateException("worker pool is closed");

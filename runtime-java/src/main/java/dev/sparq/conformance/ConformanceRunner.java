@@ -126,7 +126,7 @@ public final class ConformanceRunner {
 
     /** Runs one data set; returns null on success or what differs. */
     private String runDataSet(Session session, Path set) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // kernels may read inputs from worker threads
             Map<String, Tensor> inputs = new LinkedHashMap<>();
             List<ValueInfo> declared = session.inputs();
             for (int i = 0; i < declared.size(); i++) {

@@ -107,6 +107,17 @@ class SessionTest {
     }
 
     @Test
+    void inputsInAConfinedArenaWorkWithWorkerThreads() throws IOException {
+        try (Session s = Sparq.load(addBiasModel(), SessionOptions.builder().threads(2).build());
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Tensor x = Tensor.allocate(DType.F32, new long[] {64, 3}, arena);
+            try (Session.Result r = s.run(Map.of("x", x))) {
+                assertEquals(20f, r.first().getFloat(1));
+            }
+        }
+    }
+
+    @Test
     void unsupportedOperatorsAndBackendsAreClearErrors() throws IOException {
         GraphProto g = GraphProto.newBuilder().addInput(OnnxModels.floatInput("x", 1))
             .addNode(OnnxModels.node("NoSuchOp", List.of("x"), List.of("y")))
