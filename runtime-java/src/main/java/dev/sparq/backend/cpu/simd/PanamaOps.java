@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** {@link SimdOps} on the Vector API; tails use masks, so no scalar epilogue loops. */
@@ -14,6 +15,9 @@ final class PanamaOps implements SimdOps {
     // Static final: C2 turns Vector API calls into instructions only when the species is a constant.
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final int V = S.length();
+    // Lane i of the result takes lane 2i (or 2i+1) of the pair (a, b); indices past V select from b.
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
+    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
 
     @Override
     public void axpy(float[] y, int yOff, float a, MemorySegment x, long xIndex, int n) {
@@ -27,6 +31,37 @@ final class PanamaOps implements SimdOps {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector xv = FloatVector.fromMemorySegment(S, x, (xIndex + i) * Float.BYTES, ORDER, m);
             av.fma(xv, FloatVector.fromArray(S, y, yOff + i, m)).intoArray(y, yOff + i, m);
+        }
+    }
+
+    @Override
+    public void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
+        FloatVector av = FloatVector.broadcast(S, a);
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            av.fma(FloatVector.fromArray(S, x, xOff + i), FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            av.fma(FloatVector.fromArray(S, x, xOff + i, m), FloatVector.fromArray(S, y, yOff + i, m))
+                .intoArray(y, yOff + i, m);
+        }
+    }
+
+    @Override
+    public void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff) {
+        int i = 0;
+        for (; i + 2 * V <= n; i += 2 * V) {
+            FloatVector a = FloatVector.fromArray(S, src, srcOff + i);
+            FloatVector b = FloatVector.fromArray(S, src, srcOff + i + V);
+            a.rearrange(EVEN, b).intoArray(even, evenOff + i / 2);
+            a.rearrange(ODD, b).intoArray(odd, oddOff + i / 2);
+        }
+        for (; i < n; i += 2) {
+            even[evenOff + i / 2] = src[srcOff + i];
+            if (i + 1 < n) {
+                odd[oddOff + i / 2] = src[srcOff + i + 1];
+            }
         }
     }
 
@@ -52,16 +87,17 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
-    public void storeRow(float[] acc, int n, float bias, float min, float max, MemorySegment out, long outIndex) {
+    public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
+                         long outIndex) {
         int i = 0;
         for (; i <= n - V; i += V) {
-            FloatVector r = FloatVector.fromArray(S, acc, i).add(bias)
+            FloatVector r = FloatVector.fromArray(S, acc, accOff + i).add(bias)
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max);
             r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector r = FloatVector.fromArray(S, acc, i, m).add(bias)
+            FloatVector r = FloatVector.fromArray(S, acc, accOff + i, m).add(bias)
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max);
             r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
         }

@@ -15,6 +15,23 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = Math.fma(a, x[xOff + i], y[yOff + i]);
+        }
+    }
+
+    @Override
+    public void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff) {
+        for (int i = 0; 2 * i < n; i++) {
+            even[evenOff + i] = src[srcOff + 2 * i];
+            if (2 * i + 1 < n) {
+                odd[oddOff + i] = src[srcOff + 2 * i + 1];
+            }
+        }
+    }
+
+    @Override
     public void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n) {
         for (int i = 0; i < n; i++) {
             y[yOff + i] = Math.fma(a, x.getAtIndex(F, xIndex + (long) i * stride), y[yOff + i]);
@@ -29,9 +46,10 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
-    public void storeRow(float[] acc, int n, float bias, float min, float max, MemorySegment out, long outIndex) {
+    public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
+                         long outIndex) {
         for (int i = 0; i < n; i++) {
-            out.setAtIndex(F, outIndex + i, Math.min(Math.max(acc[i] + bias, min), max));
+            out.setAtIndex(F, outIndex + i, Math.min(Math.max(acc[accOff + i] + bias, min), max));
         }
     }
 

@@ -11,14 +11,20 @@ interface SimdOps {
     /** y[yOff .. yOff+n) += a * x[xIndex .. xIndex+n). */
     void axpy(float[] y, int yOff, float a, MemorySegment x, long xIndex, int n);
 
+    /** y[yOff .. yOff+n) += a * x[xOff .. xOff+n), both on the heap. */
+    void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n);
+
+    /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
+    void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);
+
     /** y[yOff + i] += a * x[xIndex + i*stride] for i in [0, n). */
     void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n);
 
     /** y[yOff + i] = max(y[yOff + i], x[xIndex + i*stride]) for i in [0, n). */
     void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n);
 
-    /** out[outIndex + i] = clamp(acc[i] + bias, min, max) for i in [0, n). */
-    void storeRow(float[] acc, int n, float bias, float min, float max, MemorySegment out, long outIndex);
+    /** out[outIndex + i] = clamp(acc[accOff + i] + bias, min, max) for i in [0, n). */
+    void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out, long outIndex);
 
     /** out[i] = clamp(a[i] + b[i], min, max) over n elements (the same index in all three). */
     void addClamp(MemorySegment a, MemorySegment b, MemorySegment out, long n, float min, float max);
