@@ -10,7 +10,7 @@ import java.util.function.IntConsumer;
  * takes part; workers spin briefly for the next job, then park. One job at a time (calls are serialized).
  */
 public final class WorkerPool implements AutoCloseable {
-    private static final long SPIN_NANOS = 100_000;
+    private static final long SPIN_NANOS = 2_000_000; // longer than a layer: workers stay hot through a run
 
     /** One parallelFor call. Its counters are its own, so a late worker can never take a task of the next job. */
     private static final class Job {
