@@ -100,7 +100,7 @@ final class ConvKernels {
                     long inOff = img * imageIn + (long) g * cinPerGroup * full.h() * full.w();
                     PanelSource src = full.isPointwise()
                         ? new RowMajorSource(xs, inOff, (int) pixels, cinPerGroup, pixels, true)
-                        : new Im2colSource(xs, inOff, full);
+                        : new PaddedIm2colSource(xs, inOff, full);
                     long outOff = (img * groups + g) * coutPerGroup * pixels;
                     Gemm.run(packed[g], src, os, outOff, pixels, epilogues[g], ctx);
                 }

@@ -10,8 +10,9 @@ import dev.sparq.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
 /**
- * 2-D MaxPool over NCHW (no Indices output, no ceil_mode, no dilation, explicit pads smaller than the kernel): each
- * output row is the running max of the input rows its windows cover; channels are split across threads.
+ * 2-D MaxPool over NCHW (no Indices output, no ceil_mode, no dilation, explicit pads smaller than the kernel) on a
+ * {@link PaddedPlane} padded with −∞: each output row is the running max of one contiguous run per window tap;
+ * channels are split across threads.
  */
 record MaxPool2d(int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight) implements Kernel {
     static Kernel create(KernelRequest r) {
@@ -50,29 +51,25 @@ record MaxPool2d(int kh, int kw, int sh, int sw, int padTop, int padLeft, int pa
         MemorySegment os = out.segment();
         int planes = (int) (x.dim(0) * x.dim(1));
         int threads = Math.max(1, Math.min(ctx.threads(), planes));
-        SimdOps ops = SimdOps.get();
+        ConvGeometry2d g = new ConvGeometry2d(1, h, w, kh, kw, sh, sw, 1, 1, padTop, padLeft, oh, ow);
         ctx.parallelFor(threads, t -> {
-            float[] acc = Scratch.of(2).get(ow);
-            for (int plane = planes * t / threads; plane < planes * (t + 1) / threads; plane++) {
-                long in = (long) plane * h * w;
+            // padding is −∞, so windows that overlap it take the max of their real inputs only
+            PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),
+                Scratch.of(4).get(PaddedPlane.phaseSize(g)));
+            float[] acc = Scratch.of(3).get(ow);
+            SimdOps ops = SimdOps.get();
+            for (int p = planes * t / threads; p < planes * (t + 1) / threads; p++) {
+                plane.load(xs, (long) p * h * w, Float.NEGATIVE_INFINITY);
+                float[] src = plane.array();
                 for (int oy = 0; oy < oh; oy++) {
                     java.util.Arrays.fill(acc, 0, ow, Float.NEGATIVE_INFINITY);
                     for (int ky = 0; ky < kh; ky++) {
-                        int iy = oy * sh - padTop + ky;
-                        if (iy < 0 || iy >= h) {
-                            continue;
-                        }
                         for (int kx = 0; kx < kw; kx++) {
-                            int shift = kx - padLeft;
-                            int lo = Math.max(0, -Math.floorDiv(shift, sw));
-                            int hi = Math.min(ow, Math.floorDiv(w - 1 - shift, sw) + 1);
-                            if (hi > lo) {
-                                ops.maxStrided(acc, lo, xs, in + (long) iy * w + (long) lo * sw + shift, sw, hi - lo);
-                            }
+                            ops.max(acc, 0, src, plane.run(oy, ky, kx), ow);
                         }
                     }
                     MemorySegment.copy(acc, 0, os, java.lang.foreign.ValueLayout.JAVA_FLOAT,
-                        ((long) plane * oh * ow + (long) oy * ow) * Float.BYTES, ow);
+                        ((long) p * oh * ow + (long) oy * ow) * Float.BYTES, ow);
                 }
             }
         });

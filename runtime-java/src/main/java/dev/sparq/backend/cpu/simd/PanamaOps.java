@@ -73,16 +73,16 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
-    public void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n) {
+    public void max(float[] y, int yOff, float[] x, int xOff, int n) {
         int i = 0;
-        if (stride == 1) {
-            for (; i <= n - V; i += V) {
-                FloatVector xv = FloatVector.fromMemorySegment(S, x, (xIndex + i) * Float.BYTES, ORDER);
-                FloatVector.fromArray(S, y, yOff + i).lanewise(VectorOperators.MAX, xv).intoArray(y, yOff + i);
-            }
+        for (; i <= n - V; i += V) {
+            FloatVector.fromArray(S, y, yOff + i).lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xOff + i))
+                .intoArray(y, yOff + i);
         }
-        for (; i < n; i++) {
-            y[yOff + i] = Math.max(y[yOff + i], x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + (long) i * stride));
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, y, yOff + i, m).lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, xOff + i, m))
+                .intoArray(y, yOff + i, m);
         }
     }
 

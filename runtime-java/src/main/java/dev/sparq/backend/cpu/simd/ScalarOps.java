@@ -39,9 +39,9 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
-    public void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n) {
+    public void max(float[] y, int yOff, float[] x, int xOff, int n) {
         for (int i = 0; i < n; i++) {
-            y[yOff + i] = Math.max(y[yOff + i], x.getAtIndex(F, xIndex + (long) i * stride));
+            y[yOff + i] = Math.max(y[yOff + i], x[xOff + i]);
         }
     }
 

@@ -20,8 +20,8 @@ interface SimdOps {
     /** y[yOff + i] += a * x[xIndex + i*stride] for i in [0, n). */
     void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n);
 
-    /** y[yOff + i] = max(y[yOff + i], x[xIndex + i*stride]) for i in [0, n). */
-    void maxStrided(float[] y, int yOff, MemorySegment x, long xIndex, int stride, int n);
+    /** y[yOff + i] = max(y[yOff + i], x[xOff + i]) for i in [0, n), both on the heap. */
+    void max(float[] y, int yOff, float[] x, int xOff, int n);
 
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias, min, max) for i in [0, n). */
     void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out, long outIndex);

@@ -1,0 +1,76 @@
+package dev.sparq.backend.cpu.simd;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The B operand of a convolution as GEMM, X[pixel][k] with k = (channel, ky, kx), packed from {@link PaddedPlane}
+ * copies of the image's channels made once per call. With padding materialized (and strided columns split into
+ * phases), the pixels of a panel that share an output row read one contiguous run: one {@code System.arraycopy}
+ * per output row a panel touches.
+ */
+final class PaddedIm2colSource implements PanelSource {
+    private final ConvGeometry2d g;
+    private final PaddedPlane[] planes;
+
+    /** Copies the channels of one image (from element {@code imageOffset} of {@code x}) into padded planes. */
+    PaddedIm2colSource(MemorySegment x, long imageOffset, ConvGeometry2d g) {
+        this.g = g;
+        this.planes = new PaddedPlane[g.c()];
+        int planeSize = PaddedPlane.planeSize(g);
+        int phaseSize = PaddedPlane.phaseSize(g);
+        float[] data = Scratch.of(3).get(g.c() * planeSize);
+        float[] phases = Scratch.of(4).get(g.c() * phaseSize);
+        for (int c = 0; c < g.c(); c++) {
+            planes[c] = new PaddedPlane(g, data, c * planeSize, phases, c * phaseSize);
+            planes[c].load(x, imageOffset + (long) c * g.h() * g.w(), 0f);
+        }
+    }
+
+    @Override
+    public int rows() {
+        return g.outputPixels();
+    }
+
+    @Override
+    public int depth() {
+        return g.depth();
+    }
+
+    @Override
+    public Panels panels(int k0, int kb, int row0, int count, int width, Scratch scratch) {
+        int panels = (count + width - 1) / width;
+        float[] dst = scratch.get(panels * width * kb);
+        int khw = g.kh() * g.kw();
+        for (int p = 0; p < panels; p++) {
+            int base = p * width * kb;
+            int pix0 = row0 + p * width;
+            int valid = Math.min(width, rows() - pix0);
+            int oy0 = pix0 / g.ow();
+            int ox0 = pix0 - oy0 * g.ow();
+            for (int k = 0; k < kb; k++) {
+                int kk = k0 + k;
+                int ch = kk / khw;
+                int rem = kk - ch * khw;
+                int ky = rem / g.kw();
+                int kx = rem - ky * g.kw();
+                PaddedPlane plane = planes[ch];
+                float[] src = plane.array();
+                int at = base + k * width;
+                int lane = 0;
+                int oy = oy0;
+                int ox = ox0;
+                while (lane < valid) {
+                    int run = Math.min(valid - lane, g.ow() - ox);
+                    System.arraycopy(src, plane.run(oy, ky, kx) + ox, dst, at + lane, run);
+                    lane += run;
+                    ox = 0;
+                    oy++;
+                }
+                if (valid < width) {
+                    java.util.Arrays.fill(dst, at + valid, at + width, 0f);
+                }
+            }
+        }
+        return new Panels(dst, 0, width * kb);
+    }
+}

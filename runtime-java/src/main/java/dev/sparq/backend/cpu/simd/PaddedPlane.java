@@ -1,0 +1,108 @@
+package dev.sparq.backend.cpu.simd;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One channel plane copied into a heap buffer with its padding filled in (zeros for convolution, −∞ for max
+ * pooling) and, for strides above 1, split into column phases, so that the inputs of a window tap (ky, kx) for a
+ * whole output row are one contiguous run: {@link #run(int, int, int)} gives where it starts. Shared by the
+ * depthwise convolution and the pools.
+ */
+final class PaddedPlane {
+    private final ConvGeometry2d g;
+    private final int hp;
+    private final int wp;
+    private final int pw;
+    private final float[] data;
+    private final int dataOff;
+    private final float[] phases;
+    private final int phasesOff;
+
+    PaddedPlane(ConvGeometry2d g, float[] data, float[] phases) {
+        this(g, data, 0, phases, 0);
+    }
+
+    /** A plane stored at {@code dataOff} of {@code data} (phases at {@code phasesOff}), for many planes in one array. */
+    PaddedPlane(ConvGeometry2d g, float[] data, int dataOff, float[] phases, int phasesOff) {
+        this.g = g;
+        this.hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
+        this.wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
+        this.pw = (wp + g.sw() - 1) / g.sw();
+        this.data = data;
+        this.dataOff = dataOff;
+        this.phases = phases;
+        this.phasesOff = phasesOff;
+    }
+
+    /** Floats needed for the plane buffer (padded plane plus one row of tail). */
+    static int planeSize(ConvGeometry2d g) {
+        int hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
+        int wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
+        return hp * wp + wp;
+    }
+
+    /** Floats needed for the phase buffer (0 when the stride is 1). */
+    static int phaseSize(ConvGeometry2d g) {
+        if (g.sw() == 1) {
+            return 0;
+        }
+        int hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
+        int wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
+        return g.sw() * hp * ((wp + g.sw() - 1) / g.sw());
+    }
+
+    /** Loads the plane starting at element {@code at} of {@code xs}; the padding gets {@code fill}. */
+    void load(MemorySegment xs, long at, float fill) {
+        java.util.Arrays.fill(data, dataOff, dataOff + hp * wp + wp, fill);
+        for (int iy = 0; iy < g.h(); iy++) {
+            MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, (at + (long) iy * g.w()) * Float.BYTES, data,
+                dataOff + (iy + g.padTop()) * wp + g.padLeft(), g.w());
+        }
+        if (g.sw() == 2) {
+            for (int y = 0; y < hp; y++) {
+                phases[phasesOff + y * pw + pw - 1] = fill; // the odd phase is one short when wp is odd
+                phases[phasesOff + (hp + y) * pw + pw - 1] = fill;
+                SimdOps.get().deinterleave2(data, dataOff + y * wp, wp, phases, phasesOff + y * pw, phases,
+                    phasesOff + (hp + y) * pw);
+            }
+        } else if (g.sw() > 2) {
+            for (int r = 0; r < g.sw(); r++) {
+                for (int y = 0; y < hp; y++) {
+                    for (int x = 0; x < pw; x++) {
+                        int col = x * g.sw() + r;
+                        phases[phasesOff + (r * hp + y) * pw + x] = col < wp ? data[dataOff + y * wp + col] : fill;
+                    }
+                }
+            }
+        }
+    }
+
+    /** The array holding the runs: the padded plane for stride 1, the phases otherwise. */
+    float[] array() {
+        return g.sw() == 1 ? data : phases;
+    }
+
+    /** Start of the contiguous run of inputs for output row {@code oy} and tap (ky, kx): {@code ow} values. */
+    int run(int oy, int ky, int kx) {
+        int y = oy * g.sh() + ky * g.dh();
+        int col = kx * g.dw();
+        return g.sw() == 1 ? dataOff + y * wp + col : phasesOff + ((col % g.sw()) * hp + y) * pw + col / g.sw();
+    }
+
+    /**
+     * For stride 1 in both directions: the plane as one long row of width {@code wp}, so a tap over all output rows
+     * is a single run of {@code oh * wp} values starting at {@link #flatRun}; output (oy, ox) is at oy * wp + ox.
+     */
+    boolean flat() {
+        return g.sw() == 1 && g.sh() == 1;
+    }
+
+    int flatRun(int ky, int kx) {
+        return dataOff + ky * g.dh() * wp + kx * g.dw();
+    }
+
+    int width() {
+        return wp;
+    }
+}
