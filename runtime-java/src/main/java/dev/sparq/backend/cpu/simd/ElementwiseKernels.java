@@ -2,14 +2,16 @@ package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
+import dev.sparq.backend.KernelFactory;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.graph.ValueType;
 import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Shapes;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
 
-/** Relu / Clip (as a clamp) and same-shape Add, the elementwise ops between convolutions of CNNs. */
+/** Relu / Clip (as a clamp) and the broadcasting arithmetic ops. */
 final class ElementwiseKernels {
     private ElementwiseKernels() {
     }
@@ -26,28 +28,93 @@ final class ElementwiseKernels {
         };
     }
 
-    /** Add of two tensors of the same (inferred) shape; broadcasting adds stay on cpu-ref. */
-    static Kernel add(KernelRequest r) {
-        ValueType a = r.inputType(0);
-        ValueType b = r.inputType(1);
-        requireF32(a);
-        requireF32(b);
-        if (!a.hasRank() || !a.dims().equals(b.dims()) || a.dims().stream().anyMatch(d -> !d.isKnown() && d.symbol() == null)) {
-            throw new UnsupportedKernelException("cpu-simd Add needs two inputs of one known shape");
-        }
-        return (inputs, ctx) -> {
-            Tensor x = inputs[0];
-            Tensor y = inputs[1];
-            checkF32(x);
-            if (!Arrays.equals(x.shape(), y.shape()) || y.dtype() != DType.F32) {
-                throw new IllegalArgumentException("shapes " + Arrays.toString(x.shape()) + " and "
-                    + Arrays.toString(y.shape()) + " differ");
-            }
-            Tensor z = ctx.allocateUninitialized(DType.F32, x.shape());
-            SimdOps.get().addClamp(x.segment(), y.segment(), z.segment(), x.size(), Float.NEGATIVE_INFINITY,
-                Float.POSITIVE_INFINITY);
-            return new Tensor[] {z};
+    /**
+     * Add, Sub, Mul, Div of f32 tensors with NumPy broadcasting, row by row along the innermost axis (each operand
+     * either walks the row or repeats one value in it); rows are split across threads.
+     */
+    static KernelFactory binary(SimdOps.Arith op) {
+        return r -> {
+            requireF32(r.inputType(0));
+            requireF32(r.inputType(1));
+            return (inputs, ctx) -> {
+                Tensor a = inputs[0];
+                Tensor b = inputs[1];
+                checkF32(a);
+                checkF32(b);
+                long[] shape = Shapes.broadcast(a.shape(), b.shape());
+                Tensor out = ctx.allocateUninitialized(DType.F32, shape);
+                long[] as = Shapes.broadcastStrides(a.shape(), shape);
+                long[] bs = Shapes.broadcastStrides(b.shape(), shape);
+                // The row is the longest run of trailing axes over which each operand is either contiguous or
+                // constant: one call for same-shape inputs, one per channel for a per-channel bias.
+                int rank = shape.length;
+                int inner = innerAxes(shape, as, bs);
+                long width = 1;
+                for (int d = rank - inner; d < rank; d++) {
+                    width *= shape[d];
+                }
+                int n = (int) width;
+                int aStep = constantOver(shape, as, inner) ? 0 : 1;
+                int bStep = constantOver(shape, bs, inner) ? 0 : 1;
+                long rows = n == 0 ? 0 : Shapes.size(shape) / n;
+                int outer = rank - inner;
+                int threads = (int) Math.max(1, Math.min(ctx.threads(), rows / 64 + 1));
+                ctx.parallelFor(threads, t -> {
+                    for (long row = rows * t / threads; row < rows * (t + 1) / threads; row++) {
+                        long ai = 0;
+                        long bi = 0;
+                        long rest = row;
+                        for (int d = outer - 1; d >= 0; d--) {
+                            long idx = rest % shape[d];
+                            rest /= shape[d];
+                            ai += idx * as[d];
+                            bi += idx * bs[d];
+                        }
+                        SimdOps.get().binary(op, a.segment(), ai, aStep, b.segment(), bi, bStep, out.segment(),
+                            row * n, n);
+                    }
+                });
+                return new Tensor[] {out};
+            };
         };
+    }
+
+    /** How many trailing axes can be one row: each operand contiguous (its own strides) or constant over them. */
+    static int innerAxes(long[] shape, long[] as, long[] bs) {
+        int best = 0;
+        for (int k = 1; k <= shape.length; k++) {
+            if (contiguousOrConstant(shape, as, k) && contiguousOrConstant(shape, bs, k)) {
+                best = k;
+            } else {
+                break;
+            }
+        }
+        return best;
+    }
+
+    /** Whether strides over the last {@code k} axes are all zero, or exactly the dense row-major strides. */
+    private static boolean contiguousOrConstant(long[] shape, long[] strides, int k) {
+        if (constantOver(shape, strides, k)) {
+            return true;
+        }
+        long expect = 1;
+        for (int d = shape.length - 1; d >= shape.length - k; d--) {
+            if (strides[d] != expect && shape[d] != 1) {
+                return false;
+            }
+            expect *= shape[d];
+        }
+        return true;
+    }
+
+    /** Whether the operand repeats one value over the last {@code k} axes. */
+    private static boolean constantOver(long[] shape, long[] strides, int k) {
+        for (int d = shape.length - 1; d >= shape.length - k; d--) {
+            if (strides[d] != 0 && shape[d] != 1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static void requireF32(ValueType t) {

@@ -104,24 +104,6 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
-    public void addClamp(MemorySegment a, MemorySegment b, MemorySegment out, long n, float min, float max) {
-        long i = 0;
-        for (; i <= n - V; i += V) {
-            long off = i * Float.BYTES;
-            FloatVector.fromMemorySegment(S, a, off, ORDER).add(FloatVector.fromMemorySegment(S, b, off, ORDER))
-                .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                .intoMemorySegment(out, off, ORDER);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            long off = i * Float.BYTES;
-            FloatVector.fromMemorySegment(S, a, off, ORDER, m).add(FloatVector.fromMemorySegment(S, b, off, ORDER, m))
-                .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                .intoMemorySegment(out, off, ORDER, m);
-        }
-    }
-
-    @Override
     public void clamp(MemorySegment x, MemorySegment out, long n, float min, float max) {
         long i = 0;
         for (; i <= n - V; i += V) {
@@ -136,6 +118,90 @@ final class PanamaOps implements SimdOps {
             FloatVector.fromMemorySegment(S, x, off, ORDER, m)
                 .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                 .intoMemorySegment(out, off, ORDER, m);
+        }
+    }
+
+    @Override
+    public void binary(Arith op, MemorySegment a, long aIndex, int aStep, MemorySegment b, long bIndex, int bStep,
+                       MemorySegment out, long outIndex, int n) {
+        FloatVector sa = aStep == 0 ? FloatVector.broadcast(S, a.getAtIndex(ValueLayout.JAVA_FLOAT, aIndex)) : null;
+        FloatVector sb = bStep == 0 ? FloatVector.broadcast(S, b.getAtIndex(ValueLayout.JAVA_FLOAT, bIndex)) : null;
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = sa != null ? sa : FloatVector.fromMemorySegment(S, a, (aIndex + i) * Float.BYTES, ORDER, m);
+            FloatVector y = sb != null ? sb : FloatVector.fromMemorySegment(S, b, (bIndex + i) * Float.BYTES, ORDER, m);
+            FloatVector r = switch (op) {
+                case ADD -> x.add(y);
+                case SUB -> x.sub(y);
+                case MUL -> x.mul(y);
+                case DIV -> x.div(y);
+            };
+            r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
+        }
+    }
+
+    @Override
+    public void softmax(MemorySegment x, MemorySegment out, long index, int n) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            mx = mx.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER, m),
+                m);
+        }
+        float max = mx.reduceLanes(VectorOperators.MAX);
+        FloatVector sum = FloatVector.zero(S);
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            long off = (index + i) * Float.BYTES;
+            FloatVector e = FloatVector.fromMemorySegment(S, x, off, ORDER, m).sub(max).lanewise(VectorOperators.EXP);
+            e.intoMemorySegment(out, off, ORDER, m);
+            sum = sum.add(e, m);
+        }
+        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            long off = (index + i) * Float.BYTES;
+            FloatVector.fromMemorySegment(S, out, off, ORDER, m).mul(inv).intoMemorySegment(out, off, ORDER, m);
+        }
+    }
+
+    @Override
+    public double[] meanVariance(MemorySegment x, long index, int n) {
+        FloatVector s = FloatVector.zero(S);
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            s = s.add(FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER, m));
+        }
+        float mean = s.reduceLanes(VectorOperators.ADD) / n;
+        FloatVector v = FloatVector.zero(S);
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector d = FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER, m).sub(mean);
+            v = d.fma(d, v).blend(v, m.not());
+        }
+        return new double[] {mean, v.reduceLanes(VectorOperators.ADD) / n};
+    }
+
+    @Override
+    public void normalize(MemorySegment x, MemorySegment out, long index, int n, float mean, float invStd, float[] scale,
+                          float[] bias) {
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            long off = (index + i) * Float.BYTES;
+            FloatVector r = FloatVector.fromMemorySegment(S, x, off, ORDER, m).sub(mean).mul(invStd)
+                .mul(FloatVector.fromArray(S, scale, i, m));
+            if (bias != null) {
+                r = r.add(FloatVector.fromArray(S, bias, i, m));
+            }
+            r.intoMemorySegment(out, off, ORDER, m);
+        }
+    }
+
+    @Override
+    public void multiply(float[] y, int yOff, float[] f, int fOff, int n) {
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, y, yOff + i, m).mul(FloatVector.fromArray(S, f, fOff + i, m)).intoArray(y, yOff + i, m);
         }
     }
 

@@ -54,16 +54,73 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
-    public void addClamp(MemorySegment a, MemorySegment b, MemorySegment out, long n, float min, float max) {
+    public void clamp(MemorySegment x, MemorySegment out, long n, float min, float max) {
         for (long i = 0; i < n; i++) {
-            out.setAtIndex(F, i, Math.min(Math.max(a.getAtIndex(F, i) + b.getAtIndex(F, i), min), max));
+            out.setAtIndex(F, i, Math.min(Math.max(x.getAtIndex(F, i), min), max));
         }
     }
 
     @Override
-    public void clamp(MemorySegment x, MemorySegment out, long n, float min, float max) {
-        for (long i = 0; i < n; i++) {
-            out.setAtIndex(F, i, Math.min(Math.max(x.getAtIndex(F, i), min), max));
+    public void binary(Arith op, MemorySegment a, long aIndex, int aStep, MemorySegment b, long bIndex, int bStep,
+                       MemorySegment out, long outIndex, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = a.getAtIndex(F, aIndex + (long) i * aStep);
+            float y = b.getAtIndex(F, bIndex + (long) i * bStep);
+            float r = switch (op) {
+                case ADD -> x + y;
+                case SUB -> x - y;
+                case MUL -> x * y;
+                case DIV -> x / y;
+            };
+            out.setAtIndex(F, outIndex + i, r);
+        }
+    }
+
+    @Override
+    public void softmax(MemorySegment x, MemorySegment out, long index, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x.getAtIndex(F, index + i));
+        }
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x.getAtIndex(F, index + i) - max);
+            out.setAtIndex(F, index + i, e);
+            sum += e;
+        }
+        for (int i = 0; i < n; i++) {
+            out.setAtIndex(F, index + i, out.getAtIndex(F, index + i) / sum);
+        }
+    }
+
+    @Override
+    public double[] meanVariance(MemorySegment x, long index, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += x.getAtIndex(F, index + i);
+        }
+        double mean = s / n;
+        double v = 0;
+        for (int i = 0; i < n; i++) {
+            double d = x.getAtIndex(F, index + i) - mean;
+            v += d * d;
+        }
+        return new double[] {mean, v / n};
+    }
+
+    @Override
+    public void normalize(MemorySegment x, MemorySegment out, long index, int n, float mean, float invStd, float[] scale,
+                          float[] bias) {
+        for (int i = 0; i < n; i++) {
+            float v = (x.getAtIndex(F, index + i) - mean) * invStd * scale[i];
+            out.setAtIndex(F, index + i, bias == null ? v : v + bias[i]);
+        }
+    }
+
+    @Override
+    public void multiply(float[] y, int yOff, float[] f, int fOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] *= f[fOff + i];
         }
     }
 

@@ -24,7 +24,13 @@ public final class SimdBackend implements Backend {
         .register("MatMul", GemmKernels::matmul)
         .register("Relu", ElementwiseKernels::clamp)
         .register("Clip", ElementwiseKernels::clamp)
-        .register("Add", ElementwiseKernels::add)
+        .register("Add", ElementwiseKernels.binary(SimdOps.Arith.ADD))
+        .register("Sub", ElementwiseKernels.binary(SimdOps.Arith.SUB))
+        .register("Mul", ElementwiseKernels.binary(SimdOps.Arith.MUL))
+        .register("Div", ElementwiseKernels.binary(SimdOps.Arith.DIV))
+        .register("Softmax", RowKernels::softmax)
+        .register("LayerNormalization", RowKernels::layerNorm)
+        .register("AveragePool", AveragePool2d::create)
         .register("GlobalAveragePool", PoolKernels::globalAverage)
         .register("MaxPool", MaxPool2d::create);
 

@@ -26,11 +26,31 @@ interface SimdOps {
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias, min, max) for i in [0, n). */
     void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out, long outIndex);
 
-    /** out[i] = clamp(a[i] + b[i], min, max) over n elements (the same index in all three). */
-    void addClamp(MemorySegment a, MemorySegment b, MemorySegment out, long n, float min, float max);
-
     /** out[i] = clamp(x[i], min, max). */
     void clamp(MemorySegment x, MemorySegment out, long n, float min, float max);
+
+    /** The four arithmetic ops of {@link #binary}. */
+    enum Arith { ADD, SUB, MUL, DIV }
+
+    /**
+     * out[outIndex + i] = a[aIndex + i*aStep] op b[bIndex + i*bStep] for i in [0, n); a step of 0 repeats one value
+     * (a broadcast axis), 1 walks the row.
+     */
+    void binary(Arith op, MemorySegment a, long aIndex, int aStep, MemorySegment b, long bIndex, int bStep,
+                MemorySegment out, long outIndex, int n);
+
+    /** Softmax of x[index .. index+n) into out at the same index: exp(x − max) / Σ exp(x − max). */
+    void softmax(MemorySegment x, MemorySegment out, long index, int n);
+
+    /** Mean and population variance of x[index .. index+n) (two passes), as {mean, variance}. */
+    double[] meanVariance(MemorySegment x, long index, int n);
+
+    /** out[index + i] = (x[index + i] − mean) · invStd · scale[i] + bias[i] (bias may be null). */
+    void normalize(MemorySegment x, MemorySegment out, long index, int n, float mean, float invStd, float[] scale,
+                   float[] bias);
+
+    /** y[yOff + i] *= f[fOff + i], both on the heap. */
+    void multiply(float[] y, int yOff, float[] f, int fOff, int n);
 
     /** Sum of x[index .. index+n). */
     float sum(MemorySegment x, long index, int n);

@@ -101,6 +101,9 @@ class SimdVsReferenceTest {
             new Case(2, 6, 8, 8, 6, 3, 1, 1, 1, 2, "NOTSET"),      // grouped
             new Case(1, 8, 15, 15, 8, 3, 1, 1, 1, 8, "NOTSET"),    // depthwise
             new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET"),    // depthwise, stride 2
+            new Case(1, 6, 16, 13, 6, 5, 3, 2, 1, 6, "NOTSET"),    // depthwise, stride 3
+            new Case(2, 4, 9, 9, 4, 3, 1, 2, 2, 4, "NOTSET"),      // depthwise, dilation 2
+            new Case(1, 3, 23, 21, 8, 7, 2, 3, 1, 1, "NOTSET"),    // ResNet stem shape, stride 2
             new Case(1, 4, 6, 7, 4, 5, 1, 0, 1, 4, "SAME_UPPER"),
             new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER"),
             new Case(1, 32, 56, 56, 64, 3, 1, 1, 1, 1, "NOTSET"),
@@ -154,6 +157,50 @@ class SimdVsReferenceTest {
             compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 2, 2), ints("strides", 2, 2)), 1, 0, x);
             compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 2), ints("strides", 1, 1),
                 ints("pads", 0, 1, 2, 0)), 1, 0, x);
+        }
+    }
+
+    @Test
+    void broadcastingArithmetic() {
+        long[][][] shapes = {{{2, 3, 5, 7}, {2, 3, 5, 7}}, {{2, 3, 5, 7}, {3, 1, 1}}, {{4, 33}, {33}}, {{1}, {6, 5}},
+            {{3, 1, 17}, {1, 4, 1}}, {{2, 3, 4}, {}}, {{7}, {7}}};
+        for (long[][] sh : shapes) {
+            try (Tensor a = random(sh[0]); Tensor b = random(sh[1])) {
+                for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
+                    compare(KernelHarness.node(op, 2, 1), 2, 1e-6, a, b);
+                    compare(KernelHarness.node(op, 2, 1), 2, 1e-6, b, a);
+                }
+            }
+        }
+    }
+
+    @Test
+    void softmaxLayerNormAndAveragePool() {
+        try (Tensor x = random(3, 5, 37); Tensor big = random(2, 1000)) {
+            compare(KernelHarness.node("Softmax", 1, 1), 1, 1e-5, x);
+            compare(KernelHarness.node("Softmax", 1, 1, i("axis", 1)), 1, 1e-5, big);
+        }
+        try (Tensor x = random(2, 7, 40); Tensor scale = random(40); Tensor bias = random(40); Tensor s2 = random(7, 40);
+             Tensor b2 = random(7, 40)) {
+            Node ln = KernelHarness.node("LayerNormalization", 3, 1, f("epsilon", 1e-5f));
+            Tensor want = KernelHarness.run(REF, ln, 17, 1, x, scale, bias)[0];
+            Tensor got = KernelHarness.run(SIMD, ln, 17, 1, x, scale, bias)[0];
+            assertClose(want, got, 1e-5, "LayerNormalization");
+            Node ln2 = KernelHarness.node("LayerNormalization", 3, 1, i("axis", 1));
+            Tensor want2 = KernelHarness.run(REF, ln2, 17, 1, x, s2, b2)[0];
+            Tensor got2 = KernelHarness.run(SIMD, ln2, 17, 1, x, s2, b2)[0];
+            assertClose(want2, got2, 1e-5, "LayerNormalization axis 1");
+            for (Tensor t : new Tensor[] {want, got, want2, got2}) {
+                t.close();
+            }
+        }
+        try (Tensor x = random(1, 3, 11, 12)) {
+            for (int include : new int[] {0, 1}) {
+                compare(KernelHarness.node("AveragePool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
+                    ints("pads", 1, 1, 1, 1), i("count_include_pad", include)), 1, 1e-6, x);
+                compare(KernelHarness.node("AveragePool", 1, 1, ints("kernel_shape", 2, 3), ints("pads", 0, 2, 1, 0),
+                    i("count_include_pad", include)), 1, 1e-6, x);
+            }
         }
     }
 
