@@ -4,10 +4,11 @@ import dev.sparq.Sparq;
 import dev.sparq.graph.Graph;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
-import dev.sparq.graph.ShapeInference;
+import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.graph.ValueInfo;
 import dev.sparq.plan.BackendSelector;
 import dev.sparq.plan.ExecutionPlan;
+import dev.sparq.plan.MemoryEstimate;
 import dev.sparq.plan.Planner;
 import dev.sparq.tensor.Tensor;
 import java.nio.file.Path;
@@ -30,22 +31,23 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (Model model = Sparq.loadModel(modelPath)) {
-            ShapeInference.run(model);
             Graph g = model.graph();
+            Map<String, Integer> ops = new TreeMap<>();
+            for (Node n : g.nodes()) {
+                ops.merge(n.domain().isEmpty() ? n.opType() : n.domain() + ":" + n.opType(), 1, Integer::sum);
+            }
+            int imported = g.nodes().size();
+            GraphOptimizer.optimize(model, GraphOptimizer.Level.ALL);
             System.out.println("model:     " + modelPath);
             System.out.println("producer:  " + (model.producer().isBlank() ? "(unknown)" : model.producer())
-                + ", IR version " + model.irVersion() + ", opsets " + model.opsets());
+                + ", IR version " + model.irVersion() + ", opsets " + opsets(model));
             for (ValueInfo in : g.inputs()) {
                 System.out.println("input:     " + in.name() + " " + in.type());
             }
             for (ValueInfo out : g.outputs()) {
                 System.out.println("output:    " + out.name() + " " + g.type(out.name()));
             }
-            Map<String, Integer> ops = new TreeMap<>();
-            for (Node n : g.nodes()) {
-                ops.merge(n.domain().isEmpty() ? n.opType() : n.domain() + ":" + n.opType(), 1, Integer::sum);
-            }
-            System.out.println("nodes:     " + g.nodes().size() + " " + ops);
+            System.out.println("nodes:     " + imported + " " + ops);
             long params = 0;
             long bytes = 0;
             long zeros = 0;
@@ -64,8 +66,20 @@ final class InspectCommand implements Callable<Integer> {
                 || n.opType().startsWith("QLinear") || n.opType().endsWith("Integer")).count();
             System.out.println("quantized: " + (quantOps == 0 ? "no" : quantOps + " quantization nodes"));
             ExecutionPlan plan = Planner.plan(model, BackendSelector.select(backendOptions.toSessionOptions()));
-            System.out.println("plan:      nodes per backend " + plan.nodesPerBackend());
+            System.out.println("plan:      " + g.nodes().size() + " nodes after graph passes, per backend "
+                + plan.nodesPerBackend());
+            MemoryEstimate mem = MemoryEstimate.of(plan, 1);
+            System.out.printf("memory:    weights %,d bytes; activations at batch 1: %,d bytes planned by liveness "
+                    + "(lower bound %,d, %.2fx)%s%n", bytes, mem.slabBytes(), mem.lowerBound(),
+                mem.lowerBound() == 0 ? 1.0 : (double) mem.slabBytes() / mem.lowerBound(),
+                mem.unknownValues() == 0 ? "" : "; " + mem.unknownValues() + " values of unknown size not counted");
         }
         return ExitCodes.OK;
+    }
+
+    private static String opsets(Model model) {
+        Map<String, Long> named = new TreeMap<>();
+        model.opsets().forEach((domain, v) -> named.put(domain.isEmpty() ? "ai.onnx" : domain, v));
+        return named.toString();
     }
 }

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -15,6 +16,7 @@ final class PanamaOps implements SimdOps {
     // Static final: C2 turns Vector API calls into instructions only when the species is a constant.
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final int V = S.length();
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[V]);
     // Lane i of the result takes lane 2i (or 2i+1) of the pair (a, b); indices past V select from b.
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
     private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
@@ -153,11 +155,11 @@ final class PanamaOps implements SimdOps {
         for (int i = 0; i < n; i += V) {
             VectorMask<Float> m = S.indexInRange(i, n);
             long off = (index + i) * Float.BYTES;
-            FloatVector e = FloatVector.fromMemorySegment(S, x, off, ORDER, m).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromMemorySegment(S, x, off, ORDER, m).sub(max));
             e.intoMemorySegment(out, off, ORDER, m);
             sum = sum.add(e, m);
         }
-        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / sumLanes(sum);
         for (int i = 0; i < n; i += V) {
             VectorMask<Float> m = S.indexInRange(i, n);
             long off = (index + i) * Float.BYTES;
@@ -172,14 +174,14 @@ final class PanamaOps implements SimdOps {
             VectorMask<Float> m = S.indexInRange(i, n);
             s = s.add(FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER, m));
         }
-        float mean = s.reduceLanes(VectorOperators.ADD) / n;
+        float mean = sumLanes(s) / n;
         FloatVector v = FloatVector.zero(S);
         for (int i = 0; i < n; i += V) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector d = FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER, m).sub(mean);
             v = d.fma(d, v).blend(v, m.not());
         }
-        return new double[] {mean, v.reduceLanes(VectorOperators.ADD) / n};
+        return new double[] {mean, sumLanes(v) / n};
     }
 
     @Override
@@ -205,6 +207,40 @@ final class PanamaOps implements SimdOps {
         }
     }
 
+    /**
+     * e^x from basic IEEE operations only (Cephes' expf: x = k·ln2 + r, a degree-5 polynomial for e^r, 2^k built in
+     * the exponent bits), so it rounds the same compiled or interpreted — the Vector API's EXP does not (an SVML
+     * intrinsic once compiled, Math.exp before). Accurate to about 2 ulp on [−87.3, 88.3]; inputs are clamped there.
+     */
+    private static FloatVector exp(FloatVector x) {
+        x = x.lanewise(VectorOperators.MAX, -87.3f).lanewise(VectorOperators.MIN, 88.3f);
+        // k = round(x / ln2), via truncation of a shifted positive value
+        IntVector k = (IntVector) x.mul(1.44269504088896341f).add(128.5f).convert(VectorOperators.F2I, 0)
+            .lanewise(VectorOperators.SUB, 128);
+        FloatVector kf = (FloatVector) k.convert(VectorOperators.I2F, 0);
+        FloatVector r = x.sub(kf.mul(0.693359375f)).sub(kf.mul(-2.12194440e-4f));
+        FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f).fma(r, FloatVector.broadcast(S, 1.3981999507e-3f))
+            .fma(r, FloatVector.broadcast(S, 8.3334519073e-3f)).fma(r, FloatVector.broadcast(S, 4.1665795894e-2f))
+            .fma(r, FloatVector.broadcast(S, 1.6666665459e-1f)).fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+        FloatVector twoK = (FloatVector) k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(twoK);
+    }
+
+    /**
+     * Lane sum in a fixed order. reduceLanes(ADD) is not used: its order differs between the JIT's intrinsic and
+     * the interpreter, so the same input would round differently before and after warm-up.
+     */
+    private static float sumLanes(FloatVector v) {
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        float s = 0;
+        for (int i = 0; i < V; i++) {
+            s += lanes[i];
+        }
+        return s;
+    }
+
     @Override
     public float sum(MemorySegment x, long index, int n) {
         FloatVector acc = FloatVector.zero(S);
@@ -216,6 +252,6 @@ final class PanamaOps implements SimdOps {
             VectorMask<Float> m = S.indexInRange(i, n);
             acc = acc.add(FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER, m));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sumLanes(acc);
     }
 }

@@ -204,14 +204,45 @@ class SimdVsReferenceTest {
         }
     }
 
+    /** Reductions and exp must round the same before and after the JIT compiles them (the first run is interpreted). */
+    @Test
+    void resultsDoNotChangeAsTheJitWarmsUp() {
+        try (Tensor x = random(1, 777); Tensor y = Tensor.allocate(DType.F32, 1, 777)) {
+            SimdOps ops = SimdOps.get();
+            float firstSum = ops.sum(x.segment(), 0, 777);
+            ops.softmax(x.segment(), y.segment(), 0, 777);
+            float[] firstSoftmax = y.toFloatArray();
+            for (int i = 0; i < 30_000; i++) {
+                assertEquals(firstSum, ops.sum(x.segment(), 0, 777), 0f, "sum at call " + i);
+                if (i % 1000 == 999) {
+                    ops.softmax(x.segment(), y.segment(), 0, 777);
+                    assertArrayEquals(firstSoftmax, y.toFloatArray(), "softmax at call " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void oneAndManyThreadsGiveIdenticalBits() {
-        Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1));
-        try (Tensor x = random(1, 16, 30, 30); Tensor w = random(40, 16, 3, 3); Tensor b = random(40);
-             WorkerPool pool = new WorkerPool(3)) {
-            Tensor one = KernelHarness.run(SIMD, conv, 13, 1, ExecutionContext.standalone(), x, w, b)[0];
-            Tensor many = KernelHarness.run(SIMD, conv, 13, 1, ExecutionContext.standalone(3, pool), x, w, b)[0];
-            assertArrayEquals(one.toFloatArray(), many.toFloatArray());
+        int[][] convs = {{16, 30, 40, 3, 1}, {512, 7, 512, 3, 1}, {3, 56, 64, 7, 2}, {64, 14, 128, 1, 2}};
+        for (int[] c : convs) {
+            Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", c[3] / 2, c[3] / 2, c[3] / 2, c[3] / 2),
+                ints("strides", c[4], c[4]));
+            try (Tensor x = random(1, c[0], c[1], c[1]); Tensor w = random(c[2], c[0], c[3], c[3]); Tensor b = random(c[2]);
+                 WorkerPool pool = new WorkerPool(3)) {
+                Tensor one = KernelHarness.run(SIMD, conv, 13, 1, ExecutionContext.standalone(), x, w, b)[0];
+                Tensor many = KernelHarness.run(SIMD, conv, 13, 1, ExecutionContext.standalone(3, pool), x, w, b)[0];
+                assertArrayEquals(one.toFloatArray(), many.toFloatArray(), java.util.Arrays.toString(c));
+                one.close();
+                many.close();
+            }
+        }
+        try (Tensor a = random(1, 512); Tensor w = random(1000, 512); Tensor b = random(1000);
+             WorkerPool pool = new WorkerPool(2)) {
+            Node gemm = KernelHarness.node("Gemm", 3, 1, i("transB", 1));
+            Tensor one = KernelHarness.run(SIMD, gemm, 13, 1, ExecutionContext.standalone(), a, w, b)[0];
+            Tensor many = KernelHarness.run(SIMD, gemm, 13, 1, ExecutionContext.standalone(2, pool), a, w, b)[0];
+            assertArrayEquals(one.toFloatArray(), many.toFloatArray(), "Gemm");
             one.close();
             many.close();
         }
