@@ -214,7 +214,7 @@ class SimdVsReferenceTest {
             float[] firstSoftmax = y.toFloatArray();
             for (int i = 0; i < 30_000; i++) {
                 assertEquals(firstSum, ops.sum(x.segment(), 0, 777), 0f, "sum at call " + i);
-                if (i % 1000 == 999) {
+                if (i % 10 == 9) {
                     ops.softmax(x.segment(), y.segment(), 0, 777);
                     assertArrayEquals(firstSoftmax, y.toFloatArray(), "softmax at call " + i);
                 }
