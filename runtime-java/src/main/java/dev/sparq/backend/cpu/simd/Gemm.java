@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  */
 public final class Gemm {
     static final int KC = 256;
-    static final int NC = 512;
+    static final int NC = 1024;
 
     private Gemm() {
     }
