@@ -22,18 +22,21 @@ import java.util.Map;
  * run by run in one process so machine noise hits both alike. Prints a Markdown table with the latency ratio.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.ModelBenchmark [--models DIR]
- * [--model NAME]... [--threads N]... [--warmup N] [--iterations N] [--backend ID]}
+ * [--model NAME]... [--threads N]... [--warmup N] [--iterations N] [--backend ID] [--gap-ms N] [--ort-no-spin]}
  */
 public final class ModelBenchmark {
     private ModelBenchmark() {
     }
 
     public static void main(String[] args) throws Exception {
+        // Both engines' worker threads spin for a while after a run; --gap-ms (default 5) pauses between runs.
         Path models = Path.of("../shared/models");
         List<String> names = new ArrayList<>();
         List<Integer> threads = new ArrayList<>();
         int warmup = 20;
         int iterations = 100;
+        int gapMs = 5;
+        boolean ortSpin = true;
         String backend = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -43,6 +46,8 @@ public final class ModelBenchmark {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
                 case "--backend" -> backend = args[++i];
+                case "--gap-ms" -> gapMs = Integer.parseInt(args[++i]);
+                case "--ort-no-spin" -> ortSpin = false;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -58,13 +63,13 @@ public final class ModelBenchmark {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         for (String name : names) {
             for (int t : threads) {
-                compare(env, models, name, t, warmup, iterations, backend);
+                compare(env, models, name, t, warmup, iterations, backend, gapMs, ortSpin);
             }
         }
     }
 
     private static void compare(OrtEnvironment env, Path models, String name, int threads, int warmup, int iterations,
-                                String backend) throws OrtException {
+                                String backend, int gapMs, boolean ortSpin) throws OrtException, InterruptedException {
         Path model = models.resolve(name + ".onnx");
         SessionOptions.Builder opts = SessionOptions.builder().threads(threads);
         if (backend != null) {
@@ -77,6 +82,9 @@ public final class ModelBenchmark {
             so.setInterOpNumThreads(1);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (!ortSpin) {
+                so.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             try (OrtSession ort = env.createSession(model.toString(), so);
                  OnnxTensor ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(input.toFloatArray()), input.shape())) {
                 String in = sparq.inputs().get(0).name();
@@ -90,14 +98,19 @@ public final class ModelBenchmark {
                 double[] a = new double[iterations];
                 double[] b = new double[iterations];
                 for (int i = 0; i < iterations; i++) {
-                    // alternate which goes first, so neither always runs on a cache the other warmed
+                    // alternate which goes first, so neither always runs on a cache the other warmed; the pause lets
+                    // the other engine's spinning worker threads go idle (both spin a while after a run, and on a
+                    // 2-core machine a spinning thread takes a core from the next run)
                     if (i % 2 == 0) {
                         a[i] = runSparq(sparq, feed);
+                        Thread.sleep(gapMs);
                         b[i] = runOrt(ort, ortFeed);
                     } else {
                         b[i] = runOrt(ort, ortFeed);
+                        Thread.sleep(gapMs);
                         a[i] = runSparq(sparq, feed);
                     }
+                    Thread.sleep(gapMs);
                 }
                 Arrays.sort(a);
                 Arrays.sort(b);
