@@ -81,6 +81,15 @@ public class SgemmBenchmark {
         f.flop += 2L * size * size * size;
     }
 
+    /** The same kernel forced to 256-bit vectors: is 512 worth it on this CPU? */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Dsparq.simd=256"})
+    public void sparqPackedWeights256(Flops f) {
+        Sgemm.multiply(a, size, size, packed, c, ctx);
+        f.flop += 2L * size * size * size;
+    }
+
     @Benchmark
     public void sparqPackBoth(Flops f) {
         Sgemm.multiply(a, b, c, size, size, size, ctx);
