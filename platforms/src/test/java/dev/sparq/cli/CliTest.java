@@ -150,6 +150,30 @@ class CliTest {
     }
 
     @Test
+    void benchWritesTheJsonFieldsOfTheContract() throws IOException {
+        Path model = dir.resolve("add.onnx");
+        Files.write(model, OnnxModels.addBias(1, 2, 3).toByteArray());
+        Path json = dir.resolve("bench.json");
+        Run r = sparq("bench", model.toString(), "--backend", "cpu-ref", "--threads", "1", "--batch", "4",
+            "--warmup", "2", "--iterations", "7", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        String text = Files.readString(json);
+        for (String field : new String[] {"\"schema\": 1", "\"model\"", "\"model_sha256\"", "\"backend\": \"cpu-ref\"",
+            "\"threads\": 1", "\"batch\": 4", "\"precision\": \"fp32\"", "\"iterations\": 7", "\"latency_ms\"",
+            "\"min\"", "\"mean\"", "\"p50\"", "\"p90\"", "\"p95\"", "\"p99\"", "\"max\"", "\"stdev\"",
+            "\"throughput_per_s\"", "\"load_ms\"", "\"first_inference_ms\"", "\"peak_rss_bytes\""}) {
+            assertTrue(text.contains(field), field + " missing in " + text);
+        }
+        assertTrue(text.trim().startsWith("{"), "one backend: an object");
+        Run all = sparq("bench", model.toString(), "--backend", "all", "--iterations", "3", "--json", json.toString());
+        assertEquals(0, all.code(), all.err());
+        String array = Files.readString(json).trim();
+        assertTrue(array.startsWith("[") && array.contains("\"backend\": \"cpu-simd\"")
+            && array.contains("\"backend\": \"cpu-ref\""), array);
+        assertEquals(2, sparq("bench", model.toString(), "--iterations", "0").code());
+    }
+
+    @Test
     void demoReportsAccuracyAndLatency() {
         Run r = sparq("demo", "--threads", "1");
         assertEquals(0, r.code(), r.err());
