@@ -14,44 +14,31 @@ import java.lang.foreign.MemorySegment;
  * {@link PaddedPlane} padded with −∞: each output row is the running max of one contiguous run per window tap;
  * channels are split across threads.
  */
-record MaxPool2d(int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight) implements Kernel {
+record MaxPool2d(PoolWindow window) implements Kernel {
     static Kernel create(KernelRequest r) {
         Node n = r.node();
         ElementwiseKernels.requireF32(r.inputType(0));
-        long[] k = n.intsAttr("kernel_shape", null);
-        long[] s = n.intsAttr("strides", new long[] {1, 1});
-        long[] p = n.intsAttr("pads", new long[] {0, 0, 0, 0});
-        long[] d = n.intsAttr("dilations", new long[] {1, 1});
-        boolean indices = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty();
-        if (k == null || k.length != 2 || s.length != 2 || p.length != 4 || d.length != 2 || d[0] != 1 || d[1] != 1
-            || indices || n.intAttr("ceil_mode", 0) != 0 || !n.stringAttr("auto_pad", "NOTSET").equals("NOTSET")
-            || p[0] >= k[0] || p[2] >= k[0] || p[1] >= k[1] || p[3] >= k[1] || s[0] < 1 || s[1] < 1) {
-            throw new UnsupportedKernelException("cpu-simd MaxPool covers plain 2-D pooling only");
+        if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            throw new UnsupportedKernelException("cpu-simd MaxPool has no Indices output");
         }
-        return new MaxPool2d((int) k[0], (int) k[1], (int) s[0], (int) s[1], (int) p[0], (int) p[1], (int) p[2],
-            (int) p[3]);
+        return new MaxPool2d(PoolWindow.of(n));
     }
 
     @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
-        ElementwiseKernels.checkF32(x);
-        if (x.rank() != 4) {
-            throw new IllegalArgumentException("MaxPool input must be [N,C,H,W]");
-        }
-        int h = (int) x.dim(2);
-        int w = (int) x.dim(3);
-        int oh = (h + padTop + padBottom - kh) / sh + 1;
-        int ow = (w + padLeft + padRight - kw) / sw + 1;
-        if (oh < 1 || ow < 1) {
-            throw new IllegalArgumentException("input " + h + "x" + w + " is smaller than the pooling window");
-        }
+        ConvGeometry2d g = window.geometry(x);
+        int h = g.h();
+        int w = g.w();
+        int oh = g.oh();
+        int ow = g.ow();
+        int kh = g.kh();
+        int kw = g.kw();
         Tensor out = ctx.allocateUninitialized(DType.F32, x.dim(0), x.dim(1), oh, ow);
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         int planes = (int) (x.dim(0) * x.dim(1));
         int threads = Math.max(1, Math.min(ctx.threads(), planes));
-        ConvGeometry2d g = new ConvGeometry2d(1, h, w, kh, kw, sh, sw, 1, 1, padTop, padLeft, oh, ow);
         ctx.parallelFor(threads, t -> {
             // padding is −∞, so windows that overlap it take the max of their real inputs only
             PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),
