@@ -109,6 +109,14 @@ public final class Session implements AutoCloseable {
      * inputs and owns the returned {@link Result}.
      */
     public Result run(Map<String, Tensor> inputs) {
+        return run(inputs, null);
+    }
+
+    /**
+     * Runs the model and shows {@code observer} every intermediate value as it is produced (name, tensor valid only
+     * during the call): what calibration and debugging tools need. Null observer = {@link #run(Map)}.
+     */
+    public Result run(Map<String, Tensor> inputs, java.util.function.BiConsumer<String, Tensor> observer) {
         checkOpen();
         validate(inputs);
         // Kernels read inputs from worker threads: memory of a caller's confined arena is copied for the run.
@@ -123,7 +131,7 @@ public final class Session implements AutoCloseable {
             return c;
         });
         try {
-            return new Result(executor.run(feed));
+            return new Result(executor.run(feed, observer));
         } finally {
             copies.forEach(Tensor::close);
         }

@@ -53,6 +53,14 @@ public final class Executor implements AutoCloseable {
 
     /** Runs with already validated inputs (name → tensor); returns output name → tensor, owned by the caller. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        return run(inputs, null);
+    }
+
+    /**
+     * Like {@link #run(Map)}, and calls {@code observer} with every value a node produces, right after the node
+     * ran (the tensor is valid only during the call: the executor may free or reuse it afterwards).
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, java.util.function.BiConsumer<String, Tensor> observer) {
         Tensor[] values = new Tensor[plan.slotCount()];
         boolean[] owned = new boolean[values.length];
         plan.constants().forEach((slot, t) -> values[slot] = t);
@@ -97,6 +105,13 @@ public final class Executor implements AutoCloseable {
                 if (profiling) {
                     stepNanos.addAndGet(s, System.nanoTime() - t0);
                     stepCalls.incrementAndGet(s);
+                }
+                if (observer != null) {
+                    for (int o = 0; o < out.length && o < st.node().outputs().size(); o++) {
+                        if (out[o] != null && !st.node().outputs().get(o).isEmpty()) {
+                            observer.accept(st.node().outputs().get(o), out[o]);
+                        }
+                    }
                 }
                 mem.endStep(s, out);
                 for (int o = 0; o < st.outputs().length; o++) {
