@@ -4,7 +4,7 @@
  * column j's four k values are adjacent, which is what vpdpbusd (u8 x s8, 4 products summed into each int32 lane)
  * and NEON sdot consume. The zero point of A is applied afterwards as -a_zero * column_sum(B), which keeps the
  * inner loop pure u8 x s8. Paths: AVX-512 VNNI, AVX2 (exact: u8 and s8 widened to s16, vpmaddwd, never the
- * saturating vpmaddubsw), scalar. One binary holds them all, each compiled with its own target attribute, and the
+ * saturating vpmaddubsw), NEON sdot (on a - 128, with the +128 compensation), plain NEON (widening), scalar. One binary holds them all, each compiled with its own target attribute, and the
  * best one the CPU supports is picked at run time. */
 #include "sparq_kernels.h"
 
@@ -142,8 +142,73 @@ static void tile_avx2(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, 
 }
 #endif
 
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+/* Plain NEON, exact: u8 and s8 widened to 16 bits, 16x16 -> 32-bit products, pairwise adds per column. */
+static void tile_neon(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                      int32_t *c, int64_t ldc) {
+    for (int32_t r = 0; r < rows; r++) {
+        int32x4_t acc[8];
+        for (int i = 0; i < 8; i++) acc[i] = vdupq_n_s32(0);
+        const uint8_t *ar = a + r * lda;
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            int16x4_t a4 = vreinterpret_s16_u16(vget_low_u16(vmovl_u8(vcreate_u8((uint64_t)load_u32(ar + k4)))));
+            for (int h = 0; h < 8; h++) { /* 4 columns x 4 k = 16 bytes */
+                int8x16_t b = vld1q_s8(bp + (int64_t)k4 * NR + h * 16);
+                int16x8_t blo = vmovl_s8(vget_low_s8(b));   /* cols 0,1 */
+                int16x8_t bhi = vmovl_s8(vget_high_s8(b));  /* cols 2,3 */
+                int32x4_t p0 = vmull_s16(vget_low_s16(blo), a4);
+                int32x4_t p1 = vmull_s16(vget_high_s16(blo), a4);
+                int32x4_t p2 = vmull_s16(vget_low_s16(bhi), a4);
+                int32x4_t p3 = vmull_s16(vget_high_s16(bhi), a4);
+                acc[h] = vaddq_s32(acc[h], vpaddq_s32(vpaddq_s32(p0, p1), vpaddq_s32(p2, p3)));
+            }
+        }
+        int32_t out[32];
+        for (int h = 0; h < 8; h++) vst1q_s32(out + h * 4, acc[h]);
+        memcpy(c + r * ldc, out, (size_t)cols * sizeof(int32_t));
+    }
+}
+
+/* NEON sdot (ARMv8.2 dot product): s8 x s8 only, so A is shifted to s8 by flipping its top bit (a - 128); the
+   wrapper adds the +128 x column-sum compensation back. */
+__attribute__((target("arch=armv8.2-a+dotprod")))
+static void tile_dotprod(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                         int32_t *c, int64_t ldc) {
+    for (int32_t r0 = 0; r0 < rows; r0 += 2) {
+        int two = rows - r0 >= 2;
+        int32x4_t acc0[8], acc1[8];
+        for (int i = 0; i < 8; i++) {
+            acc0[i] = vdupq_n_s32(0);
+            acc1[i] = vdupq_n_s32(0);
+        }
+        const uint8_t *ar0 = a + r0 * lda;
+        const uint8_t *ar1 = two ? ar0 + lda : ar0;
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            int8x16_t a0 = vreinterpretq_s8_u32(vdupq_n_u32(load_u32(ar0 + k4) ^ 0x80808080u));
+            int8x16_t a1 = vreinterpretq_s8_u32(vdupq_n_u32(load_u32(ar1 + k4) ^ 0x80808080u));
+            for (int h = 0; h < 8; h++) {
+                int8x16_t b = vld1q_s8(bp + (int64_t)k4 * NR + h * 16);
+                acc0[h] = vdotq_s32(acc0[h], a0, b);
+                acc1[h] = vdotq_s32(acc1[h], a1, b);
+            }
+        }
+        int32_t out[32];
+        for (int h = 0; h < 8; h++) vst1q_s32(out + h * 4, acc0[h]);
+        memcpy(c + r0 * ldc, out, (size_t)cols * sizeof(int32_t));
+        if (two) {
+            for (int h = 0; h < 8; h++) vst1q_s32(out + h * 4, acc1[h]);
+            memcpy(c + (r0 + 1) * ldc, out, (size_t)cols * sizeof(int32_t));
+        }
+    }
+}
+#endif
+
 static tile_fn chosen = NULL;
 static const char *chosen_name = "scalar";
+/* What the chosen path adds to every A value (dotprod works on a - 128): corrected with the column sums. */
+static int32_t chosen_shift = 0;
 
 static void choose(void) {
     if (chosen != NULL) {
@@ -152,6 +217,7 @@ static void choose(void) {
     uint32_t f = sparq_cpu_features();
     chosen = tile_scalar;
     chosen_name = "scalar";
+    chosen_shift = 0;
 #if defined(__x86_64__)
     if ((f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
         chosen = tile_vnni;
@@ -159,6 +225,15 @@ static void choose(void) {
     } else if (f & SPARQ_CPU_AVX2) {
         chosen = tile_avx2;
         chosen_name = "avx2";
+    }
+#elif defined(__aarch64__)
+    if (f & SPARQ_CPU_DOTPROD) {
+        chosen = tile_dotprod;
+        chosen_name = "neon-dotprod";
+        chosen_shift = -128;
+    } else {
+        chosen = tile_neon;
+        chosen_name = "neon";
     }
 #else
     (void)f;
@@ -175,17 +250,34 @@ int32_t sparq_gemm_s8_force(const char *path) {
     if (strcmp(path, "scalar") == 0) {
         chosen = tile_scalar;
         chosen_name = "scalar";
+        chosen_shift = 0;
         return 1;
     }
+#if defined(__aarch64__)
+    if (strcmp(path, "neon") == 0) {
+        chosen = tile_neon;
+        chosen_name = "neon";
+        chosen_shift = 0;
+        return 1;
+    }
+    if (strcmp(path, "neon-dotprod") == 0 && (f & SPARQ_CPU_DOTPROD)) {
+        chosen = tile_dotprod;
+        chosen_name = "neon-dotprod";
+        chosen_shift = -128;
+        return 1;
+    }
+#endif
 #if defined(__x86_64__)
     if (strcmp(path, "avx512-vnni") == 0 && (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
         chosen = tile_vnni;
         chosen_name = "avx512-vnni";
+        chosen_shift = 0;
         return 1;
     }
     if (strcmp(path, "avx2") == 0 && (f & SPARQ_CPU_AVX2)) {
         chosen = tile_avx2;
         chosen_name = "avx2";
+        chosen_shift = 0;
         return 1;
     }
 #else
@@ -216,11 +308,13 @@ void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32
         chosen(m, cols, kp, arows, astride, packed_b + (int64_t)p * kp * NR, c + p * NR, ldc);
     }
     free(padded);
-    if (a_zero != 0) {
+    /* the tiles computed sum (a + shift) * b; (a - a_zero) * b needs -(shift + a_zero) * column_sum more */
+    int32_t correction = -(chosen_shift + a_zero);
+    if (correction != 0) {
         for (int32_t r = 0; r < m; r++) {
             for (int32_t j = 0; j < n; j++) {
                 c[(int64_t)r * ldc + j] = (int32_t)((uint32_t)c[(int64_t)r * ldc + j]
-                    - (uint32_t)a_zero * (uint32_t)col_sums[j]);
+                    + (uint32_t)correction * (uint32_t)col_sums[j]);
             }
         }
     }
