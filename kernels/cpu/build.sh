@@ -7,13 +7,14 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$1"
 flags=(-O3 -fPIC -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing -I"$here/include")
+libs=(-lm)
 
 build() { # CC OUT_DIR [extra flags...] -> library and test binary
   local cc="$1" out="$2"
   shift 2
   mkdir -p "$out"
-  "$cc" "${flags[@]}" "$@" -shared -o "$out/libsparq_kernels.so" "$here"/src/*.c
-  "$cc" "${flags[@]}" "$@" -o "$out/test_gemm" "$here"/test/test_gemm.c "$here"/src/*.c
+  "$cc" "${flags[@]}" "$@" -shared -o "$out/libsparq_kernels.so" "$here"/src/*.c "${libs[@]}"
+  "$cc" "${flags[@]}" "$@" -o "$out/test_gemm" "$here"/test/test_gemm.c "$here"/src/*.c "${libs[@]}"
 }
 
 case "$(uname -m)" in

@@ -19,7 +19,7 @@ extern "C" {
 #define SPARQ_CPU_DOTPROD (1u << 9)
 
 /* ABI version: bumped whenever a signature changes, checked by the Java loader. */
-int32_t sparq_abi_version(void);
+int32_t sparq_abi_version(void);  /* 3 */
 
 /* ISA extensions of this CPU that the kernels can use (bits above). */
 uint32_t sparq_cpu_features(void);
@@ -41,6 +41,21 @@ void sparq_pack_b_s8(const int8_t *b, int32_t k, int32_t n, int32_t ldb, int8_t 
  * B packed by sparq_pack_b_s8. Exact int32 arithmetic (wraps like ONNX's reference on overflow). */
 void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
                         const int8_t *packed_b, const int32_t *col_sums, int32_t *c, int32_t ldc);
+
+/* Requantizes int32 accumulators as ONNX's reference does: v = (acc + bias[col]) * (double) multiplier[col]
+ * + zero_point, rounded half to even, saturated to [qmin, qmax], stored as uint8 (out_signed 0) or int8 (1).
+ * acc[r * ldacc + col] for r < rows, col < cols; out[r * out_row + col * out_col] (strides in elements, so a
+ * [pixels x channels] product can be written as NCHW). bias may be NULL. */
+void sparq_requantize_s32(const int32_t *acc, int32_t rows, int32_t cols, int32_t ldacc, const int32_t *bias,
+                          const float *multiplier, int32_t zero_point, int32_t qmin, int32_t qmax, int32_t out_signed,
+                          void *out, int64_t out_row, int64_t out_col);
+
+/* im2col for uint8 NCHW images (one image): out[(oy*ow + ox) * (c*kh*kw) + (ch*kh + ky)*kw + kx] =
+ * x[ch][oy*sh - pad_top + ky*dh][ox*sw - pad_left + kx*dw], or pad_value outside the image (the zero point, so
+ * padding contributes nothing after the zero-point correction). */
+void sparq_im2col_u8(const uint8_t *x, int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh,
+                     int32_t sw, int32_t dh, int32_t dw, int32_t pad_top, int32_t pad_left, int32_t oh, int32_t ow,
+                     uint8_t pad_value, uint8_t *out);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,7 @@ import java.lang.invoke.MethodHandle;
  * reaches C, which trusts what it is given.
  */
 public final class CpuKernels {
-    static final int ABI_VERSION = 1;
+    static final int ABI_VERSION = 3;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;
@@ -26,6 +26,8 @@ public final class CpuKernels {
     private final MethodHandle packedSize;
     private final MethodHandle packB;
     private final MethodHandle gemm;
+    private final MethodHandle requantize;
+    private final MethodHandle im2col;
     private final String failure;
 
     private CpuKernels(NativeLibrary.Result lib) {
@@ -36,6 +38,8 @@ public final class CpuKernels {
         MethodHandle size = null;
         MethodHandle pack = null;
         MethodHandle mm = null;
+        MethodHandle rq = null;
+        MethodHandle ic = null;
         if (why == null) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -59,6 +63,11 @@ public final class CpuKernels {
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, P, P));
                 mm = linker.downcallHandle(lib.lookup().find("sparq_gemm_u8s8s32").orElseThrow(),
                     FunctionDescriptor.ofVoid(I32, I32, I32, P, I32, I32, P, P, P, I32));
+                rq = linker.downcallHandle(lib.lookup().find("sparq_requantize_s32").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, I32, I32, I32, P, P, I32, I32, I32, I32, P, I64, I64));
+                ic = linker.downcallHandle(lib.lookup().find("sparq_im2col_u8").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
+                        ValueLayout.JAVA_BYTE, P));
             } catch (Throwable t) {
                 why = "native library " + lib.source() + " is unusable: " + t;
             }
@@ -70,6 +79,8 @@ public final class CpuKernels {
         this.packedSize = size;
         this.packB = pack;
         this.gemm = mm;
+        this.requantize = rq;
+        this.im2col = ic;
     }
 
     private static CpuKernels create() {
@@ -170,6 +181,60 @@ public final class CpuKernels {
         need(c, 4L * ((long) (m - 1) * ldc + n), "C");
         try {
             gemm.invokeExact(m, n, k, a, lda, aZero, packedB, colSums, c, ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * out[r·outRow + c·outCol] = saturate(rint((acc[r·ldacc + c] + bias[c]) · (double) multiplier[c] + zeroPoint))
+     * as uint8 ({@code signed} false) or int8, exactly as ONNX's reference requantizes. {@code bias} may be null.
+     */
+    public void requantize(MemorySegment acc, int rows, int cols, int ldacc, MemorySegment bias, MemorySegment multiplier,
+                           int zeroPoint, boolean signed, MemorySegment out, long outRow, long outCol) {
+        checkUsable();
+        positive(rows, "rows");
+        positive(cols, "cols");
+        if (ldacc < cols || outRow < 0 || outCol < 0) {
+            throw new IllegalArgumentException("bad strides");
+        }
+        int qmin = signed ? -128 : 0;
+        int qmax = signed ? 127 : 255;
+        if (zeroPoint < qmin || zeroPoint > qmax) {
+            throw new IllegalArgumentException("zero point " + zeroPoint + " outside [" + qmin + ", " + qmax + "]");
+        }
+        need(acc, 4L * ((long) (rows - 1) * ldacc + cols), "accumulators");
+        if (bias != null) {
+            need(bias, 4L * cols, "bias");
+        }
+        need(multiplier, 4L * cols, "multipliers");
+        need(out, (rows - 1) * outRow + (cols - 1) * outCol + 1, "output");
+        MemorySegment biasArg = bias == null ? MemorySegment.NULL : bias; // a typed local: invokeExact needs the exact type
+        try {
+            requantize.invokeExact(acc, rows, cols, ldacc, biasArg, multiplier, zeroPoint, qmin, qmax, signed ? 1 : 0,
+                out, outRow, outCol);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * im2col of one uint8 image [c, h, w] into out [oh·ow, c·kh·kw], {@code padValue} outside the image. The caller
+     * gives a geometry where every window start lies within the padded image (as a convolution's does).
+     */
+    public void im2colU8(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw,
+                         int padTop, int padLeft, int oh, int ow, int padValue, MemorySegment out) {
+        checkUsable();
+        for (int v : new int[] {c, h, w, kh, kw, sh, sw, dh, dw, oh, ow}) {
+            positive(v, "im2col dimension");
+        }
+        if (padTop < 0 || padLeft < 0 || padValue < 0 || padValue > 255) {
+            throw new IllegalArgumentException("bad padding");
+        }
+        need(x, (long) c * h * w, "image");
+        need(out, (long) oh * ow * c * kh * kw, "im2col output");
+        try {
+            im2col.invokeExact(x, c, h, w, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, (byte) padValue, out);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -16,7 +16,9 @@ public final class CpuNativeBackend implements Backend {
     public static final String ID = "cpu-native";
 
     private static final KernelRegistry REGISTRY = new KernelRegistry()
-        .register("MatMulInteger", IntegerGemmKernels::matMulInteger);
+        .register("MatMulInteger", IntegerGemmKernels::matMulInteger)
+        .register("QLinearMatMul", QLinearKernels::qlinearMatMul)
+        .register("QLinearConv", QLinearKernels::qlinearConv);
 
     @Override
     public String id() {
