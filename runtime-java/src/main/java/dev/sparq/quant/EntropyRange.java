@@ -1,15 +1,16 @@
 package dev.sparq.quant;
 
 /**
- * TensorRT's entropy calibration ("EntropyCalibration2"), as NVIDIA's pytorch-quantization implements the
- * reference algorithm: for each candidate threshold bin i from 128 to the histogram's end, P = the first i bins
- * with every count beyond folded into bin i-1, Q = those i bins merged into 128 levels and spread back evenly over
- * each level's non-empty bins; the threshold is the edge of bin i with the smallest KL(P || Q) (the last one on
- * ties). Bin 0 is counted as bin 1 first, as NVIDIA does, so a spike of exact zeros (after ReLU) does not dominate.
+ * TensorRT's entropy calibration ("EntropyCalibration2", Migacz, GTC 2017), in the form of MXNet's and ONNX
+ * Runtime's published implementations of that reference algorithm. For each candidate bin i from 128 to the
+ * histogram's end: P = the first i bins with every count beyond folded into bin i-1; Q = those i bins (without the
+ * fold) merged into 128 levels of i/128 bins (the remainder joins the last level) and each level's sum spread
+ * evenly over the bins where P is non-zero. Zeros in P and Q are smoothed (eps 1e-4) so KL(P || Q) stays finite.
+ * The threshold is the edge of the bin i with the smallest divergence (the first on ties).
  */
 public final class EntropyRange implements RangeSelector {
     static final int LEVELS = 128;
-    static final int START_BIN = 128;
+    private static final double EPS = 1e-4;
 
     @Override
     public String method() {
@@ -28,23 +29,21 @@ public final class EntropyRange implements RangeSelector {
 
     public double threshold(AbsHistogram h) {
         long[] bins = h.counts();
-        if (bins.length <= START_BIN) {
+        if (bins.length <= LEVELS) {
             return h.range(); // too few bins to clip into 128 levels
         }
-        bins[0] = bins[1];
         if (h.total() == 0) {
             return 0;
         }
+        long[] beyond = new long[bins.length + 1]; // beyond[i] = count in bins i and up
+        for (int i = bins.length - 1; i >= 0; i--) {
+            beyond[i] = beyond[i + 1] + bins[i];
+        }
         double best = Double.POSITIVE_INFINITY;
         int bestBin = bins.length;
-        // suffix[i] = count beyond candidate i; "<=" keeps the last minimum, as NVIDIA does.
-        long[] suffix = new long[bins.length + 1];
-        for (int i = bins.length - 1; i >= 0; i--) {
-            suffix[i] = suffix[i + 1] + bins[i];
-        }
-        for (int i = START_BIN; i <= bins.length; i++) {
-            double kl = divergence(bins, i, suffix[i]);
-            if (kl <= best) {
+        for (int i = LEVELS; i <= bins.length; i++) {
+            double kl = divergence(bins, i, beyond[i]);
+            if (kl < best) {
                 best = kl;
                 bestBin = i;
             }
@@ -52,57 +51,66 @@ public final class EntropyRange implements RangeSelector {
         return bestBin * h.binWidth();
     }
 
-    /** KL(P || Q) for candidate {@code i}; infinite when Q is 0 where P is not. */
-    static double divergence(long[] bins, int i, long beyond) {
+    /** KL(P || Q) of candidate {@code i} whose clipped tail holds {@code outliers} values. */
+    static double divergence(long[] bins, int i, long outliers) {
         double[] p = new double[i];
         for (int j = 0; j < i; j++) {
             p[j] = bins[j];
         }
-        p[i - 1] += beyond;
+        p[i - 1] += outliers;
         double[] q = new double[i];
+        int merged = i / LEVELS;
         for (int level = 0; level < LEVELS; level++) {
-            // Bins whose index falls in [level * i/128, (level+1) * i/128), like np.digitize over linspace(0, i).
-            int from = levelStart(level, i);
-            int to = levelStart(level + 1, i);
+            int from = level * merged;
+            int to = level == LEVELS - 1 ? i : from + merged;
             double sum = 0;
-            int nonEmpty = 0;
+            int nonZero = 0;
             for (int j = from; j < to; j++) {
-                if (bins[j] != 0) {
-                    sum += bins[j];
-                    nonEmpty++;
-                }
+                sum += bins[j];
+                nonZero += p[j] != 0 ? 1 : 0;
             }
-            if (nonEmpty > 0) {
-                double avg = sum / nonEmpty;
-                for (int j = from; j < to; j++) {
-                    if (bins[j] != 0) {
-                        q[j] = avg;
-                    }
-                }
+            for (int j = from; j < to; j++) {
+                q[j] = p[j] != 0 ? sum / nonZero : 0;
             }
         }
+        if (!smooth(p) || !smooth(q)) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return klDivergence(p, q);
+    }
+
+    /** MXNet's smoothing: eps added to zeros, taken evenly from the non-zeros; false if all are zero. */
+    private static boolean smooth(double[] counts) {
+        int zeros = 0;
+        for (double c : counts) {
+            zeros += c == 0 ? 1 : 0;
+        }
+        int nonZeros = counts.length - zeros;
+        if (nonZeros == 0) {
+            return false;
+        }
+        double take = EPS * zeros / nonZeros;
+        for (int j = 0; j < counts.length; j++) {
+            counts[j] += counts[j] == 0 ? EPS : -take;
+        }
+        return true;
+    }
+
+    /** KL divergence of the normalized distributions, as scipy.stats.entropy(p, q). */
+    static double klDivergence(double[] p, double[] q) {
         double pSum = 0;
         double qSum = 0;
-        for (int j = 0; j < i; j++) {
+        for (int j = 0; j < p.length; j++) {
             pSum += p[j];
             qSum += q[j];
         }
         double kl = 0;
-        for (int j = 0; j < i; j++) {
-            if (p[j] == 0) {
-                continue;
+        for (int j = 0; j < p.length; j++) {
+            if (p[j] > 0) {
+                double pj = p[j] / pSum;
+                kl += pj * Math.log(pj / (q[j] / qSum));
             }
-            if (q[j] == 0) {
-                return Double.POSITIVE_INFINITY;
-            }
-            double pj = p[j] / pSum;
-            kl += pj * Math.log(pj / (q[j] / qSum));
         }
         return kl;
-    }
-
-    /** First bin index of {@code level}: the smallest j with j >= level * i / 128 (exact rational arithmetic). */
-    private static int levelStart(int level, int i) {
-        return (int) (((long) level * i + LEVELS - 1) / LEVELS);
     }
 }
