@@ -79,7 +79,10 @@ public final class EntropyRange implements RangeSelector {
         return klDivergence(p, q);
     }
 
-    /** MXNet's smoothing: eps added to zeros, taken evenly from the non-zeros; false if all are zero. */
+    /**
+     * MXNet's smoothing: eps added to zeros, taken evenly from the non-zeros (never below eps, which MXNet does not
+     * guard: a tiny spread-out Q bin could turn negative); false if all are zero.
+     */
     private static boolean smooth(double[] counts) {
         int zeros = 0;
         for (double c : counts) {
@@ -91,7 +94,7 @@ public final class EntropyRange implements RangeSelector {
         }
         double take = EPS * zeros / nonZeros;
         for (int j = 0; j < counts.length; j++) {
-            counts[j] += counts[j] == 0 ? EPS : -take;
+            counts[j] = counts[j] == 0 ? EPS : Math.max(counts[j] - take, EPS);
         }
         return true;
     }
