@@ -123,6 +123,16 @@ public final class Calibrator {
         return run(model.source(), data);
     }
 
+    /**
+     * Skips calibration: activation scales from a TensorRT cache (read with this calibrator's scheme), weight scales
+     * from {@code model}'s initializers. The model stays open.
+     */
+    public CalibrationResult fromCache(Path cache, Model model) {
+        CalibrationResult cached = CalibrationCache.read(cache, scheme);
+        return new CalibrationResult(cached.method(), cached.samples(), cached.activations(),
+            WeightScales.of(model.graph()));
+    }
+
     private CalibrationResult calibrate(Model model, CalibrationData data) {
         Map<String, WeightQuant> weights;
         try {
