@@ -10,14 +10,8 @@ public final class TensorStats {
     private long count;
     private AbsHistogram histogram;
 
-    /** Stats with known bounds (for tests and for results built without running a model). */
-    public static TensorStats of(double min, double max, AbsHistogram histogram) {
-        TensorStats s = new TensorStats();
-        s.min = min;
-        s.max = max;
-        s.count = 1;
-        s.histogram = histogram;
-        return s;
+    /** Filled by the statistics collector (and tests in this package). */
+    TensorStats() {
     }
 
     /** First pass: widens the range by {@code v}; non-finite values are ignored. */
