@@ -66,6 +66,11 @@ public final class CalibrationCache {
         return (float) (Math.max(-lo, hi) / 127);
     }
 
+    /** Reads a cache for int8 symmetric activations (what TensorRT caches hold). */
+    public static CalibrationResult read(Path file) {
+        return read(file, QuantScheme.INT8_SYMMETRIC);
+    }
+
     /** Reads a cache; malformed content throws {@link InvalidInputException} naming file and line. */
     public static CalibrationResult read(Path file, QuantScheme scheme) {
         List<String> lines;

@@ -41,6 +41,7 @@ class CalibrationCacheTest {
         CalibrationResult back = CalibrationResult.fromCache(file, QuantScheme.INT8_SYMMETRIC);
         assertEquals(r.activations(), back.activations());
         assertEquals("entropy", back.method());
+        assertEquals(r.activations(), CalibrationCache.read(file).activations());
     }
 
     @Test
