@@ -1,0 +1,156 @@
+package dev.sparq.graph.pass;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparq.Session;
+import dev.sparq.SessionOptions;
+import dev.sparq.Sparq;
+import dev.sparq.graph.Model;
+import dev.sparq.graph.Node;
+import dev.sparq.graph.ShapeInference;
+import dev.sparq.onnx.OnnxImporter;
+import dev.sparq.onnx.proto.Onnx.GraphProto;
+import dev.sparq.onnx.proto.Onnx.TensorProto;
+import dev.sparq.tensor.Npy;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.OnnxModels;
+import dev.sparq.testing.SharedData;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** QDQ convolutions become QLinearConv where that is exact, and the model predicts the same. */
+class QdqFusionTest {
+    private static final SessionOptions CPU_REF_BASIC = SessionOptions.builder().backend("cpu-ref")
+        .optimization(GraphOptimizer.Level.BASIC).build();
+    /** The graph output of digits-cnn-qdq is DequantizeLinear with this scale: logits are multiples of it. */
+    private static final float OUTPUT_STEP = 0.16428636f;
+
+    private static long count(Model m, String op) {
+        return m.graph().nodes().stream().filter(n -> n.opType().equals(op)).count();
+    }
+
+    /** BASIC optimization (constant folding included), then the fusion and the clean-up after it. */
+    private static int fuse(Model m) {
+        GraphOptimizer.optimize(m, GraphOptimizer.Level.BASIC);
+        int fused = new QdqFusion().apply(m);
+        new DeadNodeRemoval().apply(m);
+        ShapeInference.run(m);
+        return fused;
+    }
+
+    @Test
+    void digitsCnnQdqConvsBecomeQLinearConvWithTheSamePredictions() {
+        Path models = SharedData.models();
+        Path file = models.resolve("digits-cnn-qdq.onnx");
+        Path split = models.resolve("digits-test-split");
+        Model fused = Sparq.loadModel(file);
+        assertEquals(2, fuse(fused));
+        assertEquals(2, count(fused, "QLinearConv"));
+        assertEquals(0, count(fused, "Conv"));
+        assertEquals(0, count(fused, "Relu"), "both Relus fold into the uint8 zero-point-0 output range");
+        assertEquals(12 - 2 * 3, count(fused, "DequantizeLinear"), "x, w, b dequantizers of the convs are gone");
+        try (Tensor x = Npy.read(split.resolve("x_nchw.npy"));
+             Session plain = Sparq.load(file, CPU_REF_BASIC);
+             Session integer = Session.create(fused, CPU_REF_BASIC);
+             Session.Result a = plain.run(Map.of("input", x));
+             Session.Result b = integer.run(Map.of("input", x))) {
+            float[] la = a.first().toFloatArray();
+            float[] lb = b.first().toFloatArray();
+            float maxDiff = 0;
+            int differing = 0;
+            for (int i = 0; i < la.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
+                differing += la[i] != lb[i] ? 1 : 0;
+            }
+            System.out.printf("digits-cnn-qdq with QdqFusion: %d/%d logits differ, max |diff| = %g (step %g)%n",
+                differing, la.length, maxDiff, OUTPUT_STEP);
+            assertTrue(maxDiff <= OUTPUT_STEP * 1.0001f, "max diff " + maxDiff);
+            assertArrayEquals(argmax(la), argmax(lb));
+        }
+    }
+
+    private static int[] argmax(float[] flat) {
+        int[] out = new int[flat.length / 10];
+        for (int i = 0; i < out.length; i++) {
+            for (int k = 1; k < 10; k++) {
+                if (flat[i * 10 + k] > flat[i * 10 + out[i]]) {
+                    out[i] = k;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** x(u8) → DQ → Conv(DQ(w)) → act → Q(scale 0.1, zero point {@code zp}) with a 1×1 conv. */
+    private static GraphProto convChain(String activation, int zp, float clipMax) {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("chain")
+            .addInput(OnnxModels.floatInput("x", 1, 1, 2, 2))
+            .addInitializer(OnnxModels.floatTensor("s", new long[] {}, 0.1f))
+            .addInitializer(byteTensor("zx", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) 0))
+            .addInitializer(byteTensor("wq", TensorProto.DataType.INT8_VALUE, new long[] {1, 1, 1, 1}, (byte) 3))
+            .addInitializer(OnnxModels.floatTensor("ws", new long[] {}, 0.5f))
+            .addInitializer(byteTensor("zy", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) zp))
+            .addInitializer(OnnxModels.floatTensor("lo", new long[] {}, 0f))
+            .addInitializer(OnnxModels.floatTensor("hi", new long[] {}, clipMax))
+            .addNode(OnnxModels.node("QuantizeLinear", List.of("x", "s", "zx"), List.of("xq")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("xq", "s", "zx"), List.of("xd")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("wq", "ws"), List.of("wd")))
+            .addNode(OnnxModels.node("Conv", List.of("xd", "wd"), List.of("c")));
+        String last = "c";
+        if (activation != null) {
+            List<String> in = activation.equals("Clip") ? List.of("c", "lo", "hi") : List.of("c");
+            g.addNode(OnnxModels.node(activation, in, List.of("a")));
+            last = "a";
+        }
+        g.addNode(OnnxModels.node("QuantizeLinear", List.of(last, "s", "zy"), List.of("yq")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("yq", "s", "zy"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", 1, 1, 2, 2));
+        return g.build();
+    }
+
+    private static TensorProto byteTensor(String name, int type, long[] dims, byte value) {
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type)
+            .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[] {value}));
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        return t.build();
+    }
+
+    private static long fusedCount(GraphProto g) {
+        try (Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null)) {
+            fuse(m);
+            return count(m, "QLinearConv");
+        }
+    }
+
+    @Test
+    void activationsFoldOnlyWhenTheOutputRangeAlreadyClampsThem() {
+        assertEquals(1, fusedCount(convChain(null, 128, 0)));
+        assertEquals(1, fusedCount(convChain("Relu", 0, 0)), "Relu before u8 with zero point 0: saturation does it");
+        assertEquals(0, fusedCount(convChain("Relu", 128, 0)), "negative outputs are representable: Relu matters");
+        assertEquals(1, fusedCount(convChain("Clip", 0, 30f)), "Clip(0, 30) is wider than [0, 25.5]");
+        assertEquals(0, fusedCount(convChain("Clip", 0, 6f)), "Clip(0, 6) cuts inside [0, 25.5]");
+    }
+
+    @Test
+    void fusedChainComputesTheSameOnSmallInputs() {
+        GraphProto g = convChain("Relu", 0, 0);
+        float[] xs = {-1f, 0.35f, 1.25f, 2f};
+        try (Tensor x = Tensor.fromFloats(xs, 1, 1, 2, 2);
+             Session plain = Session.create(OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null), CPU_REF_BASIC);
+             Session.Result a = plain.run(Map.of("x", x))) {
+            Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null);
+            fuse(m);
+            assertEquals(List.of("QuantizeLinear", "QLinearConv", "DequantizeLinear"),
+                m.graph().nodes().stream().map(Node::opType).toList());
+            try (Session fused = Session.create(m, CPU_REF_BASIC); Session.Result b = fused.run(Map.of("x", x))) {
+                assertArrayEquals(a.first().toFloatArray(), b.first().toFloatArray());
+            }
+        }
+    }
+}
