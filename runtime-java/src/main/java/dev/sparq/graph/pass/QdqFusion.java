@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns QDQ convolutions into QLinearConv so the integer kernels run:
+ * Turns QDQ convolutions and matrix products into QOperator ops so the integer kernels run:
  * {@code DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), DequantizeLinear(b_q)) [→ Relu | Clip] →
- * QuantizeLinear(y)} becomes {@code QLinearConv(x_q, …, w_q, …, y_scale, y_zp, b_q) → y}.
+ * QuantizeLinear(y)} becomes {@code QLinearConv(x_q, …, w_q, …, y_scale, y_zp, b_q) → y}, and the same around a
+ * MatMul, or a Gemm without C (alpha 1, transA 0; a transB weight is stored transposed), becomes QLinearMatMul.
+ * Gemm with a bias is left as it is: QLinearMatMul has no bias, and adding it after requantization rounds twice.
  * <p>
  * Only where the two compute the same thing: per-tensor activation scales, weights quantized per tensor or per
  * output channel (axis 0), an int32 bias whose scale is input scale × weight scale (zero point 0), and a
@@ -37,8 +39,8 @@ public final class QdqFusion implements GraphPass {
     public int apply(Model model) {
         Graph g = model.graph();
         int fused = 0;
-        for (Node conv : new ArrayList<>(g.nodes())) {
-            if (conv.domain().isEmpty() && conv.opType().equals("Conv") && fuseConv(model, conv) != null) {
+        for (Node n : new ArrayList<>(g.nodes())) {
+            if (fuse(model, n) != null) {
                 fused++;
             }
         }
@@ -68,50 +70,83 @@ public final class QdqFusion implements GraphPass {
             return scale.size() == 1;
         }
 
-        /** Per tensor, or per channel along axis 0 (the output channels of a Conv weight). */
-        boolean perTensorOrAxis0(long rank) {
-            return perTensor() || (scale.rank() == 1 && Math.floorMod(node.intAttr("axis", 1), rank) == 0);
+        /** Per tensor, or per channel along {@code axis} (the output channels of a weight). */
+        boolean perTensorOrAxis(int axis, long rank) {
+            return perTensor() || (scale.rank() == 1 && Math.floorMod(node.intAttr("axis", 1), rank) == axis);
         }
     }
 
-    /** Replaces the chain ending at {@code conv}'s QuantizeLinear by a QLinearConv; returns it, or null. */
-    private static Node fuseConv(Model model, Node conv) {
+    /**
+     * Replaces the chain around {@code op} (Conv, MatMul, or Gemm without C) ending at its QuantizeLinear by a
+     * QLinearConv or QLinearMatMul; returns it, or null where that would not compute the same.
+     */
+    private static Node fuse(Model model, Node op) {
+        boolean conv = op.opType().equals("Conv");
+        boolean gemm = op.opType().equals("Gemm");
+        if (!op.domain().isEmpty() || !(conv || gemm || op.opType().equals("MatMul"))) {
+            return null;
+        }
+        // QLinearMatMul requantizes right after the product: Gemm's C and alpha have no place in it.
+        if (gemm && (op.hasInput(2) || op.intAttr("transA", 0) != 0 || op.floatAttr("alpha", 1f) != 1f)) {
+            return null;
+        }
         Graph g = model.graph();
-        Dequantized x = Dequantized.of(g, conv.input(0));
-        Dequantized w = Dequantized.of(g, conv.input(1));
+        Dequantized x = Dequantized.of(g, op.input(0));
+        Dequantized w = Dequantized.of(g, op.input(1));
         if (x == null || w == null || !x.perTensor() || !g.initializers().containsKey(w.quantized())) {
             return null;
         }
         Tensor wq = g.initializers().get(w.quantized());
-        if (!isByte(wq.dtype()) || !w.perTensorOrAxis0(wq.rank()) || !isByte(g.type(x.quantized()).dtype())) {
+        boolean transposed = gemm && op.intAttr("transB", 0) != 0;
+        int channelAxis = conv || transposed ? 0 : 1; // the output channels: Conv [Cout,...], B [K,N] or B^T [N,K]
+        if (!isByte(wq.dtype()) || !isByte(g.type(x.quantized()).dtype()) || (!conv && wq.rank() != 2)
+            || !w.perTensorOrAxis(channelAxis, wq.rank())) {
             return null;
         }
-        String bias = conv.hasInput(2) ? exactBias(g, conv.input(2), x.scale().getFloat(0), w.scale()) : "";
+        String bias = conv && op.hasInput(2) ? exactBias(g, op.input(2), x.scale().getFloat(0), w.scale()) : "";
         if (bias == null) {
             return null;
         }
-        Node quantize = outputQuantize(g, conv, model.opset(""));
+        Node quantize = outputQuantize(g, op, model.opset(""));
         if (quantize == null) {
             return null;
         }
+        String weight = transposed ? transposedWeight(model, w.quantized(), wq) : w.quantized();
+        // QLinearConv and QLinearMatMul share their first eight inputs: x, scale, zp, w, scale, zp, y scale, y zp.
         List<String> inputs = new ArrayList<>(List.of(x.quantized(), x.node().input(1),
-            zeroPointOf(model, x, g.type(x.quantized()).dtype()), w.quantized(), w.node().input(1),
+            zeroPointOf(model, x, g.type(x.quantized()).dtype()), weight, w.node().input(1),
             zeroPointOf(model, w, wq.dtype()), quantize.input(1), quantize.input(2)));
         if (!bias.isEmpty()) {
             inputs.add(bias);
         }
-        Map<String, Attribute> attrs = new LinkedHashMap<>(conv.attributes());
-        Node fused = new Node(conv.name(), "QLinearConv", "", inputs, quantize.outputs(), attrs);
-        // Everything between the Conv and the QuantizeLinear has that one reader chain: drop it, keep the order.
-        int at = g.nodes().indexOf(quantize);
-        g.nodes().set(at, fused);
-        for (Node n = GraphEdits.producer(g, quantize.input(0)); n != conv; ) {
+        Node fused = conv
+            ? new Node(op.name(), "QLinearConv", "", inputs, quantize.outputs(), new LinkedHashMap<>(op.attributes()))
+            : new Node(op.name(), "QLinearMatMul", "", inputs, quantize.outputs(), Map.of());
+        // Everything between the op and the QuantizeLinear has that one reader chain: drop it, keep the order.
+        g.nodes().set(g.nodes().indexOf(quantize), fused);
+        for (Node n = GraphEdits.producer(g, quantize.input(0)); n != op; ) {
             Node next = GraphEdits.producer(g, n.input(0));
             g.nodes().remove(n);
             n = next;
         }
-        g.nodes().remove(conv);
+        g.nodes().remove(op);
         return fused;
+    }
+
+    /** A new initializer holding the [N, K] weight {@code w} as [K, N], the layout QLinearMatMul reads. */
+    private static String transposedWeight(Model model, String name, Tensor w) {
+        long n = w.dim(0);
+        long k = w.dim(1);
+        Tensor t = Tensor.allocate(w.dtype(), new long[] {k, n}, model.arena());
+        for (long r = 0; r < n; r++) {
+            for (long c = 0; c < k; c++) {
+                t.setLong(c * n + r, w.getLong(r * k + c));
+            }
+        }
+        String fresh = GraphEdits.freshName(model.graph(), name + "_transposed");
+        model.graph().initializers().put(fresh, t);
+        model.graph().setType(fresh, dev.sparq.graph.ValueType.tensor(t.dtype(), t.shape()));
+        return fresh;
     }
 
     private static boolean isByte(DType t) {

@@ -122,9 +122,13 @@ class QdqFusionTest {
     }
 
     private static long fusedCount(GraphProto g) {
+        return fusedCount(g, "QLinearConv");
+    }
+
+    private static long fusedCount(GraphProto g, String op) {
         try (Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null)) {
             fuse(m);
-            return count(m, "QLinearConv");
+            return count(m, op);
         }
     }
 
@@ -152,5 +156,64 @@ class QdqFusionTest {
                 assertArrayEquals(a.first().toFloatArray(), b.first().toFloatArray());
             }
         }
+    }
+
+    /** x [2,3] (u8) → DQ → MatMul or Gemm with an int8 weight per output channel → Q → DQ. */
+    private static GraphProto matmulChain(String op, boolean transB, boolean withBias) {
+        long[] wShape = transB ? new long[] {2, 3} : new long[] {3, 2};
+        byte[] w = transB ? new byte[] {1, -2, 3, 4, 5, -6} : new byte[] {1, 4, -2, 5, 3, -6};
+        TensorProto.Builder wt = TensorProto.newBuilder().setName("wq").setDataType(TensorProto.DataType.INT8_VALUE)
+            .setRawData(com.google.protobuf.ByteString.copyFrom(w)).addDims(wShape[0]).addDims(wShape[1]);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("mm")
+            .addInput(OnnxModels.floatInput("x", 2, 3))
+            .addInitializer(OnnxModels.floatTensor("s", new long[] {}, 0.1f))
+            .addInitializer(byteTensor("zx", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) 10))
+            .addInitializer(wt)
+            .addInitializer(OnnxModels.floatTensor("ws", new long[] {2}, 0.5f, 0.25f))
+            .addInitializer(OnnxModels.floatTensor("zw", new long[] {2}, 0f, 0f).toBuilder()
+                .setDataType(TensorProto.DataType.INT8_VALUE)
+                .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[2])).build())
+            .addInitializer(OnnxModels.floatTensor("bias", new long[] {2}, 1f, 1f))
+            .addInitializer(OnnxModels.floatTensor("ys", new long[] {}, 0.2f))
+            .addNode(OnnxModels.node("QuantizeLinear", List.of("x", "s", "zx"), List.of("xq")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("xq", "s", "zx"), List.of("xd")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("wq", "ws", "zw"), List.of("wd"),
+                dev.sparq.onnx.proto.Onnx.AttributeProto.newBuilder().setName("axis")
+                    .setType(dev.sparq.onnx.proto.Onnx.AttributeProto.AttributeType.INT).setI(transB ? 0 : 1).build()));
+        List<String> in = withBias ? List.of("xd", "wd", "bias") : List.of("xd", "wd");
+        if (op.equals("Gemm")) {
+            g.addNode(OnnxModels.node("Gemm", in, List.of("m"), dev.sparq.onnx.proto.Onnx.AttributeProto.newBuilder()
+                .setName("transB").setType(dev.sparq.onnx.proto.Onnx.AttributeProto.AttributeType.INT)
+                .setI(transB ? 1 : 0).build()));
+        } else {
+            g.addNode(OnnxModels.node("MatMul", in, List.of("m")));
+        }
+        return g.addNode(OnnxModels.node("QuantizeLinear", List.of("m", "ys", "zx"), List.of("yq")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("yq", "ys", "zx"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", 2, 2)).build();
+    }
+
+    @Test
+    void matMulAndBiaslessGemmBecomeQLinearMatMulComputingTheSame() {
+        float[] xs = {0.3f, -0.7f, 1.2f, 2.5f, 0f, -1f};
+        for (GraphProto g : List.of(matmulChain("MatMul", false, false), matmulChain("Gemm", false, false),
+                matmulChain("Gemm", true, false))) {
+            try (Tensor x = Tensor.fromFloats(xs, 2, 3);
+                 Session plain = Session.create(OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null), CPU_REF_BASIC);
+                 Session.Result a = plain.run(Map.of("x", x))) {
+                Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null);
+                assertEquals(1, fuse(m));
+                assertEquals(List.of("QuantizeLinear", "QLinearMatMul", "DequantizeLinear"),
+                    m.graph().nodes().stream().map(Node::opType).toList());
+                try (Session fused = Session.create(m, CPU_REF_BASIC); Session.Result b = fused.run(Map.of("x", x))) {
+                    float[] pa = a.first().toFloatArray();
+                    float[] pb = b.first().toFloatArray();
+                    for (int i = 0; i < pa.length; i++) {
+                        assertEquals(pa[i], pb[i], 0.2f * 1.0001f, "within one output step");
+                    }
+                }
+            }
+        }
+        assertEquals(0, fusedCount(matmulChain("Gemm", true, true), "QLinearMatMul"), "Gemm with C stays");
     }
 }
