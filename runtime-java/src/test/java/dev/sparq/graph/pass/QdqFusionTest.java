@@ -15,7 +15,10 @@ import dev.sparq.onnx.proto.Onnx.GraphProto;
 import dev.sparq.onnx.proto.Onnx.TensorProto;
 import dev.sparq.tensor.Npy;
 import dev.sparq.tensor.Tensor;
+import dev.sparq.onnx.OnnxExporter;
+import dev.sparq.testing.Logits;
 import dev.sparq.testing.OnnxModels;
+import dev.sparq.testing.OnnxRuntimeRunner;
 import dev.sparq.testing.SharedData;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /** QDQ convolutions become QLinearConv where that is exact, and the model predicts the same. */
 class QdqFusionTest {
+    @org.junit.jupiter.api.io.TempDir
+    Path tmp;
+
     private static final SessionOptions CPU_REF_BASIC = SessionOptions.builder().backend("cpu-ref")
         .optimization(GraphOptimizer.Level.BASIC).build();
     /** The graph output of digits-cnn-qdq is DequantizeLinear with this scale: logits are multiples of it. */
@@ -43,7 +49,7 @@ class QdqFusionTest {
     }
 
     @Test
-    void digitsCnnQdqConvsBecomeQLinearConvWithTheSamePredictions() {
+    void digitsCnnQdqConvsBecomeQLinearConvWithTheSamePredictions() throws Exception {
         Path models = SharedData.models();
         Path file = models.resolve("digits-cnn-qdq.onnx");
         Path split = models.resolve("digits-test-split");
@@ -60,29 +66,21 @@ class QdqFusionTest {
              Session.Result b = integer.run(Map.of("input", x))) {
             float[] la = a.first().toFloatArray();
             float[] lb = b.first().toFloatArray();
-            float maxDiff = 0;
-            int differing = 0;
-            for (int i = 0; i < la.length; i++) {
-                maxDiff = Math.max(maxDiff, Math.abs(la[i] - lb[i]));
-                differing += la[i] != lb[i] ? 1 : 0;
-            }
+            float maxDiff = Logits.maxAbsDiff(la, lb);
             System.out.printf("digits-cnn-qdq with QdqFusion: %d/%d logits differ, max |diff| = %g (step %g)%n",
-                differing, la.length, maxDiff, OUTPUT_STEP);
+                Logits.differing(la, lb), la.length, maxDiff, OUTPUT_STEP);
             assertTrue(maxDiff <= OUTPUT_STEP * 1.0001f, "max diff " + maxDiff);
-            assertArrayEquals(argmax(la), argmax(lb));
-        }
-    }
+            assertArrayEquals(Logits.argmax(la, 10), Logits.argmax(lb, 10));
 
-    private static int[] argmax(float[] flat) {
-        int[] out = new int[flat.length / 10];
-        for (int i = 0; i < out.length; i++) {
-            for (int k = 1; k < 10; k++) {
-                if (flat[i * 10 + k] > flat[i * 10 + out[i]]) {
-                    out[i] = k;
-                }
-            }
+            // The fused graph, written by OnnxExporter, is a valid QOperator model for ONNX Runtime too.
+            Path exported = tmp.resolve("digits-cnn-qdq.qlinear.onnx");
+            OnnxExporter.write(integer.model(), exported);
+            float[] ort = OnnxRuntimeRunner.run(exported, "input", x);
+            System.out.printf("digits-cnn-qdq fused, exported, in onnxruntime: %d/%d logits differ from sparq, "
+                + "max |diff| = %g%n", Logits.differing(ort, lb), lb.length, Logits.maxAbsDiff(ort, lb));
+            assertTrue(Logits.maxAbsDiff(ort, lb) <= OUTPUT_STEP * 1.0001f);
+            assertArrayEquals(Logits.argmax(ort, 10), Logits.argmax(lb, 10));
         }
-        return out;
     }
 
     /** x(u8) → DQ → Conv(DQ(w)) → act → Q(scale 0.1, zero point {@code zp}) with a 1×1 conv. */
