@@ -6,7 +6,11 @@ import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.ShapeInference;
 import dev.sparq.graph.ValueType;
+import dev.sparq.graph.pass.BatchNormFolding;
+import dev.sparq.graph.pass.ConstantFolding;
+import dev.sparq.graph.pass.DeadNodeRemoval;
 import dev.sparq.graph.pass.GraphEdits;
+import dev.sparq.graph.pass.GraphPass;
 import dev.sparq.onnx.OnnxExporter;
 import dev.sparq.onnx.OnnxImporter;
 import dev.sparq.onnx.proto.Onnx.ModelProto;
@@ -35,7 +39,7 @@ import java.util.Map;
  *       axis for MatMul);</li>
  *   <li>a 1-D Conv/Gemm bias becomes int32 with scale input scale × weight scale[c], through DequantizeLinear.</li>
  * </ul>
- * Outputs stay float. Per-channel DequantizeLinear needs opset 13: older models are raised when that changes no op
+ * Constants are folded and BatchNormalization folded into its Conv first. Outputs stay float. Per-channel DequantizeLinear needs opset 13: older models are raised when that changes no op
  * (see {@link OpsetUpgrade}). The FP32 model is left untouched.
  */
 public final class QdqWriter {
@@ -66,12 +70,24 @@ public final class QdqWriter {
         opsets.forEach((d, v) -> proto.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(d).setVersion(v)));
         Model copy = OnnxImporter.fromProto(proto.build(), null, fp32.source());
         try {
+            prepare(copy);
             new Rewrite(copy, activations).run();
             ShapeInference.run(copy);
             return copy;
         } catch (RuntimeException e) {
             copy.close();
             throw e;
+        }
+    }
+
+    /**
+     * What quantization tools do first (ONNX Runtime's pre-processing, TensorRT's builder): weights kept in Constant
+     * nodes become initializers, and BatchNormalization is folded into the Conv before it, so the folded weight is
+     * what gets quantized per channel. Value names of Conv/Gemm/MatMul inputs do not change.
+     */
+    private static void prepare(Model model) {
+        for (GraphPass p : List.of(new ConstantFolding(), new BatchNormFolding(), new DeadNodeRemoval())) {
+            p.apply(model);
         }
     }
 

@@ -146,6 +146,7 @@ class QdqWriterTest {
                     .collect(java.util.stream.Collectors.groupingBy(Node::opType, java.util.stream.Collectors.counting()));
                 assertEquals(3, ops.get("QuantizeLinear"));
                 assertEquals(3 + 3 + 3, ops.get("DequantizeLinear"), "activations, weights, biases");
+                assertEquals(null, ops.get("BatchNormalization"), "folded into conv1 before its weight is quantized");
                 for (Node n : q.graph().nodes()) {
                     if (n.opType().equals("QuantizeLinear")) {
                         assertEquals(DType.U8, q.graph().initializers().get(n.input(2)).dtype());
