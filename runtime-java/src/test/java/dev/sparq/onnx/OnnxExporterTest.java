@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import dev.sparq.Session;
 import dev.sparq.SessionOptions;
+import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Graph;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
@@ -20,6 +21,7 @@ import dev.sparq.tensor.Npy;
 import dev.sparq.tensor.Tensor;
 import dev.sparq.testing.OnnxModels;
 import dev.sparq.testing.SharedData;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +52,9 @@ class OnnxExporterTest {
             assertEquals(a.opsets(), b.opsets());
             assertEquals(a.graph().inputs(), b.graph().inputs());
             assertEquals(a.graph().outputs(), b.graph().outputs());
-            assertEquals(a.graph().nodes(), nodesWithoutTensors(b.graph(), a.graph()));
+            assertSameNodes(a.graph(), b.graph());
             assertEquals(a.graph().initializers().keySet(), b.graph().initializers().keySet());
+            a.graph().initializers().forEach((k, t) -> assertArrayEquals(bytes(t), bytes(b.graph().initializers().get(k))));
         }
         Path input = SharedData.models().resolve(name + ".data").resolve("case_0_input_0.npy");
         try (Tensor x = Npy.read(input);
@@ -62,27 +65,31 @@ class OnnxExporterTest {
             Tensor y1 = r1.first();
             Tensor y2 = r2.first();
             assertArrayEquals(y1.shape(), y2.shape());
-            assertArrayEquals(y1.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
-                y2.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), name + ": outputs differ in some bit");
+            assertArrayEquals(bytes(y1), bytes(y2), name + ": outputs differ in some bit");
         }
     }
 
-    /** Tensor attributes are compared by content; records compare Tensor objects by identity. */
-    private static List<Node> nodesWithoutTensors(Graph exported, Graph original) {
-        assertEquals(original.nodes().size(), exported.nodes().size());
-        for (int i = 0; i < original.nodes().size(); i++) {
-            Node o = original.nodes().get(i);
-            Node e = exported.nodes().get(i);
-            o.attributes().forEach((k, v) -> {
-                if (v.type() == dev.sparq.graph.Attribute.Type.TENSOR) {
-                    assertArrayEquals(v.asTensor().segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
-                        e.attr(k).asTensor().segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+    /** Same nodes in the same order; tensor attributes compared by content (Tensor has identity equality). */
+    private static void assertSameNodes(Graph expected, Graph actual) {
+        assertEquals(expected.nodes().size(), actual.nodes().size());
+        for (int i = 0; i < expected.nodes().size(); i++) {
+            Node e = expected.nodes().get(i);
+            Node a = actual.nodes().get(i);
+            assertEquals(List.of(e.name(), e.opType(), e.domain(), e.inputs(), e.outputs()),
+                List.of(a.name(), a.opType(), a.domain(), a.inputs(), a.outputs()));
+            assertEquals(e.attributes().keySet(), a.attributes().keySet());
+            e.attributes().forEach((k, v) -> {
+                if (v.type() == Attribute.Type.TENSOR) {
+                    assertArrayEquals(bytes(v.asTensor()), bytes(a.attr(k).asTensor()), e.label() + " " + k);
+                } else {
+                    assertEquals(v, a.attr(k), e.label());
                 }
             });
         }
-        return exported.nodes().stream().map(n -> new Node(n.name(), n.opType(), n.domain(), n.inputs(), n.outputs(),
-            original.nodes().stream().filter(o -> o.outputs().equals(n.outputs())).findFirst().orElseThrow()
-                .attributes())).toList();
+    }
+
+    private static byte[] bytes(Tensor t) {
+        return t.segment().toArray(ValueLayout.JAVA_BYTE);
     }
 
     @Test
