@@ -57,7 +57,7 @@ public final class ActivationFusion implements GraphPass {
     }
 
     /** [min, max] of a Clip whose bounds are constants (or attributes before opset 11); null otherwise. */
-    private static float[] clipBounds(Graph g, Node clip, long opset) {
+    static float[] clipBounds(Graph g, Node clip, long opset) {
         if (!clip.opType().equals("Clip")) {
             return null;
         }

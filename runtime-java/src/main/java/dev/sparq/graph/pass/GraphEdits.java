@@ -8,13 +8,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Use counts and rewiring helpers shared by the passes. */
-final class GraphEdits {
+/** Use counts and rewiring helpers shared by the passes and other graph rewrites (quantization). */
+public final class GraphEdits {
     private GraphEdits() {
     }
 
     /** How many node inputs read each value, plus one per graph output it feeds. */
-    static Map<String, Integer> useCounts(Graph g) {
+    public static Map<String, Integer> useCounts(Graph g) {
         Map<String, Integer> uses = new HashMap<>();
         for (Node n : g.nodes()) {
             for (String in : n.inputs()) {
@@ -74,13 +74,13 @@ final class GraphEdits {
         return isGraphOutput(g, value) ? null : found;
     }
 
-    static boolean hasSubgraphs(Graph g) {
+    public static boolean hasSubgraphs(Graph g) {
         return g.nodes().stream().anyMatch(n -> n.attributes().values().stream()
             .anyMatch(a -> a.type() == dev.sparq.graph.Attribute.Type.GRAPH || a.type() == dev.sparq.graph.Attribute.Type.GRAPHS));
     }
 
     /** A value name not yet used in the graph, derived from {@code base}. */
-    static String freshName(Graph g, String base) {
+    public static String freshName(Graph g, String base) {
         java.util.Set<String> used = new java.util.HashSet<>(g.initializers().keySet());
         g.types().keySet().forEach(used::add);
         g.nodes().forEach(n -> used.addAll(n.outputs()));

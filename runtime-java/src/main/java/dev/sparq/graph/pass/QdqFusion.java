@@ -1,0 +1,248 @@
+package dev.sparq.graph.pass;
+
+import dev.sparq.graph.Attribute;
+import dev.sparq.graph.Graph;
+import dev.sparq.graph.Model;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns QDQ convolutions and matrix products into QOperator ops so the integer kernels run:
+ * {@code DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), DequantizeLinear(b_q)) [→ Relu | Clip] →
+ * QuantizeLinear(y)} becomes {@code QLinearConv(x_q, …, w_q, …, y_scale, y_zp, b_q) → y}, and the same around a
+ * MatMul, or a Gemm without C (alpha 1, transA 0; a transB weight is stored transposed), becomes QLinearMatMul.
+ * Gemm with a bias is left as it is: QLinearMatMul has no bias, and adding it after requantization rounds twice.
+ * <p>
+ * Only where the two compute the same thing: per-tensor activation scales, weights quantized per tensor or per
+ * output channel (axis 0), an int32 bias whose scale is input scale × weight scale (zero point 0), and a
+ * Relu/Clip only when QuantizeLinear's saturation already does its clamp (its bounds lie outside the output's
+ * representable range, e.g. Relu before a uint8 output with zero point 0). The DequantizeLinear nodes left without
+ * readers are removed by {@link DeadNodeRemoval}. Weights and scales must be initializers: run
+ * {@link ConstantFolding} first (PyTorch keeps them in Constant nodes). Must run before {@link ActivationFusion},
+ * which would hide the Relu inside a FusedConv.
+ */
+public final class QdqFusion implements GraphPass {
+    /** Relative difference allowed between a bias scale and input scale × weight scale (float vs double rounding). */
+    static final float BIAS_SCALE_TOLERANCE = 1e-6f;
+
+    @Override
+    public String name() {
+        return "qdq-fusion";
+    }
+
+    @Override
+    public int apply(Model model) {
+        Graph g = model.graph();
+        int fused = 0;
+        for (Node n : new ArrayList<>(g.nodes())) {
+            if (fuse(model, n) != null) {
+                fused++;
+            }
+        }
+        return fused;
+    }
+
+    /** The dequantized operand {@code value}: its DequantizeLinear node, or null. */
+    private record Dequantized(Node node, Tensor scale, Tensor zeroPoint) {
+        static Dequantized of(Graph g, String value) {
+            Node dq = GraphEdits.producer(g, value);
+            if (dq == null || !dq.domain().isEmpty() || !dq.opType().equals("DequantizeLinear")) {
+                return null;
+            }
+            Tensor scale = g.initializers().get(dq.input(1));
+            Tensor zp = dq.hasInput(2) ? g.initializers().get(dq.input(2)) : null;
+            if (scale == null || scale.dtype() != DType.F32 || (dq.hasInput(2) && zp == null)) {
+                return null;
+            }
+            return new Dequantized(dq, scale, zp);
+        }
+
+        String quantized() {
+            return node.input(0);
+        }
+
+        boolean perTensor() {
+            return scale.size() == 1;
+        }
+
+        /** Per tensor, or per channel along {@code axis} (the output channels of a weight). */
+        boolean perTensorOrAxis(int axis, long rank) {
+            return perTensor() || (scale.rank() == 1 && Math.floorMod(node.intAttr("axis", 1), rank) == axis);
+        }
+    }
+
+    /**
+     * Replaces the chain around {@code op} (Conv, MatMul, or Gemm without C) ending at its QuantizeLinear by a
+     * QLinearConv or QLinearMatMul; returns it, or null where that would not compute the same.
+     */
+    private static Node fuse(Model model, Node op) {
+        boolean conv = op.opType().equals("Conv");
+        boolean gemm = op.opType().equals("Gemm");
+        if (!op.domain().isEmpty() || !(conv || gemm || op.opType().equals("MatMul"))) {
+            return null;
+        }
+        // QLinearMatMul requantizes right after the product: Gemm's C and alpha have no place in it.
+        if (gemm && (op.hasInput(2) || op.intAttr("transA", 0) != 0 || op.floatAttr("alpha", 1f) != 1f)) {
+            return null;
+        }
+        Graph g = model.graph();
+        Dequantized x = Dequantized.of(g, op.input(0));
+        Dequantized w = Dequantized.of(g, op.input(1));
+        if (x == null || w == null || !x.perTensor() || !g.initializers().containsKey(w.quantized())) {
+            return null;
+        }
+        Tensor wq = g.initializers().get(w.quantized());
+        boolean transposed = gemm && op.intAttr("transB", 0) != 0;
+        int channelAxis = conv || transposed ? 0 : 1; // the output channels: Conv [Cout,...], B [K,N] or B^T [N,K]
+        if (!isByte(wq.dtype()) || !isByte(g.type(x.quantized()).dtype()) || (!conv && wq.rank() != 2)
+            || !w.perTensorOrAxis(channelAxis, wq.rank())) {
+            return null;
+        }
+        String bias = conv && op.hasInput(2) ? exactBias(g, op.input(2), x.scale().getFloat(0), w.scale()) : "";
+        if (bias == null) {
+            return null;
+        }
+        Node quantize = outputQuantize(g, op, model.opset(""));
+        if (quantize == null) {
+            return null;
+        }
+        String weight = transposed ? transposedWeight(model, w.quantized(), wq) : w.quantized();
+        // QLinearConv and QLinearMatMul share their first eight inputs: x, scale, zp, w, scale, zp, y scale, y zp.
+        List<String> inputs = new ArrayList<>(List.of(x.quantized(), x.node().input(1),
+            zeroPointOf(model, x, g.type(x.quantized()).dtype()), weight, w.node().input(1),
+            zeroPointOf(model, w, wq.dtype()), quantize.input(1), quantize.input(2)));
+        if (!bias.isEmpty()) {
+            inputs.add(bias);
+        }
+        Node fused = conv
+            ? new Node(op.name(), "QLinearConv", "", inputs, quantize.outputs(), new LinkedHashMap<>(op.attributes()))
+            : new Node(op.name(), "QLinearMatMul", "", inputs, quantize.outputs(), Map.of());
+        // Everything between the op and the QuantizeLinear has that one reader chain: drop it, keep the order.
+        g.nodes().set(g.nodes().indexOf(quantize), fused);
+        for (Node n = GraphEdits.producer(g, quantize.input(0)); n != op; ) {
+            Node next = GraphEdits.producer(g, n.input(0));
+            g.nodes().remove(n);
+            n = next;
+        }
+        g.nodes().remove(op);
+        return fused;
+    }
+
+    /** A new initializer holding the [N, K] weight {@code w} as [K, N], the layout QLinearMatMul reads. */
+    private static String transposedWeight(Model model, String name, Tensor w) {
+        long n = w.dim(0);
+        long k = w.dim(1);
+        Tensor t = Tensor.allocate(w.dtype(), new long[] {k, n}, model.arena());
+        for (long r = 0; r < n; r++) {
+            for (long c = 0; c < k; c++) {
+                t.setLong(c * n + r, w.getLong(r * k + c));
+            }
+        }
+        String fresh = GraphEdits.freshName(model.graph(), name + "_transposed");
+        model.graph().initializers().put(fresh, t);
+        model.graph().setType(fresh, dev.sparq.graph.ValueType.tensor(t.dtype(), t.shape()));
+        return fresh;
+    }
+
+    private static boolean isByte(DType t) {
+        return t == DType.U8 || t == DType.I8;
+    }
+
+    /**
+     * The zero point input of a DequantizeLinear, materialized if it was omitted: a 0 of the quantized input's type
+     * (what DequantizeLinear implies), which QLinearConv needs spelled out.
+     */
+    private static String zeroPointOf(Model model, Dequantized d, DType quantizedType) {
+        Graph g = model.graph();
+        if (d.node().hasInput(2)) {
+            return d.node().input(2);
+        }
+        String name = GraphEdits.freshName(g, d.quantized() + "_zero_point");
+        g.initializers().put(name, Tensor.allocate(quantizedType, new long[0], model.arena()));
+        g.setType(name, dev.sparq.graph.ValueType.tensor(quantizedType));
+        return name;
+    }
+
+    /**
+     * The int32 bias QLinearConv can add as it is: a DequantizeLinear of an int32 initializer with zero point 0 and
+     * scale x_scale × w_scale[c]. "" never; null when the bias does not map exactly.
+     */
+    private static String exactBias(Graph g, String value, float xScale, Tensor wScale) {
+        Dequantized b = Dequantized.of(g, value);
+        if (b == null) {
+            return null;
+        }
+        Tensor bq = g.initializers().get(b.quantized());
+        if (bq == null || bq.dtype() != DType.I32 || bq.rank() != 1) {
+            return null;
+        }
+        if (b.zeroPoint() != null && java.util.Arrays.stream(b.zeroPoint().toLongArray()).anyMatch(z -> z != 0)) {
+            return null;
+        }
+        long channels = bq.size();
+        if (!(b.scale().size() == 1 || b.scale().size() == channels) || !(wScale.size() == 1 || wScale.size() == channels)) {
+            return null;
+        }
+        for (int c = 0; c < channels; c++) {
+            float expected = xScale * wScale.getFloat(wScale.size() == 1 ? 0 : c);
+            float actual = b.scale().getFloat(b.scale().size() == 1 ? 0 : c);
+            if (Math.abs(actual - expected) > BIAS_SCALE_TOLERANCE * Math.abs(expected)) {
+                return null;
+            }
+        }
+        return b.quantized();
+    }
+
+    /**
+     * The per-tensor QuantizeLinear reading {@code conv}'s output, through at most one Relu/Clip that its
+     * saturation makes redundant; null if the chain is anything else.
+     */
+    private static Node outputQuantize(Graph g, Node conv, long opset) {
+        Node next = GraphEdits.soleConsumer(g, conv.outputs().get(0));
+        Node activation = null;
+        if (next != null && next.domain().isEmpty() && (next.opType().equals("Relu") || next.opType().equals("Clip"))) {
+            activation = next;
+            next = GraphEdits.soleConsumer(g, activation.outputs().get(0));
+        }
+        if (next == null || !next.domain().isEmpty() || !next.opType().equals("QuantizeLinear")
+            || !next.hasInput(2) || next.has("output_dtype")) {
+            return null;
+        }
+        Tensor scale = g.initializers().get(next.input(1));
+        Tensor zp = g.initializers().get(next.input(2));
+        if (scale == null || zp == null || scale.size() != 1 || zp.size() != 1 || !isByte(zp.dtype())) {
+            return null;
+        }
+        if (activation != null && !clampIsSaturation(g, activation, opset, scale.getFloat(0), zp)) {
+            return null;
+        }
+        return next;
+    }
+
+    /**
+     * True if quantizing after the clamp equals quantizing without it: quantization is monotone, so
+     * {@code Q(clip(x, a, b)) = clamp(Q(x), Q(a), Q(b))}, which is {@code Q(x)} when {@code Q(a)} is the lowest
+     * code and {@code Q(b)} the highest.
+     */
+    private static boolean clampIsSaturation(Graph g, Node activation, long opset, float scale, Tensor zp) {
+        float[] bounds = activation.opType().equals("Relu") ? new float[] {0f, Float.POSITIVE_INFINITY}
+            : ActivationFusion.clipBounds(g, activation, opset);
+        if (bounds == null) {
+            return false;
+        }
+        long lowest = zp.dtype() == DType.U8 ? 0 : -128;
+        long highest = zp.dtype() == DType.U8 ? 255 : 127;
+        long z = zp.getLong(0);
+        return quantize(bounds[0], scale, z) <= lowest && quantize(bounds[1], scale, z) >= highest;
+    }
+
+    /** ONNX QuantizeLinear before saturation: round_half_even(x / scale) + zero point (infinite bounds stay so). */
+    private static double quantize(float x, float scale, long zeroPoint) {
+        return Math.rint(x / scale) + zeroPoint;
+    }
+}
