@@ -8,7 +8,10 @@ import java.util.Map;
 
 /** Runs the graph passes in their order, like ONNX Runtime's graph optimization levels. */
 public final class GraphOptimizer {
-    /** NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels. */
+    /**
+     * NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels (QDQ
+     * chains into integer ops, BatchNorm into Conv, Relu/Clip into Conv/Gemm).
+     */
     public enum Level { NONE, BASIC, ALL }
 
     private GraphOptimizer() {
@@ -28,7 +31,9 @@ public final class GraphOptimizer {
         }
         ShapeInference.run(model);
         if (level == Level.ALL) {
-            for (GraphPass p : List.of(new BatchNormFolding(), new ActivationFusion(), new DeadNodeRemoval())) {
+            // QDQ chains become integer ops before activation fusion could hide their Relu inside a FusedConv
+            for (GraphPass p : List.of(new QdqFusion(), new DeadNodeRemoval(), new BatchNormFolding(),
+                new ActivationFusion(), new DeadNodeRemoval())) {
                 report.merge(p.name(), p.apply(model), Integer::sum);
             }
             ShapeInference.run(model);
