@@ -126,19 +126,104 @@ final class PanamaOps implements SimdOps {
     @Override
     public void binary(Arith op, MemorySegment a, long aIndex, int aStep, MemorySegment b, long bIndex, int bStep,
                        MemorySegment out, long outIndex, int n) {
-        FloatVector sa = aStep == 0 ? FloatVector.broadcast(S, a.getAtIndex(ValueLayout.JAVA_FLOAT, aIndex)) : null;
-        FloatVector sb = bStep == 0 ? FloatVector.broadcast(S, b.getAtIndex(ValueLayout.JAVA_FLOAT, bIndex)) : null;
-        for (int i = 0; i < n; i += V) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector x = sa != null ? sa : FloatVector.fromMemorySegment(S, a, (aIndex + i) * Float.BYTES, ORDER, m);
-            FloatVector y = sb != null ? sb : FloatVector.fromMemorySegment(S, b, (bIndex + i) * Float.BYTES, ORDER, m);
-            FloatVector r = switch (op) {
-                case ADD -> x.add(y);
-                case SUB -> x.sub(y);
-                case MUL -> x.mul(y);
-                case DIV -> x.div(y);
-            };
-            r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
+        long ao = aIndex * Float.BYTES;
+        long bo = bIndex * Float.BYTES;
+        long oo = outIndex * Float.BYTES;
+        // One method per operator, written out: the JIT turns Vector API calls into instructions only when the
+        // operation is a compile-time constant, and a shared loop taking the operator would box every vector.
+        switch (op) {
+            case ADD -> addLoop(a, ao, aStep, b, bo, bStep, out, oo, n);
+            case SUB -> subLoop(a, ao, aStep, b, bo, bStep, out, oo, n);
+            case MUL -> mulLoop(a, ao, aStep, b, bo, bStep, out, oo, n);
+            case DIV -> divLoop(a, ao, aStep, b, bo, bStep, out, oo, n);
+        }
+    }
+
+    private static void addLoop(MemorySegment a, long ao, int aStep, MemorySegment b, long bo, int bStep,
+                                MemorySegment out, long oo, int n) {
+        int full = aStep == 0 && bStep == 0 ? 0 : n - n % V;
+        for (int i = 0; i < full; i += V) {
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER);
+            x.add(y).intoMemorySegment(out, oo + d, ORDER);
+        }
+        for (int i = full; i < n; i += V) {
+            VectorMask<Float> mask = S.indexInRange(i, n);
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER, mask);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER, mask);
+            x.add(y).intoMemorySegment(out, oo + d, ORDER, mask);
+        }
+    }
+
+    private static void subLoop(MemorySegment a, long ao, int aStep, MemorySegment b, long bo, int bStep,
+                                MemorySegment out, long oo, int n) {
+        int full = aStep == 0 && bStep == 0 ? 0 : n - n % V;
+        for (int i = 0; i < full; i += V) {
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER);
+            x.sub(y).intoMemorySegment(out, oo + d, ORDER);
+        }
+        for (int i = full; i < n; i += V) {
+            VectorMask<Float> mask = S.indexInRange(i, n);
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER, mask);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER, mask);
+            x.sub(y).intoMemorySegment(out, oo + d, ORDER, mask);
+        }
+    }
+
+    private static void mulLoop(MemorySegment a, long ao, int aStep, MemorySegment b, long bo, int bStep,
+                                MemorySegment out, long oo, int n) {
+        int full = aStep == 0 && bStep == 0 ? 0 : n - n % V;
+        for (int i = 0; i < full; i += V) {
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER);
+            x.mul(y).intoMemorySegment(out, oo + d, ORDER);
+        }
+        for (int i = full; i < n; i += V) {
+            VectorMask<Float> mask = S.indexInRange(i, n);
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER, mask);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER, mask);
+            x.mul(y).intoMemorySegment(out, oo + d, ORDER, mask);
+        }
+    }
+
+    private static void divLoop(MemorySegment a, long ao, int aStep, MemorySegment b, long bo, int bStep,
+                                MemorySegment out, long oo, int n) {
+        int full = aStep == 0 && bStep == 0 ? 0 : n - n % V;
+        for (int i = 0; i < full; i += V) {
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER);
+            x.div(y).intoMemorySegment(out, oo + d, ORDER);
+        }
+        for (int i = full; i < n; i += V) {
+            VectorMask<Float> mask = S.indexInRange(i, n);
+            long d = (long) i * Float.BYTES;
+            FloatVector x = aStep == 0 ? FloatVector.broadcast(S, a.get(ValueLayout.JAVA_FLOAT, ao))
+                : FloatVector.fromMemorySegment(S, a, ao + d, ORDER, mask);
+            FloatVector y = bStep == 0 ? FloatVector.broadcast(S, b.get(ValueLayout.JAVA_FLOAT, bo))
+                : FloatVector.fromMemorySegment(S, b, bo + d, ORDER, mask);
+            x.div(y).intoMemorySegment(out, oo + d, ORDER, mask);
         }
     }
 
