@@ -1,5 +1,6 @@
 package dev.sparq.bench;
 
+import dev.sparq.backend.cpu.simd.IntGemm;
 import dev.sparq.nativecpu.CpuKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,21 +23,25 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * cpu-native's u8 × s8 → s32 GEMM, single thread, square sizes, on each path the CPU has (weights pre-packed, as in
- * inference). The {@code op} counter is integer operations per second (2 per multiply-add).
+ * u8 × s8 → s32 GEMM, single thread, square sizes: cpu-native on each path the CPU has, and cpu-simd's pure Java
+ * path ("java-vector"); weights pre-packed, as in inference. The {@code op} counter is integer operations per
+ * second (2 per multiply-add).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector"})
 @State(Scope.Benchmark)
 public class Int8GemmBenchmark {
     @Param({"256", "512", "1024"})
     int size;
 
-    @Param({"avx512-vnni", "avx2", "scalar"})
+    @Param({"avx512-vnni", "avx2", "scalar", "java-vector"})
     String path;
+
+    private IntGemm.Packed javaB;
+    private int[] row;
 
     private Arena arena;
     private MemorySegment a;
@@ -54,7 +59,7 @@ public class Int8GemmBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         kernels = CpuKernels.get();
-        if (!kernels.forceGemmPath(path)) {
+        if (!path.equals("java-vector") && !kernels.forceGemmPath(path)) {
             throw new IllegalStateException(path + " is not supported on this CPU");
         }
         arena = Arena.ofShared();
@@ -70,6 +75,8 @@ public class Int8GemmBenchmark {
         sums = arena.allocate(4L * size, 64);
         c = arena.allocate(4 * n, 64);
         kernels.packB(b, size, size, size, packed, sums);
+        javaB = IntGemm.pack(size, size, (k, j) -> b.get(ValueLayout.JAVA_BYTE, (long) k * size + j));
+        row = new int[size];
     }
 
     @TearDown(Level.Trial)
@@ -79,7 +86,17 @@ public class Int8GemmBenchmark {
 
     @Benchmark
     public void gemm(Ops o) {
-        kernels.gemmU8S8S32(size, size, size, a, size, 128, packed, sums, c, size);
+        if (javaB != null && path.equals("java-vector")) {
+            // cpu-simd's pure Java int8 path (32-bit lanes: the Vector API has no 8-bit dot product)
+            for (int i = 0; i < size; i++) {
+                for (int k = 0; k < size; k++) {
+                    row[k] = (a.get(ValueLayout.JAVA_BYTE, (long) i * size + k) & 0xFF) - 128;
+                }
+                IntGemm.row(row, javaB, c, (long) i * size);
+            }
+        } else {
+            kernels.gemmU8S8S32(size, size, size, a, size, 128, packed, sums, c, size);
+        }
         o.op += 2L * size * size * size;
     }
 }

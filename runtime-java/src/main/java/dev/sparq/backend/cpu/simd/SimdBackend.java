@@ -22,6 +22,7 @@ public final class SimdBackend implements Backend {
         .register("Gemm", GemmKernels::gemm)
         .register(MS, "FusedGemm", GemmKernels::gemm)
         .register("MatMul", GemmKernels::matmul)
+        .register("MatMulInteger", IntegerKernels::matMulInteger)
         .register("Relu", ElementwiseKernels::clamp)
         .register("Clip", ElementwiseKernels::clamp)
         .register("Add", ElementwiseKernels.binary(SimdOps.Arith.ADD))

@@ -82,6 +82,30 @@ class SimdVsReferenceTest {
     }
 
     @Test
+    void matMulIntegerIsExact() {
+        int[][] shapes = {{1, 1, 1}, {7, 33, 5}, {16, 64, 64}, {3, 300, 47}};
+        for (int[] sh : shapes) {
+            for (DType aType : new DType[] {DType.U8, DType.I8}) {
+                byte[] av = new byte[sh[0] * sh[1]];
+                byte[] bv = new byte[sh[1] * sh[2]];
+                byte[] zb = new byte[sh[2]];
+                rnd.nextBytes(av);
+                rnd.nextBytes(bv);
+                rnd.nextBytes(zb);
+                try (Tensor a = Tensor.fromBytes(aType, av, sh[0], sh[1]); Tensor b = Tensor.fromBytes(DType.I8, bv, sh[1], sh[2]);
+                     Tensor za = Tensor.fromBytes(aType, new byte[] {(byte) 7}); Tensor zbT = Tensor.fromBytes(DType.I8, zb, sh[2])) {
+                    Node node = KernelHarness.node("MatMulInteger", 4, 1);
+                    Tensor want = KernelHarness.run(REF, node, 13, 1, a, b, za, zbT)[0];
+                    Tensor got = KernelHarness.run(SIMD, node, 13, 1, a, b, za, zbT)[0];
+                    assertArrayEquals(want.toLongArray(), got.toLongArray(), aType + java.util.Arrays.toString(sh));
+                    want.close();
+                    got.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulWithBatchDims() {
         try (Tensor a = random(2, 3, 5, 19); Tensor b = random(19, 23)) {
             compare(KernelHarness.node("MatMul", 2, 1), 1, 1e-5, a, b);

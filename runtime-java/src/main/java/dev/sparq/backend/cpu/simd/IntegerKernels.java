@@ -1,0 +1,72 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * MatMulInteger in pure Java: uint8 or int8 A, constant int8 B widened to int32 panels at load, exact int32
+ * accumulation (wrapping like the reference). The honest Java int8 path: the Vector API has no 8-bit dot product,
+ * so this runs 32-bit multiply-adds and is several times slower than cpu-native's VNNI (figures in RESULTS.md).
+ */
+final class IntegerKernels {
+    private IntegerKernels() {
+    }
+
+    static Kernel matMulInteger(KernelRequest r) {
+        Node n = r.node();
+        DType aType = r.inputType(0).dtype();
+        Tensor b = r.constantInput(1);
+        if ((aType != DType.U8 && aType != DType.I8) || b == null || b.dtype() != DType.I8 || b.rank() != 2) {
+            throw new UnsupportedKernelException("cpu-simd MatMulInteger needs 8-bit A and a constant int8 2-D B");
+        }
+        int aZero = 0;
+        if (n.hasInput(2)) {
+            Tensor z = r.constantInput(2);
+            if (z == null || z.size() != 1) {
+                throw new UnsupportedKernelException("cpu-simd MatMulInteger needs a constant scalar A zero point");
+            }
+            aZero = (int) z.getLong(0);
+        }
+        int k = (int) b.dim(0);
+        int cols = (int) b.dim(1);
+        int[] bZero = new int[cols];
+        if (n.hasInput(3)) {
+            Tensor z = r.constantInput(3);
+            if (z == null || (z.size() != 1 && z.size() != cols)) {
+                throw new UnsupportedKernelException("cpu-simd MatMulInteger needs a constant B zero point");
+            }
+            for (int j = 0; j < cols; j++) {
+                bZero[j] = (int) z.getLong(z.size() == 1 ? 0 : j);
+            }
+        }
+        IntGemm.Packed packed = IntGemm.pack(k, cols, (kk, j) -> (int) b.getLong((long) kk * cols + j) - bZero[j]);
+        int zero = aZero;
+        return (inputs, ctx) -> {
+            Tensor a = inputs[0];
+            if (a.dtype() != aType || a.rank() < 2 || a.dim(a.rank() - 1) != k) {
+                throw new IllegalArgumentException("A " + a.dtype() + Arrays.toString(a.shape()) + " does not fit B");
+            }
+            long[] shape = a.shape();
+            shape[shape.length - 1] = cols;
+            Tensor y = ctx.allocateUninitialized(DType.I32, shape);
+            int m = Math.toIntExact(a.size() / k);
+            int threads = Math.max(1, Math.min(ctx.threads(), m));
+            ctx.parallelFor(threads, t -> {
+                int[] row = new int[k];
+                for (int i = m * t / threads; i < m * (t + 1) / threads; i++) {
+                    for (int kk = 0; kk < k; kk++) {
+                        row[kk] = (int) a.getLong((long) i * k + kk) - zero;
+                    }
+                    IntGemm.row(row, packed, y.segment(), (long) i * cols);
+                }
+            });
+            return new Tensor[] {y};
+        };
+    }
+}
