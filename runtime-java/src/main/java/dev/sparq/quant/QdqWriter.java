@@ -39,8 +39,9 @@ import java.util.Map;
  *       axis for MatMul);</li>
  *   <li>a 1-D Conv/Gemm bias becomes int32 with scale input scale × weight scale[c], through DequantizeLinear.</li>
  * </ul>
- * Constants are folded and BatchNormalization folded into its Conv first. Outputs stay float. Per-channel DequantizeLinear needs opset 13: older models are raised when that changes no op
- * (see {@link OpsetUpgrade}). The FP32 model is left untouched.
+ * Constants are folded and BatchNormalization folded into its Conv first. Outputs stay float. Per-channel
+ * DequantizeLinear needs opset 13: older models are raised when that changes no op (see {@link OpsetUpgrade}).
+ * The FP32 model is left untouched.
  */
 public final class QdqWriter {
     static final long PER_CHANNEL_OPSET = 13;
