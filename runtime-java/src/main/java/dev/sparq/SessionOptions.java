@@ -11,12 +11,14 @@ import java.util.List;
 public final class SessionOptions {
     private final List<String> backends;
     private final List<String> excluded;
+    private final List<String> preference;
     private final int threads;
     private final GraphOptimizer.Level optimization;
 
     private SessionOptions(Builder b) {
         this.backends = List.copyOf(b.backends);
         this.excluded = List.copyOf(b.excluded);
+        this.preference = List.copyOf(b.preference);
         this.threads = b.threads;
         this.optimization = b.optimization;
     }
@@ -38,6 +40,11 @@ public final class SessionOptions {
         return excluded;
     }
 
+    /** Preferred order of backends when none is forced (e.g. from a device profile); empty = sparq's default. */
+    public List<String> preference() {
+        return preference;
+    }
+
     public int threads() {
         return threads;
     }
@@ -49,6 +56,7 @@ public final class SessionOptions {
     public static final class Builder {
         private final List<String> backends = new ArrayList<>();
         private final List<String> excluded = new ArrayList<>();
+        private final List<String> preference = new ArrayList<>();
         private int threads = Runtime.getRuntime().availableProcessors();
         private GraphOptimizer.Level optimization = GraphOptimizer.Level.ALL;
 
@@ -61,6 +69,13 @@ public final class SessionOptions {
         /** Restricts the session to this backend (call again to add fallbacks, in order). */
         public Builder backend(String id) {
             backends.add(id);
+            return this;
+        }
+
+        /** Orders the available backends (best first) without restricting them; ids not present are ignored. */
+        public Builder preference(List<String> ids) {
+            preference.clear();
+            preference.addAll(ids);
             return this;
         }
 

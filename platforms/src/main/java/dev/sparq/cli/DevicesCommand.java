@@ -3,6 +3,8 @@ package dev.sparq.cli;
 import dev.sparq.backend.Availability;
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.Backends;
+import dev.sparq.platform.DeviceProfile;
+import dev.sparq.platform.HostInfo;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,8 +18,13 @@ final class DevicesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Runtime rt = Runtime.getRuntime();
-        System.out.printf("machine: %s %s, %d cores, JVM %s, max heap %d MiB%n", System.getProperty("os.name"),
-            System.getProperty("os.arch"), rt.availableProcessors(), Runtime.version(), rt.maxMemory() >> 20);
+        HostInfo host = HostInfo.detect();
+        DeviceProfile profile = DeviceProfile.forHost(host);
+        System.out.printf("machine: %s %s, %d cores, caches %s, JVM %s, max heap %d MiB%n", System.getProperty("os.name"),
+            host.arch(), host.cores(), host.caches(), Runtime.version(), rt.maxMemory() >> 20);
+        System.out.println("ISA:     " + (host.features().isEmpty() ? "(none detected)" : String.join(" ", host.features())));
+        System.out.println("profile: " + profile.name() + " (" + profile.description() + "), backend order "
+            + String.join(" > ", profile.backends()));
         List<Backend> found = Backends.all();
         for (Backend b : found) {
             Availability a = b.availability();

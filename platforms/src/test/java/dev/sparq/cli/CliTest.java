@@ -174,10 +174,14 @@ class CliTest {
     }
 
     @Test
-    void demoReportsAccuracyAndLatency() {
+    void demoCalibratesAndComparesFp32WithInt8() {
         Run r = sparq("demo", "--threads", "1");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("accuracy:  98.06% (353/360)"), r.out());
-        assertTrue(r.out().contains("batch 1:"), r.out());
+        assertTrue(r.out().contains("FP32:      98.06% (353/360)"), r.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("INT8 vs FP32: accuracy ([-+][0-9.]+) points, "
+            + "([0-9.]+)x the size").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Math.abs(Double.parseDouble(m.group(1))) <= 1.0, "INT8 within 1 point of FP32: " + r.out());
+        assertTrue(Double.parseDouble(m.group(2)) < 0.5, "int8 weights make the file smaller: " + r.out());
     }
 }

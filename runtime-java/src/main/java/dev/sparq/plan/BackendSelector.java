@@ -34,8 +34,9 @@ public final class BackendSelector {
                 chosen.add(b);
             }
         } else {
+            List<String> order = options.preference().isEmpty() ? DEFAULT_ORDER : options.preference();
             all.stream().filter(b -> b.availability().available())
-                .sorted(Comparator.comparingInt(b -> rank(b.id())))
+                .sorted(Comparator.comparingInt(b -> rank(order, b.id())))
                 .forEach(chosen::add);
         }
         chosen.removeIf(b -> options.excludedBackends().contains(b.id()));
@@ -49,8 +50,12 @@ public final class BackendSelector {
         return chosen;
     }
 
-    private static int rank(String id) {
-        int i = DEFAULT_ORDER.indexOf(id);
-        return i < 0 ? DEFAULT_ORDER.size() - 1 : i;
+    /** Position in the preference order; unlisted backends go after the listed ones, cpu-ref last of all. */
+    private static int rank(List<String> order, String id) {
+        if (id.equals(CpuRefBackend.ID)) {
+            return Integer.MAX_VALUE;
+        }
+        int i = order.indexOf(id);
+        return i < 0 ? order.size() : i;
     }
 }

@@ -1,5 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
+import dev.sparq.backend.geometry.ConvAttributes;
+import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.tensor.DType;

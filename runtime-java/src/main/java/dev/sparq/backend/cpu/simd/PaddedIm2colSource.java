@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
+import dev.sparq.backend.geometry.ConvGeometry2d;
 import java.lang.foreign.MemorySegment;
 
 /**

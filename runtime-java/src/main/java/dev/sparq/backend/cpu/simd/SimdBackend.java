@@ -30,9 +30,9 @@ public final class SimdBackend implements Backend {
         .register("Div", ElementwiseKernels.binary(SimdOps.Arith.DIV))
         .register("Softmax", RowKernels::softmax)
         .register("LayerNormalization", RowKernels::layerNorm)
-        .register("AveragePool", AveragePool2d::create)
+        .register("AveragePool", Pool2d::averagePool)
         .register("GlobalAveragePool", PoolKernels::globalAverage)
-        .register("MaxPool", MaxPool2d::create);
+        .register("MaxPool", Pool2d::maxPool);
 
     @Override
     public String id() {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparq.backend.Backend;
+import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.WorkerPool;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;

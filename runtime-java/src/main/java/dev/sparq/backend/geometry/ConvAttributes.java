@@ -1,4 +1,4 @@
-package dev.sparq.backend.cpu.simd;
+package dev.sparq.backend.geometry;
 
 import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.graph.Node;
@@ -7,8 +7,8 @@ import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
 
 /** A Conv node's spatial attributes; resolves auto_pad against the actual input size at run time. */
-record ConvAttributes(int kh, int kw, int sh, int sw, int dh, int dw, int[] pads, String autoPad) {
-    static ConvAttributes of(Node n, Tensor w) {
+public record ConvAttributes(int kh, int kw, int sh, int sw, int dh, int dw, int[] pads, String autoPad) {
+    public static ConvAttributes of(Node n, Tensor w) {
         int kh = (int) w.dim(2);
         int kw = (int) w.dim(3);
         long[] ks = n.intsAttr("kernel_shape", null);
@@ -31,7 +31,7 @@ record ConvAttributes(int kh, int kw, int sh, int sw, int dh, int dw, int[] pads
             new int[] {(int) p[0], (int) p[1], (int) p[2], (int) p[3]}, autoPad);
     }
 
-    static void checkInput(Tensor x, int channels) {
+    public static void checkInput(Tensor x, int channels) {
         if (x.dtype() != DType.F32 || x.rank() != 4 || x.dim(1) != channels) {
             throw new IllegalArgumentException("input " + x.dtype() + Arrays.toString(x.shape()) + " must be f32 [N,"
                 + channels + ",H,W]");
@@ -39,7 +39,7 @@ record ConvAttributes(int kh, int kw, int sh, int sw, int dh, int dw, int[] pads
     }
 
     /** Geometry of one group's convolution over input x (channels of one group: {@code c}). */
-    ConvGeometry2d geometry(Tensor x, int c) {
+    public ConvGeometry2d geometry(Tensor x, int c) {
         int h = (int) x.dim(2);
         int w = (int) x.dim(3);
         int[] top = resolve(h, kh, sh, dh, pads[0], pads[2]);

@@ -1,0 +1,63 @@
+/* sparq native CPU kernels: the C side of the cpu-native backend (called from Java through FFM).
+ * Every entry point trusts its arguments: the Java bindings check shapes, strides and buffer sizes first. */
+#ifndef SPARQ_KERNELS_H
+#define SPARQ_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bits of sparq_cpu_features(). */
+#define SPARQ_CPU_AVX2 (1u << 0)
+#define SPARQ_CPU_AVX512F (1u << 1)
+#define SPARQ_CPU_AVX512BW (1u << 2)
+#define SPARQ_CPU_AVX512VNNI (1u << 3)
+#define SPARQ_CPU_AVXVNNI (1u << 4)
+#define SPARQ_CPU_NEON (1u << 8)
+#define SPARQ_CPU_DOTPROD (1u << 9)
+
+/* ABI version: bumped whenever a signature changes, checked by the Java loader. */
+int32_t sparq_abi_version(void);  /* 3 */
+
+/* ISA extensions of this CPU that the kernels can use (bits above). */
+uint32_t sparq_cpu_features(void);
+
+/* Name of the int8 GEMM path in use: "avx512-vnni", "avx2", "neon-dotprod" or "scalar". */
+const char *sparq_gemm_s8_path(void);
+
+/* Forces a path by name (for tests and comparisons); returns 0 if unknown or unsupported here. */
+int32_t sparq_gemm_s8_force(const char *path);
+
+/* Bytes needed by sparq_pack_b_s8 for a K x N int8 matrix. */
+int64_t sparq_packed_b_s8_size(int32_t k, int32_t n);
+
+/* Packs B (int8, row-major K x N, row stride ldb) into the kernel's layout: panels of 32 columns, k in groups of 4,
+ * zero padded. col_sums (N int32) receives the sum of each column, for the zero-point correction. */
+void sparq_pack_b_s8(const int8_t *b, int32_t k, int32_t n, int32_t ldb, int8_t *packed, int32_t *col_sums);
+
+/* C[M x N] (int32, row stride ldc) = sum_k (A[m,k] - a_zero) * B[k,n], A uint8 row-major (row stride lda),
+ * B packed by sparq_pack_b_s8. Exact int32 arithmetic (wraps like ONNX's reference on overflow). */
+void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
+                        const int8_t *packed_b, const int32_t *col_sums, int32_t *c, int32_t ldc);
+
+/* Requantizes int32 accumulators as ONNX's reference does: v = (acc + bias[col]) * (double) multiplier[col]
+ * + zero_point, rounded half to even, saturated to [qmin, qmax], stored as uint8 (out_signed 0) or int8 (1).
+ * acc[r * ldacc + col] for r < rows, col < cols; out[r * out_row + col * out_col] (strides in elements, so a
+ * [pixels x channels] product can be written as NCHW). bias may be NULL. */
+void sparq_requantize_s32(const int32_t *acc, int32_t rows, int32_t cols, int32_t ldacc, const int32_t *bias,
+                          const float *multiplier, int32_t zero_point, int32_t qmin, int32_t qmax, int32_t out_signed,
+                          void *out, int64_t out_row, int64_t out_col);
+
+/* im2col for uint8 NCHW images (one image): out[(oy*ow + ox) * (c*kh*kw) + (ch*kh + ky)*kw + kx] =
+ * x[ch][oy*sh - pad_top + ky*dh][ox*sw - pad_left + kx*dw], or pad_value outside the image (the zero point, so
+ * padding contributes nothing after the zero-point correction). */
+void sparq_im2col_u8(const uint8_t *x, int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh,
+                     int32_t sw, int32_t dh, int32_t dw, int32_t pad_top, int32_t pad_left, int32_t oh, int32_t ow,
+                     uint8_t pad_value, uint8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,56 @@
+/* CPU feature discovery for kernel dispatch. */
+#include "sparq_kernels.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+static int os_saves_zmm(void) {
+    /* AVX-512 state must be enabled by the OS (XCR0 bits 5-7 and 1-2). */
+    unsigned int eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (eax & 0xE6) == 0xE6;
+}
+
+static int os_saves_ymm(void) {
+    unsigned int eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (eax & 0x6) == 0x6;
+}
+
+uint32_t sparq_cpu_features(void) {
+    unsigned int a, b, c, d;
+    uint32_t f = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) { /* OSXSAVE */
+        return 0;
+    }
+    int ymm = os_saves_ymm();
+    int zmm = os_saves_zmm();
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        if (ymm && (b & (1u << 5))) f |= SPARQ_CPU_AVX2;
+        if (zmm && (b & (1u << 16))) f |= SPARQ_CPU_AVX512F;
+        if (zmm && (b & (1u << 30))) f |= SPARQ_CPU_AVX512BW;
+        if (zmm && (c & (1u << 11))) f |= SPARQ_CPU_AVX512VNNI;
+    }
+    if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+        if (ymm && (a & (1u << 4))) f |= SPARQ_CPU_AVXVNNI;
+    }
+    return f;
+}
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+uint32_t sparq_cpu_features(void) {
+    unsigned long hw = getauxval(AT_HWCAP);
+    return SPARQ_CPU_NEON | ((hw & HWCAP_ASIMDDP) ? SPARQ_CPU_DOTPROD : 0);
+}
+#else
+uint32_t sparq_cpu_features(void) {
+    return 0;
+}
+#endif
+
+int32_t sparq_abi_version(void) {
+    return 3;
+}

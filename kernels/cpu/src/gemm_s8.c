@@ -1,0 +1,321 @@
+/* int8 GEMM: C = (A - a_zero) * B with A uint8, B int8, C int32.
+ *
+ * Packed B layout (shared by every path): for each panel of 32 columns, for each group of 4 k, 32 x 4 bytes:
+ * column j's four k values are adjacent, which is what vpdpbusd (u8 x s8, 4 products summed into each int32 lane)
+ * and NEON sdot consume. The zero point of A is applied afterwards as -a_zero * column_sum(B), which keeps the
+ * inner loop pure u8 x s8. Paths: AVX-512 VNNI, AVX2 (exact: u8 and s8 widened to s16, vpmaddwd, never the
+ * saturating vpmaddubsw), NEON sdot (on a - 128, with the +128 compensation), plain NEON (widening), scalar. One binary holds them all, each compiled with its own target attribute, and the
+ * best one the CPU supports is picked at run time. */
+#include "sparq_kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NR 32
+#define KG 4
+
+int64_t sparq_packed_b_s8_size(int32_t k, int32_t n) {
+    int64_t kp = ((int64_t)k + KG - 1) / KG * KG;
+    int64_t np = ((int64_t)n + NR - 1) / NR * NR;
+    return kp * np;
+}
+
+void sparq_pack_b_s8(const int8_t *b, int32_t k, int32_t n, int32_t ldb, int8_t *packed, int32_t *col_sums) {
+    int32_t kp = (k + KG - 1) / KG * KG;
+    int32_t panels = (n + NR - 1) / NR;
+    for (int32_t p = 0; p < panels; p++) {
+        int8_t *dst = packed + (int64_t)p * kp * NR;
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            for (int32_t j = 0; j < NR; j++) {
+                int32_t col = p * NR + j;
+                for (int32_t q = 0; q < KG; q++) {
+                    int32_t kk = k4 + q;
+                    dst[(int64_t)k4 * NR + j * KG + q] = (col < n && kk < k) ? b[(int64_t)kk * ldb + col] : 0;
+                }
+            }
+        }
+    }
+    for (int32_t col = 0; col < n; col++) {
+        int32_t s = 0;
+        for (int32_t kk = 0; kk < k; kk++) {
+            s += b[(int64_t)kk * ldb + col];
+        }
+        col_sums[col] = s;
+    }
+}
+
+/* One row panel of A is read as 4-byte groups; K is padded to 4 by copying rows into this zeroed scratch when needed. */
+typedef void (*tile_fn)(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                        int32_t *c, int64_t ldc);
+
+static inline uint32_t load_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static void tile_scalar(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                        int32_t *c, int64_t ldc) {
+    for (int32_t r = 0; r < rows; r++) {
+        for (int32_t j = 0; j < cols; j++) {
+            uint32_t acc = 0; /* unsigned: wraps modulo 2^32 like int32 two's complement, without UB */
+            for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+                for (int32_t q = 0; q < KG; q++) {
+                    acc += (uint32_t)((int32_t)a[r * lda + k4 + q] * (int32_t)bp[(int64_t)k4 * NR + j * KG + q]);
+                }
+            }
+            c[r * ldc + j] = (int32_t)acc;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define MR_VNNI 8
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void tile_vnni(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                      int32_t *c, int64_t ldc) {
+    for (int32_t r0 = 0; r0 < rows; r0 += MR_VNNI) {
+        int32_t mr = rows - r0 < MR_VNNI ? rows - r0 : MR_VNNI;
+        __m512i acc[MR_VNNI][2];
+        for (int i = 0; i < MR_VNNI; i++) {
+            acc[i][0] = _mm512_setzero_si512();
+            acc[i][1] = _mm512_setzero_si512();
+        }
+        const uint8_t *ar = a + r0 * lda;
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            __m512i b0 = _mm512_loadu_si512((const void *)(bp + (int64_t)k4 * NR));
+            __m512i b1 = _mm512_loadu_si512((const void *)(bp + (int64_t)k4 * NR + 64));
+            for (int i = 0; i < MR_VNNI; i++) {
+                if (i < mr) {
+                    __m512i av = _mm512_set1_epi32((int32_t)load_u32(ar + i * lda + k4));
+                    acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], av, b0);
+                    acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], av, b1);
+                }
+            }
+        }
+        for (int i = 0; i < mr; i++) {
+            int32_t *cr = c + (r0 + i) * ldc;
+            __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+            __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+            _mm512_mask_storeu_epi32(cr, m0, acc[i][0]);
+            _mm512_mask_storeu_epi32(cr + 16, m1, acc[i][1]);
+        }
+    }
+}
+
+/* AVX2, exact: widen to 16 bits and use vpmaddwd (s16 x s16 pairs into s32), 16 columns per half. */
+__attribute__((target("avx2")))
+static void tile_avx2(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                      int32_t *c, int64_t ldc) {
+    for (int32_t r = 0; r < rows; r++) {
+        __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                          _mm256_setzero_si256()};
+        const uint8_t *ar = a + r * lda;
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            /* the row's 4 values as s16 pairs (a0,a1),(a2,a3) alternating per 32-bit lane, matching each column's
+               k0..k3 after widening */
+            int32_t lo = (int32_t)ar[k4] | ((int32_t)ar[k4 + 1] << 16);
+            int32_t hi = (int32_t)ar[k4 + 2] | ((int32_t)ar[k4 + 3] << 16);
+            __m256i apair = _mm256_unpacklo_epi32(_mm256_set1_epi32(lo), _mm256_set1_epi32(hi));
+            for (int h = 0; h < 4; h++) {
+                /* 8 columns x 4 k = 32 bytes of the panel */
+                __m256i b8 = _mm256_loadu_si256((const __m256i *)(bp + (int64_t)k4 * NR + h * 32));
+                __m256i b16lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(b8));     /* cols 0-3: k0..k3 */
+                __m256i b16hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(b8, 1)); /* cols 4-7 */
+                /* per column: (k0,k1) pair then (k2,k3) pair; regroup so lanes hold one column's pair */
+                /* lanes: [c0 k01, c0 k23, c1 k01, c1 k23 | c2 k01, c2 k23, c3 k01, c3 k23]; add adjacent pairs */
+                __m256i first = _mm256_madd_epi16(b16lo, apair);
+                __m256i second = _mm256_madd_epi16(b16hi, apair);
+                __m256i s = _mm256_hadd_epi32(first, second); /* [c0 c1 c4 c5 | c2 c3 c6 c7] */
+                s = _mm256_permute4x64_epi64(s, 0xD8);    /* [c0 c1 c2 c3 c4 c5 c6 c7] */
+                acc[h] = _mm256_add_epi32(acc[h], s);
+            }
+        }
+        int32_t out[32];
+        for (int h = 0; h < 4; h++) {
+            _mm256_storeu_si256((__m256i *)(out + h * 8), acc[h]);
+        }
+        memcpy(c + r * ldc, out, (size_t)cols * sizeof(int32_t));
+    }
+}
+#endif
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+/* Plain NEON, exact: u8 and s8 widened to 16 bits, 16x16 -> 32-bit products, pairwise adds per column. */
+static void tile_neon(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                      int32_t *c, int64_t ldc) {
+    for (int32_t r = 0; r < rows; r++) {
+        int32x4_t acc[8];
+        for (int i = 0; i < 8; i++) acc[i] = vdupq_n_s32(0);
+        const uint8_t *ar = a + r * lda;
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            int16x4_t a4 = vreinterpret_s16_u16(vget_low_u16(vmovl_u8(vcreate_u8((uint64_t)load_u32(ar + k4)))));
+            for (int h = 0; h < 8; h++) { /* 4 columns x 4 k = 16 bytes */
+                int8x16_t b = vld1q_s8(bp + (int64_t)k4 * NR + h * 16);
+                int16x8_t blo = vmovl_s8(vget_low_s8(b));   /* cols 0,1 */
+                int16x8_t bhi = vmovl_s8(vget_high_s8(b));  /* cols 2,3 */
+                int32x4_t p0 = vmull_s16(vget_low_s16(blo), a4);
+                int32x4_t p1 = vmull_s16(vget_high_s16(blo), a4);
+                int32x4_t p2 = vmull_s16(vget_low_s16(bhi), a4);
+                int32x4_t p3 = vmull_s16(vget_high_s16(bhi), a4);
+                acc[h] = vaddq_s32(acc[h], vpaddq_s32(vpaddq_s32(p0, p1), vpaddq_s32(p2, p3)));
+            }
+        }
+        int32_t out[32];
+        for (int h = 0; h < 8; h++) vst1q_s32(out + h * 4, acc[h]);
+        memcpy(c + r * ldc, out, (size_t)cols * sizeof(int32_t));
+    }
+}
+
+/* NEON sdot (ARMv8.2 dot product): s8 x s8 only, so A is shifted to s8 by flipping its top bit (a - 128); the
+   wrapper adds the +128 x column-sum compensation back. */
+__attribute__((target("arch=armv8.2-a+dotprod")))
+static void tile_dotprod(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                         int32_t *c, int64_t ldc) {
+    for (int32_t r0 = 0; r0 < rows; r0 += 2) {
+        int two = rows - r0 >= 2;
+        int32x4_t acc0[8], acc1[8];
+        for (int i = 0; i < 8; i++) {
+            acc0[i] = vdupq_n_s32(0);
+            acc1[i] = vdupq_n_s32(0);
+        }
+        const uint8_t *ar0 = a + r0 * lda;
+        const uint8_t *ar1 = two ? ar0 + lda : ar0;
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            int8x16_t a0 = vreinterpretq_s8_u32(vdupq_n_u32(load_u32(ar0 + k4) ^ 0x80808080u));
+            int8x16_t a1 = vreinterpretq_s8_u32(vdupq_n_u32(load_u32(ar1 + k4) ^ 0x80808080u));
+            for (int h = 0; h < 8; h++) {
+                int8x16_t b = vld1q_s8(bp + (int64_t)k4 * NR + h * 16);
+                acc0[h] = vdotq_s32(acc0[h], a0, b);
+                acc1[h] = vdotq_s32(acc1[h], a1, b);
+            }
+        }
+        int32_t out[32];
+        for (int h = 0; h < 8; h++) vst1q_s32(out + h * 4, acc0[h]);
+        memcpy(c + r0 * ldc, out, (size_t)cols * sizeof(int32_t));
+        if (two) {
+            for (int h = 0; h < 8; h++) vst1q_s32(out + h * 4, acc1[h]);
+            memcpy(c + (r0 + 1) * ldc, out, (size_t)cols * sizeof(int32_t));
+        }
+    }
+}
+#endif
+
+static tile_fn chosen = NULL;
+static const char *chosen_name = "scalar";
+/* What the chosen path adds to every A value (dotprod works on a - 128): corrected with the column sums. */
+static int32_t chosen_shift = 0;
+
+static void choose(void) {
+    if (chosen != NULL) {
+        return;
+    }
+    uint32_t f = sparq_cpu_features();
+    chosen = tile_scalar;
+    chosen_name = "scalar";
+    chosen_shift = 0;
+#if defined(__x86_64__)
+    if ((f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
+        chosen = tile_vnni;
+        chosen_name = "avx512-vnni";
+    } else if (f & SPARQ_CPU_AVX2) {
+        chosen = tile_avx2;
+        chosen_name = "avx2";
+    }
+#elif defined(__aarch64__)
+    if (f & SPARQ_CPU_DOTPROD) {
+        chosen = tile_dotprod;
+        chosen_name = "neon-dotprod";
+        chosen_shift = -128;
+    } else {
+        chosen = tile_neon;
+        chosen_name = "neon";
+    }
+#else
+    (void)f;
+#endif
+}
+
+const char *sparq_gemm_s8_path(void) {
+    choose();
+    return chosen_name;
+}
+
+int32_t sparq_gemm_s8_force(const char *path) {
+    uint32_t f = sparq_cpu_features();
+    if (strcmp(path, "scalar") == 0) {
+        chosen = tile_scalar;
+        chosen_name = "scalar";
+        chosen_shift = 0;
+        return 1;
+    }
+#if defined(__aarch64__)
+    if (strcmp(path, "neon") == 0) {
+        chosen = tile_neon;
+        chosen_name = "neon";
+        chosen_shift = 0;
+        return 1;
+    }
+    if (strcmp(path, "neon-dotprod") == 0 && (f & SPARQ_CPU_DOTPROD)) {
+        chosen = tile_dotprod;
+        chosen_name = "neon-dotprod";
+        chosen_shift = -128;
+        return 1;
+    }
+#endif
+#if defined(__x86_64__)
+    if (strcmp(path, "avx512-vnni") == 0 && (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
+        chosen = tile_vnni;
+        chosen_name = "avx512-vnni";
+        chosen_shift = 0;
+        return 1;
+    }
+    if (strcmp(path, "avx2") == 0 && (f & SPARQ_CPU_AVX2)) {
+        chosen = tile_avx2;
+        chosen_name = "avx2";
+        chosen_shift = 0;
+        return 1;
+    }
+#else
+    (void)f;
+#endif
+    return 0;
+}
+
+void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
+                        const int8_t *packed_b, const int32_t *col_sums, int32_t *c, int32_t ldc) {
+    choose();
+    int32_t kp = (k + KG - 1) / KG * KG;
+    const uint8_t *arows = a;
+    int64_t astride = lda;
+    uint8_t *padded = NULL;
+    if (kp != k) {
+        /* copy A with K padded by zeros so every 4-byte group is readable */
+        padded = (uint8_t *)calloc((size_t)m * (size_t)kp, 1);
+        for (int32_t r = 0; r < m; r++) {
+            memcpy(padded + (int64_t)r * kp, a + (int64_t)r * lda, (size_t)k);
+        }
+        arows = padded;
+        astride = kp;
+    }
+    int32_t panels = (n + NR - 1) / NR;
+    for (int32_t p = 0; p < panels; p++) {
+        int32_t cols = n - p * NR < NR ? n - p * NR : NR;
+        chosen(m, cols, kp, arows, astride, packed_b + (int64_t)p * kp * NR, c + p * NR, ldc);
+    }
+    free(padded);
+    /* the tiles computed sum (a + shift) * b; (a - a_zero) * b needs -(shift + a_zero) * column_sum more */
+    int32_t correction = -(chosen_shift + a_zero);
+    if (correction != 0) {
+        for (int32_t r = 0; r < m; r++) {
+            for (int32_t j = 0; j < n; j++) {
+                c[(int64_t)r * ldc + j] = (int32_t)((uint32_t)c[(int64_t)r * ldc + j]
+                    + (uint32_t)correction * (uint32_t)col_sums[j]);
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package dev.sparq.nativecpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * FFM downcalls into libsparq_kernels. Handles are created once. Every argument is checked here, in Java, before
+ * the call — shapes, strides, segment sizes — so a bad shape throws {@link IllegalArgumentException} and never
+ * reaches C, which trusts what it is given.
+ */
+public final class CpuKernels {
+    static final int ABI_VERSION = 3;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG;
+    private static final ValueLayout P = ValueLayout.ADDRESS;
+
+    private static final CpuKernels INSTANCE = create();
+
+    private final MethodHandle features;
+    private final MethodHandle gemmPath;
+    private final MethodHandle gemmForce;
+    private final MethodHandle packedSize;
+    private final MethodHandle packB;
+    private final MethodHandle gemm;
+    private final MethodHandle requantize;
+    private final MethodHandle im2col;
+    private final String failure;
+
+    private CpuKernels(NativeLibrary.Result lib) {
+        String why = lib.failure();
+        MethodHandle f = null;
+        MethodHandle path = null;
+        MethodHandle force = null;
+        MethodHandle size = null;
+        MethodHandle pack = null;
+        MethodHandle mm = null;
+        MethodHandle rq = null;
+        MethodHandle ic = null;
+        if (why == null) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                // short, allocation-free calls skip the thread-state transition; the GEMM may run long, so it does not
+                Linker.Option critical = Linker.Option.critical(false);
+                MethodHandle abi = linker.downcallHandle(lib.lookup().find("sparq_abi_version").orElseThrow(),
+                    FunctionDescriptor.of(I32), critical);
+                int version = (int) abi.invokeExact();
+                if (version != ABI_VERSION) {
+                    throw new IllegalStateException("native library ABI " + version + ", Java expects " + ABI_VERSION);
+                }
+                f = linker.downcallHandle(lib.lookup().find("sparq_cpu_features").orElseThrow(),
+                    FunctionDescriptor.of(I32), critical);
+                path = linker.downcallHandle(lib.lookup().find("sparq_gemm_s8_path").orElseThrow(),
+                    FunctionDescriptor.of(P), critical);
+                force = linker.downcallHandle(lib.lookup().find("sparq_gemm_s8_force").orElseThrow(),
+                    FunctionDescriptor.of(I32, P));
+                size = linker.downcallHandle(lib.lookup().find("sparq_packed_b_s8_size").orElseThrow(),
+                    FunctionDescriptor.of(I64, I32, I32), critical);
+                pack = linker.downcallHandle(lib.lookup().find("sparq_pack_b_s8").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, I32, I32, I32, P, P));
+                mm = linker.downcallHandle(lib.lookup().find("sparq_gemm_u8s8s32").orElseThrow(),
+                    FunctionDescriptor.ofVoid(I32, I32, I32, P, I32, I32, P, P, P, I32));
+                rq = linker.downcallHandle(lib.lookup().find("sparq_requantize_s32").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, I32, I32, I32, P, P, I32, I32, I32, I32, P, I64, I64));
+                ic = linker.downcallHandle(lib.lookup().find("sparq_im2col_u8").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
+                        ValueLayout.JAVA_BYTE, P));
+            } catch (Throwable t) {
+                why = "native library " + lib.source() + " is unusable: " + t;
+            }
+        }
+        this.failure = why;
+        this.features = f;
+        this.gemmPath = path;
+        this.gemmForce = force;
+        this.packedSize = size;
+        this.packB = pack;
+        this.gemm = mm;
+        this.requantize = rq;
+        this.im2col = ic;
+    }
+
+    private static CpuKernels create() {
+        return new CpuKernels(NativeLibrary.get());
+    }
+
+    /** The bindings, loaded once per process. */
+    public static CpuKernels get() {
+        return INSTANCE;
+    }
+
+    /** Null when usable, else why not. */
+    public String failure() {
+        return failure;
+    }
+
+    private void checkUsable() {
+        if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
+    }
+
+    public int features() {
+        checkUsable();
+        try {
+            return (int) features.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The int8 GEMM path the library picked for this CPU, e.g. "avx512-vnni". */
+    public String gemmPath() {
+        checkUsable();
+        try {
+            MemorySegment s = (MemorySegment) gemmPath.invokeExact();
+            return s.reinterpret(64).getString(0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Forces a GEMM path (tests, comparisons); false if this CPU lacks it. */
+    public boolean forceGemmPath(String path) {
+        checkUsable();
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) gemmForce.invokeExact(arena.allocateFrom(path)) != 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public long packedSize(int k, int n) {
+        checkUsable();
+        positive(k, "k");
+        positive(n, "n");
+        try {
+            return (long) packedSize.invokeExact(k, n);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Packs int8 B [k, n] (row stride ldb) into {@code packed} and its column sums into {@code colSums}. */
+    public void packB(MemorySegment b, int k, int n, int ldb, MemorySegment packed, MemorySegment colSums) {
+        checkUsable();
+        positive(k, "k");
+        positive(n, "n");
+        if (ldb < n) {
+            throw new IllegalArgumentException("ldb " + ldb + " < n " + n);
+        }
+        need(b, (long) (k - 1) * ldb + n, "B");
+        need(packed, packedSize(k, n), "packed B");
+        need(colSums, 4L * n, "column sums");
+        try {
+            packB.invokeExact(b, k, n, ldb, packed, colSums);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** C [m, n] int32 (row stride ldc) = (A − aZero) · B for uint8 A [m, k] (row stride lda) and packed int8 B. */
+    public void gemmU8S8S32(int m, int n, int k, MemorySegment a, int lda, int aZero, MemorySegment packedB,
+                            MemorySegment colSums, MemorySegment c, int ldc) {
+        checkUsable();
+        positive(m, "m");
+        positive(n, "n");
+        positive(k, "k");
+        if (lda < k || ldc < n) {
+            throw new IllegalArgumentException("row strides lda " + lda + " / ldc " + ldc + " too small");
+        }
+        if (aZero < 0 || aZero > 255) {
+            throw new IllegalArgumentException("uint8 zero point " + aZero);
+        }
+        need(a, (long) (m - 1) * lda + k, "A");
+        need(packedB, packedSize(k, n), "packed B");
+        need(colSums, 4L * n, "column sums");
+        need(c, 4L * ((long) (m - 1) * ldc + n), "C");
+        try {
+            gemm.invokeExact(m, n, k, a, lda, aZero, packedB, colSums, c, ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * out[r·outRow + c·outCol] = saturate(rint((acc[r·ldacc + c] + bias[c]) · (double) multiplier[c] + zeroPoint))
+     * as uint8 ({@code signed} false) or int8, exactly as ONNX's reference requantizes. {@code bias} may be null.
+     */
+    public void requantize(MemorySegment acc, int rows, int cols, int ldacc, MemorySegment bias, MemorySegment multiplier,
+                           int zeroPoint, boolean signed, MemorySegment out, long outRow, long outCol) {
+        checkUsable();
+        positive(rows, "rows");
+        positive(cols, "cols");
+        if (ldacc < cols || outRow < 0 || outCol < 0) {
+            throw new IllegalArgumentException("bad strides");
+        }
+        int qmin = signed ? -128 : 0;
+        int qmax = signed ? 127 : 255;
+        if (zeroPoint < qmin || zeroPoint > qmax) {
+            throw new IllegalArgumentException("zero point " + zeroPoint + " outside [" + qmin + ", " + qmax + "]");
+        }
+        need(acc, 4L * ((long) (rows - 1) * ldacc + cols), "accumulators");
+        if (bias != null) {
+            need(bias, 4L * cols, "bias");
+        }
+        need(multiplier, 4L * cols, "multipliers");
+        need(out, (rows - 1) * outRow + (cols - 1) * outCol + 1, "output");
+        MemorySegment biasArg = bias == null ? MemorySegment.NULL : bias; // a typed local: invokeExact needs the exact type
+        try {
+            requantize.invokeExact(acc, rows, cols, ldacc, biasArg, multiplier, zeroPoint, qmin, qmax, signed ? 1 : 0,
+                out, outRow, outCol);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * im2col of one uint8 image [c, h, w] into out [oh·ow, c·kh·kw], {@code padValue} outside the image. The caller
+     * gives a geometry where every window start lies within the padded image (as a convolution's does).
+     */
+    public void im2colU8(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw,
+                         int padTop, int padLeft, int oh, int ow, int padValue, MemorySegment out) {
+        checkUsable();
+        for (int v : new int[] {c, h, w, kh, kw, sh, sw, dh, dw, oh, ow}) {
+            positive(v, "im2col dimension");
+        }
+        if (padTop < 0 || padLeft < 0 || padValue < 0 || padValue > 255) {
+            throw new IllegalArgumentException("bad padding");
+        }
+        need(x, (long) c * h * w, "image");
+        need(out, (long) oh * ow * c * kh * kw, "im2col output");
+        try {
+            im2col.invokeExact(x, c, h, w, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, (byte) padValue, out);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static void positive(int v, String what) {
+        if (v < 1) {
+            throw new IllegalArgumentException(what + " must be positive, got " + v);
+        }
+    }
+
+    private static void need(MemorySegment s, long bytes, String what) {
+        if (!s.isNative()) {
+            throw new IllegalArgumentException(what + " must be native (off-heap) memory");
+        }
+        if (s.byteSize() < bytes) {
+            throw new IllegalArgumentException(what + " has " + s.byteSize() + " bytes, needs " + bytes);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.sparq.nativecpu;
+
+import static dev.sparq.testing.KernelHarness.node;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.KernelHarness;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** cpu-native against the cpu-ref oracle: integer paths must be exact, on every GEMM path this CPU has. */
+class CpuNativeBackendTest {
+    private final Random rnd = new Random(7);
+
+    /** The native profile of kernels/pom.xml builds the library exactly when this compiler exists. */
+    @org.junit.jupiter.api.BeforeEach
+    void requireCompiler() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/usr/bin/gcc")),
+            "no C compiler at build time: the native library was not built");
+    }
+
+    @Test
+    void libraryLoadsOnThisBuildMachine() {
+        // The build compiled the library (gcc is on every machine of this kind); absent would be a packaging bug.
+        assertNull(CpuKernels.get().failure(), CpuKernels.get().failure());
+        assertTrue(new CpuNativeBackend().availability().available());
+    }
+
+    @Test
+    void matMulIntegerIsExactOnEveryPath() {
+        CpuKernels k = CpuKernels.get();
+        String original = k.gemmPath();
+        int[][] shapes = {{1, 1, 1}, {1, 7, 33}, {9, 5, 31}, {17, 129, 65}, {64, 64, 64}, {3, 300, 100}, {33, 1000, 17}};
+        try {
+            for (String path : new String[] {"scalar", "avx2", "avx512-vnni"}) {
+                if (!k.forceGemmPath(path)) {
+                    continue;
+                }
+                for (int[] s : shapes) {
+                    for (int zp : new int[] {0, 128, 255}) {
+                        try (Tensor a = bytes(DType.U8, s[0], s[1]); Tensor b = bytes(DType.I8, s[1], s[2]);
+                             Tensor z = Tensor.fromBytes(DType.U8, new byte[] {(byte) zp})) {
+                            Tensor want = KernelHarness.run(new CpuRefBackend(), node("MatMulInteger", 3, 1), 13, 1, a, b, z)[0];
+                            Tensor got = KernelHarness.run(new CpuNativeBackend(), node("MatMulInteger", 3, 1), 13, 1, a, b, z)[0];
+                            assertArrayEquals(want.toLongArray(), got.toLongArray(), path + " " + java.util.Arrays.toString(s)
+                                + " zp " + zp);
+                            want.close();
+                            got.close();
+                        }
+                    }
+                }
+            }
+        } finally {
+            k.forceGemmPath(original);
+        }
+    }
+
+    @Test
+    void badArgumentsThrowBeforeReachingC() {
+        CpuKernels k = CpuKernels.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment small = arena.allocate(16);
+            MemorySegment packed = arena.allocate(k.packedSize(8, 8));
+            MemorySegment sums = arena.allocate(32);
+            assertThrows(IllegalArgumentException.class, () -> k.gemmU8S8S32(8, 8, 8, small, 8, 0, packed, sums, small, 8));
+            assertThrows(IllegalArgumentException.class, () -> k.gemmU8S8S32(0, 8, 8, small, 8, 0, packed, sums, small, 8));
+            assertThrows(IllegalArgumentException.class, () -> k.packB(small, 8, 8, 4, packed, sums));
+            assertThrows(IllegalArgumentException.class,
+                () -> k.gemmU8S8S32(1, 1, 1, MemorySegment.ofArray(new byte[4]), 1, 0, packed, sums, small, 1));
+            assertThrows(IllegalArgumentException.class, () -> k.gemmU8S8S32(1, 1, 1, small, 1, 300, packed, sums, small, 1));
+        }
+    }
+
+    private Tensor bytes(DType t, int rows, int cols) {
+        byte[] v = new byte[rows * cols];
+        rnd.nextBytes(v);
+        return Tensor.fromBytes(t, v, rows, cols);
+    }
+}

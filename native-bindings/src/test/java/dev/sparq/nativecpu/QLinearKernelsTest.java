@@ -1,0 +1,113 @@
+package dev.sparq.nativecpu;
+
+import static dev.sparq.testing.KernelHarness.ints;
+import static dev.sparq.testing.KernelHarness.node;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sparq.SessionOptions;
+import dev.sparq.backend.Backend;
+import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.conformance.ConformanceRunner;
+import dev.sparq.conformance.Tolerance;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.KernelHarness;
+import dev.sparq.testing.SharedData;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** QLinearMatMul / QLinearConv on cpu-native: the same integers as cpu-ref, on awkward shapes. */
+class QLinearKernelsTest {
+    private static final Backend REF = new CpuRefBackend();
+    private static final Backend NATIVE = new CpuNativeBackend();
+    private final Random rnd = new Random(11);
+
+    @BeforeEach
+    void requireCompiler() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/usr/bin/gcc")),
+            "no C compiler at build time: the native library was not built");
+    }
+
+    private Tensor bytes(DType t, long... shape) {
+        byte[] v = new byte[(int) dev.sparq.tensor.Shapes.size(shape)];
+        rnd.nextBytes(v);
+        return Tensor.fromBytes(t, v, shape);
+    }
+
+    private static Tensor f32(float... v) {
+        return Tensor.fromFloats(v, v.length == 1 ? new long[0] : new long[] {v.length});
+    }
+
+    private static Tensor u8(int v) {
+        return Tensor.fromBytes(DType.U8, new byte[] {(byte) v});
+    }
+
+    private static Tensor i8(int v) {
+        return Tensor.fromBytes(DType.I8, new byte[] {(byte) v});
+    }
+
+    private static void same(Node n, int firstConstant, Tensor... in) {
+        Tensor want = KernelHarness.run(REF, n, 13, firstConstant, in)[0];
+        Tensor got = KernelHarness.run(NATIVE, n, 13, firstConstant, in)[0];
+        assertEquals(want.dtype(), got.dtype());
+        assertArrayEquals(want.shape(), got.shape());
+        assertArrayEquals(want.toLongArray(), got.toLongArray(), n.toString());
+        want.close();
+        got.close();
+    }
+
+    @Test
+    void qlinearMatMulMatchesTheReference() {
+        int[][] shapes = {{1, 1, 1}, {5, 17, 33}, {64, 64, 64}, {3, 300, 10}};
+        for (int[] s : shapes) {
+            float[] perCol = new float[s[2]];
+            for (int i = 0; i < perCol.length; i++) {
+                perCol[i] = 0.001f + rnd.nextFloat() * 0.01f;
+            }
+            for (boolean signedOut : new boolean[] {false, true}) {
+                try (Tensor a = bytes(DType.U8, s[0], s[1]); Tensor b = bytes(DType.I8, s[1], s[2])) {
+                    same(node("QLinearMatMul", 8, 1), 1, a, f32(0.02f), u8(131), b, f32(perCol), i8(0), f32(0.05f),
+                        signedOut ? i8(-3) : u8(128));
+                }
+            }
+        }
+    }
+
+    @Test
+    void qlinearConvMatchesTheReference() {
+        // c, h, w, cout, k, stride, pad, dilation
+        int[][] cases = {{1, 5, 5, 1, 1, 1, 0, 1}, {3, 9, 11, 8, 3, 1, 1, 1}, {4, 12, 12, 5, 3, 2, 1, 1},
+            {2, 10, 9, 7, 5, 1, 2, 2}, {16, 7, 7, 33, 1, 1, 0, 1}, {3, 23, 21, 8, 7, 2, 3, 1}};
+        for (int[] c : cases) {
+            float[] wScale = new float[c[3]];
+            int[] bias = new int[c[3]];
+            for (int i = 0; i < c[3]; i++) {
+                wScale[i] = 0.002f + rnd.nextFloat() * 0.01f;
+                bias[i] = rnd.nextInt(2001) - 1000;
+            }
+            Node n = node("QLinearConv", 9, 1, ints("strides", c[5], c[5]), ints("pads", c[6], c[6], c[6], c[6]),
+                ints("dilations", c[7], c[7]));
+            try (Tensor x = bytes(DType.U8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], c[0], c[4], c[4]);
+                 Tensor b = Tensor.fromInts(bias, c[3])) {
+                same(n, 1, x, f32(0.03f), u8(77), w, f32(wScale), i8(0), f32(0.07f), u8(120), b);
+                same(n, 1, x, f32(0.03f), u8(0), w, f32(0.004f), i8(0), f32(0.2f), i8(5), null);
+            }
+        }
+    }
+
+    @Test
+    void onnxNodeTestsForIntegerOpsPassWithCpuNativeFirst() throws Exception {
+        ConformanceRunner runner = new ConformanceRunner(SessionOptions.builder().backend("cpu-native").threads(2).build(),
+            Tolerance.ONNX_DEFAULT);
+        for (String t : new String[] {"test_qlinearconv", "test_qlinearmatmul_2D", "test_qlinearmatmul_3D", "test_matmulinteger"}) {
+            Path dir = SharedData.nodeTests().resolve(t);
+            ConformanceRunner.Outcome o = runner.runOne(dir);
+            assertEquals(ConformanceRunner.Status.PASSED, o.status(), t + ": " + o.detail());
+        }
+    }
+
+}
