@@ -49,6 +49,11 @@ public final class QdqWriter {
     private QdqWriter() {
     }
 
+    /** Writes the QDQ model of {@code fp32} with the activation parameters of {@code calibration}. */
+    public static void write(Model fp32, CalibrationResult calibration, Path file) throws IOException {
+        write(fp32, calibration.activations(), file);
+    }
+
     /**
      * Writes the QDQ model of {@code fp32} to {@code file}; {@code activations} is a calibration's
      * {@code CalibrationResult.activations()} (scale and zero point by value name).
@@ -111,9 +116,9 @@ public final class QdqWriter {
 
         void run() {
             for (Node n : g.nodes()) {
-                Integer axis = weightAxis(n);
+                int axis = WeightScales.outputAxis(n, g.initializers().get(n.input(1)));
                 TensorQuant x = activations.get(n.input(0));
-                if (axis == null || x == null) {
+                if (axis < 0 || x == null) {
                     out.add(n);
                     continue;
                 }
@@ -124,19 +129,6 @@ public final class QdqWriter {
             removeUnreadInitializers();
         }
 
-        /** The output-channel axis of the node's float weight initializer, or null if the node is not quantized. */
-        private Integer weightAxis(Node n) {
-            Tensor w = n.domain().isEmpty() ? g.initializers().get(n.input(1)) : null;
-            if (w == null || w.dtype() != DType.F32 || w.rank() < 2) {
-                return null;
-            }
-            return switch (n.opType()) {
-                case "Conv" -> 0;
-                case "Gemm" -> n.intAttr("transB", 0) != 0 ? 0 : 1;
-                case "MatMul" -> w.rank() - 1;
-                default -> null;
-            };
-        }
 
         private Node quantized(Node n, TensorQuant x, int axis) {
             List<String> inputs = new ArrayList<>(n.inputs());

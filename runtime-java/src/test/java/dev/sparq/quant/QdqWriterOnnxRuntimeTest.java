@@ -40,9 +40,9 @@ class QdqWriterOnnxRuntimeTest {
         Path split = models.resolve("digits-test-split");
         Path qdq = tmp.resolve("digits-cnn.qdq.onnx");
         try (Tensor x = Npy.read(split.resolve("x_nchw.npy")); Tensor y = Npy.read(split.resolve("y.npy"))) {
-            CalibrationResult cal = TestCalibrations.maxAbs(fp32, Map.of("input", x), scheme, tmp.resolve("cal.cache"));
+            CalibrationResult cal = TestCalibrations.maxAbs(fp32, Map.of("input", x), scheme);
             try (Model m = Sparq.loadModel(fp32)) {
-                QdqWriter.write(m, cal.activations(), qdq);
+                QdqWriter.write(m, cal, qdq);
             }
             long[] labels = y.toLongArray();
             float[] ort = OnnxRuntimeRunner.run(qdq, "input", x);

@@ -36,8 +36,7 @@ class QdqWriterThenFusionTest {
         Path fp32 = models.resolve("digits-cnn.onnx");
         Path qdq = tmp.resolve("digits-cnn.u8.onnx");
         try (Tensor x = Npy.read(models.resolve("digits-test-split").resolve("x_nchw.npy"))) {
-            CalibrationResult cal = TestCalibrations.maxAbs(fp32, Map.of("input", x), QuantScheme.INT8_SYMMETRIC,
-                tmp.resolve("cal.cache"));
+            CalibrationResult cal = TestCalibrations.maxAbs(fp32, Map.of("input", x), QuantScheme.INT8_SYMMETRIC);
             // Every activation digits-cnn quantizes (pixels, Relu and pooled Relu outputs) is >= 0: uint8 on [0, max]
             // with zero point 0, as an asymmetric min/max calibration gives.
             Map<String, TensorQuant> u8 = new HashMap<>();
