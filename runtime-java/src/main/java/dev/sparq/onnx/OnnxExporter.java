@@ -96,9 +96,11 @@ public final class OnnxExporter {
             b.addOutput(valueInfo(out.name(), out.type()));
             declared.add(out.name());
         }
-        // value_info only for what the graph computes and knows something about; an UNKNOWN entry says nothing.
+        // value_info only for what the nodes compute and is known: passes leave types of values they removed.
+        Set<String> computed = new HashSet<>();
+        g.nodes().forEach(n -> computed.addAll(n.outputs()));
         g.types().forEach((name, type) -> {
-            if (!declared.contains(name) && type.kind() != ValueType.Kind.UNKNOWN) {
+            if (computed.contains(name) && !declared.contains(name) && type.kind() != ValueType.Kind.UNKNOWN) {
                 b.addValueInfo(valueInfo(name, type));
             }
         });

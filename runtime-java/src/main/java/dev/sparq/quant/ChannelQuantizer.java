@@ -5,13 +5,11 @@ import dev.sparq.tensor.Tensor;
 
 /**
  * Quantizes constant tensors per channel along one axis, by ONNX's rule {@code q = saturate(round_half_even(x /
- * scale))} with zero point 0: weights to int8 with {@code scale[c] = max|w_c| / 127}, biases to int32 with the
- * scale given (input scale × weight scale). Results own their memory: the caller closes them.
+ * scale))} with zero point 0: weights to int8 with the scales of {@link WeightScales#perChannel} ({@code max|w_c| /
+ * 127}), biases to int32 with the scale given (input scale × weight scale). Results own their memory: the caller
+ * closes them.
  */
 final class ChannelQuantizer {
-    /** A channel of zeros gets this scale: any positive scale represents it exactly. */
-    static final float EMPTY_CHANNEL_SCALE = 1f;
-
     /** The quantized tensor and its per-channel scales. */
     record Quantized(Tensor values, float[] scales) { }
 
@@ -21,19 +19,8 @@ final class ChannelQuantizer {
     /** Symmetric int8 per channel of {@code axis}. */
     static Quantized weights(Tensor w, int axis) {
         long[] shape = w.shape();
-        int channels = Math.toIntExact(shape[axis]);
-        long inner = innerSize(shape, axis);
-        float[] x = w.toFloatArray();
-        float[] maxAbs = new float[channels];
-        for (int i = 0; i < x.length; i++) {
-            int c = channel(i, inner, channels);
-            maxAbs[c] = Math.max(maxAbs[c], Math.abs(x[i]));
-        }
-        float[] scales = new float[channels];
-        for (int c = 0; c < channels; c++) {
-            scales[c] = maxAbs[c] > 0 ? maxAbs[c] / 127f : EMPTY_CHANNEL_SCALE;
-        }
-        return new Quantized(quantize(x, shape, DType.I8, scales, inner), scales);
+        float[] scales = WeightScales.perChannel(w, axis);
+        return new Quantized(quantize(w.toFloatArray(), shape, DType.I8, scales, innerSize(shape, axis)), scales);
     }
 
     /** Int32 per channel of a 1-D bias, with the given scales (one per element). */

@@ -23,9 +23,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns an FP32 model and its activation calibration into a QDQ model, the form ONNX Runtime's and TensorRT's
@@ -39,13 +39,19 @@ import java.util.Map;
  *       axis for MatMul);</li>
  *   <li>a 1-D Conv/Gemm bias becomes int32 with scale input scale × weight scale[c], through DequantizeLinear.</li>
  * </ul>
- * Constants are folded and BatchNormalization folded into its Conv first. Outputs stay float. Per-channel DequantizeLinear needs opset 13: older models are raised when that changes no op
- * (see {@link OpsetUpgrade}). The FP32 model is left untouched.
+ * Constants are folded and BatchNormalization folded into its Conv first. Outputs stay float. Per-channel
+ * DequantizeLinear needs opset 13: older models are raised when that changes no op (see {@link OpsetUpgrade}).
+ * The FP32 model is left untouched.
  */
 public final class QdqWriter {
     static final long PER_CHANNEL_OPSET = 13;
 
     private QdqWriter() {
+    }
+
+    /** Writes the QDQ model of {@code fp32} with the activation parameters of {@code calibration}. */
+    public static void write(Model fp32, CalibrationResult calibration, Path file) throws IOException {
+        write(fp32, calibration.activations(), file);
     }
 
     /**
@@ -110,9 +116,9 @@ public final class QdqWriter {
 
         void run() {
             for (Node n : g.nodes()) {
-                Integer axis = weightAxis(n);
+                int axis = WeightScales.outputAxis(n, g.initializers().get(n.input(1)));
                 TensorQuant x = activations.get(n.input(0));
-                if (axis == null || x == null) {
+                if (axis < 0 || x == null) {
                     out.add(n);
                     continue;
                 }
@@ -123,19 +129,6 @@ public final class QdqWriter {
             removeUnreadInitializers();
         }
 
-        /** The output-channel axis of the node's float weight initializer, or null if the node is not quantized. */
-        private Integer weightAxis(Node n) {
-            Tensor w = n.domain().isEmpty() ? g.initializers().get(n.input(1)) : null;
-            if (w == null || w.dtype() != DType.F32 || w.rank() < 2) {
-                return null;
-            }
-            return switch (n.opType()) {
-                case "Conv" -> 0;
-                case "Gemm" -> n.intAttr("transB", 0) != 0 ? 0 : 1;
-                case "MatMul" -> w.rank() - 1;
-                default -> null;
-            };
-        }
 
         private Node quantized(Node n, TensorQuant x, int axis) {
             List<String> inputs = new ArrayList<>(n.inputs());

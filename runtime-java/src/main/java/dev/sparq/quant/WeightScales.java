@@ -20,20 +20,28 @@ final class WeightScales {
         Map<String, WeightQuant> out = new LinkedHashMap<>();
         for (Node node : graph.nodes()) {
             Tensor w = graph.initializers().get(node.input(1));
-            if (w == null || w.dtype() != DType.F32 || w.rank() < 2) {
-                continue;
-            }
-            int axis = switch (node.opType()) {
-                case "Conv" -> 0;
-                case "Gemm" -> node.intAttr("transB", 0) != 0 ? 0 : 1;
-                case "MatMul" -> w.rank() - 1;
-                default -> -1;
-            };
+            int axis = outputAxis(node, w);
             if (axis >= 0) {
                 out.put(node.input(1), new WeightQuant(node.input(1), axis, perChannel(w, axis)));
             }
         }
         return out;
+    }
+
+    /**
+     * The output-channel axis of {@code w}, the float weight (input 1) of a Conv, Gemm or MatMul node; -1 if the
+     * node has no such weight to quantize per channel.
+     */
+    static int outputAxis(Node node, Tensor w) {
+        if (w == null || w.dtype() != DType.F32 || w.rank() < 2 || !node.domain().isEmpty()) {
+            return -1;
+        }
+        return switch (node.opType()) {
+            case "Conv" -> 0;
+            case "Gemm" -> node.intAttr("transB", 0) != 0 ? 0 : 1;
+            case "MatMul" -> w.rank() - 1;
+            default -> -1;
+        };
     }
 
     /** max |w| / 127 over every slice of {@code axis}; an all-zero channel gets {@link QuantParams#EMPTY_RANGE_SCALE}. */

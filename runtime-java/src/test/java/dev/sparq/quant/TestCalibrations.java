@@ -5,23 +5,20 @@ import dev.sparq.SessionOptions;
 import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A minimal max|x| calibration for tests: runs the FP32 model once on cpu-ref with the graph as imported (so value
- * names are the file's), records max |x| of every float value and writes a TensorRT-format cache, read back with
- * {@link CalibrationResult#fromCache} — the path that works with the stand-in and the real calibrator alike.
+ * A minimal max|x| calibration for the QDQ tests, independent of {@link Calibrator}: runs the FP32 model once on
+ * cpu-ref with the graph as imported (so value names are the file's) and records max |x| of every float value.
+ * int8: scale max/127, zero point 0; uint8: the same symmetric range on 0..255 (scale 2·max/255, zero point 128).
  */
 public final class TestCalibrations {
     private TestCalibrations() {
     }
 
-    public static CalibrationResult maxAbs(Path model, Map<String, Tensor> inputs, QuantScheme scheme, Path cache)
-        throws IOException {
+    public static CalibrationResult maxAbs(Path model, Map<String, Tensor> inputs, QuantScheme scheme) {
         Map<String, Float> maxAbs = new LinkedHashMap<>();
         inputs.forEach((name, t) -> observe(maxAbs, name, t));
         SessionOptions options = SessionOptions.builder().backend("cpu-ref")
@@ -30,11 +27,16 @@ public final class TestCalibrations {
              Session.Result r = s.run(inputs, (name, t) -> observe(maxAbs, name, t))) {
             r.asMap().forEach((name, t) -> observe(maxAbs, name, t));
         }
-        StringBuilder text = new StringBuilder("TRT-8601-MinMaxCalibration\n");
-        maxAbs.forEach((name, m) -> text.append(name).append(": ")
-            .append(String.format("%08x", Float.floatToRawIntBits(m > 0 ? m / 127f : 1f))).append('\n'));
-        Files.writeString(cache, text);
-        return CalibrationResult.fromCache(cache, scheme);
+        Map<String, TensorQuant> acts = new LinkedHashMap<>();
+        maxAbs.forEach((name, m) -> {
+            float max = m > 0 ? m : 1f;
+            acts.put(name, switch (scheme) {
+                case INT8_SYMMETRIC -> new TensorQuant(name, max / 127, 0, DType.I8);
+                case UINT8_ASYMMETRIC -> new TensorQuant(name, 2 * max / 255, 128, DType.U8);
+            });
+        });
+        int samples = (int) inputs.values().iterator().next().dim(0);
+        return new CalibrationResult("test-maxabs", samples, acts, Map.of());
     }
 
     private static void observe(Map<String, Float> maxAbs, String name, Tensor t) {

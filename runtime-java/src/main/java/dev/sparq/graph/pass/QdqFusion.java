@@ -1,6 +1,5 @@
 package dev.sparq.graph.pass;
 
-import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Graph;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
@@ -19,7 +18,7 @@ import java.util.Map;
  * Gemm with a bias is left as it is: QLinearMatMul has no bias, and adding it after requantization rounds twice.
  * <p>
  * Only where the two compute the same thing: per-tensor activation scales, weights quantized per tensor or per
- * output channel (axis 0), an int32 bias whose scale is input scale × weight scale (zero point 0), and a
+ * output channel (axis 0 of a Conv weight, the N axis of a MatMul/Gemm weight; no blocked scales), an int32 bias whose scale is input scale × weight scale (zero point 0), and a
  * Relu/Clip only when QuantizeLinear's saturation already does its clamp (its bounds lie outside the output's
  * representable range, e.g. Relu before a uint8 output with zero point 0). The DequantizeLinear nodes left without
  * readers are removed by {@link DeadNodeRemoval}. Weights and scales must be initializers: run
@@ -51,7 +50,8 @@ public final class QdqFusion implements GraphPass {
     private record Dequantized(Node node, Tensor scale, Tensor zeroPoint) {
         static Dequantized of(Graph g, String value) {
             Node dq = GraphEdits.producer(g, value);
-            if (dq == null || !dq.domain().isEmpty() || !dq.opType().equals("DequantizeLinear")) {
+            if (dq == null || !dq.domain().isEmpty() || !dq.opType().equals("DequantizeLinear")
+                || dq.intAttr("block_size", 0) != 0) {
                 return null;
             }
             Tensor scale = g.initializers().get(dq.input(1));
