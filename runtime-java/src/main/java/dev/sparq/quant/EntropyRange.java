@@ -8,7 +8,7 @@ package dev.sparq.quant;
  * evenly over the bins where P is non-zero. Zeros in P and Q are smoothed (eps 1e-4) so KL(P || Q) stays finite.
  * The threshold is the edge of the bin i with the smallest divergence (the first on ties).
  */
-public final class EntropyRange implements RangeSelector {
+public final class EntropyRange extends HistogramRange {
     static final int LEVELS = 128;
     private static final double EPS = 1e-4;
 
@@ -18,15 +18,6 @@ public final class EntropyRange implements RangeSelector {
     }
 
     @Override
-    public boolean needsHistogram() {
-        return true;
-    }
-
-    @Override
-    public double threshold(TensorStats stats) {
-        return threshold(stats.histogram());
-    }
-
     public double threshold(AbsHistogram h) {
         long[] bins = h.counts();
         if (bins.length <= LEVELS) {

@@ -6,7 +6,7 @@ package dev.sparq.quant;
  * 128 on, the error of a center c under threshold T is (c - clamp(round_half_even(c / s), -127, 127) * s)^2 with
  * s = T / 127, weighted by the bin's count. The first minimum wins.
  */
-public final class MseRange implements RangeSelector {
+public final class MseRange extends HistogramRange {
     static final int START_BIN = 128;
 
     @Override
@@ -15,15 +15,6 @@ public final class MseRange implements RangeSelector {
     }
 
     @Override
-    public boolean needsHistogram() {
-        return true;
-    }
-
-    @Override
-    public double threshold(TensorStats stats) {
-        return threshold(stats.histogram());
-    }
-
     public double threshold(AbsHistogram h) {
         if (h.total() == 0) {
             return 0;

@@ -4,7 +4,7 @@ package dev.sparq.quant;
  * The threshold below which {@code percentile}% of the |x| values lie: the upper edge of the first histogram bin
  * where the cumulative count reaches that share.
  */
-public final class PercentileRange implements RangeSelector {
+public final class PercentileRange extends HistogramRange {
     public static final double DEFAULT = 99.99;
 
     private final double percentile;
@@ -26,15 +26,6 @@ public final class PercentileRange implements RangeSelector {
     }
 
     @Override
-    public boolean needsHistogram() {
-        return true;
-    }
-
-    @Override
-    public double threshold(TensorStats stats) {
-        return threshold(stats.histogram());
-    }
-
     public double threshold(AbsHistogram h) {
         long total = h.total();
         if (total == 0) {
