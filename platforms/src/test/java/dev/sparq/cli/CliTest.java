@@ -174,6 +174,33 @@ class CliTest {
     }
 
     @Test
+    void calibrateWritesACacheAndAQdqModelThatRuns() throws IOException {
+        Path shared = dev.sparq.testing.SharedData.models();
+        Path data = Files.createDirectories(dir.resolve("calib"));
+        try (Tensor all = Npy.read(shared.resolve("digits-test-split/x_nchw.npy"));
+             Tensor some = Tensor.wrap(all.dtype(), new long[] {16, 1, 8, 8}, all.segment().asSlice(0, 16 * 64 * 4)).copy()) {
+            Npy.write(some, data.resolve("batch.npy"));
+        }
+        Path cache = dir.resolve("digits.cache");
+        Path out = dir.resolve("digits.int8.onnx");
+        Run r = sparq("calibrate", shared.resolve("digits-cnn.onnx").toString(), "--data", data.toString(), "--method",
+            "percentile", "--cache", cache.toString(), "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(cache).startsWith("TRT-"), Files.readString(cache));
+        Run again = sparq("calibrate", shared.resolve("digits-cnn.onnx").toString(), "--cache", cache.toString(),
+            "--out", dir.resolve("again.onnx").toString());
+        assertEquals(0, again.code(), again.err());
+        assertEquals(Files.size(out), Files.size(dir.resolve("again.onnx")), "a cache reproduces the same model");
+        Run run = sparq("run", out.toString(), "--input", dir.resolve("calib/batch.npy").toString(), "--out",
+            dir.resolve("o").toString());
+        assertEquals(0, run.code(), run.err());
+        assertEquals(2, sparq("calibrate", shared.resolve("digits-cnn.onnx").toString(), "--cache",
+            dir.resolve("none.cache").toString()).code(), "no --data and no cache: bad usage");
+        assertEquals(2, sparq("calibrate", shared.resolve("digits-cnn.onnx").toString(), "--data", data.toString(),
+            "--method", "guess", "--cache", cache.toString()).code());
+    }
+
+    @Test
     void demoCalibratesAndComparesFp32WithInt8() {
         Run r = sparq("demo", "--threads", "1");
         assertEquals(0, r.code(), r.err());
