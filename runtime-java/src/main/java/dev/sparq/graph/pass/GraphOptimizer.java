@@ -9,8 +9,9 @@ import java.util.Map;
 /** Runs the graph passes in their order, like ONNX Runtime's graph optimization levels. */
 public final class GraphOptimizer {
     /**
-     * NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels (QDQ
-     * chains into integer ops, BatchNorm into Conv, Relu/Clip into Conv/Gemm).
+     * NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels (quantize
+     * hoisted through pooling and reshapes, QDQ chains into integer ops, BatchNorm into Conv, Relu/Clip into
+     * Conv/Gemm).
      */
     public enum Level { NONE, BASIC, ALL }
 
@@ -32,7 +33,7 @@ public final class GraphOptimizer {
         ShapeInference.run(model);
         if (level == Level.ALL) {
             // QDQ chains become integer ops before activation fusion could hide their Relu inside a FusedConv
-            for (GraphPass p : List.of(new QdqFusion(), new DeadNodeRemoval(), new BatchNormFolding(),
+            for (GraphPass p : List.of(new QuantizeHoisting(), new QdqFusion(), new DeadNodeRemoval(), new BatchNormFolding(),
                 new ActivationFusion(), new DeadNodeRemoval())) {
                 report.merge(p.name(), p.apply(model), Integer::sum);
             }
