@@ -19,13 +19,29 @@ import java.util.Set;
 /**
  * Evaluates nodes whose inputs are all constants once, at load, with the reference backend (reached through the
  * backend SPI), and replaces them by initializers: Constant nodes, weight transposes and reshapes, the arithmetic
- * exporters leave around constants. Random ops are never folded; DequantizeLinear is kept so the quantization pass
- * still sees integer weights; results over {@link #MAX_ELEMENTS} elements are left to run time.
+ * exporters leave around constants. Random ops are never folded; DequantizeLinear is kept unless asked (so the
+ * quantization passes still see integer weights); results over {@link #MAX_ELEMENTS} elements are left to run time.
  */
 public final class ConstantFolding implements GraphPass {
     static final long MAX_ELEMENTS = 1L << 24;
     private static final Set<String> NEVER = Set.of("RandomNormal", "RandomUniform", "RandomNormalLike",
-        "RandomUniformLike", "Multinomial", "Bernoulli", "DequantizeLinear");
+        "RandomUniformLike", "Multinomial", "Bernoulli");
+
+    private final boolean foldDequantize;
+
+    /** Folding that keeps DequantizeLinear of constants, so the quantization passes still see integer weights. */
+    public ConstantFolding() {
+        this(false);
+    }
+
+    /**
+     * @param foldDequantize also fold DequantizeLinear of constant integer weights into float weights: for after
+     *                       {@link QdqFusion}, so the layers it could not make integer get constant float weights
+     *                       and the fast float kernels
+     */
+    public ConstantFolding(boolean foldDequantize) {
+        this.foldDequantize = foldDequantize;
+    }
 
     @Override
     public String name() {
@@ -76,8 +92,9 @@ public final class ConstantFolding implements GraphPass {
         return folded;
     }
 
-    private static boolean foldable(Graph g, Node n) {
-        if (!n.domain().isEmpty() || NEVER.contains(n.opType()) || n.outputs().stream().anyMatch(o -> GraphEdits.isGraphOutput(g, o))) {
+    private boolean foldable(Graph g, Node n) {
+        if (!n.domain().isEmpty() || NEVER.contains(n.opType()) || (!foldDequantize && n.opType().equals("DequantizeLinear"))
+            || n.outputs().stream().anyMatch(o -> GraphEdits.isGraphOutput(g, o))) {
             return false;
         }
         for (String in : n.inputs()) {

@@ -33,7 +33,9 @@ public final class GraphOptimizer {
         ShapeInference.run(model);
         if (level == Level.ALL) {
             // QDQ chains become integer ops before activation fusion could hide their Relu inside a FusedConv
-            for (GraphPass p : List.of(new QuantizeHoisting(), new QdqFusion(), new DeadNodeRemoval(), new BatchNormFolding(),
+            // what QdqFusion leaves as DQ(weights) -> float op gets constant float weights for the float kernels
+            for (GraphPass p : List.of(new QuantizeHoisting(), new QdqFusion(), new DeadNodeRemoval(),
+                new ConstantFolding(true), new DeadNodeRemoval(), new BatchNormFolding(),
                 new ActivationFusion(), new DeadNodeRemoval())) {
                 report.merge(p.name(), p.apply(model), Integer::sum);
             }

@@ -17,6 +17,12 @@ final class PanamaOps implements SimdOps {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final int V = S.length();
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[V]);
+    // bytes and ints with as many lanes as S (bytes need at least 64 bits: below 256-bit floats the scalar loop runs)
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
+    private static final VectorSpecies<Byte> BS = V >= 8
+        ? VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(V * 8)) : null;
+    /** 1.5·2^23: (v + M) − M rounds v to an integer, ties to even, for |v| ≤ 2^22. */
+    private static final float ROUNDER = 12582912f;
     // Lane i of the result takes lane 2i (or 2i+1) of the pair (a, b); indices past V select from b.
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
     private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
@@ -324,6 +330,50 @@ final class PanamaOps implements SimdOps {
             s += lanes[i];
         }
         return s;
+    }
+
+    @Override
+    public void quantize(MemorySegment x, MemorySegment q, long n, float scale, int zeroPoint, int qmin, int qmax) {
+        long i = 0;
+        if (BS != null) {
+            float z = zeroPoint;
+            for (; i <= n - V; i += V) {
+                FloatVector v = FloatVector.fromMemorySegment(S, x, i * Float.BYTES, ORDER).div(scale)
+                    .lanewise(VectorOperators.MAX, -4194304f).lanewise(VectorOperators.MIN, 4194304f);
+                // round half to even, add the zero point, saturate; NaN stays NaN and converts to 0 as in the reference
+                FloatVector r = v.add(ROUNDER).sub(ROUNDER).add(z)
+                    .lanewise(VectorOperators.MAX, (float) qmin).lanewise(VectorOperators.MIN, (float) qmax);
+                r.convertShape(VectorOperators.F2I, IS, 0).convertShape(VectorOperators.I2B, BS, 0)
+                    .intoMemorySegment(q, i, ORDER);
+            }
+        }
+        for (; i < n; i++) {
+            double v = Math.rint(x.getAtIndex(ValueLayout.JAVA_FLOAT, i) / scale) + zeroPoint;
+            long r = Double.isNaN(v) ? 0 : (long) Math.min(Math.max(v, qmin), qmax);
+            q.set(ValueLayout.JAVA_BYTE, i, (byte) r);
+        }
+    }
+
+    @Override
+    public void dequantize(MemorySegment q, boolean unsigned, MemorySegment x, long n, float scale, int zeroPoint) {
+        long i = 0;
+        if (BS != null) {
+            float z = zeroPoint;
+            for (; i <= n - V; i += V) {
+                IntVector iv = (IntVector) jdk.incubator.vector.ByteVector.fromMemorySegment(BS, q, i, ORDER)
+                    .convertShape(VectorOperators.B2I, IS, 0);
+                if (unsigned) {
+                    iv = iv.and(0xFF);
+                }
+                ((FloatVector) iv.convertShape(VectorOperators.I2F, S, 0)).sub(z).mul(scale)
+                    .intoMemorySegment(x, i * Float.BYTES, ORDER);
+            }
+        }
+        for (; i < n; i++) {
+            byte b = q.get(ValueLayout.JAVA_BYTE, i);
+            int v = unsigned ? b & 0xFF : b;
+            x.setAtIndex(ValueLayout.JAVA_FLOAT, i, ((float) v - zeroPoint) * scale);
+        }
     }
 
     @Override

@@ -125,6 +125,24 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void quantize(MemorySegment x, MemorySegment q, long n, float scale, int zeroPoint, int qmin, int qmax) {
+        for (long i = 0; i < n; i++) {
+            double v = Math.rint(x.getAtIndex(F, i) / scale) + zeroPoint;
+            long r = Double.isNaN(v) ? 0 : (long) Math.min(Math.max(v, qmin), qmax);
+            q.set(ValueLayout.JAVA_BYTE, i, (byte) r);
+        }
+    }
+
+    @Override
+    public void dequantize(MemorySegment q, boolean unsigned, MemorySegment x, long n, float scale, int zeroPoint) {
+        for (long i = 0; i < n; i++) {
+            byte b = q.get(ValueLayout.JAVA_BYTE, i);
+            int v = unsigned ? b & 0xFF : b;
+            x.setAtIndex(F, i, ((float) v - zeroPoint) * scale);
+        }
+    }
+
+    @Override
     public float sum(MemorySegment x, long index, int n) {
         float s = 0;
         for (int i = 0; i < n; i++) {

@@ -23,6 +23,8 @@ public final class SimdBackend implements Backend {
         .register(MS, "FusedGemm", GemmKernels::gemm)
         .register("MatMul", GemmKernels::matmul)
         .register("MatMulInteger", IntegerKernels::matMulInteger)
+        .register("QuantizeLinear", QuantKernels::quantize)
+        .register("DequantizeLinear", QuantKernels::dequantize)
         .register("Relu", ElementwiseKernels::clamp)
         .register("Clip", ElementwiseKernels::clamp)
         .register("Add", ElementwiseKernels.binary(SimdOps.Arith.ADD))

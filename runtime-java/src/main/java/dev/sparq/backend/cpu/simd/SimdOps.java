@@ -52,6 +52,15 @@ interface SimdOps {
     /** y[yOff + i] *= f[fOff + i], both on the heap. */
     void multiply(float[] y, int yOff, float[] f, int fOff, int n);
 
+    /**
+     * QuantizeLinear per tensor, as ONNX: q = saturate(round_half_even(x / scale) + zeroPoint) into [qmin, qmax],
+     * stored as bytes (uint8 or int8 by the range); NaN becomes 0, as in the reference.
+     */
+    void quantize(MemorySegment x, MemorySegment q, long n, float scale, int zeroPoint, int qmin, int qmax);
+
+    /** DequantizeLinear per tensor: x = ((float) q − zeroPoint) · scale, q read as uint8 or int8. */
+    void dequantize(MemorySegment q, boolean unsigned, MemorySegment x, long n, float scale, int zeroPoint);
+
     /** Sum of x[index .. index+n). */
     float sum(MemorySegment x, long index, int n);
 

@@ -106,6 +106,43 @@ class SimdVsReferenceTest {
     }
 
     @Test
+    void quantizeAndDequantizeGiveTheReferenceIntegers() {
+        float scale = 0.25f;
+        for (int n : new int[] {1, 7, 16, 33, 1000}) {
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) {
+                // ties (k + 0.5 after scaling), saturating values, negatives, NaN and infinities
+                v[i] = switch (i % 7) {
+                    case 0 -> (rnd.nextInt(200) - 100 + 0.5f) * scale;
+                    case 1 -> (float) rnd.nextGaussian() * 1e6f;
+                    case 2 -> i == 2 ? Float.NaN : -(float) rnd.nextGaussian() * 10;
+                    case 3 -> i == 3 ? Float.POSITIVE_INFINITY : (float) rnd.nextGaussian();
+                    case 4 -> i == 4 ? Float.NEGATIVE_INFINITY : rnd.nextFloat() * 64;
+                    default -> (float) rnd.nextGaussian() * 30;
+                };
+            }
+            for (byte[] zp : new byte[][] {{(byte) 128}, {0}, {(byte) 255}}) {
+                for (DType type : new DType[] {DType.U8, DType.I8}) {
+                    try (Tensor x = Tensor.fromFloats(v, n); Tensor s = Tensor.fromFloats(new float[] {scale});
+                         Tensor z = Tensor.fromBytes(type, zp)) {
+                        Node q = KernelHarness.node("QuantizeLinear", 3, 1);
+                        Tensor want = KernelHarness.run(REF, q, 13, 1, x, s, z)[0];
+                        Tensor got = KernelHarness.run(SIMD, q, 13, 1, x, s, z)[0];
+                        assertArrayEquals(want.toLongArray(), got.toLongArray(), "quantize " + type + " zp " + zp[0]);
+                        Node dq = KernelHarness.node("DequantizeLinear", 3, 1);
+                        Tensor back = KernelHarness.run(REF, dq, 13, 1, want, s, z)[0];
+                        Tensor back2 = KernelHarness.run(SIMD, dq, 13, 1, want, s, z)[0];
+                        assertArrayEquals(back.toFloatArray(), back2.toFloatArray(), "dequantize " + type);
+                        for (Tensor t : new Tensor[] {want, got, back, back2}) {
+                            t.close();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulWithBatchDims() {
         try (Tensor a = random(2, 3, 5, 19); Tensor b = random(19, 23)) {
             compare(KernelHarness.node("MatMul", 2, 1), 1, 1e-5, a, b);
