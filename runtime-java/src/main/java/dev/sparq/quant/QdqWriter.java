@@ -29,7 +29,8 @@ import java.util.Set;
 
 /**
  * Turns an FP32 model and its activation calibration into a QDQ model, the form ONNX Runtime's and TensorRT's
- * quantization toolkits write. For every Conv, Gemm and MatMul whose weight is an initializer and whose activation
+ * quantization toolkits write. Both inputs of an Add of two calibrated activations (residual connections) get a
+ * QuantizeLinear → DequantizeLinear pair. For every Conv, Gemm and MatMul whose weight is an initializer and whose activation
  * input was calibrated:
  * <ul>
  *   <li>the activation goes through QuantizeLinear → DequantizeLinear with its calibrated scale and zero point
@@ -116,6 +117,10 @@ public final class QdqWriter {
 
         void run() {
             for (Node n : g.nodes()) {
+                if (isResidualAdd(n)) {
+                    out.add(quantizedAdd(n));
+                    continue;
+                }
                 int axis = WeightScales.outputAxis(n, g.initializers().get(n.input(1)));
                 TensorQuant x = activations.get(n.input(0));
                 if (axis < 0 || x == null) {
@@ -129,6 +134,22 @@ public final class QdqWriter {
             removeUnreadInitializers();
         }
 
+
+        /**
+         * An Add of two calibrated activations (a residual connection), quantized on both inputs as ONNX Runtime's
+         * quantizer does: the convolution feeding it then ends in a QuantizeLinear and can run as QLinearConv.
+         */
+        private boolean isResidualAdd(Node n) {
+            return n.opType().equals("Add") && n.domain().isEmpty() && n.inputs().size() == 2
+                && activations.containsKey(n.input(0)) && activations.containsKey(n.input(1))
+                && !g.initializers().containsKey(n.input(0)) && !g.initializers().containsKey(n.input(1));
+        }
+
+        private Node quantizedAdd(Node n) {
+            List<String> inputs = List.of(dequantizedActivation(n.input(0), activations.get(n.input(0))),
+                dequantizedActivation(n.input(1), activations.get(n.input(1))));
+            return new Node(n.name(), n.opType(), n.domain(), inputs, n.outputs(), n.attributes());
+        }
 
         private Node quantized(Node n, TensorQuant x, int axis) {
             List<String> inputs = new ArrayList<>(n.inputs());

@@ -17,6 +17,10 @@ import java.lang.foreign.MemorySegment;
  */
 record Pool2d(PoolWindow window, boolean max, boolean countPad) implements Kernel {
     static Kernel maxPool(KernelRequest r) {
+        DType t = r.inputType(0).dtype();
+        if (t == DType.U8 || t == DType.I8) {
+            return BytePool.maxPool(r);
+        }
         ElementwiseKernels.requireF32(r.inputType(0));
         if (r.node().outputs().size() > 1 && !r.node().outputs().get(1).isEmpty()) {
             throw new UnsupportedKernelException("cpu-simd MaxPool has no Indices output");

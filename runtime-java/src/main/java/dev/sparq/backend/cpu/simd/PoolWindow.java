@@ -25,14 +25,19 @@ record PoolWindow(int kh, int kw, int sh, int sw, int padTop, int padLeft, int p
             (int) p[3]);
     }
 
-    /** The pool over input x [N,C,H,W] as a one-channel window geometry. */
+    /** The pool over f32 input x [N,C,H,W] as a one-channel window geometry. */
     ConvGeometry2d geometry(Tensor x) {
         ElementwiseKernels.checkF32(x);
-        if (x.rank() != 4) {
+        return geometryOf(x.shape());
+    }
+
+    /** The pool over an input of this shape, any element type. */
+    ConvGeometry2d geometryOf(long[] shape) {
+        if (shape.length != 4) {
             throw new IllegalArgumentException("pool input must be [N,C,H,W]");
         }
-        int h = (int) x.dim(2);
-        int w = (int) x.dim(3);
+        int h = (int) shape[2];
+        int w = (int) shape[3];
         int oh = (h + padTop + padBottom - kh) / sh + 1;
         int ow = (w + padLeft + padRight - kw) / sw + 1;
         if (oh < 1 || ow < 1) {

@@ -143,6 +143,26 @@ class SimdVsReferenceTest {
     }
 
     @Test
+    void byteMaxPoolMatchesTheReference() {
+        for (DType type : new DType[] {DType.U8, DType.I8}) {
+            byte[] v = new byte[2 * 3 * 11 * 12];
+            rnd.nextBytes(v);
+            try (Tensor x = Tensor.fromBytes(type, v, 2, 3, 11, 12)) {
+                for (Node n : new Node[] {
+                    KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
+                        ints("pads", 1, 1, 1, 1)),
+                    KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 2, 3), ints("pads", 0, 2, 1, 0))}) {
+                    Tensor want = KernelHarness.run(REF, n, 13, 1, x)[0];
+                    Tensor got = KernelHarness.run(SIMD, n, 13, 1, x)[0];
+                    assertArrayEquals(want.toLongArray(), got.toLongArray(), type + " " + n);
+                    want.close();
+                    got.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulWithBatchDims() {
         try (Tensor a = random(2, 3, 5, 19); Tensor b = random(19, 23)) {
             compare(KernelHarness.node("MatMul", 2, 1), 1, 1e-5, a, b);
