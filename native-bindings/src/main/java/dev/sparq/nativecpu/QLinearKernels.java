@@ -98,10 +98,21 @@ final class QLinearKernels {
             for (long img = 0; img < x.dim(0); img++) {
                 nk.im2colU8(x.segment().asSlice(img * image, image), cin, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(),
                     g.dh(), g.dw(), g.padTop(), g.padLeft(), g.oh(), g.ow(), p.aZero(), cols.segment());
-                nk.gemmU8S8S32(pixels, cout, k, cols.segment(), k, p.aZero(), p.packed(), p.sums(), acc.segment(), cout);
-                // accumulators are [pixel][channel]; NCHW output takes channel-major strides
-                nk.requantize(acc.segment(), pixels, cout, cout, p.bias(), p.multipliers(), p.yZero(),
-                    p.yType() == DType.I8, y.segment().asSlice(img * outImage * elem, outImage * elem), 1, pixels);
+                MemorySegment yImage = y.segment().asSlice(img * outImage * elem, outImage * elem);
+                // pixel rows split across threads: each runs the whole K for its rows (thread-count independent)
+                int threads = Math.max(1, Math.min(ctx.threads(), pixels / 64));
+                ctx.parallelFor(threads, t -> {
+                    int r0 = pixels * t / threads;
+                    int rows = pixels * (t + 1) / threads - r0;
+                    if (rows > 0) {
+                        nk.gemmU8S8S32(rows, cout, k, cols.segment().asSlice((long) r0 * k), k, p.aZero(), p.packed(),
+                            p.sums(), acc.segment().asSlice((long) r0 * cout * 4), cout);
+                        // accumulators are [pixel][channel]; NCHW output takes channel-major strides
+                        nk.requantize(acc.segment().asSlice((long) r0 * cout * 4), rows, cout, cout, p.bias(),
+                            p.multipliers(), p.yZero(), p.yType() == DType.I8, yImage.asSlice((long) r0 * elem), 1,
+                            pixels);
+                    }
+                });
             }
             cols.close();
             acc.close();
