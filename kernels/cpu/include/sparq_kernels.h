@@ -19,7 +19,7 @@ extern "C" {
 #define SPARQ_CPU_DOTPROD (1u << 9)
 
 /* ABI version: bumped whenever a signature changes, checked by the Java loader. */
-int32_t sparq_abi_version(void);  /* 4 */
+int32_t sparq_abi_version(void);  /* 5 */
 
 /* ISA extensions of this CPU that the kernels can use (bits above). */
 uint32_t sparq_cpu_features(void);
@@ -52,11 +52,12 @@ void sparq_requantize_s32(const int32_t *acc, int32_t rows, int32_t cols, int32_
 
 /* im2col for uint8 NCHW images (one image): out[(oy*ow + ox) * (c*kh*kw) + (ch*kh + ky)*kw + kx] =
  * x[ch][oy*sh - pad_top + ky*dh][ox*sw - pad_left + kx*dw], or pad_value outside the image (the zero point, so
- * padding contributes nothing after the zero-point correction). Only output rows [oy0, oy1) are written, so
- * threads can share the work. */
+ * padding contributes nothing after the zero-point correction). Rows are ldo >= c*kh*kw bytes apart, the tail
+ * zeroed (ldo a multiple of 4 lets the GEMM read A in place). Only output rows [oy0, oy1) are written, so threads
+ * can share the work. */
 void sparq_im2col_u8(const uint8_t *x, int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh,
                      int32_t sw, int32_t dh, int32_t dw, int32_t pad_top, int32_t pad_left, int32_t oh, int32_t ow,
-                     uint8_t pad_value, uint8_t *out, int32_t oy0, int32_t oy1);
+                     uint8_t pad_value, uint8_t *out, int32_t ldo, int32_t oy0, int32_t oy1);
 
 #ifdef __cplusplus
 }

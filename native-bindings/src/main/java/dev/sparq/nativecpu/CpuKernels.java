@@ -13,7 +13,7 @@ import java.lang.invoke.MethodHandle;
  * reaches C, which trusts what it is given.
  */
 public final class CpuKernels {
-    static final int ABI_VERSION = 4;
+    static final int ABI_VERSION = 5;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;
@@ -67,7 +67,7 @@ public final class CpuKernels {
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, P, P, I32, I32, I32, I32, P, I64, I64));
                 ic = linker.downcallHandle(lib.lookup().find("sparq_im2col_u8").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
-                        ValueLayout.JAVA_BYTE, P, I32, I32));
+                        ValueLayout.JAVA_BYTE, P, I32, I32, I32));
             } catch (Throwable t) {
                 why = "native library " + lib.source() + " is unusable: " + t;
             }
@@ -219,12 +219,13 @@ public final class CpuKernels {
     }
 
     /**
-     * im2col of one uint8 image [c, h, w] into out [oh·ow, c·kh·kw] for output rows [oy0, oy1), {@code padValue}
-     * outside the image. The caller gives a geometry where every window start lies within the padded image (as a
-     * convolution's does).
+     * im2col of one uint8 image [c, h, w] into out [oh·ow rows of ldo bytes, the first c·kh·kw used, the rest
+     * zeroed] for output rows [oy0, oy1), {@code padValue} outside the image. The caller gives a geometry where
+     * every window start lies within the padded image (as a convolution's does).
      */
     public void im2colU8(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw,
-                         int padTop, int padLeft, int oh, int ow, int padValue, MemorySegment out, int oy0, int oy1) {
+                         int padTop, int padLeft, int oh, int ow, int padValue, MemorySegment out, int ldo, int oy0,
+                         int oy1) {
         checkUsable();
         for (int v : new int[] {c, h, w, kh, kw, sh, sw, dh, dw, oh, ow}) {
             positive(v, "im2col dimension");
@@ -235,10 +236,13 @@ public final class CpuKernels {
         if (oy0 < 0 || oy1 > oh || oy0 > oy1) {
             throw new IllegalArgumentException("output rows [" + oy0 + ", " + oy1 + ") outside [0, " + oh + ")");
         }
+        if (ldo < c * kh * kw) {
+            throw new IllegalArgumentException("row stride " + ldo + " < " + c * kh * kw);
+        }
         need(x, (long) c * h * w, "image");
-        need(out, (long) oh * ow * c * kh * kw, "im2col output");
+        need(out, (long) oh * ow * ldo, "im2col output");
         try {
-            im2col.invokeExact(x, c, h, w, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, (byte) padValue, out, oy0,
+            im2col.invokeExact(x, c, h, w, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, (byte) padValue, out, ldo, oy0,
                 oy1);
         } catch (Throwable t) {
             throw new IllegalStateException(t);

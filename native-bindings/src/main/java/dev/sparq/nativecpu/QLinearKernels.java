@@ -89,7 +89,9 @@ final class QLinearKernels {
             ConvGeometry2d g = attrs.geometry(x, cin);
             int pixels = g.outputPixels();
             Tensor y = ctx.allocateUninitialized(p.yType(), x.dim(0), cout, g.oh(), g.ow());
-            Tensor cols = ctx.allocateUninitialized(DType.U8, pixels, k);
+            // rows padded to a multiple of 4: the GEMM reads them in place (the packed weights are zero past k)
+            int kp = (k + 3) / 4 * 4;
+            Tensor cols = ctx.allocateUninitialized(DType.U8, pixels, kp);
             Tensor acc = ctx.allocateUninitialized(DType.I32, pixels, cout);
             CpuKernels nk = CpuKernels.get();
             long image = (long) cin * g.h() * g.w();
@@ -99,7 +101,7 @@ final class QLinearKernels {
                 MemorySegment xImage = x.segment().asSlice(img * image, image);
                 int rowThreads = Math.max(1, Math.min(ctx.threads(), g.oh()));
                 ctx.parallelFor(rowThreads, t -> nk.im2colU8(xImage, cin, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(),
-                    g.dh(), g.dw(), g.padTop(), g.padLeft(), g.oh(), g.ow(), p.aZero(), cols.segment(),
+                    g.dh(), g.dw(), g.padTop(), g.padLeft(), g.oh(), g.ow(), p.aZero(), cols.segment(), kp,
                     g.oh() * t / rowThreads, g.oh() * (t + 1) / rowThreads));
                 MemorySegment yImage = y.segment().asSlice(img * outImage * elem, outImage * elem);
                 // pixel rows split across threads: each runs the whole K for its rows (thread-count independent)
@@ -108,7 +110,7 @@ final class QLinearKernels {
                     int r0 = pixels * t / threads;
                     int rows = pixels * (t + 1) / threads - r0;
                     if (rows > 0) {
-                        nk.gemmU8S8S32(rows, cout, k, cols.segment().asSlice((long) r0 * k), k, p.aZero(), p.packed(),
+                        nk.gemmU8S8S32(rows, cout, kp, cols.segment().asSlice((long) r0 * kp), kp, p.aZero(), p.packed(),
                             p.sums(), acc.segment().asSlice((long) r0 * cout * 4), cout);
                         // accumulators are [pixel][channel]; NCHW output takes channel-major strides
                         nk.requantize(acc.segment().asSlice((long) r0 * cout * 4), rows, cout, cout, p.bias(),
