@@ -20,9 +20,18 @@ class OnnxNodeConformanceTest {
 
     @Test
     void everyNodeTestPassesOnCpuRef() throws IOException {
+        check(SessionOptions.builder().backend("cpu-ref").threads(1).build());
+    }
+
+    /** The same with every backend on the class path in default order: cpu-simd takes what it can, on 2 threads. */
+    @Test
+    void everyNodeTestPassesWithTheDefaultBackends() throws IOException {
+        check(SessionOptions.builder().threads(2).build());
+    }
+
+    static void check(SessionOptions options) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        ConformanceRunner runner = new ConformanceRunner(SessionOptions.builder().backend("cpu-ref").threads(1).build(),
-            Tolerance.ONNX_DEFAULT);
+        ConformanceRunner runner = new ConformanceRunner(options, Tolerance.ONNX_DEFAULT);
         ConformanceRunner.Summary s = runner.runAll(SharedData.nodeTests(), new PrintStream(buf, true, StandardCharsets.UTF_8));
         String report = buf.toString(StandardCharsets.UTF_8);
         System.out.println(report);
