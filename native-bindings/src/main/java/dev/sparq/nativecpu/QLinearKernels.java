@@ -49,7 +49,7 @@ final class QLinearKernels {
             int m = Math.toIntExact(a.size() / k);
             if (m > 0) {
                 Tensor acc = ctx.allocateUninitialized(DType.I32, m, cols);
-                CpuKernels.get().gemmU8S8S32(m, cols, k, a.segment(), k, p.aZero(), p.packed(), p.sums(), acc.segment(), cols);
+                CpuKernels.get().gemmU8S8S32(m, cols, k, a.segment(), k, 0, p.packed(), p.sums(), acc.segment(), cols);
                 CpuKernels.get().requantize(acc.segment(), m, cols, cols, p.bias(), p.multipliers(), p.yZero(),
                     p.yType() == DType.I8, y.segment(), cols, 1);
                 acc.close();
@@ -110,7 +110,7 @@ final class QLinearKernels {
                     int r0 = pixels * t / threads;
                     int rows = pixels * (t + 1) / threads - r0;
                     if (rows > 0) {
-                        nk.gemmU8S8S32(rows, cout, kp, cols.segment().asSlice((long) r0 * kp), kp, p.aZero(), p.packed(),
+                        nk.gemmU8S8S32(rows, cout, kp, cols.segment().asSlice((long) r0 * kp), kp, 0, p.packed(),
                             p.sums(), acc.segment().asSlice((long) r0 * cout * 4), cout);
                         // accumulators are [pixel][channel]; NCHW output takes channel-major strides
                         nk.requantize(acc.segment().asSlice((long) r0 * cout * 4), rows, cout, cout, p.bias(),
@@ -167,14 +167,25 @@ final class QLinearKernels {
             float m = aScale * bScale.getFloat(bScale.size() == 1 ? 0 : c) / yScale; // float32, as the reference
             multipliers.setAtIndex(ValueLayout.JAVA_FLOAT, c, m);
         }
-        MemorySegment bias = null;
-        if (biasAt >= 0 && r.node().hasInput(biasAt)) {
+        // The A zero point's correction, −a_zero · column_sum(B), folded into the int32 bias once here: the GEMM then
+        // runs with zero point 0 and no extra pass over its output (int32 arithmetic wraps the same either way).
+        int[] biasValues = new int[n];
+        boolean hasBias = biasAt >= 0 && r.node().hasInput(biasAt);
+        if (hasBias) {
             Tensor bt = constant(r, biasAt, "bias", DType.I32);
             if (bt.size() != n) {
                 throw new UnsupportedKernelException("bias must have one value per output channel");
             }
+            for (int c = 0; c < n; c++) {
+                biasValues[c] = (int) bt.getLong(c);
+            }
+        }
+        MemorySegment bias = null;
+        if (hasBias || aZero != 0) {
             bias = arena.allocate(4L * n, 64);
-            MemorySegment.copy(bt.segment(), 0, bias, 0, 4L * n);
+            for (int c = 0; c < n; c++) {
+                bias.setAtIndex(ValueLayout.JAVA_INT, c, biasValues[c] - aZero * sums.getAtIndex(ValueLayout.JAVA_INT, c));
+            }
         }
         return new Prepared(aZero, packed, sums, multipliers, bias, yZero, yType);
     }
