@@ -8,6 +8,7 @@ import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.graph.ValueInfo;
 import dev.sparq.plan.BackendSelector;
 import dev.sparq.plan.ExecutionPlan;
+import dev.sparq.sparse.WeightSparsity;
 import dev.sparq.plan.MemoryEstimate;
 import dev.sparq.plan.Planner;
 import dev.sparq.tensor.Tensor;
@@ -62,6 +63,16 @@ final class InspectCommand implements Callable<Integer> {
             }
             System.out.printf("weights:   %d tensors, %,d parameters, %,d bytes, %.1f%% zeros%n",
                 g.initializers().size(), params, bytes, params == 0 ? 0.0 : 100.0 * zeros / params);
+            for (Node n : g.nodes()) {
+                Tensor w = n.inputs().size() > 1 ? g.initializers().get(n.input(1)) : null;
+                boolean weighted = n.opType().endsWith("Conv") || n.opType().endsWith("Gemm") || n.opType().equals("MatMul");
+                if (weighted && w != null && w.rank() >= 2 && w.size() >= 64) {
+                    WeightSparsity sp = n.opType().equals("MatMul") ? null : WeightSparsity.rowMajor(w);
+                    if (sp != null && (sp.density() < 0.95 || sp.twoOfFour() || sp.zeroRows() > 0)) {
+                        System.out.println("sparsity:  " + n.label() + " " + java.util.Arrays.toString(w.shape()) + ": " + sp);
+                    }
+                }
+            }
             long quantOps = g.nodes().stream().filter(n -> n.opType().contains("Quantize")
                 || n.opType().startsWith("QLinear") || n.opType().endsWith("Integer")).count();
             System.out.println("quantized: " + (quantOps == 0 ? "no" : quantOps + " quantization nodes"));

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The reference models on cpu-simd: torch's outputs within 1e-3, and the same bits with 1 and 2 threads. */
 class SimdModelsTest {
     @ParameterizedTest
-    @ValueSource(strings = {"mobilenet_v2", "resnet18", "digits-cnn", "digits-mlp"})
+    @ValueSource(strings = {"mobilenet_v2", "resnet18", "digits-cnn", "digits-mlp", "digits-mlp-pruned90"})
     void matchesTorchAndIsThreadCountInvariant(String name) {
         Path models = SharedData.models();
         Path data = models.resolve(name + ".data");

@@ -5,6 +5,7 @@ import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.graph.Node;
+import dev.sparq.sparse.WeightSparsity;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
@@ -14,6 +15,11 @@ import java.util.Arrays;
  * load, A is packed per call; alpha is folded into the packed weights, beta·C into a column bias.
  */
 final class GemmKernels {
+    /**
+     * Weights at or below this density run as CSR (SparseGemm). A fixed rule for now; the planner's timed choice per
+     * layer is still to come (issue 6). Measured on the digits MLP layers: see benchmarks/RESULTS.md.
+     */
+    static final double SPARSE_DENSITY = 0.3;
     private GemmKernels() {
     }
 
@@ -45,8 +51,11 @@ final class GemmKernels {
             }
         }
         Activation act = n.opType().equals("FusedGemm") ? Activation.ofFused(n) : Activation.NONE;
-        PackedMatrix packed = new PackedMatrix(cols, k, MicroKernel.get().nr(),
-            (j, kk) -> alpha * (transB ? b.getFloat((long) j * k + kk) : b.getFloat((long) kk * cols + j)));
+        PackedMatrix.Element w = (j, kk) -> alpha * (transB ? b.getFloat((long) j * k + kk) : b.getFloat((long) kk * cols + j));
+        if (WeightSparsity.rowMajor(b).density() <= SPARSE_DENSITY) {
+            return new SparseGemm(cols, k, w, act.epilogue(null, colBias));
+        }
+        PackedMatrix packed = new PackedMatrix(cols, k, MicroKernel.get().nr(), w);
         return new ConstantB(packed, act.epilogue(null, colBias), true);
     }
 

@@ -163,6 +163,31 @@ class SimdVsReferenceTest {
     }
 
     @Test
+    void prunedGemmRunsSparseAndMatchesTheReference() {
+        for (int m : new int[] {1, 7, 360}) {
+            for (boolean transB : new boolean[] {true, false}) {
+                int k = 129;
+                int n = 67;
+                try (Tensor a = random(m, k); Tensor b = transB ? random(n, k) : random(k, n); Tensor c = random(n)) {
+                    for (long i = 0; i < b.size(); i++) {
+                        if (rnd.nextInt(10) != 0) {
+                            b.setFloat(i, 0f); // ~90% pruned
+                        }
+                    }
+                    Node gemm = KernelHarness.node("Gemm", 3, 1, i("transB", transB ? 1 : 0), f("alpha", 0.5f));
+                    dev.sparq.backend.KernelRequest req = new dev.sparq.backend.KernelRequest(gemm, 13,
+                        java.util.Map.of("x1", b, "x2", c), java.util.Map.of(), java.lang.foreign.Arena.global());
+                    assertTrue(SIMD.kernelFor(req).orElseThrow() instanceof SparseGemm, "90% zeros: the CSR kernel");
+                    compare(gemm, 1, 1e-5, a, b, c);
+                    Node fused = new Node("g", "FusedGemm", "com.microsoft", gemm.inputs(), gemm.outputs(),
+                        java.util.Map.of("transB", i("transB", transB ? 1 : 0), "activation", s("activation", "Relu")));
+                    compare(fused, 1, 1e-5, a, b, c);
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulWithBatchDims() {
         try (Tensor a = random(2, 3, 5, 19); Tensor b = random(19, 23)) {
             compare(KernelHarness.node("MatMul", 2, 1), 1, 1e-5, a, b);
