@@ -16,10 +16,12 @@ import java.util.Arrays;
  */
 final class GemmKernels {
     /**
-     * Weights at or below this density run as CSR (SparseGemm). A fixed rule for now; the planner's timed choice per
-     * layer is still to come (issue 6). Measured on the digits MLP layers: see benchmarks/RESULTS.md.
+     * Weights at or below this density run as CSR (SparseGemm) for small batches: measured here, 90%-pruned layers
+     * run about 2× faster at batch 1 and 70%-pruned ones no faster, so the cut is at 20%. A fixed rule for now; the
+     * planner's timed choice per layer is still to come (issue 6). Figures in benchmarks/RESULTS.md.
+     * {@code -Dsparq.sparseDensity=0} turns the sparse kernel off (for comparisons).
      */
-    static final double SPARSE_DENSITY = 0.3;
+    static final double SPARSE_DENSITY = Double.parseDouble(System.getProperty("sparq.sparseDensity", "0.2"));
     private GemmKernels() {
     }
 
@@ -51,12 +53,14 @@ final class GemmKernels {
             }
         }
         Activation act = n.opType().equals("FusedGemm") ? Activation.ofFused(n) : Activation.NONE;
-        PackedMatrix.Element w = (j, kk) -> alpha * (transB ? b.getFloat((long) j * k + kk) : b.getFloat((long) kk * cols + j));
-        if (WeightSparsity.rowMajor(b).density() <= SPARSE_DENSITY) {
-            return new SparseGemm(cols, k, w, act.epilogue(null, colBias));
-        }
+        PackedMatrix.Element w = (j, kk) -> alpha
+            * (transB ? b.getFloat((long) j * k + kk) : b.getFloat((long) kk * cols + j));
         PackedMatrix packed = new PackedMatrix(cols, k, MicroKernel.get().nr(), w);
-        return new ConstantB(packed, act.epilogue(null, colBias), true);
+        Kernel dense = new ConstantB(packed, act.epilogue(null, colBias), true);
+        if (WeightSparsity.rowMajor(b).density() <= SPARSE_DENSITY) {
+            return new SparseGemm(cols, k, w, act.epilogue(null, colBias), dense);
+        }
+        return dense;
     }
 
     static Kernel matmul(KernelRequest r) {

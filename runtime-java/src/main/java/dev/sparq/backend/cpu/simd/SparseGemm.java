@@ -10,10 +10,13 @@ import java.util.Arrays;
 
 /**
  * Y = X · Wᵀ + bias with a pruned constant W [N, K] kept in CSR (only its nonzeros, alpha folded in): the work
- * scales with the nonzeros instead of N·K. One row of X: a dot product over each output's nonzeros. Several rows:
- * X is transposed once so that every nonzero w[n,k] is one vector axpy over the batch, Yᵀ[n] += w · Xᵀ[k].
+ * scales with the nonzeros instead of N·K. For up to {@link #MAX_ROWS} rows of X, a dot product over each output's
+ * nonzeros; for larger batches the dense packed GEMM given as {@code dense} runs instead, since measured here it
+ * beats this CSR form there (benchmarks/RESULTS.md).
  */
 final class SparseGemm implements Kernel {
+    static final int MAX_ROWS = 8;
+    private final Kernel dense;
     private final int k;
     private final int n;
     private final int[] rowStart;
@@ -21,8 +24,9 @@ final class SparseGemm implements Kernel {
     private final float[] vals;
     private final Epilogue epilogue;
 
-    /** @param w element (row n, column k) of W = alpha · B (or Bᵀ) */
-    SparseGemm(int n, int k, PackedMatrix.Element w, Epilogue epilogue) {
+    /** @param w element (row n, column k) of W = alpha · B (or Bᵀ); {@code dense} runs batches over MAX_ROWS */
+    SparseGemm(int n, int k, PackedMatrix.Element w, Epilogue epilogue, Kernel dense) {
+        this.dense = dense;
         this.k = k;
         this.n = n;
         this.epilogue = epilogue;
@@ -60,39 +64,23 @@ final class SparseGemm implements Kernel {
             throw new IllegalArgumentException("A " + a.dtype() + Arrays.toString(a.shape()) + " must be f32 [M, " + k + "]");
         }
         int m = (int) a.dim(0);
+        if (m > MAX_ROWS) {
+            return dense.run(inputs, ctx);
+        }
         Tensor y = ctx.allocateUninitialized(DType.F32, m, n);
         MemorySegment as = a.segment();
         MemorySegment ys = y.segment();
-        int threads = Math.max(1, Math.min(ctx.threads(), n / 16 + 1));
-        if (m == 1) {
-            float[] x = as.toArray(ValueLayout.JAVA_FLOAT);
-            ctx.parallelFor(threads, t -> {
+        float[] x = as.toArray(ValueLayout.JAVA_FLOAT);
+        int threads = Math.max(1, Math.min(ctx.threads(), n / 64 + 1));
+        ctx.parallelFor(threads, t -> {
+            for (int row = 0; row < m; row++) {
+                int xo = row * k;
                 for (int r = n * t / threads; r < n * (t + 1) / threads; r++) {
                     float s = 0;
                     for (int i = rowStart[r]; i < rowStart[r + 1]; i++) {
-                        s = Math.fma(vals[i], x[cols[i]], s);
+                        s = Math.fma(vals[i], x[xo + cols[i]], s);
                     }
-                    ys.setAtIndex(ValueLayout.JAVA_FLOAT, r, epilogue.apply(s, 0, r));
-                }
-            });
-            return new Tensor[] {y};
-        }
-        float[] xt = new float[k * m];
-        for (int row = 0; row < m; row++) {
-            for (int c = 0; c < k; c++) {
-                xt[c * m + row] = as.getAtIndex(ValueLayout.JAVA_FLOAT, (long) row * k + c);
-            }
-        }
-        ctx.parallelFor(threads, t -> {
-            float[] acc = new float[m];
-            SimdOps ops = SimdOps.get();
-            for (int r = n * t / threads; r < n * (t + 1) / threads; r++) {
-                Arrays.fill(acc, 0f);
-                for (int i = rowStart[r]; i < rowStart[r + 1]; i++) {
-                    ops.axpy(acc, 0, vals[i], xt, cols[i] * m, m);
-                }
-                for (int row = 0; row < m; row++) {
-                    ys.setAtIndex(ValueLayout.JAVA_FLOAT, (long) row * n + r, epilogue.apply(acc[row], row, r));
+                    ys.setAtIndex(ValueLayout.JAVA_FLOAT, (long) row * n + r, epilogue.apply(s, row, r));
                 }
             }
         });
