@@ -11,13 +11,11 @@ import dev.sparq.graph.ShapeInference;
 import dev.sparq.graph.pass.DeadNodeRemoval;
 import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.graph.pass.QdqFusion;
-import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Npy;
 import dev.sparq.tensor.Tensor;
 import dev.sparq.testing.Logits;
 import dev.sparq.testing.SharedData;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,14 +34,7 @@ class QdqWriterThenFusionTest {
         Path fp32 = models.resolve("digits-cnn.onnx");
         Path qdq = tmp.resolve("digits-cnn.u8.onnx");
         try (Tensor x = Npy.read(models.resolve("digits-test-split").resolve("x_nchw.npy"))) {
-            CalibrationResult cal = TestCalibrations.maxAbs(fp32, Map.of("input", x), QuantScheme.INT8_SYMMETRIC);
-            // Every activation digits-cnn quantizes (pixels, Relu and pooled Relu outputs) is >= 0: uint8 on [0, max]
-            // with zero point 0, as an asymmetric min/max calibration gives.
-            Map<String, TensorQuant> u8 = new HashMap<>();
-            cal.activations().forEach((name, q) -> u8.put(name, new TensorQuant(name, q.scale() * 127 / 255, 0, DType.U8)));
-            try (Model m = Sparq.loadModel(fp32)) {
-                QdqWriter.write(m, u8, qdq);
-            }
+            TestCalibrations.writeUint8Qdq(fp32, x, qdq);
             Model fused = Sparq.loadModel(qdq);
             GraphOptimizer.optimize(fused, GraphOptimizer.Level.BASIC);
             assertEquals(1, new QdqFusion().apply(fused), "conv1 + Relu; conv2 has MaxPool before its quantizer");

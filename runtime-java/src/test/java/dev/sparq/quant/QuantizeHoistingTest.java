@@ -11,13 +11,11 @@ import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.graph.pass.QuantizeHoisting;
-import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Npy;
 import dev.sparq.tensor.Tensor;
 import dev.sparq.testing.Logits;
 import dev.sparq.testing.SharedData;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -37,12 +35,7 @@ class QuantizeHoistingTest {
         Path fp32 = models.resolve("digits-cnn.onnx");
         Path qdq = tmp.resolve("digits-cnn.u8.onnx");
         try (Tensor x = Npy.read(models.resolve("digits-test-split").resolve("x_nchw.npy"))) {
-            CalibrationResult cal = TestCalibrations.maxAbs(fp32, Map.of("input", x), QuantScheme.INT8_SYMMETRIC);
-            Map<String, TensorQuant> u8 = new HashMap<>();
-            cal.activations().forEach((name, q) -> u8.put(name, new TensorQuant(name, q.scale() * 127 / 255, 0, DType.U8)));
-            try (Model m = Sparq.loadModel(fp32)) {
-                QdqWriter.write(m, u8, qdq);
-            }
+            TestCalibrations.writeUint8Qdq(fp32, x, qdq);
             try (Model m = Sparq.loadModel(qdq)) {
                 GraphOptimizer.optimize(m, GraphOptimizer.Level.BASIC);
                 assertEquals(2, new QuantizeHoisting().apply(m), "the Q after MaxPool and Flatten moves above both");

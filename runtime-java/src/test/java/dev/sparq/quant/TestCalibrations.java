@@ -5,6 +5,7 @@ import dev.sparq.SessionOptions;
 import dev.sparq.graph.pass.GraphOptimizer;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -48,5 +49,19 @@ public final class TestCalibrations {
             m = Math.max(m, Math.abs(v));
         }
         maxAbs.merge(name, m, Math::max);
+    }
+
+    /**
+     * Writes a uint8 QDQ model of {@code fp32} (single input "input") calibrated by max |x| on {@code x}: uint8 on
+     * [0, max] with zero point 0, right for models whose quantized activations are all >= 0 (pixels, Relu outputs),
+     * as an asymmetric min/max calibration gives.
+     */
+    public static void writeUint8Qdq(Path fp32, Tensor x, Path out) throws IOException {
+        CalibrationResult cal = maxAbs(fp32, Map.of("input", x), QuantScheme.INT8_SYMMETRIC);
+        Map<String, TensorQuant> u8 = new LinkedHashMap<>();
+        cal.activations().forEach((name, q) -> u8.put(name, new TensorQuant(name, q.scale() * 127 / 255, 0, DType.U8)));
+        try (dev.sparq.graph.Model m = dev.sparq.Sparq.loadModel(fp32)) {
+            QdqWriter.write(m, u8, out);
+        }
     }
 }
