@@ -6,8 +6,8 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * Where calibration samples come from. Calibration reads the data more than once (abs-max first, then
- * histograms), so every {@link #samples()} call starts a fresh pass from the first sample.
+ * Where calibration samples come from. Calibration reads them once, but every {@link #samples()} call must start a
+ * fresh pass from the first sample (a calibrator may be run again on the same data).
  */
 public interface CalibrationData {
     /** A new pass over the samples. The caller closes each sample and the iterator. */

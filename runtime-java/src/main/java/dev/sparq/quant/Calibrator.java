@@ -14,10 +14,14 @@ import java.util.Map;
 
 /**
  * INT8 calibration of an FP32 model: {@code Calibrator.entropy().run(modelPath, CalibrationData.npyFolder(dir))}.
- * Runs the model unoptimized (so every value keeps its ONNX name) on the chosen backends, collects per-tensor
- * statistics, picks each activation's range with the method, and computes per-channel weight scales from the
- * initializers. Histogram methods (entropy, percentile, mse) read the data twice. Configuration methods return a
- * new calibrator; instances are immutable.
+ * Runs the model on the chosen backends as the QDQ writer will quantize it ({@link QuantPreparation}: identities
+ * removed, constants and BatchNormalization folded), optimized as a session runs it, collects per-tensor statistics
+ * in one pass over the data, picks each activation's range with the method, and computes per-channel weight scales
+ * from the initializers. Every value keeps its ONNX name except those the optimizer fuses away: a Conv or Gemm
+ * output read only by its Relu/Clip (the activation's output is calibrated; TensorRT fuses the pair too, and the
+ * QDQ writer never quantizes that value). This is what keeps calibration within about 2× the cost of plain
+ * inference (figures in benchmarks/RESULTS.md). Configuration methods return a new calibrator; instances are
+ * immutable.
  */
 public final class Calibrator {
     private final RangeSelector selector;
@@ -137,6 +141,7 @@ public final class Calibrator {
         Map<String, WeightQuant> weights;
         try {
             weights = WeightScales.of(model.graph());
+            QuantPreparation.apply(model);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -144,15 +149,36 @@ public final class Calibrator {
         try (Session session = Session.create(model, sessionOptions())) {
             StatisticsCollector.Collected stats = new StatisticsCollector(session, progress)
                 .collect(data, selector.needsHistogram() ? AbsHistogram.DEFAULT_BINS : 0);
+            return new CalibrationResult(selector.method(), stats.samples(), ranges(stats.tensors(),
+                session.options().threads()), weights);
+        }
+    }
+
+    /**
+     * Each tensor's parameters from its statistics, tensors spread over {@code threads} (the entropy search costs
+     * tens of milliseconds per tensor, whatever the sample count).
+     */
+    private Map<String, TensorQuant> ranges(Map<String, TensorStats> stats, int threads) {
+        List<String> names = new ArrayList<>(stats.keySet());
+        java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(Math.max(1, threads));
+        try {
+            // A parallel stream started inside a pool runs on that pool: the thread count stays the user's.
+            List<TensorQuant> params = pool.submit(() -> names.parallelStream()
+                .map(name -> QuantParams.activation(name, scheme, stats.get(name),
+                    selector.threshold(stats.get(name))))
+                .toList()).join();
             Map<String, TensorQuant> activations = new LinkedHashMap<>();
-            stats.tensors().forEach((name, s) ->
-                activations.put(name, QuantParams.activation(name, scheme, s, selector.threshold(s))));
-            return new CalibrationResult(selector.method(), stats.samples(), activations, weights);
+            for (int i = 0; i < names.size(); i++) {
+                activations.put(names.get(i), params.get(i));
+            }
+            return activations;
+        } finally {
+            pool.shutdown();
         }
     }
 
     private SessionOptions sessionOptions() {
-        SessionOptions.Builder b = SessionOptions.builder().optimization(GraphOptimizer.Level.NONE);
+        SessionOptions.Builder b = SessionOptions.builder().optimization(GraphOptimizer.Level.ALL);
         backends.forEach(b::backend);
         if (threads > 0) {
             b.threads(threads);

@@ -1,6 +1,6 @@
 package dev.sparq.quant;
 
-/** A range method that works on the |x| histogram of the second calibration pass. */
+/** A range method that works on the |x| histogram calibration collects. */
 abstract class HistogramRange implements RangeSelector {
     @Override
     public final boolean needsHistogram() {

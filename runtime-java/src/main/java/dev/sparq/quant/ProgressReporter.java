@@ -2,7 +2,7 @@ package dev.sparq.quant;
 
 import java.io.PrintStream;
 
-/** Progress lines such as "calibrating: pass 1/2, 64/256 samples", at most one a second, plus each pass's end. */
+/** Progress lines such as "calibrating: 64/256 samples", at most one a second, plus each pass's end. */
 final class ProgressReporter {
     private static final long INTERVAL_NANOS = 1_000_000_000L;
 
@@ -16,14 +16,14 @@ final class ProgressReporter {
     }
 
     /** After each sample; {@code total} -1 when unknown. */
-    void sampleDone(int pass, int passes, int done, int total, boolean last) {
+    void sampleDone(int done, int total, boolean last) {
         if (out == null) {
             return;
         }
         long now = System.nanoTime();
         if (last || now - lastPrint >= INTERVAL_NANOS) {
             lastPrint = now;
-            out.println("calibrating: pass " + pass + "/" + passes + ", " + done + (total > 0 ? "/" + total : "")
+            out.println("calibrating: " + done + (total > 0 ? "/" + total : "")
                 + " samples");
         }
     }

@@ -6,11 +6,7 @@ import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.ShapeInference;
 import dev.sparq.graph.ValueType;
-import dev.sparq.graph.pass.BatchNormFolding;
-import dev.sparq.graph.pass.ConstantFolding;
-import dev.sparq.graph.pass.DeadNodeRemoval;
 import dev.sparq.graph.pass.GraphEdits;
-import dev.sparq.graph.pass.GraphPass;
 import dev.sparq.onnx.OnnxExporter;
 import dev.sparq.onnx.OnnxImporter;
 import dev.sparq.onnx.proto.Onnx.ModelProto;
@@ -77,24 +73,13 @@ public final class QdqWriter {
         opsets.forEach((d, v) -> proto.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(d).setVersion(v)));
         Model copy = OnnxImporter.fromProto(proto.build(), null, fp32.source());
         try {
-            prepare(copy);
+            QuantPreparation.apply(copy);
             new Rewrite(copy, activations).run();
             ShapeInference.run(copy);
             return copy;
         } catch (RuntimeException e) {
             copy.close();
             throw e;
-        }
-    }
-
-    /**
-     * What quantization tools do first (ONNX Runtime's pre-processing, TensorRT's builder): weights kept in Constant
-     * nodes become initializers, and BatchNormalization is folded into the Conv before it, so the folded weight is
-     * what gets quantized per channel. Value names of Conv/Gemm/MatMul inputs do not change.
-     */
-    private static void prepare(Model model) {
-        for (GraphPass p : List.of(new ConstantFolding(), new BatchNormFolding(), new DeadNodeRemoval())) {
-            p.apply(model);
         }
     }
 

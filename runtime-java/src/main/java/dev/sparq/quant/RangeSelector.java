@@ -8,7 +8,7 @@ public interface RangeSelector {
     /** The method's name as results and caches report it, e.g. "entropy". */
     String method();
 
-    /** Whether {@link #threshold} reads {@link TensorStats#histogram()} (it costs a second pass over the data). */
+    /** Whether {@link #threshold} reads {@link TensorStats#histogram()} (a little more work per value seen). */
     boolean needsHistogram();
 
     /** The threshold, in [0, abs-max]. */

@@ -1,20 +1,31 @@
 package dev.sparq.quant;
 
+import dev.sparq.backend.cpu.simd.VectorScan;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
- * What calibration saw of one float tensor: min, max and abs-max from the first pass over the samples, and the
- * histogram of |x| over [0, abs-max] from the second (absent when the range method does not need one).
+ * What calibration saw of one float tensor: min, max and abs-max, and (when the range method needs one) the
+ * histogram of |x| over [0, abs-max], all from one pass over the samples.
  */
 public final class TensorStats {
     private double min = Double.POSITIVE_INFINITY;
     private double max = Double.NEGATIVE_INFINITY;
     private long count;
+    private final GrowingHistogram growing;
     private AbsHistogram histogram;
 
-    /** Filled by the statistics collector (and tests in this package). */
+    /** Range only. */
     TensorStats() {
+        this(0);
     }
 
-    /** First pass: widens the range by {@code v}; non-finite values are ignored. */
+    /** Range and, if {@code bins > 0}, a histogram of that many bins. */
+    TensorStats(int bins) {
+        this.growing = bins > 0 ? new GrowingHistogram(bins) : null;
+    }
+
+    /** Widens the range by {@code v}; non-finite values are ignored. Range only (tests). */
     void observe(float v) {
         if (Float.isFinite(v)) {
             min = Math.min(min, v);
@@ -23,17 +34,51 @@ public final class TensorStats {
         }
     }
 
-    /** First pass over a whole f32 tensor's memory. */
-    void observe(java.lang.foreign.MemorySegment f32) {
-        long n = f32.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) {
-            observe(f32.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i));
+    /**
+     * The range of elements [from, to) of an f32 segment: {min, max, finite count, 1 if every element is finite}.
+     * Thread-safe (reads only).
+     */
+    static double[] scan(MemorySegment f32, long from, long to) {
+        float[] range = VectorScan.minMax(f32, from, to); // a NaN or ±inf shows in the fold
+        if (Float.isFinite(range[0]) && Float.isFinite(range[1]) || from == to) {
+            return new double[] {range[0], range[1], to - from, 1};
+        }
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        long finite = 0;
+        for (long i = from; i < to; i++) {
+            float v = f32.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            if (Float.isFinite(v)) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                finite++;
+            }
+        }
+        return new double[] {lo, hi, finite, 0};
+    }
+
+    /** Adds a scanned chunk's range; then the histogram (if any) is widened to cover it. */
+    void merge(double[] range) {
+        if (range[2] > 0) {
+            min = Math.min(min, range[0]);
+            max = Math.max(max, range[1]);
+            count += (long) range[2];
+        }
+        if (growing != null) {
+            growing.cover(absMax());
         }
     }
 
-    /** Starts the second pass: an empty histogram over [0, abs-max]. */
-    void startHistogram(int bins) {
-        histogram = new AbsHistogram(bins, absMax());
+    /** The growing histogram to fill after {@link #merge} (null when no histogram is collected). */
+    GrowingHistogram growing() {
+        return growing;
+    }
+
+    /** Ends the pass: the histogram over [0, abs-max] is fixed from the fine one. */
+    void finish() {
+        if (growing != null) {
+            histogram = growing.resample(absMax());
+        }
     }
 
     /** Smallest value seen (0 if none were). */
@@ -49,7 +94,7 @@ public final class TensorStats {
         return Math.max(Math.abs(min()), Math.abs(max()));
     }
 
-    /** Number of finite values seen in the first pass. */
+    /** Number of finite values seen. */
     public long count() {
         return count;
     }

@@ -61,7 +61,7 @@ class DigitsCnnCalibrationTest {
     }
 
     @Test
-    void collectorSeesEveryConvAndGemmInputInBothPasses() {
+    void collectorSeesEveryConvAndGemmInput() {
         Map<String, TensorStats> stats;
         List<Node> nodes;
         SessionOptions options = SessionOptions.builder().optimization(GraphOptimizer.Level.NONE).build();
@@ -77,11 +77,11 @@ class DigitsCnnCalibrationTest {
             TensorStats st = stats.get(n.input(0));
             assertNotNull(st, "no stats for " + n.label() + " input " + n.input(0));
             assertTrue(st.absMax() > 0, n.input(0));
-            assertEquals(st.count(), st.histogram().total(), "both passes saw the same values of " + n.input(0));
+            assertEquals(st.count(), st.histogram().total(), "the histogram holds every value of " + n.input(0));
             assertEquals(st.absMax(), st.histogram().range());
         }
         TensorStats input = stats.get("input");
-        assertEquals(inputMax, input.max()); // the first pass sees exactly the fed pixels
+        assertEquals(inputMax, input.max()); // the collector sees exactly the fed pixels
         assertEquals(0.0, input.min());
         assertEquals(SAMPLES * 64L, input.count());
     }
@@ -167,14 +167,14 @@ class DigitsCnnCalibrationTest {
     }
 
     @Test
-    void progressGoesToTheGivenStreamAndEndsEachPass() {
+    void progressGoesToTheGivenStreamAndEndsWithTheSampleCount() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Calibrator.entropy().progress(new PrintStream(buf, true, StandardCharsets.UTF_8))
             .run(model, CalibrationData.npyFolder(data));
         List<String> lines = buf.toString(StandardCharsets.UTF_8).lines().toList();
-        assertTrue(lines.contains("calibrating: pass 1/2, 64 samples"), lines.toString());
-        assertEquals("calibrating: pass 2/2, 64/64 samples", lines.get(lines.size() - 1));
-        assertTrue(lines.size() <= 6, "at most one line a second plus one per pass: " + lines);
+        // A folder of .npy files does not know its sample count before reading them.
+        assertEquals("calibrating: 64 samples", lines.get(lines.size() - 1), lines.toString());
+        assertTrue(lines.size() <= 4, "at most one line a second plus the last: " + lines);
     }
 
     @Test

@@ -389,4 +389,37 @@ final class PanamaOps implements SimdOps {
         }
         return sumLanes(acc);
     }
+
+    @Override
+    public float[] minMax(MemorySegment x, long from, long to) {
+        FloatVector lo = FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
+        FloatVector hi = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        long i = from;
+        for (long bound = from + (to - from) / V * V; i < bound; i += V) {
+            FloatVector v = FloatVector.fromMemorySegment(S, x, i * Float.BYTES, ORDER);
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        float l = lo.reduceLanes(VectorOperators.MIN);
+        float h = hi.reduceLanes(VectorOperators.MAX);
+        for (; i < to; i++) {
+            float v = x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+            l = Math.min(l, v);
+            h = Math.max(h, v);
+        }
+        return new float[] {l, h};
+    }
+
+    @Override
+    public void absBins(MemorySegment x, long index, int n, float inverse, int last, int[] bins) {
+        int i = 0;
+        for (int bound = n / V * V; i < bound; i += V) {
+            FloatVector v = FloatVector.fromMemorySegment(S, x, (index + i) * Float.BYTES, ORDER);
+            ((IntVector) v.abs().mul(inverse).convertShape(VectorOperators.F2I, IS, 0)).min(last).intoArray(bins, i);
+        }
+        for (; i < n; i++) {
+            bins[i] = Math.min((int) (Math.abs(x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, index + i))
+                * inverse), last);
+        }
+    }
 }

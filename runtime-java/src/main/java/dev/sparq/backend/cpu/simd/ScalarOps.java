@@ -150,4 +150,23 @@ final class ScalarOps implements SimdOps {
         }
         return s;
     }
+
+    @Override
+    public float[] minMax(MemorySegment x, long from, long to) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        for (long i = from; i < to; i++) {
+            float v = x.getAtIndex(F, i);
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        return new float[] {lo, hi};
+    }
+
+    @Override
+    public void absBins(MemorySegment x, long index, int n, float inverse, int last, int[] bins) {
+        for (int i = 0; i < n; i++) {
+            bins[i] = Math.min((int) (Math.abs(x.getAtIndex(F, index + i)) * inverse), last);
+        }
+    }
 }

@@ -61,6 +61,12 @@ interface SimdOps {
     /** DequantizeLinear per tensor: x = ((float) q − zeroPoint) · scale, q read as uint8 or int8. */
     void dequantize(MemorySegment q, boolean unsigned, MemorySegment x, long n, float scale, int zeroPoint);
 
+    /** {min, max} of x[from .. to) as Math.min/max fold them (a NaN anywhere gives NaN); {+inf, -inf} if empty. */
+    float[] minMax(MemorySegment x, long from, long to);
+
+    /** bins[i] = min((int) (|x[index + i]| · inverse), last) for i in [0, n); x must hold finite values. */
+    void absBins(MemorySegment x, long index, int n, float inverse, int last, int[] bins);
+
     /** Sum of x[index .. index+n). */
     float sum(MemorySegment x, long index, int n);
 
