@@ -55,6 +55,9 @@ public final class ShapeInference {
 
     private static ValueType infer(Node n, List<ValueType> in, Graph g, long opset) {
         String op = n.opType();
+        if (n.domain().equals("com.microsoft") && op.equals("QGemm")) {
+            return qgemm(n, in);
+        }
         if (!n.domain().isEmpty()) {
             return ValueType.UNKNOWN;
         }
@@ -179,6 +182,18 @@ public final class ShapeInference {
             }
         }
         return ValueType.tensor(dt, out);
+    }
+
+    /** com.microsoft QGemm: Gemm's [M, N]; y_zero_point's type, uint8 with only y_scale, float32 without y_scale. */
+    private static ValueType qgemm(Node n, List<ValueType> in) {
+        ValueType a = in.get(0);
+        ValueType b = in.size() > 3 ? in.get(3) : ValueType.UNKNOWN;
+        if (a.rank() != 2 || b.rank() != 2) {
+            return ValueType.UNKNOWN;
+        }
+        DType dt = !n.hasInput(7) ? DType.F32 : n.hasInput(8) ? in.get(8).dtype() : DType.U8;
+        return ValueType.tensor(dt, List.of(a.dims().get(n.intAttr("transA", 0) != 0 ? 1 : 0),
+            b.dims().get(n.intAttr("transB", 0) != 0 ? 0 : 1)));
     }
 
     private static ValueType convLike(Node n, List<ValueType> in, String op) {

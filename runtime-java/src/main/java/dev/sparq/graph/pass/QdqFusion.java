@@ -1,5 +1,6 @@
 package dev.sparq.graph.pass;
 
+import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Graph;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
@@ -13,17 +14,19 @@ import java.util.Map;
 /**
  * Turns QDQ convolutions and matrix products into QOperator ops so the integer kernels run:
  * {@code DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), DequantizeLinear(b_q)) [→ Relu | Clip] →
- * QuantizeLinear(y)} becomes {@code QLinearConv(x_q, …, w_q, …, y_scale, y_zp, b_q) → y}, and the same around a
- * MatMul, or a Gemm without C (alpha 1, transA 0; a transB weight is stored transposed), becomes QLinearMatMul.
- * Gemm with a bias is left as it is: QLinearMatMul has no bias, and adding it after requantization rounds twice.
+ * QuantizeLinear(y)} becomes {@code QLinearConv(x_q, …, w_q, …, y_scale, y_zp, b_q) → y}; the same around a MatMul,
+ * or a Gemm without C (alpha 1, transA 0; a transB weight is stored transposed), becomes QLinearMatMul; a Gemm with
+ * a bias C (beta 1) becomes {@code com.microsoft} QGemm, ONNX Runtime's contrib op with an int32 C.
  * <p>
  * Only where the two compute the same thing: per-tensor activation scales, weights quantized per tensor or per
- * output channel (axis 0 of a Conv weight, the N axis of a MatMul/Gemm weight; no blocked scales), an int32 bias whose scale is input scale × weight scale (zero point 0), and a
- * Relu/Clip only when QuantizeLinear's saturation already does its clamp (its bounds lie outside the output's
- * representable range, e.g. Relu before a uint8 output with zero point 0). The DequantizeLinear nodes left without
- * readers are removed by {@link DeadNodeRemoval}. Weights and scales must be initializers: run
- * {@link ConstantFolding} first (PyTorch keeps them in Constant nodes). Must run before {@link ActivationFusion},
- * which would hide the Relu inside a FusedConv.
+ * output channel (axis 0 of a Conv weight, the N axis of a MatMul/Gemm weight; no blocked scales), an int32 bias
+ * whose scale is input scale × weight scale (zero point 0). A Relu/Clip between the op and its QuantizeLinear is
+ * dropped when QuantizeLinear's saturation already does its clamp (e.g. Relu before a uint8 output with zero point
+ * 0) and otherwise becomes a Clip on the quantized output with the quantized bounds: quantization is monotone, so
+ * {@code Q(clip(x, a, b)) = clip(Q(x), Q(a), Q(b))} exactly (e.g. Relu before an int8 symmetric output: a clamp at
+ * the zero point). The DequantizeLinear nodes left without readers are removed by {@link DeadNodeRemoval}. Weights
+ * and scales must be initializers: run {@link ConstantFolding} first (PyTorch keeps them in Constant nodes). Must
+ * run before {@link ActivationFusion}, which would hide the Relu inside a FusedConv.
  */
 public final class QdqFusion implements GraphPass {
     /** Relative difference allowed between a bias scale and input scale × weight scale (float vs double rounding). */
@@ -86,8 +89,9 @@ public final class QdqFusion implements GraphPass {
         if (!op.domain().isEmpty() || !(conv || gemm || op.opType().equals("MatMul"))) {
             return null;
         }
-        // QLinearMatMul requantizes right after the product: Gemm's C and alpha have no place in it.
-        if (gemm && (op.hasInput(2) || op.intAttr("transA", 0) != 0 || op.floatAttr("alpha", 1f) != 1f)) {
+        // The integer ops requantize right after the product (+ int32 bias): no place for alpha, beta or A^T.
+        if (gemm && (op.intAttr("transA", 0) != 0 || op.floatAttr("alpha", 1f) != 1f
+            || (op.hasInput(2) && op.floatAttr("beta", 1f) != 1f))) {
             return null;
         }
         Graph g = model.graph();
@@ -103,27 +107,48 @@ public final class QdqFusion implements GraphPass {
             || !w.perTensorOrAxis(channelAxis, wq.rank())) {
             return null;
         }
-        String bias = conv && op.hasInput(2) ? exactBias(g, op.input(2), x.scale().getFloat(0), w.scale()) : "";
+        boolean biased = (conv || gemm) && op.hasInput(2);
+        String bias = biased ? exactBias(g, op.input(2), x.scale().getFloat(0), w.scale()) : "";
         if (bias == null) {
             return null;
         }
-        Node quantize = outputQuantize(g, op, model.opset(""));
-        if (quantize == null) {
+        OutputChain out = outputQuantize(g, op, model.opset(""));
+        if (out == null) {
             return null;
         }
-        String weight = transposed ? transposedWeight(model, w.quantized(), wq) : w.quantized();
-        // QLinearConv and QLinearMatMul share their first eight inputs: x, scale, zp, w, scale, zp, y scale, y zp.
+        Node quantize = out.quantize();
+        boolean qgemm = gemm && biased;
+        String weight = transposed && !qgemm ? transposedWeight(model, w.quantized(), wq) : w.quantized();
         List<String> inputs = new ArrayList<>(List.of(x.quantized(), x.node().input(1),
             zeroPointOf(model, x, g.type(x.quantized()).dtype()), weight, w.node().input(1),
-            zeroPointOf(model, w, wq.dtype()), quantize.input(1), quantize.input(2)));
-        if (!bias.isEmpty()) {
+            zeroPointOf(model, w, wq.dtype())));
+        List<String> yQuant = List.of(quantize.input(1), quantize.input(2));
+        List<String> outputs = out.clamp() == null ? quantize.outputs()
+            : List.of(GraphEdits.freshName(g, quantize.outputs().get(0) + "_unclamped"));
+        Node fused;
+        if (conv) { // x, scale, zp, w, scale, zp, y scale, y zp [, bias]
+            inputs.addAll(yQuant);
+            if (!bias.isEmpty()) {
+                inputs.add(bias);
+            }
+            fused = new Node(op.name(), "QLinearConv", "", inputs, outputs, new LinkedHashMap<>(op.attributes()));
+        } else if (qgemm) { // a, scale, zp, b, scale, zp, C, y scale, y zp
             inputs.add(bias);
+            inputs.addAll(yQuant);
+            Map<String, Attribute> attrs = new LinkedHashMap<>();
+            attrs.put("transB", new Attribute("transB", Attribute.Type.INT, op.intAttr("transB", 0)));
+            fused = new Node(op.name(), "QGemm", ActivationFusion.DOMAIN, inputs, outputs, attrs);
+        } else {
+            inputs.addAll(yQuant);
+            fused = new Node(op.name(), "QLinearMatMul", "", inputs, outputs, Map.of());
         }
-        Node fused = conv
-            ? new Node(op.name(), "QLinearConv", "", inputs, quantize.outputs(), new LinkedHashMap<>(op.attributes()))
-            : new Node(op.name(), "QLinearMatMul", "", inputs, quantize.outputs(), Map.of());
         // Everything between the op and the QuantizeLinear has that one reader chain: drop it, keep the order.
-        g.nodes().set(g.nodes().indexOf(quantize), fused);
+        int at = g.nodes().indexOf(quantize);
+        g.nodes().set(at, fused);
+        if (out.clamp() != null) {
+            g.nodes().add(at + 1, out.clamp().node(model, outputs.get(0), quantize.outputs().get(0),
+                g.type(quantize.input(2)).dtype()));
+        }
         for (Node n = GraphEdits.producer(g, quantize.input(0)); n != op; ) {
             Node next = GraphEdits.producer(g, n.input(0));
             g.nodes().remove(n);
@@ -198,11 +223,31 @@ public final class QdqFusion implements GraphPass {
         return b.quantized();
     }
 
+    /** The QuantizeLinear ending a chain, and the integer clamp left of its Relu/Clip (null: none needed). */
+    private record OutputChain(Node quantize, IntegerClamp clamp) {
+    }
+
+    /** Quantized bounds of a Relu/Clip, applied to the quantized output as an ONNX Clip on 8-bit values. */
+    private record IntegerClamp(long low, long high) {
+        Node node(Model model, String input, String output, DType type) {
+            Graph g = model.graph();
+            String lo = GraphEdits.freshName(g, output + "_clip_min");
+            String hi = GraphEdits.freshName(g, output + "_clip_max");
+            for (String name : List.of(lo, hi)) {
+                Tensor t = Tensor.allocate(type, new long[0], model.arena());
+                t.setLong(0, name.equals(lo) ? low : high);
+                g.initializers().put(name, t);
+                g.setType(name, dev.sparq.graph.ValueType.tensor(type));
+            }
+            return new Node(output + "_clip", "Clip", "", List.of(input, lo, hi), List.of(output), Map.of());
+        }
+    }
+
     /**
-     * The per-tensor QuantizeLinear reading {@code conv}'s output, through at most one Relu/Clip that its
-     * saturation makes redundant; null if the chain is anything else.
+     * The per-tensor QuantizeLinear reading {@code conv}'s output, through at most one Relu/Clip with constant
+     * bounds; null if the chain is anything else.
      */
-    private static Node outputQuantize(Graph g, Node conv, long opset) {
+    private static OutputChain outputQuantize(Graph g, Node conv, long opset) {
         Node next = GraphEdits.soleConsumer(g, conv.outputs().get(0));
         Node activation = null;
         if (next != null && next.domain().isEmpty() && (next.opType().equals("Relu") || next.opType().equals("Clip"))) {
@@ -218,27 +263,24 @@ public final class QdqFusion implements GraphPass {
         if (scale == null || zp == null || scale.size() != 1 || zp.size() != 1 || !isByte(zp.dtype())) {
             return null;
         }
-        if (activation != null && !clampIsSaturation(g, activation, opset, scale.getFloat(0), zp)) {
-            return null;
+        if (activation == null) {
+            return new OutputChain(next, null);
         }
-        return next;
-    }
-
-    /**
-     * True if quantizing after the clamp equals quantizing without it: quantization is monotone, so
-     * {@code Q(clip(x, a, b)) = clamp(Q(x), Q(a), Q(b))}, which is {@code Q(x)} when {@code Q(a)} is the lowest
-     * code and {@code Q(b)} the highest.
-     */
-    private static boolean clampIsSaturation(Graph g, Node activation, long opset, float scale, Tensor zp) {
         float[] bounds = activation.opType().equals("Relu") ? new float[] {0f, Float.POSITIVE_INFINITY}
             : ActivationFusion.clipBounds(g, activation, opset);
         if (bounds == null) {
-            return false;
+            return null;
         }
         long lowest = zp.dtype() == DType.U8 ? 0 : -128;
         long highest = zp.dtype() == DType.U8 ? 255 : 127;
         long z = zp.getLong(0);
-        return quantize(bounds[0], scale, z) <= lowest && quantize(bounds[1], scale, z) >= highest;
+        long low = (long) Math.max(lowest, Math.min(highest, quantize(bounds[0], scale.getFloat(0), z)));
+        long high = (long) Math.max(lowest, Math.min(highest, quantize(bounds[1], scale.getFloat(0), z)));
+        if (low == lowest && high == highest) {
+            return new OutputChain(next, null); // saturation already clamps
+        }
+        // Clip on 8-bit integers exists from opset 12; the graph's own Clip must also not be older than that.
+        return opset >= 12 ? new OutputChain(next, new IntegerClamp(low, high)) : null;
     }
 
     /** ONNX QuantizeLinear before saturation: round_half_even(x / scale) + zero point (infinite bounds stay so). */

@@ -49,16 +49,19 @@ class QdqFusionTest {
     }
 
     @Test
-    void digitsCnnQdqConvsBecomeQLinearConvWithTheSamePredictions() throws Exception {
+    void digitsCnnQdqConvsAndGemmBecomeIntegerOpsWithTheSamePredictions() throws Exception {
         Path models = SharedData.models();
         Path file = models.resolve("digits-cnn-qdq.onnx");
         Path split = models.resolve("digits-test-split");
         Model fused = Sparq.loadModel(file);
-        assertEquals(2, fuse(fused));
+        assertEquals(3, fuse(fused));
         assertEquals(2, count(fused, "QLinearConv"));
+        assertEquals(1, count(fused, "QGemm"), "the classifier Gemm has an int32 bias");
         assertEquals(0, count(fused, "Conv"));
+        assertEquals(0, count(fused, "Gemm"));
         assertEquals(0, count(fused, "Relu"), "both Relus fold into the uint8 zero-point-0 output range");
-        assertEquals(12 - 2 * 3, count(fused, "DequantizeLinear"), "x, w, b dequantizers of the convs are gone");
+        assertEquals(0, count(fused, "Clip"));
+        assertEquals(12 - 3 * 3, count(fused, "DequantizeLinear"), "x, w, b dequantizers of convs and Gemm are gone");
         try (Tensor x = Npy.read(split.resolve("x_nchw.npy"));
              Session plain = Sparq.load(file, CPU_REF_BASIC);
              Session integer = Session.create(fused, CPU_REF_BASIC);
@@ -85,10 +88,15 @@ class QdqFusionTest {
 
     /** x(u8) → DQ → Conv(DQ(w)) → act → Q(scale 0.1, zero point {@code zp}) with a 1×1 conv. */
     private static GraphProto convChain(String activation, int zp, float clipMax) {
+        return convChain(activation, zp, clipMax, 0);
+    }
+
+    /** As above with input zero point {@code inputZp} (128: negative inputs, so negative conv outputs). */
+    private static GraphProto convChain(String activation, int zp, float clipMax, int inputZp) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("chain")
             .addInput(OnnxModels.floatInput("x", 1, 1, 2, 2))
             .addInitializer(OnnxModels.floatTensor("s", new long[] {}, 0.1f))
-            .addInitializer(byteTensor("zx", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) 0))
+            .addInitializer(byteTensor("zx", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) inputZp))
             .addInitializer(byteTensor("wq", TensorProto.DataType.INT8_VALUE, new long[] {1, 1, 1, 1}, (byte) 3))
             .addInitializer(OnnxModels.floatTensor("ws", new long[] {}, 0.5f))
             .addInitializer(byteTensor("zy", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) zp))
@@ -131,12 +139,48 @@ class QdqFusionTest {
     }
 
     @Test
-    void activationsFoldOnlyWhenTheOutputRangeAlreadyClampsThem() {
+    void activationsFoldIntoSaturationOrAClipOnTheQuantizedOutput() {
         assertEquals(1, fusedCount(convChain(null, 128, 0)));
+        assertEquals(0, fusedCount(convChain(null, 128, 0), "Clip"));
         assertEquals(1, fusedCount(convChain("Relu", 0, 0)), "Relu before u8 with zero point 0: saturation does it");
-        assertEquals(0, fusedCount(convChain("Relu", 128, 0)), "negative outputs are representable: Relu matters");
+        assertEquals(0, fusedCount(convChain("Relu", 0, 0), "Clip"));
         assertEquals(1, fusedCount(convChain("Clip", 0, 30f)), "Clip(0, 30) is wider than [0, 25.5]");
-        assertEquals(0, fusedCount(convChain("Clip", 0, 6f)), "Clip(0, 6) cuts inside [0, 25.5]");
+        assertEquals(0, fusedCount(convChain("Clip", 0, 30f), "Clip"));
+        // Negative outputs are representable, or the clip cuts inside the range: an integer Clip keeps the meaning.
+        for (GraphProto g : List.of(convChain("Relu", 128, 0), convChain("Clip", 0, 6f))) {
+            assertEquals(1, fusedCount(g));
+            assertEquals(1, fusedCount(g, "Clip"));
+            assertEquals(0, fusedCount(g, "Conv"));
+        }
+    }
+
+    @Test
+    void integerClipComputesExactlyWhatTheFloatActivationDid() {
+        // Conv output = 1.5 · x with x in [-12.8, 12.7]: below 0, inside, and beyond 6 (the last input saturates).
+        float[] xs = {-1f, 0.35f, 4.5f, 25f};
+        for (GraphProto g : List.of(convChain("Relu", 128, 0, 128), convChain("Clip", 0, 6f, 128),
+                convChain("Clip", 100, 6f, 128))) {
+            try (Tensor x = Tensor.fromFloats(xs, 1, 1, 2, 2);
+                 Session plain = Session.create(OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null),
+                     CPU_REF_BASIC);
+                 Session.Result a = plain.run(Map.of("x", x))) {
+                Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null);
+                fuse(m);
+                assertEquals(List.of("QuantizeLinear", "QLinearConv", "Clip", "DequantizeLinear"),
+                    m.graph().nodes().stream().map(Node::opType).toList());
+                try (Session fused = Session.create(m, CPU_REF_BASIC); Session.Result b = fused.run(Map.of("x", x))) {
+                    assertArrayEquals(a.first().toFloatArray(), b.first().toFloatArray());
+                }
+            }
+        }
+    }
+
+    @Test
+    void beforeOpset12AClampThatMattersKeepsTheChainFloat() {
+        try (Model m = OnnxImporter.fromProto(OnnxModels.model(convChain("Relu", 128, 0), 11), null, null)) {
+            fuse(m);
+            assertEquals(0, count(m, "QLinearConv"), "Clip on 8-bit values needs opset 12");
+        }
     }
 
     @Test
@@ -156,8 +200,13 @@ class QdqFusionTest {
         }
     }
 
-    /** x [2,3] (u8) → DQ → MatMul or Gemm with an int8 weight per output channel → Q → DQ. */
+    /** x [2,3] (u8) → DQ → MatMul or Gemm with an int8 weight per output channel (float bias) → Q → DQ. */
     private static GraphProto matmulChain(String op, boolean transB, boolean withBias) {
+        return matmulChain(op, transB, withBias, false);
+    }
+
+    /** As above; {@code int32Bias}: the bias is DequantizeLinear(int32, scale x_scale · w_scale[c]). */
+    private static GraphProto matmulChain(String op, boolean transB, boolean withBias, boolean int32Bias) {
         long[] wShape = transB ? new long[] {2, 3} : new long[] {3, 2};
         byte[] w = transB ? new byte[] {1, -2, 3, 4, 5, -6} : new byte[] {1, 4, -2, 5, 3, -6};
         TensorProto.Builder wt = TensorProto.newBuilder().setName("wq").setDataType(TensorProto.DataType.INT8_VALUE)
@@ -178,7 +227,15 @@ class QdqFusionTest {
             .addNode(OnnxModels.node("DequantizeLinear", List.of("wq", "ws", "zw"), List.of("wd"),
                 dev.sparq.onnx.proto.Onnx.AttributeProto.newBuilder().setName("axis")
                     .setType(dev.sparq.onnx.proto.Onnx.AttributeProto.AttributeType.INT).setI(transB ? 0 : 1).build()));
-        List<String> in = withBias ? List.of("xd", "wd", "bias") : List.of("xd", "wd");
+        if (int32Bias) {
+            g.addInitializer(TensorProto.newBuilder().setName("bq").setDataType(TensorProto.DataType.INT32_VALUE)
+                    .addDims(2).addInt32Data(7).addInt32Data(-20).build())
+                .addInitializer(OnnxModels.floatTensor("bs", new long[] {2}, 0.1f * 0.5f, 0.1f * 0.25f))
+                .addNode(OnnxModels.node("DequantizeLinear", List.of("bq", "bs"), List.of("bd"),
+                    dev.sparq.onnx.proto.Onnx.AttributeProto.newBuilder().setName("axis")
+                        .setType(dev.sparq.onnx.proto.Onnx.AttributeProto.AttributeType.INT).setI(0).build()));
+        }
+        List<String> in = !withBias ? List.of("xd", "wd") : List.of("xd", "wd", int32Bias ? "bd" : "bias");
         if (op.equals("Gemm")) {
             g.addNode(OnnxModels.node("Gemm", in, List.of("m"), dev.sparq.onnx.proto.Onnx.AttributeProto.newBuilder()
                 .setName("transB").setType(dev.sparq.onnx.proto.Onnx.AttributeProto.AttributeType.INT)
@@ -212,6 +269,31 @@ class QdqFusionTest {
                 }
             }
         }
-        assertEquals(0, fusedCount(matmulChain("Gemm", true, true), "QLinearMatMul"), "Gemm with C stays");
+        assertEquals(0, fusedCount(matmulChain("Gemm", true, true), "QLinearMatMul"), "Gemm with a float C stays");
+        assertEquals(1, fusedCount(matmulChain("Gemm", true, true), "Gemm"));
+    }
+
+    @Test
+    void gemmWithAnInt32BiasBecomesQGemmComputingTheSame() {
+        float[] xs = {0.3f, -0.7f, 1.2f, 2.5f, 0f, -1f};
+        for (boolean transB : new boolean[] {true, false}) {
+            GraphProto g = matmulChain("Gemm", transB, true, true);
+            try (Tensor x = Tensor.fromFloats(xs, 2, 3);
+                 Session plain = Session.create(OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null), CPU_REF_BASIC);
+                 Session.Result a = plain.run(Map.of("x", x))) {
+                Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null);
+                assertEquals(1, fuse(m));
+                assertEquals(List.of("QuantizeLinear", "QGemm", "DequantizeLinear"),
+                    m.graph().nodes().stream().map(Node::opType).toList());
+                assertEquals(dev.sparq.tensor.DType.U8, m.graph().type("yq").dtype(), "QGemm's output type is inferred");
+                try (Session fused = Session.create(m, CPU_REF_BASIC); Session.Result b = fused.run(Map.of("x", x))) {
+                    float[] pa = a.first().toFloatArray();
+                    float[] pb = b.first().toFloatArray();
+                    for (int i = 0; i < pa.length; i++) {
+                        assertEquals(pa[i], pb[i], 0.2f * 1.0001f, "within one output step");
+                    }
+                }
+            }
+        }
     }
 }

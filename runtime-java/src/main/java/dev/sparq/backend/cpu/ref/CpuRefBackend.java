@@ -27,6 +27,7 @@ public final class CpuRefBackend implements Backend {
         QuantizeOps.register(r);
         IntegerOps.register(r);
         MicrosoftQuantOps.register(r);
+        QGemmOp.register(r);
         FusedOps.register(r);
         ElementwiseOps.register(r);
         UnaryOps.register(r);
