@@ -18,7 +18,8 @@ public final class CpuNativeBackend implements Backend {
     private static final KernelRegistry REGISTRY = new KernelRegistry()
         .register("MatMulInteger", IntegerGemmKernels::matMulInteger)
         .register("QLinearMatMul", QLinearKernels::qlinearMatMul)
-        .register("QLinearConv", QLinearKernels::qlinearConv);
+        .register("QLinearConv", QLinearKernels::qlinearConv)
+        .register("com.microsoft", "QGemm", QLinearKernels::qgemm);
 
     @Override
     public String id() {

@@ -15,55 +15,121 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * QLinearMatMul and QLinearConv on the native int8 GEMM: uint8 activations with a scalar zero point, int8 symmetric
- * weights (per tensor or per output channel) packed at load, int32 accumulation, and ONNX's requantization (float32
- * multiplier a_scale·w_scale[c]/y_scale applied in double, zero point added, round half to even, saturate) to
- * uint8 or int8. Exact: the same integers as cpu-ref.
+ * QLinearMatMul, QLinearConv and com.microsoft QGemm on the native u8×s8 GEMM: 8-bit activations with a scalar zero
+ * point, int8 symmetric weights (per tensor or per output channel) packed at load, int32 accumulation, and ONNX's
+ * requantization (float32 multiplier a_scale·w_scale[c]/y_scale applied in double, zero point added, round half to
+ * even, saturate) to uint8 or int8. int8 activations are moved into uint8 by flipping the sign bit (x + 128, and
+ * the zero point with it), which changes no difference x − zero point. Exact: the same integers as cpu-ref.
  */
 final class QLinearKernels {
     private QLinearKernels() {
     }
 
-    /** Everything but the input tensor: packed weights, multipliers, bias, output type. */
+    /** Everything but the input tensor: packed weights, multipliers, bias, output type, input type. */
     private record Prepared(int aZero, MemorySegment packed, MemorySegment sums, MemorySegment multipliers,
-                            MemorySegment bias, int yZero, DType yType) {
+                            MemorySegment bias, int yZero, DType yType, DType aType) {
+        /** The activation as the uint8 the GEMM reads: itself, or a sign-flipped copy from {@code ctx}. */
+        Tensor unsigned(Tensor a, ExecutionContext ctx) {
+            if (aType == DType.U8) {
+                return a;
+            }
+            Tensor u = ctx.allocateUninitialized(DType.U8, a.shape());
+            SignFlip.copy(a.segment(), u.segment());
+            return u;
+        }
+
+        void release(Tensor original, Tensor unsigned) {
+            if (unsigned != original) {
+                unsigned.close();
+            }
+        }
+    }
+
+    private static DType activationType(KernelRequest r, String op) {
+        DType t = r.inputType(0).dtype();
+        if (t != DType.U8 && t != DType.I8) {
+            throw new UnsupportedKernelException("cpu-native " + op + " needs 8-bit activations of a known type");
+        }
+        return t;
     }
 
     static Kernel qlinearMatMul(KernelRequest r) {
         Node n = r.node();
         Tensor b = r.constantInput(3);
-        if (b == null || b.dtype() != DType.I8 || b.rank() != 2 || r.inputType(0).dtype() != DType.U8) {
-            throw new UnsupportedKernelException("cpu-native QLinearMatMul needs uint8 A and constant int8 2-D B");
+        DType aType = activationType(r, "QLinearMatMul");
+        if (b == null || b.dtype() != DType.I8 || b.rank() != 2) {
+            throw new UnsupportedKernelException("cpu-native QLinearMatMul needs a constant int8 2-D B");
         }
         int k = (int) b.dim(0);
         int cols = (int) b.dim(1);
-        Prepared p = prepare(r, b.segment(), k, cols, cols, 1, 2, 4, 5, 6, 7, -1);
+        Prepared p = prepare(r, aType, b.segment(), k, cols, cols, 1, 2, 4, 5, 6, 7, -1);
+        return (inputs, ctx) -> matmul(p, inputs[0], k, cols, ctx);
+    }
+
+    /** com.microsoft QGemm with a requantized output: alpha 1, A not transposed, C one int32 per column. */
+    static Kernel qgemm(KernelRequest r) {
+        Node n = r.node();
+        Tensor b = r.constantInput(3);
+        DType aType = activationType(r, "QGemm");
+        if (b == null || b.dtype() != DType.I8 || b.rank() != 2 || n.intAttr("transA", 0) != 0
+            || n.floatAttr("alpha", 1f) != 1f || !n.hasInput(7)) {
+            throw new UnsupportedKernelException(
+                "cpu-native QGemm needs constant int8 2-D B, alpha 1, transA 0 and a requantized output (y_scale)");
+        }
+        boolean transB = n.intAttr("transB", 0) != 0;
+        int k = (int) b.dim(transB ? 1 : 0);
+        int cols = (int) b.dim(transB ? 0 : 1);
+        Prepared p;
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment kn = transB ? transposed(b, cols, k, scratch) : b.segment();
+            p = prepare(r, aType, kn, k, cols, cols, 1, 2, 4, 5, 7, 8, 6);
+        }
         return (inputs, ctx) -> {
-            Tensor a = inputs[0];
-            if (a.dtype() != DType.U8 || a.rank() < 2 || a.dim(a.rank() - 1) != k) {
-                throw new IllegalArgumentException("A " + a.dtype() + Arrays.toString(a.shape()) + " does not fit B");
+            if (inputs[0].rank() != 2) {
+                throw new IllegalArgumentException("QGemm needs a 2-D A, not " + Arrays.toString(inputs[0].shape()));
             }
-            long[] shape = a.shape();
-            shape[shape.length - 1] = cols;
-            Tensor y = ctx.allocateUninitialized(p.yType(), shape);
-            int m = Math.toIntExact(a.size() / k);
-            if (m > 0) {
-                Tensor acc = ctx.allocateUninitialized(DType.I32, m, cols);
-                CpuKernels.get().gemmU8S8S32(m, cols, k, a.segment(), k, 0, p.packed(), p.sums(), acc.segment(), cols);
-                CpuKernels.get().requantize(acc.segment(), m, cols, cols, p.bias(), p.multipliers(), p.yZero(),
-                    p.yType() == DType.I8, y.segment(), cols, 1);
-                acc.close();
-            }
-            return new Tensor[] {y};
+            return matmul(p, inputs[0], k, cols, ctx);
         };
+    }
+
+    /** Y[m, cols] = requantized A[m, k] · B for any leading dims of A. */
+    private static Tensor[] matmul(Prepared p, Tensor a, int k, int cols, ExecutionContext ctx) {
+        if (a.dtype() != p.aType() || a.rank() < 2 || a.dim(a.rank() - 1) != k) {
+            throw new IllegalArgumentException("A " + a.dtype() + Arrays.toString(a.shape()) + " does not fit B");
+        }
+        long[] shape = a.shape();
+        shape[shape.length - 1] = cols;
+        Tensor y = ctx.allocateUninitialized(p.yType(), shape);
+        int m = Math.toIntExact(a.size() / k);
+        if (m > 0) {
+            Tensor u = p.unsigned(a, ctx);
+            Tensor acc = ctx.allocateUninitialized(DType.I32, m, cols);
+            CpuKernels.get().gemmU8S8S32(m, cols, k, u.segment(), k, 0, p.packed(), p.sums(), acc.segment(), cols);
+            CpuKernels.get().requantize(acc.segment(), m, cols, cols, p.bias(), p.multipliers(), p.yZero(),
+                p.yType() == DType.I8, y.segment(), cols, 1);
+            acc.close();
+            p.release(a, u);
+        }
+        return new Tensor[] {y};
+    }
+
+    /** [rows, cols] int8 as [cols, rows]. */
+    private static MemorySegment transposed(Tensor b, int rows, int cols, Arena arena) {
+        MemorySegment t = arena.allocate((long) rows * cols);
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t.set(ValueLayout.JAVA_BYTE, (long) j * rows + i, (byte) b.getLong((long) i * cols + j));
+            }
+        }
+        return t;
     }
 
     static Kernel qlinearConv(KernelRequest r) {
         Node n = r.node();
         Tensor w = r.constantInput(3);
-        if (w == null || w.dtype() != DType.I8 || w.rank() != 4 || r.inputType(0).dtype() != DType.U8
-            || n.intAttr("group", 1) != 1) {
-            throw new UnsupportedKernelException("cpu-native QLinearConv needs uint8 x, constant int8 4-D weights, group 1");
+        DType xType = activationType(r, "QLinearConv");
+        if (w == null || w.dtype() != DType.I8 || w.rank() != 4 || n.intAttr("group", 1) != 1) {
+            throw new UnsupportedKernelException("cpu-native QLinearConv needs constant int8 4-D weights, group 1");
         }
         ConvAttributes attrs = ConvAttributes.of(n, w);
         int cout = (int) w.dim(0);
@@ -78,14 +144,15 @@ final class QLinearKernels {
                     wt.set(ValueLayout.JAVA_BYTE, (long) kk * cout + co, (byte) w.getLong((long) co * k + kk));
                 }
             }
-            p = prepare(r, wt, k, cout, cout, 1, 2, 4, 5, 6, 7, 8);
+            p = prepare(r, xType, wt, k, cout, cout, 1, 2, 4, 5, 6, 7, 8);
         }
         return (inputs, ctx) -> {
-            Tensor x = inputs[0];
-            if (x.dtype() != DType.U8 || x.rank() != 4 || x.dim(1) != cin) {
-                throw new IllegalArgumentException("x " + x.dtype() + Arrays.toString(x.shape()) + " must be uint8 [N,"
-                    + cin + ",H,W]");
+            Tensor original = inputs[0];
+            if (original.dtype() != xType || original.rank() != 4 || original.dim(1) != cin) {
+                throw new IllegalArgumentException("x " + original.dtype() + Arrays.toString(original.shape())
+                    + " must be " + xType + " [N," + cin + ",H,W]");
             }
+            Tensor x = p.unsigned(original, ctx);
             ConvGeometry2d g = attrs.geometry(x, cin);
             int pixels = g.outputPixels();
             Tensor y = ctx.allocateUninitialized(p.yType(), x.dim(0), cout, g.oh(), g.ow());
@@ -121,6 +188,7 @@ final class QLinearKernels {
             }
             cols.close();
             acc.close();
+            p.release(original, x);
             return new Tensor[] {y};
         };
     }
@@ -129,10 +197,13 @@ final class QLinearKernels {
      * Packs B [k, n] (row stride ldb) and reads the quantization inputs at the given positions: a_scale, a_zero,
      * b_scale, b_zero, y_scale, y_zero, bias (-1 = none). Only constant scalars (per-column for b_scale) are taken.
      */
-    private static Prepared prepare(KernelRequest r, MemorySegment b, int k, int n, int ldb, int aScaleAt, int aZeroAt,
-                                    int bScaleAt, int bZeroAt, int yScaleAt, int yZeroAt, int biasAt) {
+    private static Prepared prepare(KernelRequest r, DType aType, MemorySegment b, int k, int n, int ldb, int aScaleAt,
+                                    int aZeroAt, int bScaleAt, int bZeroAt, int yScaleAt, int yZeroAt, int biasAt) {
         float aScale = scalarF32(r, aScaleAt, "input scale");
-        int aZero = r.node().hasInput(aZeroAt) ? (int) constant(r, aZeroAt, "input zero point", DType.U8).getLong(0) : 0;
+        int aZero = r.node().hasInput(aZeroAt) ? (int) constant(r, aZeroAt, "input zero point", aType).getLong(0) : 0;
+        if (aType == DType.I8) {
+            aZero += 128; // the activation is read sign-flipped: x + 128
+        }
         Tensor bScale = r.constantInput(bScaleAt);
         if (bScale == null || bScale.dtype() != DType.F32 || (bScale.size() != 1 && bScale.size() != n)) {
             throw new UnsupportedKernelException("weight scale must be a constant f32 scalar or one per output channel");
@@ -187,7 +258,7 @@ final class QLinearKernels {
                 bias.setAtIndex(ValueLayout.JAVA_INT, c, biasValues[c] - aZero * sums.getAtIndex(ValueLayout.JAVA_INT, c));
             }
         }
-        return new Prepared(aZero, packed, sums, multipliers, bias, yZero, yType);
+        return new Prepared(aZero, packed, sums, multipliers, bias, yZero, yType, aType);
     }
 
     private static float scalarF32(KernelRequest r, int at, String what) {

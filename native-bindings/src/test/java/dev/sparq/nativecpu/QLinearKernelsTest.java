@@ -69,9 +69,15 @@ class QLinearKernelsTest {
                 perCol[i] = 0.001f + rnd.nextFloat() * 0.01f;
             }
             for (boolean signedOut : new boolean[] {false, true}) {
-                try (Tensor a = bytes(DType.U8, s[0], s[1]); Tensor b = bytes(DType.I8, s[1], s[2])) {
+                try (Tensor a = bytes(DType.U8, s[0], s[1]); Tensor b = bytes(DType.I8, s[1], s[2]);
+                     Tensor sa = bytes(DType.I8, s[0], s[1])) {
                     same(node("QLinearMatMul", 8, 1), 1, a, f32(0.02f), u8(131), b, f32(perCol), i8(0), f32(0.05f),
                         signedOut ? i8(-3) : u8(128));
+                    // int8 activations (the calibrator's default scheme), zero points at both ends
+                    same(node("QLinearMatMul", 8, 1), 1, sa, f32(0.02f), i8(-128), b, f32(perCol), i8(0), f32(0.05f),
+                        signedOut ? i8(0) : u8(0));
+                    same(node("QLinearMatMul", 8, 1), 1, sa, f32(0.02f), i8(127), b, f32(0.01f), i8(0), f32(0.3f),
+                        signedOut ? i8(-128) : u8(255));
                 }
             }
         }
@@ -95,6 +101,43 @@ class QLinearKernelsTest {
                  Tensor b = Tensor.fromInts(bias, c[3])) {
                 same(n, 1, x, f32(0.03f), u8(77), w, f32(wScale), i8(0), f32(0.07f), u8(120), b);
                 same(n, 1, x, f32(0.03f), u8(0), w, f32(0.004f), i8(0), f32(0.2f), i8(5), null);
+            }
+            try (Tensor x = bytes(DType.I8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], c[0], c[4], c[4]);
+                 Tensor b = Tensor.fromInts(bias, c[3])) {
+                // int8 activations: the padding must contribute the (shifted) zero point, i.e. nothing
+                same(n, 1, x, f32(0.03f), i8(0), w, f32(wScale), i8(0), f32(0.07f), i8(0), b);
+                same(n, 1, x, f32(0.03f), i8(-77), w, f32(0.004f), i8(0), f32(0.2f), u8(3), null);
+            }
+        }
+    }
+
+    private static Node qgemm(boolean transB) {
+        java.util.List<String> in = new java.util.ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            in.add("x" + i);
+        }
+        return new Node("qgemm", "QGemm", "com.microsoft", in, java.util.List.of("y0"), java.util.Map.of("transB",
+            new dev.sparq.graph.Attribute("transB", dev.sparq.graph.Attribute.Type.INT, transB ? 1L : 0L)));
+    }
+
+    @Test
+    void qgemmMatchesTheReference() {
+        int[][] shapes = {{1, 1, 1}, {1, 512, 10}, {3, 64, 256}, {5, 17, 33}};
+        for (int[] s : shapes) {
+            float[] perCol = new float[s[2]];
+            int[] bias = new int[s[2]];
+            for (int i = 0; i < perCol.length; i++) {
+                perCol[i] = 0.001f + rnd.nextFloat() * 0.01f;
+                bias[i] = rnd.nextInt(20001) - 10000;
+            }
+            for (boolean transB : new boolean[] {false, true}) {
+                long[] bShape = transB ? new long[] {s[2], s[1]} : new long[] {s[1], s[2]};
+                try (Tensor a = bytes(DType.U8, s[0], s[1]); Tensor sa = bytes(DType.I8, s[0], s[1]);
+                     Tensor b = bytes(DType.I8, bShape); Tensor c = Tensor.fromInts(bias, s[2])) {
+                    same(qgemm(transB), 1, a, f32(0.02f), u8(131), b, f32(perCol), i8(0), c, f32(0.05f), u8(128));
+                    same(qgemm(transB), 1, sa, f32(0.02f), i8(-5), b, f32(0.004f), i8(0), c, f32(0.05f), i8(3));
+                    same(qgemm(transB), 1, sa, f32(0.02f), i8(0), b, f32(perCol), i8(0), null, f32(0.5f), null);
+                }
             }
         }
     }
