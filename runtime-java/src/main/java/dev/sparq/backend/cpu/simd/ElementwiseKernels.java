@@ -17,6 +17,10 @@ final class ElementwiseKernels {
     }
 
     static Kernel clamp(KernelRequest r) {
+        DType in = r.inputType(0).dtype();
+        if (in == DType.U8 || in == DType.I8) {
+            return byteClip(r, in);
+        }
         requireF32(r.inputType(0));
         Activation act = Activation.ofNode(r);
         return (inputs, ctx) -> {
@@ -24,6 +28,44 @@ final class ElementwiseKernels {
             checkF32(x);
             Tensor y = ctx.allocateUninitialized(DType.F32, x.shape());
             SimdOps.get().clamp(x.segment(), y.segment(), x.size(), act.min(), act.max());
+            return new Tensor[] {y};
+        };
+    }
+
+    /** Clip on uint8/int8 with constant bounds of the same type: what QDQ fusion leaves of a Relu/Clip. */
+    private static Kernel byteClip(KernelRequest r, DType type) {
+        if (!r.node().opType().equals("Clip") || r.opset() < 12) {
+            throw new UnsupportedKernelException("cpu-simd clamps 8-bit values only as Clip (opset 12+)");
+        }
+        boolean unsigned = type == DType.U8;
+        int lo = unsigned ? 0 : Byte.MIN_VALUE;
+        int hi = unsigned ? 255 : Byte.MAX_VALUE;
+        for (int i = 1; i <= 2; i++) {
+            if (r.node().hasInput(i)) {
+                Tensor t = r.constantInput(i);
+                if (t == null || t.size() != 1 || t.dtype() != type) {
+                    throw new UnsupportedKernelException("Clip bound is not a constant " + type + " scalar");
+                }
+                if (i == 1) {
+                    lo = (int) t.getLong(0);
+                } else {
+                    hi = (int) t.getLong(0);
+                }
+            }
+        }
+        int min = lo;
+        int max = hi;
+        return (inputs, ctx) -> {
+            Tensor x = inputs[0];
+            if (x.dtype() != type) {
+                throw new IllegalArgumentException("Clip input is " + x.dtype() + ", planned for " + type);
+            }
+            Tensor y = ctx.allocateUninitialized(type, x.shape());
+            if (min <= max) {
+                SimdOps.get().clampBytes(x.segment(), y.segment(), x.size(), min, max, unsigned);
+            } else { // ONNX: every value becomes max when min > max
+                y.segment().fill((byte) max);
+            }
             return new Tensor[] {y};
         };
     }

@@ -3,6 +3,7 @@ package dev.sparq.backend.cpu.simd;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -19,6 +20,7 @@ final class PanamaOps implements SimdOps {
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[V]);
     // bytes and ints with as many lanes as S (bytes need at least 64 bits: below 256-bit floats the scalar loop runs)
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
+    private static final VectorSpecies<Byte> FULL_BYTES = VectorSpecies.of(byte.class, S.vectorShape());
     private static final VectorSpecies<Byte> BS = V >= 8
         ? VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(V * 8)) : null;
     /** 1.5·2^23: (v + M) − M rounds v to an integer, ties to even, for |v| ≤ 2^22. */
@@ -420,6 +422,24 @@ final class PanamaOps implements SimdOps {
         for (; i < n; i++) {
             bins[i] = Math.min((int) (Math.abs(x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, index + i))
                 * inverse), last);
+        }
+    }
+
+    @Override
+    public void clampBytes(MemorySegment x, MemorySegment out, long n, int lo, int hi, boolean unsigned) {
+        // Signed lanes only: uint8 is clamped with every sign bit flipped, which maps its order onto int8's.
+        byte flip = (byte) (unsigned ? 0x80 : 0);
+        byte l = (byte) (lo ^ flip);
+        byte h = (byte) (hi ^ flip);
+        int lanes = FULL_BYTES.length();
+        long i = 0;
+        for (long bound = n / lanes * lanes; i < bound; i += lanes) {
+            ByteVector v = ByteVector.fromMemorySegment(FULL_BYTES, x, i, ORDER).lanewise(VectorOperators.XOR, flip);
+            v.max(l).min(h).lanewise(VectorOperators.XOR, flip).intoMemorySegment(out, i, ORDER);
+        }
+        for (; i < n; i++) {
+            byte b = (byte) (x.get(ValueLayout.JAVA_BYTE, i) ^ flip);
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) (Math.min(Math.max(b, l), h) ^ flip));
         }
     }
 }

@@ -169,4 +169,13 @@ final class ScalarOps implements SimdOps {
             bins[i] = Math.min((int) (Math.abs(x.getAtIndex(F, index + i)) * inverse), last);
         }
     }
+
+    @Override
+    public void clampBytes(MemorySegment x, MemorySegment out, long n, int lo, int hi, boolean unsigned) {
+        for (long i = 0; i < n; i++) {
+            byte b = x.get(ValueLayout.JAVA_BYTE, i);
+            int v = unsigned ? Byte.toUnsignedInt(b) : b;
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) Math.min(Math.max(v, lo), hi));
+        }
+    }
 }

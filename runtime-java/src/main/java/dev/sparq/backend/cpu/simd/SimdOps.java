@@ -61,6 +61,12 @@ interface SimdOps {
     /** DequantizeLinear per tensor: x = ((float) q − zeroPoint) · scale, q read as uint8 or int8. */
     void dequantize(MemorySegment q, boolean unsigned, MemorySegment x, long n, float scale, int zeroPoint);
 
+    /**
+     * out[i] = clamp(x[i], lo, hi) for n bytes read as uint8 ({@code unsigned}) or int8; lo and hi are given in the
+     * same reading (0..255 or -128..127).
+     */
+    void clampBytes(MemorySegment x, MemorySegment out, long n, int lo, int hi, boolean unsigned);
+
     /** {min, max} of x[from .. to) as Math.min/max fold them (a NaN anywhere gives NaN); {+inf, -inf} if empty. */
     float[] minMax(MemorySegment x, long from, long to);
 
