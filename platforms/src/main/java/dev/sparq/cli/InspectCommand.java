@@ -5,7 +5,10 @@ import dev.sparq.graph.Graph;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.pass.GraphOptimizer;
+import dev.sparq.graph.ShapeInference;
 import dev.sparq.graph.ValueInfo;
+import dev.sparq.quant.QuantizationSummary;
+import java.util.List;
 import dev.sparq.plan.BackendSelector;
 import dev.sparq.plan.ExecutionPlan;
 import dev.sparq.sparse.WeightSparsity;
@@ -38,6 +41,11 @@ final class InspectCommand implements Callable<Integer> {
                 ops.merge(n.domain().isEmpty() ? n.opType() : n.domain() + ":" + n.opType(), 1, Integer::sum);
             }
             int imported = g.nodes().size();
+            // Quantized tensors are named as in the file: read them before the passes fuse Q/DQ chains away (but
+            // after folding Constant nodes, where PyTorch's export keeps scales and zero points).
+            ShapeInference.run(model);
+            new dev.sparq.graph.pass.ConstantFolding().apply(model);
+            List<QuantizationSummary.QuantizedTensor> quantized = QuantizationSummary.tensors(g);
             GraphOptimizer.optimize(model, GraphOptimizer.Level.ALL);
             System.out.println("model:     " + modelPath);
             System.out.println("producer:  " + (model.producer().isBlank() ? "(unknown)" : model.producer())
@@ -73,10 +81,8 @@ final class InspectCommand implements Callable<Integer> {
                     }
                 }
             }
-            long quantOps = g.nodes().stream().filter(n -> n.opType().contains("Quantize")
-                || n.opType().startsWith("QLinear") || n.opType().endsWith("Integer")).count();
-            System.out.println("quantized: " + (quantOps == 0 ? "no" : quantOps + " quantization nodes"));
             ExecutionPlan plan = Planner.plan(model, BackendSelector.select(backendOptions.toSessionOptions()));
+            printQuantization(quantized, QuantizationSummary.execution(plan));
             System.out.println("plan:      " + g.nodes().size() + " nodes after graph passes, per backend "
                 + plan.nodesPerBackend());
             MemoryEstimate mem = MemoryEstimate.of(plan, 1);
@@ -86,6 +92,24 @@ final class InspectCommand implements Callable<Integer> {
                 mem.unknownValues() == 0 ? "" : "; " + mem.unknownValues() + " values of unknown size not counted");
         }
         return ExitCodes.OK;
+    }
+
+    private static void printQuantization(List<QuantizationSummary.QuantizedTensor> tensors,
+                                          QuantizationSummary.Execution run) {
+        if (tensors.isEmpty() && run.integerNodes() == 0) {
+            System.out.println("quantized: no");
+            return;
+        }
+        long weights = tensors.stream().filter(QuantizationSummary.QuantizedTensor::weight).count();
+        System.out.printf("quantized: %d tensors (%d weights, %d activations)%n", tensors.size(), weights,
+            tensors.size() - weights);
+        for (QuantizationSummary.QuantizedTensor t : tensors) {
+            System.out.println("  " + t.describe());
+        }
+        System.out.println("integer:   " + run.integerNodes() + " of " + run.steps() + " nodes compute on integers "
+            + run.integer());
+        System.out.println("float:     " + run.floating() + "; conversions per run: " + run.quantizeSteps()
+            + " QuantizeLinear, " + run.dequantizeSteps() + " DequantizeLinear");
     }
 
     private static String opsets(Model model) {

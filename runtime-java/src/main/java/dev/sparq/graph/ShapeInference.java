@@ -58,6 +58,11 @@ public final class ShapeInference {
         if (n.domain().equals("com.microsoft") && op.equals("QGemm")) {
             return qgemm(n, in);
         }
+        if (n.domain().equals("com.microsoft") && (op.equals("QLinearAdd") || op.equals("QLinearMul"))
+            && in.size() > 3) {
+            DType dt = in.size() > 7 && n.hasInput(7) ? in.get(7).dtype() : in.get(0).dtype();
+            return ValueType.tensor(dt, broadcast(in.get(0), in.get(3)).dims());
+        }
         if (!n.domain().isEmpty()) {
             return ValueType.UNKNOWN;
         }

@@ -5,8 +5,9 @@ import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
 
 /**
- * Removes Identity nodes and inference-time Dropout (whose mask output nobody reads): readers of the output read
- * the input instead. A node whose output is a graph output stays, so graph output names never change.
+ * Removes Identity nodes, inference-time Dropout (whose mask output nobody reads) and Casts to the type their input
+ * already has (PyTorch's QDQ export adds them around every QuantizeLinear): readers of the output read the input
+ * instead. A node whose output is a graph output stays, so graph output names never change.
  */
 public final class IdentityRemoval implements GraphPass {
     @Override
@@ -39,6 +40,10 @@ public final class IdentityRemoval implements GraphPass {
         }
         if (n.opType().equals("Identity")) {
             return true;
+        }
+        if (n.opType().equals("Cast")) {
+            dev.sparq.tensor.DType in = g.type(n.input(0)).dtype();
+            return in != null && n.has("to") && in == dev.sparq.tensor.DType.fromOnnx((int) n.intAttr("to", 0));
         }
         if (n.opType().equals("Dropout")) {
             // With training_mode absent or a constant false, Dropout is the identity; its mask must be unused.

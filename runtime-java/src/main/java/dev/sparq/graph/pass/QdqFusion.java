@@ -16,7 +16,9 @@ import java.util.Map;
  * {@code DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), DequantizeLinear(b_q)) [→ Relu | Clip] →
  * QuantizeLinear(y)} becomes {@code QLinearConv(x_q, …, w_q, …, y_scale, y_zp, b_q) → y}; the same around a MatMul,
  * or a Gemm without C (alpha 1, transA 0; a transB weight is stored transposed), becomes QLinearMatMul; a Gemm with
- * a bias C (beta 1) becomes {@code com.microsoft} QGemm, ONNX Runtime's contrib op with an int32 C.
+ * a bias C (beta 1) becomes {@code com.microsoft} QGemm, ONNX Runtime's contrib op with an int32 C; and an Add of
+ * two dequantized per-tensor values (a residual connection) becomes {@code com.microsoft} QLinearAdd, which is
+ * defined as exactly that float sum requantized.
  * <p>
  * Only where the two compute the same thing: per-tensor activation scales, weights quantized per tensor or per
  * output channel (axis 0 of a Conv weight, the N axis of a MatMul/Gemm weight; no blocked scales), an int32 bias
@@ -42,7 +44,7 @@ public final class QdqFusion implements GraphPass {
         Graph g = model.graph();
         int fused = 0;
         for (Node n : new ArrayList<>(g.nodes())) {
-            if (fuse(model, n) != null) {
+            if (fuse(model, n) != null || fuseAdd(model, n) != null) {
                 fused++;
             }
         }
@@ -155,6 +157,49 @@ public final class QdqFusion implements GraphPass {
             n = next;
         }
         g.nodes().remove(op);
+        return fused;
+    }
+
+    /**
+     * {@code DQ(a) + DQ(b) [→ Relu | Clip] → Q} with per-tensor parameters and one 8-bit type throughout becomes
+     * QLinearAdd (and the integer clamp of the activation, if saturation does not do it); null if not that chain.
+     */
+    private static Node fuseAdd(Model model, Node add) {
+        if (!add.domain().isEmpty() || !add.opType().equals("Add") || add.inputs().size() != 2) {
+            return null;
+        }
+        Graph g = model.graph();
+        Dequantized a = Dequantized.of(g, add.input(0));
+        Dequantized b = Dequantized.of(g, add.input(1));
+        if (a == null || b == null || !a.perTensor() || !b.perTensor()
+            || (a.zeroPoint() != null && a.zeroPoint().size() != 1) || (b.zeroPoint() != null && b.zeroPoint().size() != 1)) {
+            return null;
+        }
+        DType type = g.type(a.quantized()).dtype();
+        if (!isByte(type) || type != g.type(b.quantized()).dtype()) {
+            return null;
+        }
+        OutputChain out = outputQuantize(g, add, model.opset(""));
+        if (out == null || g.initializers().get(out.quantize().input(2)).dtype() != type) {
+            return null;
+        }
+        Node quantize = out.quantize();
+        List<String> outputs = out.clamp() == null ? quantize.outputs()
+            : List.of(GraphEdits.freshName(g, quantize.outputs().get(0) + "_unclamped"));
+        Node fused = new Node(add.name(), "QLinearAdd", ActivationFusion.DOMAIN, List.of(a.quantized(),
+            a.node().input(1), zeroPointOf(model, a, type), b.quantized(), b.node().input(1), zeroPointOf(model, b, type),
+            quantize.input(1), quantize.input(2)), outputs, Map.of());
+        int at = g.nodes().indexOf(quantize);
+        g.nodes().set(at, fused);
+        if (out.clamp() != null) {
+            g.nodes().add(at + 1, out.clamp().node(model, outputs.get(0), quantize.outputs().get(0), type));
+        }
+        for (Node n = GraphEdits.producer(g, quantize.input(0)); n != add; ) {
+            Node next = GraphEdits.producer(g, n.input(0));
+            g.nodes().remove(n);
+            n = next;
+        }
+        g.nodes().remove(add);
         return fused;
     }
 

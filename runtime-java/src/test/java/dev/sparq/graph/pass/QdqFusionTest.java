@@ -296,4 +296,53 @@ class QdqFusionTest {
             }
         }
     }
+
+    /** a, b [2,5] (int8, two scales) → DQ → Add → [Relu] → Q (int8, zero point {@code zp}) → DQ. */
+    private static GraphProto addChain(boolean relu, int zp) {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("add")
+            .addInput(OnnxModels.floatInput("a", 2, 5))
+            .addInput(OnnxModels.floatInput("b", 2, 5))
+            .addInitializer(OnnxModels.floatTensor("sa", new long[] {}, 0.05f))
+            .addInitializer(OnnxModels.floatTensor("sb", new long[] {}, 0.03f))
+            .addInitializer(OnnxModels.floatTensor("sc", new long[] {}, 0.07f))
+            .addInitializer(byteTensor("z0", TensorProto.DataType.INT8_VALUE, new long[] {}, (byte) 0))
+            .addInitializer(byteTensor("zc", TensorProto.DataType.INT8_VALUE, new long[] {}, (byte) zp))
+            .addNode(OnnxModels.node("QuantizeLinear", List.of("a", "sa", "z0"), List.of("aq")))
+            .addNode(OnnxModels.node("QuantizeLinear", List.of("b", "sb", "z0"), List.of("bq")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("aq", "sa", "z0"), List.of("ad")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("bq", "sb", "z0"), List.of("bd")))
+            .addNode(OnnxModels.node("Add", List.of("ad", "bd"), List.of("s")));
+        String last = "s";
+        if (relu) {
+            g.addNode(OnnxModels.node("Relu", List.of("s"), List.of("r")));
+            last = "r";
+        }
+        return g.addNode(OnnxModels.node("QuantizeLinear", List.of(last, "sc", "zc"), List.of("cq")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("cq", "sc", "zc"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", 2, 5)).build();
+    }
+
+    @Test
+    void residualAddOfDequantizedValuesBecomesQLinearAddComputingExactlyTheSame() {
+        float[] av = {-6.4f, -1f, -0.025f, 0f, 0.075f, 1.3f, 2.2f, 3.1f, 6.35f, 9f};
+        float[] bv = {3.8f, -3.9f, 0.015f, -0.045f, 0.2f, -1.3f, 1.1f, 0.7f, 3.81f, -9f};
+        for (GraphProto g : List.of(addChain(false, 0), addChain(true, 0), addChain(true, -128), addChain(false, 5))) {
+            try (Tensor a = Tensor.fromFloats(av, 2, 5); Tensor b = Tensor.fromFloats(bv, 2, 5);
+                 Session plain = Session.create(OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null), CPU_REF_BASIC);
+                 Session.Result want = plain.run(Map.of("a", a, "b", b))) {
+                Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null);
+                assertEquals(1, fuse(m));
+                List<String> ops = m.graph().nodes().stream().map(Node::opType).toList();
+                assertTrue(ops.contains("QLinearAdd") && !ops.contains("Add") && !ops.contains("Relu"), ops.toString());
+                for (String backend : List.of("cpu-ref", "cpu-simd")) {
+                    Model copy = OnnxImporter.fromProto(OnnxExporter.toProto(m), null, null);
+                    try (Session fused = Session.create(copy, SessionOptions.builder().backend(backend)
+                            .optimization(GraphOptimizer.Level.NONE).build());
+                         Session.Result got = fused.run(Map.of("a", a, "b", b))) {
+                        assertArrayEquals(want.first().toFloatArray(), got.first().toFloatArray(), backend + " " + ops);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -21,6 +21,7 @@ public final class SimdBackend implements Backend {
         .register(MS, "FusedConv", ConvKernels::create)
         .register("Gemm", GemmKernels::gemm)
         .register(MS, "FusedGemm", GemmKernels::gemm)
+        .register(MS, "QLinearAdd", QLinearAddKernel::create)
         .register("MatMul", GemmKernels::matmul)
         .register("MatMulInteger", IntegerKernels::matMulInteger)
         .register("QuantizeLinear", QuantKernels::quantize)
