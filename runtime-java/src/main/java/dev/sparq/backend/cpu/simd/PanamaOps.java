@@ -3,6 +3,8 @@ package dev.sparq.backend.cpu.simd;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -21,6 +23,12 @@ final class PanamaOps implements SimdOps {
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     private static final VectorSpecies<Byte> BS = V >= 8
         ? VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(V * 8)) : null;
+    // doubles in the same shape: half as many lanes, for requantization (the reference multiplies in double)
+    private static final VectorSpecies<Double> DS = VectorSpecies.of(double.class, S.vectorShape());
+    private static final int DV = DS.length();
+    /** 1.5·2^52: (v + M) − M rounds a double to an integer, ties to even, for |v| ≤ 2^51. */
+    private static final double DROUNDER = 6755399441055744.0;
+    private static final ScalarOps SCALAR = new ScalarOps();
     /** 1.5·2^23: (v + M) − M rounds v to an integer, ties to even, for |v| ≤ 2^22. */
     private static final float ROUNDER = 12582912f;
     // Lane i of the result takes lane 2i (or 2i+1) of the pair (a, b); indices past V select from b.
@@ -374,6 +382,116 @@ final class PanamaOps implements SimdOps {
             int v = unsigned ? b & 0xFF : b;
             x.setAtIndex(ValueLayout.JAVA_FLOAT, i, ((float) v - zeroPoint) * scale);
         }
+    }
+
+    @Override
+    public void widen(MemorySegment q, long index, boolean unsigned, int zero, float[] dst, int off, int n) {
+        if (BS == null) {
+            SCALAR.widen(q, index, unsigned, zero, dst, off, n);
+            return;
+        }
+        float z = zero;
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            IntVector iv = (IntVector) ByteVector.fromMemorySegment(BS, q, index + i, ORDER)
+                .convertShape(VectorOperators.B2I, IS, 0);
+            ((FloatVector) (unsigned ? iv.and(0xFF) : iv).convertShape(VectorOperators.I2F, S, 0)).sub(z)
+                .intoArray(dst, off + i);
+        }
+        if (i < n) {
+            IntVector iv = (IntVector) ByteVector.fromMemorySegment(BS, q, index + i, ORDER, BS.indexInRange(i, n))
+                .convertShape(VectorOperators.B2I, IS, 0);
+            ((FloatVector) (unsigned ? iv.and(0xFF) : iv).convertShape(VectorOperators.I2F, S, 0)).sub(z)
+                .intoArray(dst, off + i, S.indexInRange(i, n));
+        }
+    }
+
+    @Override
+    public void sumsToInt(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n,
+                          MemorySegment out, long outIndex) {
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Integer> m = IS.indexInRange(i, n);
+            IntVector a = accumulators(sums, sumIndex + i, partial, partialIndex + i, i <= n - V, m);
+            if (i <= n - V) {
+                a.intoMemorySegment(out, (outIndex + i) * Integer.BYTES, ORDER);
+            } else {
+                a.intoMemorySegment(out, (outIndex + i) * Integer.BYTES, ORDER, m);
+            }
+        }
+    }
+
+    @Override
+    public void requantize(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n, int bias,
+                           double multiplier, double zero, int min, int max, MemorySegment out, long outIndex) {
+        if (BS == null) {
+            SCALAR.requantize(sums, sumIndex, partial, partialIndex, n, bias, multiplier, zero, min, max, out, outIndex);
+            return;
+        }
+        DoubleVector mul = DoubleVector.broadcast(DS, multiplier);
+        for (int i = 0; i < n; i += V) {
+            boolean full = i <= n - V;
+            IntVector a = accumulators(sums, sumIndex + i, partial, partialIndex + i, full, IS.indexInRange(i, n))
+                .add(bias);
+            ByteVector q = requantizeLanes(a, mul, mul, zero, min, max);
+            if (full) {
+                q.intoMemorySegment(out, outIndex + i, ORDER);
+            } else {
+                q.intoMemorySegment(out, outIndex + i, ORDER, BS.indexInRange(i, n));
+            }
+        }
+    }
+
+    @Override
+    public void requantizeRow(int[] acc, int accOff, int n, double[] multipliers, double zero, int min, int max,
+                              MemorySegment out, long outIndex) {
+        if (BS == null) {
+            SCALAR.requantizeRow(acc, accOff, n, multipliers, zero, min, max, out, outIndex);
+            return;
+        }
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            ByteVector q = requantizeLanes(IntVector.fromArray(IS, acc, accOff + i),
+                DoubleVector.fromArray(DS, multipliers, i), DoubleVector.fromArray(DS, multipliers, i + DV), zero, min,
+                max);
+            q.intoMemorySegment(out, outIndex + i, ORDER);
+        }
+        if (i < n) {
+            ByteVector q = requantizeLanes(IntVector.fromArray(IS, acc, accOff + i, IS.indexInRange(i, n)),
+                DoubleVector.fromArray(DS, multipliers, i, DS.indexInRange(i, n)),
+                DoubleVector.fromArray(DS, multipliers, i + DV, DS.indexInRange(i + DV, n)), zero, min, max);
+            q.intoMemorySegment(out, outIndex + i, ORDER, BS.indexInRange(i, n));
+        }
+    }
+
+    /** (int) sums + partial for V lanes; exact, since the sums hold integers. */
+    private static IntVector accumulators(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex,
+                                          boolean full, VectorMask<Integer> m) {
+        FloatVector f = full ? FloatVector.fromMemorySegment(S, sums, sumIndex * Float.BYTES, ORDER)
+            : FloatVector.fromMemorySegment(S, sums, sumIndex * Float.BYTES, ORDER, m.cast(S));
+        IntVector a = (IntVector) f.convertShape(VectorOperators.F2I, IS, 0);
+        if (partial != null) {
+            a = a.add(full ? IntVector.fromMemorySegment(IS, partial, partialIndex * Integer.BYTES, ORDER)
+                : IntVector.fromMemorySegment(IS, partial, partialIndex * Integer.BYTES, ORDER, m));
+        }
+        return a;
+    }
+
+    /**
+     * The reference's saturate(rint(acc · m + zero)) for V lanes, in double like the reference: the low and high
+     * halves widen to doubles (multipliers mLo, mHi), clamp first (so the rounding trick stays in range; clamping
+     * commutes with rint at integer bounds), round half to even, narrow back. NaN converts to 0, as in the reference.
+     */
+    private static ByteVector requantizeLanes(IntVector acc, DoubleVector mLo, DoubleVector mHi, double zero, int min,
+                                              int max) {
+        DoubleVector lo = (DoubleVector) acc.convertShape(VectorOperators.I2D, DS, 0);
+        DoubleVector hi = (DoubleVector) acc.convertShape(VectorOperators.I2D, DS, 1);
+        lo = lo.mul(mLo).add(zero).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+            .add(DROUNDER).sub(DROUNDER);
+        hi = hi.mul(mHi).add(zero).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+            .add(DROUNDER).sub(DROUNDER);
+        IntVector q = ((IntVector) lo.convertShape(VectorOperators.D2I, IS, 0))
+            .or((IntVector) hi.convertShape(VectorOperators.D2I, IS, -1));
+        return (ByteVector) q.convertShape(VectorOperators.I2B, BS, 0);
     }
 
     @Override
