@@ -7,8 +7,10 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,11 +25,20 @@ final class PanamaOps implements SimdOps {
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     private static final VectorSpecies<Byte> BS = V >= 8
         ? VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(V * 8)) : null;
-    // doubles in the same shape: half as many lanes, for requantization (the reference multiplies in double)
+    // Requantization (in double, like the reference) steps DV lanes, as many as a full-width double vector holds, so
+    // no conversion changes the lane count: f32/int32 at half width, f64/int64 at full width, bytes in a 64-bit
+    // vector at 512 bits (narrower widths store their few lanes through an array).
     private static final VectorSpecies<Double> DS = VectorSpecies.of(double.class, S.vectorShape());
     private static final int DV = DS.length();
-    /** 1.5·2^52: (v + M) − M rounds a double to an integer, ties to even, for |v| ≤ 2^51. */
+    private static final VectorShape HALF = VectorShape.forBitSize(S.vectorBitSize() / 2);
+    private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, HALF);
+    private static final VectorSpecies<Integer> IH = VectorSpecies.of(int.class, HALF);
+    private static final VectorSpecies<Byte> BH = DV == 8 ? ByteVector.SPECIES_64 : null;
+    private static final ThreadLocal<int[]> QLANES = ThreadLocal.withInitial(() -> new int[DV]);
+    /** 1.5·2^52: v + M rounds v to an integer, ties to even, for |v| ≤ 2^51. */
     private static final double DROUNDER = 6755399441055744.0;
+    /** Multipliers up to 2^19 keep |acc · m + zero| below 2^51 for any int32 acc; larger ones (or NaN) go scalar. */
+    private static final double TAME = 0x1p19;
     private static final ScalarOps SCALAR = new ScalarOps();
     /** 1.5·2^23: (v + M) − M rounds v to an integer, ties to even, for |v| ≤ 2^22. */
     private static final float ROUNDER = 12582912f;
@@ -423,43 +434,49 @@ final class PanamaOps implements SimdOps {
     @Override
     public void requantize(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n, int bias,
                            double multiplier, double zero, int min, int max, MemorySegment out, long outIndex) {
-        if (BS == null) {
+        if (!(Math.abs(multiplier) <= TAME)) {
             SCALAR.requantize(sums, sumIndex, partial, partialIndex, n, bias, multiplier, zero, min, max, out, outIndex);
             return;
         }
-        DoubleVector mul = DoubleVector.broadcast(DS, multiplier);
-        for (int i = 0; i < n; i += V) {
-            boolean full = i <= n - V;
-            IntVector a = accumulators(sums, sumIndex + i, partial, partialIndex + i, full, IS.indexInRange(i, n))
-                .add(bias);
-            ByteVector q = requantizeLanes(a, mul, mul, zero, min, max);
-            if (full) {
-                q.intoMemorySegment(out, outIndex + i, ORDER);
-            } else {
-                q.intoMemorySegment(out, outIndex + i, ORDER, BS.indexInRange(i, n));
-            }
+        DoubleVector m = DoubleVector.broadcast(DS, multiplier);
+        long lo = Double.doubleToRawLongBits(DROUNDER + min);
+        long hi = Double.doubleToRawLongBits(DROUNDER + max);
+        int[] lanes = BH == null ? QLANES.get() : null;
+        int i = 0;
+        for (; i <= n - DV; i += DV) {
+            IntVector acc = halfAccumulators(sums, sumIndex + i, partial, partialIndex + i, null).add(bias);
+            storeBytes(requantizeLanes(acc, m, zero, lo, hi), out, outIndex + i, DV, lanes);
+        }
+        if (i < n) {
+            VectorMask<Integer> tail = IH.indexInRange(0, n - i);
+            IntVector acc = halfAccumulators(sums, sumIndex + i, partial, partialIndex + i, tail).add(bias);
+            storeBytes(requantizeLanes(acc, m, zero, lo, hi), out, outIndex + i, n - i, lanes);
         }
     }
 
     @Override
     public void requantizeRow(int[] acc, int accOff, int n, double[] multipliers, double zero, int min, int max,
                               MemorySegment out, long outIndex) {
-        if (BS == null) {
-            SCALAR.requantizeRow(acc, accOff, n, multipliers, zero, min, max, out, outIndex);
-            return;
+        for (int j = 0; j < n; j++) {
+            if (!(Math.abs(multipliers[j]) <= TAME)) {
+                SCALAR.requantizeRow(acc, accOff, n, multipliers, zero, min, max, out, outIndex);
+                return;
+            }
         }
+        long lo = Double.doubleToRawLongBits(DROUNDER + min);
+        long hi = Double.doubleToRawLongBits(DROUNDER + max);
+        int[] lanes = BH == null ? QLANES.get() : null;
         int i = 0;
-        for (; i <= n - V; i += V) {
-            ByteVector q = requantizeLanes(IntVector.fromArray(IS, acc, accOff + i),
-                DoubleVector.fromArray(DS, multipliers, i), DoubleVector.fromArray(DS, multipliers, i + DV), zero, min,
-                max);
-            q.intoMemorySegment(out, outIndex + i, ORDER);
+        for (; i <= n - DV; i += DV) {
+            IntVector a = IntVector.fromArray(IH, acc, accOff + i);
+            DoubleVector m = DoubleVector.fromArray(DS, multipliers, i);
+            storeBytes(requantizeLanes(a, m, zero, lo, hi), out, outIndex + i, DV, lanes);
         }
         if (i < n) {
-            ByteVector q = requantizeLanes(IntVector.fromArray(IS, acc, accOff + i, IS.indexInRange(i, n)),
-                DoubleVector.fromArray(DS, multipliers, i, DS.indexInRange(i, n)),
-                DoubleVector.fromArray(DS, multipliers, i + DV, DS.indexInRange(i + DV, n)), zero, min, max);
-            q.intoMemorySegment(out, outIndex + i, ORDER, BS.indexInRange(i, n));
+            VectorMask<Integer> tail = IH.indexInRange(0, n - i);
+            IntVector a = IntVector.fromArray(IH, acc, accOff + i, tail);
+            DoubleVector m = DoubleVector.fromArray(DS, multipliers, i, tail.cast(DS));
+            storeBytes(requantizeLanes(a, m, zero, lo, hi), out, outIndex + i, n - i, lanes);
         }
     }
 
@@ -476,22 +493,48 @@ final class PanamaOps implements SimdOps {
         return a;
     }
 
+    /** The same for DV lanes (half-width ints), the requantization's step; {@code tail} null for all lanes. */
+    private static IntVector halfAccumulators(MemorySegment sums, long sumIndex, MemorySegment partial,
+                                              long partialIndex, VectorMask<Integer> tail) {
+        long at = sumIndex * Float.BYTES;
+        FloatVector f = tail == null ? FloatVector.fromMemorySegment(FH, sums, at, ORDER)
+            : FloatVector.fromMemorySegment(FH, sums, at, ORDER, tail.cast(FH));
+        IntVector a = (IntVector) f.convertShape(VectorOperators.F2I, IH, 0);
+        if (partial != null) {
+            long pat = partialIndex * Integer.BYTES;
+            a = a.add(tail == null ? IntVector.fromMemorySegment(IH, partial, pat, ORDER)
+                : IntVector.fromMemorySegment(IH, partial, pat, ORDER, tail));
+        }
+        return a;
+    }
+
     /**
-     * The reference's saturate(rint(acc · m + zero)) for V lanes, in double like the reference: the low and high
-     * halves widen to doubles (multipliers mLo, mHi), clamp first (so the rounding trick stays in range; clamping
-     * commutes with rint at integer bounds), round half to even, narrow back. NaN converts to 0, as in the reference.
+     * The reference's saturate(rint(acc · m + zero)) for DV lanes, in double like the reference. Adding 1.5·2^52
+     * rounds half to even and leaves the integer k in the low bits of the double's pattern (bits(R + k) = bits(R) + k
+     * while |k| < 2^51, which |m| ≤ {@link #TAME} guarantees), so saturation is a clamp of that pattern as a long
+     * and the low 32 bits are the result. Cheaper than f64 min/max and a checked D2I conversion.
      */
-    private static ByteVector requantizeLanes(IntVector acc, DoubleVector mLo, DoubleVector mHi, double zero, int min,
-                                              int max) {
-        DoubleVector lo = (DoubleVector) acc.convertShape(VectorOperators.I2D, DS, 0);
-        DoubleVector hi = (DoubleVector) acc.convertShape(VectorOperators.I2D, DS, 1);
-        lo = lo.mul(mLo).add(zero).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-            .add(DROUNDER).sub(DROUNDER);
-        hi = hi.mul(mHi).add(zero).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-            .add(DROUNDER).sub(DROUNDER);
-        IntVector q = ((IntVector) lo.convertShape(VectorOperators.D2I, IS, 0))
-            .or((IntVector) hi.convertShape(VectorOperators.D2I, IS, -1));
-        return (ByteVector) q.convertShape(VectorOperators.I2B, BS, 0);
+    private static IntVector requantizeLanes(IntVector acc, DoubleVector m, double zero, long lo, long hi) {
+        LongVector r = ((DoubleVector) acc.convertShape(VectorOperators.I2D, DS, 0)).mul(m).add(zero).add(DROUNDER)
+            .reinterpretAsLongs().lanewise(VectorOperators.MAX, lo).lanewise(VectorOperators.MIN, hi);
+        return (IntVector) r.convertShape(VectorOperators.L2I, IH, 0);
+    }
+
+    /** Stores the first {@code valid} lanes of q as bytes (through {@code lanes} where no 64-bit byte vector fits). */
+    private static void storeBytes(IntVector q, MemorySegment out, long at, int valid, int[] lanes) {
+        if (BH != null) {
+            ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BH, 0);
+            if (valid == DV) {
+                b.intoMemorySegment(out, at, ORDER);
+            } else {
+                b.intoMemorySegment(out, at, ORDER, BH.indexInRange(0, valid));
+            }
+            return;
+        }
+        q.intoArray(lanes, 0);
+        for (int j = 0; j < valid; j++) {
+            out.set(ValueLayout.JAVA_BYTE, at + j, (byte) lanes[j]);
+        }
     }
 
     @Override

@@ -262,7 +262,8 @@ class SimdIntegerConvTest {
 
     /**
      * Quantization edge cases: ties (multiplier 0.5, exact halves round to even), a zero y_scale (infinite
-     * multiplier: ±saturation, and NaN → 0 where the accumulator is 0), biases that wrap int32, tiny multipliers.
+     * multiplier: ±saturation, and NaN → 0 where the accumulator is 0), biases that wrap int32, tiny multipliers and
+     * the largest the vector path takes.
      */
     @Test
     void roundingTiesSaturationAndWrapAround() {
@@ -270,7 +271,7 @@ class SimdIntegerConvTest {
         Shape dw = new Shape(1, 9, 7, 6, 9, 3, 1, 1, 1, 9);
         for (Shape shape : List.of(sh, dw)) {
             Node node = KernelHarness.node("QLinearConv", 9, 1, shape.attributes());
-            for (int variant = 0; variant < 5; variant++) {
+            for (int variant = 0; variant < 6; variant++) {
                 Tensor[] in = qlinearConvInputs(shape, new Quant(DType.U8, DType.I8, variant % 2 == 0 ? DType.U8 : DType.I8,
                     false, true, false));
                 replace(in, 5, scalar(DType.I8, 0));
@@ -306,6 +307,12 @@ class SimdIntegerConvTest {
                         replace(in, 6, Tensor.fromFloats(new float[] {in[1].getFloat(0) * in[4].getFloat(0) * 0x1p31f / 100}));
                     }
                     case 3 -> replace(in, 6, Tensor.fromFloats(new float[] {1e30f})); // everything rounds to the zero point
+                    case 4 -> { // multiplier ~5e5, just under the vector path's 2^19 limit: |acc · m| up to ~2^50
+                        replace(in, 6, Tensor.fromFloats(new float[] {in[1].getFloat(0) * in[4].getFloat(0) / 5e5f}));
+                        int[] b = new int[shape.m()];
+                        Arrays.fill(b, Integer.MIN_VALUE + 5);
+                        replace(in, 8, Tensor.fromInts(b, shape.m()));
+                    }
                     default -> replace(in, 6, Tensor.fromFloats(new float[] {1e-30f})); // everything saturates
                 }
                 assertSameIntegers(node, ExecutionContext.standalone(), "variant " + variant + " " + shape, in);
