@@ -26,10 +26,13 @@ final class QuantParams {
         return t.getFloat(0);
     }
 
-    /** A constant f32 scale at input {@code at}: one value or {@code n} (one per output channel or column). */
+    /**
+     * A constant f32 scale at input {@code at}: one value or {@code n} along its last axis (one per output channel
+     * or column).
+     */
     static Tensor scales(KernelRequest r, int at, int n, String what) {
         Tensor t = r.constantInput(at);
-        if (t == null || t.dtype() != DType.F32 || (t.size() != 1 && t.size() != n)) {
+        if (t == null || t.dtype() != DType.F32 || (t.size() != 1 && (t.size() != n || t.dim(t.rank() - 1) != n))) {
             throw new UnsupportedKernelException(what + " must be a constant f32, one value or " + n);
         }
         return t;
