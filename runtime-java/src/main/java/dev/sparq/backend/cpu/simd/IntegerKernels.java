@@ -7,10 +7,12 @@ import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * MatMulInteger in pure Java: uint8 or int8 A, constant int8 B widened to int32 panels at load, exact int32
+ * MatMulInteger and QLinearMatMul in pure Java: uint8 or int8 A, constant int8 B widened to int32 panels at load, exact int32
  * accumulation (wrapping like the reference). The honest Java int8 path: the Vector API has no 8-bit dot product,
  * so this runs 32-bit multiply-adds and is several times slower than cpu-native's VNNI (figures in RESULTS.md).
  */
@@ -64,6 +66,58 @@ final class IntegerKernels {
                         row[kk] = (int) a.getLong((long) i * k + kk) - zero;
                     }
                     IntGemm.row(row, packed, y.segment(), (long) i * cols);
+                }
+            });
+            return new Tensor[] {y};
+        };
+    }
+
+    /**
+     * QLinearMatMul (a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point): 8-bit A with
+     * scalar parameters, constant 8-bit 2-D B with per-tensor or per-column scale and zero point; int32 rows from
+     * {@link IntGemm}, requantized like QLinearConv ({@link Requantizer}).
+     */
+    static Kernel qlinearMatMul(KernelRequest r) {
+        Tensor b = r.constantInput(3);
+        if (b == null || !QuantParams.isEightBit(b.dtype()) || b.rank() != 2) {
+            throw new UnsupportedKernelException("cpu-simd QLinearMatMul needs a constant 8-bit 2-D B");
+        }
+        int k = (int) b.dim(0);
+        int cols = (int) b.dim(1);
+        Tensor aZeroT = QuantParams.zeroPoint(r, 2, "a_zero_point");
+        DType aType = QuantParams.inputType(r, 0, aZeroT, "a");
+        int aZero = aZeroT == null ? 0 : (int) aZeroT.getLong(0);
+        int[] bZero = QuantParams.weightZeros(r, 5, b, cols, "b");
+        Tensor yZero = QuantParams.zeroPoint(r, 7, "y_zero_point");
+        Requantizer rq = Requantizer.of(QuantParams.scale(r, 1, "a_scale"), QuantParams.scales(r, 4, cols, "b_scale"),
+            QuantParams.scale(r, 6, "y_scale"), cols, null, yZero == null ? 0 : (int) yZero.getLong(0),
+            QuantParams.outputType(yZero, aType));
+        IntGemm.Packed packed = IntGemm.pack(k, cols, (kk, j) -> (int) b.getLong((long) kk * cols + j) - bZero[j]);
+        return (inputs, ctx) -> {
+            Tensor a = inputs[0];
+            if (!QuantParams.isEightBit(a.dtype()) || (aType != null && a.dtype() != aType) || a.rank() < 1
+                || a.dim(a.rank() - 1) != k) {
+                throw new IllegalArgumentException("A " + a.dtype() + Arrays.toString(a.shape()) + " does not fit B");
+            }
+            long[] shape = a.shape();
+            shape[shape.length - 1] = cols; // a 1-D A gives a 1-D result, as numpy's matmul
+            Tensor y = ctx.allocateUninitialized(rq.dtype(), shape);
+            int m = Math.toIntExact(a.size() / k);
+            boolean unsigned = a.dtype() == DType.U8;
+            MemorySegment as = a.segment();
+            int threads = Math.max(1, Math.min(ctx.threads(), m));
+            ctx.parallelFor(threads, t -> {
+                byte[] bytes = new byte[k];
+                int[] row = new int[k];
+                int[] acc = new int[cols];
+                MemorySegment accs = MemorySegment.ofArray(acc);
+                for (int i = m * t / threads; i < m * (t + 1) / threads; i++) {
+                    MemorySegment.copy(as, ValueLayout.JAVA_BYTE, (long) i * k, bytes, 0, k);
+                    for (int kk = 0; kk < k; kk++) {
+                        row[kk] = (unsigned ? bytes[kk] & 0xFF : bytes[kk]) - aZero;
+                    }
+                    IntGemm.row(row, packed, accs, 0);
+                    rq.row(acc, 0, cols, y.segment(), (long) i * cols);
                 }
             });
             return new Tensor[] {y};

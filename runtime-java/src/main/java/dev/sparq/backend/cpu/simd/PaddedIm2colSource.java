@@ -15,6 +15,24 @@ final class PaddedIm2colSource implements PanelSource {
 
     /** Copies the channels of one image (from element {@code imageOffset} of {@code x}) into padded planes. */
     PaddedIm2colSource(MemorySegment x, long imageOffset, ConvGeometry2d g) {
+        this(g);
+        for (int c = 0; c < g.c(); c++) {
+            planes[c].load(x, imageOffset + (long) c * g.h() * g.w(), 0f);
+        }
+    }
+
+    /**
+     * The same over 8-bit channels (uint8 or int8 from byte {@code imageOffset} of {@code x}), minus their zero
+     * point: the integer convolutions' B operand, exact in f32.
+     */
+    PaddedIm2colSource(MemorySegment x, long imageOffset, ConvGeometry2d g, boolean unsigned, int zero) {
+        this(g);
+        for (int c = 0; c < g.c(); c++) {
+            planes[c].loadCentered(x, imageOffset + (long) c * g.h() * g.w(), unsigned, zero);
+        }
+    }
+
+    private PaddedIm2colSource(ConvGeometry2d g) {
         this.g = g;
         this.planes = new PaddedPlane[g.c()];
         int planeSize = PaddedPlane.planeSize(g);
@@ -23,7 +41,6 @@ final class PaddedIm2colSource implements PanelSource {
         float[] phases = Scratch.of(4).get(g.c() * phaseSize);
         for (int c = 0; c < g.c(); c++) {
             planes[c] = new PaddedPlane(g, data, c * planeSize, phases, c * phaseSize);
-            planes[c].load(x, imageOffset + (long) c * g.h() * g.w(), 0f);
         }
     }
 

@@ -60,6 +60,25 @@ final class PaddedPlane {
             MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, (at + (long) iy * g.w()) * Float.BYTES, data,
                 dataOff + (iy + g.padTop()) * wp + g.padLeft(), g.w());
         }
+        splitPhases(fill);
+    }
+
+    /**
+     * Loads an 8-bit plane (uint8 or int8 bytes from byte {@code at} of {@code xs}) as floats minus its zero point,
+     * for the integer convolutions: the padding gets 0, i.e. the zero point itself, so it adds nothing.
+     */
+    void loadCentered(MemorySegment xs, long at, boolean unsigned, int zero) {
+        java.util.Arrays.fill(data, dataOff, dataOff + hp * wp + wp, 0f);
+        SimdOps ops = SimdOps.get();
+        for (int iy = 0; iy < g.h(); iy++) {
+            ops.widen(xs, at + (long) iy * g.w(), unsigned, zero, data, dataOff + (iy + g.padTop()) * wp + g.padLeft(),
+                g.w());
+        }
+        splitPhases(0f);
+    }
+
+    /** For strides above 1, copies the padded plane into its column phases. */
+    private void splitPhases(float fill) {
         if (g.sw() == 2) {
             for (int y = 0; y < hp; y++) {
                 phases[phasesOff + y * pw + pw - 1] = fill; // the odd phase is one short when wp is odd

@@ -4,10 +4,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,6 +26,21 @@ final class PanamaOps implements SimdOps {
     private static final VectorSpecies<Byte> FULL_BYTES = VectorSpecies.of(byte.class, S.vectorShape());
     private static final VectorSpecies<Byte> BS = V >= 8
         ? VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(V * 8)) : null;
+    // Requantization (in double, like the reference) steps DV lanes, as many as a full-width double vector holds, so
+    // no conversion changes the lane count: f32/int32 at half width, f64/int64 at full width, bytes in a 64-bit
+    // vector at 512 bits (narrower widths store their few lanes through an array).
+    private static final VectorSpecies<Double> DS = VectorSpecies.of(double.class, S.vectorShape());
+    private static final int DV = DS.length();
+    private static final VectorShape HALF = VectorShape.forBitSize(S.vectorBitSize() / 2);
+    private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, HALF);
+    private static final VectorSpecies<Integer> IH = VectorSpecies.of(int.class, HALF);
+    private static final VectorSpecies<Byte> BH = DV == 8 ? ByteVector.SPECIES_64 : null;
+    private static final ThreadLocal<int[]> QLANES = ThreadLocal.withInitial(() -> new int[DV]);
+    /** 1.5·2^52: v + M rounds v to an integer, ties to even, for |v| ≤ 2^51. */
+    private static final double DROUNDER = 6755399441055744.0;
+    /** Multipliers up to 2^19 keep |acc · m + zero| below 2^51 for any int32 acc; larger ones (or NaN) go scalar. */
+    private static final double TAME = 0x1p19;
+    private static final ScalarOps SCALAR = new ScalarOps();
     /** 1.5·2^23: (v + M) − M rounds v to an integer, ties to even, for |v| ≤ 2^22. */
     private static final float ROUNDER = 12582912f;
     // Lane i of the result takes lane 2i (or 2i+1) of the pair (a, b); indices past V select from b.
@@ -375,6 +393,148 @@ final class PanamaOps implements SimdOps {
             byte b = q.get(ValueLayout.JAVA_BYTE, i);
             int v = unsigned ? b & 0xFF : b;
             x.setAtIndex(ValueLayout.JAVA_FLOAT, i, ((float) v - zeroPoint) * scale);
+        }
+    }
+
+    @Override
+    public void widen(MemorySegment q, long index, boolean unsigned, int zero, float[] dst, int off, int n) {
+        if (BS == null) {
+            SCALAR.widen(q, index, unsigned, zero, dst, off, n);
+            return;
+        }
+        float z = zero;
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            IntVector iv = (IntVector) ByteVector.fromMemorySegment(BS, q, index + i, ORDER)
+                .convertShape(VectorOperators.B2I, IS, 0);
+            ((FloatVector) (unsigned ? iv.and(0xFF) : iv).convertShape(VectorOperators.I2F, S, 0)).sub(z)
+                .intoArray(dst, off + i);
+        }
+        if (i < n) {
+            IntVector iv = (IntVector) ByteVector.fromMemorySegment(BS, q, index + i, ORDER, BS.indexInRange(i, n))
+                .convertShape(VectorOperators.B2I, IS, 0);
+            ((FloatVector) (unsigned ? iv.and(0xFF) : iv).convertShape(VectorOperators.I2F, S, 0)).sub(z)
+                .intoArray(dst, off + i, S.indexInRange(i, n));
+        }
+    }
+
+    @Override
+    public void sumsToInt(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n,
+                          MemorySegment out, long outIndex) {
+        for (int i = 0; i < n; i += V) {
+            VectorMask<Integer> m = IS.indexInRange(i, n);
+            IntVector a = accumulators(sums, sumIndex + i, partial, partialIndex + i, i <= n - V, m);
+            if (i <= n - V) {
+                a.intoMemorySegment(out, (outIndex + i) * Integer.BYTES, ORDER);
+            } else {
+                a.intoMemorySegment(out, (outIndex + i) * Integer.BYTES, ORDER, m);
+            }
+        }
+    }
+
+    @Override
+    public void requantize(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n, int bias,
+                           double multiplier, double zero, int min, int max, MemorySegment out, long outIndex) {
+        if (!(Math.abs(multiplier) <= TAME)) {
+            SCALAR.requantize(sums, sumIndex, partial, partialIndex, n, bias, multiplier, zero, min, max, out, outIndex);
+            return;
+        }
+        DoubleVector m = DoubleVector.broadcast(DS, multiplier);
+        long lo = Double.doubleToRawLongBits(DROUNDER + min);
+        long hi = Double.doubleToRawLongBits(DROUNDER + max);
+        int[] lanes = BH == null ? QLANES.get() : null;
+        int i = 0;
+        for (; i <= n - DV; i += DV) {
+            IntVector acc = halfAccumulators(sums, sumIndex + i, partial, partialIndex + i, null).add(bias);
+            storeBytes(requantizeLanes(acc, m, zero, lo, hi), out, outIndex + i, DV, lanes);
+        }
+        if (i < n) {
+            VectorMask<Integer> tail = IH.indexInRange(0, n - i);
+            IntVector acc = halfAccumulators(sums, sumIndex + i, partial, partialIndex + i, tail).add(bias);
+            storeBytes(requantizeLanes(acc, m, zero, lo, hi), out, outIndex + i, n - i, lanes);
+        }
+    }
+
+    @Override
+    public void requantizeRow(int[] acc, int accOff, int n, double[] multipliers, double zero, int min, int max,
+                              MemorySegment out, long outIndex) {
+        for (int j = 0; j < n; j++) {
+            if (!(Math.abs(multipliers[j]) <= TAME)) {
+                SCALAR.requantizeRow(acc, accOff, n, multipliers, zero, min, max, out, outIndex);
+                return;
+            }
+        }
+        long lo = Double.doubleToRawLongBits(DROUNDER + min);
+        long hi = Double.doubleToRawLongBits(DROUNDER + max);
+        int[] lanes = BH == null ? QLANES.get() : null;
+        int i = 0;
+        for (; i <= n - DV; i += DV) {
+            IntVector a = IntVector.fromArray(IH, acc, accOff + i);
+            DoubleVector m = DoubleVector.fromArray(DS, multipliers, i);
+            storeBytes(requantizeLanes(a, m, zero, lo, hi), out, outIndex + i, DV, lanes);
+        }
+        if (i < n) {
+            VectorMask<Integer> tail = IH.indexInRange(0, n - i);
+            IntVector a = IntVector.fromArray(IH, acc, accOff + i, tail);
+            DoubleVector m = DoubleVector.fromArray(DS, multipliers, i, tail.cast(DS));
+            storeBytes(requantizeLanes(a, m, zero, lo, hi), out, outIndex + i, n - i, lanes);
+        }
+    }
+
+    /** (int) sums + partial for V lanes; exact, since the sums hold integers. */
+    private static IntVector accumulators(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex,
+                                          boolean full, VectorMask<Integer> m) {
+        FloatVector f = full ? FloatVector.fromMemorySegment(S, sums, sumIndex * Float.BYTES, ORDER)
+            : FloatVector.fromMemorySegment(S, sums, sumIndex * Float.BYTES, ORDER, m.cast(S));
+        IntVector a = (IntVector) f.convertShape(VectorOperators.F2I, IS, 0);
+        if (partial != null) {
+            a = a.add(full ? IntVector.fromMemorySegment(IS, partial, partialIndex * Integer.BYTES, ORDER)
+                : IntVector.fromMemorySegment(IS, partial, partialIndex * Integer.BYTES, ORDER, m));
+        }
+        return a;
+    }
+
+    /** The same for DV lanes (half-width ints), the requantization's step; {@code tail} null for all lanes. */
+    private static IntVector halfAccumulators(MemorySegment sums, long sumIndex, MemorySegment partial,
+                                              long partialIndex, VectorMask<Integer> tail) {
+        long at = sumIndex * Float.BYTES;
+        FloatVector f = tail == null ? FloatVector.fromMemorySegment(FH, sums, at, ORDER)
+            : FloatVector.fromMemorySegment(FH, sums, at, ORDER, tail.cast(FH));
+        IntVector a = (IntVector) f.convertShape(VectorOperators.F2I, IH, 0);
+        if (partial != null) {
+            long pat = partialIndex * Integer.BYTES;
+            a = a.add(tail == null ? IntVector.fromMemorySegment(IH, partial, pat, ORDER)
+                : IntVector.fromMemorySegment(IH, partial, pat, ORDER, tail));
+        }
+        return a;
+    }
+
+    /**
+     * The reference's saturate(rint(acc · m + zero)) for DV lanes, in double like the reference. Adding 1.5·2^52
+     * rounds half to even and leaves the integer k in the low bits of the double's pattern (bits(R + k) = bits(R) + k
+     * while |k| < 2^51, which |m| ≤ {@link #TAME} guarantees), so saturation is a clamp of that pattern as a long
+     * and the low 32 bits are the result. Cheaper than f64 min/max and a checked D2I conversion.
+     */
+    private static IntVector requantizeLanes(IntVector acc, DoubleVector m, double zero, long lo, long hi) {
+        LongVector r = ((DoubleVector) acc.convertShape(VectorOperators.I2D, DS, 0)).mul(m).add(zero).add(DROUNDER)
+            .reinterpretAsLongs().lanewise(VectorOperators.MAX, lo).lanewise(VectorOperators.MIN, hi);
+        return (IntVector) r.convertShape(VectorOperators.L2I, IH, 0);
+    }
+
+    /** Stores the first {@code valid} lanes of q as bytes (through {@code lanes} where no 64-bit byte vector fits). */
+    private static void storeBytes(IntVector q, MemorySegment out, long at, int valid, int[] lanes) {
+        if (BH != null) {
+            ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BH, 0);
+            if (valid == DV) {
+                b.intoMemorySegment(out, at, ORDER);
+            } else {
+                b.intoMemorySegment(out, at, ORDER, BH.indexInRange(0, valid));
+            }
+            return;
+        }
+        q.intoArray(lanes, 0);
+        for (int j = 0; j < valid; j++) {
+            out.set(ValueLayout.JAVA_BYTE, at + j, (byte) lanes[j]);
         }
     }
 

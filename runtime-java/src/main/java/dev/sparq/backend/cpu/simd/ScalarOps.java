@@ -143,6 +143,51 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void widen(MemorySegment q, long index, boolean unsigned, int zero, float[] dst, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            byte b = q.get(ValueLayout.JAVA_BYTE, index + i);
+            dst[off + i] = (unsigned ? b & 0xFF : b) - zero;
+        }
+    }
+
+    @Override
+    public void sumsToInt(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n,
+                          MemorySegment out, long outIndex) {
+        for (int i = 0; i < n; i++) {
+            int p = partial == null ? 0 : partial.getAtIndex(ValueLayout.JAVA_INT, partialIndex + i);
+            out.setAtIndex(ValueLayout.JAVA_INT, outIndex + i, (int) sums.getAtIndex(F, sumIndex + i) + p);
+        }
+    }
+
+    @Override
+    public void requantize(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n, int bias,
+                           double multiplier, double zero, int min, int max, MemorySegment out, long outIndex) {
+        for (int i = 0; i < n; i++) {
+            int acc = (int) sums.getAtIndex(F, sumIndex + i) + bias
+                + (partial == null ? 0 : partial.getAtIndex(ValueLayout.JAVA_INT, partialIndex + i));
+            out.set(ValueLayout.JAVA_BYTE, outIndex + i, (byte) saturateRound(acc * multiplier + zero, min, max));
+        }
+    }
+
+    @Override
+    public void requantizeRow(int[] acc, int accOff, int n, double[] multipliers, double zero, int min, int max,
+                              MemorySegment out, long outIndex) {
+        for (int i = 0; i < n; i++) {
+            out.set(ValueLayout.JAVA_BYTE, outIndex + i,
+                (byte) saturateRound(acc[accOff + i] * multipliers[i] + zero, min, max));
+        }
+    }
+
+    /** cpu-ref's QuantRange.saturateRound: round half to even, saturate, NaN to 0. */
+    static int saturateRound(double v, int min, int max) {
+        if (Double.isNaN(v)) {
+            return 0;
+        }
+        double r = Math.rint(v);
+        return r <= min ? min : r >= max ? max : (int) r;
+    }
+
+    @Override
     public float sum(MemorySegment x, long index, int n) {
         float s = 0;
         for (int i = 0; i < n; i++) {

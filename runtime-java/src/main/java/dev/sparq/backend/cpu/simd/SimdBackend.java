@@ -24,6 +24,9 @@ public final class SimdBackend implements Backend {
         .register(MS, "QLinearAdd", QLinearAddKernel::create)
         .register("MatMul", GemmKernels::matmul)
         .register("MatMulInteger", IntegerKernels::matMulInteger)
+        .register("QLinearMatMul", IntegerKernels::qlinearMatMul)
+        .register("QLinearConv", IntConvKernels::qlinearConv)
+        .register("ConvInteger", IntConvKernels::convInteger)
         .register("QuantizeLinear", QuantKernels::quantize)
         .register("DequantizeLinear", QuantKernels::dequantize)
         .register("Relu", ElementwiseKernels::clamp)
@@ -45,7 +48,7 @@ public final class SimdBackend implements Backend {
 
     @Override
     public String description() {
-        return "Java Vector API kernels (FP32 GEMM, convolution, depthwise, elementwise)";
+        return "Java Vector API kernels (FP32 GEMM, convolution, depthwise, elementwise; exact int8 convolution and matmul)";
     }
 
     @Override

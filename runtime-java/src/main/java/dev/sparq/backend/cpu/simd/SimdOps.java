@@ -73,6 +73,28 @@ interface SimdOps {
     /** bins[i] = min((int) (|x[index + i]| · inverse), last) for i in [0, n); x must hold finite values. */
     void absBins(MemorySegment x, long index, int n, float inverse, int last, int[] bins);
 
+    /** dst[off + i] = q[index + i] − zero as floats, q read as uint8 or int8 (exact: small integers). */
+    void widen(MemorySegment q, long index, boolean unsigned, int zero, float[] dst, int off, int n);
+
+    /**
+     * out[outIndex + i] = (int) sums[sumIndex + i] + partial[partialIndex + i] (int32, wrapping); sums are f32 holding
+     * exact integers, partial is int32 or null (read as 0), out is int32 and may be partial itself.
+     */
+    void sumsToInt(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n,
+                   MemorySegment out, long outIndex);
+
+    /**
+     * QLinear requantization of one output plane (one channel): acc = (int) sums[i] + partial[i] + bias (int32,
+     * wrapping; partial may be null), then saturate(rint(acc · multiplier + zero)) into [min, max] as ONNX's
+     * reference does it (in double; NaN gives 0), stored as bytes at out[outIndex + i].
+     */
+    void requantize(MemorySegment sums, long sumIndex, MemorySegment partial, long partialIndex, int n, int bias,
+                    double multiplier, double zero, int min, int max, MemorySegment out, long outIndex);
+
+    /** {@link #requantize} of int32 accumulators acc[accOff + i] with one multiplier per column (a matmul row). */
+    void requantizeRow(int[] acc, int accOff, int n, double[] multipliers, double zero, int min, int max,
+                       MemorySegment out, long outIndex);
+
     /** Sum of x[index .. index+n). */
     float sum(MemorySegment x, long index, int n);
 
