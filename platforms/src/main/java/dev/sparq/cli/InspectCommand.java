@@ -32,6 +32,9 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     BackendOptions backendOptions;
 
+    @picocli.CommandLine.Option(names = "--plan", description = "Also list every planned node: op, backend, output type.")
+    boolean listPlan;
+
     @Override
     public Integer call() {
         try (Model model = Sparq.loadModel(modelPath)) {
@@ -85,6 +88,15 @@ final class InspectCommand implements Callable<Integer> {
             printQuantization(quantized, QuantizationSummary.execution(plan));
             System.out.println("plan:      " + g.nodes().size() + " nodes after graph passes, per backend "
                 + plan.nodesPerBackend());
+            if (listPlan) {
+                int i = 0;
+                for (dev.sparq.plan.Step st : plan.steps()) {
+                    String out = st.node().outputs().isEmpty() ? "" : st.node().outputs().get(0);
+                    System.out.printf("  %3d  %-10s %-28s %s -> %s%n", i++, st.backendId(),
+                        (st.node().domain().isEmpty() ? "" : st.node().domain() + ":") + st.node().opType(),
+                        st.node().name().isEmpty() ? "(unnamed)" : st.node().name(), g.type(out));
+                }
+            }
             MemoryEstimate mem = MemoryEstimate.of(plan, 1);
             System.out.printf("memory:    weights %,d bytes; activations at batch 1: %,d bytes planned by liveness "
                     + "(lower bound %,d, %.2fx)%s%n", bytes, mem.slabBytes(), mem.lowerBound(),

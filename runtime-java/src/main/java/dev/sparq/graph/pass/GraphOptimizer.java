@@ -10,8 +10,8 @@ import java.util.Map;
 public final class GraphOptimizer {
     /**
      * NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels (quantize
-     * hoisted through pooling and reshapes, QDQ chains into integer ops, BatchNorm into Conv, Relu/Clip into
-     * Conv/Gemm).
+     * hoisted through pooling and reshapes, dequantize-quantize round trips removed, QDQ chains into integer ops,
+     * BatchNorm into Conv, Relu/Clip into Conv/Gemm).
      */
     public enum Level { NONE, BASIC, ALL }
 
@@ -34,7 +34,8 @@ public final class GraphOptimizer {
         if (level == Level.ALL) {
             // QDQ chains become integer ops before activation fusion could hide their Relu inside a FusedConv
             // what QdqFusion leaves as DQ(weights) -> float op gets constant float weights for the float kernels
-            for (GraphPass p : List.of(new QuantizeHoisting(), new QdqFusion(), new DeadNodeRemoval(),
+            for (GraphPass p : List.of(new QuantizeHoisting(), new QdqPairRemoval(), new QdqFusion(),
+                new DeadNodeRemoval(),
                 new ConstantFolding(true), new DeadNodeRemoval(), new BatchNormFolding(),
                 new ActivationFusion(), new DeadNodeRemoval())) {
                 report.merge(p.name(), p.apply(model), Integer::sum);

@@ -345,4 +345,63 @@ class QdqFusionTest {
             }
         }
     }
+
+    /** x → Q(s, z) → DQ(s, z) → Q(s2, z2) → DQ(s2, z2) → y, u8. */
+    private static GraphProto roundTrip(float s2, int z2) {
+        return GraphProto.newBuilder().setName("rt")
+            .addInput(OnnxModels.floatInput("x", 6))
+            .addInitializer(OnnxModels.floatTensor("s", new long[] {}, 0.0173f))
+            .addInitializer(byteTensor("z", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) 130))
+            .addInitializer(OnnxModels.floatTensor("s2", new long[] {}, s2))
+            .addInitializer(byteTensor("z2", TensorProto.DataType.UINT8_VALUE, new long[] {}, (byte) z2))
+            .addNode(OnnxModels.node("QuantizeLinear", List.of("x", "s", "z"), List.of("q1")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("q1", "s", "z"), List.of("d1")))
+            .addNode(OnnxModels.node("QuantizeLinear", List.of("d1", "s2", "z2"), List.of("q2")))
+            .addNode(OnnxModels.node("DequantizeLinear", List.of("q2", "s2", "z2"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", 6)).build();
+    }
+
+    @Test
+    void dequantizeQuantizeRoundTripWithTheSameParametersIsRemovedAndChangesNothing() {
+        float[] xs = {-3f, -0.0173f, 0f, 0.5f, 2.2491f, 9f};
+        for (boolean same : new boolean[] {true, false}) {
+            GraphProto g = same ? roundTrip(0.0173f, 130) : roundTrip(0.0173f, 129);
+            try (Tensor x = Tensor.fromFloats(xs, 6);
+                 Session plain = Session.create(OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null), CPU_REF_BASIC);
+                 Session.Result want = plain.run(Map.of("x", x));
+                 Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null)) {
+                GraphOptimizer.optimize(m, GraphOptimizer.Level.BASIC);
+                assertEquals(same ? 1 : 0, new QdqPairRemoval().apply(m));
+                new DeadNodeRemoval().apply(m);
+                assertEquals(same ? List.of("QuantizeLinear", "DequantizeLinear")
+                        : List.of("QuantizeLinear", "DequantizeLinear", "QuantizeLinear", "DequantizeLinear"),
+                    m.graph().nodes().stream().map(Node::opType).toList());
+                Model copy = OnnxImporter.fromProto(OnnxExporter.toProto(m), null, null);
+                try (Session s = Session.create(copy, CPU_REF_BASIC); Session.Result got = s.run(Map.of("x", x))) {
+                    assertArrayEquals(want.first().toFloatArray(), got.first().toFloatArray());
+                }
+            }
+        }
+    }
+
+    @Test
+    void optimizedDigitsCnnQdqConvertsOnlyAtItsInputAndOutput() throws Exception {
+        Path models = SharedData.models();
+        Path split = models.resolve("digits-test-split");
+        try (Tensor x = Npy.read(split.resolve("x_nchw.npy"));
+             Session plain = Sparq.load(models.resolve("digits-cnn-qdq.onnx"), CPU_REF_BASIC);
+             Session optimized = Sparq.load(models.resolve("digits-cnn-qdq.onnx"));
+             Session.Result a = plain.run(Map.of("input", x));
+             Session.Result b = optimized.run(Map.of("input", x))) {
+            Model m = optimized.model();
+            // The executor adds no float round trip between the integer ops: one Q at the input, one DQ at the end.
+            assertEquals(1, count(m, "QuantizeLinear"));
+            assertEquals(1, count(m, "DequantizeLinear"));
+            assertEquals(0, count(m, "Cast"), "PyTorch's no-op Casts are gone");
+            assertEquals(List.of("QuantizeLinear", "QLinearConv", "QLinearConv", "MaxPool", "Flatten", "QGemm",
+                "DequantizeLinear"), m.graph().nodes().stream().map(Node::opType).toList());
+            assertTrue(Logits.maxAbsDiff(a.first().toFloatArray(), b.first().toFloatArray()) <= OUTPUT_STEP * 1.0001f);
+            assertArrayEquals(Logits.argmax(a.first().toFloatArray(), 10), Logits.argmax(b.first().toFloatArray(), 10));
+        }
+    }
 }
