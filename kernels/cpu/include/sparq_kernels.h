@@ -19,7 +19,7 @@ extern "C" {
 #define SPARQ_CPU_DOTPROD (1u << 9)
 
 /* ABI version: bumped whenever a signature changes, checked by the Java loader. */
-int32_t sparq_abi_version(void);  /* 5 */
+int32_t sparq_abi_version(void);  /* 6 */
 
 /* ISA extensions of this CPU that the kernels can use (bits above). */
 uint32_t sparq_cpu_features(void);
@@ -58,6 +58,37 @@ void sparq_requantize_s32(const int32_t *acc, int32_t rows, int32_t cols, int32_
 void sparq_im2col_u8(const uint8_t *x, int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh,
                      int32_t sw, int32_t dh, int32_t dw, int32_t pad_top, int32_t pad_left, int32_t oh, int32_t ow,
                      uint8_t pad_value, uint8_t *out, int32_t ldo, int32_t oy0, int32_t oy1);
+
+
+/* One 8-bit convolution (one image), as the Java bindings lay it out: 20 int32 in this order. x_zero is the input
+ * zero point as the kernel reads it (after the sign flip for int8 input, x_flip 1); qmin/qmax are the output type's
+ * bounds (the output bytes are uint8 or int8 alike). depthwise 1: group == c == cout, one filter per channel. */
+typedef struct {
+    int32_t c, h, w, cout, kh, kw, sh, sw, dh, dw, pad_top, pad_left, oh, ow;
+    int32_t x_zero, x_flip, y_zero, qmin, qmax, depthwise;
+} sparq_qconv_desc;
+
+/* Name of the fused convolution path in use: "avx512-vnni" or "scalar"; forcing works as for the GEMM. */
+const char *sparq_qconv_path(void);
+int32_t sparq_qconv_force(const char *path);
+
+/* Bytes of packed weights, and of the per-image input scratch (phase planes). */
+int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d);
+int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d);
+
+/* Packs ONNX weights [cout][c/group][kh][kw] (int8) and writes each output channel's weight sum (for the
+ * zero-point correction -x_zero * sum, which the caller folds into the int32 bias). Weights of one layer only need
+ * cout, c, kh, kw and depthwise of the descriptor. */
+void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *packed, int32_t *sums);
+
+/* Rewrites one NCHW image into the scratch (part of parts: threads share the work). */
+void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t part,
+                            int32_t parts);
+
+/* y (NCHW, one image, 8-bit) = requantize(conv(scratch, weights) + bias) with one float multiplier per output
+ * channel, exactly as ONNX's reference. Part `part` of `parts` (channels split, or pixels when channels are few). */
+void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *scratch, const void *packed, const int32_t *bias,
+                         const float *mult, void *y, int32_t part, int32_t parts);
 
 #ifdef __cplusplus
 }

@@ -52,5 +52,5 @@ uint32_t sparq_cpu_features(void) {
 #endif
 
 int32_t sparq_abi_version(void) {
-    return 5;
+    return 6;
 }

@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
+#include <string.h>
 
 static uint32_t seed = 12345;
 static uint32_t next(void) {
@@ -38,6 +40,80 @@ static int check(const char *path, int m, int n, int k, int a_zero) {
     return bad;
 }
 
+/* The fused convolution against a direct loop with ONNX's semantics. shape: c h w cout k stride pad dilation dw */
+static int check_conv(const char *path, const int *s, int flip, int y_signed) {
+    sparq_qconv_desc d;
+    memset(&d, 0, sizeof d);
+    int dw = s[8];
+    d.c = s[0]; d.h = s[1]; d.w = s[2]; d.cout = dw ? s[0] : s[3];
+    d.kh = d.kw = s[4]; d.sh = d.sw = s[5]; d.pad_top = d.pad_left = s[6]; d.dh = d.dw = s[7];
+    d.depthwise = dw;
+    d.oh = (d.h + 2 * s[6] - d.dh * (d.kh - 1) - 1) / d.sh + 1;
+    d.ow = (d.w + 2 * s[6] - d.dw * (d.kw - 1) - 1) / d.sw + 1;
+    int zp = (int)(next() % 256) - (flip ? 128 : 0); /* as the model states it: int8 or uint8 */
+    d.x_zero = flip ? zp + 128 : zp;
+    d.x_flip = flip;
+    d.qmin = y_signed ? -128 : 0;
+    d.qmax = y_signed ? 127 : 255;
+    d.y_zero = (int)(next() % 64) + (y_signed ? -32 : 96);
+    int cin = dw ? 1 : d.c;
+    int taps = d.kh * d.kw;
+    int64_t xn = (int64_t)d.c * d.h * d.w, wn = (int64_t)d.cout * cin * taps, yn = (int64_t)d.cout * d.oh * d.ow;
+    uint8_t *x = malloc((size_t)xn);
+    int8_t *w = malloc((size_t)wn);
+    int32_t *bias = malloc(sizeof(int32_t) * (size_t)d.cout), *kbias = malloc(sizeof(int32_t) * (size_t)d.cout);
+    int32_t *sums = malloc(sizeof(int32_t) * (size_t)d.cout);
+    float *mult = malloc(sizeof(float) * (size_t)d.cout);
+    for (int64_t i = 0; i < xn; i++) x[i] = (uint8_t)next();
+    for (int64_t i = 0; i < wn; i++) w[i] = (int8_t)next();
+    for (int i = 0; i < d.cout; i++) {
+        bias[i] = (int32_t)(next() % 20001) - 10000;
+        mult[i] = (float)(0.0001 + (next() % 1000) * 0.00002);
+    }
+    void *packed = malloc((size_t)sparq_qconv_weights_size(&d));
+    uint8_t *scratch = malloc((size_t)sparq_qconv_scratch_size(&d));
+    uint8_t *y = malloc((size_t)yn);
+    sparq_qconv_pack_weights(&d, w, packed, sums);
+    for (int i = 0; i < d.cout; i++) kbias[i] = bias[i] - d.x_zero * sums[i];
+    int parts = 1 + (int)(next() % 3);
+    for (int p = 0; p < parts; p++) sparq_qconv_pack_input(&d, x, scratch, p, parts);
+    for (int p = 0; p < parts; p++) sparq_qconv_compute(&d, scratch, packed, kbias, mult, y, p, parts);
+    int bad = 0;
+    for (int co = 0; co < d.cout && !bad; co++) {
+        for (int oy = 0; oy < d.oh && !bad; oy++) {
+            for (int ox = 0; ox < d.ow; ox++) {
+                int32_t acc = 0;
+                for (int ci = 0; ci < cin; ci++) {
+                    int ch = dw ? co : ci;
+                    for (int ky = 0; ky < d.kh; ky++) {
+                        for (int kx = 0; kx < d.kw; kx++) {
+                            int iy = oy * d.sh - d.pad_top + ky * d.dh, ix = ox * d.sw - d.pad_left + kx * d.dw;
+                            int xv = zp;
+                            if (iy >= 0 && iy < d.h && ix >= 0 && ix < d.w) {
+                                uint8_t raw = x[((int64_t)ch * d.h + iy) * d.w + ix];
+                                xv = flip ? (int)(int8_t)raw : (int)raw;
+                            }
+                            acc += (xv - zp) * w[(((int64_t)co * cin + ci) * d.kh + ky) * d.kw + kx];
+                        }
+                    }
+                }
+                double v = rint((double)(acc + bias[co]) * (double)mult[co] + (double)d.y_zero);
+                int want = v < d.qmin ? d.qmin : v > d.qmax ? d.qmax : (int)v;
+                uint8_t raw = y[((int64_t)co * d.oh + oy) * d.ow + ox];
+                int got = y_signed ? (int)(int8_t)raw : (int)raw;
+                if (got != want) {
+                    printf("FAIL qconv %s c=%d h=%d w=%d cout=%d k=%d s=%d p=%d d=%d dw=%d at (%d,%d,%d): got %d want %d\n",
+                           path, d.c, d.h, d.w, d.cout, d.kh, d.sh, s[6], d.dh, dw, co, oy, ox, got, want);
+                    bad = 1;
+                    break;
+                }
+            }
+        }
+    }
+    free(x); free(w); free(bias); free(kbias); free(sums); free(mult); free(packed); free(scratch); free(y);
+    return bad;
+}
+
 int main(void) {
     const char *paths[] = {"scalar", "avx2", "avx512-vnni", "neon", "neon-dotprod"};
     int sizes[][3] = {{1, 1, 1}, {1, 33, 7}, {8, 32, 4}, {9, 31, 5}, {17, 65, 129}, {64, 64, 64}, {3, 100, 300},
@@ -52,6 +128,25 @@ int main(void) {
         for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
             for (int zp = 0; zp <= 128; zp += 128) {
                 if (check(paths[p], sizes[s][0], sizes[s][1], sizes[s][2], zp)) failed++; else passed++;
+            }
+        }
+    }
+    const char *conv_paths[] = {"scalar", "avx512-vnni"};
+    /* c h w cout k stride pad dilation depthwise */
+    int convs[][9] = {{1, 5, 5, 1, 1, 1, 0, 1, 0}, {3, 9, 11, 8, 3, 1, 1, 1, 0}, {4, 12, 12, 5, 3, 2, 1, 1, 0},
+                      {2, 10, 9, 7, 5, 1, 2, 2, 0}, {16, 7, 7, 33, 1, 1, 0, 1, 0}, {3, 23, 21, 8, 7, 2, 3, 1, 0},
+                      {64, 14, 14, 17, 3, 1, 1, 1, 0}, {5, 30, 29, 9, 1, 2, 0, 1, 0}, {6, 8, 8, 16, 3, 3, 0, 1, 0},
+                      {8, 17, 19, 8, 3, 1, 1, 1, 1}, {5, 12, 12, 5, 3, 2, 1, 1, 1}, {3, 9, 7, 3, 5, 1, 2, 2, 1},
+                      {19, 7, 7, 19, 3, 2, 1, 1, 1}, {2, 70, 66, 2, 3, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 0, 1, 1}};
+    for (unsigned p = 0; p < sizeof(conv_paths) / sizeof(conv_paths[0]); p++) {
+        if (!sparq_qconv_force(conv_paths[p])) {
+            printf("skipped qconv %s: not supported on this CPU\n", conv_paths[p]);
+            skipped++;
+            continue;
+        }
+        for (unsigned s = 0; s < sizeof(convs) / sizeof(convs[0]); s++) {
+            for (int flip = 0; flip <= 1; flip++) {
+                if (check_conv(conv_paths[p], convs[s], flip, flip ^ (int)(s & 1))) failed++; else passed++;
             }
         }
     }

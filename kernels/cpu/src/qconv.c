@@ -1,0 +1,521 @@
+/* Fused 8-bit convolution (QLinearConv): no im2col, the requantization done on the accumulator tile, NCHW output.
+ *
+ * The input image is first rewritten into "phase planes": for stride s, padded pixel (s*i + a, s*j + b) goes to
+ * phase (a, b) at (i, j), so every tap of a strided convolution reads its phase plane with unit stride. Output pixel
+ * (oy, ox) becomes the flat index q = oy*Wq + ox over a plane Wq wide, and tap (ky, kx) reads the plane at q plus a
+ * constant offset: the convolution is a GEMM whose B operand is read in place, for any stride, dilation and padding
+ * (the padding holds the zero point, so it contributes nothing after the zero-point correction in the bias). Lanes
+ * with ox >= ow are computed and dropped (Wq - ow of every Wq: 2 of 58 for a 56-wide 3x3 layer).
+ *
+ * Dense convolutions keep four input channels per 32-bit plane element, the four bytes vpdpbusd multiplies with four
+ * weight bytes of one output channel; depthwise ones keep one channel per byte plane and run exact f32 multiply-adds
+ * (|x * w| <= 255 * 128, so sums over <= 512 taps stay below 2^24). Requantization is ONNX's: (acc + bias) * (double)
+ * multiplier + zero point, rounded half to even, saturated. A portable scalar path computes the same integers. */
+#include "sparq_kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MR 8       /* output channels per dense tile */
+#define TILE_Q 48  /* flat output pixels per dense tile (3 vectors of 16) */
+#define DW_TILE 64 /* flat output pixels per depthwise tile */
+
+typedef struct {
+    const sparq_qconv_desc *d;
+    int32_t planes;    /* per phase: channel groups of 4 (dense) or channels (depthwise) */
+    int32_t elem;      /* bytes per plane element: 4 or 1 */
+    int32_t hq, wq;    /* phase plane size */
+    int64_t ps;        /* plane stride in elements, slack for the tiles' overshoot included */
+    int32_t q;         /* flat output pixels: oh * wq */
+    int32_t taps;
+} geom;
+
+static geom geometry(const sparq_qconv_desc *d) {
+    geom g;
+    g.d = d;
+    g.planes = d->depthwise ? d->c : (d->c + 3) / 4;
+    g.elem = d->depthwise ? 1 : 4;
+    int32_t hp = d->sh * (d->oh - 1) + d->dh * (d->kh - 1) + 1;
+    int32_t wp = d->sw * (d->ow - 1) + d->dw * (d->kw - 1) + 1;
+    g.hq = (hp + d->sh - 1) / d->sh;
+    g.wq = (wp + d->sw - 1) / d->sw;
+    /* every read stays below hq*wq for valid lanes; a tile may run 63 lanes past the last pixel */
+    g.ps = ((int64_t)g.hq * g.wq + 64 + 15) / 16 * 16;
+    g.q = d->oh * g.wq;
+    g.taps = d->kh * d->kw;
+    return g;
+}
+
+int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
+    geom g = geometry(d);
+    return (int64_t)d->sh * d->sw * g.planes * g.ps * g.elem;
+}
+
+int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
+    geom g = geometry(d);
+    if (d->depthwise) {
+        return (int64_t)d->c * g.taps * 4;
+    }
+    return (int64_t)(d->cout + MR - 1) / MR * g.taps * g.planes * MR * 4;
+}
+
+/* Tap t's phase plane and offset in elements within it. */
+static void tap_place(const geom *g, int32_t t, int32_t *phase, int64_t *offset) {
+    const sparq_qconv_desc *d = g->d;
+    int32_t ry = (t / d->kw) * d->dh;
+    int32_t rx = (t % d->kw) * d->dw;
+    *phase = (ry % d->sh) * d->sw + rx % d->sw;
+    *offset = (int64_t)(ry / d->sh) * g->wq + rx / d->sw;
+}
+
+void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *packed, int32_t *sums) {
+    geom g = geometry(d);
+    int32_t cin = d->depthwise ? 1 : d->c; /* channels per filter */
+    for (int32_t co = 0; co < d->cout; co++) {
+        int32_t s = 0;
+        for (int64_t i = 0; i < (int64_t)cin * g.taps; i++) {
+            s += w[(int64_t)co * cin * g.taps + i];
+        }
+        sums[co] = s;
+    }
+    if (d->depthwise) {
+        float *f = (float *)packed;
+        for (int64_t i = 0; i < (int64_t)d->c * g.taps; i++) {
+            f[i] = (float)w[i];
+        }
+        return;
+    }
+    int8_t *p = (int8_t *)packed;
+    int32_t blocks = (d->cout + MR - 1) / MR;
+    for (int32_t b = 0; b < blocks; b++) {
+        for (int32_t t = 0; t < g.taps; t++) {
+            for (int32_t cg = 0; cg < g.planes; cg++) {
+                for (int32_t m = 0; m < MR; m++) {
+                    for (int32_t q = 0; q < 4; q++) {
+                        int32_t co = b * MR + m;
+                        int32_t ci = cg * 4 + q;
+                        *p++ = (co < d->cout && ci < cin) ? w[((int64_t)co * cin + ci) * g.taps + t] : 0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- input packing ---- */
+
+/* Row i of phase (a, b) of the given channel, one byte per element at stride `step` bytes. */
+static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *plane, int32_t a, int32_t b, int32_t i,
+                      uint8_t *dst, int32_t step) {
+    uint8_t zero = (uint8_t)d->x_zero;
+    uint8_t flip = d->x_flip ? 0x80 : 0;
+    int32_t iy = d->sh * i + a - d->pad_top;
+    if (plane == NULL || iy < 0 || iy >= d->h) {
+        for (int32_t j = 0; j < g->wq; j++) dst[(int64_t)j * step] = zero;
+        return;
+    }
+    const uint8_t *src = plane + (int64_t)iy * d->w;
+    /* columns j with 0 <= sw*j + b - pad_left < w */
+    int32_t j0 = d->pad_left - b <= 0 ? 0 : (d->pad_left - b + d->sw - 1) / d->sw;
+    int32_t j1 = (d->w - 1 + d->pad_left - b) < 0 ? 0 : (d->w - 1 + d->pad_left - b) / d->sw + 1;
+    if (j1 > g->wq) j1 = g->wq;
+    if (j0 > j1) j0 = j1;
+    for (int32_t j = 0; j < j0; j++) dst[(int64_t)j * step] = zero;
+    const uint8_t *s = src + (int64_t)d->sw * j0 + b - d->pad_left;
+    if (step == 1 && d->sw == 1) {
+        if (flip) {
+            for (int32_t j = j0; j < j1; j++) dst[j] = s[j - j0] ^ flip;
+        } else {
+            memcpy(dst + j0, s, (size_t)(j1 - j0));
+        }
+    } else {
+        for (int32_t j = j0; j < j1; j++) dst[(int64_t)j * step] = s[(int64_t)(j - j0) * d->sw] ^ flip;
+    }
+    for (int32_t j = j1; j < g->wq; j++) dst[(int64_t)j * step] = zero;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* Four channel rows interleaved into 32-bit elements (SSE2, baseline x86-64): dst[4j + q] = row_q[j]. */
+static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
+                        uint8_t *dst) {
+    int32_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(r0 + j));
+        __m128i b = _mm_loadu_si128((const __m128i *)(r1 + j));
+        __m128i c = _mm_loadu_si128((const __m128i *)(r2 + j));
+        __m128i e = _mm_loadu_si128((const __m128i *)(r3 + j));
+        __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+        __m128i ce0 = _mm_unpacklo_epi8(c, e), ce1 = _mm_unpackhi_epi8(c, e);
+        _mm_storeu_si128((__m128i *)(dst + 4 * j), _mm_unpacklo_epi16(ab0, ce0));
+        _mm_storeu_si128((__m128i *)(dst + 4 * j + 16), _mm_unpackhi_epi16(ab0, ce0));
+        _mm_storeu_si128((__m128i *)(dst + 4 * j + 32), _mm_unpacklo_epi16(ab1, ce1));
+        _mm_storeu_si128((__m128i *)(dst + 4 * j + 48), _mm_unpackhi_epi16(ab1, ce1));
+    }
+    for (; j < n; j++) {
+        dst[4 * j] = r0[j];
+        dst[4 * j + 1] = r1[j];
+        dst[4 * j + 2] = r2[j];
+        dst[4 * j + 3] = r3[j];
+    }
+}
+#else
+static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
+                        uint8_t *dst) {
+    for (int32_t j = 0; j < n; j++) {
+        dst[4 * j] = r0[j];
+        dst[4 * j + 1] = r1[j];
+        dst[4 * j + 2] = r2[j];
+        dst[4 * j + 3] = r3[j];
+    }
+}
+#endif
+
+void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t part,
+                            int32_t parts) {
+    geom g = geometry(d);
+    int32_t phases = d->sh * d->sw;
+    int64_t items = (int64_t)phases * g.planes;
+    int64_t i0 = items * part / parts, i1 = items * (part + 1) / parts;
+    int64_t hw = (int64_t)d->h * d->w;
+    uint8_t *rows = NULL;
+    if (!d->depthwise) {
+        rows = (uint8_t *)malloc((size_t)g.wq * 4 + 64);
+    }
+    for (int64_t it = i0; it < i1; it++) {
+        int32_t phase = (int32_t)(it / g.planes), p = (int32_t)(it % g.planes);
+        int32_t a = phase / d->sw, b = phase % d->sw;
+        uint8_t *dst = scratch + ((int64_t)phase * g.planes + p) * g.ps * g.elem;
+        if (d->depthwise) {
+            for (int32_t i = 0; i < g.hq; i++) {
+                phase_row(d, &g, x + p * hw, a, b, i, dst + (int64_t)i * g.wq, 1);
+            }
+        } else {
+            for (int32_t i = 0; i < g.hq; i++) {
+                uint8_t *r[4];
+                for (int32_t q = 0; q < 4; q++) {
+                    int32_t ch = p * 4 + q;
+                    r[q] = rows + (int64_t)q * g.wq;
+                    phase_row(d, &g, ch < d->c ? x + ch * hw : NULL, a, b, i, r[q], 1);
+                }
+                interleave4(r[0], r[1], r[2], r[3], g.wq, dst + (int64_t)i * g.wq * 4);
+            }
+        }
+        /* the slack past the plane: read by lanes that are dropped, kept defined */
+        memset(dst + (int64_t)g.hq * g.wq * g.elem, d->x_zero, (size_t)((g.ps - (int64_t)g.hq * g.wq) * g.elem));
+    }
+    free(rows);
+}
+
+/* ---- requantization and the scatter of a tile into NCHW ---- */
+
+/* rint() in the default rounding mode without libm (see requantize.c). */
+static inline double round_half_even(double v) {
+    const double magic = 6755399441055744.0;
+    if (!(fabs(v) < 2251799813685248.0)) {
+        return v;
+    }
+    volatile double t = v + magic;
+    return t - magic;
+}
+
+static inline uint8_t requant1(int32_t acc, int32_t bias, float mult, const sparq_qconv_desc *d) {
+    int32_t a = (int32_t)((uint32_t)acc + (uint32_t)bias);
+    double v = round_half_even((double)a * (double)mult + (double)d->y_zero);
+    int32_t q = v <= d->qmin ? d->qmin : v >= d->qmax ? d->qmax : (int32_t)v;
+    return (uint8_t)q;
+}
+
+/* Copies flat pixels [q0, q0 + n) of one channel's tile row into the NCHW output plane, dropping ox >= ow. */
+static void scatter_row(const geom *g, const uint8_t *row, int32_t q0, int32_t n, uint8_t *yplane) {
+    const sparq_qconv_desc *d = g->d;
+    int32_t q1 = q0 + n > g->q ? g->q : q0 + n;
+    for (int32_t q = q0; q < q1;) {
+        int32_t oy = q / g->wq, ox = q % g->wq;
+        int32_t end = oy * g->wq + g->wq; /* first index of the next plane row */
+        if (ox < d->ow) {
+            int32_t len = (end < q1 ? end : q1) - q;
+            if (len > d->ow - ox) len = d->ow - ox;
+            memcpy(yplane + (int64_t)oy * d->ow + ox, row + (q - q0), (size_t)len);
+        }
+        q = end;
+    }
+}
+
+/* Splits [0, n) into parts: this part's [*lo, *hi), boundaries on multiples of `unit`. */
+static void split(int32_t n, int32_t unit, int32_t part, int32_t parts, int32_t *lo, int32_t *hi) {
+    int32_t units = (n + unit - 1) / unit;
+    *lo = (int32_t)((int64_t)units * part / parts) * unit;
+    *hi = (int32_t)((int64_t)units * (part + 1) / parts) * unit;
+    if (*hi > n) *hi = n;
+    if (*lo > n) *lo = n;
+}
+
+/* ---- portable path ---- */
+
+static void dense_scalar(const geom *g, const uint8_t *scratch, const int8_t *packed, const int32_t *bias,
+                         const float *mult, uint8_t *y, int32_t b0, int32_t b1, int32_t qa, int32_t qb) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
+    uint8_t row[TILE_Q];
+    for (int32_t b = b0; b < b1; b++) {
+        const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
+        for (int32_t q0 = qa; q0 < qb; q0 += TILE_Q) {
+            int32_t n = qb - q0 < TILE_Q ? qb - q0 : TILE_Q;
+            for (int32_t m = 0; m < MR && b * MR + m < d->cout; m++) {
+                int32_t co = b * MR + m;
+                for (int32_t l = 0; l < n; l++) {
+                    uint32_t acc = 0;
+                    for (int32_t t = 0; t < g->taps; t++) {
+                        int32_t ph;
+                        int64_t off;
+                        tap_place(g, t, &ph, &off);
+                        for (int32_t cg = 0; cg < g->planes; cg++) {
+                            const uint8_t *xs = scratch + (((int64_t)ph * g->planes + cg) * g->ps + q0 + l + off) * 4;
+                            const int8_t *ws = wb + (((int64_t)t * g->planes + cg) * MR + m) * 4;
+                            for (int q = 0; q < 4; q++) acc += (uint32_t)((int32_t)xs[q] * (int32_t)ws[q]);
+                        }
+                    }
+                    row[l] = requant1((int32_t)acc, bias[co], mult[co], d);
+                }
+                scatter_row(g, row, q0, n, y + co * out_plane);
+            }
+        }
+    }
+}
+
+static void depthwise_scalar(const geom *g, const uint8_t *scratch, const float *wf, const int32_t *bias,
+                             const float *mult, uint8_t *y, int32_t c0, int32_t c1, int32_t qa, int32_t qb) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
+    uint8_t row[DW_TILE];
+    for (int32_t c = c0; c < c1; c++) {
+        for (int32_t q0 = qa; q0 < qb; q0 += DW_TILE) {
+            int32_t n = qb - q0 < DW_TILE ? qb - q0 : DW_TILE;
+            for (int32_t l = 0; l < n; l++) {
+                int32_t acc = 0;
+                for (int32_t t = 0; t < g->taps; t++) {
+                    int32_t ph;
+                    int64_t off;
+                    tap_place(g, t, &ph, &off);
+                    acc += (int32_t)scratch[((int64_t)ph * g->planes + c) * g->ps + q0 + l + off]
+                        * (int32_t)wf[(int64_t)c * g->taps + t];
+                }
+                row[l] = requant1(acc, bias[c], mult[c], d);
+            }
+            scatter_row(g, row, q0, n, y + c * out_plane);
+        }
+    }
+}
+
+/* ---- AVX-512 path ---- */
+#if defined(__x86_64__)
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/* 16 accumulators (+ bias) requantized to 16 bytes, exactly as requant1. */
+AVX512 static inline __m128i requant16(__m512i acc, __m512i bias, __m512d mult, __m512d zero, __m512d lo,
+                                        __m512d hi) {
+    __m512i a = _mm512_add_epi32(acc, bias);
+    __m512d v0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(a));
+    __m512d v1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1));
+    /* multiply, then add: two roundings, as the reference (no fused multiply-add) */
+    v0 = _mm512_add_pd(_mm512_mul_pd(v0, mult), zero);
+    v1 = _mm512_add_pd(_mm512_mul_pd(v1, mult), zero);
+    /* clamping to the integer bounds before rounding gives the same result as after it */
+    v0 = _mm512_min_pd(_mm512_max_pd(v0, lo), hi);
+    v1 = _mm512_min_pd(_mm512_max_pd(v1, lo), hi);
+    __m256i i0 = _mm512_cvt_roundpd_epi32(v0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256i i1 = _mm512_cvt_roundpd_epi32(v1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm512_cvtepi32_epi8(_mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1));
+}
+
+/* One MR x (NV*16) tile: acc[m][v] over every tap and channel group, then requantized into rows[m][..]. */
+AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *g, const uint8_t *scratch,
+                                                                    const int8_t *wb, const int64_t *tap_off,
+                                                                    int32_t q0, int NV, __m512i acc[MR][3]) {
+    for (int m = 0; m < MR; m++) {
+        for (int v = 0; v < NV; v++) acc[m][v] = _mm512_setzero_si512();
+    }
+    const int32_t *w32 = (const int32_t *)wb;
+    int64_t plane_bytes = g->ps * 4;
+    for (int32_t t = 0; t < g->taps; t++) {
+        const uint8_t *xs = scratch + (tap_off[t] + q0) * 4;
+        for (int32_t cg = 0; cg < g->planes; cg++) {
+            __m512i x0 = _mm512_loadu_si512((const void *)xs);
+            __m512i x1 = NV > 1 ? _mm512_loadu_si512((const void *)(xs + 64)) : x0;
+            __m512i x2 = NV > 2 ? _mm512_loadu_si512((const void *)(xs + 128)) : x0;
+            for (int m = 0; m < MR; m++) {
+                __m512i wv = _mm512_set1_epi32(w32[m]);
+                acc[m][0] = _mm512_dpbusd_epi32(acc[m][0], x0, wv);
+                if (NV > 1) acc[m][1] = _mm512_dpbusd_epi32(acc[m][1], x1, wv);
+                if (NV > 2) acc[m][2] = _mm512_dpbusd_epi32(acc[m][2], x2, wv);
+            }
+            w32 += MR;
+            xs += plane_bytes;
+        }
+    }
+}
+
+AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int8_t *packed, const int32_t *bias,
+                                const float *mult, uint8_t *y, int32_t b0, int32_t b1, int32_t qa, int32_t qb) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
+    int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
+    for (int32_t t = 0; t < g->taps; t++) {
+        int32_t ph;
+        int64_t off;
+        tap_place(g, t, &ph, &off);
+        tap_off[t] = (int64_t)ph * g->planes * g->ps + off; /* in 4-byte elements */
+    }
+    __m512d zero = _mm512_set1_pd((double)d->y_zero);
+    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
+    /* the NCHW rows of a tile go straight to the output when no lane needs dropping (wq == ow) */
+    int direct = g->wq == d->ow;
+    uint8_t rows[MR][TILE_Q];
+    for (int32_t b = b0; b < b1; b++) {
+        const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
+        int mr = d->cout - b * MR < MR ? d->cout - b * MR : MR;
+        for (int32_t q0 = qa; q0 < qb; q0 += TILE_Q) {
+            int32_t n = qb - q0 < TILE_Q ? qb - q0 : TILE_Q;
+            int nv = (n + 15) / 16;
+            __m512i acc[MR][3];
+            if (nv == 3) {
+                dense_tile(g, scratch, wb, tap_off, q0, 3, acc);
+            } else if (nv == 2) {
+                dense_tile(g, scratch, wb, tap_off, q0, 2, acc);
+            } else {
+                dense_tile(g, scratch, wb, tap_off, q0, 1, acc);
+            }
+            for (int m = 0; m < mr; m++) {
+                int32_t co = b * MR + m;
+                __m512i bv = _mm512_set1_epi32(bias[co]);
+                __m512d mv = _mm512_set1_pd((double)mult[co]);
+                for (int v = 0; v < nv; v++) {
+                    __m128i r = requant16(acc[m][v], bv, mv, zero, lo, hi);
+                    if (direct) {
+                        int32_t len = n - v * 16 < 16 ? n - v * 16 : 16;
+                        _mm_mask_storeu_epi8(y + co * out_plane + q0 + v * 16, (__mmask16)((1u << len) - 1), r);
+                    } else {
+                        _mm_storeu_si128((__m128i *)(rows[m] + v * 16), r);
+                    }
+                }
+                if (!direct) {
+                    scatter_row(g, rows[m], q0, n, y + co * out_plane);
+                }
+            }
+        }
+    }
+    free(tap_off);
+}
+
+AVX512 static void depthwise_avx512(const geom *g, const uint8_t *scratch, const float *wf, const int32_t *bias,
+                                    const float *mult, uint8_t *y, int32_t c0, int32_t c1, int32_t qa, int32_t qb) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
+    int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
+    for (int32_t t = 0; t < g->taps; t++) {
+        int32_t ph;
+        int64_t off;
+        tap_place(g, t, &ph, &off);
+        tap_off[t] = (int64_t)ph * g->planes * g->ps + off;
+    }
+    __m512d zero = _mm512_set1_pd((double)d->y_zero);
+    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
+    int direct = g->wq == d->ow;
+    uint8_t row[DW_TILE];
+    for (int32_t c = c0; c < c1; c++) {
+        const uint8_t *plane = scratch + (int64_t)c * g->ps;
+        const float *wc = wf + (int64_t)c * g->taps;
+        __m512i bv = _mm512_set1_epi32(bias[c]);
+        __m512d mv = _mm512_set1_pd((double)mult[c]);
+        for (int32_t q0 = qa; q0 < qb; q0 += DW_TILE) {
+            int32_t n = qb - q0 < DW_TILE ? qb - q0 : DW_TILE;
+            int nv = (n + 15) / 16;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int32_t t = 0; t < g->taps; t++) {
+                const uint8_t *xs = plane + tap_off[t] + q0;
+                __m512 wv = _mm512_set1_ps(wc[t]);
+                for (int v = 0; v < 4; v++) {
+                    if (v < nv) {
+                        __m512 xv = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(xs + 16 * v))));
+                        acc[v] = _mm512_fmadd_ps(xv, wv, acc[v]); /* exact: every partial sum is an integer < 2^24 */
+                    }
+                }
+            }
+            for (int v = 0; v < nv; v++) {
+                __m128i r = requant16(_mm512_cvtps_epi32(acc[v]), bv, mv, zero, lo, hi);
+                if (direct) {
+                    int32_t len = n - v * 16 < 16 ? n - v * 16 : 16;
+                    _mm_mask_storeu_epi8(y + c * out_plane + q0 + v * 16, (__mmask16)((1u << len) - 1), r);
+                } else {
+                    _mm_storeu_si128((__m128i *)(row + v * 16), r);
+                }
+            }
+            if (!direct) {
+                scatter_row(g, row, q0, n, y + c * out_plane);
+            }
+        }
+    }
+    free(tap_off);
+}
+#endif
+
+/* ---- dispatch ---- */
+
+static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni */
+
+static void qconv_choose(void) {
+    if (qconv_path >= 0) return;
+    uint32_t f = sparq_cpu_features();
+    qconv_path = ((f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) ? 1 : 0;
+}
+
+const char *sparq_qconv_path(void) {
+    qconv_choose();
+    return qconv_path == 1 ? "avx512-vnni" : "scalar";
+}
+
+int32_t sparq_qconv_force(const char *path) {
+    uint32_t f = sparq_cpu_features();
+    if (strcmp(path, "scalar") == 0) {
+        qconv_path = 0;
+        return 1;
+    }
+    if (strcmp(path, "avx512-vnni") == 0 && (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
+        qconv_path = 1;
+        return 1;
+    }
+    return 0;
+}
+
+void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *scratch, const void *packed, const int32_t *bias,
+                         const float *mult, void *y, int32_t part, int32_t parts) {
+    qconv_choose();
+    geom g = geometry(d);
+    int32_t units = d->depthwise ? d->c : (d->cout + MR - 1) / MR;
+    int32_t u0 = 0, u1 = units, qa = 0, qb = g.q;
+    /* channels (or channel blocks) split across parts when there are enough of them, else output pixels */
+    if (units >= parts) {
+        split(units, 1, part, parts, &u0, &u1);
+    } else {
+        split(g.q, d->depthwise ? DW_TILE : TILE_Q, part, parts, &qa, &qb);
+    }
+    if (u0 >= u1 || qa >= qb) return;
+#if defined(__x86_64__)
+    if (qconv_path == 1) {
+        if (d->depthwise) {
+            depthwise_avx512(&g, scratch, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+        } else {
+            dense_avx512(&g, scratch, (const int8_t *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+        }
+        return;
+    }
+#endif
+    if (d->depthwise) {
+        depthwise_scalar(&g, scratch, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+    } else {
+        dense_scalar(&g, scratch, (const int8_t *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+    }
+}
