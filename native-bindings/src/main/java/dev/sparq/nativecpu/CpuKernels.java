@@ -13,7 +13,7 @@ import java.lang.invoke.MethodHandle;
  * reaches C, which trusts what it is given.
  */
 public final class CpuKernels {
-    static final int ABI_VERSION = 5;
+    static final int ABI_VERSION = 6;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;
@@ -28,6 +28,13 @@ public final class CpuKernels {
     private final MethodHandle gemm;
     private final MethodHandle requantize;
     private final MethodHandle im2col;
+    private final MethodHandle convPath;
+    private final MethodHandle convForce;
+    private final MethodHandle convWeightsSize;
+    private final MethodHandle convScratchSize;
+    private final MethodHandle convPackWeights;
+    private final MethodHandle convPackInput;
+    private final MethodHandle convCompute;
     private final String failure;
 
     private CpuKernels(NativeLibrary.Result lib) {
@@ -40,6 +47,7 @@ public final class CpuKernels {
         MethodHandle mm = null;
         MethodHandle rq = null;
         MethodHandle ic = null;
+        MethodHandle[] conv = new MethodHandle[7];
         if (why == null) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -68,6 +76,20 @@ public final class CpuKernels {
                 ic = linker.downcallHandle(lib.lookup().find("sparq_im2col_u8").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
                         ValueLayout.JAVA_BYTE, P, I32, I32, I32));
+                conv[0] = linker.downcallHandle(lib.lookup().find("sparq_qconv_path").orElseThrow(),
+                    FunctionDescriptor.of(P), critical);
+                conv[1] = linker.downcallHandle(lib.lookup().find("sparq_qconv_force").orElseThrow(),
+                    FunctionDescriptor.of(I32, P));
+                conv[2] = linker.downcallHandle(lib.lookup().find("sparq_qconv_weights_size").orElseThrow(),
+                    FunctionDescriptor.of(I64, P), critical);
+                conv[3] = linker.downcallHandle(lib.lookup().find("sparq_qconv_scratch_size").orElseThrow(),
+                    FunctionDescriptor.of(I64, P), critical);
+                conv[4] = linker.downcallHandle(lib.lookup().find("sparq_qconv_pack_weights").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, P, P, P));
+                conv[5] = linker.downcallHandle(lib.lookup().find("sparq_qconv_pack_input").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, P, P, I32, I32));
+                conv[6] = linker.downcallHandle(lib.lookup().find("sparq_qconv_compute").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, P, P, P, P, P, I32, I32));
             } catch (Throwable t) {
                 why = "native library " + lib.source() + " is unusable: " + t;
             }
@@ -81,6 +103,13 @@ public final class CpuKernels {
         this.gemm = mm;
         this.requantize = rq;
         this.im2col = ic;
+        this.convPath = conv[0];
+        this.convForce = conv[1];
+        this.convWeightsSize = conv[2];
+        this.convScratchSize = conv[3];
+        this.convPackWeights = conv[4];
+        this.convPackInput = conv[5];
+        this.convCompute = conv[6];
     }
 
     private static CpuKernels create() {
@@ -246,6 +275,98 @@ public final class CpuKernels {
                 oy1);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    /** The fused convolution path the library picked, "avx512-vnni" or "scalar". */
+    public String convPath() {
+        checkUsable();
+        try {
+            return ((MemorySegment) convPath.invokeExact()).reinterpret(64).getString(0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Forces the fused convolution path (tests, comparisons); false if this CPU lacks it. */
+    public boolean forceConvPath(String path) {
+        checkUsable();
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) convForce.invokeExact(arena.allocateFrom(path)) != 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Bytes of packed weights for {@code d}. */
+    public long convWeightsSize(ConvDesc d) {
+        checkUsable();
+        try {
+            return (long) convWeightsSize.invokeExact(d.segment());
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Bytes of per-image input scratch for {@code d}. */
+    public long convScratchSize(ConvDesc d) {
+        checkUsable();
+        try {
+            return (long) convScratchSize.invokeExact(d.segment());
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Packs ONNX int8 weights [cout, c/group, kh, kw]; {@code sums} receives each output channel's weight sum. */
+    public void convPackWeights(ConvDesc d, MemorySegment w, MemorySegment packed, MemorySegment sums) {
+        checkUsable();
+        need(w, (long) d.cout() * d.filterSize(), "weights");
+        need(packed, convWeightsSize(d), "packed weights");
+        need(sums, 4L * d.cout(), "weight sums");
+        try {
+            convPackWeights.invokeExact(d.segment(), w, packed, sums);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Rewrites one 8-bit NCHW image into {@code scratch}: part {@code part} of {@code parts}. */
+    public void convPackInput(ConvDesc d, MemorySegment x, MemorySegment scratch, int part, int parts) {
+        checkUsable();
+        checkPart(part, parts);
+        need(x, d.inputBytes(), "image");
+        need(scratch, convScratchSize(d), "convolution scratch");
+        try {
+            convPackInput.invokeExact(d.segment(), x, scratch, part, parts);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * y (one NCHW image, 8-bit) = requantized convolution of the packed image: part {@code part} of {@code parts}.
+     * {@code bias} holds the int32 bias with the input zero point's correction folded in.
+     */
+    public void convCompute(ConvDesc d, MemorySegment scratch, MemorySegment packed, MemorySegment bias,
+                            MemorySegment multipliers, MemorySegment y, int part, int parts) {
+        checkUsable();
+        checkPart(part, parts);
+        need(scratch, convScratchSize(d), "convolution scratch");
+        need(packed, convWeightsSize(d), "packed weights");
+        need(bias, 4L * d.cout(), "bias");
+        need(multipliers, 4L * d.cout(), "multipliers");
+        need(y, d.outputBytes(), "output");
+        try {
+            convCompute.invokeExact(d.segment(), scratch, packed, bias, multipliers, y, part, parts);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static void checkPart(int part, int parts) {
+        if (parts < 1 || part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " of " + parts);
         }
     }
 

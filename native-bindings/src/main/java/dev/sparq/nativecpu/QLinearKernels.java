@@ -45,7 +45,7 @@ final class QLinearKernels {
         }
     }
 
-    private static DType activationType(KernelRequest r, String op) {
+    static DType activationType(KernelRequest r, String op) {
         DType t = r.inputType(0).dtype();
         if (t != DType.U8 && t != DType.I8) {
             throw new UnsupportedKernelException("cpu-native " + op + " needs 8-bit activations of a known type");
@@ -128,6 +128,9 @@ final class QLinearKernels {
         Node n = r.node();
         Tensor w = r.constantInput(3);
         DType xType = activationType(r, "QLinearConv");
+        if (FusedConvKernel.available()) {
+            return FusedConvKernel.create(r);
+        }
         if (w == null || w.dtype() != DType.I8 || w.rank() != 4 || n.intAttr("group", 1) != 1) {
             throw new UnsupportedKernelException("cpu-native QLinearConv needs constant int8 4-D weights, group 1");
         }
@@ -199,77 +202,15 @@ final class QLinearKernels {
      */
     private static Prepared prepare(KernelRequest r, DType aType, MemorySegment b, int k, int n, int ldb, int aScaleAt,
                                     int aZeroAt, int bScaleAt, int bZeroAt, int yScaleAt, int yZeroAt, int biasAt) {
-        float aScale = scalarF32(r, aScaleAt, "input scale");
-        int aZero = r.node().hasInput(aZeroAt) ? (int) constant(r, aZeroAt, "input zero point", aType).getLong(0) : 0;
-        if (aType == DType.I8) {
-            aZero += 128; // the activation is read sign-flipped: x + 128
-        }
-        Tensor bScale = r.constantInput(bScaleAt);
-        if (bScale == null || bScale.dtype() != DType.F32 || (bScale.size() != 1 && bScale.size() != n)) {
-            throw new UnsupportedKernelException("weight scale must be a constant f32 scalar or one per output channel");
-        }
-        Tensor bZero = r.node().hasInput(bZeroAt) ? r.constantInput(bZeroAt) : null;
-        if (r.node().hasInput(bZeroAt) && (bZero == null || bZero.dtype() != DType.I8)) {
-            throw new UnsupportedKernelException("weight zero point must be a constant int8");
-        }
-        for (long i = 0; bZero != null && i < bZero.size(); i++) {
-            if (bZero.getLong(i) != 0) {
-                throw new UnsupportedKernelException("cpu-native takes symmetric int8 weights only");
-            }
-        }
-        float yScale = scalarF32(r, yScaleAt, "output scale");
-        DType yType = DType.U8;
-        int yZero = 0;
-        if (r.node().hasInput(yZeroAt)) {
-            Tensor z = r.constantInput(yZeroAt);
-            if (z == null || z.size() != 1 || (z.dtype() != DType.U8 && z.dtype() != DType.I8)) {
-                throw new UnsupportedKernelException("output zero point must be a constant 8-bit scalar");
-            }
-            yType = z.dtype();
-            yZero = (int) z.getLong(0);
-        }
+        QuantParams q = QuantParams.read(r, aType, n, aScaleAt, aZeroAt, bScaleAt, bZeroAt, yScaleAt, yZeroAt, biasAt);
         Arena arena = r.weightArena();
         CpuKernels nk = CpuKernels.get();
         MemorySegment packed = arena.allocate(nk.packedSize(k, n), 64);
         MemorySegment sums = arena.allocate(4L * n, 64);
         nk.packB(b, k, n, ldb, packed, sums);
-        MemorySegment multipliers = arena.allocate(4L * n, 64);
-        for (int c = 0; c < n; c++) {
-            float m = aScale * bScale.getFloat(bScale.size() == 1 ? 0 : c) / yScale; // float32, as the reference
-            multipliers.setAtIndex(ValueLayout.JAVA_FLOAT, c, m);
-        }
-        // The A zero point's correction, −a_zero · column_sum(B), folded into the int32 bias once here: the GEMM then
-        // runs with zero point 0 and no extra pass over its output (int32 arithmetic wraps the same either way).
-        int[] biasValues = new int[n];
-        boolean hasBias = biasAt >= 0 && r.node().hasInput(biasAt);
-        if (hasBias) {
-            Tensor bt = constant(r, biasAt, "bias", DType.I32);
-            if (bt.size() != n) {
-                throw new UnsupportedKernelException("bias must have one value per output channel");
-            }
-            for (int c = 0; c < n; c++) {
-                biasValues[c] = (int) bt.getLong(c);
-            }
-        }
-        MemorySegment bias = null;
-        if (hasBias || aZero != 0) {
-            bias = arena.allocate(4L * n, 64);
-            for (int c = 0; c < n; c++) {
-                bias.setAtIndex(ValueLayout.JAVA_INT, c, biasValues[c] - aZero * sums.getAtIndex(ValueLayout.JAVA_INT, c));
-            }
-        }
-        return new Prepared(aZero, packed, sums, multipliers, bias, yZero, yType, aType);
+        // the GEMM then runs with zero point 0: the correction is in the bias
+        return new Prepared(q.aZero(), packed, sums, q.multiplierSegment(arena), q.foldedBias(arena, sums), q.yZero(),
+            q.yType(), aType);
     }
 
-    private static float scalarF32(KernelRequest r, int at, String what) {
-        return constant(r, at, what, DType.F32).getFloat(0);
-    }
-
-    private static Tensor constant(KernelRequest r, int at, String what, DType type) {
-        Tensor t = r.constantInput(at);
-        if (t == null || t.dtype() != type || (t.size() != 1 && !what.equals("bias"))) {
-            throw new UnsupportedKernelException(what + " must be a constant " + type + (what.equals("bias") ? "" : " scalar"));
-        }
-        return t;
-    }
 }

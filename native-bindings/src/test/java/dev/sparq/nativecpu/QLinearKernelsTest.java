@@ -83,31 +83,77 @@ class QLinearKernelsTest {
         }
     }
 
+    /** Runs {@code body} once per fused-convolution path this CPU has ("scalar" means the im2col + GEMM route). */
+    private static void onEveryConvPath(Runnable body) {
+        CpuKernels k = CpuKernels.get();
+        String original = k.convPath();
+        try {
+            for (String path : new String[] {"avx512-vnni", "scalar"}) {
+                if (k.forceConvPath(path)) {
+                    body.run();
+                }
+            }
+        } finally {
+            k.forceConvPath(original);
+        }
+    }
+
     @Test
     void qlinearConvMatchesTheReference() {
         // c, h, w, cout, k, stride, pad, dilation
         int[][] cases = {{1, 5, 5, 1, 1, 1, 0, 1}, {3, 9, 11, 8, 3, 1, 1, 1}, {4, 12, 12, 5, 3, 2, 1, 1},
-            {2, 10, 9, 7, 5, 1, 2, 2}, {16, 7, 7, 33, 1, 1, 0, 1}, {3, 23, 21, 8, 7, 2, 3, 1}};
+            {2, 10, 9, 7, 5, 1, 2, 2}, {16, 7, 7, 33, 1, 1, 0, 1}, {3, 23, 21, 8, 7, 2, 3, 1},
+            {64, 14, 14, 24, 3, 1, 1, 1}, {9, 13, 17, 16, 1, 2, 0, 1}, {3, 32, 32, 17, 7, 2, 3, 1}};
+        onEveryConvPath(() -> {
+            for (int[] c : cases) {
+                conv(c, 1);
+            }
+        });
+    }
+
+    @Test
+    void depthwiseQlinearConvMatchesTheReference() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(FusedConvKernel.available(), "no fused convolution path here");
+        // c, h, w, (cout = c), k, stride, pad, dilation
+        int[][] cases = {{1, 5, 5, 1, 3, 1, 1, 1}, {19, 9, 11, 19, 3, 1, 1, 1}, {32, 12, 12, 32, 3, 2, 1, 1},
+            {5, 10, 9, 5, 5, 1, 2, 2}, {7, 17, 16, 7, 3, 2, 0, 1}, {3, 40, 38, 3, 3, 1, 1, 1}};
         for (int[] c : cases) {
-            float[] wScale = new float[c[3]];
-            int[] bias = new int[c[3]];
-            for (int i = 0; i < c[3]; i++) {
-                wScale[i] = 0.002f + rnd.nextFloat() * 0.01f;
-                bias[i] = rnd.nextInt(2001) - 1000;
-            }
-            Node n = node("QLinearConv", 9, 1, ints("strides", c[5], c[5]), ints("pads", c[6], c[6], c[6], c[6]),
-                ints("dilations", c[7], c[7]));
-            try (Tensor x = bytes(DType.U8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], c[0], c[4], c[4]);
-                 Tensor b = Tensor.fromInts(bias, c[3])) {
-                same(n, 1, x, f32(0.03f), u8(77), w, f32(wScale), i8(0), f32(0.07f), u8(120), b);
-                same(n, 1, x, f32(0.03f), u8(0), w, f32(0.004f), i8(0), f32(0.2f), i8(5), null);
-            }
-            try (Tensor x = bytes(DType.I8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], c[0], c[4], c[4]);
-                 Tensor b = Tensor.fromInts(bias, c[3])) {
-                // int8 activations: the padding must contribute the (shifted) zero point, i.e. nothing
-                same(n, 1, x, f32(0.03f), i8(0), w, f32(wScale), i8(0), f32(0.07f), i8(0), b);
-                same(n, 1, x, f32(0.03f), i8(-77), w, f32(0.004f), i8(0), f32(0.2f), u8(3), null);
-            }
+            conv(c, c[0]);
+        }
+    }
+
+    private void conv(int[] c, int group) {
+        int cinPerGroup = c[0] / group;
+        float[] wScale = new float[c[3]];
+        int[] bias = new int[c[3]];
+        for (int i = 0; i < c[3]; i++) {
+            wScale[i] = 0.002f + rnd.nextFloat() * 0.01f;
+            bias[i] = rnd.nextInt(2001) - 1000;
+        }
+        Node n = node("QLinearConv", 9, 1, ints("strides", c[5], c[5]), ints("pads", c[6], c[6], c[6], c[6]),
+            ints("dilations", c[7], c[7]),
+            new dev.sparq.graph.Attribute("group", dev.sparq.graph.Attribute.Type.INT, (long) group));
+        try (Tensor x = bytes(DType.U8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], cinPerGroup, c[4], c[4]);
+             Tensor b = Tensor.fromInts(bias, c[3])) {
+            same(n, 1, x, f32(0.03f), u8(77), w, f32(wScale), i8(0), f32(0.07f), u8(120), b);
+            same(n, 1, x, f32(0.03f), u8(0), w, f32(0.004f), i8(0), f32(0.2f), i8(5), null);
+        }
+        try (Tensor x = bytes(DType.I8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], cinPerGroup, c[4], c[4]);
+             Tensor b = Tensor.fromInts(bias, c[3])) {
+            // int8 activations: the padding must contribute the (shifted) zero point, i.e. nothing
+            same(n, 1, x, f32(0.03f), i8(0), w, f32(wScale), i8(0), f32(0.07f), i8(0), b);
+            same(n, 1, x, f32(0.03f), i8(-77), w, f32(0.004f), i8(0), f32(0.2f), u8(3), null);
+        }
+    }
+
+    @Test
+    void groupedConvolutionIsLeftToOtherBackends() {
+        Node n = node("QLinearConv", 9, 1, new dev.sparq.graph.Attribute("group", dev.sparq.graph.Attribute.Type.INT, 2L));
+        try (Tensor x = bytes(DType.U8, 1, 4, 5, 5); Tensor w = bytes(DType.I8, 4, 2, 3, 3)) {
+            // the harness reports a backend that declines the node as "has no kernel"
+            AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+                () -> KernelHarness.run(NATIVE, n, 13, 1, x, f32(0.03f), u8(7), w, f32(0.01f), i8(0), f32(0.07f), u8(1)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("has no kernel"), e.getMessage());
         }
     }
 
