@@ -105,6 +105,35 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
 
 /* ---- input packing ---- */
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* dst[j] = s[2j] ^ flip for as many j < n as whole 32-byte loads within `avail` bytes allow (SSE2); returns how many. */
+static int32_t split2(const uint8_t *s, int32_t avail, int32_t n, uint8_t flip, uint8_t *dst) {
+    const __m128i low = _mm_set1_epi16(0xFF), f = _mm_set1_epi8((char)flip);
+    int32_t j = 0;
+    for (; j + 16 <= n && 2 * j + 32 <= avail; j += 16) {
+        __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s + 2 * j)), low);
+        __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s + 2 * j + 16)), low);
+        _mm_storeu_si128((__m128i *)(dst + j), _mm_xor_si128(_mm_packus_epi16(a, b), f));
+    }
+    if (j < n && n >= 17) {
+        /* the last 16, overlapping: as the odd bytes of a load one byte earlier, which ends at s[2n - 2] */
+        int32_t k = n - 16;
+        __m128i a = _mm_srli_epi16(_mm_loadu_si128((const __m128i *)(s + 2 * k - 1)), 8);
+        __m128i b = _mm_srli_epi16(_mm_loadu_si128((const __m128i *)(s + 2 * k + 15)), 8);
+        _mm_storeu_si128((__m128i *)(dst + k), _mm_xor_si128(_mm_packus_epi16(a, b), f));
+        j = n;
+    }
+    return j;
+}
+#else
+static int32_t split2(const uint8_t *s, int32_t avail, int32_t n, uint8_t flip, uint8_t *dst) {
+    (void)s; (void)avail; (void)n; (void)flip; (void)dst;
+    return 0;
+}
+#endif
+
 /* Row i of phase (a, b) of the given channel, one byte per element at stride `step` bytes. */
 static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *plane, int32_t a, int32_t b, int32_t i,
                       uint8_t *dst, int32_t step) {
@@ -112,7 +141,11 @@ static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *p
     uint8_t flip = d->x_flip ? 0x80 : 0;
     int32_t iy = d->sh * i + a - d->pad_top;
     if (plane == NULL || iy < 0 || iy >= d->h) {
-        for (int32_t j = 0; j < g->wq; j++) dst[(int64_t)j * step] = zero;
+        if (step == 1) {
+            memset(dst, zero, (size_t)g->wq);
+        } else {
+            for (int32_t j = 0; j < g->wq; j++) dst[(int64_t)j * step] = zero;
+        }
         return;
     }
     const uint8_t *src = plane + (int64_t)iy * d->w;
@@ -129,6 +162,12 @@ static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *p
         } else {
             memcpy(dst + j0, s, (size_t)(j1 - j0));
         }
+    } else if (step == 1 && d->sw == 2) {
+        /* every other byte; the vector loop never reads past the image row */
+        int32_t avail = d->w - (d->sw * j0 + b - d->pad_left);
+        int32_t j = j0;
+        j = split2(s, avail, j1 - j0, flip, dst + j0) + j0;
+        for (; j < j1; j++) dst[j] = s[(int64_t)(j - j0) * 2] ^ flip;
     } else {
         for (int32_t j = j0; j < j1; j++) dst[(int64_t)j * step] = s[(int64_t)(j - j0) * d->sw] ^ flip;
     }
@@ -136,8 +175,6 @@ static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *p
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 /* Four channel rows interleaved into 32-bit elements (SSE2, baseline x86-64): dst[4j + q] = row_q[j]. */
 static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
                         uint8_t *dst) {
@@ -253,6 +290,25 @@ static void split(int32_t n, int32_t unit, int32_t part, int32_t parts, int32_t 
     if (*lo > n) *lo = n;
 }
 
+/* 0: the exact general requantization; 1 / 2: requant16_fast for uint8 / int8 output is exact for every
+ * accumulator this layer can produce (|raw sum| <= filter size * 255 * 128, plus the bias). */
+static int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
+    const sparq_qconv_desc *d = g->d;
+    int mode = d->qmin == 0 && d->qmax == 255 ? 1 : d->qmin == -128 && d->qmax == 127 ? 2 : 0;
+    double k = (double)g->taps * (d->depthwise ? 1 : d->c);
+    double maxb = 0, maxm = 0;
+    for (int32_t c = 0; c < d->cout; c++) {
+        double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
+        if (b > maxb) maxb = b;
+        if (m > maxm || m != m) maxm = m != m ? INFINITY : m;
+    }
+    double acc = k * 255.0 * 128.0 + maxb;
+    if (!(acc < 536870912.0) || !(acc * maxm + fabs((double)d->y_zero) < 1073741824.0)) {
+        return 0;
+    }
+    return mode;
+}
+
 /* ---- portable path ---- */
 
 static void dense_scalar(const geom *g, const uint8_t *scratch, const int8_t *packed, const int32_t *bias,
@@ -331,6 +387,23 @@ AVX512 static inline __m128i requant16(__m512i acc, __m512i bias, __m512d mult, 
     return _mm512_cvtepi32_epi8(_mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1));
 }
 
+/* The same bytes as requant16 with fewer instructions, where the caller proved (epilogue_mode) that every
+ * |acc + bias| < 2^29 — so (double)a * multiplier is exact and one fused multiply-add rounds like the reference's
+ * multiply-then-add — and that the result fits int32, so the saturating narrowing does the clamp. mode 1: uint8
+ * [0, 255], mode 2: int8 [-128, 127]. */
+AVX512 static inline __m128i requant16_fast(__m512i acc, __m512i bias, __m512d mult, __m512d zero, int mode) {
+    __m512i a = _mm512_add_epi32(acc, bias);
+    __m512d v0 = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), mult, zero);
+    __m512d v1 = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), mult, zero);
+    __m256i i0 = _mm512_cvt_roundpd_epi32(v0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256i i1 = _mm512_cvt_roundpd_epi32(v1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
+    if (mode == 2) {
+        return _mm512_cvtsepi32_epi8(r);
+    }
+    return _mm512_cvtusepi32_epi8(_mm512_max_epi32(r, _mm512_setzero_si512()));
+}
+
 /* One MR x (NV*16) tile: acc[m][v] over every tap and channel group, then requantized into rows[m][..]. */
 AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *g, const uint8_t *scratch,
                                                                     const int8_t *wb, const int64_t *tap_off,
@@ -373,6 +446,7 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
     __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
     /* the NCHW rows of a tile go straight to the output when no lane needs dropping (wq == ow) */
     int direct = g->wq == d->ow;
+    int mode = epilogue_mode(g, bias, mult);
     uint8_t rows[MR][TILE_Q];
     for (int32_t b = b0; b < b1; b++) {
         const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
@@ -393,7 +467,8 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
                 __m512i bv = _mm512_set1_epi32(bias[co]);
                 __m512d mv = _mm512_set1_pd((double)mult[co]);
                 for (int v = 0; v < nv; v++) {
-                    __m128i r = requant16(acc[m][v], bv, mv, zero, lo, hi);
+                    __m128i r = mode ? requant16_fast(acc[m][v], bv, mv, zero, mode)
+                                     : requant16(acc[m][v], bv, mv, zero, lo, hi);
                     if (direct) {
                         int32_t len = n - v * 16 < 16 ? n - v * 16 : 16;
                         _mm_mask_storeu_epi8(y + co * out_plane + q0 + v * 16, (__mmask16)((1u << len) - 1), r);
@@ -414,19 +489,30 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *scratch, const
                                     const float *mult, uint8_t *y, int32_t c0, int32_t c1, int32_t qa, int32_t qb) {
     const sparq_qconv_desc *d = g->d;
     int64_t out_plane = (int64_t)d->oh * d->ow;
+    int32_t phases = d->sh * d->sw;
     int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
     for (int32_t t = 0; t < g->taps; t++) {
         int32_t ph;
         int64_t off;
         tap_place(g, t, &ph, &off);
-        tap_off[t] = (int64_t)ph * g->planes * g->ps + off;
+        tap_off[t] = (int64_t)ph * g->ps + off; /* within one channel's float planes */
     }
+    /* one channel's phase planes as floats: converted once, then every tap is a multiply-add from memory */
+    float *fp = (float *)aligned_alloc(64, (size_t)(phases * g->ps) * sizeof(float));
     __m512d zero = _mm512_set1_pd((double)d->y_zero);
     __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
     int direct = g->wq == d->ow;
+    int mode = epilogue_mode(g, bias, mult);
     uint8_t row[DW_TILE];
     for (int32_t c = c0; c < c1; c++) {
-        const uint8_t *plane = scratch + (int64_t)c * g->ps;
+        for (int32_t ph = 0; ph < phases; ph++) {
+            const uint8_t *src = scratch + ((int64_t)ph * g->planes + c) * g->ps;
+            float *dst = fp + (int64_t)ph * g->ps;
+            for (int64_t i = 0; i < g->ps; i += 16) { /* ps is a multiple of 16 */
+                __m128i b = _mm_loadu_si128((const __m128i *)(src + i));
+                _mm512_store_ps(dst + i, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)));
+            }
+        }
         const float *wc = wf + (int64_t)c * g->taps;
         __m512i bv = _mm512_set1_epi32(bias[c]);
         __m512d mv = _mm512_set1_pd((double)mult[c]);
@@ -435,17 +521,18 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *scratch, const
             int nv = (n + 15) / 16;
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int32_t t = 0; t < g->taps; t++) {
-                const uint8_t *xs = plane + tap_off[t] + q0;
+                const float *xs = fp + tap_off[t] + q0;
                 __m512 wv = _mm512_set1_ps(wc[t]);
                 for (int v = 0; v < 4; v++) {
                     if (v < nv) {
-                        __m512 xv = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(xs + 16 * v))));
-                        acc[v] = _mm512_fmadd_ps(xv, wv, acc[v]); /* exact: every partial sum is an integer < 2^24 */
+                        /* exact: every partial sum is an integer below 2^24 */
+                        acc[v] = _mm512_fmadd_ps(_mm512_loadu_ps(xs + 16 * v), wv, acc[v]);
                     }
                 }
             }
             for (int v = 0; v < nv; v++) {
-                __m128i r = requant16(_mm512_cvtps_epi32(acc[v]), bv, mv, zero, lo, hi);
+                __m512i a = _mm512_cvtps_epi32(acc[v]);
+                __m128i r = mode ? requant16_fast(a, bv, mv, zero, mode) : requant16(a, bv, mv, zero, lo, hi);
                 if (direct) {
                     int32_t len = n - v * 16 < 16 ? n - v * 16 : 16;
                     _mm_mask_storeu_epi8(y + c * out_plane + q0 + v * 16, (__mmask16)((1u << len) - 1), r);
@@ -458,6 +545,7 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *scratch, const
             }
         }
     }
+    free(fp);
     free(tap_off);
 }
 #endif
