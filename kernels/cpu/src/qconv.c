@@ -290,6 +290,7 @@ static void split(int32_t n, int32_t unit, int32_t part, int32_t parts, int32_t 
     if (*lo > n) *lo = n;
 }
 
+#if defined(__x86_64__)
 /* 0: the exact general requantization; 1 / 2: requant16_fast for uint8 / int8 output is exact for every
  * accumulator this layer can produce (|raw sum| <= filter size * 255 * 128, plus the bias). */
 static int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
@@ -308,6 +309,7 @@ static int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) 
     }
     return mode;
 }
+#endif
 
 /* ---- portable path ---- */
 
