@@ -21,6 +21,10 @@ extern "C" {
 /* ABI version: bumped whenever a signature changes, checked by the Java loader. */
 int32_t sparq_abi_version(void);  /* 6 */
 
+/* A no-op with sparq_qconv_compute's signature: what an FFM downcall costs by itself. */
+void sparq_noop8(const void *a, const void *b, const void *c, const void *d, const void *e, void *f, int32_t g,
+                 int32_t h);
+
 /* ISA extensions of this CPU that the kernels can use (bits above). */
 uint32_t sparq_cpu_features(void);
 

@@ -22,6 +22,9 @@ public final class ConvDesc {
     private final int ow;
     private final boolean depthwise;
     private final MemorySegment segment;
+    /** Sizes the library computes for this descriptor, asked once (-1 = not yet). */
+    private volatile long scratchBytes = -1;
+    private volatile long weightBytes = -1;
 
     private ConvDesc(int[] v, MemorySegment segment) {
         if (segment.byteSize() < BYTES || !segment.isNative()) {
@@ -79,6 +82,29 @@ public final class ConvDesc {
     public static ConvDesc forWeights(int c, int cout, int kh, int kw, boolean depthwise, MemorySegment into) {
         return new ConvDesc(new int[] {c, 1, 1, cout, kh, kw, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 255,
             depthwise ? 1 : 0}, into);
+    }
+
+    long scratchBytes(CpuKernels k) {
+        long s = scratchBytes;
+        if (s < 0) {
+            s = k.convScratchSizeUncached(this);
+            scratchBytes = s;
+        }
+        return s;
+    }
+
+    long weightBytes(CpuKernels k) {
+        long s = weightBytes;
+        if (s < 0) {
+            s = k.convWeightsSizeUncached(this);
+            weightBytes = s;
+        }
+        return s;
+    }
+
+    /** Whether this descriptor was made for an input of this size. */
+    boolean fits(ConvGeometry2d g) {
+        return g.h() == h && g.w() == w;
     }
 
     MemorySegment segment() {

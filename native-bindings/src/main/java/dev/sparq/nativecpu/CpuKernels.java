@@ -301,6 +301,10 @@ public final class CpuKernels {
     /** Bytes of packed weights for {@code d}. */
     public long convWeightsSize(ConvDesc d) {
         checkUsable();
+        return d.weightBytes(this);
+    }
+
+    long convWeightsSizeUncached(ConvDesc d) {
         try {
             return (long) convWeightsSize.invokeExact(d.segment());
         } catch (Throwable t) {
@@ -311,6 +315,10 @@ public final class CpuKernels {
     /** Bytes of per-image input scratch for {@code d}. */
     public long convScratchSize(ConvDesc d) {
         checkUsable();
+        return d.scratchBytes(this);
+    }
+
+    long convScratchSizeUncached(ConvDesc d) {
         try {
             return (long) convScratchSize.invokeExact(d.segment());
         } catch (Throwable t) {

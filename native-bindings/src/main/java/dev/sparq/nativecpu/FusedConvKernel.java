@@ -32,6 +32,8 @@ final class FusedConvKernel {
     private final MemorySegment packed;
     private final MemorySegment bias;
     private final MemorySegment multipliers;
+    /** The descriptor of the last input size seen (immutable; an input of another size makes a new one). */
+    private volatile ConvDesc last;
 
     private FusedConvKernel(DType xType, int cin, int cout, boolean depthwise, ConvAttributes attrs, QuantParams quant,
                             MemorySegment packed, MemorySegment bias, MemorySegment multipliers) {
@@ -96,9 +98,14 @@ final class FusedConvKernel {
         }
         ConvGeometry2d g = attrs.geometry(x, cin);
         Tensor y = ctx.allocateUninitialized(quant.yType(), x.dim(0), cout, g.oh(), g.ow());
-        Tensor descMemory = ctx.allocateUninitialized(DType.I32, ConvDesc.BYTES / 4);
-        ConvDesc d = ConvDesc.of(g, cout, depthwise, quant.aZero(), xType == DType.I8, quant.yZero(),
-            quant.signedOutput(), descMemory.segment());
+        ConvDesc d = last;
+        if (d == null || !d.fits(g)) {
+            // 80 bytes per input size, freed with the kernel: an automatic arena is enough
+            d = ConvDesc.of(g, cout, depthwise, quant.aZero(), xType == DType.I8, quant.yZero(), quant.signedOutput(),
+                Arena.ofAuto().allocate(ConvDesc.BYTES, 8));
+            last = d;
+        }
+        ConvDesc desc = d;
         CpuKernels nk = CpuKernels.get();
         Tensor scratch = ctx.allocateUninitialized(DType.U8, nk.convScratchSize(d));
         long macs = (long) cout * (depthwise ? 1 : cin) * g.kh() * g.kw() * g.outputPixels();
@@ -112,13 +119,12 @@ final class FusedConvKernel {
                 nk.convPackInput(d, xi, scratch.segment(), 0, 1);
                 nk.convCompute(d, scratch.segment(), packed, bias, multipliers, yi, 0, 1);
             } else {
-                ctx.parallelFor(threads, t -> nk.convPackInput(d, xi, scratch.segment(), t, threads));
-                ctx.parallelFor(threads, t -> nk.convCompute(d, scratch.segment(), packed, bias, multipliers, yi, t,
+                ctx.parallelFor(threads, t -> nk.convPackInput(desc, xi, scratch.segment(), t, threads));
+                ctx.parallelFor(threads, t -> nk.convCompute(desc, scratch.segment(), packed, bias, multipliers, yi, t,
                     threads));
             }
         }
         scratch.close();
-        descMemory.close();
         return new Tensor[] {y};
     }
 }
