@@ -21,9 +21,9 @@ extern "C" {
 /* ABI version: bumped whenever a signature changes, checked by the Java loader. */
 int32_t sparq_abi_version(void);  /* 6 */
 
-/* A no-op with sparq_qconv_compute's signature: what an FFM downcall costs by itself. */
-void sparq_noop8(const void *a, const void *b, const void *c, const void *d, const void *e, void *f, int32_t g,
-                 int32_t h);
+/* A no-op with sparq_qconv_compute's signature (seven pointers, two ints): what an FFM downcall costs by itself. */
+void sparq_noop8(const void *a, const void *b, const void *c, const void *d, const void *e, const void *f, void *g,
+                 int32_t h, int32_t i);
 
 /* ISA extensions of this CPU that the kernels can use (bits above). */
 uint32_t sparq_cpu_features(void);
@@ -89,10 +89,11 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
 void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t part,
                             int32_t parts);
 
-/* y (NCHW, one image, 8-bit) = requantize(conv(scratch, weights) + bias) with one float multiplier per output
- * channel, exactly as ONNX's reference. Part `part` of `parts` (channels split, or pixels when channels are few). */
-void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *scratch, const void *packed, const int32_t *bias,
-                         const float *mult, void *y, int32_t part, int32_t parts);
+/* y (NCHW, one image, 8-bit) = requantize(conv(x, weights) + bias) with one float multiplier per output channel,
+ * exactly as ONNX's reference. Dense convolutions read the scratch sparq_qconv_pack_input wrote; depthwise ones read
+ * x itself (their pack_input does nothing). Part `part` of `parts` (channels split, or pixels when they are few). */
+void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint8_t *scratch, const void *packed,
+                         const int32_t *bias, const float *mult, void *y, int32_t part, int32_t parts);
 
 #ifdef __cplusplus
 }

@@ -56,7 +56,7 @@ int32_t sparq_abi_version(void) {
 }
 
 /* Does nothing: the cost of an FFM downcall with sparq_qconv_compute's signature, measured by the benchmarks. */
-void sparq_noop8(const void *a, const void *b, const void *c, const void *d, const void *e, void *f, int32_t g,
-                 int32_t h) {
-    (void)a; (void)b; (void)c; (void)d; (void)e; (void)f; (void)g; (void)h;
+void sparq_noop8(const void *a, const void *b, const void *c, const void *d, const void *e, const void *f, void *g,
+                 int32_t h, int32_t i) {
+    (void)a; (void)b; (void)c; (void)d; (void)e; (void)f; (void)g; (void)h; (void)i;
 }

@@ -49,6 +49,9 @@ static geom geometry(const sparq_qconv_desc *d) {
 
 int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
     geom g = geometry(d);
+    if (d->depthwise) {
+        return 64; /* depthwise reads the image itself (see sparq_qconv_compute) */
+    }
     return (int64_t)d->sh * d->sw * g.planes * g.ps * g.elem;
 }
 
@@ -134,6 +137,16 @@ static int32_t split2(const uint8_t *s, int32_t avail, int32_t n, uint8_t flip, 
 }
 #endif
 
+/* Columns j of phase column b whose image column sw*j + b - pad_left lies in [0, w): [*j0, *j1). */
+static void image_columns(const sparq_qconv_desc *d, const geom *g, int32_t b, int32_t *j0, int32_t *j1) {
+    int32_t lo = d->pad_left - b <= 0 ? 0 : (d->pad_left - b + d->sw - 1) / d->sw;
+    int32_t hi = (d->w - 1 + d->pad_left - b) < 0 ? 0 : (d->w - 1 + d->pad_left - b) / d->sw + 1;
+    if (hi > g->wq) hi = g->wq;
+    if (lo > hi) lo = hi;
+    *j0 = lo;
+    *j1 = hi;
+}
+
 /* Row i of phase (a, b) of the given channel, one byte per element at stride `step` bytes. */
 static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *plane, int32_t a, int32_t b, int32_t i,
                       uint8_t *dst, int32_t step) {
@@ -149,11 +162,8 @@ static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *p
         return;
     }
     const uint8_t *src = plane + (int64_t)iy * d->w;
-    /* columns j with 0 <= sw*j + b - pad_left < w */
-    int32_t j0 = d->pad_left - b <= 0 ? 0 : (d->pad_left - b + d->sw - 1) / d->sw;
-    int32_t j1 = (d->w - 1 + d->pad_left - b) < 0 ? 0 : (d->w - 1 + d->pad_left - b) / d->sw + 1;
-    if (j1 > g->wq) j1 = g->wq;
-    if (j0 > j1) j0 = j1;
+    int32_t j0, j1;
+    image_columns(d, g, b, &j0, &j1);
     for (int32_t j = 0; j < j0; j++) dst[(int64_t)j * step] = zero;
     const uint8_t *s = src + (int64_t)d->sw * j0 + b - d->pad_left;
     if (step == 1 && d->sw == 1) {
@@ -177,13 +187,14 @@ static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *p
 #if defined(__x86_64__)
 /* Four channel rows interleaved into 32-bit elements (SSE2, baseline x86-64): dst[4j + q] = row_q[j]. */
 static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
-                        uint8_t *dst) {
+                        uint8_t flip, uint8_t *dst) {
+    const __m128i f = _mm_set1_epi8((char)flip);
     int32_t j = 0;
     for (; j + 16 <= n; j += 16) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(r0 + j));
-        __m128i b = _mm_loadu_si128((const __m128i *)(r1 + j));
-        __m128i c = _mm_loadu_si128((const __m128i *)(r2 + j));
-        __m128i e = _mm_loadu_si128((const __m128i *)(r3 + j));
+        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + j)), f);
+        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r1 + j)), f);
+        __m128i c = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r2 + j)), f);
+        __m128i e = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r3 + j)), f);
         __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
         __m128i ce0 = _mm_unpacklo_epi8(c, e), ce1 = _mm_unpackhi_epi8(c, e);
         _mm_storeu_si128((__m128i *)(dst + 4 * j), _mm_unpacklo_epi16(ab0, ce0));
@@ -192,56 +203,80 @@ static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
         _mm_storeu_si128((__m128i *)(dst + 4 * j + 48), _mm_unpackhi_epi16(ab1, ce1));
     }
     for (; j < n; j++) {
-        dst[4 * j] = r0[j];
-        dst[4 * j + 1] = r1[j];
-        dst[4 * j + 2] = r2[j];
-        dst[4 * j + 3] = r3[j];
+        dst[4 * j] = r0[j] ^ flip;
+        dst[4 * j + 1] = r1[j] ^ flip;
+        dst[4 * j + 2] = r2[j] ^ flip;
+        dst[4 * j + 3] = r3[j] ^ flip;
     }
 }
 #else
 static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
-                        uint8_t *dst) {
+                        uint8_t flip, uint8_t *dst) {
     for (int32_t j = 0; j < n; j++) {
-        dst[4 * j] = r0[j];
-        dst[4 * j + 1] = r1[j];
-        dst[4 * j + 2] = r2[j];
-        dst[4 * j + 3] = r3[j];
+        dst[4 * j] = r0[j] ^ flip;
+        dst[4 * j + 1] = r1[j] ^ flip;
+        dst[4 * j + 2] = r2[j] ^ flip;
+        dst[4 * j + 3] = r3[j] ^ flip;
     }
 }
 #endif
 
 void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t part,
                             int32_t parts) {
+    if (d->depthwise) {
+        return; /* depthwise converts each channel's planes itself, to floats */
+    }
     geom g = geometry(d);
     int32_t phases = d->sh * d->sw;
     int64_t items = (int64_t)phases * g.planes;
     int64_t i0 = items * part / parts, i1 = items * (part + 1) / parts;
     int64_t hw = (int64_t)d->h * d->w;
-    uint8_t *rows = NULL;
-    if (!d->depthwise) {
-        rows = (uint8_t *)malloc((size_t)g.wq * 4 + 64);
-    }
+    uint8_t flip = d->x_flip ? 0x80 : 0;
+    /* four rows for the general case; for unit column stride, a row of zero points stands in for missing channels
+       (their weights are zero; any defined value would do) */
+    int32_t width = g.wq > d->w ? g.wq : d->w;
+    uint8_t *rows = (uint8_t *)malloc((size_t)width * 5 + 64);
+    uint8_t *zrow = rows + (size_t)width * 4;
+    memset(zrow, d->x_zero ^ flip, (size_t)width); /* flipped back on the way in */
     for (int64_t it = i0; it < i1; it++) {
         int32_t phase = (int32_t)(it / g.planes), p = (int32_t)(it % g.planes);
         int32_t a = phase / d->sw, b = phase % d->sw;
-        uint8_t *dst = scratch + ((int64_t)phase * g.planes + p) * g.ps * g.elem;
-        if (d->depthwise) {
+        uint8_t *dst = scratch + ((int64_t)phase * g.planes + p) * g.ps * 4;
+        if (d->sw == 1) {
+            /* straight from the image rows: pads, then the four channels interleaved in one pass */
+            int32_t j0, j1;
+            image_columns(d, &g, b, &j0, &j1);
+            const uint8_t *src[4];
+            for (int32_t q = 0; q < 4; q++) {
+                int32_t ch = p * 4 + q;
+                src[q] = ch < d->c ? x + ch * hw : NULL;
+            }
             for (int32_t i = 0; i < g.hq; i++) {
-                phase_row(d, &g, x + p * hw, a, b, i, dst + (int64_t)i * g.wq, 1);
+                uint8_t *row = dst + (int64_t)i * g.wq * 4;
+                int32_t iy = d->sh * i + a - d->pad_top;
+                if (iy < 0 || iy >= d->h || j0 >= j1) {
+                    memset(row, d->x_zero, (size_t)g.wq * 4);
+                    continue;
+                }
+                memset(row, d->x_zero, (size_t)j0 * 4);
+                int64_t at = (int64_t)iy * d->w + j0 + b - d->pad_left;
+                interleave4(src[0] ? src[0] + at : zrow, src[1] ? src[1] + at : zrow, src[2] ? src[2] + at : zrow,
+                            src[3] ? src[3] + at : zrow, j1 - j0, flip, row + (int64_t)j0 * 4);
+                memset(row + (int64_t)j1 * 4, d->x_zero, (size_t)(g.wq - j1) * 4);
             }
         } else {
             for (int32_t i = 0; i < g.hq; i++) {
                 uint8_t *r[4];
                 for (int32_t q = 0; q < 4; q++) {
                     int32_t ch = p * 4 + q;
-                    r[q] = rows + (int64_t)q * g.wq;
+                    r[q] = rows + (int64_t)q * width;
                     phase_row(d, &g, ch < d->c ? x + ch * hw : NULL, a, b, i, r[q], 1);
                 }
-                interleave4(r[0], r[1], r[2], r[3], g.wq, dst + (int64_t)i * g.wq * 4);
+                interleave4(r[0], r[1], r[2], r[3], g.wq, 0, dst + (int64_t)i * g.wq * 4);
             }
         }
         /* the slack past the plane: read by lanes that are dropped, kept defined */
-        memset(dst + (int64_t)g.hq * g.wq * g.elem, d->x_zero, (size_t)((g.ps - (int64_t)g.hq * g.wq) * g.elem));
+        memset(dst + (int64_t)g.hq * g.wq * 4, d->x_zero, (size_t)((g.ps - (int64_t)g.hq * g.wq) * 4));
     }
     free(rows);
 }
@@ -290,26 +325,15 @@ static void split(int32_t n, int32_t unit, int32_t part, int32_t parts, int32_t 
     if (*lo > n) *lo = n;
 }
 
-#if defined(__x86_64__)
-/* 0: the exact general requantization; 1 / 2: requant16_fast for uint8 / int8 output is exact for every
- * accumulator this layer can produce (|raw sum| <= filter size * 255 * 128, plus the bias). */
-static int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
-    const sparq_qconv_desc *d = g->d;
-    int mode = d->qmin == 0 && d->qmax == 255 ? 1 : d->qmin == -128 && d->qmax == 127 ? 2 : 0;
-    double k = (double)g->taps * (d->depthwise ? 1 : d->c);
-    double maxb = 0, maxm = 0;
-    for (int32_t c = 0; c < d->cout; c++) {
-        double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
-        if (b > maxb) maxb = b;
-        if (m > maxm || m != m) maxm = m != m ? INFINITY : m;
+/* The value the padded phase plane holds at (phase (a, b), row i, column j) of channel image x. */
+static inline uint8_t padded_at(const sparq_qconv_desc *d, const uint8_t *x, int32_t a, int32_t b, int32_t i,
+                                int32_t j) {
+    int32_t iy = d->sh * i + a - d->pad_top, ix = d->sw * j + b - d->pad_left;
+    if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w) {
+        return (uint8_t)d->x_zero;
     }
-    double acc = k * 255.0 * 128.0 + maxb;
-    if (!(acc < 536870912.0) || !(acc * maxm + fabs((double)d->y_zero) < 1073741824.0)) {
-        return 0;
-    }
-    return mode;
+    return x[(int64_t)iy * d->w + ix] ^ (d->x_flip ? 0x80 : 0);
 }
-#endif
 
 /* ---- portable path ---- */
 
@@ -344,26 +368,22 @@ static void dense_scalar(const geom *g, const uint8_t *scratch, const int8_t *pa
     }
 }
 
-static void depthwise_scalar(const geom *g, const uint8_t *scratch, const float *wf, const int32_t *bias,
+static void depthwise_scalar(const geom *g, const uint8_t *x, const float *wf, const int32_t *bias,
                              const float *mult, uint8_t *y, int32_t c0, int32_t c1, int32_t qa, int32_t qb) {
     const sparq_qconv_desc *d = g->d;
     int64_t out_plane = (int64_t)d->oh * d->ow;
-    uint8_t row[DW_TILE];
     for (int32_t c = c0; c < c1; c++) {
-        for (int32_t q0 = qa; q0 < qb; q0 += DW_TILE) {
-            int32_t n = qb - q0 < DW_TILE ? qb - q0 : DW_TILE;
-            for (int32_t l = 0; l < n; l++) {
-                int32_t acc = 0;
-                for (int32_t t = 0; t < g->taps; t++) {
-                    int32_t ph;
-                    int64_t off;
-                    tap_place(g, t, &ph, &off);
-                    acc += (int32_t)scratch[((int64_t)ph * g->planes + c) * g->ps + q0 + l + off]
-                        * (int32_t)wf[(int64_t)c * g->taps + t];
-                }
-                row[l] = requant1(acc, bias[c], mult[c], d);
+        const uint8_t *xc = x + (int64_t)c * d->h * d->w;
+        for (int32_t q = qa; q < qb; q++) {
+            int32_t oy = q / g->wq, ox = q % g->wq;
+            if (ox >= d->ow) continue;
+            int32_t acc = 0;
+            for (int32_t t = 0; t < g->taps; t++) {
+                int32_t ry = (t / d->kw) * d->dh, rx = (t % d->kw) * d->dw;
+                uint8_t v = padded_at(d, xc, ry % d->sh, rx % d->sw, oy + ry / d->sh, ox + rx / d->sw);
+                acc += (int32_t)v * (int32_t)wf[(int64_t)c * g->taps + t];
             }
-            scatter_row(g, row, q0, n, y + c * out_plane);
+            y[c * out_plane + (int64_t)oy * d->ow + ox] = requant1(acc, bias[c], mult[c], d);
         }
     }
 }
@@ -372,9 +392,28 @@ static void depthwise_scalar(const geom *g, const uint8_t *scratch, const float 
 #if defined(__x86_64__)
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
-/* 16 accumulators (+ bias) requantized to 16 bytes, exactly as requant1. */
-AVX512 static inline __m128i requant16(__m512i acc, __m512i bias, __m512d mult, __m512d zero, __m512d lo,
-                                        __m512d hi) {
+/* 0: the exact general requantization; 1 / 2: requant32_fast for uint8 / int8 output is exact for every
+ * accumulator this layer can produce (|raw sum| <= filter size * 255 * 128, plus the bias). */
+static int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
+    const sparq_qconv_desc *d = g->d;
+    int mode = d->qmin == 0 && d->qmax == 255 ? 1 : d->qmin == -128 && d->qmax == 127 ? 2 : 0;
+    double k = (double)g->taps * (d->depthwise ? 1 : d->c);
+    double maxb = 0, maxm = 0;
+    for (int32_t c = 0; c < d->cout; c++) {
+        double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
+        if (b > maxb) maxb = b;
+        if (m > maxm || m != m) maxm = m != m ? INFINITY : m;
+    }
+    double acc = k * 255.0 * 128.0 + maxb;
+    if (!(acc < 536870912.0) || !(acc * maxm + fabs((double)d->y_zero) < 1073741824.0)) {
+        return 0;
+    }
+    return mode;
+}
+
+/* 16 accumulators (+ bias) requantized exactly as requant1, as int32 already within [qmin, qmax]. */
+AVX512 static inline __m512i requant32(__m512i acc, __m512i bias, __m512d mult, __m512d zero, __m512d lo,
+                                       __m512d hi) {
     __m512i a = _mm512_add_epi32(acc, bias);
     __m512d v0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(a));
     __m512d v1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1));
@@ -386,27 +425,90 @@ AVX512 static inline __m128i requant16(__m512i acc, __m512i bias, __m512d mult, 
     v1 = _mm512_min_pd(_mm512_max_pd(v1, lo), hi);
     __m256i i0 = _mm512_cvt_roundpd_epi32(v0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256i i1 = _mm512_cvt_roundpd_epi32(v1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    return _mm512_cvtepi32_epi8(_mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
 }
 
-/* The same bytes as requant16 with fewer instructions, where the caller proved (epilogue_mode) that every
- * |acc + bias| < 2^29 — so (double)a * multiplier is exact and one fused multiply-add rounds like the reference's
- * multiply-then-add — and that the result fits int32, so the saturating narrowing does the clamp. mode 1: uint8
- * [0, 255], mode 2: int8 [-128, 127]. */
-AVX512 static inline __m128i requant16_fast(__m512i acc, __m512i bias, __m512d mult, __m512d zero, int mode) {
+/* The same values with fewer instructions, where epilogue_mode proved every |acc + bias| < 2^29 — so (double)a *
+ * multiplier is exact and one fused multiply-add rounds like the reference's multiply-then-add — and that the result
+ * fits int32; the clamp is left to narrow()'s saturation. */
+AVX512 static inline __m512i requant32_fast(__m512i acc, __m512i bias, __m512d mult, __m512d zero) {
     __m512i a = _mm512_add_epi32(acc, bias);
     __m512d v0 = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), mult, zero);
     __m512d v1 = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), mult, zero);
     __m256i i0 = _mm512_cvt_roundpd_epi32(v0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256i i1 = _mm512_cvt_roundpd_epi32(v1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
+}
+
+/* requant32_fast's values from a float estimate, exactly: v = fl32(fl32(a) * multiplier + zero) is within
+ * 2^-24 * (|a * multiplier| + |v|) < 2^-12.8 of the exact a * multiplier + zero wherever |v| < 1024 (|zero| <= 255),
+ * and the reference's double v is closer still, so both round to the same integer unless v lies within that distance
+ * of a tie; lanes with |v| >= 1024 saturate alike. A vector with any lane within 2^-10 of a tie (about 3% of them)
+ * takes the double path instead. Only where epilogue_mode allows requant32_fast. */
+AVX512 static inline __m512i requant32_est(__m512i acc, __m512i bias, __m512 multf, __m512 zerof, __m512d mult,
+                                           __m512d zero) {
+    __m512i a = _mm512_add_epi32(acc, bias);
+    __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), multf, zerof);
+    __m512 r = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 off = _mm512_abs_ps(_mm512_sub_ps(v, r)); /* in [0, 0.5] */
+    __m512 to_tie = _mm512_sub_ps(_mm512_set1_ps(0.5f), off); /* >= 0 */
+    if (_mm512_cmp_ps_mask(to_tie, _mm512_set1_ps(1.0f / 1024), _CMP_LT_OQ) != 0) {
+        return requant32_fast(acc, bias, mult, zero);
+    }
+    return _mm512_cvtps_epi32(r);
+}
+
+/* int32 to bytes: mode 0 values already clamped; 1 saturate to uint8; 2 saturate to int8. */
+AVX512 static inline __m128i narrow(__m512i r, int mode) {
     if (mode == 2) {
         return _mm512_cvtsepi32_epi8(r);
     }
-    return _mm512_cvtusepi32_epi8(_mm512_max_epi32(r, _mm512_setzero_si512()));
+    if (mode == 1) {
+        return _mm512_cvtusepi32_epi8(_mm512_max_epi32(r, _mm512_setzero_si512()));
+    }
+    return _mm512_cvtepi32_epi8(r);
 }
 
-/* One MR x (NV*16) tile: acc[m][v] over every tap and channel group, then requantized into rows[m][..]. */
+/* Per plane column ox: the lanes l of a vector starting there whose column (ox + l) mod wq is an output column. */
+static uint16_t *valid_lanes(const geom *g) {
+    uint16_t *m = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)g->wq);
+    for (int32_t ox = 0; ox < g->wq; ox++) {
+        uint32_t bits = 0;
+        for (int l = 0; l < 16; l++) {
+            if ((ox + l) % g->wq < g->d->ow) bits |= 1u << l;
+        }
+        m[ox] = (uint16_t)bits;
+    }
+    return m;
+}
+
+/* Stores the results for flat pixels [q, q + min(n, 16)) of one output channel plane: straight when no lane is
+   dropped (lanes NULL: wq == ow), else compressed to the valid lanes, which are consecutive in NCHW order. (oy, ox)
+   is q's plane row and column, kept by the caller (a division per vector costs more than the rest of the store). */
+AVX512 static inline void store16(const geom *g, const uint16_t *lanes, uint8_t *yplane, int32_t q, int32_t oy,
+                                  int32_t ox, int32_t n, __m512i r, int mode) {
+    __mmask16 lim = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    if (lanes == NULL) {
+        _mm_mask_storeu_epi8(yplane + q, lim, narrow(r, mode));
+        return;
+    }
+    __mmask16 m = (__mmask16)(lanes[ox] & lim);
+    int64_t at = (int64_t)oy * g->d->ow + (ox < g->d->ow ? ox : g->d->ow);
+    int cnt = __builtin_popcount((unsigned)m);
+    __m512i packed = _mm512_maskz_compress_epi32(m, r);
+    _mm_mask_storeu_epi8(yplane + at, (__mmask16)((1u << cnt) - 1), narrow(packed, mode));
+}
+
+/* (oy, ox) of flat pixel q + 16, from those of q. */
+static inline void advance16(const geom *g, int32_t *oy, int32_t *ox) {
+    *ox += 16;
+    while (*ox >= g->wq) {
+        *ox -= g->wq;
+        (*oy)++;
+    }
+}
+
+/* One MR x (NV*16) tile: acc[m][v] over every tap and channel group. */
 AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *g, const uint8_t *scratch,
                                                                     const int8_t *wb, const int64_t *tap_off,
                                                                     int32_t q0, int NV, __m512i acc[MR][3]) {
@@ -445,11 +547,10 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
         tap_off[t] = (int64_t)ph * g->planes * g->ps + off; /* in 4-byte elements */
     }
     __m512d zero = _mm512_set1_pd((double)d->y_zero);
+    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
     __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
-    /* the NCHW rows of a tile go straight to the output when no lane needs dropping (wq == ow) */
-    int direct = g->wq == d->ow;
+    uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult);
-    uint8_t rows[MR][TILE_Q];
     for (int32_t b = b0; b < b1; b++) {
         const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
         int mr = d->cout - b * MR < MR ? d->cout - b * MR : MR;
@@ -464,89 +565,145 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
             } else {
                 dense_tile(g, scratch, wb, tap_off, q0, 1, acc);
             }
+            int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
             for (int m = 0; m < mr; m++) {
                 int32_t co = b * MR + m;
                 __m512i bv = _mm512_set1_epi32(bias[co]);
                 __m512d mv = _mm512_set1_pd((double)mult[co]);
+                __m512 mf = _mm512_set1_ps(mult[co]);
+                int32_t oy = oy0, ox = ox0;
                 for (int v = 0; v < nv; v++) {
-                    __m128i r = mode ? requant16_fast(acc[m][v], bv, mv, zero, mode)
-                                     : requant16(acc[m][v], bv, mv, zero, lo, hi);
-                    if (direct) {
-                        int32_t len = n - v * 16 < 16 ? n - v * 16 : 16;
-                        _mm_mask_storeu_epi8(y + co * out_plane + q0 + v * 16, (__mmask16)((1u << len) - 1), r);
-                    } else {
-                        _mm_storeu_si128((__m128i *)(rows[m] + v * 16), r);
-                    }
-                }
-                if (!direct) {
-                    scatter_row(g, rows[m], q0, n, y + co * out_plane);
+                    __m512i r = mode ? requant32_est(acc[m][v], bv, mf, zerof, mv, zero)
+                                     : requant32(acc[m][v], bv, mv, zero, lo, hi);
+                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
+                    advance16(g, &oy, &ox);
                 }
             }
         }
     }
+    free(lanes);
     free(tap_off);
 }
 
-AVX512 static void depthwise_avx512(const geom *g, const uint8_t *scratch, const float *wf, const int32_t *bias,
+/* Rows [i0, i1) of one channel's phase planes as floats, straight from the image (the padding holds the zero
+   point): row i of phase ph at fp + ph * ps + (i - i0) * wq, then slack up to ps. */
+AVX512 static void channel_planes_f32(const geom *g, const uint8_t *xc, int32_t i0, int32_t i1, int64_t ps,
+                                      float *fp) {
+    const sparq_qconv_desc *d = g->d;
+    const __m512 zf = _mm512_set1_ps((float)d->x_zero);
+    const __m128i flip = _mm_set1_epi8(d->x_flip ? (char)0x80 : 0);
+    int32_t phases = d->sh * d->sw;
+    for (int32_t ph = 0; ph < phases; ph++) {
+        int32_t a = ph / d->sw, b = ph % d->sw;
+        float *plane = fp + (int64_t)ph * ps;
+        int32_t j0, j1;
+        image_columns(d, g, b, &j0, &j1);
+        for (int32_t i = i0; i < i1; i++) {
+            float *row = plane + (int64_t)(i - i0) * g->wq;
+            int32_t iy = d->sh * i + a - d->pad_top;
+            /* the whole row as the zero point, then the image part over it */
+            for (int32_t j = 0; j < g->wq; j += 16) {
+                int32_t n = g->wq - j < 16 ? g->wq - j : 16;
+                _mm512_mask_storeu_ps(row + j, (__mmask16)((1u << n) - 1), zf);
+            }
+            if (iy < 0 || iy >= d->h || j0 >= j1) continue;
+            const uint8_t *src = xc + (int64_t)iy * d->w + (int64_t)d->sw * j0 + b - d->pad_left;
+            int32_t count = j1 - j0;
+            if (d->sw == 1) {
+                for (int32_t j = 0; j < count; j += 16) {
+                    int32_t n = count - j < 16 ? count - j : 16;
+                    __mmask16 k = (__mmask16)((1u << n) - 1);
+                    __m128i v = _mm_xor_si128(_mm_maskz_loadu_epi8(k, src + j), flip);
+                    _mm512_mask_storeu_ps(row + j0 + j, k, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(v)));
+                }
+            } else if (d->sw == 2) {
+                int32_t avail = d->w - (d->sw * j0 + b - d->pad_left); /* bytes of this image row from src on */
+                for (int32_t j = 0; j < count; j += 16) {
+                    int32_t n = count - j < 16 ? count - j : 16;
+                    int32_t bytes = avail - 2 * j < 32 ? avail - 2 * j : 32; /* masked: never past the row */
+                    __m256i v = _mm256_maskz_loadu_epi8((__mmask32)(bytes >= 32 ? 0xFFFFFFFFu : (1u << bytes) - 1),
+                                                        src + 2 * j);
+                    __m128i even = _mm_xor_si128(_mm256_cvtepi16_epi8(_mm256_and_si256(v, _mm256_set1_epi16(0xFF))),
+                                                 flip);
+                    _mm512_mask_storeu_ps(row + j0 + j, (__mmask16)((1u << n) - 1),
+                                          _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(even)));
+                }
+            } else {
+                for (int32_t j = 0; j < count; j++) {
+                    row[j0 + j] = (float)(uint8_t)(src[(int64_t)j * d->sw] ^ (d->x_flip ? 0x80 : 0));
+                }
+            }
+        }
+        /* the slack past the rows: read by lanes that are dropped, kept defined */
+        for (int64_t j = (int64_t)(i1 - i0) * g->wq; j < ps; j++) plane[j] = (float)d->x_zero;
+    }
+}
+
+/* Depthwise, one channel at a time in bands of output rows: the band's phase-plane rows are converted to floats
+   once (small enough to stay in L1 with all phases), then every tap is a multiply-add from memory. */
+AVX512 static void depthwise_avx512(const geom *g, const uint8_t *x, const float *wf, const int32_t *bias,
                                     const float *mult, uint8_t *y, int32_t c0, int32_t c1, int32_t qa, int32_t qb) {
     const sparq_qconv_desc *d = g->d;
     int64_t out_plane = (int64_t)d->oh * d->ow;
     int32_t phases = d->sh * d->sw;
+    /* plane rows a band of output rows needs beyond its own: the taps' row offsets */
+    int32_t ext = (d->dh * (d->kh - 1)) / d->sh;
+    int32_t band = (int32_t)(16384 / ((int64_t)phases * g->wq * 4)) - ext;
+    if (band < 1) band = 1;
+    if (band > d->oh) band = d->oh;
+    int32_t band_rows = band + ext < g->hq ? band + ext : g->hq;
+    int64_t ps = ((int64_t)band_rows * g->wq + 64 + 15) / 16 * 16;
     int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
     for (int32_t t = 0; t < g->taps; t++) {
         int32_t ph;
         int64_t off;
         tap_place(g, t, &ph, &off);
-        tap_off[t] = (int64_t)ph * g->ps + off; /* within one channel's float planes */
+        tap_off[t] = (int64_t)ph * ps + off; /* within one band's float planes */
     }
-    /* one channel's phase planes as floats: converted once, then every tap is a multiply-add from memory */
-    float *fp = (float *)aligned_alloc(64, (size_t)(phases * g->ps) * sizeof(float));
+    float *fp = (float *)aligned_alloc(64, (size_t)(phases * ps) * sizeof(float));
     __m512d zero = _mm512_set1_pd((double)d->y_zero);
+    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
     __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
-    int direct = g->wq == d->ow;
+    uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult);
-    uint8_t row[DW_TILE];
+    int32_t row_a = qa / g->wq, row_b = (qb + g->wq - 1) / g->wq;
     for (int32_t c = c0; c < c1; c++) {
-        for (int32_t ph = 0; ph < phases; ph++) {
-            const uint8_t *src = scratch + ((int64_t)ph * g->planes + c) * g->ps;
-            float *dst = fp + (int64_t)ph * g->ps;
-            for (int64_t i = 0; i < g->ps; i += 16) { /* ps is a multiple of 16 */
-                __m128i b = _mm_loadu_si128((const __m128i *)(src + i));
-                _mm512_store_ps(dst + i, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)));
-            }
-        }
+        const uint8_t *xc = x + (int64_t)c * d->h * d->w;
         const float *wc = wf + (int64_t)c * g->taps;
         __m512i bv = _mm512_set1_epi32(bias[c]);
         __m512d mv = _mm512_set1_pd((double)mult[c]);
-        for (int32_t q0 = qa; q0 < qb; q0 += DW_TILE) {
-            int32_t n = qb - q0 < DW_TILE ? qb - q0 : DW_TILE;
-            int nv = (n + 15) / 16;
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int32_t t = 0; t < g->taps; t++) {
-                const float *xs = fp + tap_off[t] + q0;
-                __m512 wv = _mm512_set1_ps(wc[t]);
-                for (int v = 0; v < 4; v++) {
-                    if (v < nv) {
-                        /* exact: every partial sum is an integer below 2^24 */
-                        acc[v] = _mm512_fmadd_ps(_mm512_loadu_ps(xs + 16 * v), wv, acc[v]);
+        __m512 mf = _mm512_set1_ps(mult[c]);
+        for (int32_t r0 = row_a; r0 < row_b; r0 += band) {
+            int32_t r1 = r0 + band < row_b ? r0 + band : row_b;
+            int32_t i1 = r1 + ext < g->hq ? r1 + ext : g->hq;
+            channel_planes_f32(g, xc, r0, i1, ps, fp);
+            int32_t qs = r0 * g->wq > qa ? r0 * g->wq : qa, qe = r1 * g->wq < qb ? r1 * g->wq : qb;
+            const float *base = fp - (int64_t)r0 * g->wq; /* flat pixel q reads base + tap offset + q */
+            int32_t oy = qs / g->wq, ox = qs - oy * g->wq;
+            for (int32_t q0 = qs; q0 < qe; q0 += DW_TILE) {
+                int32_t n = qe - q0 < DW_TILE ? qe - q0 : DW_TILE;
+                int nv = (n + 15) / 16;
+                __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+                for (int32_t t = 0; t < g->taps; t++) {
+                    const float *xs = base + tap_off[t] + q0;
+                    __m512 wv = _mm512_set1_ps(wc[t]);
+                    for (int v = 0; v < 4; v++) {
+                        if (v < nv) {
+                            /* exact: every partial sum is an integer below 2^24 */
+                            acc[v] = _mm512_fmadd_ps(_mm512_loadu_ps(xs + 16 * v), wv, acc[v]);
+                        }
                     }
                 }
-            }
-            for (int v = 0; v < nv; v++) {
-                __m512i a = _mm512_cvtps_epi32(acc[v]);
-                __m128i r = mode ? requant16_fast(a, bv, mv, zero, mode) : requant16(a, bv, mv, zero, lo, hi);
-                if (direct) {
-                    int32_t len = n - v * 16 < 16 ? n - v * 16 : 16;
-                    _mm_mask_storeu_epi8(y + c * out_plane + q0 + v * 16, (__mmask16)((1u << len) - 1), r);
-                } else {
-                    _mm_storeu_si128((__m128i *)(row + v * 16), r);
+                for (int v = 0; v < nv; v++) {
+                    __m512i a = _mm512_cvtps_epi32(acc[v]);
+                    __m512i r = mode ? requant32_est(a, bv, mf, zerof, mv, zero) : requant32(a, bv, mv, zero, lo, hi);
+                    store16(g, lanes, y + c * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
+                    advance16(g, &oy, &ox);
                 }
-            }
-            if (!direct) {
-                scatter_row(g, row, q0, n, y + c * out_plane);
             }
         }
     }
+    free(lanes);
     free(fp);
     free(tap_off);
 }
@@ -580,8 +737,8 @@ int32_t sparq_qconv_force(const char *path) {
     return 0;
 }
 
-void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *scratch, const void *packed, const int32_t *bias,
-                         const float *mult, void *y, int32_t part, int32_t parts) {
+void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint8_t *scratch, const void *packed,
+                         const int32_t *bias, const float *mult, void *y, int32_t part, int32_t parts) {
     qconv_choose();
     geom g = geometry(d);
     int32_t units = d->depthwise ? d->c : (d->cout + MR - 1) / MR;
@@ -596,7 +753,7 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *scratch, cons
 #if defined(__x86_64__)
     if (qconv_path == 1) {
         if (d->depthwise) {
-            depthwise_avx512(&g, scratch, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+            depthwise_avx512(&g, x, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
         } else {
             dense_avx512(&g, scratch, (const int8_t *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
         }
@@ -604,7 +761,7 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *scratch, cons
     }
 #endif
     if (d->depthwise) {
-        depthwise_scalar(&g, scratch, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+        depthwise_scalar(&g, x, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
     } else {
         dense_scalar(&g, scratch, (const int8_t *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
     }

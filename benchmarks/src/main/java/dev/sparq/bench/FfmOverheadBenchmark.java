@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The cost of one FFM downcall into libsparq_kernels by itself: a no-op with the fused convolution's signature
- * (six pointers, two ints), linked normally and with {@code Linker.Option.critical(false)}. Compare with the
+ * (seven pointers, two ints), linked normally and with {@code Linker.Option.critical(false)}. Compare with the
  * smallest MobileNetV2 layer (Int8Conv -p shape=960,960,7,960) for the per-kernel overhead.
  */
 @BenchmarkMode(Mode.AverageTime)

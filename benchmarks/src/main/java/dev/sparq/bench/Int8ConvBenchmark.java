@@ -49,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector"})
 @State(Scope.Benchmark)
 public class Int8ConvBenchmark {
-    /** "C,M,H,group": 3×3, stride 1, pad 1. */
+    /** "C,M,H,group" (or CxMxHxgroup on the command line): 3×3, stride 1, pad 1. */
     @Param({"64,64,56,1", "144,144,56,144"})
     String shape;
 
@@ -96,7 +96,7 @@ public class Int8ConvBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String[] p = shape.split(",");
+        String[] p = shape.split("[,x]"); // "x" too: JMH splits -p values at commas
         c = Integer.parseInt(p[0]);
         m = Integer.parseInt(p[1]);
         hw = Integer.parseInt(p[2]);

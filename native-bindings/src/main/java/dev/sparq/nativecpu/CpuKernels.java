@@ -89,7 +89,7 @@ public final class CpuKernels {
                 conv[5] = linker.downcallHandle(lib.lookup().find("sparq_qconv_pack_input").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, P, P, I32, I32));
                 conv[6] = linker.downcallHandle(lib.lookup().find("sparq_qconv_compute").orElseThrow(),
-                    FunctionDescriptor.ofVoid(P, P, P, P, P, P, I32, I32));
+                    FunctionDescriptor.ofVoid(P, P, P, P, P, P, P, I32, I32));
             } catch (Throwable t) {
                 why = "native library " + lib.source() + " is unusable: " + t;
             }
@@ -353,20 +353,22 @@ public final class CpuKernels {
     }
 
     /**
-     * y (one NCHW image, 8-bit) = requantized convolution of the packed image: part {@code part} of {@code parts}.
+     * y (one NCHW image, 8-bit) = requantized convolution of image x (dense convolutions read the scratch
+     * {@link #convPackInput} wrote from it, depthwise ones x itself): part {@code part} of {@code parts}.
      * {@code bias} holds the int32 bias with the input zero point's correction folded in.
      */
-    public void convCompute(ConvDesc d, MemorySegment scratch, MemorySegment packed, MemorySegment bias,
+    public void convCompute(ConvDesc d, MemorySegment x, MemorySegment scratch, MemorySegment packed, MemorySegment bias,
                             MemorySegment multipliers, MemorySegment y, int part, int parts) {
         checkUsable();
         checkPart(part, parts);
+        need(x, d.inputBytes(), "image");
         need(scratch, convScratchSize(d), "convolution scratch");
         need(packed, convWeightsSize(d), "packed weights");
         need(bias, 4L * d.cout(), "bias");
         need(multipliers, 4L * d.cout(), "multipliers");
         need(y, d.outputBytes(), "output");
         try {
-            convCompute.invokeExact(d.segment(), scratch, packed, bias, multipliers, y, part, parts);
+            convCompute.invokeExact(d.segment(), x, scratch, packed, bias, multipliers, y, part, parts);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

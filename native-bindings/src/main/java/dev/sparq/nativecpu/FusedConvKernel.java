@@ -116,12 +116,16 @@ final class FusedConvKernel {
             MemorySegment xi = x.segment().asSlice(img * image, image);
             MemorySegment yi = y.segment().asSlice(img * outImage, outImage);
             if (threads == 1) {
-                nk.convPackInput(d, xi, scratch.segment(), 0, 1);
-                nk.convCompute(d, scratch.segment(), packed, bias, multipliers, yi, 0, 1);
+                if (!depthwise) { // depthwise reads the image itself
+                    nk.convPackInput(desc, xi, scratch.segment(), 0, 1);
+                }
+                nk.convCompute(desc, xi, scratch.segment(), packed, bias, multipliers, yi, 0, 1);
             } else {
-                ctx.parallelFor(threads, t -> nk.convPackInput(desc, xi, scratch.segment(), t, threads));
-                ctx.parallelFor(threads, t -> nk.convCompute(desc, scratch.segment(), packed, bias, multipliers, yi, t,
-                    threads));
+                if (!depthwise) { // depthwise reads the image itself
+                    ctx.parallelFor(threads, t -> nk.convPackInput(desc, xi, scratch.segment(), t, threads));
+                }
+                ctx.parallelFor(threads, t -> nk.convCompute(desc, xi, scratch.segment(), packed, bias, multipliers, yi,
+                    t, threads));
             }
         }
         scratch.close();
