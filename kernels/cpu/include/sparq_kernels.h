@@ -95,6 +95,12 @@ void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t
 void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint8_t *scratch, const void *packed,
                          const int32_t *bias, const float *mult, void *y, int32_t part, int32_t parts);
 
+/* MaxPool of 8-bit NCHW planes [p0, p1) (uint8, or int8 with is_signed 1), dilation 1; windows must each hold at
+ * least one input pixel (pads < kernel), as ONNX requires. y holds planes of oh x ow. */
+void sparq_maxpool_s8u8(const uint8_t *x, int32_t planes, int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh,
+                        int32_t sw, int32_t pad_top, int32_t pad_left, int32_t oh, int32_t ow, int32_t is_signed,
+                        uint8_t *y, int32_t p0, int32_t p1);
+
 #ifdef __cplusplus
 }
 #endif

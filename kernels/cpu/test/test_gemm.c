@@ -118,6 +118,42 @@ static int check_conv(const char *path, const int *s, int flip, int y_signed, in
     return bad;
 }
 
+/* MaxPool against a direct loop. */
+static int check_pool(int planes, int h, int w, int k, int s, int pad, int is_signed) {
+    int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
+    uint8_t *x = malloc((size_t)planes * h * w), *y = malloc((size_t)planes * oh * ow);
+    for (int i = 0; i < planes * h * w; i++) x[i] = (uint8_t)next();
+    sparq_maxpool_s8u8(x, planes, h, w, k, k, s, s, pad, pad, oh, ow, is_signed, y, 0, planes);
+    int bad = 0;
+    for (int p = 0; p < planes && !bad; p++) {
+        for (int oy = 0; oy < oh && !bad; oy++) {
+            for (int ox = 0; ox < ow; ox++) {
+                int best = -1000;
+                for (int ky = 0; ky < k; ky++) {
+                    for (int kx = 0; kx < k; kx++) {
+                        int iy = oy * s - pad + ky, ix = ox * s - pad + kx;
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                        uint8_t raw = x[((int64_t)p * h + iy) * w + ix];
+                        int v = is_signed ? (int)(int8_t)raw : (int)raw;
+                        if (v > best) best = v;
+                    }
+                }
+                uint8_t raw = y[((int64_t)p * oh + oy) * ow + ox];
+                int got = is_signed ? (int)(int8_t)raw : (int)raw;
+                if (got != best) {
+                    printf("FAIL maxpool %dx%d k=%d s=%d p=%d signed=%d at (%d,%d,%d): got %d want %d\n", h, w, k, s,
+                           pad, is_signed, p, oy, ox, got, best);
+                    bad = 1;
+                    break;
+                }
+            }
+        }
+    }
+    free(x);
+    free(y);
+    return bad;
+}
+
 int main(void) {
     const char *paths[] = {"scalar", "avx2", "avx512-vnni", "neon", "neon-dotprod"};
     int sizes[][3] = {{1, 1, 1}, {1, 33, 7}, {8, 32, 4}, {9, 31, 5}, {17, 65, 129}, {64, 64, 64}, {3, 100, 300},
@@ -155,6 +191,14 @@ int main(void) {
             for (int flip = 0; flip <= 1; flip++) {
                 if (check_conv(conv_paths[p], convs[s], flip, flip ^ (int)(s & 1), (int)(s % 3 == 0))) failed++; else passed++;
             }
+        }
+    }
+    int pools[][6] = {{3, 112, 112, 3, 2, 1}, {2, 7, 9, 3, 1, 1}, {4, 10, 11, 2, 2, 0}, {1, 1, 1, 1, 1, 0},
+                      {5, 13, 6, 5, 3, 2}, {2, 20, 33, 3, 2, 0}};
+    for (unsigned s = 0; s < sizeof(pools) / sizeof(pools[0]); s++) {
+        for (int sg = 0; sg <= 1; sg++) {
+            int *q = pools[s];
+            if (check_pool(q[0], q[1], q[2], q[3], q[4], q[5], sg)) failed++; else passed++;
         }
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);

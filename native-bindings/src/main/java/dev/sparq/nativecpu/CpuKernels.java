@@ -35,6 +35,7 @@ public final class CpuKernels {
     private final MethodHandle convPackWeights;
     private final MethodHandle convPackInput;
     private final MethodHandle convCompute;
+    private final MethodHandle maxPool;
     private final String failure;
 
     private CpuKernels(NativeLibrary.Result lib) {
@@ -47,7 +48,7 @@ public final class CpuKernels {
         MethodHandle mm = null;
         MethodHandle rq = null;
         MethodHandle ic = null;
-        MethodHandle[] conv = new MethodHandle[7];
+        MethodHandle[] conv = new MethodHandle[8];
         if (why == null) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -90,6 +91,8 @@ public final class CpuKernels {
                     FunctionDescriptor.ofVoid(P, P, P, I32, I32));
                 conv[6] = linker.downcallHandle(lib.lookup().find("sparq_qconv_compute").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, P, P, P, P, P, P, I32, I32));
+                conv[7] = linker.downcallHandle(lib.lookup().find("sparq_maxpool_s8u8").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, P, I32, I32));
             } catch (Throwable t) {
                 why = "native library " + lib.source() + " is unusable: " + t;
             }
@@ -110,6 +113,7 @@ public final class CpuKernels {
         this.convPackWeights = conv[4];
         this.convPackInput = conv[5];
         this.convCompute = conv[6];
+        this.maxPool = conv[7];
     }
 
     private static CpuKernels create() {
@@ -369,6 +373,33 @@ public final class CpuKernels {
         need(y, d.outputBytes(), "output");
         try {
             convCompute.invokeExact(d.segment(), x, scratch, packed, bias, multipliers, y, part, parts);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * MaxPool (dilation 1) of 8-bit planes [p0, p1) of x [planes, h, w] into y [planes, oh, ow]; int8 when
+     * {@code signed}. Every window must hold an input pixel: pads smaller than the kernel, and the output no larger
+     * than those pads allow.
+     */
+    public void maxPool(MemorySegment x, int planes, int h, int w, int kh, int kw, int sh, int sw, int padTop,
+                        int padLeft, int oh, int ow, boolean signed, MemorySegment y, int p0, int p1) {
+        checkUsable();
+        for (int v : new int[] {planes, h, w, kh, kw, sh, sw, oh, ow}) {
+            positive(v, "pool dimension");
+        }
+        if (padTop < 0 || padLeft < 0 || padTop >= kh || padLeft >= kw
+            || (long) sh * (oh - 1) - padTop >= h || (long) sw * (ow - 1) - padLeft >= w) {
+            throw new IllegalArgumentException("a pooling window would hold no input pixel");
+        }
+        if (p0 < 0 || p1 > planes || p0 > p1) {
+            throw new IllegalArgumentException("planes [" + p0 + ", " + p1 + ") outside [0, " + planes + ")");
+        }
+        need(x, (long) planes * h * w, "pool input");
+        need(y, (long) planes * oh * ow, "pool output");
+        try {
+            maxPool.invokeExact(x, planes, h, w, kh, kw, sh, sw, padTop, padLeft, oh, ow, signed ? 1 : 0, y, p0, p1);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

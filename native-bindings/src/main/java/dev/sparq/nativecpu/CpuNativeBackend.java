@@ -19,6 +19,7 @@ public final class CpuNativeBackend implements Backend {
         .register("MatMulInteger", IntegerGemmKernels::matMulInteger)
         .register("QLinearMatMul", QLinearKernels::qlinearMatMul)
         .register("QLinearConv", QLinearKernels::qlinearConv)
+        .register("MaxPool", BytePoolKernel::create)
         .register("com.microsoft", "QGemm", QLinearKernels::qgemm);
 
     @Override
@@ -28,7 +29,7 @@ public final class CpuNativeBackend implements Backend {
 
     @Override
     public String description() {
-        return "native C kernels via FFM (int8 GEMM: AVX-512 VNNI / AVX2 / scalar)";
+        return "native C kernels via FFM (int8 GEMM and fused convolution: AVX-512 VNNI / AVX2 / scalar; 8-bit MaxPool)";
     }
 
     @Override
