@@ -15,6 +15,7 @@ extern "C" {
 #define SPARQ_CPU_AVX512BW (1u << 2)
 #define SPARQ_CPU_AVX512VNNI (1u << 3)
 #define SPARQ_CPU_AVXVNNI (1u << 4)
+#define SPARQ_CPU_AMXINT8 (1u << 5) /* AMX-TILE and AMX-INT8, with the OS saving tile state (XCR0) */
 #define SPARQ_CPU_NEON (1u << 8)
 #define SPARQ_CPU_DOTPROD (1u << 9)
 
@@ -72,7 +73,9 @@ typedef struct {
     int32_t x_zero, x_flip, y_zero, qmin, qmax, depthwise;
 } sparq_qconv_desc;
 
-/* Name of the fused convolution path in use: "avx512-vnni" or "scalar"; forcing works as for the GEMM. */
+/* Name of the fused convolution path in use: "amx" (Intel AMX tiles, where the CPU has them and Linux grants the
+ * process tile state; layers whose input channels come in 64s), "avx512-vnni" or "scalar"; forcing works as for the
+ * GEMM and applies to weights packed afterwards (packed weights record their layout). */
 const char *sparq_qconv_path(void);
 int32_t sparq_qconv_force(const char *path);
 

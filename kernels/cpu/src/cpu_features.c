@@ -31,6 +31,12 @@ uint32_t sparq_cpu_features(void) {
         if (zmm && (b & (1u << 30))) f |= SPARQ_CPU_AVX512BW;
         if (zmm && (c & (1u << 11))) f |= SPARQ_CPU_AVX512VNNI;
     }
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        unsigned int xa, xd;
+        __asm__ volatile("xgetbv" : "=a"(xa), "=d"(xd) : "c"(0));
+        /* AMX-TILE (edx 24) and AMX-INT8 (edx 25), tile config and data enabled in XCR0 (bits 17, 18) */
+        if ((d & (1u << 24)) && (d & (1u << 25)) && (xa & (3u << 17)) == (3u << 17)) f |= SPARQ_CPU_AMXINT8;
+    }
     if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
         if (ymm && (a & (1u << 4))) f |= SPARQ_CPU_AVXVNNI;
     }

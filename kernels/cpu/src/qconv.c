@@ -11,13 +11,25 @@
  * weight bytes of one output channel; depthwise ones keep one channel per byte plane and run exact f32 multiply-adds
  * (|x * w| <= 255 * 128, so sums over <= 512 taps stay below 2^24). Requantization is ONNX's: (acc + bias) * (double)
  * multiplier + zero point, rounded half to even, saturated. A portable scalar path computes the same integers. */
+#define _GNU_SOURCE /* syscall(), for the AMX permission */
 #include "sparq_kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define MR 8       /* output channels per dense tile */
+#define AMX_CO 32  /* output channels per AMX tile pair */
+#define AMX_Q 32   /* flat output pixels per AMX tile pair */
+#define HEADER 64  /* dense packed weights start with their layout (int32), padded for alignment */
+enum { LAYOUT_VNNI = 1, LAYOUT_AMX = 2 };
+
+static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni, 2 amx */
+static void qconv_choose(void);
 #define TILE_Q 48  /* flat output pixels per dense tile (3 vectors of 16) */
 #define DW_TILE 64 /* flat output pixels per depthwise tile */
 
@@ -55,12 +67,21 @@ int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
     return (int64_t)d->sh * d->sw * g.planes * g.ps * g.elem;
 }
 
+/* AMX tiles take 16 channel groups (64 channels) per step: layers whose input channels come in 64s use them. */
+static int use_amx(const sparq_qconv_desc *d, const geom *g) {
+    qconv_choose();
+    return qconv_path == 2 && !d->depthwise && g->planes % 16 == 0;
+}
+
 int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
     geom g = geometry(d);
     if (d->depthwise) {
         return (int64_t)d->c * g.taps * 4;
     }
-    return (int64_t)(d->cout + MR - 1) / MR * g.taps * g.planes * MR * 4;
+    if (use_amx(d, &g)) {
+        return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * g.taps * g.planes * AMX_CO * 4;
+    }
+    return HEADER + (int64_t)(d->cout + MR - 1) / MR * g.taps * g.planes * MR * 4;
 }
 
 /* Tap t's phase plane and offset in elements within it. */
@@ -89,7 +110,29 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
         }
         return;
     }
-    int8_t *p = (int8_t *)packed;
+    int32_t *header = (int32_t *)packed;
+    memset(packed, 0, HEADER);
+    int8_t *p = (int8_t *)packed + HEADER;
+    if (use_amx(d, &g)) {
+        /* per block of 32 output channels, tap and 64 input channels: two 16 x 64 A tiles (rows: output channels;
+           byte 4r + j: input channel 64 * chunk + 4r + j), the order of the B tile's rows (channel-group planes) */
+        header[0] = LAYOUT_AMX;
+        int32_t blocks = (d->cout + AMX_CO - 1) / AMX_CO, chunks = g.planes / 16;
+        for (int32_t b = 0; b < blocks; b++) {
+            for (int32_t t = 0; t < g.taps; t++) {
+                for (int32_t ch = 0; ch < chunks; ch++) {
+                    for (int32_t i = 0; i < AMX_CO; i++) {
+                        for (int32_t k = 0; k < 64; k++) {
+                            int32_t co = b * AMX_CO + i, ci = ch * 64 + k;
+                            *p++ = (co < d->cout && ci < cin) ? w[((int64_t)co * cin + ci) * g.taps + t] : 0;
+                        }
+                    }
+                }
+            }
+        }
+        return;
+    }
+    header[0] = LAYOUT_VNNI;
     int32_t blocks = (d->cout + MR - 1) / MR;
     for (int32_t b = 0; b < blocks; b++) {
         for (int32_t t = 0; t < g.taps; t++) {
@@ -707,31 +750,148 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *x, const float
     free(fp);
     free(tap_off);
 }
+
+/* ---- AMX path ---- */
+#define AMXT __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+typedef struct {
+    uint8_t palette, start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_config;
+
+/* 32 output channels x 32 flat pixels per step: tiles 0-3 accumulate C[co half][pixel half] (16 x 16 int32), 4-5
+   hold the weights (A, int8: 16 output channels x 64 input channels), 6-7 the input (B, uint8: 16 channel-group
+   planes x 16 pixels x 4 channels, read in place from the phase planes with the plane stride as row stride).
+   tdpbsud multiplies signed A by unsigned B. Each C row is one output channel's 16 pixels: the epilogue is the
+   VNNI path's. */
+AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *packed, const int32_t *bias,
+                           const float *mult, uint8_t *y, int32_t b0, int32_t b1, int32_t qa, int32_t qb) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
+    int32_t chunks = g->planes / 16;
+    int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
+    for (int32_t t = 0; t < g->taps; t++) {
+        int32_t ph;
+        int64_t off;
+        tap_place(g, t, &ph, &off);
+        tap_off[t] = (int64_t)ph * g->planes * g->ps + off; /* in 4-byte elements */
+    }
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int i = 0; i < 8; i++) {
+        cfg.rows[i] = 16;
+        cfg.colsb[i] = 64;
+    }
+    _tile_loadconfig(&cfg);
+    __m512d zero = _mm512_set1_pd((double)d->y_zero);
+    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
+    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
+    uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
+    int mode = epilogue_mode(g, bias, mult);
+    const int64_t plane_bytes = g->ps * 4;
+    int32_t cbuf[4][16][16] __attribute__((aligned(64)));
+    for (int32_t b = b0; b < b1; b++) {
+        const int8_t *wb = packed + (int64_t)b * g->taps * chunks * AMX_CO * 64;
+        for (int32_t q0 = qa; q0 < qb; q0 += AMX_Q) {
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            const int8_t *w = wb;
+            for (int32_t t = 0; t < g->taps; t++) {
+                const uint8_t *xs = scratch + (tap_off[t] + q0) * 4;
+                for (int32_t ch = 0; ch < chunks; ch++) {
+                    _tile_loadd(4, w, 64);
+                    _tile_loadd(5, w + 16 * 64, 64);
+                    _tile_loadd(6, xs, plane_bytes);
+                    _tile_loadd(7, xs + 64, plane_bytes);
+                    _tile_dpbsud(0, 4, 6);
+                    _tile_dpbsud(1, 4, 7);
+                    _tile_dpbsud(2, 5, 6);
+                    _tile_dpbsud(3, 5, 7);
+                    w += AMX_CO * 64;
+                    xs += 16 * plane_bytes;
+                }
+            }
+            _tile_stored(0, cbuf[0], 64);
+            _tile_stored(1, cbuf[1], 64);
+            _tile_stored(2, cbuf[2], 64);
+            _tile_stored(3, cbuf[3], 64);
+            int32_t n = qb - q0 < AMX_Q ? qb - q0 : AMX_Q;
+            int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
+            for (int32_t i = 0; i < AMX_CO; i++) {
+                int32_t co = b * AMX_CO + i;
+                if (co >= d->cout) break;
+                __m512i bv = _mm512_set1_epi32(bias[co]);
+                __m512d mv = _mm512_set1_pd((double)mult[co]);
+                __m512 mf = _mm512_set1_ps(mult[co]);
+                int32_t oy = oy0, ox = ox0;
+                for (int v = 0; v * 16 < n; v++) {
+                    __m512i acc = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + v][i % 16]);
+                    __m512i r = mode ? requant32_est(acc, bv, mf, zerof, mv, zero) : requant32(acc, bv, mv, zero, lo, hi);
+                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
+                    advance16(g, &oy, &ox);
+                }
+            }
+        }
+    }
+    _tile_release(); /* the tile state back to its init state: small signal frames and context switches again */
+    free(lanes);
+    free(tap_off);
+}
 #endif
 
 /* ---- dispatch ---- */
 
-static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni */
+/* AMX needs the OS to save tile data for this process: asked once (Linux arch_prctl ARCH_REQ_XCOMP_PERM for
+   XFEATURE_XTILEDATA); refused (an old kernel, a too small signal stack somewhere), VNNI is used instead. */
+static int amx_permitted(void) {
+#if defined(__x86_64__) && defined(SYS_arch_prctl)
+    static int permitted = -1;
+    if (permitted < 0) {
+        unsigned long bits = 0;
+        permitted = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0
+            && syscall(SYS_arch_prctl, 0x1022 /* ARCH_GET_XCOMP_PERM */, &bits) == 0 && (bits & (1ul << 18)) != 0;
+    }
+    return permitted;
+#else
+    return 0;
+#endif
+}
+
+static int vnni_here(void) {
+    uint32_t f = sparq_cpu_features();
+    return (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW);
+}
+
+static int amx_here(void) {
+    return vnni_here() && (sparq_cpu_features() & SPARQ_CPU_AMXINT8) && amx_permitted();
+}
 
 static void qconv_choose(void) {
     if (qconv_path >= 0) return;
-    uint32_t f = sparq_cpu_features();
-    qconv_path = ((f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) ? 1 : 0;
+    qconv_path = amx_here() ? 2 : vnni_here() ? 1 : 0;
 }
 
 const char *sparq_qconv_path(void) {
     qconv_choose();
-    return qconv_path == 1 ? "avx512-vnni" : "scalar";
+    return qconv_path == 2 ? "amx" : qconv_path == 1 ? "avx512-vnni" : "scalar";
 }
 
 int32_t sparq_qconv_force(const char *path) {
-    uint32_t f = sparq_cpu_features();
     if (strcmp(path, "scalar") == 0) {
         qconv_path = 0;
         return 1;
     }
-    if (strcmp(path, "avx512-vnni") == 0 && (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
+    if (strcmp(path, "avx512-vnni") == 0 && vnni_here()) {
         qconv_path = 1;
+        return 1;
+    }
+    if (strcmp(path, "amx") == 0 && amx_here()) {
+        qconv_path = 2;
         return 1;
     }
     return 0;
@@ -741,28 +901,35 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
                          const int32_t *bias, const float *mult, void *y, int32_t part, int32_t parts) {
     qconv_choose();
     geom g = geometry(d);
-    int32_t units = d->depthwise ? d->c : (d->cout + MR - 1) / MR;
+    /* dense weights say how they were packed; that decides the kernel (forcing a path affects later packing) */
+    int32_t layout = d->depthwise ? 0 : *(const int32_t *)packed;
+    const void *weights = d->depthwise ? packed : (const void *)((const int8_t *)packed + HEADER);
+    int32_t units = d->depthwise ? d->c : layout == LAYOUT_AMX ? (d->cout + AMX_CO - 1) / AMX_CO : (d->cout + MR - 1) / MR;
     int32_t u0 = 0, u1 = units, qa = 0, qb = g.q;
     /* channels (or channel blocks) split across parts when there are enough of them, else output pixels */
     if (units >= parts) {
         split(units, 1, part, parts, &u0, &u1);
     } else {
-        split(g.q, d->depthwise ? DW_TILE : TILE_Q, part, parts, &qa, &qb);
+        split(g.q, d->depthwise ? DW_TILE : layout == LAYOUT_AMX ? AMX_Q : TILE_Q, part, parts, &qa, &qb);
     }
     if (u0 >= u1 || qa >= qb) return;
 #if defined(__x86_64__)
-    if (qconv_path == 1) {
+    if (layout == LAYOUT_AMX) {
+        dense_amx(&g, scratch, (const int8_t *)weights, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+        return;
+    }
+    if (qconv_path >= 1) {
         if (d->depthwise) {
-            depthwise_avx512(&g, x, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+            depthwise_avx512(&g, x, (const float *)weights, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
         } else {
-            dense_avx512(&g, scratch, (const int8_t *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+            dense_avx512(&g, scratch, (const int8_t *)weights, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
         }
         return;
     }
 #endif
     if (d->depthwise) {
-        depthwise_scalar(&g, x, (const float *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+        depthwise_scalar(&g, x, (const float *)weights, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
     } else {
-        dense_scalar(&g, scratch, (const int8_t *)packed, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
+        dense_scalar(&g, scratch, (const int8_t *)weights, bias, mult, (uint8_t *)y, u0, u1, qa, qb);
     }
 }

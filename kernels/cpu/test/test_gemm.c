@@ -171,7 +171,7 @@ int main(void) {
             }
         }
     }
-    const char *conv_paths[] = {"scalar", "avx512-vnni"};
+    const char *conv_paths[] = {"scalar", "avx512-vnni", "amx"};
     /* c h w cout k stride pad dilation depthwise */
     int convs[][9] = {{1, 5, 5, 1, 1, 1, 0, 1, 0}, {3, 9, 11, 8, 3, 1, 1, 1, 0}, {4, 12, 12, 5, 3, 2, 1, 1, 0},
                       {2, 10, 9, 7, 5, 1, 2, 2, 0}, {16, 7, 7, 33, 1, 1, 0, 1, 0}, {3, 23, 21, 8, 7, 2, 3, 1, 0},
@@ -180,7 +180,10 @@ int main(void) {
                       {19, 7, 7, 19, 3, 2, 1, 1, 1}, {2, 70, 66, 2, 3, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 0, 1, 1},
                       /* stride 2 over rows wide enough for the vector split, with and without padding */
                       {4, 9, 71, 8, 3, 2, 1, 1, 0}, {5, 8, 66, 16, 1, 2, 0, 1, 0}, {6, 9, 69, 6, 3, 2, 1, 1, 1},
-                      {3, 6, 66, 3, 3, 2, 0, 1, 1}, {3, 7, 35, 3, 3, 2, 0, 1, 1}};
+                      {3, 6, 66, 3, 3, 2, 0, 1, 1}, {3, 7, 35, 3, 3, 2, 0, 1, 1},
+                      /* input channels in 64s: the AMX tiles' shapes, output channels not in 32s */
+                      {128, 9, 11, 40, 3, 2, 1, 1, 0}, {64, 7, 7, 64, 1, 1, 0, 1, 0}, {192, 5, 6, 33, 3, 1, 2, 2, 0},
+                      {64, 30, 3, 16, 3, 1, 1, 1, 0}};
     for (unsigned p = 0; p < sizeof(conv_paths) / sizeof(conv_paths[0]); p++) {
         if (!sparq_qconv_force(conv_paths[p])) {
             printf("skipped qconv %s: not supported on this CPU\n", conv_paths[p]);

@@ -282,7 +282,7 @@ public final class CpuKernels {
         }
     }
 
-    /** The fused convolution path the library picked, "avx512-vnni" or "scalar". */
+    /** The fused convolution path the library picked: "amx", "avx512-vnni" or "scalar". */
     public String convPath() {
         checkUsable();
         try {

@@ -29,7 +29,7 @@ public final class CpuNativeBackend implements Backend {
 
     @Override
     public String description() {
-        return "native C kernels via FFM (int8 GEMM and fused convolution: AVX-512 VNNI / AVX2 / scalar; 8-bit MaxPool)";
+        return "native C kernels via FFM (int8 GEMM and fused convolution: AMX / AVX-512 VNNI / AVX2 / scalar; 8-bit MaxPool)";
     }
 
     @Override
@@ -38,7 +38,8 @@ public final class CpuNativeBackend implements Backend {
         if (k.failure() != null) {
             return Availability.absent(k.failure());
         }
-        return Availability.available("int8 GEMM path " + k.gemmPath() + ", CPU features " + CpuFeatures.describe(k.features()));
+        return Availability.available("int8 GEMM path " + k.gemmPath() + ", convolution path " + k.convPath()
+            + ", CPU features " + CpuFeatures.describe(k.features()));
     }
 
     @Override

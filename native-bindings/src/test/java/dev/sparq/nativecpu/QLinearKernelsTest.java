@@ -83,12 +83,15 @@ class QLinearKernelsTest {
         }
     }
 
-    /** Runs {@code body} once per fused-convolution path this CPU has ("scalar" means the im2col + GEMM route). */
+    /**
+     * Runs {@code body} once per fused-convolution path this CPU has ("scalar" means the im2col + GEMM route; "amx"
+     * covers layers whose input channels come in 64s, the rest of them run VNNI).
+     */
     private static void onEveryConvPath(Runnable body) {
         CpuKernels k = CpuKernels.get();
         String original = k.convPath();
         try {
-            for (String path : new String[] {"avx512-vnni", "scalar"}) {
+            for (String path : new String[] {"amx", "avx512-vnni", "scalar"}) {
                 if (k.forceConvPath(path)) {
                     body.run();
                 }
@@ -103,7 +106,8 @@ class QLinearKernelsTest {
         // c, h, w, cout, k, stride, pad, dilation
         int[][] cases = {{1, 5, 5, 1, 1, 1, 0, 1}, {3, 9, 11, 8, 3, 1, 1, 1}, {4, 12, 12, 5, 3, 2, 1, 1},
             {2, 10, 9, 7, 5, 1, 2, 2}, {16, 7, 7, 33, 1, 1, 0, 1}, {3, 23, 21, 8, 7, 2, 3, 1},
-            {64, 14, 14, 24, 3, 1, 1, 1}, {9, 13, 17, 16, 1, 2, 0, 1}, {3, 32, 32, 17, 7, 2, 3, 1}};
+            {64, 14, 14, 24, 3, 1, 1, 1}, {9, 13, 17, 16, 1, 2, 0, 1}, {3, 32, 32, 17, 7, 2, 3, 1},
+            {128, 9, 11, 40, 3, 2, 1, 1}, {64, 7, 7, 64, 1, 1, 0, 1}};
         onEveryConvPath(() -> {
             for (int[] c : cases) {
                 conv(c, 1);
