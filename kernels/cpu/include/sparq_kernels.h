@@ -98,6 +98,12 @@ void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t
 void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint8_t *scratch, const void *packed,
                          const int32_t *bias, const float *mult, void *y, int32_t part, int32_t parts);
 
+/* com.microsoft QLinearAdd of elements [i0, i1) of two same-shape 8-bit tensors (int8 when is_signed), as
+ * cpu-ref defines it: c = saturate(rint(((float)(a - za) * sa + (float)(b - zb) * sb) / sc) + zc), every step a
+ * separately rounded float32 operation. */
+void sparq_qlinear_add_8(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t i1, int32_t za, float sa, int32_t zb,
+                         float sb, float sc, int32_t zc, int32_t is_signed, uint8_t *c);
+
 /* MaxPool of 8-bit NCHW planes [p0, p1) (uint8, or int8 with is_signed 1), dilation 1; windows must each hold at
  * least one input pixel (pads < kernel), as ONNX requires. y holds planes of oh x ow. */
 void sparq_maxpool_s8u8(const uint8_t *x, int32_t planes, int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh,

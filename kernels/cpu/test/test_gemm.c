@@ -118,6 +118,36 @@ static int check_conv(const char *path, const int *s, int flip, int y_signed, in
     return bad;
 }
 
+/* QLinearAdd against the definition, step by step in float (volatile: one rounding each). */
+static int check_qadd(int n, int is_signed, float sa, float sb, float sc) {
+    uint8_t *a = malloc((size_t)n + 1), *b = malloc((size_t)n + 1), *c = malloc((size_t)n + 1);
+    for (int i = 0; i < n; i++) {
+        a[i] = (uint8_t)next();
+        b[i] = (uint8_t)next();
+    }
+    int za = (int)(next() % 256) - (is_signed ? 128 : 0), zb = (int)(next() % 256) - (is_signed ? 128 : 0);
+    int zc = (int)(next() % 256) - (is_signed ? 128 : 0);
+    sparq_qlinear_add_8(a, b, 0, n, za, sa, zb, sb, sc, zc, is_signed, c);
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        int av = is_signed ? (int)(int8_t)a[i] : a[i], bv = is_signed ? (int)(int8_t)b[i] : b[i];
+        volatile float x = (float)(av - za) * sa, y = (float)(bv - zb) * sb;
+        volatile float v = x + y;
+        volatile float q = v / sc;
+        double r = rint((double)q) + zc;
+        int lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+        int want = r < lo ? lo : r > hi ? hi : (int)r;
+        int got = is_signed ? (int)(int8_t)c[i] : c[i];
+        if (got != want) {
+            printf("FAIL qadd n=%d signed=%d at %d: got %d want %d\n", n, is_signed, i, got, want);
+            bad = 1;
+            break;
+        }
+    }
+    free(a); free(b); free(c);
+    return bad;
+}
+
 /* MaxPool against a direct loop. */
 static int check_pool(int planes, int h, int w, int k, int s, int pad, int is_signed) {
     int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
@@ -202,6 +232,15 @@ int main(void) {
         for (int sg = 0; sg <= 1; sg++) {
             int *q = pools[s];
             if (check_pool(q[0], q[1], q[2], q[3], q[4], q[5], sg)) failed++; else passed++;
+        }
+    }
+    float scales[][3] = {{0.02f, 0.03f, 0.05f}, {0.1f, 0.1f, 0.1f}, {0.013f, 0.07f, 0.0011f}, {1.0f, 1.0f, 3.0f}};
+    int lens[] = {1, 15, 16, 17, 1000, 4099};
+    for (unsigned s = 0; s < sizeof(scales) / sizeof(scales[0]); s++) {
+        for (unsigned l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+            for (int sg = 0; sg <= 1; sg++) {
+                if (check_qadd(lens[l], sg, scales[s][0], scales[s][1], scales[s][2])) failed++; else passed++;
+            }
         }
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);

@@ -36,6 +36,7 @@ public final class CpuKernels {
     private final MethodHandle convPackInput;
     private final MethodHandle convCompute;
     private final MethodHandle maxPool;
+    private final MethodHandle qlinearAdd;
     private final String failure;
 
     private CpuKernels(NativeLibrary.Result lib) {
@@ -48,7 +49,7 @@ public final class CpuKernels {
         MethodHandle mm = null;
         MethodHandle rq = null;
         MethodHandle ic = null;
-        MethodHandle[] conv = new MethodHandle[8];
+        MethodHandle[] conv = new MethodHandle[9];
         if (why == null) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -93,6 +94,9 @@ public final class CpuKernels {
                     FunctionDescriptor.ofVoid(P, P, P, P, P, P, P, I32, I32));
                 conv[7] = linker.downcallHandle(lib.lookup().find("sparq_maxpool_s8u8").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, P, I32, I32));
+                conv[8] = linker.downcallHandle(lib.lookup().find("sparq_qlinear_add_8").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, P, I64, I64, I32, ValueLayout.JAVA_FLOAT, I32, ValueLayout.JAVA_FLOAT,
+                        ValueLayout.JAVA_FLOAT, I32, I32, P));
             } catch (Throwable t) {
                 why = "native library " + lib.source() + " is unusable: " + t;
             }
@@ -114,6 +118,7 @@ public final class CpuKernels {
         this.convPackInput = conv[5];
         this.convCompute = conv[6];
         this.maxPool = conv[7];
+        this.qlinearAdd = conv[8];
     }
 
     private static CpuKernels create() {
@@ -400,6 +405,31 @@ public final class CpuKernels {
         need(y, (long) planes * oh * ow, "pool output");
         try {
             maxPool.invokeExact(x, planes, h, w, kh, kw, sh, sw, padTop, padLeft, oh, ow, signed ? 1 : 0, y, p0, p1);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * com.microsoft QLinearAdd of elements [i0, i1) of same-size 8-bit a and b into c (int8 when {@code signed}):
+     * c = saturate(rint(((float) (a − za)·sa + (float) (b − zb)·sb) / sc) + zc), each step a float32 operation.
+     */
+    public void qlinearAdd(MemorySegment a, MemorySegment b, long i0, long i1, int za, float sa, int zb, float sb,
+                           float sc, int zc, boolean signed, MemorySegment c) {
+        checkUsable();
+        int lo = signed ? -128 : 0;
+        int hi = signed ? 127 : 255;
+        if (za < lo || za > hi || zb < lo || zb > hi || zc < lo || zc > hi) {
+            throw new IllegalArgumentException("zero points outside [" + lo + ", " + hi + "]");
+        }
+        if (i0 < 0 || i0 > i1) {
+            throw new IllegalArgumentException("range [" + i0 + ", " + i1 + ")");
+        }
+        need(a, i1, "A");
+        need(b, i1, "B");
+        need(c, i1, "C");
+        try {
+            qlinearAdd.invokeExact(a, b, i0, i1, za, sa, zb, sb, sc, zc, signed ? 1 : 0, c);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -20,6 +20,7 @@ public final class CpuNativeBackend implements Backend {
         .register("QLinearMatMul", QLinearKernels::qlinearMatMul)
         .register("QLinearConv", QLinearKernels::qlinearConv)
         .register("MaxPool", BytePoolKernel::create)
+        .register("com.microsoft", "QLinearAdd", QLinearAddKernel::create)
         .register("com.microsoft", "QGemm", QLinearKernels::qgemm);
 
     @Override
@@ -29,7 +30,7 @@ public final class CpuNativeBackend implements Backend {
 
     @Override
     public String description() {
-        return "native C kernels via FFM (int8 GEMM and fused convolution: AMX / AVX-512 VNNI / AVX2 / scalar; 8-bit MaxPool)";
+        return "native C kernels via FFM (int8 GEMM and fused convolution: AMX / AVX-512 VNNI / AVX2 / scalar; 8-bit MaxPool and QLinearAdd)";
     }
 
     @Override
