@@ -56,6 +56,10 @@ public class Int8ConvBenchmark {
     @Param({"cpu-simd", "cpu-ref", "cpu-native", "java-int32-rows"})
     String backend;
 
+    /** cpu-native's convolution path: what the library picks, or one forced (e.g. avx512-vnni on an AMX machine). */
+    @Param({"auto"})
+    String convPath;
+
     private int c;
     private int m;
     private int hw;
@@ -143,7 +147,12 @@ public class Int8ConvBenchmark {
         Backend b = switch (backend) {
             case "cpu-simd" -> new SimdBackend();
             case "cpu-ref" -> new CpuRefBackend();
-            case "cpu-native" -> new CpuNativeBackend();
+            case "cpu-native" -> {
+                if (!convPath.equals("auto") && !dev.sparq.nativecpu.CpuKernels.get().forceConvPath(convPath)) {
+                    throw new IllegalStateException("convolution path " + convPath + " is not available here");
+                }
+                yield new CpuNativeBackend();
+            }
             default -> throw new IllegalArgumentException(backend);
         };
         List<String> names = new ArrayList<>();
