@@ -228,9 +228,9 @@ static void phase_row(const sparq_qconv_desc *d, const geom *g, const uint8_t *p
 }
 
 #if defined(__x86_64__)
-/* Four channel rows interleaved into 32-bit elements (SSE2, baseline x86-64): dst[4j + q] = row_q[j]. */
-static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
-                        uint8_t flip, uint8_t *dst) {
+/* Four channel rows interleaved into 32-bit elements (SSE2, baseline x86-64): dst[4j + q] = row_q[j] ^ flip. */
+static void interleave4_sse2(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
+                             uint8_t flip, uint8_t *dst) {
     const __m128i f = _mm_set1_epi8((char)flip);
     int32_t j = 0;
     for (; j + 16 <= n; j += 16) {
@@ -253,8 +253,8 @@ static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
     }
 }
 #else
-static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
-                        uint8_t flip, uint8_t *dst) {
+static void interleave4_sse2(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
+                             uint8_t flip, uint8_t *dst) {
     for (int32_t j = 0; j < n; j++) {
         dst[4 * j] = r0[j] ^ flip;
         dst[4 * j + 1] = r1[j] ^ flip;
@@ -263,6 +263,144 @@ static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
     }
 }
 #endif
+
+/* even[k] = r[2k] for k < (n + 1) / 2, odd[k] = r[2k + 1] for k < n / 2 (r holds n bytes). */
+static void split_even_odd_sse2(const uint8_t *r, int32_t n, uint8_t *even, uint8_t *odd) {
+    int32_t k = 0;
+#if defined(__x86_64__)
+    const __m128i low = _mm_set1_epi16(0xFF);
+    for (; 2 * k + 32 <= n; k += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(r + 2 * k));
+        __m128i b = _mm_loadu_si128((const __m128i *)(r + 2 * k + 16));
+        _mm_storeu_si128((__m128i *)(even + k), _mm_packus_epi16(_mm_and_si128(a, low), _mm_and_si128(b, low)));
+        _mm_storeu_si128((__m128i *)(odd + k), _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8)));
+    }
+#endif
+    for (; 2 * k < n; k++) {
+        even[k] = r[2 * k];
+        if (2 * k + 1 < n) odd[k] = r[2 * k + 1];
+    }
+}
+
+#if defined(__x86_64__)
+#define AVX512BW_PACK __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+/* The same with masked AVX-512 loads and stores: no scalar tail, which dominates rows of 7 to 56 pixels. */
+AVX512BW_PACK static void interleave4_avx512(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
+                                             const uint8_t *r3, int32_t n, uint8_t flip, uint8_t *dst) {
+    const __m128i f = _mm_set1_epi8((char)flip);
+    for (int32_t j = 0; j < n; j += 16) {
+        int32_t m = n - j < 16 ? n - j : 16;
+        __mmask16 k = (__mmask16)((1u << m) - 1);
+        __m128i a = _mm_xor_si128(_mm_maskz_loadu_epi8(k, r0 + j), f);
+        __m128i b = _mm_xor_si128(_mm_maskz_loadu_epi8(k, r1 + j), f);
+        __m128i c = _mm_xor_si128(_mm_maskz_loadu_epi8(k, r2 + j), f);
+        __m128i e = _mm_xor_si128(_mm_maskz_loadu_epi8(k, r3 + j), f);
+        __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+        __m128i ce0 = _mm_unpacklo_epi8(c, e), ce1 = _mm_unpackhi_epi8(c, e);
+        __m512i v = _mm512_castsi128_si512(_mm_unpacklo_epi16(ab0, ce0));
+        v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(ab0, ce0), 1);
+        v = _mm512_inserti32x4(v, _mm_unpacklo_epi16(ab1, ce1), 2);
+        v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(ab1, ce1), 3);
+        __mmask64 km = m == 16 ? ~(__mmask64)0 : (((__mmask64)1 << (4 * m)) - 1);
+        _mm512_mask_storeu_epi8(dst + 4 * j, km, v);
+    }
+}
+
+AVX512BW_PACK static void split_even_odd_avx512(const uint8_t *r, int32_t n, uint8_t *even, uint8_t *odd) {
+    for (int32_t i = 0; i < n; i += 64) {
+        int32_t m = n - i < 64 ? n - i : 64;
+        __mmask64 k = m == 64 ? ~(__mmask64)0 : (((__mmask64)1 << m) - 1);
+        __m512i v = _mm512_maskz_loadu_epi8(k, r + i);
+        __m256i ev = _mm512_cvtepi16_epi8(_mm512_and_si512(v, _mm512_set1_epi16(0xFF)));
+        __m256i od = _mm512_cvtepi16_epi8(_mm512_srli_epi16(v, 8));
+        int32_t ne = (m + 1) / 2, no = m / 2;
+        _mm256_mask_storeu_epi8(even + i / 2, ne == 32 ? 0xFFFFFFFFu : (__mmask32)((1u << ne) - 1), ev);
+        _mm256_mask_storeu_epi8(odd + i / 2, no == 32 ? 0xFFFFFFFFu : (__mmask32)((1u << no) - 1), od);
+    }
+}
+#endif
+
+static int pack_avx512(void) {
+#if defined(__x86_64__)
+    static int on = -1; /* cpuid once: in a VM it traps to the hypervisor */
+    if (on < 0) {
+        uint32_t f = sparq_cpu_features();
+        on = (f & SPARQ_CPU_AVX512F) && (f & SPARQ_CPU_AVX512BW);
+    }
+    return on;
+#else
+    return 0;
+#endif
+}
+
+static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
+                        uint8_t flip, uint8_t *dst) {
+#if defined(__x86_64__)
+    if (pack_avx512()) {
+        interleave4_avx512(r0, r1, r2, r3, n, flip, dst);
+        return;
+    }
+#endif
+    interleave4_sse2(r0, r1, r2, r3, n, flip, dst);
+}
+
+static void split_even_odd(const uint8_t *r, int32_t n, uint8_t *even, uint8_t *odd) {
+#if defined(__x86_64__)
+    if (pack_avx512()) {
+        split_even_odd_avx512(r, n, even, odd);
+        return;
+    }
+#endif
+    split_even_odd_sse2(r, n, even, odd);
+}
+
+/* Column stride 2, dense: rows of phases (a, 0) and (a, 1) of channel group p. Image column 2j + b - pad_left is
+   an even column (index (2j + b - pad_left) / 2 of the even half) or an odd one, so one split of each channel row
+   serves both phases, which then interleave like unit-stride rows. */
+static void pack_stride2_pair(const sparq_qconv_desc *d, const geom *g, const uint8_t *x4, int32_t p, int32_t a,
+                              const int used[2], const uint8_t *zrow, uint8_t *scratch) {
+    int64_t hw = (int64_t)d->h * d->w;
+    uint8_t flip = d->x_flip ? 0x80 : 0;
+    int32_t half = (d->w + 1) / 2 + 16;
+    uint8_t *halves = (uint8_t *)malloc((size_t)half * 8);
+    for (int32_t b = 0; b < 2; b++) {
+        if (!used[b]) continue;
+        uint8_t *dst = scratch + ((int64_t)(a * 2 + b) * g->planes + p) * g->ps * 4;
+        memset(dst + (int64_t)g->hq * g->wq * 4, d->x_zero, (size_t)((g->ps - (int64_t)g->hq * g->wq) * 4));
+    }
+    for (int32_t i = 0; i < g->hq; i++) {
+        int32_t iy = d->sh * i + a - d->pad_top;
+        int inside = iy >= 0 && iy < d->h;
+        if (inside) {
+            for (int32_t q = 0; q < 4; q++) {
+                if (p * 4 + q < d->c) {
+                    split_even_odd(x4 + q * hw + (int64_t)iy * d->w, d->w, halves + (2 * q) * half,
+                                   halves + (2 * q + 1) * half);
+                }
+            }
+        }
+        for (int32_t b = 0; b < 2; b++) {
+            if (!used[b]) continue;
+            uint8_t *row = scratch + (((int64_t)(a * 2 + b) * g->planes + p) * g->ps + (int64_t)i * g->wq) * 4;
+            int32_t j0, j1;
+            image_columns(d, g, b, &j0, &j1);
+            if (!inside || j0 >= j1) {
+                memset(row, d->x_zero, (size_t)g->wq * 4);
+                continue;
+            }
+            int32_t c0 = 2 * j0 + b - d->pad_left; /* first image column, >= 0 */
+            const uint8_t *src[4];
+            for (int32_t q = 0; q < 4; q++) {
+                src[q] = p * 4 + q < d->c ? halves + (2 * q + (c0 & 1)) * half + c0 / 2 : zrow;
+            }
+            memset(row, d->x_zero, (size_t)j0 * 4);
+            interleave4(src[0], src[1], src[2], src[3], j1 - j0, flip, row + (int64_t)j0 * 4);
+            memset(row + (int64_t)j1 * 4, d->x_zero, (size_t)(g->wq - j1) * 4);
+        }
+    }
+    free(halves);
+}
 
 void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t part,
                             int32_t parts) {
@@ -281,10 +419,19 @@ void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t
     uint8_t *rows = (uint8_t *)malloc((size_t)width * 5 + 64);
     uint8_t *zrow = rows + (size_t)width * 4;
     memset(zrow, d->x_zero ^ flip, (size_t)width); /* flipped back on the way in */
+    /* phases no tap reads (a 1x1 kernel of stride 2 reads one of four) are left unwritten */
+    int *used = (int *)calloc((size_t)phases, sizeof(int));
+    for (int32_t t = 0; t < g.taps; t++) {
+        int32_t ph;
+        int64_t off;
+        tap_place(&g, t, &ph, &off);
+        used[ph] = 1;
+    }
     for (int64_t it = i0; it < i1; it++) {
         int32_t phase = (int32_t)(it / g.planes), p = (int32_t)(it % g.planes);
         int32_t a = phase / d->sw, b = phase % d->sw;
         uint8_t *dst = scratch + ((int64_t)phase * g.planes + p) * g.ps * 4;
+        if (d->sw != 2 && !used[phase]) continue;
         if (d->sw == 1) {
             /* straight from the image rows: pads, then the four channels interleaved in one pass */
             int32_t j0, j1;
@@ -307,6 +454,15 @@ void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t
                             src[3] ? src[3] + at : zrow, j1 - j0, flip, row + (int64_t)j0 * 4);
                 memset(row + (int64_t)j1 * 4, d->x_zero, (size_t)(g.wq - j1) * 4);
             }
+        } else if (d->sw == 2) {
+            /* both column phases of a row from one even/odd split of each channel row (the b == 1 item is done
+               with b == 0) */
+            if (b == 1) continue;
+            int pair[2] = {used[a * 2], used[a * 2 + 1]};
+            if (pair[0] || pair[1]) {
+                pack_stride2_pair(d, &g, x + (int64_t)p * 4 * hw, p, a, pair, zrow, scratch);
+            }
+            continue;
         } else {
             for (int32_t i = 0; i < g.hq; i++) {
                 uint8_t *r[4];
@@ -321,6 +477,7 @@ void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t
         /* the slack past the plane: read by lanes that are dropped, kept defined */
         memset(dst + (int64_t)g.hq * g.wq * 4, d->x_zero, (size_t)((g.ps - (int64_t)g.hq * g.wq) * 4));
     }
+    free(used);
     free(rows);
 }
 
