@@ -321,18 +321,16 @@ AVX512BW_PACK static void split_even_odd_avx512(const uint8_t *r, int32_t n, uin
 }
 #endif
 
-static int pack_avx512(void) {
 #if defined(__x86_64__)
+static int pack_avx512(void) {
     static int on = -1; /* cpuid once: in a VM it traps to the hypervisor */
     if (on < 0) {
         uint32_t f = sparq_cpu_features();
         on = (f & SPARQ_CPU_AVX512F) && (f & SPARQ_CPU_AVX512BW);
     }
     return on;
-#else
-    return 0;
-#endif
 }
+#endif
 
 static void interleave4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, int32_t n,
                         uint8_t flip, uint8_t *dst) {
