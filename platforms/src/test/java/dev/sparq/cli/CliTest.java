@@ -211,4 +211,21 @@ class CliTest {
         assertTrue(Math.abs(Double.parseDouble(m.group(1))) <= 1.0, "INT8 within 1 point of FP32: " + r.out());
         assertTrue(Double.parseDouble(m.group(2)) < 0.5, "int8 weights make the file smaller: " + r.out());
     }
+
+    @Test
+    void inspectListsQuantizedTensorsAndWhichNodesComputeOnIntegers() {
+        Path qdq = dev.sparq.testing.SharedData.models().resolve("digits-cnn-qdq.onnx");
+        Run r = sparq("inspect", qdq.toString(), "--plan");
+        assertEquals(0, r.code(), r.err());
+        // PyTorch's QDQ export: scales live in Constant nodes; inspect folds them to show every quantized tensor.
+        assertTrue(r.out().contains("quantized: 12 tensors (6 weights, 6 activations)"), r.out());
+        assertTrue(r.out().contains("activation /module/conv1/Relu_output_0 u8, scale 0.02024, zero point 0"), r.out());
+        assertTrue(r.out().matches("(?s).*weight +/module/conv2/Constant_2_output_0 i8 \\[32, 16, 3, 3\\], 32 scales .*"),
+            r.out());
+        assertTrue(r.out().matches("(?s).*integer: +5 of 7 nodes compute on integers \\{.*QLinearConv @cpu-\\w+=2.*"),
+            r.out());
+        assertTrue(r.out().contains("conversions per run: 1 QuantizeLinear, 1 DequantizeLinear"), r.out());
+        assertTrue(r.out().matches("(?s).*\\n +\\d+ +cpu-\\w+ +com.microsoft:QGemm +/module/fc/Gemm -> u8\\[N,10\\].*"),
+            r.out());
+    }
 }
