@@ -189,7 +189,7 @@ public final class ChannelPruner {
             return;
         }
         if (g.outputs().stream().anyMatch(o -> o.name().equals(f.value()))) {
-            throw new Refused("its channels reach the graph output '" + f.value() + "'");
+            throw new Refused("its output channels reach the graph output '" + f.value() + "'");
         }
         for (Node c : g.nodes()) {
             int pos = c.inputs().indexOf(f.value());

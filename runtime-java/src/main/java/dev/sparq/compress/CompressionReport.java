@@ -81,15 +81,15 @@ public final class CompressionReport {
         List<String> out = new ArrayList<>();
         int w = Math.max(5, layers.stream().mapToInt(l -> l.name().length()).max().orElse(5));
         w = Math.min(w, 40);
-        String row = "%-" + w + "s  %-6s %-22s %12s %12s %12s %12s  %s";
-        out.add(String.format(Locale.ROOT, row, "layer", "op", "weight", "params", "after", "nonzeros", "after", ""));
+        String row = "%-" + w + "s  %-6s %-28s %11s %11s %11s %11s  %s";
+        out.add(String.format(Locale.ROOT, row, "layer", "op", "weight", "params", "after", "nonzeros", "after", "note"));
         for (Layer l : layers) {
             String shape = l.shapeBefore().equals(l.shapeAfter()) ? l.shapeBefore() : l.shapeBefore() + "->" + l.shapeAfter();
             out.add(String.format(Locale.ROOT, row, clip(l.name(), w), l.op(), shape, group(l.paramsBefore()),
                 group(l.paramsAfter()), group(l.nonzerosBefore()), group(l.nonzerosAfter()), l.note()));
         }
         for (Untouched u : untouched) {
-            out.add("kept as is: " + u.name() + ": " + u.reason());
+            out.add("skipped: " + u.name() + ": " + u.reason());
         }
         out.add(String.format(Locale.ROOT, "total (all initializers): %s -> %s parameters (%.2fx), nonzeros %s -> %s "
                 + "(%.1f%% -> %.1f%% zeros)", group(before[0]), group(after[0]), ratio(after[0], before[0]),
