@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sparq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs compressed (pruned, INT8) neural networks on the JVM with native speed.",
     subcommands = {DevicesCommand.class, InspectCommand.class, RunCommand.class, ConformanceCommand.class,
-        BenchCommand.class, CalibrateCommand.class,
+        BenchCommand.class, CalibrateCommand.class, PruneCommand.class, FactorizeCommand.class,
         DemoCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input (a model, tensor or file sparq "
         + "cannot use; the message names it)."})

@@ -210,5 +210,102 @@ class CliTest {
         assertTrue(m.find(), r.out());
         assertTrue(Math.abs(Double.parseDouble(m.group(1))) <= 1.0, "INT8 within 1 point of FP32: " + r.out());
         assertTrue(Double.parseDouble(m.group(2)) < 0.5, "int8 weights make the file smaller: " + r.out());
+        java.util.regex.Matcher p = java.util.regex.Pattern.compile("PRUNED 70% vs FP32: accuracy ([-+][0-9.]+) points, "
+            + "([0-9.]+)x the gzipped size").matcher(r.out());
+        assertTrue(p.find(), r.out());
+        assertTrue(Math.abs(Double.parseDouble(p.group(1))) <= 3.0, "pruned within 3 points of FP32: " + r.out());
+        assertTrue(Double.parseDouble(p.group(2)) < 0.6, "zeros compress: " + r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("PRUNED 70%")), r.out());
+    }
+
+    @Test
+    void pruneWritesAModelThatRunsAndReportsEveryLayer() throws IOException {
+        Path shared = dev.sparq.testing.SharedData.models();
+        Path split = shared.resolve("digits-test-split");
+        Path out = dir.resolve("pruned/mlp.onnx");
+        Run r = sparq("prune", shared.resolve("digits-mlp.onnx").toString(), "--sparsity", "0.5", "--out",
+            out.toString(), "--sample", split.resolve("x.npy").toString(), "--labels", split.resolve("y.npy").toString(),
+            "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        for (String s : new String[] {"/fc1/Gemm", "/fc2/Gemm", "/fc3/Gemm", "50.0% of the weight zero", "total (all "
+            + "initializers): 50,826 -> 50,826 parameters", "gzip -9", "max |Δ|", "accuracy 97.78% -> ", "wrote "}) {
+            assertTrue(r.out().contains(s), s + " missing in\n" + r.out());
+        }
+        Run run = sparq("run", out.toString(), "--input", split.resolve("x.npy").toString(), "--out",
+            dir.resolve("o").toString());
+        assertEquals(0, run.code(), run.err());
+
+        Run ch = sparq("prune", shared.resolve("digits-cnn.onnx").toString(), "--pattern", "channel", "--sparsity",
+            "0.5", "--out", dir.resolve("ch.onnx").toString());
+        assertEquals(0, ch.code(), ch.err());
+        assertTrue(ch.out().contains("[16,1,3,3]->[8,1,3,3]") && ch.out().contains("in 512->256")
+            && ch.out().contains("seeded N(0,1) input"), ch.out());
+        Run two = sparq("prune", shared.resolve("digits-mlp.onnx").toString(), "--pattern", "2:4", "--out",
+            dir.resolve("24.onnx").toString());
+        assertEquals(0, two.code(), two.err());
+        assertTrue(two.out().contains("2:4, 50.0% of the weight zero"), two.out());
+    }
+
+    @Test
+    void factorizeReducesParametersOfTheDigitsMlp() {
+        Path shared = dev.sparq.testing.SharedData.models();
+        Path out = dir.resolve("svd.onnx");
+        Run r = sparq("factorize", shared.resolve("digits-mlp.onnx").toString(), "--energy", "0.95", "--out",
+            out.toString(), "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("rank ") && r.out().contains("50,826 -> 41,572 parameters"), r.out());
+        assertTrue(Files.isRegularFile(out));
+    }
+
+    @Test
+    void compressionToolsRejectBadInputWithOneLine() throws IOException {
+        Path shared = dev.sparq.testing.SharedData.models();
+        String mlp = shared.resolve("digits-mlp.onnx").toString();
+        String out = dir.resolve("x.onnx").toString();
+        Run missing = sparq("prune", dir.resolve("nope.onnx").toString(), "--sparsity", "0.5", "--out", out);
+        assertEquals(3, missing.code(), missing.err());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+        assertTrue(missing.err().contains("nope.onnx: no such file"), missing.err());
+        Run missingF = sparq("factorize", dir.resolve("nope.onnx").toString(), "--energy", "0.9", "--out", out);
+        assertEquals(3, missingF.code(), missingF.err());
+        for (String[] bad : new String[][] {
+            {"prune", mlp, "--sparsity", "1.0", "--out", out},
+            {"prune", mlp, "--sparsity", "-0.1", "--out", out},
+            {"prune", mlp, "--sparsity", "0.5", "--pattern", "4:8", "--out", out},
+            {"prune", mlp, "--out", out},
+            {"prune", mlp, "--pattern", "2:4", "--sparsity", "0.7", "--out", out},
+            {"prune", mlp, "--pattern", "channel", "--sparsity", "0.5", "--scope", "global", "--out", out},
+            {"prune", mlp, "--sparsity", "0.5"},
+            {"factorize", mlp, "--energy", "0", "--out", out},
+            {"factorize", mlp, "--energy", "1.5", "--out", out}}) {
+            Run r = sparq(bad);
+            assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
+            assertTrue(r.err().startsWith("sparq: "), r.err());
+        }
+        assertTrue(sparq("prune", mlp, "--sparsity", "0.5", "--pattern", "4:8", "--out", out).err()
+            .contains("--pattern must be unstructured, 2:4 or channel"));
+        Path residual = dir.resolve("res.onnx");
+        Files.write(residual, OnnxModels.addBias(1, 2, 3).toByteArray());
+        Run none = sparq("prune", residual.toString(), "--pattern", "channel", "--sparsity", "0.5", "--out", out);
+        assertEquals(3, none.code(), none.err());
+        assertEquals(1, none.err().strip().lines().count(), none.err());
+        assertTrue(none.err().contains("no layer can lose output channels"), none.err());
+    }
+
+    @Test
+    void inspectListsQuantizedTensorsAndWhichNodesComputeOnIntegers() {
+        Path qdq = dev.sparq.testing.SharedData.models().resolve("digits-cnn-qdq.onnx");
+        Run r = sparq("inspect", qdq.toString(), "--plan");
+        assertEquals(0, r.code(), r.err());
+        // PyTorch's QDQ export: scales live in Constant nodes; inspect folds them to show every quantized tensor.
+        assertTrue(r.out().contains("quantized: 12 tensors (6 weights, 6 activations)"), r.out());
+        assertTrue(r.out().contains("activation /module/conv1/Relu_output_0 u8, scale 0.02024, zero point 0"), r.out());
+        assertTrue(r.out().matches("(?s).*weight +/module/conv2/Constant_2_output_0 i8 \\[32, 16, 3, 3\\], 32 scales .*"),
+            r.out());
+        assertTrue(r.out().matches("(?s).*integer: +5 of 7 nodes compute on integers \\{.*QLinearConv @cpu-\\w+=2.*"),
+            r.out());
+        assertTrue(r.out().contains("conversions per run: 1 QuantizeLinear, 1 DequantizeLinear"), r.out());
+        assertTrue(r.out().matches("(?s).*\\n +\\d+ +cpu-\\w+ +com.microsoft:QGemm +/module/fc/Gemm -> u8\\[N,10\\].*"),
+            r.out());
     }
 }

@@ -44,6 +44,15 @@ public final class CalibrationResult {
         return samples;
     }
 
+    /**
+     * A session running the INT8 model directly, without writing a file: {@code fp32} quantized as
+     * {@link QdqWriter} would write it (the FP32 model stays open and unchanged), then optimized as any loaded model
+     * is, so QDQ chains run as integer ops.
+     */
+    public dev.sparq.Session quantizedSession(dev.sparq.graph.Model fp32, dev.sparq.SessionOptions options) {
+        return dev.sparq.Session.create(QdqWriter.quantize(fp32, activations), options);
+    }
+
     /** Writes the activation scales as a TensorRT text calibration cache (see {@link CalibrationCache}). */
     public void writeCache(Path file) throws IOException {
         CalibrationCache.write(this, file);

@@ -54,6 +54,14 @@ class CalibrationAccuracyTest {
             long[] labels = y.toLongArray();
             int fp32Correct = correct(fp32, x, labels);
             int int8Correct = correct(qdq, x, labels);
+            // The session made straight from the calibration computes what the written file does.
+            try (Model m = Sparq.loadModel(fp32);
+                 Session direct = cal.quantizedSession(m, dev.sparq.SessionOptions.builder().build());
+                 Session fromFile = Sparq.load(qdq);
+                 Session.Result a = direct.run(Map.of("input", x));
+                 Session.Result b = fromFile.run(Map.of("input", x))) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(b.first().toFloatArray(), a.first().toFloatArray());
+            }
             System.out.printf("digits-cnn %s %s (%d calibration images): FP32 %d/%d, INT8 %d/%d%n", method, scheme,
                 SAMPLES, fp32Correct, labels.length, int8Correct, labels.length);
             double onePoint = labels.length / 100.0;

@@ -90,4 +90,26 @@ public final class GraphEdits {
         }
         return name;
     }
+
+    /**
+     * Removes every node for which {@code bypass} names a value, in graph order, rewiring the readers of the node's
+     * first output to that value; returns how many were removed. {@code bypass} sees the graph as edited so far.
+     */
+    static int bypassAll(Graph g, java.util.function.Function<Node, String> bypass) {
+        int removed = 0;
+        // By index over the live list: rewiring replaces the readers' node objects as we go.
+        int i = 0;
+        while (i < g.nodes().size()) {
+            Node n = g.nodes().get(i);
+            String replacement = bypass.apply(n);
+            if (replacement != null) {
+                g.nodes().remove(i);
+                replaceUses(g, n.outputs().get(0), replacement);
+                removed++;
+            } else {
+                i++;
+            }
+        }
+        return removed;
+    }
 }

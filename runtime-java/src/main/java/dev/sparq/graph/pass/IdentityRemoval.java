@@ -18,20 +18,8 @@ public final class IdentityRemoval implements GraphPass {
     @Override
     public int apply(Model model) {
         Graph g = model.graph();
-        int removed = 0;
-        // By index over the live list: rewiring replaces the readers' node objects as we go.
-        int i = 0;
-        while (i < g.nodes().size()) {
-            Node n = g.nodes().get(i);
-            if (isNoOp(g, n) && !GraphEdits.isGraphOutput(g, n.outputs().get(0))) {
-                g.nodes().remove(i);
-                GraphEdits.replaceUses(g, n.outputs().get(0), n.input(0));
-                removed++;
-            } else {
-                i++;
-            }
-        }
-        return removed;
+        return GraphEdits.bypassAll(g, n ->
+            isNoOp(g, n) && !GraphEdits.isGraphOutput(g, n.outputs().get(0)) ? n.input(0) : null);
     }
 
     private static boolean isNoOp(Graph g, Node n) {

@@ -125,8 +125,7 @@ public final class QdqFusion implements GraphPass {
             zeroPointOf(model, x, g.type(x.quantized()).dtype()), weight, w.node().input(1),
             zeroPointOf(model, w, wq.dtype())));
         List<String> yQuant = List.of(quantize.input(1), quantize.input(2));
-        List<String> outputs = out.clamp() == null ? quantize.outputs()
-            : List.of(GraphEdits.freshName(g, quantize.outputs().get(0) + "_unclamped"));
+        List<String> outputs = fusedOutputs(g, out);
         Node fused;
         if (conv) { // x, scale, zp, w, scale, zp, y scale, y zp [, bias]
             inputs.addAll(yQuant);
@@ -144,19 +143,34 @@ public final class QdqFusion implements GraphPass {
             inputs.addAll(yQuant);
             fused = new Node(op.name(), "QLinearMatMul", "", inputs, outputs, Map.of());
         }
-        // Everything between the op and the QuantizeLinear has that one reader chain: drop it, keep the order.
+        return replaceChain(model, op, out, fused);
+    }
+
+    /** The outputs a fused op writes: the QuantizeLinear's, or a fresh value when an integer clamp follows. */
+    private static List<String> fusedOutputs(Graph g, OutputChain out) {
+        List<String> q = out.quantize().outputs();
+        return out.clamp() == null ? q : List.of(GraphEdits.freshName(g, q.get(0) + "_unclamped"));
+    }
+
+    /**
+     * Puts {@code fused} (and the integer clamp, if any) where the chain's QuantizeLinear was and drops the chain
+     * from {@code head} to it: everything between has that one reader chain. Returns {@code fused}.
+     */
+    private static Node replaceChain(Model model, Node head, OutputChain out, Node fused) {
+        Graph g = model.graph();
+        Node quantize = out.quantize();
         int at = g.nodes().indexOf(quantize);
         g.nodes().set(at, fused);
         if (out.clamp() != null) {
-            g.nodes().add(at + 1, out.clamp().node(model, outputs.get(0), quantize.outputs().get(0),
+            g.nodes().add(at + 1, out.clamp().node(model, fused.outputs().get(0), quantize.outputs().get(0),
                 g.type(quantize.input(2)).dtype()));
         }
-        for (Node n = GraphEdits.producer(g, quantize.input(0)); n != op; ) {
+        for (Node n = GraphEdits.producer(g, quantize.input(0)); n != head; ) {
             Node next = GraphEdits.producer(g, n.input(0));
             g.nodes().remove(n);
             n = next;
         }
-        g.nodes().remove(op);
+        g.nodes().remove(head);
         return fused;
     }
 
@@ -184,23 +198,10 @@ public final class QdqFusion implements GraphPass {
             return null;
         }
         Node quantize = out.quantize();
-        List<String> outputs = out.clamp() == null ? quantize.outputs()
-            : List.of(GraphEdits.freshName(g, quantize.outputs().get(0) + "_unclamped"));
         Node fused = new Node(add.name(), "QLinearAdd", ActivationFusion.DOMAIN, List.of(a.quantized(),
             a.node().input(1), zeroPointOf(model, a, type), b.quantized(), b.node().input(1), zeroPointOf(model, b, type),
-            quantize.input(1), quantize.input(2)), outputs, Map.of());
-        int at = g.nodes().indexOf(quantize);
-        g.nodes().set(at, fused);
-        if (out.clamp() != null) {
-            g.nodes().add(at + 1, out.clamp().node(model, outputs.get(0), quantize.outputs().get(0), type));
-        }
-        for (Node n = GraphEdits.producer(g, quantize.input(0)); n != add; ) {
-            Node next = GraphEdits.producer(g, n.input(0));
-            g.nodes().remove(n);
-            n = next;
-        }
-        g.nodes().remove(add);
-        return fused;
+            quantize.input(1), quantize.input(2)), fusedOutputs(g, out), Map.of());
+        return replaceChain(model, add, out, fused);
     }
 
     /** A new initializer holding the [N, K] weight {@code w} as [K, N], the layout QLinearMatMul reads. */

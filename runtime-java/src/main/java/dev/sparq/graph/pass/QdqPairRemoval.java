@@ -22,22 +22,13 @@ public final class QdqPairRemoval implements GraphPass {
     @Override
     public int apply(Model model) {
         Graph g = model.graph();
-        int removed = 0;
-        int i = 0;
-        while (i < g.nodes().size()) {
-            Node q = g.nodes().get(i);
+        return GraphEdits.bypassAll(g, q -> {
             Node dq = q.opType().equals("QuantizeLinear") && q.domain().isEmpty() && q.hasInput(0)
                 ? GraphEdits.producer(g, q.input(0)) : null;
-            if (dq != null && dq.opType().equals("DequantizeLinear") && dq.domain().isEmpty()
-                && sameParameters(g, dq, q) && !GraphEdits.isGraphOutput(g, q.outputs().get(0))) {
-                g.nodes().remove(i);
-                GraphEdits.replaceUses(g, q.outputs().get(0), dq.input(0));
-                removed++;
-            } else {
-                i++;
-            }
-        }
-        return removed;
+            boolean roundTrip = dq != null && dq.opType().equals("DequantizeLinear") && dq.domain().isEmpty()
+                && sameParameters(g, dq, q) && !GraphEdits.isGraphOutput(g, q.outputs().get(0));
+            return roundTrip ? dq.input(0) : null;
+        });
     }
 
     /** Same constant per-tensor scale (normal, finite) and zero point of the same 8-bit type on both sides. */

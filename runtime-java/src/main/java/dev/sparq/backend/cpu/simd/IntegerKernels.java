@@ -24,8 +24,9 @@ final class IntegerKernels {
         Node n = r.node();
         DType aType = r.inputType(0).dtype();
         Tensor b = r.constantInput(1);
-        if ((aType != DType.U8 && aType != DType.I8) || b == null || b.dtype() != DType.I8 || b.rank() != 2) {
-            throw new UnsupportedKernelException("cpu-simd MatMulInteger needs 8-bit A and a constant int8 2-D B");
+        if ((aType != DType.U8 && aType != DType.I8) || b == null || (b.dtype() != DType.I8 && b.dtype() != DType.U8)
+            || b.rank() != 2) {
+            throw new UnsupportedKernelException("cpu-simd MatMulInteger needs 8-bit A and a constant 8-bit 2-D B");
         }
         int aZero = 0;
         if (n.hasInput(2)) {
