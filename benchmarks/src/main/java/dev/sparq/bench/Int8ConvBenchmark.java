@@ -38,7 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * QLinearConv (uint8 x, int8 per-channel weights, int32 bias, uint8 y), one thread, batch 1: cpu-simd's pure Java
- * kernel against cpu-ref and cpu-native (which takes group 1 only, so no depthwise). {@code java-int32-rows} is the
+ * kernel against cpu-ref and cpu-native (the fused native kernel: AMX or VNNI, depthwise included; {@code convPath}
+ * forces one). {@code java-int32-rows} is the
  * alternative design cpu-simd did not take, timed as a lower bound: IntGemm's int32-lane rows over a pre-packed
  * im2col (no im2col, no requantization). The {@code op} counter is integer operations per second (2 per multiply-add).
  */

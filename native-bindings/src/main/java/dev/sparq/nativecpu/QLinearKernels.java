@@ -20,6 +20,8 @@ import java.util.Arrays;
  * requantization (float32 multiplier a_scale·w_scale[c]/y_scale applied in double, zero point added, round half to
  * even, saturate) to uint8 or int8. int8 activations are moved into uint8 by flipping the sign bit (x + 128, and
  * the zero point with it), which changes no difference x − zero point. Exact: the same integers as cpu-ref.
+ * QLinearConv goes to {@link FusedConvKernel} wherever the library has a fast fused path (AMX, AVX-512 VNNI); the
+ * im2col + GEMM + requantize route here serves group-1 convolutions elsewhere (AVX2, NEON).
  */
 final class QLinearKernels {
     private QLinearKernels() {
