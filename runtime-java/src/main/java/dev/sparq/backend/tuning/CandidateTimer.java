@@ -14,6 +14,14 @@ public interface CandidateTimer {
      */
     double[] time(List<String> names, List<Runnable> runs, long budgetNanos);
 
+    /**
+     * Whether the figures come from running the candidates on this machine, so their code must be warmed up by
+     * the JIT first ({@link TuningRequest#warmup()}); false for injected figures.
+     */
+    default boolean runsCandidates() {
+        return false;
+    }
+
     /** Interleaved rounds on {@link System#nanoTime()}. */
     static CandidateTimer wallClock() {
         return new InterleavedTimer(System::nanoTime);

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Picks one of several implementations of a node by timing them on this machine when the kernel is created (at
- * load, on synthetic inputs of the node's real shape), as TensorRT picks tactics. Decisions are cached per device
+ * load, on synthetic inputs of the node's real shape), as TensorRT picks tactics; a candidate must beat the plain
+ * dense one by {@link #MARGIN} to replace it. Decisions are cached per device
  * and shape in a {@link TimingCache}, so a model is timed once per machine. With tuning off, or when the shape is
  * not known at load, the node's fixed rule decides.
  *
@@ -26,6 +27,14 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class KernelTuner {
     private static final System.Logger LOG = System.getLogger("dev.sparq.tuning");
     private static final ThreadLocal<KernelTuner> OVERRIDE = new ThreadLocal<>();
+    /**
+     * Another candidate replaces the baseline (the request's first, the plain dense implementation) only if it takes
+     * at most this fraction of the baseline's time: timings on a busy machine are noisy (±10-30%), and this keeps a
+     * choice from being slower than dense through noise alone.
+     */
+    static final double MARGIN = 0.9;
+    /** A warm-up that took longer than this did real work (the JIT has just compiled the candidates). */
+    private static final long JUST_WARMED_NANOS = 5_000_000;
     private final boolean enabled;
     private final TimingCache cache;
     private final CandidateTimer timer;
@@ -34,6 +43,7 @@ public final class KernelTuner {
     private final AtomicLong cachedNodes = new AtomicLong();
     private final AtomicLong ruleNodes = new AtomicLong();
     private final AtomicLong tuningNanos = new AtomicLong();
+    private final AtomicLong warmupNanos = new AtomicLong();
 
     private KernelTuner(boolean enabled, TimingCache cache, CandidateTimer timer, long budgetNanos) {
         this.enabled = enabled;
@@ -119,6 +129,14 @@ public final class KernelTuner {
     }
 
     private ChosenKernel timeAll(TuningRequest r, String device, String key, String detail) {
+        boolean justWarmed = false;
+        if (r.warmup() != null && timer.runsCandidates()) {
+            long w0 = System.nanoTime();
+            r.warmup().run();
+            long spent = System.nanoTime() - w0;
+            warmupNanos.addAndGet(spent);
+            justWarmed = spent > JUST_WARMED_NANOS;
+        }
         Map<String, Kernel> built = new LinkedHashMap<>();
         Tensor[] inputs = r.inputs().get();
         try (TimingContext ctx = new TimingContext()) {
@@ -146,12 +164,20 @@ public final class KernelTuner {
                 ruleNodes.incrementAndGet();
                 return new ChosenKernel(built.get(r.rule()), r.rule(), "rule: the other candidates failed" + detail);
             }
+            if (justWarmed) {
+                // code freshly compiled on small shapes still recompiles for this one: a pass that does not count
+                timer.time(names, runs, budgetNanos);
+            }
             double[] ns = timer.time(names, runs, budgetNanos);
             Map<String, Double> nanos = new LinkedHashMap<>();
             int best = 0;
             for (int i = 0; i < names.size(); i++) {
                 nanos.put(names.get(i), ns[i]);
                 best = ns[i] < ns[best] ? i : best;
+            }
+            int baseline = names.indexOf(r.candidates().get(0).name());
+            if (baseline >= 0 && ns[best] > MARGIN * ns[baseline]) {
+                best = baseline; // not clearly faster than the plain (dense) implementation: keep that
             }
             Decision d = new Decision(names.get(best), nanos);
             cache.put(device, key, d);
@@ -193,9 +219,9 @@ public final class KernelTuner {
         if (!enabled) {
             return "tuning off (fixed rules)";
         }
-        return String.format(Locale.ROOT, "%d nodes timed, %d from cache, %d by rule, %.0f ms choosing (cache %s)",
-            timedNodes.get(), cachedNodes.get(), ruleNodes.get(), tuningNanos.get() / 1e6,
-            cache.file() == null ? "in memory" : cache.file());
+        return String.format(Locale.ROOT, "%d nodes timed, %d from cache, %d by rule, %.0f ms choosing (of which "
+                + "%.0f ms JIT warm-up; cache %s)", timedNodes.get(), cachedNodes.get(), ruleNodes.get(),
+            tuningNanos.get() / 1e6, warmupNanos.get() / 1e6, cache.file() == null ? "in memory" : cache.file());
     }
 
     public long timedNodes() {

@@ -12,14 +12,17 @@ import java.util.function.Supplier;
  * @param shape      everything that decides which candidate is fastest (input shape, weight shape, density,
  *                   attributes): with {@code op}, backend and the candidate names, the cache key
  * @param detail     what inspect shows next to the choice, e.g. "90.0% zeros" (may be empty)
- * @param candidates at least one; names distinct
+ * @param candidates at least one, names distinct; the first is the baseline (the plain dense implementation),
+ *                   which another candidate must clearly beat to be chosen
  * @param rule       the candidate today's fixed rules pick: used when tuning is off or cannot time
  * @param inputs     fresh synthetic inputs of the real shape (the tuner closes them after timing), or
  *                   null when the shape is not known at load: then the rule decides
  * @param note       how the timing shape relates to the real one, e.g. "timed at batch 1 (batch is symbolic)"
+ * @param warmup     run before timing (may be null): brings the candidates' code to its compiled steady state, so
+ *                   the timing does not measure the JIT; the backend makes it do its work once per process
  */
 public record TuningRequest(String backend, String op, String shape, String detail, List<Candidate> candidates,
-                            String rule, Supplier<Tensor[]> inputs, String note) {
+                            String rule, Supplier<Tensor[]> inputs, String note, Runnable warmup) {
     public TuningRequest {
         candidates = List.copyOf(candidates);
         if (candidates.isEmpty()) {
@@ -33,6 +36,12 @@ public record TuningRequest(String backend, String op, String shape, String deta
         }
         detail = detail == null ? "" : detail;
         note = note == null ? "" : note;
+    }
+
+    /** A request without a JIT warm-up (code already warm, or not JIT-compiled). */
+    public TuningRequest(String backend, String op, String shape, String detail, List<Candidate> candidates,
+                         String rule, Supplier<Tensor[]> inputs, String note) {
+        this(backend, op, shape, detail, candidates, rule, inputs, note, null);
     }
 
     /** The cache key: op, shape and the candidates on offer (a new candidate means timing again). */

@@ -44,6 +44,20 @@ class InterleavedTimerTest {
     }
 
     @Test
+    void aCandidateStillGettingFasterExtendsTheTiming() {
+        // like code the JIT is still compiling: each run 20% faster than the one before, down to 30 us
+        double[] cost = {400_000};
+        Runnable warming = () -> {
+            now += (long) cost[0];
+            cost[0] = Math.max(30_000, cost[0] * 0.8);
+        };
+        long budget = 1_000_000;
+        double[] t = new InterleavedTimer(() -> now).time(List.of("x"), List.of(warming), budget);
+        assertEquals(30_000, t[0], 1e-9, "timed until it settled");
+        assertTrue(now > budget && now < InterleavedTimer.MAX_EXTENSION * budget + 400_000, "spent " + now);
+    }
+
+    @Test
     void theFastestSampleWins() {
         // runs longer than a sample, so each sample is one run: the warm-up (50 us) does not count, the best does
         long[] costs = {50_000, 30_000, 40_000, 35_000};

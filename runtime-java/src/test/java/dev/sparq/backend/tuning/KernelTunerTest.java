@@ -117,6 +117,22 @@ class KernelTunerTest {
     }
 
     @Test
+    void aCloseCallKeepsTheDenseBaseline() {
+        KernelTuner t = KernelTuner.timing(TimingCache.inMemory(),
+            fixed(Map.of("dense", 1000.0, "sparse-csr", 950.0, "sparse-sell", 2000.0)), 5_000_000);
+        ChosenKernel k = t.choose(request("dense", "", true));
+        assertEquals("dense", k.name(), "5% faster is within the noise");
+        assertEquals("dense: 1.00 us vs sparse-csr 0.95 us, sparse-sell 2.00 us (timed) [90.0% zeros]", k.describe());
+        KernelTuner t2 = KernelTuner.timing(TimingCache.inMemory(),
+            fixed(Map.of("dense", 1000.0, "sparse-csr", 850.0, "sparse-sell", 2000.0)), 5_000_000);
+        assertEquals("sparse-csr", t2.choose(request("dense", "", true)).name(), "15% faster is a real win");
+        KernelTuner t3 = KernelTuner.timing(TimingCache.inMemory(),
+            fixed(Map.of("dense", 1000.0, "sparse-csr", 950.0, "sparse-sell", 2000.0)), 5_000_000);
+        assertEquals("dense", t3.choose(request("sparse-csr", "", true)).name(),
+            "the baseline is protected even where the rule would run CSR");
+    }
+
+    @Test
     void oneCandidateIsNotTimed() {
         KernelTuner t = KernelTuner.timing(TimingCache.inMemory(), fixed(Map.of()), 5_000_000);
         TuningRequest r = new TuningRequest("b", "Conv", "x", "", List.of(candidate("im2col-gemm")), "im2col-gemm",

@@ -112,10 +112,11 @@ final class ConvKernels {
         String note = x != null && SimdTuning.batchSymbolic(r, 0) ? "timed at batch 1 (batch is symbolic)" : "";
         return KernelTuner.current().choose(new TuningRequest(SimdTuning.backend(), "Conv",
             "x=" + Arrays.toString(x) + " " + shape, density < 0.95 ? SimdTuning.zeros(density, twoFour) : "",
-            candidates, rule, xs == null ? null : () -> new Tensor[] {SimdTuning.random(xs)}, note));
+            candidates, rule, xs == null ? null : () -> new Tensor[] {SimdTuning.random(xs)}, note,
+            () -> SimdWarmup.conv(candidates.stream().map(Candidate::name).toList())));
     }
 
-    private static Kernel gemmConv(ConvAttributes attrs, float[] w, float[] bias, Activation act, int group, int cout,
+    static Kernel gemmConv(ConvAttributes attrs, float[] w, float[] bias, Activation act, int group, int cout,
                                    int depth) {
         int coutPerGroup = cout / group;
         PackedMatrix[] packed = new PackedMatrix[group];

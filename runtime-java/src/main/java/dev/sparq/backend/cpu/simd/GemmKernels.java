@@ -96,7 +96,13 @@ final class GemmKernels {
             new PackedMatrix(cols, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk]), ep, gemm));
         double density = w.length == 0 ? 1 : (double) SimdTuning.nonzeros(w) / w.length;
         boolean twoFour = TwoFourMatrix.fits(w, cols, k);
-        boolean tuning = KernelTuner.current().enabled();
+        long[] a = SimdTuning.shape(r, 0, 1);
+        if (a != null && a[a.length - 1] != k) {
+            a = null; // the declared shape does not fit the weights: let the kernel report it at run time
+        }
+        long rows = a == null ? 0 : Arrays.stream(a, 0, a.length - 1).reduce(1, Math::multiplyExact);
+        // the rule decides when tuning is off or there is no shape to time
+        boolean timed = KernelTuner.current().enabled() && a != null;
         // W is captured by the candidates' builders only; once built (or dropped) it can be collected
         List<Candidate> candidates = new ArrayList<>(List.of(new Candidate("dense", dense)));
         String shape = "n=" + cols + " k=" + k;
@@ -104,19 +110,14 @@ final class GemmKernels {
             shape += String.format(java.util.Locale.ROOT, " density=%.4f zeros=%s", density, SimdTuning.patternHash(w));
             for (SparseWeights.Format f : SparseWeights.Format.values()) {
                 if (f != SparseWeights.Format.TWO_FOUR || twoFour) {
-                    // with tuning off this is the old rule's kernel: CSR up to 8 rows, the dense GEMM above
+                    // when the rule decides, this is its kernel: CSR up to 8 rows, the dense GEMM above
                     candidates.add(new Candidate(f.candidate, SimdTuning.once(() -> new SparseGemmKernel(
-                        SparseWeights.of(f, w, cols, k), ep, gemm, tuning ? null : dense.get(), RULE_SPARSE_ROWS))));
+                        SparseWeights.of(f, w, cols, k), ep, gemm, timed ? null : dense.get(), RULE_SPARSE_ROWS))));
                 }
             }
         }
         String rule = density <= SPARSE_DENSITY && candidates.size() > 1 ? "sparse-csr" : "dense";
         String detail = density < 0.95 ? SimdTuning.zeros(density, twoFour) : "";
-        long[] a = SimdTuning.shape(r, 0, 1);
-        if (a != null && a[a.length - 1] != k) {
-            a = null; // the declared shape does not fit the weights: let the kernel report it at run time
-        }
-        long rows = a == null ? 0 : Arrays.stream(a, 0, a.length - 1).reduce(1, Math::multiplyExact);
         KernelTuner tuner = KernelTuner.current();
         if (a == null || candidates.size() == 1 || !tuner.enabled() || !SimdTuning.batchSymbolic(r, 0)) {
             return tuner.choose(request(op, shape, detail, candidates, rule, a == null ? -1 : rows, k, ""));
@@ -132,11 +133,12 @@ final class GemmKernels {
     private static TuningRequest request(String op, String shape, String detail, List<Candidate> candidates,
                                          String rule, long rows, int k, String note) {
         return new TuningRequest(SimdTuning.backend(), op, "a=[" + rows + "," + k + "] " + shape, detail, candidates,
-            rule, rows < 0 ? null : () -> new Tensor[] {SimdTuning.random(rows, k)}, note);
+            rule, rows < 0 ? null : () -> new Tensor[] {SimdTuning.random(rows, k)}, note,
+            () -> SimdWarmup.gemm(candidates.stream().map(Candidate::name).toList()));
     }
 
     /** Y = A · B(packed): Gemm needs A 2-D; MatMul takes any rank ≥ 2 and treats leading dims as rows. */
-    private record ConstantB(PackedMatrix b, Epilogue epilogue, boolean gemm) implements Kernel {
+    record ConstantB(PackedMatrix b, Epilogue epilogue, boolean gemm) implements Kernel {
         @Override
         public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
             Tensor a = inputs[0];

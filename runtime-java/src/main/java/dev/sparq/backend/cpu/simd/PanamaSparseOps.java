@@ -16,6 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link SparseOps} on the Vector API. Matrix-vector products put rows on the lanes (a slice or block of V rows
  * accumulates in one vector, so no horizontal sums); products with a dense matrix put pixels on the lanes, as
  * XNNPACK's SpMM does: each nonzero is broadcast and multiplies a run of 4 vectors of its input row.
+ *
+ * <p>Results are stored where they are computed, never through a helper method taking vectors: a vector passed to a
+ * method C2 does not inline is boxed, once per call (measured: the blocked product 6× slower that way).
  */
 final class PanamaSparseOps implements SparseOps {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -137,7 +140,18 @@ final class PanamaSparseOps implements SparseOps {
                     a2 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 8L * V, ORDER), a2);
                     a3 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 12L * V, ORDER), a3);
                 }
-                store4(a0, a1, a2, a3, bias == null ? 0f : bias[r], min, max, y, (yIndex + r * ldy + p) * Float.BYTES);
+                {
+                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+                    long at = (yIndex + r * ldy + p) * Float.BYTES;
+                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at, ORDER);
+                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 4L * V, ORDER);
+                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 8L * V, ORDER);
+                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 12L * V, ORDER);
+                }
             }
         }
         for (; p < pixels; p += V) {
@@ -148,7 +162,7 @@ final class PanamaSparseOps implements SparseOps {
                     long off = (xIndex + col[i] * ldx + p) * Float.BYTES;
                     a = FloatVector.broadcast(S, val[i]).fma(FloatVector.fromMemorySegment(S, x, off, ORDER, m), a);
                 }
-                finish(a, bias == null ? 0f : bias[r], min, max)
+                a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                     .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
             }
         }
@@ -158,7 +172,7 @@ final class PanamaSparseOps implements SparseOps {
     public void timesMatrix(BlockedMatrix w, int b0, int b1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
         check(w.height());
-        // 4 rows of a block row at a time, 4 vectors of pixels: 16 accumulators fed by 4 loads and 4 broadcasts
+        // 4 rows of a block row at a time
         for (int b = b0; b < b1; b++) {
             for (int q = 0; q < V && b * V + q < w.rows(); q += 4) {
                 fourRows(w, b, q, x, xIndex, ldx, pixels, y, yIndex, ldy, bias, min, max);
@@ -173,52 +187,74 @@ final class PanamaSparseOps implements SparseOps {
         float[] val = w.values();
         int r0 = b * V + q;
         int rows = Math.min(4, w.rows() - r0);
+        long step = ldy * Float.BYTES;
         int p = 0;
-        for (; p + 4 * V <= pixels; p += 4 * V) {
+        // 4 rows × 2 vectors of pixels: 8 accumulators fed by 2 loads and 4 broadcasts per block
+        for (; p + 2 * V <= pixels; p += 2 * V) {
             FloatVector z = FloatVector.zero(S);
-            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
-            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+            FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
             for (int i = start[b]; i < start[b + 1]; i++) {
                 long off = (xIndex + col[i] * ldx + p) * Float.BYTES;
                 FloatVector x0 = FloatVector.fromMemorySegment(S, x, off, ORDER);
                 FloatVector x1 = FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER);
-                FloatVector x2 = FloatVector.fromMemorySegment(S, x, off + 8L * V, ORDER);
-                FloatVector x3 = FloatVector.fromMemorySegment(S, x, off + 12L * V, ORDER);
                 int v = i * V + q;
                 FloatVector w0 = FloatVector.broadcast(S, val[v]);
                 a00 = w0.fma(x0, a00);
                 a01 = w0.fma(x1, a01);
-                a02 = w0.fma(x2, a02);
-                a03 = w0.fma(x3, a03);
                 FloatVector w1 = FloatVector.broadcast(S, val[v + 1]);
                 a10 = w1.fma(x0, a10);
                 a11 = w1.fma(x1, a11);
-                a12 = w1.fma(x2, a12);
-                a13 = w1.fma(x3, a13);
                 FloatVector w2 = FloatVector.broadcast(S, val[v + 2]);
                 a20 = w2.fma(x0, a20);
                 a21 = w2.fma(x1, a21);
-                a22 = w2.fma(x2, a22);
-                a23 = w2.fma(x3, a23);
                 FloatVector w3 = FloatVector.broadcast(S, val[v + 3]);
                 a30 = w3.fma(x0, a30);
                 a31 = w3.fma(x1, a31);
-                a32 = w3.fma(x2, a32);
-                a33 = w3.fma(x3, a33);
             }
             long out = (yIndex + r0 * ldy + p) * Float.BYTES;
-            long step = ldy * Float.BYTES;
-            store4(a00, a01, a02, a03, bias == null ? 0f : bias[r0], min, max, y, out);
+            FloatVector ba00 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0]);
+            a00.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out, ORDER);
+            a01.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out + 4L * V, ORDER);
             if (rows > 1) {
-                store4(a10, a11, a12, a13, bias == null ? 0f : bias[r0 + 1], min, max, y, out + step);
+                FloatVector ba10 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 1]);
+                a10.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step, ORDER);
+                a11.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step + 4L * V, ORDER);
             }
             if (rows > 2) {
-                store4(a20, a21, a22, a23, bias == null ? 0f : bias[r0 + 2], min, max, y, out + 2 * step);
+                FloatVector ba20 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 2]);
+                a20.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step, ORDER);
+                a21.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step + 4L * V, ORDER);
             }
             if (rows > 3) {
-                store4(a30, a31, a32, a33, bias == null ? 0f : bias[r0 + 3], min, max, y, out + 3 * step);
+                FloatVector ba30 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 3]);
+                a30.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step, ORDER);
+                a31.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step + 4L * V, ORDER);
             }
         }
+        if (p < pixels) {
+            fourRowsTail(w, b, q, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /** The pixels past the last whole tile, one masked vector at a time (kept apart: see {@link #fourRows}). */
+    private static void fourRowsTail(BlockedMatrix w, int b, int q, MemorySegment x, long xIndex, long ldx, int from,
+                                     int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                     float max) {
+        int[] start = w.blockStart();
+        int[] col = w.blockCol();
+        float[] val = w.values();
+        int r0 = b * V + q;
+        int rows = Math.min(4, w.rows() - r0);
+        long step = ldy * Float.BYTES;
+        int p = from;
         for (; p < pixels; p += V) {
             VectorMask<Float> m = S.indexInRange(p, pixels);
             FloatVector a0 = FloatVector.zero(S);
@@ -233,10 +269,17 @@ final class PanamaSparseOps implements SparseOps {
                 a2 = FloatVector.broadcast(S, val[v + 2]).fma(xv, a2);
                 a3 = FloatVector.broadcast(S, val[v + 3]).fma(xv, a3);
             }
-            FloatVector[] acc = {a0, a1, a2, a3};
-            for (int l = 0; l < rows; l++) {
-                finish(acc[l], bias == null ? 0f : bias[r0 + l], min, max)
-                    .intoMemorySegment(y, (yIndex + (r0 + l) * ldy + p) * Float.BYTES, ORDER, m);
+            // written out, not through an array: a vector stored into an array is boxed
+            long out = (yIndex + r0 * ldy + p) * Float.BYTES;
+            a0.add(bias == null ? 0f : bias[r0]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out, ORDER, m);
+            if (rows > 1) {
+                a1.add(bias == null ? 0f : bias[r0 + 1]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out + step, ORDER, m);
+            }
+            if (rows > 2) {
+                a2.add(bias == null ? 0f : bias[r0 + 2]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out + 2 * step, ORDER, m);
+            }
+            if (rows > 3) {
+                a3.add(bias == null ? 0f : bias[r0 + 3]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out + 3 * step, ORDER, m);
             }
         }
     }
@@ -265,7 +308,18 @@ final class PanamaSparseOps implements SparseOps {
                     a2 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 8L * V, ORDER), a2);
                     a3 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 12L * V, ORDER), a3);
                 }
-                store4(a0, a1, a2, a3, bias == null ? 0f : bias[r], min, max, y, (yIndex + r * ldy + p) * Float.BYTES);
+                {
+                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+                    long at = (yIndex + r * ldy + p) * Float.BYTES;
+                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at, ORDER);
+                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 4L * V, ORDER);
+                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 8L * V, ORDER);
+                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 12L * V, ORDER);
+                }
             }
         }
         for (; p < pixels; p += V) {
@@ -278,22 +332,10 @@ final class PanamaSparseOps implements SparseOps {
                     long off = (xIndex + c * ldx + p) * Float.BYTES;
                     a = FloatVector.broadcast(S, val[q]).fma(FloatVector.fromMemorySegment(S, x, off, ORDER, m), a);
                 }
-                finish(a, bias == null ? 0f : bias[r], min, max)
+                a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                     .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
             }
         }
-    }
-
-    private static FloatVector finish(FloatVector a, float bias, float min, float max) {
-        return a.add(bias).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max);
-    }
-
-    private static void store4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float bias, float min,
-                               float max, MemorySegment y, long offset) {
-        finish(a0, bias, min, max).intoMemorySegment(y, offset, ORDER);
-        finish(a1, bias, min, max).intoMemorySegment(y, offset + 4L * V, ORDER);
-        finish(a2, bias, min, max).intoMemorySegment(y, offset + 8L * V, ORDER);
-        finish(a3, bias, min, max).intoMemorySegment(y, offset + 12L * V, ORDER);
     }
 
     @Override
