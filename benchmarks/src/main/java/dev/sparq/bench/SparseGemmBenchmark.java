@@ -4,7 +4,6 @@ import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.cpu.simd.SimdBackend;
-import dev.sparq.backend.tuning.CandidateTimer;
 import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TimingCache;
 import dev.sparq.graph.Attribute;
@@ -34,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Pruned layers on cpu-simd, one thread: the dense kernel and each sparse format side by side on the same weights
- * (each forced through a fake tuner), and {@code chosen}: what the real tuner picks (timed at setup). Weights are
+ * (each forced through a fake tuner), and {@code chosen}: what the real tuner picks (see setUp). Weights are
  * magnitude-pruned (normal values, the smallest zeroed) to 90% or 70%, or to 2:4 (the 2 smallest of every 4 along
  * the reduction axis). Shapes: "gemm:MxNxK" (Gemm, transB=1: the digits MLP layers at batch 1 and 360, ResNet-18's
  * fc) and "conv:CinxHxWxCoutxstride" (ResNet-18's 1×1 downsampling convolutions, batch 1). A format that does not
@@ -94,9 +93,10 @@ public class SparseGemmBenchmark {
         KernelRequest req = new KernelRequest(node, 13, Map.of("w", b, "c", c),
             Map.of("x", ValueType.tensor(DType.F32, x.shape())), Arena.global());
         inputs = new Tensor[] {x, b, c};
-        KernelTuner tuner = impl.equals("chosen")
-            ? KernelTuner.timing(TimingCache.inMemory(), CandidateTimer.wallClock(), 50_000_000L)
-            : forcing(impl);
+        // "chosen": the process-wide tuner, as a session gets it. Run once with an empty timing cache (the tuning
+        // process itself: JIT warm-up, timing), then again: the figures to read are those of a process that finds
+        // its choices in the cache, as every later load does.
+        KernelTuner tuner = impl.equals("chosen") ? KernelTuner.current() : forcing(impl);
         try (KernelTuner.Scope ignored = KernelTuner.use(tuner)) {
             kernel = new SimdBackend().kernelFor(req).orElseThrow();
         } catch (NotOffered e) {
@@ -115,10 +115,12 @@ public class SparseGemmBenchmark {
 
     private static KernelTuner forcing(String name) {
         return KernelTuner.timing(TimingCache.inMemory(), (names, runs, budget) -> {
-            if (!names.contains(name)) {
+            // "dense" is the first candidate: the packed GEMM (im2col-gemm for a strided convolution)
+            String want = name.equals("dense") ? names.get(0) : name;
+            if (!names.contains(want)) {
                 throw new NotOffered();
             }
-            return names.stream().mapToDouble(n -> n.equals(name) ? 1 : 1000).toArray();
+            return names.stream().mapToDouble(n -> n.equals(want) ? 1 : 1000).toArray();
         }, 0);
     }
 

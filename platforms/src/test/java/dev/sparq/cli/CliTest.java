@@ -211,4 +211,21 @@ class CliTest {
         assertTrue(Math.abs(Double.parseDouble(m.group(1))) <= 1.0, "INT8 within 1 point of FP32: " + r.out());
         assertTrue(Double.parseDouble(m.group(2)) < 0.5, "int8 weights make the file smaller: " + r.out());
     }
+
+    @Test
+    void inspectPlanShowsEachKernelChoiceAndWhy() {
+        Path model = dev.sparq.testing.SharedData.models().resolve("digits-mlp-pruned90.onnx");
+        dev.sparq.backend.tuning.KernelTuner sell = dev.sparq.backend.tuning.KernelTuner.timing(
+            dev.sparq.backend.tuning.TimingCache.inMemory(),
+            (names, runs, budget) -> names.stream().mapToDouble(n -> n.equals("sparse-sell") ? 1000 : 5000).toArray(),
+            0);
+        Run r;
+        try (var ignored = dev.sparq.backend.tuning.KernelTuner.use(sell)) {
+            r = sparq("inspect", model.toString(), "--plan", "--backend", "cpu-simd");
+        }
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("batch <= 8: sparse-sell: 1.00 us vs dense 5.00 us"), r.out());
+        assertTrue(r.out().contains("(timed), timed at batch 1 (batch is symbolic) [90.0% zeros]"), r.out());
+        assertTrue(r.out().contains("kernels:   6 nodes timed, 0 from cache"), r.out());
+    }
 }

@@ -165,8 +165,9 @@ public final class KernelTuner {
                 return new ChosenKernel(built.get(r.rule()), r.rule(), "rule: the other candidates failed" + detail);
             }
             if (justWarmed) {
-                // code freshly compiled on small shapes still recompiles for this one: a pass that does not count
-                timer.time(names, runs, budgetNanos);
+                // code freshly compiled on small shapes still recompiles for this one: a longer pass that does not
+                // count
+                timer.time(names, runs, InterleavedTimer.MAX_EXTENSION * budgetNanos);
             }
             double[] ns = timer.time(names, runs, budgetNanos);
             Map<String, Double> nanos = new LinkedHashMap<>();

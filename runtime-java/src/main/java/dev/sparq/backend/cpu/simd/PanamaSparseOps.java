@@ -122,6 +122,19 @@ final class PanamaSparseOps implements SparseOps {
     @Override
     public void timesMatrix(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
+        // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
+        // which left the product interpreted until C2 came round, seconds later
+        int full = pixels - pixels % (4 * V);
+        csrTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
+        if (full < pixels) {
+            csrTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /** Whole tiles of 4 vectors of pixels, in [0, {@code pixels}) ({@code pixels} a multiple of 4 vectors). */
+    private static void csrTiles(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
         int[] start = w.rowStart();
         int[] col = w.colIndex();
         float[] val = w.values();
@@ -154,6 +167,16 @@ final class PanamaSparseOps implements SparseOps {
                 }
             }
         }
+    }
+
+    /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors. */
+    private static void csrTail(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
+                                int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                float max) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        // one masked vector at a time: with 4 masks at once C1 ran out of registers and left it interpreted
         for (; p < pixels; p += V) {
             VectorMask<Float> m = S.indexInRange(p, pixels);
             for (int r = row0; r < row1; r++) {
@@ -271,15 +294,19 @@ final class PanamaSparseOps implements SparseOps {
             }
             // written out, not through an array: a vector stored into an array is boxed
             long out = (yIndex + r0 * ldy + p) * Float.BYTES;
-            a0.add(bias == null ? 0f : bias[r0]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out, ORDER, m);
+            a0.add(bias == null ? 0f : bias[r0]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out, ORDER, m);
             if (rows > 1) {
-                a1.add(bias == null ? 0f : bias[r0 + 1]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out + step, ORDER, m);
+                a1.add(bias == null ? 0f : bias[r0 + 1]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step, ORDER, m);
             }
             if (rows > 2) {
-                a2.add(bias == null ? 0f : bias[r0 + 2]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out + 2 * step, ORDER, m);
+                a2.add(bias == null ? 0f : bias[r0 + 2]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step, ORDER, m);
             }
             if (rows > 3) {
-                a3.add(bias == null ? 0f : bias[r0 + 3]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max).intoMemorySegment(y, out + 3 * step, ORDER, m);
+                a3.add(bias == null ? 0f : bias[r0 + 3]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step, ORDER, m);
             }
         }
     }
@@ -288,6 +315,19 @@ final class PanamaSparseOps implements SparseOps {
     public void timesMatrix(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
         check(w.height());
+        // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
+        // which left the product interpreted until C2 came round, seconds later
+        int full = pixels - pixels % (4 * V);
+        twoFourTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
+        if (full < pixels) {
+            twoFourTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /** Whole tiles of 4 vectors of pixels, in [0, {@code pixels}) ({@code pixels} a multiple of 4 vectors). */
+    private static void twoFourTiles(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
         int half = w.cols() / 2;
         float[] val = w.values();
         int[] meta = w.meta();
@@ -322,6 +362,16 @@ final class PanamaSparseOps implements SparseOps {
                 }
             }
         }
+    }
+
+    /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors. */
+    private static void twoFourTail(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
+                                int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                float max) {
+        int half = w.cols() / 2;
+        float[] val = w.values();
+        int[] meta = w.meta();
+        // one masked vector at a time: with 4 masks at once C1 ran out of registers and left it interpreted
         for (; p < pixels; p += V) {
             VectorMask<Float> m = S.indexInRange(p, pixels);
             for (int r = row0; r < row1; r++) {

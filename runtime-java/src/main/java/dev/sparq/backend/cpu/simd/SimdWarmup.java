@@ -142,11 +142,13 @@ final class SimdWarmup {
         // reduction longer than a GEMM k-block
         int[][] shapes = switch (name) {
             case "pointwise-gemm" -> new int[][] {{8, 9, 12, 1, 1, 1}};
-            case "im2col-gemm" -> new int[][] {{4, 9, 12, 3, 1, 1}, {4, 9, 12, 3, 2, 1}, {32, 9, 12, 3, 1, 1}};
+            case "im2col-gemm" -> new int[][] {{4, 9, 12, 3, 1, 1}, {4, 9, 12, 3, 2, 1}, {32, 9, 12, 3, 1, 1},
+                {8, 9, 12, 1, 2, 1}};
             case "direct" -> new int[][] {{2, 9, 4, 3, 1, 1}, {2, 9, 4, 3, 2, 1}};
             case "direct-depthwise" -> new int[][] {{8, 9, 8, 3, 1, 8}, {8, 9, 8, 3, 2, 8}};
             case "winograd" -> new int[][] {{8, 9, 12, 3, 1, 1}};
-            case "sparse-csr", "sparse-blocked", "sparse-2:4" -> new int[][] {{8, 9, 12, 1, 1, 1}, {4, 9, 12, 3, 2, 1}};
+            case "sparse-csr", "sparse-blocked", "sparse-2:4" -> new int[][] {{8, 9, 12, 1, 1, 1}, {4, 9, 12, 3, 2, 1},
+                {8, 18, 12, 1, 2, 1}};
             default -> new int[0][];
         };
         for (int[] s : shapes) {
