@@ -32,7 +32,7 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     BackendOptions backendOptions;
 
-    @picocli.CommandLine.Option(names = "--plan", description = "Also list every planned node: op, backend, output type.")
+    @picocli.CommandLine.Option(names = "--plan", description = "Also list every planned node: op, backend, output type, and the kernel chosen for it and why.")
     boolean listPlan;
 
     @Override
@@ -92,10 +92,13 @@ final class InspectCommand implements Callable<Integer> {
                 int i = 0;
                 for (dev.sparq.plan.Step st : plan.steps()) {
                     String out = st.node().outputs().isEmpty() ? "" : st.node().outputs().get(0);
-                    System.out.printf("  %3d  %-10s %-28s %s -> %s%n", i++, st.backendId(),
+                    String why = st.kernel().describe();
+                    System.out.printf("  %3d  %-10s %-28s %s -> %s%s%n", i++, st.backendId(),
                         (st.node().domain().isEmpty() ? "" : st.node().domain() + ":") + st.node().opType(),
-                        st.node().name().isEmpty() ? "(unnamed)" : st.node().name(), g.type(out));
+                        st.node().name().isEmpty() ? "(unnamed)" : st.node().name(), g.type(out),
+                        why.isEmpty() ? "" : "\n         " + why);
                 }
+                System.out.println("kernels:   " + dev.sparq.backend.tuning.KernelTuner.current().summary());
             }
             MemoryEstimate mem = MemoryEstimate.of(plan, 1);
             System.out.printf("memory:    weights %,d bytes; activations at batch 1: %,d bytes planned by liveness "

@@ -308,4 +308,21 @@ class CliTest {
         assertTrue(r.out().matches("(?s).*\\n +\\d+ +cpu-\\w+ +com.microsoft:QGemm +/module/fc/Gemm -> u8\\[N,10\\].*"),
             r.out());
     }
+
+    @Test
+    void inspectPlanShowsEachKernelChoiceAndWhy() {
+        Path model = dev.sparq.testing.SharedData.models().resolve("digits-mlp-pruned90.onnx");
+        dev.sparq.backend.tuning.KernelTuner sell = dev.sparq.backend.tuning.KernelTuner.timing(
+            dev.sparq.backend.tuning.TimingCache.inMemory(),
+            (names, runs, budget) -> names.stream().mapToDouble(n -> n.equals("sparse-sell") ? 1000 : 5000).toArray(),
+            0);
+        Run r;
+        try (var ignored = dev.sparq.backend.tuning.KernelTuner.use(sell)) {
+            r = sparq("inspect", model.toString(), "--plan", "--backend", "cpu-simd");
+        }
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("batch <= 8: sparse-sell: 1.00 us vs dense 5.00 us"), r.out());
+        assertTrue(r.out().contains("(timed), timed at batch 1 (batch is symbolic) [90.0% zeros]"), r.out());
+        assertTrue(r.out().contains("kernels:   6 nodes timed, 0 from cache"), r.out());
+    }
 }

@@ -14,4 +14,9 @@ import dev.sparq.tensor.Tensor;
 @FunctionalInterface
 public interface Kernel {
     Tensor[] run(Tensor[] inputs, ExecutionContext ctx);
+
+    /** Which implementation this is and why it was chosen, for {@code sparq inspect --plan}; "" if nothing to say. */
+    default String describe() {
+        return "";
+    }
 }

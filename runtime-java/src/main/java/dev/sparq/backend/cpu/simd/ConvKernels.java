@@ -1,29 +1,42 @@
 package dev.sparq.backend.cpu.simd;
 
-import dev.sparq.backend.geometry.ConvAttributes;
-import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.backend.geometry.ConvAttributes;
+import dev.sparq.backend.geometry.ConvGeometry2d;
+import dev.sparq.backend.tuning.Candidate;
+import dev.sparq.backend.tuning.KernelTuner;
+import dev.sparq.backend.tuning.TuningRequest;
 import dev.sparq.graph.Node;
+import dev.sparq.sparse.TwoFourMatrix;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 
 /**
- * 2-D convolution (ONNX Conv and com.microsoft FusedConv) with constant weights: grouped or not, as a packed GEMM
- * per image and group (1×1 stride-1 convolutions read the image directly, others through {@link Im2colSource});
- * depthwise convolutions run {@link DepthwiseConv}. Bias and a clamp activation are fused into the store.
+ * 2-D convolution (ONNX Conv and com.microsoft FusedConv) with constant weights. The candidates, timed against each
+ * other by the {@link KernelTuner} at the layer's shape: a packed GEMM per image and group ("pointwise-gemm" for
+ * 1×1 kernels, which reads the image directly; "im2col-gemm" otherwise, through {@link PaddedIm2colSource}); direct
+ * convolution for short reductions ({@link DirectConv}) and depthwise layers ({@link DepthwiseConv}); Winograd
+ * F(4×4,3×3) for 3×3 stride-1 layers; and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
+ * clamp activation are fused into the store.
  */
 final class ConvKernels {
     /**
-     * -Dsparq.winograd=true turns on Winograd F(4×4,3×3) for 3×3 stride-1 convolutions. Off by default: measured on
-     * ResNet-18 it is not yet faster than im2col GEMM here (its output transform scatters to NCHW element by
-     * element, and at 7×7 and 14×14 its 4× larger weights make the GEMMs memory-bound); see benchmarks/RESULTS.md.
+     * -Dsparq.winograd: {@code true} makes Winograd the rule for 3×3 stride-1 layers (when tuning is off),
+     * {@code false} removes it from the candidates; by default it is a candidate only, timed like the others.
+     * Measured on ResNet-18 it was not faster than im2col GEMM here (benchmarks/RESULTS.md), and its results differ
+     * from direct summation by rounding (~1e-4 relative).
      */
-    static final boolean WINOGRAD = Boolean.getBoolean("sparq.winograd");
+    static final String WINOGRAD = System.getProperty("sparq.winograd", "candidate").toLowerCase(Locale.ROOT);
+    /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */
+    static final int DIRECT_MAX_DEPTH = 32;
 
     private ConvKernels() {
     }
@@ -57,28 +70,64 @@ final class ConvKernels {
                 bias[i] = b.getFloat(i);
             }
         }
-        if (WINOGRAD && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1 && attrs.sw() == 1
-            && attrs.dh() == 1 && attrs.dw() == 1 && w.dim(1) >= 8 && cout >= 8) {
-            return new WinogradConv(attrs, w, bias, act);
+        int cinPerGroup = (int) w.dim(1);
+        int depth = Math.toIntExact(w.size() / cout);
+        float[] weights = w.toFloatArray();
+        boolean pointwise = attrs.kh() == 1 && attrs.kw() == 1 && attrs.sh() == 1 && attrs.sw() == 1;
+        String gemmName = pointwise ? "pointwise-gemm" : "im2col-gemm";
+        List<Candidate> candidates = new ArrayList<>();
+        candidates.add(new Candidate(gemmName, () -> gemmConv(attrs, weights, bias, act, group, cout, depth)));
+        String rule = gemmName;
+        boolean depthwise = group > 1 && cinPerGroup == 1 && cout == group;
+        if (depthwise) {
+            candidates.add(new Candidate("direct-depthwise", () -> new DepthwiseConv(attrs, weights, bias, act)));
+            rule = "direct-depthwise";
+        } else if (depth <= DIRECT_MAX_DEPTH) {
+            candidates.add(new Candidate("direct", () -> new DirectConv(attrs, weights, bias, act, cinPerGroup, group)));
         }
-        if (group > 1 && w.dim(1) == 1 && cout == group) {
-            return new DepthwiseConv(attrs, weights(w), bias, act);
+        if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
+            && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1 && cinPerGroup >= 8 && cout >= 8) {
+            candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act)));
+            rule = WINOGRAD.equals("true") ? "winograd" : rule;
         }
+        double density = (double) SimdTuning.nonzeros(weights) / weights.length;
+        boolean twoFour = TwoFourMatrix.fits(weights, cout, depth);
+        String shape = "w=" + Arrays.toString(w.shape()) + " g=" + group + " k=" + attrs.kh() + "x" + attrs.kw()
+            + " s=" + attrs.sh() + "," + attrs.sw() + " d=" + attrs.dh() + "," + attrs.dw() + " pads="
+            + Arrays.toString(attrs.pads()) + " " + attrs.autoPad();
+        if (group == 1 && density <= SimdTuning.SPARSE_CANDIDATE_DENSITY) {
+            shape += String.format(Locale.ROOT, " density=%.4f zeros=%s", density, SimdTuning.patternHash(weights));
+            for (SparseWeights.Format f : SparseWeights.Format.values()) {
+                if (f != SparseWeights.Format.SELL && (f != SparseWeights.Format.TWO_FOUR || twoFour)) {
+                    candidates.add(new Candidate(f.candidate, () -> new SparseConv(attrs,
+                        SparseWeights.of(f, weights, cout, depth), bias, act, cinPerGroup)));
+                }
+            }
+        }
+        long[] x = SimdTuning.shape(r, 0, 1);
+        if (x != null && (x.length != 4 || x[1] != (long) cinPerGroup * group)) {
+            x = null; // not what the weights expect: the kernel will say so at run time
+        }
+        long[] xs = x;
+        String note = x != null && SimdTuning.batchSymbolic(r, 0) ? "timed at batch 1 (batch is symbolic)" : "";
+        return KernelTuner.current().choose(new TuningRequest(SimdTuning.backend(), "Conv",
+            "x=" + Arrays.toString(x) + " " + shape, density < 0.95 ? SimdTuning.zeros(density, twoFour) : "",
+            candidates, rule, xs == null ? null : () -> new Tensor[] {SimdTuning.random(xs)}, note,
+            () -> SimdWarmup.conv(candidates.stream().map(Candidate::name).toList())));
+    }
+
+    static Kernel gemmConv(ConvAttributes attrs, float[] w, float[] bias, Activation act, int group, int cout,
+                                   int depth) {
         int coutPerGroup = cout / group;
-        int depth = (int) (w.dim(1) * w.dim(2) * w.dim(3));
         PackedMatrix[] packed = new PackedMatrix[group];
         Epilogue[] epilogues = new Epilogue[group];
         for (int g = 0; g < group; g++) {
             int first = g * coutPerGroup;
             packed[g] = new PackedMatrix(coutPerGroup, depth, MicroKernel.MR,
-                (row, k) -> w.getFloat((long) (first + row) * depth + k));
+                (row, k) -> w[(first + row) * depth + k]);
             epilogues[g] = act.epilogue(Arrays.copyOfRange(bias, first, first + coutPerGroup), null);
         }
-        return new GemmConv(attrs, packed, epilogues, (int) w.dim(1));
-    }
-
-    private static float[] weights(Tensor w) {
-        return w.toFloatArray();
+        return new GemmConv(attrs, packed, epilogues, depth / (attrs.kh() * attrs.kw()));
     }
 
     /** Convolution as GEMM per image and group: out[g] = W[g] · im2col(x[g]). */

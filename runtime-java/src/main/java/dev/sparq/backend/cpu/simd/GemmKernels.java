@@ -4,24 +4,36 @@ import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.backend.tuning.Candidate;
+import dev.sparq.backend.tuning.KernelTuner;
+import dev.sparq.backend.tuning.TuningRequest;
 import dev.sparq.graph.Node;
-import dev.sparq.sparse.WeightSparsity;
+import dev.sparq.sparse.TwoFourMatrix;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Gemm / FusedGemm and MatMul whose B is a constant (the weights of fully connected layers): B is packed once at
- * load, A is packed per call; alpha is folded into the packed weights, beta·C into a column bias.
+ * load, A is packed per call; alpha is folded into the packed weights, beta·C into a column bias. Pruned weights
+ * also get sparse candidates (CSR, sliced ELLPACK, blocked, packed 2:4; see {@link SparseWeights}), and the
+ * {@link KernelTuner} times them against the dense GEMM at the layer's shape. A batch known only at run time is
+ * timed twice, at 1 row and at {@link #LARGE_BATCH} rows, and each call takes the choice for its size.
  */
 final class GemmKernels {
     /**
-     * Weights at or below this density run as CSR (SparseGemm) for small batches: measured here, 90%-pruned layers
-     * run about 2× faster at batch 1 and 70%-pruned ones no faster, so the cut is at 20%. A fixed rule for now; the
-     * planner's timed choice per layer is still to come (issue 6). Figures in benchmarks/RESULTS.md.
-     * {@code -Dsparq.sparseDensity=0} turns the sparse kernel off (for comparisons).
+     * The fixed rule used when tuning is off: weights at or below this density run as CSR for batches up to
+     * {@link #RULE_SPARSE_ROWS} rows (measured before timing existed: 90%-pruned layers ~2× faster at batch 1,
+     * 70%-pruned ones no faster). {@code -Dsparq.sparseDensity=0} turns the sparse rule off.
      */
     static final double SPARSE_DENSITY = Double.parseDouble(System.getProperty("sparq.sparseDensity", "0.2"));
+    static final int RULE_SPARSE_ROWS = 8;
+    /** Rows a symbolic batch is timed at for the "large" choice; calls with more than 8 rows use it. */
+    static final int LARGE_BATCH = 64;
+
     private GemmKernels() {
     }
 
@@ -53,14 +65,8 @@ final class GemmKernels {
             }
         }
         Activation act = n.opType().equals("FusedGemm") ? Activation.ofFused(n) : Activation.NONE;
-        PackedMatrix.Element w = (j, kk) -> alpha
-            * (transB ? b.getFloat((long) j * k + kk) : b.getFloat((long) kk * cols + j));
-        PackedMatrix packed = new PackedMatrix(cols, k, MicroKernel.get().nr(), w);
-        Kernel dense = new ConstantB(packed, act.epilogue(null, colBias), true);
-        if (WeightSparsity.rowMajor(b).density() <= SPARSE_DENSITY) {
-            return new SparseGemm(cols, k, w, act.epilogue(null, colBias), dense);
-        }
-        return dense;
+        float[] w = weights(b, transB, alpha, cols, k);
+        return choose(r, n.opType(), w, cols, k, act.epilogue(null, colBias), true);
     }
 
     static Kernel matmul(KernelRequest r) {
@@ -70,13 +76,69 @@ final class GemmKernels {
         }
         int k = (int) b.dim(0);
         int cols = (int) b.dim(1);
-        PackedMatrix packed = new PackedMatrix(cols, k, MicroKernel.get().nr(),
-            (j, kk) -> b.getFloat((long) kk * cols + j));
-        return new ConstantB(packed, Epilogue.NONE, false);
+        return choose(r, "MatMul", weights(b, false, 1f, cols, k), cols, k, Epilogue.NONE, false);
+    }
+
+    /** W [N][K] row-major, alpha folded in: element (j, kk) is alpha · B[j][kk] (transB) or alpha · B[kk][j]. */
+    private static float[] weights(Tensor b, boolean transB, float alpha, int cols, int k) {
+        float[] w = new float[Math.multiplyExact(cols, k)];
+        float[] src = b.toFloatArray();
+        for (int j = 0; j < cols; j++) {
+            for (int kk = 0; kk < k; kk++) {
+                w[j * k + kk] = alpha * (transB ? src[j * k + kk] : src[kk * cols + j]);
+            }
+        }
+        return w;
+    }
+
+    private static Kernel choose(KernelRequest r, String op, float[] w, int cols, int k, Epilogue ep, boolean gemm) {
+        Supplier<Kernel> dense = SimdTuning.once(() -> new ConstantB(
+            new PackedMatrix(cols, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk]), ep, gemm));
+        double density = w.length == 0 ? 1 : (double) SimdTuning.nonzeros(w) / w.length;
+        boolean twoFour = TwoFourMatrix.fits(w, cols, k);
+        long[] a = SimdTuning.shape(r, 0, 1);
+        if (a != null && a[a.length - 1] != k) {
+            a = null; // the declared shape does not fit the weights: let the kernel report it at run time
+        }
+        long rows = a == null ? 0 : Arrays.stream(a, 0, a.length - 1).reduce(1, Math::multiplyExact);
+        // the rule decides when tuning is off or there is no shape to time
+        boolean timed = KernelTuner.current().enabled() && a != null;
+        // W is captured by the candidates' builders only; once built (or dropped) it can be collected
+        List<Candidate> candidates = new ArrayList<>(List.of(new Candidate("dense", dense)));
+        String shape = "n=" + cols + " k=" + k;
+        if (density <= SimdTuning.SPARSE_CANDIDATE_DENSITY) {
+            shape += String.format(java.util.Locale.ROOT, " density=%.4f zeros=%s", density, SimdTuning.patternHash(w));
+            for (SparseWeights.Format f : SparseWeights.Format.values()) {
+                if (f != SparseWeights.Format.TWO_FOUR || twoFour) {
+                    // when the rule decides, this is its kernel: CSR up to 8 rows, the dense GEMM above
+                    candidates.add(new Candidate(f.candidate, SimdTuning.once(() -> new SparseGemmKernel(
+                        SparseWeights.of(f, w, cols, k), ep, gemm, timed ? null : dense.get(), RULE_SPARSE_ROWS))));
+                }
+            }
+        }
+        String rule = density <= SPARSE_DENSITY && candidates.size() > 1 ? "sparse-csr" : "dense";
+        String detail = density < 0.95 ? SimdTuning.zeros(density, twoFour) : "";
+        KernelTuner tuner = KernelTuner.current();
+        if (a == null || candidates.size() == 1 || !tuner.enabled() || !SimdTuning.batchSymbolic(r, 0)) {
+            return tuner.choose(request(op, shape, detail, candidates, rule, a == null ? -1 : rows, k, ""));
+        }
+        Kernel small = tuner.choose(request(op, shape, detail, candidates, rule, 1, k,
+            "timed at batch 1 (batch is symbolic)"));
+        Kernel large = tuner.choose(request(op, shape, detail, candidates, rule, LARGE_BATCH * rows, k,
+            "timed at batch " + LARGE_BATCH + " (batch is symbolic)"));
+        return new BatchSplitKernel(small, large, RULE_SPARSE_ROWS);
+    }
+
+    /** Times the candidates on A of {@code rows} × k (rows < 0: shape unknown, the rule decides). */
+    private static TuningRequest request(String op, String shape, String detail, List<Candidate> candidates,
+                                         String rule, long rows, int k, String note) {
+        return new TuningRequest(SimdTuning.backend(), op, "a=[" + rows + "," + k + "] " + shape, detail, candidates,
+            rule, rows < 0 ? null : () -> new Tensor[] {SimdTuning.random(rows, k)}, note,
+            () -> SimdWarmup.gemm(candidates.stream().map(Candidate::name).toList()));
     }
 
     /** Y = A · B(packed): Gemm needs A 2-D; MatMul takes any rank ≥ 2 and treats leading dims as rows. */
-    private record ConstantB(PackedMatrix b, Epilogue epilogue, boolean gemm) implements Kernel {
+    record ConstantB(PackedMatrix b, Epilogue epilogue, boolean gemm) implements Kernel {
         @Override
         public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
             Tensor a = inputs[0];

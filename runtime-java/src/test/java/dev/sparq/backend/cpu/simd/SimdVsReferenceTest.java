@@ -6,13 +6,13 @@ import static dev.sparq.testing.KernelHarness.ints;
 import static dev.sparq.testing.KernelHarness.s;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.WorkerPool;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
@@ -21,13 +21,30 @@ import dev.sparq.testing.KernelHarness;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** cpu-simd against the cpu-ref oracle on random and awkward shapes (1×1, primes, tails shorter than a vector). */
+/**
+ * cpu-simd against the cpu-ref oracle on random and awkward shapes (1×1, primes, tails shorter than a vector), with
+ * the fixed rules' kernels (tuning off, so the checks do not depend on timing; the timed candidates have their own
+ * tests: {@link ConvCandidatesTest}, {@link SparseKernelsTest}).
+ */
 class SimdVsReferenceTest {
     private static final Backend SIMD = new SimdBackend();
     private static final Backend REF = new CpuRefBackend();
     private final Random rnd = new Random(20261126);
+    private KernelTuner.Scope rules;
+
+    @BeforeEach
+    void fixedRules() {
+        rules = KernelTuner.use(KernelTuner.off());
+    }
+
+    @AfterEach
+    void restore() {
+        rules.close();
+    }
 
     private Tensor random(long... shape) {
         Tensor t = Tensor.allocate(DType.F32, shape);
@@ -157,31 +174,6 @@ class SimdVsReferenceTest {
                     assertArrayEquals(want.toLongArray(), got.toLongArray(), type + " " + n);
                     want.close();
                     got.close();
-                }
-            }
-        }
-    }
-
-    @Test
-    void prunedGemmRunsSparseAndMatchesTheReference() {
-        for (int m : new int[] {1, 7, 360}) {
-            for (boolean transB : new boolean[] {true, false}) {
-                int k = 129;
-                int n = 67;
-                try (Tensor a = random(m, k); Tensor b = transB ? random(n, k) : random(k, n); Tensor c = random(n)) {
-                    for (long i = 0; i < b.size(); i++) {
-                        if (rnd.nextInt(10) != 0) {
-                            b.setFloat(i, 0f); // ~90% pruned
-                        }
-                    }
-                    Node gemm = KernelHarness.node("Gemm", 3, 1, i("transB", transB ? 1 : 0), f("alpha", 0.5f));
-                    dev.sparq.backend.KernelRequest req = new dev.sparq.backend.KernelRequest(gemm, 13,
-                        java.util.Map.of("x1", b, "x2", c), java.util.Map.of(), java.lang.foreign.Arena.global());
-                    assertTrue(SIMD.kernelFor(req).orElseThrow() instanceof SparseGemm, "90% zeros: the CSR kernel");
-                    compare(gemm, 1, 1e-5, a, b, c);
-                    Node fused = new Node("g", "FusedGemm", "com.microsoft", gemm.inputs(), gemm.outputs(),
-                        java.util.Map.of("transB", i("transB", transB ? 1 : 0), "activation", s("activation", "Relu")));
-                    compare(fused, 1, 1e-5, a, b, c);
                 }
             }
         }

@@ -1,0 +1,419 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.sparse.BlockedMatrix;
+import dev.sparq.sparse.CsrMatrix;
+import dev.sparq.sparse.SellMatrix;
+import dev.sparq.sparse.TwoFourMatrix;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link SparseOps} on the Vector API. Matrix-vector products put rows on the lanes (a slice or block of V rows
+ * accumulates in one vector, so no horizontal sums); products with a dense matrix put pixels on the lanes, as
+ * XNNPACK's SpMM does: each nonzero is broadcast and multiplies a run of 4 vectors of its input row.
+ *
+ * <p>Results are stored where they are computed, never through a helper method taking vectors: a vector passed to a
+ * method C2 does not inline is boxed, once per call (measured: the blocked product 6× slower that way).
+ */
+final class PanamaSparseOps implements SparseOps {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    // Static final: C2 turns Vector API calls into instructions only when the species is a constant.
+    private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
+    private static final int V = S.length();
+    /** Lane l shifts a slot's packed 2-bit indices right by 2l. */
+    private static final IntVector INDEX_SHIFTS = IntVector.zero(IS).addIndex(2);
+
+    @Override
+    public int lanes() {
+        return V;
+    }
+
+    @Override
+    public void timesVector(CsrMatrix w, int row0, int row1, float[] x, int xOff, float[] y, int yOff) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        for (int r = row0; r < row1; r++) {
+            float s = 0;
+            for (int i = start[r]; i < start[r + 1]; i++) {
+                s = Math.fma(val[i], x[xOff + col[i]], s);
+            }
+            y[yOff + r] = s;
+        }
+    }
+
+    @Override
+    public void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+        check(w.height());
+        int[] start = w.sliceStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        int[] rowOf = w.rowOf();
+        for (int s = s0; s < s1; s++) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int at = start[s]; at < start[s + 1]; at += V) {
+                acc = FloatVector.fromArray(S, val, at).fma(FloatVector.fromArray(S, x, xOff, col, at), acc);
+            }
+            acc.intoArray(y, yOff, rowOf, s * V);
+        }
+    }
+
+    @Override
+    public void timesVector(BlockedMatrix w, int b0, int b1, float[] x, int xOff, float[] y, int yOff) {
+        check(w.height());
+        int[] start = w.blockStart();
+        int[] col = w.blockCol();
+        float[] val = w.values();
+        for (int b = b0; b < b1; b++) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = start[b]; i < start[b + 1]; i++) {
+                acc = FloatVector.fromArray(S, val, i * V).fma(FloatVector.broadcast(S, x[xOff + col[i]]), acc);
+            }
+            acc.intoArray(y, yOff + b * V);
+        }
+    }
+
+    @Override
+    public void timesVector(TwoFourMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+        check(w.height());
+        int half = w.cols() / 2;
+        float[] val = w.values();
+        int[] meta = w.meta();
+        int s = s0;
+        // two slices at a time: two independent FMA chains hide the latency, each still summed in column order
+        for (; s + 1 < s1; s += 2) {
+            FloatVector a = FloatVector.zero(S);
+            FloatVector b = FloatVector.zero(S);
+            int qa = s * half * V;
+            int qb = qa + half * V;
+            for (int j = 0; j < half; j++, qa += V, qb += V) {
+                FloatVector group = FloatVector.fromArray(S, x, xOff + 2 * (j & ~1));
+                a = FloatVector.fromArray(S, val, qa).fma(select(meta, qa, group), a);
+                b = FloatVector.fromArray(S, val, qb).fma(select(meta, qb, group), b);
+            }
+            a.intoArray(y, yOff + s * V);
+            b.intoArray(y, yOff + (s + 1) * V);
+        }
+        for (; s < s1; s++) {
+            FloatVector a = FloatVector.zero(S);
+            int q = s * half * V;
+            for (int j = 0; j < half; j++, q += V) {
+                FloatVector group = FloatVector.fromArray(S, x, xOff + 2 * (j & ~1));
+                a = FloatVector.fromArray(S, val, q).fma(select(meta, q, group), a);
+            }
+            a.intoArray(y, yOff + s * V);
+        }
+    }
+
+    /** Lane l gets lane idx(q + l) (0..3) of {@code group}: the inputs its value multiplies. */
+    private static FloatVector select(int[] meta, int q, FloatVector group) {
+        int bits = meta[q >>> 4] >>> (2 * (q & 15));
+        FloatVector idx = (FloatVector) IntVector.broadcast(IS, bits).lanewise(VectorOperators.LSHR, INDEX_SHIFTS)
+            .and(3).convert(VectorOperators.I2F, 0);
+        return idx.selectFrom(group);
+    }
+
+    @Override
+    public void timesMatrix(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
+                            MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
+        // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
+        // which left the product interpreted until C2 came round, seconds later
+        int full = pixels - pixels % (4 * V);
+        csrTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
+        if (full < pixels) {
+            csrTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /** Whole tiles of 4 vectors of pixels, in [0, {@code pixels}) ({@code pixels} a multiple of 4 vectors). */
+    private static void csrTiles(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        int p = 0;
+        for (; p + 4 * V <= pixels; p += 4 * V) {
+            for (int r = row0; r < row1; r++) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int i = start[r]; i < start[r + 1]; i++) {
+                    FloatVector wv = FloatVector.broadcast(S, val[i]);
+                    long off = (xIndex + col[i] * ldx + p) * Float.BYTES;
+                    a0 = wv.fma(FloatVector.fromMemorySegment(S, x, off, ORDER), a0);
+                    a1 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER), a1);
+                    a2 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 8L * V, ORDER), a2);
+                    a3 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 12L * V, ORDER), a3);
+                }
+                {
+                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+                    long at = (yIndex + r * ldy + p) * Float.BYTES;
+                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at, ORDER);
+                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 4L * V, ORDER);
+                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 8L * V, ORDER);
+                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 12L * V, ORDER);
+                }
+            }
+        }
+    }
+
+    /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors. */
+    private static void csrTail(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
+                                int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                float max) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        // one masked vector at a time: with 4 masks at once C1 ran out of registers and left it interpreted
+        for (; p < pixels; p += V) {
+            VectorMask<Float> m = S.indexInRange(p, pixels);
+            for (int r = row0; r < row1; r++) {
+                FloatVector a = FloatVector.zero(S);
+                for (int i = start[r]; i < start[r + 1]; i++) {
+                    long off = (xIndex + col[i] * ldx + p) * Float.BYTES;
+                    a = FloatVector.broadcast(S, val[i]).fma(FloatVector.fromMemorySegment(S, x, off, ORDER, m), a);
+                }
+                a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
+            }
+        }
+    }
+
+    @Override
+    public void timesMatrix(BlockedMatrix w, int b0, int b1, MemorySegment x, long xIndex, long ldx, int pixels,
+                            MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
+        check(w.height());
+        // 4 rows of a block row at a time
+        for (int b = b0; b < b1; b++) {
+            for (int q = 0; q < V && b * V + q < w.rows(); q += 4) {
+                fourRows(w, b, q, x, xIndex, ldx, pixels, y, yIndex, ldy, bias, min, max);
+            }
+        }
+    }
+
+    private static void fourRows(BlockedMatrix w, int b, int q, MemorySegment x, long xIndex, long ldx, int pixels,
+                                 MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
+        int[] start = w.blockStart();
+        int[] col = w.blockCol();
+        float[] val = w.values();
+        int r0 = b * V + q;
+        int rows = Math.min(4, w.rows() - r0);
+        long step = ldy * Float.BYTES;
+        int p = 0;
+        // 4 rows × 2 vectors of pixels: 8 accumulators fed by 2 loads and 4 broadcasts per block
+        for (; p + 2 * V <= pixels; p += 2 * V) {
+            FloatVector z = FloatVector.zero(S);
+            FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+            for (int i = start[b]; i < start[b + 1]; i++) {
+                long off = (xIndex + col[i] * ldx + p) * Float.BYTES;
+                FloatVector x0 = FloatVector.fromMemorySegment(S, x, off, ORDER);
+                FloatVector x1 = FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER);
+                int v = i * V + q;
+                FloatVector w0 = FloatVector.broadcast(S, val[v]);
+                a00 = w0.fma(x0, a00);
+                a01 = w0.fma(x1, a01);
+                FloatVector w1 = FloatVector.broadcast(S, val[v + 1]);
+                a10 = w1.fma(x0, a10);
+                a11 = w1.fma(x1, a11);
+                FloatVector w2 = FloatVector.broadcast(S, val[v + 2]);
+                a20 = w2.fma(x0, a20);
+                a21 = w2.fma(x1, a21);
+                FloatVector w3 = FloatVector.broadcast(S, val[v + 3]);
+                a30 = w3.fma(x0, a30);
+                a31 = w3.fma(x1, a31);
+            }
+            long out = (yIndex + r0 * ldy + p) * Float.BYTES;
+            FloatVector ba00 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0]);
+            a00.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out, ORDER);
+            a01.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out + 4L * V, ORDER);
+            if (rows > 1) {
+                FloatVector ba10 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 1]);
+                a10.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step, ORDER);
+                a11.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step + 4L * V, ORDER);
+            }
+            if (rows > 2) {
+                FloatVector ba20 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 2]);
+                a20.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step, ORDER);
+                a21.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step + 4L * V, ORDER);
+            }
+            if (rows > 3) {
+                FloatVector ba30 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 3]);
+                a30.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step, ORDER);
+                a31.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step + 4L * V, ORDER);
+            }
+        }
+        if (p < pixels) {
+            fourRowsTail(w, b, q, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /** The pixels past the last whole tile, one masked vector at a time (kept apart: see {@link #fourRows}). */
+    private static void fourRowsTail(BlockedMatrix w, int b, int q, MemorySegment x, long xIndex, long ldx, int from,
+                                     int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                     float max) {
+        int[] start = w.blockStart();
+        int[] col = w.blockCol();
+        float[] val = w.values();
+        int r0 = b * V + q;
+        int rows = Math.min(4, w.rows() - r0);
+        long step = ldy * Float.BYTES;
+        int p = from;
+        for (; p < pixels; p += V) {
+            VectorMask<Float> m = S.indexInRange(p, pixels);
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int i = start[b]; i < start[b + 1]; i++) {
+                FloatVector xv = FloatVector.fromMemorySegment(S, x, (xIndex + col[i] * ldx + p) * Float.BYTES, ORDER, m);
+                int v = i * V + q;
+                a0 = FloatVector.broadcast(S, val[v]).fma(xv, a0);
+                a1 = FloatVector.broadcast(S, val[v + 1]).fma(xv, a1);
+                a2 = FloatVector.broadcast(S, val[v + 2]).fma(xv, a2);
+                a3 = FloatVector.broadcast(S, val[v + 3]).fma(xv, a3);
+            }
+            // written out, not through an array: a vector stored into an array is boxed
+            long out = (yIndex + r0 * ldy + p) * Float.BYTES;
+            a0.add(bias == null ? 0f : bias[r0]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out, ORDER, m);
+            if (rows > 1) {
+                a1.add(bias == null ? 0f : bias[r0 + 1]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step, ORDER, m);
+            }
+            if (rows > 2) {
+                a2.add(bias == null ? 0f : bias[r0 + 2]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step, ORDER, m);
+            }
+            if (rows > 3) {
+                a3.add(bias == null ? 0f : bias[r0 + 3]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step, ORDER, m);
+            }
+        }
+    }
+
+    @Override
+    public void timesMatrix(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
+                            MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
+        check(w.height());
+        // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
+        // which left the product interpreted until C2 came round, seconds later
+        int full = pixels - pixels % (4 * V);
+        twoFourTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
+        if (full < pixels) {
+            twoFourTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /** Whole tiles of 4 vectors of pixels, in [0, {@code pixels}) ({@code pixels} a multiple of 4 vectors). */
+    private static void twoFourTiles(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
+        int half = w.cols() / 2;
+        float[] val = w.values();
+        int[] meta = w.meta();
+        int p = 0;
+        for (; p + 4 * V <= pixels; p += 4 * V) {
+            for (int r = row0; r < row1; r++) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int q = (r / V) * half * V + r % V;
+                for (int j = 0; j < half; j++, q += V) {
+                    FloatVector wv = FloatVector.broadcast(S, val[q]);
+                    int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
+                    long off = (xIndex + c * ldx + p) * Float.BYTES;
+                    a0 = wv.fma(FloatVector.fromMemorySegment(S, x, off, ORDER), a0);
+                    a1 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER), a1);
+                    a2 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 8L * V, ORDER), a2);
+                    a3 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 12L * V, ORDER), a3);
+                }
+                {
+                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+                    long at = (yIndex + r * ldy + p) * Float.BYTES;
+                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at, ORDER);
+                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 4L * V, ORDER);
+                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 8L * V, ORDER);
+                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 12L * V, ORDER);
+                }
+            }
+        }
+    }
+
+    /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors. */
+    private static void twoFourTail(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
+                                int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                float max) {
+        int half = w.cols() / 2;
+        float[] val = w.values();
+        int[] meta = w.meta();
+        // one masked vector at a time: with 4 masks at once C1 ran out of registers and left it interpreted
+        for (; p < pixels; p += V) {
+            VectorMask<Float> m = S.indexInRange(p, pixels);
+            for (int r = row0; r < row1; r++) {
+                FloatVector a = FloatVector.zero(S);
+                int q = (r / V) * half * V + r % V;
+                for (int j = 0; j < half; j++, q += V) {
+                    int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
+                    long off = (xIndex + c * ldx + p) * Float.BYTES;
+                    a = FloatVector.broadcast(S, val[q]).fma(FloatVector.fromMemorySegment(S, x, off, ORDER, m), a);
+                }
+                a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
+            }
+        }
+    }
+
+    @Override
+    public void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max,
+                      MemorySegment out, long outIndex) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector a = FloatVector.fromArray(S, acc, accOff + i);
+            if (bias != null) {
+                a = a.add(FloatVector.fromArray(S, bias, biasOff + i));
+            }
+            a.lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector a = FloatVector.fromArray(S, acc, accOff + i, m);
+            if (bias != null) {
+                a = a.add(FloatVector.fromArray(S, bias, biasOff + i, m));
+            }
+            a.lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
+        }
+    }
+
+    private static void check(int height) {
+        if (height != V) {
+            throw new IllegalStateException("format built for " + height + " lanes, vectors have " + V);
+        }
+    }
+}

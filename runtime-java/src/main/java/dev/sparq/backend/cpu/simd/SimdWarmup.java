@@ -1,0 +1,213 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.geometry.ConvAttributes;
+import dev.sparq.graph.Attribute;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.Tensor;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Brings a candidate's code to its compiled steady state before it is first timed in a process. Timed cold, Vector
+ * API code runs interpreted or C1-compiled, 10-100× slower than it will (measured: a dense GEMM timed at 8 ms
+ * instead of 70 µs; C2 takes over after some 5000 calls), and the choice would reward whichever kernel the JIT
+ * reached first. So, once per candidate and process: the candidate runs ~10000 times on tiny layers (measured:
+ * ~250 ms to reach C2 for the dense GEMM), now and then on one whose shape walks another code path of real layers
+ * (batches on both sides of the per-row / transposed split, reductions longer than a GEMM k-block, stride 2), then
+ * the compiler queue is left to drain. Only when a choice has to be timed: a cached choice needs none.
+ */
+final class SimdWarmup {
+    private static final Set<String> WARM = ConcurrentHashMap.newKeySet();
+    private static final int RUNS = 12_000;
+    /** Every this many runs, one run takes a secondary path (larger, so slower while interpreted). */
+    private static final int PATH_EVERY = 8;
+    private static final long MAX_NANOS_PER_CANDIDATE = 700_000_000;
+    private static final long MAX_DRAIN_NANOS = 1_000_000_000;
+
+    private SimdWarmup() {
+    }
+
+    /** Warms the Gemm/MatMul candidates named (not yet warm in this process). */
+    static void gemm(List<String> candidates) {
+        warm("Gemm", candidates, SimdWarmup::gemmPaths);
+    }
+
+    /** Warms the Conv candidates named. */
+    static void conv(List<String> candidates) {
+        warm("Conv", candidates, SimdWarmup::convPaths);
+    }
+
+    private interface Paths {
+        /** Kernels for {@code name} on tiny layers, the main path first; empty if there is no such candidate. */
+        List<Path> of(String name, Random r);
+    }
+
+    private record Path(Kernel kernel, Tensor input) {
+    }
+
+    private static void warm(String op, List<String> candidates, Paths paths) {
+        touchAll();
+        boolean any = false;
+        for (String name : candidates) {
+            if (!WARM.add(op + "/" + name)) {
+                continue;
+            }
+            List<Path> list = paths.of(name, new Random(3));
+            try {
+                ExecutionContext ctx = ExecutionContext.standalone();
+                long start = System.nanoTime();
+                for (int i = 0; i < RUNS && !list.isEmpty() && System.nanoTime() - start < MAX_NANOS_PER_CANDIDATE; i++) {
+                    int p = i % PATH_EVERY < list.size() - 1 ? 1 + i % PATH_EVERY : 0;
+                    Path path = list.get(p);
+                    path.kernel().run(new Tensor[] {path.input()}, ctx)[0].close();
+                }
+            } finally {
+                list.forEach(p -> p.input().close());
+            }
+            any |= !list.isEmpty();
+        }
+        if (any) {
+            drainCompiler();
+        }
+    }
+
+    /**
+     * Runs every path of every candidate once, before anything is compiled for good: the first run of a kernel
+     * loads its classes (Vector API shapes, masks, shuffles), and each new subclass deoptimizes compiled code that
+     * assumed there was none, which at a real layer's size takes seconds to undo.
+     */
+    private static void touchAll() {
+        if (!WARM.add("loaded")) {
+            return;
+        }
+        ExecutionContext ctx = ExecutionContext.standalone();
+        for (String name : List.of("dense", "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4",
+            "pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd")) {
+            for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
+                for (Path p : paths.of(name, new Random(3))) {
+                    try (Tensor x = p.input()) {
+                        p.kernel().run(new Tensor[] {x}, ctx)[0].close();
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<Path> gemmPaths(String name, Random r) {
+        List<Path> paths = new ArrayList<>();
+        // full GEMM tiles and a tail, several vector slices and a tail (a path first taken at the real shape would
+        // send the compiled code back to the interpreter)
+        int n = 2 * MicroKernel.get().nr() + 3;
+        // {k, m}: the main path, a reduction of two GEMM k-blocks, a batch past the per-row / transposed split
+        // that fills whole pixel tiles of the sparse product and has a tail
+        for (int[] km : new int[][] {{64, 1}, {Gemm.KC + 4, 1}, {64, 71}}) {
+            int k = km[0];
+            float[] w = weights(r, name.equals("sparse-2:4"), n, k);
+            Epilogue bias = new Epilogue(null, new float[n], Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+            Kernel kernel = switch (name) {
+                case "dense" -> new GemmKernels.ConstantB(new PackedMatrix(n, k, MicroKernel.get().nr(),
+                    (j, kk) -> w[j * k + kk]), bias, true);
+                case "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4" -> new SparseGemmKernel(
+                    SparseWeights.of(format(name), w, n, k), bias, true, null, 0);
+                default -> null;
+            };
+            if (kernel != null) {
+                paths.add(new Path(kernel, SimdTuning.random(km[1], k)));
+            }
+        }
+        return paths;
+    }
+
+    private static SparseWeights.Format format(String name) {
+        for (SparseWeights.Format f : SparseWeights.Format.values()) {
+            if (f.candidate.equals(name)) {
+                return f;
+            }
+        }
+        throw new IllegalArgumentException(name);
+    }
+
+    private static List<Path> convPaths(String name, Random r) {
+        List<Path> paths = new ArrayList<>();
+        // {cin, size, cout, kernel, stride, group} per candidate, the main path first: 9×9 pixels and 12 output
+        // channels fill whole GEMM tiles and sparse pixel tiles and leave tails; 32 input channels × 3×3 make a
+        // reduction longer than a GEMM k-block
+        int[][] shapes = switch (name) {
+            case "pointwise-gemm" -> new int[][] {{8, 9, 12, 1, 1, 1}};
+            case "im2col-gemm" -> new int[][] {{4, 9, 12, 3, 1, 1}, {4, 9, 12, 3, 2, 1}, {32, 9, 12, 3, 1, 1},
+                {8, 9, 12, 1, 2, 1}};
+            case "direct" -> new int[][] {{2, 9, 4, 3, 1, 1}, {2, 9, 4, 3, 2, 1}};
+            case "direct-depthwise" -> new int[][] {{8, 9, 8, 3, 1, 8}, {8, 9, 8, 3, 2, 8}};
+            case "winograd" -> new int[][] {{8, 9, 12, 3, 1, 1}};
+            case "sparse-csr", "sparse-blocked", "sparse-2:4" -> new int[][] {{8, 9, 12, 1, 1, 1}, {4, 9, 12, 3, 2, 1},
+                {8, 18, 12, 1, 2, 1}};
+            default -> new int[0][];
+        };
+        for (int[] s : shapes) {
+            int depth = s[0] / s[5] * s[3] * s[3];
+            float[] w = weights(r, name.equals("sparse-2:4"), s[2], depth);
+            long p = s[3] / 2;
+            Node node = new Node("warmup", "Conv", "", List.of("x", "w"), List.of("y"), Map.of(
+                "strides", new Attribute("strides", Attribute.Type.INTS, List.of((long) s[4], (long) s[4])),
+                "pads", new Attribute("pads", Attribute.Type.INTS, List.of(p, p, p, p))));
+            float[] bias = new float[s[2]];
+            try (Tensor wt = Tensor.fromFloats(w, s[2], s[0] / s[5], s[3], s[3])) {
+                ConvAttributes attrs = ConvAttributes.of(node, wt);
+                Kernel kernel = switch (name) {
+                    case "pointwise-gemm", "im2col-gemm" ->
+                        ConvKernels.gemmConv(attrs, w, bias, Activation.RELU, s[5], s[2], depth);
+                    case "direct" -> new DirectConv(attrs, w, bias, Activation.RELU, s[0] / s[5], s[5]);
+                    case "direct-depthwise" -> new DepthwiseConv(attrs, w, bias, Activation.RELU);
+                    case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU);
+                    default -> new SparseConv(attrs, SparseWeights.of(format(name), w, s[2], depth), bias,
+                        Activation.RELU, s[0]);
+                };
+                paths.add(new Path(kernel, SimdTuning.random(1, s[0], s[1], s[1])));
+            }
+        }
+        return paths;
+    }
+
+    /** 70%-pruned weights (most formats' candidates), or 2:4 ones. */
+    private static float[] weights(Random r, boolean twoFour, int rows, int depth) {
+        float[] w = new float[rows * depth];
+        for (int i = 0; i < w.length; i++) {
+            boolean keep = twoFour ? (i % 4 == (i / 4) % 4 || i % 4 == (i / 4 + 2) % 4) : r.nextInt(10) < 3;
+            w[i] = keep ? (float) r.nextGaussian() : 0f;
+        }
+        return w;
+    }
+
+    /**
+     * Waits until the JIT has finished the compilations the warm-up queued: total compile time has not grown for
+     * 100 ms (it grows when a compilation ends, and C2 takes tens of ms on a large Vector API method).
+     */
+    private static void drainCompiler() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long start = System.nanoTime();
+        long last = -1;
+        int quiet = 0;
+        while (quiet < 10 && System.nanoTime() - start < MAX_DRAIN_NANOS) {
+            long now = jit.getTotalCompilationTime();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.Kernel;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * Y = X · Wᵀ, plus a column bias and a clamp, for a fully connected layer (Gemm, MatMul with constant B) whose
+ * weights W [N, K] are pruned and kept in a sparse format. Fewer rows of X than a vector has lanes: one sparse
+ * matrix-vector product per row, with rows of W on the lanes. More: Yᵀ = W · Xᵀ as a sparse × dense product with
+ * the batch on the lanes, through two transposes (formats without that product keep the per-row form). With a
+ * {@code dense} kernel, batches above {@code sparseRows} run it instead: the fixed rule's CSR kernel, from before
+ * the choice was timed, used only when tuning is off.
+ */
+final class SparseGemmKernel implements Kernel {
+    /** Multiply-adds per thread below which splitting a product costs more than it saves. */
+    private static final long WORK_PER_THREAD = 32_768;
+    private final SparseWeights w;
+    private final Epilogue epilogue;
+    private final boolean gemm;
+    private final Kernel dense;
+    private final int sparseRows;
+
+    SparseGemmKernel(SparseWeights w, Epilogue epilogue, boolean gemm, Kernel dense, int sparseRows) {
+        this.w = w;
+        this.epilogue = epilogue;
+        this.gemm = gemm;
+        this.dense = dense;
+        this.sparseRows = sparseRows;
+    }
+
+    SparseWeights weights() {
+        return w;
+    }
+
+    @Override
+    public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
+        Tensor a = inputs[0];
+        int k = w.cols;
+        if (a.dtype() != DType.F32 || a.rank() < 2 || (gemm && a.rank() != 2) || a.dim(a.rank() - 1) != k) {
+            throw new IllegalArgumentException("A " + a.dtype() + Arrays.toString(a.shape()) + " does not fit B with "
+                + k + " rows");
+        }
+        int m = Math.toIntExact(a.size() / k);
+        if (dense != null && m > sparseRows) {
+            return dense.run(inputs, ctx);
+        }
+        long[] shape = a.shape();
+        shape[shape.length - 1] = w.rows;
+        Tensor y = ctx.allocateUninitialized(DType.F32, shape);
+        if (m > 0) {
+            if (m < SparseOps.get().lanes() || !w.hasMatrixProduct()) {
+                byRows(a.segment(), m, y.segment(), ctx);
+            } else {
+                transposed(a.segment(), m, y.segment(), ctx);
+            }
+        }
+        return new Tensor[] {y};
+    }
+
+    private int parts(ExecutionContext ctx, long work) {
+        return (int) Math.max(1, Math.min(ctx.threads(), work / WORK_PER_THREAD));
+    }
+
+    private void byRows(MemorySegment as, int m, MemorySegment ys, ExecutionContext ctx) {
+        int k = w.cols;
+        int lanes = SparseOps.get().lanes();
+        float[] x = Scratch.of(6).get(m * k + lanes);
+        MemorySegment.copy(as, ValueLayout.JAVA_FLOAT, 0, x, 0, m * k);
+        Arrays.fill(x, m * k, m * k + lanes, 0f); // read (as part of a vector) by the 2:4 kernel, never selected
+        int padded = w.paddedRows();
+        float[] y = Scratch.of(7).get(m * padded);
+        int parts = parts(ctx, (long) m * w.nonzeros());
+        ctx.parallelFor(parts, part -> {
+            for (int row = 0; row < m; row++) {
+                w.timesVector(part, parts, x, row * k, y, row * padded);
+            }
+        });
+        SparseOps ops = SparseOps.get();
+        for (int row = 0; row < m; row++) {
+            ops.store(y, row * padded, w.rows, epilogue.colBias(), 0, epilogue.min(), epilogue.max(), ys,
+                (long) row * w.rows);
+        }
+    }
+
+    private void transposed(MemorySegment as, int m, MemorySegment ys, ExecutionContext ctx) {
+        int k = w.cols;
+        int n = w.rows;
+        float[] xt = Scratch.of(6).get(k * m);
+        float[] row = Scratch.of(5).get(Math.max(k, n));
+        for (int r = 0; r < m; r++) {
+            MemorySegment.copy(as, ValueLayout.JAVA_FLOAT, (long) r * k * Float.BYTES, row, 0, k);
+            for (int c = 0; c < k; c++) {
+                xt[c * m + r] = row[c];
+            }
+        }
+        float[] yt = Scratch.of(7).get(n * m);
+        MemorySegment xs = MemorySegment.ofArray(xt);
+        MemorySegment yts = MemorySegment.ofArray(yt);
+        int parts = parts(ctx, (long) m * w.nonzeros());
+        ctx.parallelFor(parts, part -> w.timesMatrix(part, parts, xs, 0, m, m, yts, 0, m, epilogue.colBias(),
+            epilogue.min(), epilogue.max()));
+        for (int r = 0; r < m; r++) {
+            for (int c = 0; c < n; c++) {
+                row[c] = yt[c * m + r];
+            }
+            MemorySegment.copy(row, 0, ys, ValueLayout.JAVA_FLOAT, (long) r * n * Float.BYTES, n);
+        }
+    }
+}

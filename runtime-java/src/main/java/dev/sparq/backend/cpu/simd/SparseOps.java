@@ -1,0 +1,68 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.sparse.BlockedMatrix;
+import dev.sparq.sparse.CsrMatrix;
+import dev.sparq.sparse.SellMatrix;
+import dev.sparq.sparse.TwoFourMatrix;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The inner loops of the sparse kernels: a sparse weight matrix W [rows, cols] times one dense vector (the row of
+ * a fully connected layer's input) or times a dense matrix X [cols, pixels] (a 1×1 convolution's NCHW image, an
+ * im2col matrix, or a transposed batch). One Vector API implementation and a scalar one, picked at startup like
+ * {@link SimdOps}. Every output is one fused multiply-add chain over its row's nonzeros in column order, whatever
+ * the format, width or thread split, so all formats give the same bits.
+ */
+interface SparseOps {
+    /** The slice / block height the formats must be built with for these loops (the vector length; 4 in scalar). */
+    int lanes();
+
+    /** y[yOff + r] = Σ_k W[r,k]·x[xOff+k] for rows [row0, row1). */
+    void timesVector(CsrMatrix w, int row0, int row1, float[] x, int xOff, float[] y, int yOff);
+
+    /**
+     * The same for slices [s0, s1), lane l of slice s into y[yOff + rowOf[s·h + l]] (slices·h floats from yOff; padding lanes
+     * land past the last row).
+     */
+    void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+
+    /** The same for block rows [b0, b1), row b·h + l into y[yOff + b·h + l] (blockRows·h floats from yOff). */
+    void timesVector(BlockedMatrix w, int b0, int b1, float[] x, int xOff, float[] y, int yOff);
+
+    /**
+     * The same for slices [s0, s1), row s·h + l into y[yOff + s·h + l]. {@code x} must have {@link #lanes()} readable floats
+     * past {@code xOff + cols} (each group's 4 inputs are read as one vector).
+     */
+    void timesVector(TwoFourMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+
+    /**
+     * Y[r][p] = clamp(Σ_k W[r,k]·X[k][p] + bias[r], min, max) for rows [row0, row1) and pixels [0, pixels):
+     * X[k][p] at element {@code xIndex + k·ldx + p} of {@code x}, Y[r][p] at {@code yIndex + r·ldy + p} of
+     * {@code y}; {@code bias} may be null.
+     */
+    void timesMatrix(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
+                     MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max);
+
+    /** The same for block rows [b0, b1). */
+    void timesMatrix(BlockedMatrix w, int b0, int b1, MemorySegment x, long xIndex, long ldx, int pixels,
+                     MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max);
+
+    /** The same for rows [row0, row1). */
+    void timesMatrix(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
+                     MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max);
+
+    /** out[outIndex + i] = clamp(acc[accOff + i] + bias[biasOff + i], min, max) for i in [0, n); bias may be null. */
+    void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max, MemorySegment out,
+               long outIndex);
+
+    static SparseOps get() {
+        return Holder.INSTANCE;
+    }
+
+    final class Holder {
+        static final SparseOps INSTANCE = SimdConfig.BITS == 0 ? new ScalarSparseOps() : new PanamaSparseOps();
+
+        private Holder() {
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.sparse.BlockedMatrix;
+import dev.sparq.sparse.CsrMatrix;
+import dev.sparq.sparse.SellMatrix;
+import dev.sparq.sparse.TwoFourMatrix;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A pruned constant weight matrix W [rows = outputs, cols = reduction] in one sparse format, with the two products
+ * the sparse kernels are made of, each split into {@code parts} independent shares for the worker threads.
+ */
+abstract sealed class SparseWeights {
+    /** The formats, by the candidate names the tuner and {@code sparq inspect} show. */
+    enum Format {
+        CSR("sparse-csr"), SELL("sparse-sell"), BLOCKED("sparse-blocked"), TWO_FOUR("sparse-2:4");
+
+        final String candidate;
+
+        Format(String candidate) {
+            this.candidate = candidate;
+        }
+    }
+
+    final int rows;
+    final int cols;
+
+    SparseWeights(int rows, int cols) {
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /** W in {@code format}, from its dense row-major values (2:4 needs a matrix with that pattern). */
+    static SparseWeights of(Format format, float[] dense, int rows, int cols) {
+        int lanes = SparseOps.get().lanes();
+        return switch (format) {
+            case CSR -> new Csr(CsrMatrix.of(dense, rows, cols));
+            case SELL -> new Sell(SellMatrix.of(dense, rows, cols, lanes));
+            case BLOCKED -> new Blocked(BlockedMatrix.of(dense, rows, cols, lanes));
+            case TWO_FOUR -> new TwoFour(TwoFourMatrix.of(dense, rows, cols, lanes));
+        };
+    }
+
+    abstract Format format();
+
+    abstract int nonzeros();
+
+    /** Floats a {@link #timesVector} result needs (rows rounded up to whole slices or blocks). */
+    abstract int paddedRows();
+
+    /** y[r] = Σ_k W[r,k]·x[xOff+k], share {@code part} of {@code parts}; x needs {@link SparseOps#lanes()} spare floats. */
+    abstract void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff);
+
+    /** Whether {@link #timesMatrix} exists (sliced ELLPACK has products with vectors only). */
+    boolean hasMatrixProduct() {
+        return true;
+    }
+
+    /** Y = clamp(W · X + bias) for share {@code part} of the rows, as {@link SparseOps#timesMatrix}. */
+    abstract void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
+                              long yIndex, long ldy, float[] bias, float min, float max);
+
+    static int from(int n, int part, int parts) {
+        return (int) ((long) n * part / parts);
+    }
+
+    static final class Csr extends SparseWeights {
+        final CsrMatrix m;
+
+        Csr(CsrMatrix m) {
+            super(m.rows(), m.cols());
+            this.m = m;
+        }
+
+        @Override
+        Format format() {
+            return Format.CSR;
+        }
+
+        @Override
+        int nonzeros() {
+            return m.nonzeros();
+        }
+
+        @Override
+        int paddedRows() {
+            return rows;
+        }
+
+        @Override
+        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, from(rows, part, parts), from(rows, part + 1, parts), x, xOff, y, yOff);
+        }
+
+        @Override
+        void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
+                         long yIndex, long ldy, float[] bias, float min, float max) {
+            SparseOps.get().timesMatrix(m, from(rows, part, parts), from(rows, part + 1, parts), x, xIndex, ldx, pixels,
+                y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    static final class Sell extends SparseWeights {
+        final SellMatrix m;
+
+        Sell(SellMatrix m) {
+            super(m.rows(), m.cols());
+            this.m = m;
+        }
+
+        @Override
+        Format format() {
+            return Format.SELL;
+        }
+
+        @Override
+        int nonzeros() {
+            return m.nonzeros();
+        }
+
+        @Override
+        int paddedRows() {
+            return m.slices() * m.height();
+        }
+
+        @Override
+        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, from(m.slices(), part, parts), from(m.slices(), part + 1, parts), x, xOff, y, yOff);
+        }
+
+        @Override
+        boolean hasMatrixProduct() {
+            return false;
+        }
+
+        @Override
+        void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
+                         long yIndex, long ldy, float[] bias, float min, float max) {
+            throw new UnsupportedOperationException("sliced ELLPACK has no product with a matrix");
+        }
+    }
+
+    static final class Blocked extends SparseWeights {
+        final BlockedMatrix m;
+
+        Blocked(BlockedMatrix m) {
+            super(m.rows(), m.cols());
+            this.m = m;
+        }
+
+        @Override
+        Format format() {
+            return Format.BLOCKED;
+        }
+
+        @Override
+        int nonzeros() {
+            return m.nonzeros();
+        }
+
+        @Override
+        int paddedRows() {
+            return m.blockRows() * m.height();
+        }
+
+        @Override
+        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, from(m.blockRows(), part, parts), from(m.blockRows(), part + 1, parts), x,
+                xOff, y, yOff);
+        }
+
+        @Override
+        void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
+                         long yIndex, long ldy, float[] bias, float min, float max) {
+            SparseOps.get().timesMatrix(m, from(m.blockRows(), part, parts), from(m.blockRows(), part + 1, parts), x,
+                xIndex, ldx, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    static final class TwoFour extends SparseWeights {
+        final TwoFourMatrix m;
+
+        TwoFour(TwoFourMatrix m) {
+            super(m.rows(), m.cols());
+            this.m = m;
+        }
+
+        @Override
+        Format format() {
+            return Format.TWO_FOUR;
+        }
+
+        @Override
+        int nonzeros() {
+            return m.nonzeros();
+        }
+
+        @Override
+        int paddedRows() {
+            return m.slices() * m.height();
+        }
+
+        @Override
+        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, from(m.slices(), part, parts), from(m.slices(), part + 1, parts), x, xOff, y, yOff);
+        }
+
+        @Override
+        void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
+                         long yIndex, long ldy, float[] bias, float min, float max) {
+            SparseOps.get().timesMatrix(m, from(rows, part, parts), from(rows, part + 1, parts), x, xIndex, ldx, pixels,
+                y, yIndex, ldy, bias, min, max);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.sparq.backend.tuning;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What a timing result is valid for: the CPU model, the backend with its instruction set, the core count and the
+ * sparq version. A different machine, vector width or release times again.
+ */
+public final class DeviceKey {
+    private static final String CPU = cpuModel();
+
+    private DeviceKey() {
+    }
+
+    public static String of(String backend) {
+        return CPU + " | " + backend + " | " + Runtime.getRuntime().availableProcessors() + " cores | sparq "
+            + dev.sparq.Sparq.version();
+    }
+
+    /** The "model name" of /proc/cpuinfo where there is one, else the OS architecture. */
+    static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name") && line.indexOf(':') > 0) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not readable: the architecture still separates the obvious cases
+        }
+        return System.getProperty("os.arch", "unknown");
+    }
+}

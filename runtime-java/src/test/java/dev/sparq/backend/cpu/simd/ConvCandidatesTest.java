@@ -1,0 +1,112 @@
+package dev.sparq.backend.cpu.simd;
+
+import static dev.sparq.testing.KernelHarness.i;
+import static dev.sparq.testing.KernelHarness.ints;
+import static dev.sparq.testing.KernelHarness.s;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparq.backend.Backend;
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.backend.tuning.CandidateTimer;
+import dev.sparq.backend.tuning.KernelTuner;
+import dev.sparq.backend.tuning.TimingCache;
+import dev.sparq.graph.Attribute;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.KernelHarness;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every convolution algorithm the tuner can pick (im2col / pointwise GEMM, direct, direct depthwise, Winograd),
+ * forced one by one on awkward shapes and checked against cpu-ref, and which ones each shape is offered.
+ */
+class ConvCandidatesTest {
+    private static final Backend SIMD = new SimdBackend();
+    private static final Backend REF = new CpuRefBackend();
+    private final Random rnd = new Random(20261128);
+
+    private Tensor random(long... shape) {
+        Tensor t = Tensor.allocate(DType.F32, shape);
+        for (long j = 0; j < t.size(); j++) {
+            t.setFloat(j, (float) rnd.nextGaussian());
+        }
+        return t;
+    }
+
+    record Case(int n, int c, int h, int w, int cout, int k, int stride, int pad, int dil, int group, String autoPad,
+                List<String> offered) {
+    }
+
+    @Test
+    void everyCandidateMatchesTheReference() {
+        List<Case> cases = List.of(
+            new Case(1, 1, 1, 1, 1, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
+            new Case(2, 3, 7, 7, 5, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
+            new Case(1, 1, 8, 8, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 5, 12, 12, 7, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm")),
+            new Case(1, 3, 11, 13, 4, 3, 3, 2, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 2, 9, 10, 6, 3, 1, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(2, 6, 8, 8, 6, 3, 1, 1, 1, 2, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
+            new Case(2, 4, 9, 9, 4, 3, 1, 2, 2, 4, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
+            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd")),
+            new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd")),
+            new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER", List.of("im2col-gemm", "winograd")),
+            new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER", List.of("im2col-gemm", "direct")));
+        for (Case cs : cases) {
+            try (Tensor x = random(cs.n, cs.c, cs.h, cs.w); Tensor wt = random(cs.cout, cs.c / cs.group, cs.k, cs.k);
+                 Tensor b = random(cs.cout)) {
+                List<Attribute> attrs = new ArrayList<>(List.of(i("group", cs.group), ints("strides", cs.stride, cs.stride),
+                    ints("dilations", cs.dil, cs.dil), s("auto_pad", cs.autoPad)));
+                if (cs.autoPad.equals("NOTSET")) {
+                    attrs.add(ints("pads", cs.pad, cs.pad, cs.pad, cs.pad));
+                }
+                Node conv = KernelHarness.node("Conv", 3, 1, attrs.toArray(Attribute[]::new));
+                List<String> offered = new ArrayList<>();
+                try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.recording(offered))) {
+                    KernelHarness.run(SIMD, conv, 13, 1, x, wt, b)[0].close();
+                }
+                if (cs.offered.size() > 1) {
+                    assertEquals(cs.offered, offered, cs.toString());
+                }
+                Tensor want = KernelHarness.run(REF, conv, 13, 1, x, wt, b)[0];
+                for (String name : cs.offered) {
+                    try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.forcing(name))) {
+                        Tensor got = KernelHarness.run(SIMD, conv, 13, 1, x, wt, b)[0];
+                        double tol = name.equals("winograd") ? 1e-4 : 1e-5;
+                        SimdVsReferenceTest.assertClose(want, got, tol, name + " " + cs);
+                        got.close();
+                    }
+                }
+                want.close();
+            }
+        }
+    }
+
+    @Test
+    void theRealTimerChoosesOneThatWorks() {
+        KernelTuner real = KernelTuner.timing(TimingCache.inMemory(), CandidateTimer.wallClock(), 5_000_000);
+        try (Tensor x = random(1, 3, 20, 20); Tensor w = random(8, 3, 3, 3); Tensor b = random(8);
+             KernelTuner.Scope ignored = KernelTuner.use(real)) {
+            Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1));
+            Kernel k = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
+                java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, 3, 20, 20)),
+                java.lang.foreign.Arena.global())).orElseThrow();
+            assertTrue(k.describe().matches("(im2col-gemm|direct): .* vs .* \\(timed\\)"), k.describe());
+            Tensor want = KernelHarness.run(REF, conv, 13, 1, x, w, b)[0];
+            Tensor got = k.run(new Tensor[] {x, w, b}, dev.sparq.backend.ExecutionContext.standalone())[0];
+            SimdVsReferenceTest.assertClose(want, got, 1e-5, k.describe());
+            want.close();
+            got.close();
+            assertEquals(1, real.timedNodes());
+        }
+    }
+}

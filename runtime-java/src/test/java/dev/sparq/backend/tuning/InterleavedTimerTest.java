@@ -1,0 +1,70 @@
+package dev.sparq.backend.tuning;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The timer on a fake clock that each candidate's run advances by its own cost. */
+class InterleavedTimerTest {
+    private long now;
+
+    private Runnable costing(long nanos, List<String> log, String name) {
+        return () -> {
+            now += nanos;
+            log.add(name);
+        };
+    }
+
+    @Test
+    void measuresEachCandidateAndStopsAtTheBudget() {
+        List<String> log = new ArrayList<>();
+        InterleavedTimer timer = new InterleavedTimer(() -> now);
+        double[] t = timer.time(List.of("a", "b", "c"), List.of(costing(1000, log, "a"), costing(50_000, log, "b"),
+            costing(300, log, "c")), 2_000_000);
+        assertArrayEquals(new double[] {1000, 50_000, 300}, t, 1e-9);
+        assertTrue(now >= 2_000_000 && now < 2_000_000 + 3 * InterleavedTimer.SAMPLE_NANOS + 50_000,
+            "spent " + now + " ns of a 2 ms budget");
+        assertEquals(List.of("a", "b", "c"), log.subList(0, 3), "a warm-up round first, in order");
+        // fast candidates repeat within a sample; every round still visits all three
+        assertTrue(log.stream().filter("b"::equals).count() >= 2);
+        assertTrue(log.stream().filter("c"::equals).count() > 60 * log.stream().filter("b"::equals).count() / 2);
+    }
+
+    @Test
+    void aZeroBudgetReportsTheWarmUpRound() {
+        List<String> log = new ArrayList<>();
+        double[] t = new InterleavedTimer(() -> now).time(List.of("a", "b"),
+            List.of(costing(7, log, "a"), costing(9, log, "b")), 0);
+        assertArrayEquals(new double[] {7, 9}, t, 1e-9);
+        assertEquals(List.of("a", "b"), log);
+    }
+
+    @Test
+    void aCandidateStillGettingFasterExtendsTheTiming() {
+        // like code the JIT is still compiling: each run 20% faster than the one before, down to 30 us
+        double[] cost = {400_000};
+        Runnable warming = () -> {
+            now += (long) cost[0];
+            cost[0] = Math.max(30_000, cost[0] * 0.8);
+        };
+        long budget = 1_000_000;
+        double[] t = new InterleavedTimer(() -> now).time(List.of("x"), List.of(warming), budget);
+        assertEquals(30_000, t[0], 1e-9, "timed until it settled");
+        assertTrue(now > budget && now < InterleavedTimer.MAX_EXTENSION * budget + 400_000, "spent " + now);
+    }
+
+    @Test
+    void theFastestSampleWins() {
+        // runs longer than a sample, so each sample is one run: the warm-up (50 us) does not count, the best does
+        long[] costs = {50_000, 30_000, 40_000, 35_000};
+        int[] call = {0};
+        Runnable noisy = () -> now += costs[Math.min(call[0]++, costs.length - 1)];
+        double[] t = new InterleavedTimer(() -> now).time(List.of("x"), List.of(noisy), 200_000);
+        assertEquals(30_000, t[0], 1e-9);
+        assertEquals(6, call[0], "runs until the budget is spent");
+    }
+}
