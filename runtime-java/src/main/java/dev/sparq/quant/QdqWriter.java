@@ -25,8 +25,8 @@ import java.util.Set;
 
 /**
  * Turns an FP32 model and its activation calibration into a QDQ model, the form ONNX Runtime's and TensorRT's
- * quantization toolkits write. Both inputs of an Add of two calibrated activations (residual connections) get a
- * QuantizeLinear → DequantizeLinear pair. For every Conv, Gemm and MatMul whose weight is an initializer and whose activation
+ * quantization toolkits write. Both inputs of an Add of two calibrated activations (residual connections) and the
+ * input of a GlobalAveragePool get a QuantizeLinear → DequantizeLinear pair. For every Conv, Gemm and MatMul whose weight is an initializer and whose activation
  * input was calibrated:
  * <ul>
  *   <li>the activation goes through QuantizeLinear → DequantizeLinear with its calibrated scale and zero point
@@ -106,6 +106,10 @@ public final class QdqWriter {
                     out.add(quantizedAdd(n));
                     continue;
                 }
+                if (isCalibratedGlobalPool(n)) {
+                    out.add(withDequantizedInput(n));
+                    continue;
+                }
                 int axis = WeightScales.outputAxis(n, g.initializers().get(n.input(1)));
                 TensorQuant x = activations.get(n.input(0));
                 if (axis < 0 || x == null) {
@@ -128,6 +132,21 @@ public final class QdqWriter {
             return n.opType().equals("Add") && n.domain().isEmpty() && n.inputs().size() == 2
                 && activations.containsKey(n.input(0)) && activations.containsKey(n.input(1))
                 && !g.initializers().containsKey(n.input(0)) && !g.initializers().containsKey(n.input(1));
+        }
+
+        /**
+         * A GlobalAveragePool of a calibrated activation (the end of a CNN's feature extractor), quantized on its
+         * input as ONNX Runtime's quantizer does: the convolution before it then ends in a QuantizeLinear and runs
+         * as QLinearConv instead of staying float.
+         */
+        private boolean isCalibratedGlobalPool(Node n) {
+            return n.opType().equals("GlobalAveragePool") && n.domain().isEmpty() && n.inputs().size() == 1
+                && activations.containsKey(n.input(0)) && !g.initializers().containsKey(n.input(0));
+        }
+
+        private Node withDequantizedInput(Node n) {
+            return new Node(n.name(), n.opType(), n.domain(),
+                List.of(dequantizedActivation(n.input(0), activations.get(n.input(0)))), n.outputs(), n.attributes());
         }
 
         private Node quantizedAdd(Node n) {
