@@ -59,21 +59,6 @@ public final class CalibrationCost {
                 inputs.add(Tensor.fromFloats(v, shape));
             }
             String name = in.name();
-            if (Boolean.getBoolean("calibrationcost.observer")) {
-                // Diagnostic: what showing every value to a no-op observer costs by itself.
-                for (int r = 0; r < 2; r++) {
-                    long t = System.nanoTime();
-                    for (Tensor x : inputs) {
-                        fp32.run(java.util.Map.of(name, x)).close();
-                    }
-                    long t2 = System.nanoTime();
-                    for (Tensor x : inputs) {
-                        fp32.run(java.util.Map.of(name, x), (n, v) -> { }).close();
-                    }
-                    System.out.printf(Locale.ROOT, "plain %.2f s, no-op observer %.2f s%n", (t2 - t) / 1e9,
-                        (System.nanoTime() - t2) / 1e9);
-                }
-            }
             System.out.printf(Locale.ROOT, "%s, %d samples, %d threads%n", model.getFileName(), samples, threads);
             System.out.println("| method | FP32 inference s | calibration s | ratio |");
             System.out.println("|---|---:|---:|---:|");

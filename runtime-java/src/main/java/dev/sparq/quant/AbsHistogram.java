@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Histogram of |x| over [0, range] in equal bins (TensorRT uses 2048). Values above the range fall in the last bin.
- * Range selectors read it; the statistics collector fills it.
+ * Range selectors read it; the statistics collector builds it from a {@link GrowingHistogram}.
  */
 public final class AbsHistogram {
     public static final int DEFAULT_BINS = 2048;
@@ -36,14 +36,6 @@ public final class AbsHistogram {
         double a = Math.abs(v);
         int bin = range == 0 ? 0 : (int) (a / range * counts.length);
         counts[Math.min(bin, counts.length - 1)]++;
-    }
-
-    /** Adds every element of an f32 tensor's memory. */
-    void addAll(java.lang.foreign.MemorySegment f32) {
-        long n = f32.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) {
-            add(f32.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i));
-        }
     }
 
     public int bins() {

@@ -30,7 +30,7 @@ final class GrowingHistogram {
             throw new IllegalArgumentException("a histogram needs at least one bin, not " + bins);
         }
         this.bins = bins;
-        this.fine = new long[8 * bins];
+        this.fine = newCounts(bins);
     }
 
     /** Widens the covered range to at least [0, absMax] (call before {@link #add} with values up to absMax). */
@@ -60,9 +60,9 @@ final class GrowingHistogram {
         width *= 2;
     }
 
-    /** A private count array for {@link #add}: one per thread, reused, drained by {@link #drain}. */
-    long[] newCounts() {
-        return new long[fine.length];
+    /** A private count array for {@link #add} on histograms of {@code bins} bins: reused, drained by {@link #drain}. */
+    static long[] newCounts(int bins) {
+        return new long[8 * bins];
     }
 
     /**

@@ -87,7 +87,7 @@ public final class StatisticsCollector {
         private final long[] counts;
 
         Scanner(int bins) {
-            this.counts = bins > 0 ? new GrowingHistogram(bins).newCounts() : null;
+            this.counts = bins > 0 ? GrowingHistogram.newCounts(bins) : null;
         }
 
         void observe(TensorStats s, MemorySegment f32) {

@@ -11,7 +11,7 @@ class GrowingHistogramTest {
     /** Feeds chunks one by one as the collector does: scan, merge (which widens), count, drain. */
     private static TensorStats collect(int bins, float[]... chunks) {
         TensorStats s = new TensorStats(bins);
-        long[] counts = s.growing().newCounts();
+        long[] counts = GrowingHistogram.newCounts(bins);
         for (float[] c : chunks) {
             try (Tensor t = Tensor.fromFloats(c, c.length)) {
                 double[] range = TensorStats.scan(t.segment(), 0, c.length);

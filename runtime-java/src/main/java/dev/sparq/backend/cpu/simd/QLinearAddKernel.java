@@ -20,14 +20,13 @@ final class QLinearAddKernel {
     }
 
     private record Operand(float scale, int zeroPoint) {
-        static Operand of(KernelRequest r, int scaleAt, int zeroAt, DType type) {
-            Tensor scale = r.constantInput(scaleAt);
-            Tensor zero = r.node().hasInput(zeroAt) ? r.constantInput(zeroAt) : null;
-            if (scale == null || scale.dtype() != DType.F32 || scale.size() != 1
-                || (r.node().hasInput(zeroAt) && (zero == null || zero.size() != 1 || zero.dtype() != type))) {
-                throw new UnsupportedKernelException("cpu-simd QLinearAdd takes constant per-tensor parameters");
+        static Operand of(KernelRequest r, int scaleAt, int zeroAt, DType type, String what) {
+            float scale = QuantParams.scale(r, scaleAt, what + " scale");
+            Tensor zero = QuantParams.zeroPoint(r, zeroAt, what + " zero point");
+            if (zero != null && zero.dtype() != type) {
+                throw new UnsupportedKernelException(what + " zero point is " + zero.dtype() + ", not " + type);
             }
-            return new Operand(scale.getFloat(0), zero == null ? 0 : (int) zero.getLong(0));
+            return new Operand(scale, zero == null ? 0 : (int) zero.getLong(0));
         }
     }
 
@@ -36,9 +35,9 @@ final class QLinearAddKernel {
         if ((type != DType.U8 && type != DType.I8) || r.inputType(3).dtype() != type) {
             throw new UnsupportedKernelException("cpu-simd QLinearAdd needs two 8-bit operands of one type");
         }
-        Operand a = Operand.of(r, 1, 2, type);
-        Operand b = Operand.of(r, 4, 5, type);
-        Operand c = Operand.of(r, 6, 7, type);
+        Operand a = Operand.of(r, 1, 2, type, "A");
+        Operand b = Operand.of(r, 4, 5, type, "B");
+        Operand c = Operand.of(r, 6, 7, type, "C");
         boolean unsigned = type == DType.U8;
         int qmin = unsigned ? 0 : -128;
         int qmax = unsigned ? 255 : 127;

@@ -21,15 +21,12 @@ final class QuantKernels {
     /** Scale at input 1, zero point at input 2 (absent: uint8 0): constants, one value each. */
     private static Params params(KernelRequest r, DType fallbackType) {
         Node n = r.node();
-        Tensor scale = r.constantInput(1);
-        Tensor zero = n.hasInput(2) ? r.constantInput(2) : null;
-        if (scale == null || scale.dtype() != DType.F32 || scale.size() != 1 || (n.hasInput(2) && zero == null)
-            || (zero != null && (zero.size() != 1 || (zero.dtype() != DType.U8 && zero.dtype() != DType.I8)))
-            || n.has("output_dtype") || n.has("block_size")) {
+        if (n.has("output_dtype") || n.has("block_size")) {
             throw new UnsupportedKernelException("cpu-simd Q/DQ take constant per-tensor 8-bit parameters only");
         }
-        return new Params(scale.getFloat(0), zero == null ? 0 : (int) zero.getLong(0),
-            zero == null ? fallbackType : zero.dtype());
+        float scale = QuantParams.scale(r, 1, "scale");
+        Tensor zero = QuantParams.zeroPoint(r, 2, "zero point");
+        return new Params(scale, zero == null ? 0 : (int) zero.getLong(0), zero == null ? fallbackType : zero.dtype());
     }
 
     static Kernel quantize(KernelRequest r) {
