@@ -4,7 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code sparq}: the command-line front end. Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input. */
-@Command(name = "sparq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+// INHERIT gives every subcommand -h/--help and -V/--version (without it `sparq prune --help` was a usage error)
+@Command(name = "sparq", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+    versionProvider = Main.Version.class,
     description = "Runs compressed (pruned, INT8) neural networks on the JVM with native speed.",
     subcommands = {DevicesCommand.class, InspectCommand.class, RunCommand.class, ConformanceCommand.class,
         BenchCommand.class, CalibrateCommand.class, PruneCommand.class, FactorizeCommand.class,

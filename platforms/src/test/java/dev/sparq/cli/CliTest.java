@@ -43,6 +43,16 @@ class CliTest {
     }
 
     @Test
+    void everySubcommandPrintsItsHelp() {
+        for (String command : List.of("devices", "inspect", "run", "conformance", "bench", "calibrate", "prune",
+            "factorize", "demo")) {
+            Run r = sparq(command, "--help");
+            assertEquals(0, r.code(), command + ": " + r.err());
+            assertTrue(r.out().startsWith("Usage: sparq " + command), command + ": " + r.out());
+        }
+    }
+
+    @Test
     void runWritesEachOutputAsNpy() throws IOException {
         Path model = dir.resolve("add.onnx");
         Files.write(model, OnnxModels.addBias(1, 2, 3).toByteArray());
