@@ -21,7 +21,7 @@ public final class CpuNativeBackend implements Backend {
         .register("QLinearConv", QLinearKernels::qlinearConv)
         .register("MaxPool", BytePoolKernel::create)
         .register("com.microsoft", "QLinearAdd", QLinearAddKernel::create)
-        .register("com.microsoft", "QGemm", QLinearKernels::qgemm);
+        .register("com.microsoft", "QGemm", QGemmToFloatKernel::dispatch);
 
     @Override
     public String id() {
