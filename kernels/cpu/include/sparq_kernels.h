@@ -29,7 +29,8 @@ void sparq_noop8(const void *a, const void *b, const void *c, const void *d, con
 /* ISA extensions of this CPU that the kernels can use (bits above). */
 uint32_t sparq_cpu_features(void);
 
-/* Name of the int8 GEMM path in use: "avx512-vnni", "avx2", "neon-dotprod" or "scalar". */
+/* Name of the int8 GEMM path in use: "avx512-vnni", "avx-vnni" (AVX-VNNI without
+ * AVX-512, Alder Lake class), "avx2", "neon-dotprod", "neon" or "scalar". */
 const char *sparq_gemm_s8_path(void);
 
 /* Forces a path by name (for tests and comparisons); returns 0 if unknown or unsupported here. */

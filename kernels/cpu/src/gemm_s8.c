@@ -3,7 +3,8 @@
  * Packed B layout (shared by every path): for each panel of 32 columns, for each group of 4 k, 32 x 4 bytes:
  * column j's four k values are adjacent, which is what vpdpbusd (u8 x s8, 4 products summed into each int32 lane)
  * and NEON sdot consume. The zero point of A is applied afterwards as -a_zero * column_sum(B), which keeps the
- * inner loop pure u8 x s8. Paths: AVX-512 VNNI, AVX2 (exact: u8 and s8 widened to s16, vpmaddwd, never the
+ * inner loop pure u8 x s8. Paths: AVX-512 VNNI, AVX-VNNI (VEX vpdpbusd on ymm: Alder Lake class CPUs without
+ * AVX-512), AVX2 (exact: u8 and s8 widened to s16, vpmaddwd, never the
  * saturating vpmaddubsw), NEON sdot (on a - 128, with the +128 compensation), plain NEON (widening), scalar. One binary holds them all, each compiled with its own target attribute, and the
  * best one the CPU supports is picked at run time. */
 #include "sparq_kernels.h"
@@ -101,6 +102,57 @@ static void tile_vnni(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, 
             __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
             _mm512_mask_storeu_epi32(cr, m0, acc[i][0]);
             _mm512_mask_storeu_epi32(cr + 16, m1, acc[i][1]);
+        }
+    }
+}
+
+/* AVX-VNNI (Alder Lake class, and Sapphire Rapids alongside AVX-512 VNNI): the VEX-encoded vpdpbusd on ymm, 32
+   columns as four ymm accumulators per row. Three rows at a time: 12 accumulators + 4 B vectors fill the 16 ymm
+   registers (the A broadcast is folded into a memory operand or reuses a spilled slot). */
+#define MR_AVXVNNI 3
+__attribute__((target("avx2,avxvnni")))
+static void tile_avxvnni(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                         int32_t *c, int64_t ldc) {
+    for (int32_t r0 = 0; r0 < rows; r0 += MR_AVXVNNI) {
+        int32_t mr = rows - r0 < MR_AVXVNNI ? rows - r0 : MR_AVXVNNI;
+        /* missing rows of a short block re-read the block's last row; their sums are never stored (branch-free loop) */
+        const uint8_t *ar[MR_AVXVNNI];
+        for (int i = 0; i < MR_AVXVNNI; i++) {
+            ar[i] = a + (r0 + (i < mr ? i : mr - 1)) * lda;
+        }
+        __m256i acc[MR_AVXVNNI][4];
+        for (int i = 0; i < MR_AVXVNNI; i++) {
+            for (int h = 0; h < 4; h++) {
+                acc[i][h] = _mm256_setzero_si256();
+            }
+        }
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            const int8_t *bk = bp + (int64_t)k4 * NR;
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)bk);
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(bk + 32));
+            __m256i b2 = _mm256_loadu_si256((const __m256i *)(bk + 64));
+            __m256i b3 = _mm256_loadu_si256((const __m256i *)(bk + 96));
+            for (int i = 0; i < MR_AVXVNNI; i++) {
+                __m256i av = _mm256_set1_epi32((int32_t)load_u32(ar[i] + k4));
+                acc[i][0] = _mm256_dpbusd_avx_epi32(acc[i][0], av, b0);
+                acc[i][1] = _mm256_dpbusd_avx_epi32(acc[i][1], av, b1);
+                acc[i][2] = _mm256_dpbusd_avx_epi32(acc[i][2], av, b2);
+                acc[i][3] = _mm256_dpbusd_avx_epi32(acc[i][3], av, b3);
+            }
+        }
+        for (int i = 0; i < mr; i++) {
+            int32_t *cr = c + (r0 + i) * ldc;
+            if (cols == NR) {
+                for (int h = 0; h < 4; h++) {
+                    _mm256_storeu_si256((__m256i *)(cr + h * 8), acc[i][h]);
+                }
+            } else {
+                int32_t out[NR];
+                for (int h = 0; h < 4; h++) {
+                    _mm256_storeu_si256((__m256i *)(out + h * 8), acc[i][h]);
+                }
+                memcpy(cr, out, (size_t)cols * sizeof(int32_t));
+            }
         }
     }
 }
@@ -222,6 +274,9 @@ static void choose(void) {
     if ((f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
         chosen = tile_vnni;
         chosen_name = "avx512-vnni";
+    } else if ((f & SPARQ_CPU_AVXVNNI) && (f & SPARQ_CPU_AVX2)) {
+        chosen = tile_avxvnni;
+        chosen_name = "avx-vnni";
     } else if (f & SPARQ_CPU_AVX2) {
         chosen = tile_avx2;
         chosen_name = "avx2";
@@ -271,6 +326,12 @@ int32_t sparq_gemm_s8_force(const char *path) {
     if (strcmp(path, "avx512-vnni") == 0 && (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
         chosen = tile_vnni;
         chosen_name = "avx512-vnni";
+        chosen_shift = 0;
+        return 1;
+    }
+    if (strcmp(path, "avx-vnni") == 0 && (f & SPARQ_CPU_AVXVNNI) && (f & SPARQ_CPU_AVX2)) {
+        chosen = tile_avxvnni;
+        chosen_name = "avx-vnni";
         chosen_shift = 0;
         return 1;
     }

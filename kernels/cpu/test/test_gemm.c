@@ -185,7 +185,7 @@ static int check_pool(int planes, int h, int w, int k, int s, int pad, int is_si
 }
 
 int main(void) {
-    const char *paths[] = {"scalar", "avx2", "avx512-vnni", "neon", "neon-dotprod"};
+    const char *paths[] = {"scalar", "avx2", "avx-vnni", "avx512-vnni", "neon", "neon-dotprod"};
     int sizes[][3] = {{1, 1, 1}, {1, 33, 7}, {8, 32, 4}, {9, 31, 5}, {17, 65, 129}, {64, 64, 64}, {3, 100, 300},
                       {33, 17, 1000}};
     int passed = 0, failed = 0, skipped = 0;

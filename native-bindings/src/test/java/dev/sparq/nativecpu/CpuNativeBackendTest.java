@@ -39,7 +39,7 @@ class CpuNativeBackendTest {
         String original = k.gemmPath();
         int[][] shapes = {{1, 1, 1}, {1, 7, 33}, {9, 5, 31}, {17, 129, 65}, {64, 64, 64}, {3, 300, 100}, {33, 1000, 17}};
         try {
-            for (String path : new String[] {"scalar", "avx2", "avx512-vnni"}) {
+            for (String path : new String[] {"scalar", "avx2", "avx-vnni", "avx512-vnni"}) {
                 if (!k.forceGemmPath(path)) {
                     continue;
                 }
@@ -57,6 +57,23 @@ class CpuNativeBackendTest {
                     }
                 }
             }
+        } finally {
+            k.forceGemmPath(original);
+        }
+    }
+
+    /** Each x86 path can be forced exactly where the CPU has its instructions (so the test above really ran it). */
+    @Test
+    void gemmPathsAreForceableWhereTheCpuHasThem() {
+        CpuKernels k = CpuKernels.get();
+        String original = k.gemmPath();
+        int f = k.features();
+        try {
+            org.junit.jupiter.api.Assertions.assertEquals((f & 0x10) != 0 && (f & 0x1) != 0, k.forceGemmPath("avx-vnni"),
+                "avx-vnni vs features " + CpuFeatures.describe(f));
+            org.junit.jupiter.api.Assertions.assertEquals((f & 0x8) != 0 && (f & 0x4) != 0, k.forceGemmPath("avx512-vnni"));
+            assertTrue(k.forceGemmPath("scalar"));
+            org.junit.jupiter.api.Assertions.assertFalse(k.forceGemmPath("no-such-path"));
         } finally {
             k.forceGemmPath(original);
         }
