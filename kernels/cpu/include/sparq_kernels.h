@@ -16,6 +16,7 @@ extern "C" {
 #define SPARQ_CPU_AVX512VNNI (1u << 3)
 #define SPARQ_CPU_AVXVNNI (1u << 4)
 #define SPARQ_CPU_AMXINT8 (1u << 5) /* AMX-TILE and AMX-INT8, with the OS saving tile state (XCR0) */
+#define SPARQ_CPU_FMA (1u << 6)     /* FMA3 with the OS saving ymm state (the AVX2 FP32 GEMM needs it) */
 #define SPARQ_CPU_NEON (1u << 8)
 #define SPARQ_CPU_DOTPROD (1u << 9)
 
@@ -47,6 +48,24 @@ void sparq_pack_b_s8(const int8_t *b, int32_t k, int32_t n, int32_t ldb, int8_t 
  * B packed by sparq_pack_b_s8. Exact int32 arithmetic (wraps like ONNX's reference on overflow). */
 void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
                         const int8_t *packed_b, const int32_t *col_sums, int32_t *c, int32_t ldc);
+
+/* FP32 GEMM, a comparison kernel (sgemm.c): not used by the planner, measured against sparq's Java Sgemm and
+ * OpenBLAS in SgemmBenchmark. Paths "avx512-fma", "avx2-fma", "neon", "scalar"; forcing works as for the int8 GEMM
+ * and needs no repacking (the packed layout is the same for every path). */
+const char *sparq_sgemm_path(void);
+int32_t sparq_sgemm_force(const char *path);
+
+/* Bytes needed by sparq_pack_b_f32 for a K x N float matrix. */
+int64_t sparq_packed_b_f32_size(int32_t k, int32_t n);
+
+/* Packs B (float, row-major K x N, row stride ldb): K blocks of 256 rows, each as panels of 16 columns, N padded
+ * with zeros to a multiple of 32. */
+void sparq_pack_b_f32(const float *b, int32_t k, int32_t n, int32_t ldb, float *packed);
+
+/* C[M x N] (row stride ldc) = A[M x K] (row-major, row stride lda) * B packed by sparq_pack_b_f32 (C overwritten).
+ * Summation order differs from a naive loop (K blocks, FMA): results agree to rounding, not bit for bit. */
+void sparq_sgemm(int32_t m, int32_t n, int32_t k, const float *a, int32_t lda, const float *packed_b, float *c,
+                 int32_t ldc);
 
 /* Requantizes int32 accumulators as ONNX's reference does: v = (acc + bias[col]) * (double) multiplier[col]
  * + zero_point, rounded half to even, saturated to [qmin, qmax], stored as uint8 (out_signed 0) or int8 (1).
