@@ -21,7 +21,7 @@ extern "C" {
 #define SPARQ_CPU_DOTPROD (1u << 9)
 
 /* ABI version: bumped whenever a signature changes, checked by the Java loader. */
-int32_t sparq_abi_version(void);  /* 6 */
+int32_t sparq_abi_version(void);  /* 7: AVX-VNNI path, FP32 GEMM, fused requantizing GEMM */
 
 /* A no-op with sparq_qconv_compute's signature (seven pointers, two ints): what an FFM downcall costs by itself. */
 void sparq_noop8(const void *a, const void *b, const void *c, const void *d, const void *e, const void *f, void *g,
@@ -48,6 +48,16 @@ void sparq_pack_b_s8(const int8_t *b, int32_t k, int32_t n, int32_t ldb, int8_t 
  * B packed by sparq_pack_b_s8. Exact int32 arithmetic (wraps like ONNX's reference on overflow). */
 void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
                         const int8_t *packed_b, const int32_t *col_sums, int32_t *c, int32_t ldc);
+
+/* The int8 GEMM with the requantization fused: each 48-row x 32-column int32 tile is requantized while in L1, as
+ * sparq_requantize_s32 would (same rounding: (acc + bias[col]) * (double) multiplier[col] + zero_point, half to
+ * even, saturated to [qmin, qmax]) and written as uint8 or int8 (out_signed) to out[r * ldo + col]. A Relu after
+ * the product is qmin = max(qmin, zero_point). bias may be NULL; multiplier has N entries (per-tensor scales
+ * repeated). Same bytes as sparq_gemm_u8s8s32 followed by sparq_requantize_s32, without the int32 buffer. */
+void sparq_gemm_u8s8_requant(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
+                             const int8_t *packed_b, const int32_t *col_sums, const int32_t *bias,
+                             const float *multiplier, int32_t zero_point, int32_t qmin, int32_t qmax,
+                             int32_t out_signed, void *out, int32_t ldo);
 
 /* FP32 GEMM, a comparison kernel (sgemm.c): not used by the planner, measured against sparq's Java Sgemm and
  * OpenBLAS in SgemmBenchmark. Paths "avx512-fma", "avx2-fma", "neon", "scalar"; forcing works as for the int8 GEMM
