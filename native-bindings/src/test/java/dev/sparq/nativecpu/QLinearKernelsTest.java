@@ -64,9 +64,32 @@ class QLinearKernelsTest {
         got.close();
     }
 
+    /** Runs {@code body} once per int8 GEMM path this CPU has: each has its own fused requantization epilogue. */
+    private static void onEveryGemmPath(Runnable body) {
+        CpuKernels k = CpuKernels.get();
+        String original = k.gemmPath();
+        int ran = 0;
+        try {
+            for (String path : new String[] {"avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon", "scalar"}) {
+                if (k.forceGemmPath(path)) {
+                    body.run();
+                    ran++;
+                }
+            }
+        } finally {
+            k.forceGemmPath(original);
+        }
+        assertEquals(true, ran >= 2, "scalar and at least one vector path");
+    }
+
     @Test
     void qlinearMatMulMatchesTheReference() {
-        int[][] shapes = {{1, 1, 1}, {5, 17, 33}, {64, 64, 64}, {3, 300, 10}};
+        onEveryGemmPath(this::qlinearMatMulShapes);
+    }
+
+    private void qlinearMatMulShapes() {
+        // m, k, n: M = 1, K not a multiple of 4, N not a multiple of 32, more rows than one 48-row block
+        int[][] shapes = {{1, 1, 1}, {5, 17, 33}, {64, 64, 64}, {3, 300, 10}, {1, 7, 45}, {49, 130, 65}, {1, 512, 1000}};
         for (int[] s : shapes) {
             float[] perCol = new float[s[2]];
             for (int i = 0; i < perCol.length; i++) {
@@ -176,7 +199,11 @@ class QLinearKernelsTest {
 
     @Test
     void qgemmMatchesTheReference() {
-        int[][] shapes = {{1, 1, 1}, {1, 512, 10}, {3, 64, 256}, {5, 17, 33}, {1, 1280, 1000}};
+        onEveryGemmPath(this::qgemmShapes);
+    }
+
+    private void qgemmShapes() {
+        int[][] shapes = {{1, 1, 1}, {1, 512, 10}, {3, 64, 256}, {5, 17, 33}, {50, 31, 70}, {1, 1280, 1000}};
         for (int[] s : shapes) {
             float[] perCol = new float[s[2]];
             int[] bias = new int[s[2]];
