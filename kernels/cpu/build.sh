@@ -15,6 +15,7 @@ build() { # CC OUT_DIR [extra flags...] -> library and test binary
   mkdir -p "$out"
   "$cc" "${flags[@]}" "$@" -shared -o "$out/libsparq_kernels.so" "$here"/src/*.c "${libs[@]}"
   "$cc" "${flags[@]}" "$@" -o "$out/test_gemm" "$here"/test/test_gemm.c "$here"/src/*.c "${libs[@]}"
+  "$cc" "${flags[@]}" "$@" -o "$out/test_qsparse" "$here"/test/test_qsparse.c "$here"/src/*.c "${libs[@]}"
 }
 
 case "$(uname -m)" in
@@ -25,11 +26,13 @@ esac
 build gcc "$root/linux-$host"
 echo "kernels: linux-$host C tests"
 "$root/linux-$host/test_gemm"
+"$root/linux-$host/test_qsparse"
 
 if [ "$host" = amd64 ] && command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
   build aarch64-linux-gnu-gcc "$root/linux-aarch64" -march=armv8-a
   echo "kernels: linux-aarch64 C tests under qemu-user"
   qemu-aarch64 -L /usr/aarch64-linux-gnu "$root/linux-aarch64/test_gemm"
+  qemu-aarch64 -L /usr/aarch64-linux-gnu "$root/linux-aarch64/test_qsparse"
 else
   echo "kernels: aarch64 cross build skipped (needs gcc-aarch64-linux-gnu and qemu-user)"
 fi
