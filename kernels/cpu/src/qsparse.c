@@ -17,6 +17,10 @@
 #define QS_MAGIC 0x38515053 /* "SPQ8" */
 #define QS_HEADER 64
 #define QS_TILE 128 /* flat output pixels per tile (8 vectors of 16) */
+#ifndef QS_SLICE
+#define QS_SLICE 64 /* blocks per slice of the reduction (one mask word; 32 and 16 measured slower) */
+#endif
+#define QS_SLICE_MASK (QS_SLICE == 64 ? ~0ull : (1ull << (QS_SLICE % 64)) - 1)
 
 typedef struct {
     int32_t cout, blocks, words;
@@ -163,21 +167,65 @@ static void sparse_scalar(const geom *g, const qs_weights *v, const int64_t *off
 /* ---- AVX-512 path ---- */
 #if defined(__x86_64__)
 
-/* acc[v] for NV vectors of 16 pixels from q0: every kept block of one output channel. */
-AVX512 static inline __attribute__((always_inline)) void sparse_tile(const qs_weights *v, const int64_t *off,
-                                                                     const uint8_t *scratch, int32_t co, int32_t q0,
-                                                                     int NV, __m512i acc[8]) {
-    for (int i = 0; i < NV; i++) acc[i] = _mm512_setzero_si512();
-    const int32_t *wv = v->vals + v->rowptr[co];
-    const uint64_t *mask = v->masks + (int64_t)co * v->words;
+/* acc[i] (NV vectors of 16 pixels from q0) += the kept blocks of mask word `bits` of one output channel, whose
+   weights start at *wv (advanced past them). */
+AVX512 static inline __attribute__((always_inline)) void sparse_word(const int64_t *off, const uint8_t *base,
+                                                                     uint64_t bits, int32_t first,
+                                                                     const int32_t **wv, int NV, __m512i acc[8]) {
+    const int32_t *w = *wv;
+    /* named accumulators: with the array itself gcc copied every register once per block */
+    __m512i a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
+    for (; bits != 0; bits &= bits - 1) {
+        const uint8_t *xs = base + off[first + __builtin_ctzll(bits)] * 4;
+        __m512i wb = _mm512_set1_epi32(*w++);
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)xs), wb);
+        if (NV > 1) a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512((const void *)(xs + 64)), wb);
+        if (NV > 2) a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512((const void *)(xs + 128)), wb);
+        if (NV > 3) a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512((const void *)(xs + 192)), wb);
+        if (NV > 4) a4 = _mm512_dpbusd_epi32(a4, _mm512_loadu_si512((const void *)(xs + 256)), wb);
+        if (NV > 5) a5 = _mm512_dpbusd_epi32(a5, _mm512_loadu_si512((const void *)(xs + 320)), wb);
+        if (NV > 6) a6 = _mm512_dpbusd_epi32(a6, _mm512_loadu_si512((const void *)(xs + 384)), wb);
+        if (NV > 7) a7 = _mm512_dpbusd_epi32(a7, _mm512_loadu_si512((const void *)(xs + 448)), wb);
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+    *wv = w;
+}
+
+/* One pixel tile for output channels [c0, c1), one mask word (64 blocks: a slice of the reduction whose input, 64
+   blocks x NV*64 bytes, stays in L1) at a time across all channels; partial sums wait in part between words. */
+AVX512 static inline __attribute__((always_inline)) void sparse_tile(const geom *g, const qs_weights *v,
+                                                                     const int64_t *off, const uint8_t *scratch,
+                                                                     int32_t c0, int32_t c1, int32_t q0, int32_t n,
+                                                                     int NV, const int32_t **wp, __m512i *part,
+                                                                     const int32_t *bias, const float *mult,
+                                                                     const uint16_t *lanes, int mode, uint8_t *y) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
     const uint8_t *base = scratch + (int64_t)q0 * 4;
-    for (int32_t wd = 0; wd < v->words; wd++) {
-        for (uint64_t bits = mask[wd]; bits != 0; bits &= bits - 1) {
-            int32_t b = wd * 64 + __builtin_ctzll(bits);
-            const uint8_t *xs = base + off[b] * 4;
-            __m512i w = _mm512_set1_epi32(*wv++);
+    for (int32_t co = c0; co < c1; co++) wp[co - c0] = v->vals + v->rowptr[co];
+    int32_t slices = (v->blocks + QS_SLICE - 1) / QS_SLICE;
+    for (int32_t sl = 0; sl < slices; sl++) {
+        int last = sl == slices - 1;
+        int32_t wd = sl * QS_SLICE / 64, shift = sl * QS_SLICE % 64;
+        for (int32_t co = c0; co < c1; co++) {
+            __m512i acc[8] = {0};
+            __m512i *pp = part + (int64_t)(co - c0) * 8;
+            for (int i = 0; i < NV; i++) acc[i] = sl == 0 ? _mm512_setzero_si512() : pp[i];
+            uint64_t bits = (v->masks[(int64_t)co * v->words + wd] >> shift) & QS_SLICE_MASK;
+            sparse_word(off, base, bits, sl * QS_SLICE, &wp[co - c0], NV, acc);
+            if (!last) {
+                for (int i = 0; i < NV; i++) pp[i] = acc[i];
+                continue;
+            }
+            __m512i bv = _mm512_set1_epi32(bias[co]);
+            __m512d mv = _mm512_set1_pd((double)mult[co]), zero = _mm512_set1_pd((double)d->y_zero);
+            __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
+            __m512 mf = _mm512_set1_ps(mult[co]), zerof = _mm512_set1_ps((float)d->y_zero);
+            int32_t oy = q0 / g->wq, ox = q0 - oy * g->wq;
             for (int i = 0; i < NV; i++) {
-                acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_loadu_si512((const void *)(xs + 64 * i)), w);
+                __m512i r = mode ? requant32_est(acc[i], bv, mf, zerof, mv, zero) : requant32(acc[i], bv, mv, zero, lo, hi);
+                store16(g, lanes, y + co * out_plane, q0 + i * 16, oy, ox, n - i * 16, r, mode);
+                advance16(g, &oy, &ox);
             }
         }
     }
@@ -186,40 +234,25 @@ AVX512 static inline __attribute__((always_inline)) void sparse_tile(const qs_we
 AVX512 static void sparse_avx512(const geom *g, const qs_weights *v, const int64_t *off, const uint8_t *scratch,
                                  const int32_t *bias, const float *mult, uint8_t *y, int32_t c0, int32_t c1,
                                  int32_t qa, int32_t qb) {
-    const sparq_qconv_desc *d = g->d;
-    int64_t out_plane = (int64_t)d->oh * d->ow;
-    __m512d zero = _mm512_set1_pd((double)d->y_zero);
-    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
-    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
-    uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
+    uint16_t *lanes = g->wq == g->d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult);
+    const int32_t **wp = (const int32_t **)malloc(sizeof(int32_t *) * (size_t)(c1 - c0));
+    __m512i *part = (__m512i *)aligned_alloc(64, sizeof(__m512i) * 8 * (size_t)(c1 - c0));
     for (int32_t q0 = qa; q0 < qb; q0 += QS_TILE) {
         int32_t n = qb - q0 < QS_TILE ? qb - q0 : QS_TILE;
-        int nv = (n + 15) / 16;
-        int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
-        for (int32_t co = c0; co < c1; co++) {
-            __m512i acc[8];
-            switch (nv) { /* constant trip counts keep the accumulators in registers */
-                case 8: sparse_tile(v, off, scratch, co, q0, 8, acc); break;
-                case 7: sparse_tile(v, off, scratch, co, q0, 7, acc); break;
-                case 6: sparse_tile(v, off, scratch, co, q0, 6, acc); break;
-                case 5: sparse_tile(v, off, scratch, co, q0, 5, acc); break;
-                case 4: sparse_tile(v, off, scratch, co, q0, 4, acc); break;
-                case 3: sparse_tile(v, off, scratch, co, q0, 3, acc); break;
-                case 2: sparse_tile(v, off, scratch, co, q0, 2, acc); break;
-                default: sparse_tile(v, off, scratch, co, q0, 1, acc); break;
-            }
-            __m512i bv = _mm512_set1_epi32(bias[co]);
-            __m512d mv = _mm512_set1_pd((double)mult[co]);
-            __m512 mf = _mm512_set1_ps(mult[co]);
-            int32_t oy = oy0, ox = ox0;
-            for (int i = 0; i < nv; i++) {
-                __m512i r = mode ? requant32_est(acc[i], bv, mf, zerof, mv, zero) : requant32(acc[i], bv, mv, zero, lo, hi);
-                store16(g, lanes, y + co * out_plane, q0 + i * 16, oy, ox, n - i * 16, r, mode);
-                advance16(g, &oy, &ox);
-            }
+        switch ((n + 15) / 16) { /* constant trip counts keep the accumulators in registers */
+            case 8: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 8, wp, part, bias, mult, lanes, mode, y); break;
+            case 7: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 7, wp, part, bias, mult, lanes, mode, y); break;
+            case 6: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 6, wp, part, bias, mult, lanes, mode, y); break;
+            case 5: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 5, wp, part, bias, mult, lanes, mode, y); break;
+            case 4: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 4, wp, part, bias, mult, lanes, mode, y); break;
+            case 3: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 3, wp, part, bias, mult, lanes, mode, y); break;
+            case 2: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 2, wp, part, bias, mult, lanes, mode, y); break;
+            default: sparse_tile(g, v, off, scratch, c0, c1, q0, n, 1, wp, part, bias, mult, lanes, mode, y); break;
         }
     }
+    free(part);
+    free(wp);
     free(lanes);
 }
 
