@@ -18,7 +18,7 @@ public final class CpuNativeBackend implements Backend {
     private static final KernelRegistry REGISTRY = new KernelRegistry()
         .register("MatMulInteger", IntegerGemmKernels::matMulInteger)
         .register("QLinearMatMul", QLinearKernels::qlinearMatMul)
-        .register("QLinearConv", QLinearKernels::qlinearConv)
+        .register("QLinearConv", SparseInt8Choice::qlinearConv)
         .register("MaxPool", BytePoolKernel::create)
         .register("com.microsoft", "QLinearAdd", QLinearAddKernel::create)
         .register("com.microsoft", "QGemm", QLinearKernels::qgemm);
