@@ -10,7 +10,6 @@ import dev.sparq.graph.Dim;
 import dev.sparq.graph.ValueType;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -33,11 +32,32 @@ final class SparseInt8Choice {
 
     static Kernel qlinearConv(KernelRequest r) {
         Tensor w = r.constantInput(3);
-        Kernel dense = QLinearKernels.qlinearConv(r); // declines (throws) what no native kernel runs
-        long denseBytes = w == null ? -1 : w.size() + 8L * w.dim(0);
+        boolean fits = w != null && w.dtype() == DType.I8 && w.rank() == 4 && r.node().intAttr("group", 1) == 1;
+        return choose(r, w, fits, QLinearKernels.qlinearConv(r), () -> SparseConvKernel.create(r));
+    }
+
+    static Kernel qlinearMatMul(KernelRequest r) {
+        Tensor b = r.constantInput(3);
+        return choose(r, b, b != null && b.dtype() == DType.I8 && b.rank() == 2, QLinearKernels.qlinearMatMul(r),
+            () -> SparseMatMulKernel.qlinearMatMul(r));
+    }
+
+    static Kernel qgemm(KernelRequest r) {
+        Tensor b = r.constantInput(3);
+        return choose(r, b, b != null && b.dtype() == DType.I8 && b.rank() == 2, QLinearKernels.qgemm(r),
+            () -> SparseMatMulKernel.qgemm(r));
+    }
+
+    /**
+     * @param w      the constant int8 weights (density, cache key), or null
+     * @param fits   whether the sparse kernel takes this node
+     * @param dense  the dense kernel (building it first lets it decline what no native kernel runs)
+     */
+    private static Kernel choose(KernelRequest r, Tensor w, boolean fits, Kernel dense,
+                                 java.util.function.Supplier<Kernel> sparseKernel) {
+        long denseBytes = w == null ? -1 : w.size() + 8L * w.dim(w.rank() == 2 && r.node().intAttr("transB", 0) == 0 ? 1 : 0);
         Candidate denseCandidate = new Candidate("dense-int8", () -> withBytes(dense, denseBytes));
-        if (MODE.equals("off") || w == null || w.dtype() != DType.I8 || w.rank() != 4
-            || r.node().intAttr("group", 1) != 1 || QSparseBindings.get().failure() != null) {
+        if (MODE.equals("off") || !fits || QSparseBindings.get().failure() != null) {
             return KernelTuner.current().choose(request(r, "", "", List.of(denseCandidate), "dense-int8", null));
         }
         long nonzeros = 0;
@@ -53,8 +73,7 @@ final class SparseInt8Choice {
         if (density > CANDIDATE_DENSITY) {
             return KernelTuner.current().choose(request(r, "", detail, List.of(denseCandidate), "dense-int8", null));
         }
-        Candidate sparse = new Candidate("sparse-int8", () -> SparseConvKernel.create(r));
-        List<Candidate> candidates = new ArrayList<>(List.of(denseCandidate, sparse));
+        Candidate sparse = new Candidate("sparse-int8", sparseKernel::get);
         if (MODE.equals("always")) {
             return KernelTuner.current().choose(request(r, "", detail, List.of(sparse), "sparse-int8", null));
         }
@@ -63,7 +82,7 @@ final class SparseInt8Choice {
         long[] x = shape(r.inputType(0));
         DType xType = r.inputType(0).dtype();
         Function<long[], Tensor[]> inputs = s -> new Tensor[] {random(xType, s)};
-        return KernelTuner.current().choose(request(r, shape, detail, candidates, "dense-int8",
+        return KernelTuner.current().choose(request(r, shape, detail, List.of(denseCandidate, sparse), "dense-int8",
             x == null || xType == null ? null : new long[][] {x}, inputs));
     }
 

@@ -50,7 +50,11 @@ class SparseConvKernelTest {
 
         @Override
         public Optional<Kernel> kernelFor(KernelRequest r) {
-            return Optional.of(SparseConvKernel.create(r));
+            return Optional.of(switch (r.node().opType()) {
+                case "QLinearMatMul" -> SparseMatMulKernel.qlinearMatMul(r);
+                case "QGemm" -> SparseMatMulKernel.qgemm(r);
+                default -> SparseConvKernel.create(r);
+            });
         }
     };
     private final Random rnd = new Random(5);
@@ -135,6 +139,43 @@ class SparseConvKernelTest {
             }
         } finally {
             qs.force(original);
+        }
+    }
+
+    private static Node qgemm(boolean transB) {
+        List<String> in = new java.util.ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            in.add("x" + i);
+        }
+        return new Node("qgemm", "QGemm", "com.microsoft", in, List.of("y0"), Map.of("transB",
+            new dev.sparq.graph.Attribute("transB", dev.sparq.graph.Attribute.Type.INT, transB ? 1L : 0L)));
+    }
+
+    @Test
+    void sparseMatMulAndGemmMatchTheReference() {
+        // m, k, cols: one row is the fully connected layer at batch 1
+        int[][] shapes = {{1, 1, 1}, {1, 512, 100}, {3, 64, 256}, {5, 17, 33}, {70, 9, 3}};
+        for (int[] s : shapes) {
+            for (double d : new double[] {0, 0.1, 0.4}) {
+                float[] perCol = new float[s[2]];
+                int[] bias = new int[s[2]];
+                for (int i = 0; i < perCol.length; i++) {
+                    perCol[i] = 0.001f + rnd.nextFloat() * 0.01f;
+                    bias[i] = rnd.nextInt(20001) - 10000;
+                }
+                try (Tensor a = bytes(DType.U8, s[0], s[1]); Tensor sa = bytes(DType.I8, s[0], s[1]);
+                     Tensor b = pruned(d, s[1], s[2]); Tensor bt = pruned(d, s[2], s[1]);
+                     Tensor c = Tensor.fromInts(bias, s[2])) {
+                    same(SPARSE, node("QLinearMatMul", 8, 1), a, f32(0.02f), scalar(DType.U8, 131), b, f32(perCol),
+                        scalar(DType.I8, 0), f32(0.05f), scalar(DType.U8, 128));
+                    same(SPARSE, node("QLinearMatMul", 8, 1), sa, f32(0.02f), scalar(DType.I8, -128), b, f32(0.01f),
+                        scalar(DType.I8, 0), f32(0.3f), scalar(DType.I8, -3));
+                    same(SPARSE, qgemm(false), a, f32(0.02f), scalar(DType.U8, 131), b, f32(perCol),
+                        scalar(DType.I8, 0), c, f32(0.05f), scalar(DType.U8, 128));
+                    same(SPARSE, qgemm(true), sa, f32(0.02f), scalar(DType.I8, -5), bt, f32(0.004f),
+                        scalar(DType.I8, 0), c, f32(0.05f), scalar(DType.I8, 3));
+                }
+            }
         }
     }
 
