@@ -8,7 +8,6 @@ import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TuningRequest;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -44,14 +43,13 @@ final class SparseIntChoice {
         KernelTuner tuner = KernelTuner.current();
         long[] x = SimdTuning.shape(r, 0, 1);
         DType xType = r.inputType(0).dtype();
-        if (MODE.equals("off") || density > CANDIDATE_DENSITY || x == null || xType == null) {
-            List<Candidate> only = new ArrayList<>(List.of(d));
-            String rule = "dense-int8";
-            if (!MODE.equals("off") && density <= CANDIDATE_DENSITY) { // shape or type unknown: the rule decides
-                only.add(new Candidate("sparse-int8", sparse::get));
-                rule = MODE.equals("always") ? "sparse-int8" : rule;
-            }
-            return tuner.choose(new TuningRequest(SimdTuning.backend(), op, "x=?", detail, only, rule, null, ""));
+        if (MODE.equals("off") || density > CANDIDATE_DENSITY) {
+            return dense.get(); // nothing to choose: the dense kernel as it always was
+        }
+        if (x == null || xType == null) { // shape or type unknown at load: the rule decides
+            return tuner.choose(new TuningRequest(SimdTuning.backend(), op, "x=?", detail,
+                List.of(d, new Candidate("sparse-int8", sparse::get)), MODE.equals("always") ? "sparse-int8"
+                    : "dense-int8", null, ""));
         }
         Candidate s = new Candidate("sparse-int8", sparse::get);
         if (MODE.equals("always")) {
