@@ -55,7 +55,9 @@ final class SparseInt8Choice {
      */
     private static Kernel choose(KernelRequest r, Tensor w, boolean fits, Kernel dense,
                                  java.util.function.Supplier<Kernel> sparseKernel) {
-        long denseBytes = w == null ? -1 : w.size() + 8L * w.dim(w.rank() == 2 && r.node().intAttr("transB", 0) == 0 ? 1 : 0);
+        // the dense kernel's own figure where it has one, else its int8 weights, int32 bias and f32 multipliers
+        long denseBytes = dense.packedWeightBytes() >= 0 ? dense.packedWeightBytes() : w == null ? -1
+            : w.size() + 8L * w.dim(w.rank() == 2 && r.node().intAttr("transB", 0) == 0 ? 1 : 0);
         Candidate denseCandidate = new Candidate("dense-int8", () -> withBytes(dense, denseBytes));
         if (MODE.equals("off") || !fits || QSparseBindings.get().failure() != null) {
             return KernelTuner.current().choose(request(r, "", "", List.of(denseCandidate), "dense-int8", null));
