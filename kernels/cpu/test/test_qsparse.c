@@ -49,12 +49,14 @@ static int check(const char *path, const int *s, int density, int flip, int y_si
     if (huge_bias) bias[d.cout - 1] = 600000000; /* the general epilogue */
     int64_t size = sparq_qsparse_weights_size(&d, w);
     void *packed = malloc((size_t)size);
-    uint8_t *scratch = malloc((size_t)sparq_qconv_scratch_size(&d));
+    uint8_t *scratch = aligned_alloc(64, (size_t)(sparq_qsparse_scratch_size(&d) + 63) / 64 * 64);
     uint8_t *y = malloc((size_t)yn);
     sparq_qsparse_pack_weights(&d, w, packed, sums);
     for (int i = 0; i < d.cout; i++) kbias[i] = bias[i] - d.x_zero * sums[i];
     int parts = 1 + (int)(next() % 3);
-    for (int p = 0; p < parts; p++) sparq_qconv_pack_input(&d, x, scratch, p, parts);
+    for (int stage = 0; stage < 2; stage++) {
+        for (int p = 0; p < parts; p++) sparq_qsparse_pack_input(&d, x, scratch, stage, p, parts);
+    }
     for (int p = 0; p < parts; p++) sparq_qsparse_compute(&d, scratch, packed, kbias, mult, y, p, parts);
     int bad = 0;
     for (int co = 0; co < d.cout && !bad; co++) {

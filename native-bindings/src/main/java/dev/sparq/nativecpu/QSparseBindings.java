@@ -22,11 +22,13 @@ final class QSparseBindings {
     private final MethodHandle weightsSize;
     private final MethodHandle packWeights;
     private final MethodHandle compute;
+    private final MethodHandle scratchSize;
+    private final MethodHandle packInput;
     private final String failure;
 
     private QSparseBindings() {
         String why = CpuKernels.get().failure();
-        MethodHandle[] h = new MethodHandle[5];
+        MethodHandle[] h = new MethodHandle[7];
         if (why == null) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -41,6 +43,10 @@ final class QSparseBindings {
                     FunctionDescriptor.ofVoid(P, P, P, P));
                 h[4] = linker.downcallHandle(lookup.find("sparq_qsparse_compute").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, P, P, P, P, P, I32, I32));
+                h[5] = linker.downcallHandle(lookup.find("sparq_qsparse_scratch_size").orElseThrow(),
+                    FunctionDescriptor.of(I64, P), Linker.Option.critical(false));
+                h[6] = linker.downcallHandle(lookup.find("sparq_qsparse_pack_input").orElseThrow(),
+                    FunctionDescriptor.ofVoid(P, P, P, I32, I32, I32));
             } catch (Throwable t) {
                 why = "native library has no sparse convolution: " + t;
             }
@@ -51,6 +57,8 @@ final class QSparseBindings {
         this.weightsSize = h[2];
         this.packWeights = h[3];
         this.compute = h[4];
+        this.scratchSize = h[5];
+        this.packInput = h[6];
     }
 
     static QSparseBindings get() {
@@ -118,8 +126,41 @@ final class QSparseBindings {
         }
     }
 
+    /** Bytes of the per-image input scratch for d (allocate it 64-byte aligned: the kernel's loads then are). */
+    long scratchSize(ConvDesc d) {
+        checkUsable();
+        if (d.depthwise()) {
+            throw new IllegalArgumentException("the sparse convolution takes group 1 only");
+        }
+        try {
+            return (long) scratchSize.invokeExact(d.segment());
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /**
-     * y (one NCHW image) = requantized convolution read from the scratch {@link CpuKernels#convPackInput} wrote,
+     * Fills the scratch from one NCHW image: stage 0 then stage 1, each split in {@code parts} (every part of stage 0
+     * must have finished before stage 1 starts).
+     */
+    void packInput(ConvDesc d, MemorySegment x, MemorySegment scratch, int stage, int part, int parts) {
+        if (stage != 0 && stage != 1) {
+            throw new IllegalArgumentException("stage " + stage);
+        }
+        if (parts < 1 || part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " of " + parts);
+        }
+        need(x, d.inputBytes(), "image");
+        need(scratch, scratchSize(d), "sparse convolution scratch");
+        try {
+            packInput.invokeExact(d.segment(), x, scratch, stage, part, parts);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * y (one NCHW image) = requantized convolution read from the scratch {@link #packInput} filled,
      * part {@code part} of {@code parts}. {@code packed} must come from {@link #packWeights} for weights of d's
      * channels, output channels and kernel size ({@code packedFor}: that descriptor), {@code bias} hold the
      * zero-point correction.
@@ -133,7 +174,7 @@ final class QSparseBindings {
         if (d.depthwise() || !d.sameFilters(packedFor)) {
             throw new IllegalArgumentException("packed weights were made for other channels or kernel size");
         }
-        need(scratch, CpuKernels.get().convScratchSize(d), "convolution scratch");
+        need(scratch, scratchSize(d), "sparse convolution scratch");
         need(packed, packedBytes, "packed weights");
         need(bias, 4L * d.cout(), "bias");
         need(multipliers, 4L * d.cout(), "multipliers");

@@ -15,7 +15,8 @@ import java.util.Arrays;
 
 /**
  * QLinearConv (group 1, any kernel, stride, dilation and padding) with pruned constant int8 weights on the native
- * sparse kernel (kernels/cpu/src/qsparse.c): the input is rewritten into the dense kernel's phase planes, then each
+ * sparse kernel (kernels/cpu/src/qsparse.c): the input is rewritten into phase planes with 64-byte aligned rows
+ * (two passes over the session's threads), then each
  * thread computes its share of output channels from the kept (tap, 4-channel) blocks only, requantized in registers
  * straight into the NCHW output. Exact: the same integers as cpu-ref.
  */
@@ -109,9 +110,8 @@ final class SparseConvKernel implements Kernel {
             last = d;
         }
         ConvDesc desc = d;
-        CpuKernels nk = CpuKernels.get();
         QSparseBindings qs = QSparseBindings.get();
-        Tensor scratch = ctx.allocateUninitialized(DType.U8, nk.convScratchSize(d));
+        Tensor scratch = ctx.allocateUninitialized(DType.U8, qs.scratchSize(d));
         long macs = (long) (density * cout * cin * g.kh() * g.kw() * g.outputPixels());
         int threads = (int) Math.max(1, Math.min(ctx.threads(), macs / MACS_PER_THREAD));
         long image = desc.inputBytes();
@@ -121,10 +121,12 @@ final class SparseConvKernel implements Kernel {
             MemorySegment xi = x.segment().asSlice(img * image, image);
             MemorySegment yi = y.segment().asSlice(img * outImage, outImage);
             if (threads == 1) {
-                nk.convPackInput(desc, xi, sc, 0, 1);
+                qs.packInput(desc, xi, sc, 0, 0, 1);
+                qs.packInput(desc, xi, sc, 1, 0, 1);
                 qs.compute(desc, packedFor, sc, packed, packedBytes, bias, multipliers, yi, 0, 1);
             } else {
-                ctx.parallelFor(threads, t -> nk.convPackInput(desc, xi, sc, t, threads));
+                ctx.parallelFor(threads, t -> qs.packInput(desc, xi, sc, 0, t, threads));
+                ctx.parallelFor(threads, t -> qs.packInput(desc, xi, sc, 1, t, threads));
                 ctx.parallelFor(threads, t -> qs.compute(desc, packedFor, sc, packed, packedBytes, bias, multipliers,
                     yi, t, threads));
             }

@@ -122,10 +122,10 @@ final class SparseMatMulKernel implements Kernel {
         if (m > 1) {
             transpose(a.segment(), m, k, x);
         }
-        CpuKernels nk = CpuKernels.get();
         QSparseBindings qs = QSparseBindings.get();
-        Tensor scratch = ctx.allocateUninitialized(DType.U8, nk.convScratchSize(d));
-        nk.convPackInput(d, x, scratch.segment(), 0, 1);
+        Tensor scratch = ctx.allocateUninitialized(DType.U8, qs.scratchSize(d));
+        qs.packInput(d, x, scratch.segment(), 0, 0, 1);
+        qs.packInput(d, x, scratch.segment(), 1, 0, 1);
         MemorySegment yi = m == 1 ? y.segment() : out.segment();
         int threads = Math.max(1, Math.min(ctx.threads(), cols / 64));
         ctx.parallelFor(threads, t -> qs.compute(d, packedFor, scratch.segment(), packed, packedBytes, bias, multipliers,
