@@ -9,7 +9,7 @@ root="$1"
 flags=(-O3 -fPIC -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing -I"$here/include")
 libs=(-lm)
 
-tests=(test_gemm test_sgemm)
+tests=(test_gemm test_sgemm test_qsparse)
 
 build() { # CC OUT_DIR [extra flags...] -> library and test binaries
   local cc="$1" out="$2"

@@ -140,6 +140,39 @@ void sparq_maxpool_s8u8(const uint8_t *x, int32_t planes, int32_t h, int32_t w, 
                         int32_t sw, int32_t pad_top, int32_t pad_left, int32_t oh, int32_t ow, int32_t is_signed,
                         uint8_t *y, int32_t p0, int32_t p1);
 
+
+/* ---- Pruned 8-bit convolution (qsparse.c) ----
+ * The same convolution as sparq_qconv_compute (group 1; the 1x1 kernel is the GEMM / fully connected case) with
+ * weights stored sparse: per output channel, a bitmask over its (tap, group of 4 input channels) blocks and the four
+ * int8 weights of each block that has a nonzero. The descriptor's depthwise must be 0. Requantizes exactly as the
+ * dense kernel. */
+
+/* Name of the sparse path in use: "avx512-vnni" or "scalar"; forcing works as for the dense convolution. */
+const char *sparq_qsparse_path(void);
+int32_t sparq_qsparse_force(const char *path);
+
+/* Bytes of the packed sparse weights of ONNX weights w [cout][c][kh][kw] (int8): depends on where the nonzeros are. */
+int64_t sparq_qsparse_weights_size(const sparq_qconv_desc *d, const int8_t *w);
+
+/* Packs w (as sparq_qconv_pack_weights does, into sparq_qsparse_weights_size bytes) and writes each output channel's
+ * weight sum. */
+void sparq_qsparse_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *packed, int32_t *sums);
+
+/* Bytes of the per-image input scratch: the dense kernel's phase planes, then copies of them with 64-byte aligned
+ * rows, one per column shift a tap needs (so no load of the sparse kernel straddles two cache lines). */
+int64_t sparq_qsparse_scratch_size(const sparq_qconv_desc *d);
+
+/* Fills the scratch (64-byte aligned for full speed) from one NCHW image in two stages, each split in parts for
+ * threads; every part of stage 0 must finish before stage 1 starts: 0 writes the dense layout
+ * (sparq_qconv_pack_input), 1 the aligned copies from it. */
+void sparq_qsparse_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t stage,
+                              int32_t part, int32_t parts);
+
+/* y (NCHW, one image) = requantize(conv(x, weights) + bias) from the scratch sparq_qsparse_pack_input filled, part
+ * `part` of `parts`, as sparq_qconv_compute. */
+void sparq_qsparse_compute(const sparq_qconv_desc *d, const uint8_t *scratch, const void *packed, const int32_t *bias,
+                           const float *mult, void *y, int32_t part, int32_t parts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,11 +17,11 @@ public final class CpuNativeBackend implements Backend {
 
     private static final KernelRegistry REGISTRY = new KernelRegistry()
         .register("MatMulInteger", IntegerGemmKernels::matMulInteger)
-        .register("QLinearMatMul", QLinearKernels::qlinearMatMul)
-        .register("QLinearConv", QLinearKernels::qlinearConv)
+        .register("QLinearMatMul", SparseInt8Choice::qlinearMatMul)
+        .register("QLinearConv", SparseInt8Choice::qlinearConv)
         .register("MaxPool", BytePoolKernel::create)
         .register("com.microsoft", "QLinearAdd", QLinearAddKernel::create)
-        .register("com.microsoft", "QGemm", QGemmToFloatKernel::dispatch);
+        .register("com.microsoft", "QGemm", SparseInt8Choice::qgemm);
 
     @Override
     public String id() {
