@@ -24,17 +24,19 @@ import java.util.Locale;
  * other by the {@link KernelTuner} at the layer's shape: a packed GEMM per image and group ("pointwise-gemm" for
  * 1×1 kernels, which reads the image directly; "im2col-gemm" otherwise, through {@link PaddedIm2colSource}); direct
  * convolution for short reductions ({@link DirectConv}) and depthwise layers ({@link DepthwiseConv}); Winograd
- * F(4×4,3×3) for 3×3 stride-1 layers; and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
+ * F(4×4,3×3) for 3×3 stride-1 layers ({@link WinogradConv}, the rule from 12×12 outputs up); and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
  * clamp activation are fused into the store.
  */
 final class ConvKernels {
     /**
-     * -Dsparq.winograd: {@code true} makes Winograd the rule for 3×3 stride-1 layers (when tuning is off),
-     * {@code false} removes it from the candidates; by default it is a candidate only, timed like the others.
-     * Measured on ResNet-18 it was not faster than im2col GEMM here (benchmarks/RESULTS.md), and its results differ
-     * from direct summation by rounding (~1e-4 relative).
+     * -Dsparq.winograd: {@code true} makes Winograd the rule for every 3×3 stride-1 layer (when tuning is off),
+     * {@code false} removes it from the candidates; by default it is a candidate, and the rule where it measured
+     * faster ({@link #winogradWins}). Its results differ from direct summation by rounding (tests allow 1e-4 relative).
      */
-    static final String WINOGRAD = System.getProperty("sparq.winograd", "candidate").toLowerCase(Locale.ROOT);
+    static final String WINOGRAD = System.getProperty("sparq.winograd", "auto").toLowerCase(Locale.ROOT);
+    /** The smallest output (pixels) and channel counts where Winograd beat im2col in WinogradBenchmark. */
+    static final int WINOGRAD_MIN_PIXELS = 12 * 12;
+    static final int WINOGRAD_MIN_CHANNELS = 16;
     /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */
     static final int DIRECT_MAX_DEPTH = 32;
 
@@ -86,9 +88,11 @@ final class ConvKernels {
             candidates.add(new Candidate("direct", () -> new DirectConv(attrs, weights, bias, act, cinPerGroup, group)));
         }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
-            && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1 && cinPerGroup >= 8 && cout >= 8) {
+            && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {
             candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act)));
-            rule = WINOGRAD.equals("true") ? "winograd" : rule;
+            long[] in = SimdTuning.shape(r, 0, 1);
+            boolean wins = in != null && in.length == 4 && winogradWins(cinPerGroup, cout, in[2] * in[3]);
+            rule = WINOGRAD.equals("true") || (WINOGRAD.equals("auto") && wins) ? "winograd" : rule;
         }
         double density = (double) SimdTuning.nonzeros(weights) / weights.length;
         boolean twoFour = TwoFourMatrix.fits(weights, cout, depth);
@@ -114,6 +118,15 @@ final class ConvKernels {
             "x=" + Arrays.toString(x) + " " + shape, density < 0.95 ? SimdTuning.zeros(density, twoFour) : "",
             candidates, rule, xs == null ? null : () -> new Tensor[] {SimdTuning.random(xs)}, note,
             () -> SimdWarmup.conv(candidates.stream().map(Candidate::name).toList())));
+    }
+
+    /**
+     * Whether Winograd is the rule for a 3×3 stride-1 layer: measured faster than im2col GEMM from ResNet-18's 14×14
+     * layers up (2× at 14×14 and 28×28), slower at 7×7, where its 4× larger transformed weights stream from memory
+     * for only 4 tiles (benchmarks/RESULTS.md, "Winograd").
+     */
+    static boolean winogradWins(int cin, int cout, long pixels) {
+        return pixels >= WINOGRAD_MIN_PIXELS && cin >= WINOGRAD_MIN_CHANNELS && cout >= WINOGRAD_MIN_CHANNELS;
     }
 
     static Kernel gemmConv(ConvAttributes attrs, float[] w, float[] bias, Activation act, int group, int cout,

@@ -1,25 +1,30 @@
 package dev.sparq.backend.cpu.simd;
 
-import dev.sparq.backend.geometry.ConvAttributes;
-import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
+import dev.sparq.backend.geometry.ConvAttributes;
+import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * 3×3 stride-1 convolution by Winograd F(4×4, 3×3): each 4×4 output tile costs 36 multiplications per channel pair
- * instead of 144. Per image: the input transform writes V = Bᵀ d B straight into GEMM panels (8 tiles per panel),
- * 36 GEMMs M[p] = V[p] · U[p] (U = G g Gᵀ, packed at load) run in parallel, and the output transform Y = Aᵀ M A adds
- * bias and clamp. Sums are reordered against direct convolution, so results differ from cpu-ref by rounding only
- * (checked in tests at a relative 1e-4).
+ * instead of 144. Per image, the output's tiles (row-major) are done in blocks of whole GEMM panels, small enough that
+ * the transformed block stays in cache: the input transform writes V = Bᵀ d B (one tile per vector lane) straight into GEMM panels, 36 GEMMs
+ * M[p] = U[p] · V[p] (U = G g Gᵀ, packed at load) leave M in [channel][tile] order, and the output transform
+ * Y = Aᵀ M A (again one tile per lane) adds bias and clamp and fills whole NCHW rows. Every element is summed in the
+ * same order whatever the thread count, so results are bit-identical across thread counts; against direct
+ * convolution the sums are reordered, so results differ from cpu-ref by rounding only (tests: relative 1e-4).
  */
 final class WinogradConv implements Kernel {
     private static final double[][] G = {
         {1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
         {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
+    /** Bytes of transformed input per block (at least one panel): with M about as large, a block stays in L2. */
+    static final int BLOCK_BYTES = Integer.getInteger("sparq.winograd.blockBytes", 512 << 10);
 
     private final ConvAttributes attrs;
     private final int cin;
@@ -40,10 +45,9 @@ final class WinogradConv implements Kernel {
                 transformKernel(w, o, i, transformed, (o * cin + i) * 36);
             }
         }
-        int nr = MicroKernel.get().nr();
         for (int p = 0; p < 36; p++) {
             int pp = p;
-            u[p] = new PackedMatrix(cout, cin, nr, (o, i) -> transformed[(o * cin + i) * 36 + pp]);
+            u[p] = new PackedMatrix(cout, cin, MicroKernel.MR, (o, i) -> transformed[(o * cin + i) * 36 + pp]);
         }
     }
 
@@ -76,72 +80,114 @@ final class WinogradConv implements Kernel {
         Tensor x = inputs[0];
         ConvAttributes.checkInput(x, cin);
         ConvGeometry2d g = attrs.geometry(x, cin);
+        Tensor out = ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
         int tilesY = (g.oh() + 3) / 4;
         int tilesX = (g.ow() + 3) / 4;
         int tiles = tilesY * tilesX;
-        int wp = tilesX * 4 + 2;
-        int hp = tilesY * 4 + 2;
-        int vSize = PackedMatrix.size(tiles, cin, MicroKernel.MR);
-        float[] v = Scratch.of(3).get(36 * vSize);
-        float[] m = Scratch.of(4).get(36 * tiles * cout);
-        MemorySegment mSeg = MemorySegment.ofArray(m);
-        Tensor out = ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
+        int nr = MicroKernel.get().nr();
+        // tiles per block: whole GEMM panels, as many as keep the transformed input near BLOCK_BYTES, split evenly
+        int panels = (tiles + nr - 1) / nr;
+        int panelsPerBlock = Math.clamp(BLOCK_BYTES / ((long) nr * cin * 36 * Float.BYTES), 1, panels);
+        int blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
+        int perBlock = Math.min(tiles, (panels + blocks - 1) / blocks * nr);
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
-        WinogradTransforms tr = WinogradTransforms.get();
-        int threads = Math.max(1, ctx.threads());
-        ExecutionContext serial = ExecutionContext.standalone();
         for (long img = 0; img < x.dim(0); img++) {
             long inBase = img * cin * g.h() * g.w();
             long outBase = img * cout * (long) g.oh() * g.ow();
-            ctx.parallelFor(threads, t -> {
-                float[] plane = Scratch.of(2).get(hp * wp);
-                int[] laneBase = new int[WinogradTransforms.LANES];
-                for (int c = cin * t / threads; c < cin * (t + 1) / threads; c++) {
-                    padPlane(xs, inBase + (long) c * g.h() * g.w(), g, plane, hp, wp);
-                    for (int t0 = 0; t0 < tiles; t0 += WinogradTransforms.LANES) {
-                        for (int l = 0; l < laneBase.length; l++) {
-                            int tile = Math.min(t0 + l, tiles - 1);
-                            laneBase[l] = (tile / tilesX) * 4 * wp + (tile % tilesX) * 4;
-                        }
-                        tr.input(plane, wp, laneBase, v, PackedMatrix.index(t0, c, tiles, cin, MicroKernel.MR), vSize);
-                    }
-                }
-            });
-            ctx.parallelFor(36, p -> Gemm.run(new PackedMatrix(v, p * vSize, tiles, cin, MicroKernel.MR), u[p], mSeg,
-                (long) p * tiles * cout, cout, Epilogue.NONE, serial));
-            ctx.parallelFor(threads, t -> {
-                float[] tile16 = Scratch.of(2).get(16 * cout);
-                for (int tile = tiles * t / threads; tile < tiles * (t + 1) / threads; tile++) {
-                    tr.output(m, tile * cout, tiles * cout, cout, bias, 0, act.min(), act.max(), tile16, cout);
-                    writeTile(tile16, os, outBase, tile / tilesX * 4, tile % tilesX * 4, g);
-                }
-            });
+            for (int t0 = 0; t0 < tiles; t0 += perBlock) {
+                block(g, tilesX, xs, inBase, os, outBase, t0, Math.min(tiles, t0 + perBlock), ctx);
+            }
         }
         return new Tensor[] {out};
     }
 
-    /** The channel's input, zero-padded: plane[(iy + padTop) * wp + ix + padLeft] = x[iy][ix]. */
-    private static void padPlane(MemorySegment xs, long at, ConvGeometry2d g, float[] plane, int hp, int wp) {
-        java.util.Arrays.fill(plane, 0, hp * wp, 0f);
-        int cols = Math.min(g.w(), wp - g.padLeft());
-        for (int iy = 0; iy < g.h() && iy + g.padTop() < hp; iy++) {
-            MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, (at + (long) iy * g.w()) * Float.BYTES, plane,
-                (iy + g.padTop()) * wp + g.padLeft(), cols);
+    /** Tiles [t0, t1) (row-major over the output) of one image: transform in, 36 GEMMs, transform out. */
+    private void block(ConvGeometry2d g, int tilesX, MemorySegment xs, long inBase, MemorySegment os, long outBase,
+                       int t0, int t1, ExecutionContext ctx) {
+        int tiles = t1 - t0;
+        int nr = MicroKernel.get().nr();
+        // The 36 matrices sit one odd number of cache lines apart: at a power-of-two distance the transforms'
+        // 36 streams would all map to the same L1 set.
+        int vSize = skew(PackedMatrix.size(tiles, cin, nr));
+        float[] v = Scratch.of(3).get(36 * vSize);
+        int pStride = skew(cout * tiles);
+        float[] m = Scratch.of(4).get(36 * pStride);
+        MemorySegment mSeg = MemorySegment.ofArray(m);
+        WinogradTransforms tr = WinogradTransforms.get();
+        int lanes = tr.lanes();
+        int threads = Math.max(1, ctx.threads());
+        int ty0 = t0 / tilesX;
+        int tyRows = (t1 - 1) / tilesX - ty0 + 1;
+        int wp = tilesX * 4 + 2;
+        int hp = tyRows * 4 + 2;
+        int in = Math.min(threads, cin);
+        ctx.parallelFor(in, t -> {
+            float[] plane = Scratch.of(2).get(hp * wp);
+            int[] laneBase = new int[lanes];
+            for (int c = cin * t / in; c < cin * (t + 1) / in; c++) {
+                padRows(xs, inBase + (long) c * g.h() * g.w(), g, ty0 * 4 - g.padTop(), hp, wp, plane);
+                for (int l0 = 0; l0 < tiles; l0 += lanes) {
+                    for (int l = 0; l < lanes; l++) {
+                        int tile = t0 + Math.min(l0 + l, tiles - 1);
+                        laneBase[l] = (tile / tilesX - ty0) * 4 * wp + (tile % tilesX) * 4;
+                    }
+                    tr.input(plane, wp, laneBase, v, PackedMatrix.index(l0, c, tiles, cin, nr), vSize);
+                }
+            }
+        });
+        ExecutionContext serial = ExecutionContext.standalone();
+        ctx.parallelFor(36, p -> Gemm.run(u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg,
+            (long) p * pStride, tiles, Epilogue.NONE, serial));
+        int wo = tilesX * 4;
+        int outThreads = Math.min(threads, cout);
+        ctx.parallelFor(outThreads, t -> {
+            float[] stage = Scratch.of(2).get(tyRows * 4 * wo);
+            int[] laneBase = new int[lanes];
+            for (int c = cout * t / outThreads; c < cout * (t + 1) / outThreads; c++) {
+                for (int l0 = 0; l0 < tiles; l0 += lanes) {
+                    for (int l = 0; l < lanes; l++) {
+                        int tile = t0 + Math.min(l0 + l, tiles - 1);
+                        laneBase[l] = (tile / tilesX - ty0) * 4 * wo + (tile % tilesX) * 4;
+                    }
+                    tr.output(m, c * tiles + l0, pStride, Math.min(lanes, tiles - l0), bias[c], act.min(),
+                        act.max(), stage, laneBase, wo);
+                }
+                copyOut(stage, wo, g, os, outBase + (long) c * g.oh() * g.ow(), tilesX, t0, t1);
+            }
+        });
+    }
+
+    /** {@code floats} rounded up to an odd number of 64-byte lines. */
+    private static int skew(int floats) {
+        int lines = (floats + 15) / 16;
+        return (lines | 1) * 16;
+    }
+
+    /** Copies the output pixels of tiles [t0, t1) from the staged rows (tile row ty0 first) into one NCHW plane. */
+    private static void copyOut(float[] stage, int wo, ConvGeometry2d g, MemorySegment os, long plane, int tilesX,
+                                int t0, int t1) {
+        int ty0 = t0 / tilesX;
+        for (int ty = ty0; ty * tilesX < t1; ty++) {
+            int x0 = Math.max(t0 - ty * tilesX, 0) * 4;
+            int x1 = Math.min(Math.min(t1 - ty * tilesX, tilesX) * 4, g.ow());
+            for (int r = 0; r < 4 && ty * 4 + r < g.oh(); r++) {
+                MemorySegment.copy(stage, ((ty - ty0) * 4 + r) * wo + x0, os, ValueLayout.JAVA_FLOAT,
+                    (plane + (long) (ty * 4 + r) * g.ow() + x0) * Float.BYTES, x1 - x0);
+            }
         }
     }
 
-    /** Copies a 4×4 tile of every output channel into the NCHW output, dropping what falls outside. */
-    private void writeTile(float[] tile16, MemorySegment os, long outBase, int oy0, int ox0, ConvGeometry2d g) {
-        long planeSize = (long) g.oh() * g.ow();
-        for (int i = 0; i < 4 && oy0 + i < g.oh(); i++) {
-            for (int j = 0; j < 4 && ox0 + j < g.ow(); j++) {
-                long pos = outBase + (long) (oy0 + i) * g.ow() + ox0 + j;
-                int src = (i * 4 + j) * cout;
-                for (int c = 0; c < cout; c++) {
-                    os.setAtIndex(ValueLayout.JAVA_FLOAT, pos + c * planeSize, tile16[src + c]);
-                }
-            }
+    /**
+     * Input rows [iy0, iy0 + hp) of one channel, zero-padded, into plane[(iy - iy0) * wp + ix + padLeft]: the rows a
+     * block of tiles reads, with the convolution's padding (and the last tiles' overhang) as zeros.
+     */
+    private static void padRows(MemorySegment xs, long at, ConvGeometry2d g, int iy0, int hp, int wp, float[] plane) {
+        Arrays.fill(plane, 0, hp * wp, 0f);
+        int cols = Math.min(g.w(), wp - g.padLeft());
+        for (int r = Math.max(0, -iy0); r < hp && iy0 + r < g.h(); r++) {
+            MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, (at + (long) (iy0 + r) * g.w()) * Float.BYTES, plane,
+                r * wp + g.padLeft(), cols);
         }
     }
 }

@@ -49,8 +49,8 @@ class ConvCandidatesTest {
         List<Case> cases = List.of(
             new Case(1, 1, 1, 1, 1, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
             new Case(2, 3, 7, 7, 5, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
-            new Case(1, 1, 8, 8, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
-            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 1, 8, 8, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "winograd")),
+            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "winograd")),
             new Case(1, 5, 12, 12, 7, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm")),
             new Case(1, 3, 11, 13, 4, 3, 3, 2, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(1, 2, 9, 10, 6, 3, 1, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "direct")),

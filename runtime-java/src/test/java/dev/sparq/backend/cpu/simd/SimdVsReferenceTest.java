@@ -222,10 +222,14 @@ class SimdVsReferenceTest {
 
     @Test
     void winogradMatchesDirectConvolution() {
+        // {n, cin, h, w, cout, pad}: several tile-row blocks (first), one channel, channels and tile counts that are
+        // not multiples of the vector width, outputs not multiples of the tile, a pad of 2 (output larger than input)
         int[][] cases = {{1, 32, 56, 56, 64, 1}, {1, 8, 7, 7, 16, 1}, {2, 9, 13, 10, 11, 1}, {1, 16, 5, 6, 8, 0},
-            {1, 12, 9, 17, 20, 0}};
+            {1, 12, 9, 17, 20, 0}, {1, 1, 11, 9, 1, 1}, {1, 1, 3, 3, 3, 0}, {1, 17, 23, 29, 5, 1}, {1, 3, 6, 31, 33, 2},
+            {1, 70, 30, 30, 19, 1}, {1, 260, 8, 9, 9, 1}};
         for (int[] c : cases) {
-            try (Tensor x = random(c[0], c[1], c[2], c[3]); Tensor w = random(c[4], c[1], 3, 3); Tensor b = random(c[4])) {
+            try (Tensor x = random(c[0], c[1], c[2], c[3]); Tensor w = random(c[4], c[1], 3, 3); Tensor b = random(c[4]);
+                 WorkerPool pool = new WorkerPool(2)) {
                 Node node = KernelHarness.node("Conv", 3, 1, ints("pads", c[5], c[5], c[5], c[5]));
                 Tensor want = KernelHarness.run(REF, node, 13, 1, x, w, b)[0];
                 float[] bias = b.toFloatArray();
@@ -235,8 +239,11 @@ class SimdVsReferenceTest {
                     want.setFloat(i, Math.max(0f, want.getFloat(i))); // the Relu fused into the Winograd store
                 }
                 assertClose(want, got, 1e-4, "Winograd " + java.util.Arrays.toString(c));
+                Tensor two = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
+                assertArrayEquals(got.toFloatArray(), two.toFloatArray(), "Winograd 1 vs 2 threads");
                 want.close();
                 got.close();
+                two.close();
             }
         }
     }
