@@ -89,7 +89,8 @@ final class ConvKernels {
         }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
             && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {
-            candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act)));
+            candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4)));
+            candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2)));
             long[] in = SimdTuning.shape(r, 0, 1);
             boolean wins = in != null && in.length == 4 && winogradWins(cinPerGroup, cout, in[2] * in[3]);
             rule = WINOGRAD.equals("true") || (WINOGRAD.equals("auto") && wins) ? "winograd" : rule;

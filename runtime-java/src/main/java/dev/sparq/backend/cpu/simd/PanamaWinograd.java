@@ -22,6 +22,11 @@ final class PanamaWinograd implements WinogradTransforms {
     }
 
     @Override
+    public int tile() {
+        return 4;
+    }
+
+    @Override
     public void input(float[] plane, int wp, int[] laneBase, float[] dst, int dstBase, int pStride) {
         float[] t = BUF.get();
         // Transposed by plain loads: measured 4× faster here than the Vector API gather (whose index vector C2 does

@@ -10,6 +10,11 @@ final class ScalarWinograd implements WinogradTransforms {
     }
 
     @Override
+    public int tile() {
+        return 4;
+    }
+
+    @Override
     public void input(float[] plane, int wp, int[] laneBase, float[] dst, int dstBase, int pStride) {
         float[] d = new float[36];
         float[] t = new float[36];

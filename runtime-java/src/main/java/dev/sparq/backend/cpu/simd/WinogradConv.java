@@ -11,66 +11,87 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * 3×3 stride-1 convolution by Winograd F(4×4, 3×3): each 4×4 output tile costs 36 multiplications per channel pair
- * instead of 144. Per image, the output's tiles (row-major) are done in blocks of whole GEMM panels, small enough that
- * the transformed block stays in cache: the input transform writes V = Bᵀ d B (one tile per vector lane) straight into GEMM panels, 36 GEMMs
+ * 3×3 stride-1 convolution by Winograd F(m×m, 3×3), m = 4 or 2: each 4×4 output tile costs 36 multiplications per
+ * channel pair instead of 144 (m = 4), each 2×2 tile 16 instead of 36 (m = 2: a quarter of the transformed weights,
+ * for small images where those weights, not arithmetic, are the cost). Per image, the output's tiles (row-major) are
+ * done in blocks of whole GEMM panels, small enough that the transformed block stays in cache: the input transform
+ * writes V = Bᵀ d B (one tile per vector lane) straight into GEMM panels, α² = (m+2)² GEMMs
  * M[p] = U[p] · V[p] (U = G g Gᵀ, packed at load) leave M in [channel][tile] order, and the output transform
  * Y = Aᵀ M A (again one tile per lane) adds bias and clamp and fills whole NCHW rows. Every element is summed in the
  * same order whatever the thread count, so results are bit-identical across thread counts; against direct
  * convolution the sums are reordered, so results differ from cpu-ref by rounding only (tests: relative 1e-4).
  */
 final class WinogradConv implements Kernel {
-    private static final double[][] G = {
+    private static final double[][] G4 = {
         {1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
         {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
+    private static final double[][] G2 = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     /** Bytes of transformed input per block (at least one panel): with M about as large, a block stays in L2. */
     static final int BLOCK_BYTES = Integer.getInteger("sparq.winograd.blockBytes", 512 << 10);
 
     private final ConvAttributes attrs;
     private final int cin;
     private final int cout;
-    private final PackedMatrix[] u = new PackedMatrix[36];
+    private final int tile;
+    private final int points;
+    private final WinogradTransforms tr;
+    private final PackedMatrix[] u;
     private final float[] bias;
     private final Activation act;
 
     WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act) {
+        this(attrs, w, bias, act, 4);
+    }
+
+    /** @param tile output tile side m: 4 or 2 */
+    WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act, int tile) {
+        if (tile != 4 && tile != 2) {
+            throw new IllegalArgumentException("Winograd tile must be 4 or 2, not " + tile);
+        }
         this.attrs = attrs;
+        this.tile = tile;
+        this.points = (tile + 2) * (tile + 2);
+        this.tr = WinogradTransforms.get(tile);
+        this.u = new PackedMatrix[points];
         this.cout = (int) w.dim(0);
         this.cin = (int) w.dim(1);
         this.bias = bias;
         this.act = act;
-        float[] transformed = new float[cout * cin * 36];
+        double[][] gm = tile == 4 ? G4 : G2;
+        int n = points;
+        float[] transformed = new float[cout * cin * n];
         for (int o = 0; o < cout; o++) {
             for (int i = 0; i < cin; i++) {
-                transformKernel(w, o, i, transformed, (o * cin + i) * 36);
+                transformKernel(gm, w, o, i, transformed, (o * cin + i) * n);
             }
         }
-        for (int p = 0; p < 36; p++) {
+        for (int p = 0; p < n; p++) {
             int pp = p;
-            u[p] = new PackedMatrix(cout, cin, MicroKernel.MR, (o, i) -> transformed[(o * cin + i) * 36 + pp]);
+            u[p] = new PackedMatrix(cout, cin, MicroKernel.MR, (o, i) -> transformed[(o * cin + i) * n + pp]);
         }
     }
 
     /** U = G g Gᵀ for one 3×3 kernel, in double, rounded once. */
-    private static void transformKernel(Tensor w, int o, int i, float[] dst, int at) {
+    private static void transformKernel(double[][] gm, Tensor w, int o, int i, float[] dst, int at) {
         long base = ((long) o * w.dim(1) + i) * 9;
-        double[][] gg = new double[6][3];
-        for (int r = 0; r < 6; r++) {
+        int a = gm.length;
+        double[][] gg = new double[a][3];
+        for (int r = 0; r < a; r++) {
             for (int c = 0; c < 3; c++) {
                 double s = 0;
                 for (int k = 0; k < 3; k++) {
-                    s += G[r][k] * w.getFloat(base + k * 3 + c);
+                    s += gm[r][k] * w.getFloat(base + k * 3 + c);
                 }
                 gg[r][c] = s;
             }
         }
-        for (int r = 0; r < 6; r++) {
-            for (int c = 0; c < 6; c++) {
+        for (int r = 0; r < a; r++) {
+            for (int c = 0; c < a; c++) {
                 double s = 0;
                 for (int k = 0; k < 3; k++) {
-                    s += gg[r][k] * G[c][k];
+                    s += gg[r][k] * gm[c][k];
                 }
-                dst[at + r * 6 + c] = (float) s;
+                dst[at + r * a + c] = (float) s;
             }
         }
     }
@@ -81,13 +102,13 @@ final class WinogradConv implements Kernel {
         ConvAttributes.checkInput(x, cin);
         ConvGeometry2d g = attrs.geometry(x, cin);
         Tensor out = ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
-        int tilesY = (g.oh() + 3) / 4;
-        int tilesX = (g.ow() + 3) / 4;
+        int tilesY = (g.oh() + tile - 1) / tile;
+        int tilesX = (g.ow() + tile - 1) / tile;
         int tiles = tilesY * tilesX;
         int nr = MicroKernel.get().nr();
         // tiles per block: whole GEMM panels, as many as keep the transformed input near BLOCK_BYTES, split evenly
         int panels = (tiles + nr - 1) / nr;
-        int panelsPerBlock = Math.clamp(BLOCK_BYTES / ((long) nr * cin * 36 * Float.BYTES), 1, panels);
+        int panelsPerBlock = Math.clamp(BLOCK_BYTES / ((long) nr * cin * points * Float.BYTES), 1, panels);
         int blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
         int perBlock = Math.min(tiles, (panels + blocks - 1) / blocks * nr);
         MemorySegment xs = x.segment();
@@ -102,58 +123,57 @@ final class WinogradConv implements Kernel {
         return new Tensor[] {out};
     }
 
-    /** Tiles [t0, t1) (row-major over the output) of one image: transform in, 36 GEMMs, transform out. */
+    /** Tiles [t0, t1) (row-major over the output) of one image: transform in, α² GEMMs, transform out. */
     private void block(ConvGeometry2d g, int tilesX, MemorySegment xs, long inBase, MemorySegment os, long outBase,
                        int t0, int t1, ExecutionContext ctx) {
         int tiles = t1 - t0;
         int nr = MicroKernel.get().nr();
-        // The 36 matrices sit one odd number of cache lines apart: at a power-of-two distance the transforms'
-        // 36 streams would all map to the same L1 set.
+        // The α² matrices sit one odd number of cache lines apart: at a power-of-two distance the transforms'
+        // α² streams would all map to the same L1 set.
         int vSize = skew(PackedMatrix.size(tiles, cin, nr));
-        float[] v = Scratch.of(3).get(36 * vSize);
+        float[] v = Scratch.of(3).get(points * vSize);
         int pStride = skew(cout * tiles);
-        float[] m = Scratch.of(4).get(36 * pStride);
+        float[] m = Scratch.of(4).get(points * pStride);
         MemorySegment mSeg = MemorySegment.ofArray(m);
-        WinogradTransforms tr = WinogradTransforms.get();
         int lanes = tr.lanes();
         int threads = Math.max(1, ctx.threads());
         int ty0 = t0 / tilesX;
         int tyRows = (t1 - 1) / tilesX - ty0 + 1;
-        int wp = tilesX * 4 + 2;
-        int hp = tyRows * 4 + 2;
+        int wp = tilesX * tile + 2;
+        int hp = tyRows * tile + 2;
         int in = Math.min(threads, cin);
-        ctx.parallelFor(in, t -> {
+        ctx.parallelFor(in, part -> {
             float[] plane = Scratch.of(2).get(hp * wp);
             int[] laneBase = new int[lanes];
-            for (int c = cin * t / in; c < cin * (t + 1) / in; c++) {
-                padRows(xs, inBase + (long) c * g.h() * g.w(), g, ty0 * 4 - g.padTop(), hp, wp, plane);
+            for (int c = cin * part / in; c < cin * (part + 1) / in; c++) {
+                padRows(xs, inBase + (long) c * g.h() * g.w(), g, ty0 * tile - g.padTop(), hp, wp, plane);
                 for (int l0 = 0; l0 < tiles; l0 += lanes) {
                     for (int l = 0; l < lanes; l++) {
-                        int tile = t0 + Math.min(l0 + l, tiles - 1);
-                        laneBase[l] = (tile / tilesX - ty0) * 4 * wp + (tile % tilesX) * 4;
+                        int t = t0 + Math.min(l0 + l, tiles - 1);
+                        laneBase[l] = (t / tilesX - ty0) * tile * wp + (t % tilesX) * tile;
                     }
                     tr.input(plane, wp, laneBase, v, PackedMatrix.index(l0, c, tiles, cin, nr), vSize);
                 }
             }
         });
         ExecutionContext serial = ExecutionContext.standalone();
-        ctx.parallelFor(36, p -> Gemm.run(u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg,
+        ctx.parallelFor(points, p -> Gemm.run(u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg,
             (long) p * pStride, tiles, Epilogue.NONE, serial));
-        int wo = tilesX * 4;
+        int wo = tilesX * tile;
         int outThreads = Math.min(threads, cout);
-        ctx.parallelFor(outThreads, t -> {
-            float[] stage = Scratch.of(2).get(tyRows * 4 * wo);
+        ctx.parallelFor(outThreads, part -> {
+            float[] stage = Scratch.of(2).get(tyRows * tile * wo);
             int[] laneBase = new int[lanes];
-            for (int c = cout * t / outThreads; c < cout * (t + 1) / outThreads; c++) {
+            for (int c = cout * part / outThreads; c < cout * (part + 1) / outThreads; c++) {
                 for (int l0 = 0; l0 < tiles; l0 += lanes) {
                     for (int l = 0; l < lanes; l++) {
-                        int tile = t0 + Math.min(l0 + l, tiles - 1);
-                        laneBase[l] = (tile / tilesX - ty0) * 4 * wo + (tile % tilesX) * 4;
+                        int t = t0 + Math.min(l0 + l, tiles - 1);
+                        laneBase[l] = (t / tilesX - ty0) * tile * wo + (t % tilesX) * tile;
                     }
                     tr.output(m, c * tiles + l0, pStride, Math.min(lanes, tiles - l0), bias[c], act.min(),
                         act.max(), stage, laneBase, wo);
                 }
-                copyOut(stage, wo, g, os, outBase + (long) c * g.oh() * g.ow(), tilesX, t0, t1);
+                copyOut(stage, wo, g, os, outBase + (long) c * g.oh() * g.ow(), tilesX, tile, t0, t1);
             }
         });
     }
@@ -166,14 +186,14 @@ final class WinogradConv implements Kernel {
 
     /** Copies the output pixels of tiles [t0, t1) from the staged rows (tile row ty0 first) into one NCHW plane. */
     private static void copyOut(float[] stage, int wo, ConvGeometry2d g, MemorySegment os, long plane, int tilesX,
-                                int t0, int t1) {
+                                int tile, int t0, int t1) {
         int ty0 = t0 / tilesX;
         for (int ty = ty0; ty * tilesX < t1; ty++) {
-            int x0 = Math.max(t0 - ty * tilesX, 0) * 4;
-            int x1 = Math.min(Math.min(t1 - ty * tilesX, tilesX) * 4, g.ow());
-            for (int r = 0; r < 4 && ty * 4 + r < g.oh(); r++) {
-                MemorySegment.copy(stage, ((ty - ty0) * 4 + r) * wo + x0, os, ValueLayout.JAVA_FLOAT,
-                    (plane + (long) (ty * 4 + r) * g.ow() + x0) * Float.BYTES, x1 - x0);
+            int x0 = Math.max(t0 - ty * tilesX, 0) * tile;
+            int x1 = Math.min(Math.min(t1 - ty * tilesX, tilesX) * tile, g.ow());
+            for (int r = 0; r < tile && ty * tile + r < g.oh(); r++) {
+                MemorySegment.copy(stage, ((ty - ty0) * tile + r) * wo + x0, os, ValueLayout.JAVA_FLOAT,
+                    (plane + (long) (ty * tile + r) * g.ow() + x0) * Float.BYTES, x1 - x0);
             }
         }
     }

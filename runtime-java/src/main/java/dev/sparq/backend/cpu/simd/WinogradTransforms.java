@@ -1,8 +1,9 @@
 package dev.sparq.backend.cpu.simd;
 
 /**
- * The data transforms of Winograd F(4×4, 3×3) (Lavin &amp; Gray's matrices), the hardware-specific half of
- * {@link WinogradConv}: a Vector API version and a scalar one chosen at startup. Both work on a group of
+ * The data transforms of Winograd F(m×m, 3×3) (Lavin &amp; Gray's matrices; m = {@link #tile()}, 4 or 2, on
+ * α×α = (m+2)² patches), the hardware-specific half of {@link WinogradConv}: a Vector API version and a scalar one of
+ * each, chosen at startup. Both work on a group of
  * {@link #lanes()} tiles of one channel at a time, one tile per vector lane, so a tile row's worth of work is a few
  * vector operations whatever the channel count.
  *
@@ -19,9 +20,12 @@ interface WinogradTransforms {
     /** Tiles per call; divides the GEMM's panel width {@link MicroKernel#nr()}. */
     int lanes();
 
+    /** Output tile side m: F(4×4, 3×3) or F(2×2, 3×3); the input patch is m + 2 wide. */
+    int tile();
+
     /**
-     * V = Bᵀ d B for {@link #lanes()} tiles of one channel: tile {@code l}'s 6×6 input patch starts at
-     * {@code plane[laneBase[l]]} with row stride {@code wp}. Writes element p (of 36) of lane l to
+     * V = Bᵀ d B for {@link #lanes()} tiles of one channel: tile {@code l}'s α×α input patch starts at
+     * {@code plane[laneBase[l]]} with row stride {@code wp}. Writes element p (of α²) of lane l to
      * {@code dst[dstBase + p * pStride + l]}.
      */
     void input(float[] plane, int wp, int[] laneBase, float[] dst, int dstBase, int pStride);
@@ -34,12 +38,14 @@ interface WinogradTransforms {
     void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
                 int[] laneBase, int wo);
 
-    static WinogradTransforms get() {
-        return Holder.INSTANCE;
+    /** The transforms of F(m×m, 3×3), m = 4 or 2. */
+    static WinogradTransforms get(int m) {
+        return m == 4 ? Holder.F4 : Holder.F2;
     }
 
     final class Holder {
-        static final WinogradTransforms INSTANCE = SimdConfig.BITS >= 256 ? new PanamaWinograd() : new ScalarWinograd();
+        static final WinogradTransforms F4 = SimdConfig.BITS >= 256 ? new PanamaWinograd() : new ScalarWinograd();
+        static final WinogradTransforms F2 = SimdConfig.BITS >= 256 ? new PanamaWinograd2() : new ScalarWinograd2();
 
         private Holder() {
         }

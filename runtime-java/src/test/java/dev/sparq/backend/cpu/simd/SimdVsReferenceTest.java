@@ -233,17 +233,20 @@ class SimdVsReferenceTest {
                 Node node = KernelHarness.node("Conv", 3, 1, ints("pads", c[5], c[5], c[5], c[5]));
                 Tensor want = KernelHarness.run(REF, node, 13, 1, x, w, b)[0];
                 float[] bias = b.toFloatArray();
-                WinogradConv wino = new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU);
-                Tensor got = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
                 for (long i = 0; i < want.size(); i++) {
                     want.setFloat(i, Math.max(0f, want.getFloat(i))); // the Relu fused into the Winograd store
                 }
-                assertClose(want, got, 1e-4, "Winograd " + java.util.Arrays.toString(c));
-                Tensor two = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
-                assertArrayEquals(got.toFloatArray(), two.toFloatArray(), "Winograd 1 vs 2 threads");
+                for (int tile : new int[] {4, 2}) {
+                    String what = "Winograd F(" + tile + "x" + tile + ") " + java.util.Arrays.toString(c);
+                    WinogradConv wino = new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU, tile);
+                    Tensor got = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
+                    assertClose(want, got, 1e-4, what);
+                    Tensor two = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
+                    assertArrayEquals(got.toFloatArray(), two.toFloatArray(), what + ": 1 vs 2 threads");
+                    got.close();
+                    two.close();
+                }
                 want.close();
-                got.close();
-                two.close();
             }
         }
     }
