@@ -24,18 +24,19 @@ import java.util.Locale;
  * other by the {@link KernelTuner} at the layer's shape: a packed GEMM per image and group ("pointwise-gemm" for
  * 1×1 kernels, which reads the image directly; "im2col-gemm" otherwise, through {@link PaddedIm2colSource}); direct
  * convolution for short reductions ({@link DirectConv}) and depthwise layers ({@link DepthwiseConv}); Winograd
- * F(4×4,3×3) for 3×3 stride-1 layers ({@link WinogradConv}, the rule from 12×12 outputs up); and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
+ * F(4×4,3×3) and F(2×2,3×3) for 3×3 stride-1 layers ({@link WinogradConv}, the rule from 12×12 images up); and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
  * clamp activation are fused into the store.
  */
 final class ConvKernels {
     /**
-     * -Dsparq.winograd: {@code true} makes Winograd the rule for every 3×3 stride-1 layer (when tuning is off),
-     * {@code false} removes it from the candidates; by default it is a candidate, and the rule where it measured
-     * faster ({@link #winogradWins}). Its results differ from direct summation by rounding (tests allow 1e-4 relative).
+     * -Dsparq.winograd: {@code true} ({@code 2x2}) makes Winograd F(4×4) (F(2×2)) the rule for every 3×3 stride-1
+     * layer, {@code false} removes both from the candidates; by default both are candidates, and one is the rule
+     * where it measured faster ({@link #winogradRule}). Its results differ from direct summation by rounding (tests allow 1e-4 relative).
      */
     static final String WINOGRAD = System.getProperty("sparq.winograd", "auto").toLowerCase(Locale.ROOT);
-    /** The smallest output (pixels) and channel counts where Winograd beat im2col in WinogradBenchmark. */
+    /** The smallest image (pixels) and channel counts where Winograd is the rule; F(4×4) from F4_MIN_PIXELS. */
     static final int WINOGRAD_MIN_PIXELS = 12 * 12;
+    static final int WINOGRAD_F4_MIN_PIXELS = 24 * 24;
     static final int WINOGRAD_MIN_CHANNELS = 16;
     /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */
     static final int DIRECT_MAX_DEPTH = 32;
@@ -92,8 +93,12 @@ final class ConvKernels {
             candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4)));
             candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2)));
             long[] in = SimdTuning.shape(r, 0, 1);
-            boolean wins = in != null && in.length == 4 && winogradWins(cinPerGroup, cout, in[2] * in[3]);
-            rule = WINOGRAD.equals("true") || (WINOGRAD.equals("auto") && wins) ? "winograd" : rule;
+            String wins = in == null || in.length != 4 ? null : winogradRule(cinPerGroup, cout, in[2] * in[3]);
+            rule = switch (WINOGRAD) {
+                case "true" -> "winograd";
+                case "2x2" -> "winograd-2x2";
+                default -> wins != null ? wins : rule;
+            };
         }
         double density = (double) SimdTuning.nonzeros(weights) / weights.length;
         boolean twoFour = TwoFourMatrix.fits(weights, cout, depth);
@@ -122,12 +127,15 @@ final class ConvKernels {
     }
 
     /**
-     * Whether Winograd is the rule for a 3×3 stride-1 layer: measured faster than im2col GEMM from ResNet-18's 14×14
-     * layers up (2× at 14×14 and 28×28), slower at 7×7, where its 4× larger transformed weights stream from memory
-     * for only 4 tiles (benchmarks/RESULTS.md, "Winograd").
+     * The Winograd candidate that is the rule for a 3×3 stride-1 layer, or null for im2col. Measured inside ResNet-18
+     * (benchmarks/RESULTS.md, "Winograd"): F(4×4) fastest from 28×28 up; at 14×14 F(2×2), whose transformed weights
+     * are 16/9 of the plain ones instead of 36/9 (they stream from memory); at 7×7 neither beats im2col.
      */
-    static boolean winogradWins(int cin, int cout, long pixels) {
-        return pixels >= WINOGRAD_MIN_PIXELS && cin >= WINOGRAD_MIN_CHANNELS && cout >= WINOGRAD_MIN_CHANNELS;
+    static String winogradRule(int cin, int cout, long pixels) {
+        if (cin < WINOGRAD_MIN_CHANNELS || cout < WINOGRAD_MIN_CHANNELS || pixels < WINOGRAD_MIN_PIXELS) {
+            return null;
+        }
+        return pixels >= WINOGRAD_F4_MIN_PIXELS ? "winograd" : "winograd-2x2";
     }
 
     static Kernel gemmConv(ConvAttributes attrs, float[] w, float[] bias, Activation act, int group, int cout,

@@ -92,6 +92,25 @@ class ConvCandidatesTest {
     }
 
     @Test
+    void withTuningOffWinogradIsTheRuleWhereItMeasuredFaster() {
+        // {channels, image side}: F(4×4) from 24×24, F(2×2) from 12×12, im2col below or for few channels
+        Object[][] cases = {{64, 56, "winograd"}, {128, 28, "winograd"}, {32, 14, "winograd-2x2"},
+            {32, 12, "winograd-2x2"}, {32, 7, "im2col-gemm"}, {8, 28, "im2col-gemm"}};
+        for (Object[] c : cases) {
+            int ch = (int) c[0];
+            int side = (int) c[1];
+            try (Tensor w = random(ch, ch, 3, 3); Tensor b = random(ch);
+                 KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+                Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1));
+                Kernel k = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
+                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, ch, side, side)),
+                    java.lang.foreign.Arena.global())).orElseThrow();
+                assertTrue(k.describe().startsWith(c[2] + ":"), ch + "x" + side + ": " + k.describe());
+            }
+        }
+    }
+
+    @Test
     void theRealTimerChoosesOneThatWorks() {
         KernelTuner real = KernelTuner.timing(TimingCache.inMemory(), CandidateTimer.wallClock(), 5_000_000);
         try (Tensor x = random(1, 3, 20, 20); Tensor w = random(8, 3, 3, 3); Tensor b = random(8);
