@@ -51,10 +51,10 @@ public class WinogradBenchmark {
     @Param({"64,56", "128,28", "256,14", "512,7"})
     String shape;
 
-    @Param({"im2col-gemm", "winograd"})
+    @Param({"im2col-gemm", "winograd", "winograd-2x2"})
     String impl;
 
-    @Param({"1"})
+    @Param({"1", "2"})
     int threads;
 
     private long flops;
