@@ -90,10 +90,13 @@ final class ConvKernels {
         }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
             && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {
-            candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4)));
-            candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2)));
             long[] in = SimdTuning.shape(r, 0, 1);
-            String wins = in == null || in.length != 4 ? null : winogradRule(cinPerGroup, cout, in[2] * in[3]);
+            boolean known = in != null && in.length == 4;
+            boolean narrow4 = known && WinogradConv.narrowFits(4, in[2], in[3]);
+            boolean narrow2 = known && WinogradConv.narrowFits(2, in[2], in[3]);
+            candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4, narrow4)));
+            candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2, narrow2)));
+            String wins = known ? winogradRule(cinPerGroup, cout, in[2] * in[3]) : null;
             rule = switch (WINOGRAD) {
                 case "true" -> "winograd";
                 case "2x2" -> "winograd-2x2";

@@ -166,8 +166,10 @@ final class SimdWarmup {
                         ConvKernels.gemmConv(attrs, w, bias, Activation.RELU, s[5], s[2], depth);
                     case "direct" -> new DirectConv(attrs, w, bias, Activation.RELU, s[0] / s[5], s[5]);
                     case "direct-depthwise" -> new DepthwiseConv(attrs, w, bias, Activation.RELU);
-                    case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 4);
-                    case "winograd-2x2" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 2);
+                    case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 4,
+                        WinogradConv.narrowFits(4, s[1], s[1]));
+                    case "winograd-2x2" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 2,
+                        WinogradConv.narrowFits(2, s[1], s[1]));
                     default -> new SparseConv(attrs, SparseWeights.of(format(name), w, s[2], depth), bias,
                         Activation.RELU, s[0]);
                 };

@@ -35,16 +35,21 @@ final class WinogradConv implements Kernel {
     private final int tile;
     private final int points;
     private final WinogradTransforms tr;
+    private final MicroKernel mk;
     private final PackedMatrix[] u;
     private final float[] bias;
     private final Activation act;
 
-    WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act) {
-        this(attrs, w, bias, act, 4);
+    WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act, int tile) {
+        this(attrs, w, bias, act, tile, false);
     }
 
-    /** @param tile output tile side m: 4 or 2 */
-    WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act, int tile) {
+    /**
+     * @param tile   output tile side m: 4 or 2
+     * @param narrow run the GEMMs on {@link MicroKernel#narrow()} (if there is one): for images of few tiles, see
+     *               {@link #narrowFits}
+     */
+    WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act, int tile, boolean narrow) {
         if (tile != 4 && tile != 2) {
             throw new IllegalArgumentException("Winograd tile must be 4 or 2, not " + tile);
         }
@@ -53,6 +58,7 @@ final class WinogradConv implements Kernel {
         this.points = (tile + 2) * (tile + 2);
         this.tr = WinogradTransforms.get(tile);
         this.u = new PackedMatrix[points];
+        this.mk = narrow && MicroKernel.narrow() != null ? MicroKernel.narrow() : MicroKernel.get();
         this.cout = (int) w.dim(0);
         this.cin = (int) w.dim(1);
         this.bias = bias;
@@ -67,8 +73,24 @@ final class WinogradConv implements Kernel {
         }
         for (int p = 0; p < n; p++) {
             int pp = p;
-            u[p] = new PackedMatrix(cout, cin, MicroKernel.MR, (o, i) -> transformed[(o * cin + i) * n + pp]);
+            u[p] = new PackedMatrix(cout, cin, mk.mr(), (o, i) -> transformed[(o * cin + i) * n + pp]);
         }
+    }
+
+    /**
+     * Whether the one-vector GEMM tile suits F(tile×tile) on an h×w image: when the regular tile would pad the tile
+     * count by more than a quarter more than the narrow one does (ResNet-18: 7×7 and 14×14 at F(4×4), 7×7 at F(2×2)).
+     */
+    static boolean narrowFits(int tile, long h, long w) {
+        MicroKernel narrow = MicroKernel.narrow();
+        if (narrow == null) {
+            return false;
+        }
+        long tiles = ((h + tile - 1) / tile) * ((w + tile - 1) / tile);
+        int wide = MicroKernel.get().nr();
+        long padWide = (tiles + wide - 1) / wide * wide;
+        long padNarrow = (tiles + narrow.nr() - 1) / narrow.nr() * narrow.nr();
+        return padNarrow * 5 < padWide * 4;
     }
 
     /** U = G g Gᵀ for one 3×3 kernel, in double, rounded once. */
@@ -105,10 +127,13 @@ final class WinogradConv implements Kernel {
         int tilesY = (g.oh() + tile - 1) / tile;
         int tilesX = (g.ow() + tile - 1) / tile;
         int tiles = tilesY * tilesX;
-        int nr = MicroKernel.get().nr();
-        // tiles per block: whole GEMM panels, as many as keep the transformed input near BLOCK_BYTES, split evenly
+        int nr = mk.nr();
+        // Tiles per block: whole GEMM panels, as many as keep the transformed input near the budget, split evenly.
+        // Every block reads all of U again, so the budget grows with U (ResNet-18's 14×14 F(2×2) layers: one block
+        // of 4 MB U measured 10% faster than two).
+        long budget = Math.max(BLOCK_BYTES, (long) points * cout * cin * Float.BYTES / 4);
         int panels = (tiles + nr - 1) / nr;
-        int panelsPerBlock = Math.clamp(BLOCK_BYTES / ((long) nr * cin * points * Float.BYTES), 1, panels);
+        int panelsPerBlock = Math.clamp(budget / ((long) nr * cin * points * Float.BYTES), 1, panels);
         int blocks = (panels + panelsPerBlock - 1) / panelsPerBlock;
         int perBlock = Math.min(tiles, (panels + blocks - 1) / blocks * nr);
         MemorySegment xs = x.segment();
@@ -127,7 +152,7 @@ final class WinogradConv implements Kernel {
     private void block(ConvGeometry2d g, int tilesX, MemorySegment xs, long inBase, MemorySegment os, long outBase,
                        int t0, int t1, ExecutionContext ctx) {
         int tiles = t1 - t0;
-        int nr = MicroKernel.get().nr();
+        int nr = mk.nr();
         // The α² matrices sit one odd number of cache lines apart: at a power-of-two distance the transforms'
         // α² streams would all map to the same L1 set.
         int vSize = skew(PackedMatrix.size(tiles, cin, nr));
@@ -157,7 +182,7 @@ final class WinogradConv implements Kernel {
             }
         });
         ExecutionContext serial = ExecutionContext.standalone();
-        ctx.parallelFor(points, p -> Gemm.run(u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg,
+        ctx.parallelFor(points, p -> Gemm.run(mk, u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg,
             (long) p * pStride, tiles, Epilogue.NONE, serial));
         int wo = tilesX * tile;
         int outThreads = Math.min(threads, cout);

@@ -236,9 +236,13 @@ class SimdVsReferenceTest {
                 for (long i = 0; i < want.size(); i++) {
                     want.setFloat(i, Math.max(0f, want.getFloat(i))); // the Relu fused into the Winograd store
                 }
-                for (int tile : new int[] {4, 2}) {
-                    String what = "Winograd F(" + tile + "x" + tile + ") " + java.util.Arrays.toString(c);
-                    WinogradConv wino = new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU, tile);
+                for (int variant = 0; variant < 4; variant++) {
+                    int tile = variant < 2 ? 4 : 2;
+                    boolean narrow = variant % 2 == 1;
+                    String what = "Winograd F(" + tile + "x" + tile + ")" + (narrow ? " narrow " : " ")
+                        + java.util.Arrays.toString(c);
+                    WinogradConv wino = new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU, tile,
+                        narrow);
                     Tensor got = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
                     assertClose(want, got, 1e-4, what);
                     Tensor two = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
@@ -361,10 +365,14 @@ class SimdVsReferenceTest {
     void everyMicroKernelAgreesWithTheScalarOne() {
         // The vector width in use is fixed per JVM (-Dsparq.simd); the build runs this class once per width.
         List<MicroKernel> kernels = new ArrayList<>(List.of(new ScalarMicroKernel(), MicroKernel.get()));
+        if (MicroKernel.narrow() != null) {
+            kernels.add(MicroKernel.narrow());
+        }
         for (MicroKernel mk : kernels) {
             int nr = mk.nr();
+            int mr = mk.mr();
             int kc = 37;
-            float[] a = new float[kc * MicroKernel.MR];
+            float[] a = new float[kc * mr];
             float[] b = new float[kc * nr];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) rnd.nextGaussian();
@@ -372,16 +380,21 @@ class SimdVsReferenceTest {
             for (int i = 0; i < b.length; i++) {
                 b[i] = (float) rnd.nextGaussian();
             }
+            float[] rowBias = new float[mr];
+            for (int i = 0; i < mr; i++) {
+                rowBias[i] = i + 1;
+            }
             for (int cols : new int[] {1, nr / 2 + 1, nr}) {
-                try (Tensor c = Tensor.allocate(DType.F32, MicroKernel.MR, nr + 3)) {
-                    Epilogue ep = new Epilogue(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, null, -1f, 1.5f);
-                    mk.run(kc, a, 0, b, 0, c.segment(), 0, nr + 3, 5, cols, false, ep, 0, 0);
-                    for (int r = 0; r < MicroKernel.MR; r++) {
+                try (Tensor c = Tensor.allocate(DType.F32, mr, nr + 3)) {
+                    Epilogue ep = new Epilogue(rowBias, null, -1f, 1.5f);
+                    int rows = mr - 3;
+                    mk.run(kc, a, 0, b, 0, c.segment(), 0, nr + 3, rows, cols, false, ep, 0, 0);
+                    for (int r = 0; r < mr; r++) {
                         for (int j = 0; j < nr + 3; j++) {
                             float want = 0;
-                            if (r < 5 && j < cols) {
+                            if (r < rows && j < cols) {
                                 for (int k = 0; k < kc; k++) {
-                                    want = Math.fma(a[k * MicroKernel.MR + r], b[k * nr + j], want);
+                                    want = Math.fma(a[k * mr + r], b[k * nr + j], want);
                                 }
                                 want = ep.apply(want, r, j);
                             }
