@@ -94,9 +94,17 @@ final class ConvKernels {
             boolean known = in != null && in.length == 4;
             boolean narrow4 = known && WinogradConv.narrowFits(4, in[2], in[3]);
             boolean narrow2 = known && WinogradConv.narrowFits(2, in[2], in[3]);
-            candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4, narrow4)));
-            candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2, narrow2)));
             String wins = known ? winogradRule(cinPerGroup, cout, in[2] * in[3]) : null;
+            // Where the rule names one tile size, the other is not offered: the tuner times each candidate in a hot
+            // loop, where F(4×4)'s larger transformed weights stay cached, and so it picks F(4×4) at 14×14, which
+            // measured 30% slower than F(2×2) inside the model (benchmarks/RESULTS.md, "Winograd").
+            if (wins == null || wins.equals("winograd") || WINOGRAD.equals("true")) {
+                candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4, narrow4)));
+            }
+            if (wins == null || wins.equals("winograd-2x2") || WINOGRAD.equals("2x2")) {
+                candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2,
+                    narrow2)));
+            }
             rule = switch (WINOGRAD) {
                 case "true" -> "winograd";
                 case "2x2" -> "winograd-2x2";

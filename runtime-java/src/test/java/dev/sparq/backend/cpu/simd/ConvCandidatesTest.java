@@ -108,6 +108,19 @@ class ConvCandidatesTest {
                 assertTrue(k.describe().startsWith(c[2] + ":"), ch + "x" + side + ": " + k.describe());
             }
         }
+        // where the rule names a tile size, the timer is not offered the other one
+        for (Object[] c : new Object[][] {{64, 56, List.of("im2col-gemm", "winograd")},
+            {32, 14, List.of("im2col-gemm", "winograd-2x2")}, {32, 7, List.of("im2col-gemm", "winograd", "winograd-2x2")}}) {
+            int ch = (int) c[0];
+            int side = (int) c[1];
+            List<String> offered = new ArrayList<>();
+            try (Tensor x = random(1, ch, side, side); Tensor w = random(ch, ch, 3, 3); Tensor b = random(ch);
+                 KernelTuner.Scope ignored = KernelTuner.use(Tuners.recording(offered))) {
+                KernelHarness.run(SIMD, KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1)), 13, 1, x, w, b)[0]
+                    .close();
+            }
+            assertEquals(c[2], offered, ch + "x" + side);
+        }
     }
 
     @Test
