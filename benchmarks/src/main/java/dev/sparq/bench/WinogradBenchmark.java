@@ -38,13 +38,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * ResNet-18's 3×3 stride-1 convolutions (C→C channels at H×H, pad 1, bias, Relu) on cpu-simd, batch 1: each
  * convolution algorithm forced through a fake tuner, side by side. The {@code flop} counter is the direct
  * convolution's 2·C·C·9·H·H per call, so its rate is the "GFLOP/s of the direct equivalent" whatever the algorithm
- * actually computes (score: calls per second).
+ * actually computes (score: calls per second). Forks with {@code -Dsparq.winograd=true} so both Winograd tile sizes
+ * are offered at every shape (by default only the one the rule names is).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector",
+    "-Dsparq.winograd=true"})
 @State(Scope.Benchmark)
 public class WinogradBenchmark {
     /** "C,H" (or CxH on the command line). */

@@ -30,8 +30,9 @@ import java.util.Locale;
 final class ConvKernels {
     /**
      * -Dsparq.winograd: {@code true} ({@code 2x2}) makes Winograd F(4×4) (F(2×2)) the rule for every 3×3 stride-1
-     * layer, {@code false} removes both from the candidates; by default both are candidates, and one is the rule
-     * where it measured faster ({@link #winogradRule}). Its results differ from direct summation by rounding (tests allow 1e-4 relative).
+     * layer and offers both tile sizes everywhere (for experiments), {@code false} removes both from the candidates;
+     * by default ({@code auto}) one is the rule where it measured faster ({@link #winogradRule}), and only that one
+     * is offered to the timer there. Its results differ from direct summation by rounding (tests allow 1e-4 relative).
      */
     static final String WINOGRAD = System.getProperty("sparq.winograd", "auto").toLowerCase(Locale.ROOT);
     /** The smallest image (pixels) and channel counts where Winograd is the rule; F(4×4) from F4_MIN_PIXELS. */
@@ -98,10 +99,10 @@ final class ConvKernels {
             // Where the rule names one tile size, the other is not offered: the tuner times each candidate in a hot
             // loop, where F(4×4)'s larger transformed weights stay cached, and so it picks F(4×4) at 14×14, which
             // measured 30% slower than F(2×2) inside the model (benchmarks/RESULTS.md, "Winograd").
-            if (wins == null || wins.equals("winograd") || WINOGRAD.equals("true")) {
+            if (wins == null || wins.equals("winograd") || !WINOGRAD.equals("auto")) {
                 candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4, narrow4)));
             }
-            if (wins == null || wins.equals("winograd-2x2") || WINOGRAD.equals("2x2")) {
+            if (wins == null || wins.equals("winograd-2x2") || !WINOGRAD.equals("auto")) {
                 candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2,
                     narrow2)));
             }
