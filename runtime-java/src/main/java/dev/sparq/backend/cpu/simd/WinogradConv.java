@@ -28,6 +28,8 @@ final class WinogradConv implements Kernel {
     private static final double[][] G2 = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     /** Bytes of transformed input per block (at least one panel): with M about as large, a block stays in L2. */
     static final int BLOCK_BYTES = Integer.getInteger("sparq.winograd.blockBytes", 512 << 10);
+    /** Blocks per thread from which threads split blocks rather than the work inside each block. */
+    static final int BLOCKS_PER_THREAD = Integer.getInteger("sparq.winograd.blocksPerThread", 2);
 
     private final ConvAttributes attrs;
     private final int cin;
@@ -138,11 +140,25 @@ final class WinogradConv implements Kernel {
         int perBlock = Math.min(tiles, (panels + blocks - 1) / blocks * nr);
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
+        int threads = Math.max(1, ctx.threads());
+        int nBlocks = (tiles + perBlock - 1) / perBlock;
+        ExecutionContext serial = ExecutionContext.standalone();
         for (long img = 0; img < x.dim(0); img++) {
             long inBase = img * cin * g.h() * g.w();
             long outBase = img * cout * (long) g.oh() * g.ow();
-            for (int t0 = 0; t0 < tiles; t0 += perBlock) {
-                block(g, tilesX, xs, inBase, os, outBase, t0, Math.min(tiles, t0 + perBlock), ctx);
+            if (threads > 1 && nBlocks >= BLOCKS_PER_THREAD * threads) {
+                // Enough blocks: each thread does whole blocks, one barrier per image instead of three per block.
+                // A block's results do not depend on which thread runs it, so this is bit-identical too.
+                ctx.parallelFor(threads, part -> {
+                    for (int b = nBlocks * part / threads; b < nBlocks * (part + 1) / threads; b++) {
+                        block(g, tilesX, xs, inBase, os, outBase, b * perBlock, Math.min(tiles, (b + 1) * perBlock),
+                            serial);
+                    }
+                });
+            } else {
+                for (int t0 = 0; t0 < tiles; t0 += perBlock) {
+                    block(g, tilesX, xs, inBase, os, outBase, t0, Math.min(tiles, t0 + perBlock), ctx);
+                }
             }
         }
         return new Tensor[] {out};

@@ -222,11 +222,12 @@ class SimdVsReferenceTest {
 
     @Test
     void winogradMatchesDirectConvolution() {
-        // {n, cin, h, w, cout, pad}: several tile-row blocks (first), one channel, channels and tile counts that are
-        // not multiples of the vector width, outputs not multiples of the tile, a pad of 2 (output larger than input)
+        // {n, cin, h, w, cout, pad}: several tile blocks (first), one channel, channels and tile counts that are
+        // not multiples of the vector width, outputs not multiples of the tile, a pad of 2 (output larger than input),
+        // more than 256 channels (two GEMM depth blocks), enough blocks for 2 threads to split blocks (last)
         int[][] cases = {{1, 32, 56, 56, 64, 1}, {1, 8, 7, 7, 16, 1}, {2, 9, 13, 10, 11, 1}, {1, 16, 5, 6, 8, 0},
             {1, 12, 9, 17, 20, 0}, {1, 1, 11, 9, 1, 1}, {1, 1, 3, 3, 3, 0}, {1, 17, 23, 29, 5, 1}, {1, 3, 6, 31, 33, 2},
-            {1, 70, 30, 30, 19, 1}, {1, 260, 8, 9, 9, 1}};
+            {1, 70, 30, 30, 19, 1}, {1, 260, 8, 9, 9, 1}, {1, 64, 50, 50, 24, 1}};
         for (int[] c : cases) {
             try (Tensor x = random(c[0], c[1], c[2], c[3]); Tensor w = random(c[4], c[1], 3, 3); Tensor b = random(c[4]);
                  WorkerPool pool = new WorkerPool(2)) {
