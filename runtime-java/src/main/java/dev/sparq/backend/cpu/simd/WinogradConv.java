@@ -12,7 +12,7 @@ import java.util.Arrays;
 
 /**
  * 3×3 stride-1 convolution by Winograd F(m×m, 3×3), m = 4 or 2: each 4×4 output tile costs 36 multiplications per
- * channel pair instead of 144 (m = 4), each 2×2 tile 16 instead of 36 (m = 2: a quarter of the transformed weights,
+ * channel pair instead of 144 (m = 4), each 2×2 tile 16 instead of 36 (m = 2: 16/36 of the transformed weights,
  * for small images where those weights, not arithmetic, are the cost). Per image, the output's tiles (row-major) are
  * done in blocks of whole GEMM panels, small enough that the transformed block stays in cache: the input transform
  * writes V = Bᵀ d B (one tile per vector lane) straight into GEMM panels, α² = (m+2)² GEMMs
