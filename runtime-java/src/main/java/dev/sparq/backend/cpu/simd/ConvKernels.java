@@ -24,17 +24,21 @@ import java.util.Locale;
  * other by the {@link KernelTuner} at the layer's shape: a packed GEMM per image and group ("pointwise-gemm" for
  * 1×1 kernels, which reads the image directly; "im2col-gemm" otherwise, through {@link PaddedIm2colSource}); direct
  * convolution for short reductions ({@link DirectConv}) and depthwise layers ({@link DepthwiseConv}); Winograd
- * F(4×4,3×3) for 3×3 stride-1 layers; and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
+ * F(4×4,3×3) and F(2×2,3×3) for 3×3 stride-1 layers ({@link WinogradConv}, the rule from 12×12 images up); and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
  * clamp activation are fused into the store.
  */
 final class ConvKernels {
     /**
-     * -Dsparq.winograd: {@code true} makes Winograd the rule for 3×3 stride-1 layers (when tuning is off),
-     * {@code false} removes it from the candidates; by default it is a candidate only, timed like the others.
-     * Measured on ResNet-18 it was not faster than im2col GEMM here (benchmarks/RESULTS.md), and its results differ
-     * from direct summation by rounding (~1e-4 relative).
+     * -Dsparq.winograd: {@code true} ({@code 2x2}) makes Winograd F(4×4) (F(2×2)) the rule for every 3×3 stride-1
+     * layer and offers both tile sizes everywhere (for experiments), {@code false} removes both from the candidates;
+     * by default ({@code auto}) one is the rule where it measured faster ({@link #winogradRule}), and only that one
+     * is offered to the timer there. Its results differ from direct summation by rounding (tests allow 1e-4 relative).
      */
-    static final String WINOGRAD = System.getProperty("sparq.winograd", "candidate").toLowerCase(Locale.ROOT);
+    static final String WINOGRAD = System.getProperty("sparq.winograd", "auto").toLowerCase(Locale.ROOT);
+    /** The smallest image (pixels) and channel counts where Winograd is the rule; F(4×4) from F4_MIN_PIXELS. */
+    static final int WINOGRAD_MIN_PIXELS = 12 * 12;
+    static final int WINOGRAD_F4_MIN_PIXELS = 24 * 24;
+    static final int WINOGRAD_MIN_CHANNELS = 16;
     /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */
     static final int DIRECT_MAX_DEPTH = 32;
 
@@ -86,9 +90,27 @@ final class ConvKernels {
             candidates.add(new Candidate("direct", () -> new DirectConv(attrs, weights, bias, act, cinPerGroup, group)));
         }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
-            && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1 && cinPerGroup >= 8 && cout >= 8) {
-            candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act)));
-            rule = WINOGRAD.equals("true") ? "winograd" : rule;
+            && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {
+            long[] in = SimdTuning.shape(r, 0, 1);
+            boolean known = in != null && in.length == 4;
+            boolean narrow4 = known && WinogradConv.narrowFits(4, in[2], in[3]);
+            boolean narrow2 = known && WinogradConv.narrowFits(2, in[2], in[3]);
+            String wins = known ? winogradRule(cinPerGroup, cout, in[2] * in[3]) : null;
+            // Where the rule names one tile size, the other is not offered: the tuner times each candidate in a hot
+            // loop, where F(4×4)'s larger transformed weights stay cached, and so it picks F(4×4) at 14×14, which
+            // measured 30% slower than F(2×2) inside the model (benchmarks/RESULTS.md, "Winograd").
+            if (wins == null || wins.equals("winograd") || !WINOGRAD.equals("auto")) {
+                candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4, narrow4)));
+            }
+            if (wins == null || wins.equals("winograd-2x2") || !WINOGRAD.equals("auto")) {
+                candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2,
+                    narrow2)));
+            }
+            rule = switch (WINOGRAD) {
+                case "true" -> "winograd";
+                case "2x2" -> "winograd-2x2";
+                default -> wins != null ? wins : rule;
+            };
         }
         double density = (double) SimdTuning.nonzeros(weights) / weights.length;
         boolean twoFour = TwoFourMatrix.fits(weights, cout, depth);
@@ -114,6 +136,18 @@ final class ConvKernels {
             "x=" + Arrays.toString(x) + " " + shape, density < 0.95 ? SimdTuning.zeros(density, twoFour) : "",
             candidates, rule, xs == null ? null : () -> new Tensor[] {SimdTuning.random(xs)}, note,
             () -> SimdWarmup.conv(candidates.stream().map(Candidate::name).toList())));
+    }
+
+    /**
+     * The Winograd candidate that is the rule for a 3×3 stride-1 layer, or null for im2col. Measured inside ResNet-18
+     * (benchmarks/RESULTS.md, "Winograd"): F(4×4) fastest from 28×28 up; at 14×14 F(2×2), whose transformed weights
+     * are 16/9 of the plain ones instead of 36/9 (they stream from memory); at 7×7 neither beats im2col.
+     */
+    static String winogradRule(int cin, int cout, long pixels) {
+        if (cin < WINOGRAD_MIN_CHANNELS || cout < WINOGRAD_MIN_CHANNELS || pixels < WINOGRAD_MIN_PIXELS) {
+            return null;
+        }
+        return pixels >= WINOGRAD_F4_MIN_PIXELS ? "winograd" : "winograd-2x2";
     }
 
     static Kernel gemmConv(ConvAttributes attrs, float[] w, float[] bias, Activation act, int group, int cout,

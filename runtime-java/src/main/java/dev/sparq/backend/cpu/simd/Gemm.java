@@ -23,6 +23,12 @@ public final class Gemm {
      */
     static void run(PanelSource a, PanelSource b, MemorySegment c, long cIndex, long ldc, Epilogue epilogue,
                     ExecutionContext ctx) {
+        run(MicroKernel.get(), a, b, c, cIndex, ldc, epilogue, ctx);
+    }
+
+    /** {@link #run} on a given tile kernel: A in panels of {@code mk.mr()} rows, B of {@code mk.nr()}. */
+    static void run(MicroKernel mk, PanelSource a, PanelSource b, MemorySegment c, long cIndex, long ldc,
+                    Epilogue epilogue, ExecutionContext ctx) {
         int m = a.rows();
         int n = b.rows();
         int k = a.depth();
@@ -36,8 +42,7 @@ public final class Gemm {
             fillEpilogueOnly(m, n, c, cIndex, ldc, epilogue);
             return;
         }
-        MicroKernel mk = MicroKernel.get();
-        int mr = MicroKernel.MR;
+        int mr = mk.mr();
         int nr = mk.nr();
         int mPanels = (m + mr - 1) / mr;
         int nPanels = (n + nr - 1) / nr;
@@ -59,7 +64,7 @@ public final class Gemm {
 
     private static void block(MicroKernel mk, PanelSource a, PanelSource b, MemorySegment c, long cIndex, long ldc,
                               Epilogue ep, int m, int n, int k, int row0, int row1, int col0, int col1) {
-        int mr = MicroKernel.MR;
+        int mr = mk.mr();
         int nr = mk.nr();
         Scratch aScratch = Scratch.of(0);
         Scratch bScratch = Scratch.of(1);

@@ -4,12 +4,17 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The innermost GEMM tile: {@code C[rows × cols] (+)= Apanel · Bpanel} over {@code kc} steps, where the A panel is
- * MR values per k ({@code a[aOff + k*MR + r]}) and the B panel NR values per k ({@code b[bOff + k*NR + j]}), both
+ * {@link #mr()} (usually MR) values per k ({@code a[aOff + k*mr + r]}) and the B panel NR values per k ({@code b[bOff + k*NR + j]}), both
  * zero-padded. The only hardware-specific code of the GEMM: one Vector API implementation and a scalar fallback,
  * chosen at startup ({@link #get()}), so the rest of the engine never knows which runs.
  */
 public interface MicroKernel {
     int MR = 8;
+
+    /** Rows per tile: the A panel width. */
+    default int mr() {
+        return MR;
+    }
 
     /** Columns per tile. */
     int nr();
@@ -27,9 +32,15 @@ public interface MicroKernel {
         return Holder.INSTANCE;
     }
 
+    /** A tile one vector wide (16 rows), for products with few B rows; null without the Vector API at 256 bits. */
+    static MicroKernel narrow() {
+        return Holder.NARROW;
+    }
+
     final class Holder {
         static final MicroKernel INSTANCE = SimdConfig.BITS == 0 ? new ScalarMicroKernel()
             : new PanamaMicroKernel();
+        static final MicroKernel NARROW = SimdConfig.BITS >= 256 ? new PanamaNarrowKernel() : null;
 
         private Holder() {
         }

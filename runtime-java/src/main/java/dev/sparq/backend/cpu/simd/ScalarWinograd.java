@@ -2,6 +2,18 @@ package dev.sparq.backend.cpu.simd;
 
 /** F(4×4, 3×3) transforms in plain Java, lane by lane: the fallback and the definition. */
 final class ScalarWinograd implements WinogradTransforms {
+    private static final int LANES = 8;
+
+    @Override
+    public int lanes() {
+        return LANES;
+    }
+
+    @Override
+    public int tile() {
+        return 4;
+    }
+
     @Override
     public void input(float[] plane, int wp, int[] laneBase, float[] dst, int dstBase, int pStride) {
         float[] d = new float[36];
@@ -37,23 +49,22 @@ final class ScalarWinograd implements WinogradTransforms {
     }
 
     @Override
-    public void output(float[] m, int mBase, int pStride, int count, float[] bias, int c0, float min, float max,
-                       float[] out, int stride) {
+    public void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
+                       int[] laneBase, int wo) {
         float[] a = new float[36];
         float[] t = new float[24];
-        for (int c = 0; c < count; c++) {
+        float[] y = new float[4];
+        for (int l = 0; l < count; l++) {
             for (int p = 0; p < 36; p++) {
-                a[p] = m[mBase + p * pStride + c];
+                a[p] = m[mBase + p * pStride + l];
             }
             for (int j = 0; j < 6; j++) { // t = Aᵀ a: 4×6
                 at(a, j, 6, t, j, 6);
             }
             for (int i = 0; i < 4; i++) { // y = t A: 4×4
-                float[] y = new float[4];
                 at(t, i * 6, 1, y, 0, 1);
                 for (int j = 0; j < 4; j++) {
-                    float v = y[j] + bias[c0 + c];
-                    out[(i * 4 + j) * stride + c] = Math.min(Math.max(v, min), max);
+                    out[laneBase[l] + i * wo + j] = Math.min(Math.max(y[j] + bias, min), max);
                 }
             }
         }

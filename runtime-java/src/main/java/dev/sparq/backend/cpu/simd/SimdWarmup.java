@@ -90,7 +90,7 @@ final class SimdWarmup {
         }
         ExecutionContext ctx = ExecutionContext.standalone();
         for (String name : List.of("dense", "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4",
-            "pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd")) {
+            "pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd", "winograd-2x2")) {
             for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
                 for (Path p : paths.of(name, new Random(3))) {
                     try (Tensor x = p.input()) {
@@ -146,7 +146,7 @@ final class SimdWarmup {
                 {8, 9, 12, 1, 2, 1}};
             case "direct" -> new int[][] {{2, 9, 4, 3, 1, 1}, {2, 9, 4, 3, 2, 1}};
             case "direct-depthwise" -> new int[][] {{8, 9, 8, 3, 1, 8}, {8, 9, 8, 3, 2, 8}};
-            case "winograd" -> new int[][] {{8, 9, 12, 3, 1, 1}};
+            case "winograd", "winograd-2x2" -> new int[][] {{8, 9, 12, 3, 1, 1}};
             case "sparse-csr", "sparse-blocked", "sparse-2:4" -> new int[][] {{8, 9, 12, 1, 1, 1}, {4, 9, 12, 3, 2, 1},
                 {8, 18, 12, 1, 2, 1}};
             default -> new int[0][];
@@ -166,7 +166,10 @@ final class SimdWarmup {
                         ConvKernels.gemmConv(attrs, w, bias, Activation.RELU, s[5], s[2], depth);
                     case "direct" -> new DirectConv(attrs, w, bias, Activation.RELU, s[0] / s[5], s[5]);
                     case "direct-depthwise" -> new DepthwiseConv(attrs, w, bias, Activation.RELU);
-                    case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU);
+                    case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 4,
+                        WinogradConv.narrowFits(4, s[1], s[1]));
+                    case "winograd-2x2" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 2,
+                        WinogradConv.narrowFits(2, s[1], s[1]));
                     default -> new SparseConv(attrs, SparseWeights.of(format(name), w, s[2], depth), bias,
                         Activation.RELU, s[0]);
                 };

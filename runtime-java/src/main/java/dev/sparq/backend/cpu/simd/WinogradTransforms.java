@@ -1,8 +1,11 @@
 package dev.sparq.backend.cpu.simd;
 
 /**
- * The data transforms of Winograd F(4×4, 3×3) (Lavin &amp; Gray's matrices), the hardware-specific half of
- * {@link WinogradConv}: a Vector API version and a scalar one chosen at startup.
+ * The data transforms of Winograd F(m×m, 3×3) (Lavin &amp; Gray's matrices; m = {@link #tile()}, 4 or 2, on
+ * α×α = (m+2)² patches), the hardware-specific half of {@link WinogradConv}: a Vector API version and a scalar one of
+ * each, chosen at startup. Both work on a group of
+ * {@link #lanes()} tiles of one channel at a time, one tile per vector lane, so a tile row's worth of work is a few
+ * vector operations whatever the channel count.
  *
  * <pre>
  * Bᵀ = [4  0 −5  0 1 0]   Aᵀ = [1 1  1 1  1 0]
@@ -14,30 +17,35 @@ package dev.sparq.backend.cpu.simd;
  * </pre>
  */
 interface WinogradTransforms {
-    /** Tiles per input transform call: one GEMM row panel. */
-    int LANES = MicroKernel.MR;
+    /** Tiles per call; divides the GEMM's panel width {@link MicroKernel#nr()}. */
+    int lanes();
+
+    /** Output tile side m: F(4×4, 3×3) or F(2×2, 3×3); the input patch is m + 2 wide. */
+    int tile();
 
     /**
-     * V = Bᵀ d B for up to {@link #LANES} tiles of one channel: tile {@code l}'s 6×6 input patch starts at
-     * {@code plane[laneBase[l]]} with row stride {@code wp}. Writes element p (of 36) of lane l to
+     * V = Bᵀ d B for {@link #lanes()} tiles of one channel: tile {@code l}'s α×α input patch starts at
+     * {@code plane[laneBase[l]]} with row stride {@code wp}. Writes element p (of α²) of lane l to
      * {@code dst[dstBase + p * pStride + l]}.
      */
     void input(float[] plane, int wp, int[] laneBase, float[] dst, int dstBase, int pStride);
 
     /**
-     * Y = Aᵀ m A for {@code count} output channels of one tile: m element p of channel j is
-     * {@code m[mBase + p * pStride + j]}. Adds {@code bias[c0 + j]}, clamps to [min, max] and writes output (i, j) of
-     * channel lane j to {@code out[(i * 4 + jj) * stride + j]} with {@code stride} ≥ count.
+     * Y = Aᵀ m A for the first {@code count} (≤ lanes) tiles of one output channel: element p of lane l is
+     * {@code m[mBase + p * pStride + l]}. Adds {@code bias}, clamps to [min, max] and writes output (i, j) of lane l
+     * to {@code out[laneBase[l] + i * wo + j]}.
      */
-    void output(float[] m, int mBase, int pStride, int count, float[] bias, int c0, float min, float max, float[] out,
-                int stride);
+    void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
+                int[] laneBase, int wo);
 
-    static WinogradTransforms get() {
-        return Holder.INSTANCE;
+    /** The transforms of F(m×m, 3×3), m = 4 or 2. */
+    static WinogradTransforms get(int m) {
+        return m == 4 ? Holder.F4 : Holder.F2;
     }
 
     final class Holder {
-        static final WinogradTransforms INSTANCE = SimdConfig.BITS >= 256 ? new PanamaWinograd() : new ScalarWinograd();
+        static final WinogradTransforms F4 = SimdConfig.BITS >= 256 ? new PanamaWinograd() : new ScalarWinograd();
+        static final WinogradTransforms F2 = SimdConfig.BITS >= 256 ? new PanamaWinograd2() : new ScalarWinograd2();
 
         private Holder() {
         }

@@ -49,17 +49,17 @@ class ConvCandidatesTest {
         List<Case> cases = List.of(
             new Case(1, 1, 1, 1, 1, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
             new Case(2, 3, 7, 7, 5, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
-            new Case(1, 1, 8, 8, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
-            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 1, 8, 8, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "winograd", "winograd-2x2")),
+            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "winograd", "winograd-2x2")),
             new Case(1, 5, 12, 12, 7, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm")),
             new Case(1, 3, 11, 13, 4, 3, 3, 2, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(1, 2, 9, 10, 6, 3, 1, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(2, 6, 8, 8, 6, 3, 1, 1, 1, 2, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
             new Case(2, 4, 9, 9, 4, 3, 1, 2, 2, 4, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
-            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd")),
-            new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd")),
-            new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER", List.of("im2col-gemm", "winograd")),
+            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
+            new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER", List.of("im2col-gemm", "winograd", "winograd-2x2")),
             new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER", List.of("im2col-gemm", "direct")));
         for (Case cs : cases) {
             try (Tensor x = random(cs.n, cs.c, cs.h, cs.w); Tensor wt = random(cs.cout, cs.c / cs.group, cs.k, cs.k);
@@ -81,13 +81,45 @@ class ConvCandidatesTest {
                 for (String name : cs.offered) {
                     try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.forcing(name))) {
                         Tensor got = KernelHarness.run(SIMD, conv, 13, 1, x, wt, b)[0];
-                        double tol = name.equals("winograd") ? 1e-4 : 1e-5;
+                        double tol = name.startsWith("winograd") ? 1e-4 : 1e-5;
                         SimdVsReferenceTest.assertClose(want, got, tol, name + " " + cs);
                         got.close();
                     }
                 }
                 want.close();
             }
+        }
+    }
+
+    @Test
+    void withTuningOffWinogradIsTheRuleWhereItMeasuredFaster() {
+        // {channels, image side}: F(4×4) from 24×24, F(2×2) from 12×12, im2col below or for few channels
+        Object[][] cases = {{64, 56, "winograd"}, {128, 28, "winograd"}, {32, 14, "winograd-2x2"},
+            {32, 12, "winograd-2x2"}, {32, 7, "im2col-gemm"}, {8, 28, "im2col-gemm"}};
+        for (Object[] c : cases) {
+            int ch = (int) c[0];
+            int side = (int) c[1];
+            try (Tensor w = random(ch, ch, 3, 3); Tensor b = random(ch);
+                 KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+                Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1));
+                Kernel k = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
+                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, ch, side, side)),
+                    java.lang.foreign.Arena.global())).orElseThrow();
+                assertTrue(k.describe().startsWith(c[2] + ":"), ch + "x" + side + ": " + k.describe());
+            }
+        }
+        // where the rule names a tile size, the timer is not offered the other one
+        for (Object[] c : new Object[][] {{64, 56, List.of("im2col-gemm", "winograd")},
+            {32, 14, List.of("im2col-gemm", "winograd-2x2")}, {32, 7, List.of("im2col-gemm", "winograd", "winograd-2x2")}}) {
+            int ch = (int) c[0];
+            int side = (int) c[1];
+            List<String> offered = new ArrayList<>();
+            try (Tensor x = random(1, ch, side, side); Tensor w = random(ch, ch, 3, 3); Tensor b = random(ch);
+                 KernelTuner.Scope ignored = KernelTuner.use(Tuners.recording(offered))) {
+                KernelHarness.run(SIMD, KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1)), 13, 1, x, w, b)[0]
+                    .close();
+            }
+            assertEquals(c[2], offered, ch + "x" + side);
         }
     }
 

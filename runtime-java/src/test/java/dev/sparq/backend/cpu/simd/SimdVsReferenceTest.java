@@ -222,21 +222,36 @@ class SimdVsReferenceTest {
 
     @Test
     void winogradMatchesDirectConvolution() {
+        // {n, cin, h, w, cout, pad}: several tile blocks (first), one channel, channels and tile counts that are
+        // not multiples of the vector width, outputs not multiples of the tile, a pad of 2 (output larger than input),
+        // more than 256 channels (two GEMM depth blocks), enough blocks for 2 threads to split blocks (last)
         int[][] cases = {{1, 32, 56, 56, 64, 1}, {1, 8, 7, 7, 16, 1}, {2, 9, 13, 10, 11, 1}, {1, 16, 5, 6, 8, 0},
-            {1, 12, 9, 17, 20, 0}};
+            {1, 12, 9, 17, 20, 0}, {1, 1, 11, 9, 1, 1}, {1, 1, 3, 3, 3, 0}, {1, 17, 23, 29, 5, 1}, {1, 3, 6, 31, 33, 2},
+            {1, 70, 30, 30, 19, 1}, {1, 260, 8, 9, 9, 1}, {1, 64, 50, 50, 24, 1}};
         for (int[] c : cases) {
-            try (Tensor x = random(c[0], c[1], c[2], c[3]); Tensor w = random(c[4], c[1], 3, 3); Tensor b = random(c[4])) {
+            try (Tensor x = random(c[0], c[1], c[2], c[3]); Tensor w = random(c[4], c[1], 3, 3); Tensor b = random(c[4]);
+                 WorkerPool pool = new WorkerPool(2)) {
                 Node node = KernelHarness.node("Conv", 3, 1, ints("pads", c[5], c[5], c[5], c[5]));
                 Tensor want = KernelHarness.run(REF, node, 13, 1, x, w, b)[0];
                 float[] bias = b.toFloatArray();
-                WinogradConv wino = new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU);
-                Tensor got = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
                 for (long i = 0; i < want.size(); i++) {
                     want.setFloat(i, Math.max(0f, want.getFloat(i))); // the Relu fused into the Winograd store
                 }
-                assertClose(want, got, 1e-4, "Winograd " + java.util.Arrays.toString(c));
+                for (int variant = 0; variant < 4; variant++) {
+                    int tile = variant < 2 ? 4 : 2;
+                    boolean narrow = variant % 2 == 1;
+                    String what = "Winograd F(" + tile + "x" + tile + ")" + (narrow ? " narrow " : " ")
+                        + java.util.Arrays.toString(c);
+                    WinogradConv wino = new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU, tile,
+                        narrow);
+                    Tensor got = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
+                    assertClose(want, got, 1e-4, what);
+                    Tensor two = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
+                    assertArrayEquals(got.toFloatArray(), two.toFloatArray(), what + ": 1 vs 2 threads");
+                    got.close();
+                    two.close();
+                }
                 want.close();
-                got.close();
             }
         }
     }
@@ -351,10 +366,14 @@ class SimdVsReferenceTest {
     void everyMicroKernelAgreesWithTheScalarOne() {
         // The vector width in use is fixed per JVM (-Dsparq.simd); the build runs this class once per width.
         List<MicroKernel> kernels = new ArrayList<>(List.of(new ScalarMicroKernel(), MicroKernel.get()));
+        if (MicroKernel.narrow() != null) {
+            kernels.add(MicroKernel.narrow());
+        }
         for (MicroKernel mk : kernels) {
             int nr = mk.nr();
+            int mr = mk.mr();
             int kc = 37;
-            float[] a = new float[kc * MicroKernel.MR];
+            float[] a = new float[kc * mr];
             float[] b = new float[kc * nr];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) rnd.nextGaussian();
@@ -362,16 +381,21 @@ class SimdVsReferenceTest {
             for (int i = 0; i < b.length; i++) {
                 b[i] = (float) rnd.nextGaussian();
             }
+            float[] rowBias = new float[mr];
+            for (int i = 0; i < mr; i++) {
+                rowBias[i] = i + 1;
+            }
             for (int cols : new int[] {1, nr / 2 + 1, nr}) {
-                try (Tensor c = Tensor.allocate(DType.F32, MicroKernel.MR, nr + 3)) {
-                    Epilogue ep = new Epilogue(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, null, -1f, 1.5f);
-                    mk.run(kc, a, 0, b, 0, c.segment(), 0, nr + 3, 5, cols, false, ep, 0, 0);
-                    for (int r = 0; r < MicroKernel.MR; r++) {
+                try (Tensor c = Tensor.allocate(DType.F32, mr, nr + 3)) {
+                    Epilogue ep = new Epilogue(rowBias, null, -1f, 1.5f);
+                    int rows = mr - 3;
+                    mk.run(kc, a, 0, b, 0, c.segment(), 0, nr + 3, rows, cols, false, ep, 0, 0);
+                    for (int r = 0; r < mr; r++) {
                         for (int j = 0; j < nr + 3; j++) {
                             float want = 0;
-                            if (r < 5 && j < cols) {
+                            if (r < rows && j < cols) {
                                 for (int k = 0; k < kc; k++) {
-                                    want = Math.fma(a[k * MicroKernel.MR + r], b[k * nr + j], want);
+                                    want = Math.fma(a[k * mr + r], b[k * nr + j], want);
                                 }
                                 want = ep.apply(want, r, j);
                             }

@@ -1,0 +1,118 @@
+package dev.sparq.backend.cpu.simd;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A Vector API tile for products whose B side has few rows: 16 rows × 1 vector of accumulators, so 16 columns
+ * (512-bit) are a whole tile where {@link PanamaMicroKernel} would pad them to 32. One B load and 16 broadcasts of A
+ * per k. Used by {@link WinogradConv} when a layer has few tiles (ResNet-18's 7×7 and 14×14 images); A must be
+ * packed in panels of {@link #mr()} rows.
+ */
+final class PanamaNarrowKernel implements MicroKernel {
+    static final int ROWS = 16;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
+    private static final int V = S.length();
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[ROWS * V]);
+
+    @Override
+    public int mr() {
+        return ROWS;
+    }
+
+    @Override
+    public int nr() {
+        return V;
+    }
+
+    @Override
+    public void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
+                    int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0 = zero;
+        FloatVector c1 = zero;
+        FloatVector c2 = zero;
+        FloatVector c3 = zero;
+        FloatVector c4 = zero;
+        FloatVector c5 = zero;
+        FloatVector c6 = zero;
+        FloatVector c7 = zero;
+        FloatVector c8 = zero;
+        FloatVector c9 = zero;
+        FloatVector c10 = zero;
+        FloatVector c11 = zero;
+        FloatVector c12 = zero;
+        FloatVector c13 = zero;
+        FloatVector c14 = zero;
+        FloatVector c15 = zero;
+        for (int k = 0; k < kc; k++) {
+            int ak = aOff + k * ROWS;
+            FloatVector b0 = FloatVector.fromArray(S, b, bOff + k * V);
+            c0 = FloatVector.broadcast(S, a[ak + 0]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[ak + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[ak + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[ak + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[ak + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[ak + 5]).fma(b0, c5);
+            c6 = FloatVector.broadcast(S, a[ak + 6]).fma(b0, c6);
+            c7 = FloatVector.broadcast(S, a[ak + 7]).fma(b0, c7);
+            c8 = FloatVector.broadcast(S, a[ak + 8]).fma(b0, c8);
+            c9 = FloatVector.broadcast(S, a[ak + 9]).fma(b0, c9);
+            c10 = FloatVector.broadcast(S, a[ak + 10]).fma(b0, c10);
+            c11 = FloatVector.broadcast(S, a[ak + 11]).fma(b0, c11);
+            c12 = FloatVector.broadcast(S, a[ak + 12]).fma(b0, c12);
+            c13 = FloatVector.broadcast(S, a[ak + 13]).fma(b0, c13);
+            c14 = FloatVector.broadcast(S, a[ak + 14]).fma(b0, c14);
+            c15 = FloatVector.broadcast(S, a[ak + 15]).fma(b0, c15);
+        }
+        float[] tile = TILE.get();
+        c0.intoArray(tile, 0 * V);
+        c1.intoArray(tile, 1 * V);
+        c2.intoArray(tile, 2 * V);
+        c3.intoArray(tile, 3 * V);
+        c4.intoArray(tile, 4 * V);
+        c5.intoArray(tile, 5 * V);
+        c6.intoArray(tile, 6 * V);
+        c7.intoArray(tile, 7 * V);
+        c8.intoArray(tile, 8 * V);
+        c9.intoArray(tile, 9 * V);
+        c10.intoArray(tile, 10 * V);
+        c11.intoArray(tile, 11 * V);
+        c12.intoArray(tile, 12 * V);
+        c13.intoArray(tile, 13 * V);
+        c14.intoArray(tile, 14 * V);
+        c15.intoArray(tile, 15 * V);
+        VectorMask<Float> m = S.indexInRange(0, cols);
+        for (int r = 0; r < rows; r++) {
+            long at = (cIndex + r * ldc) * Float.BYTES;
+            FloatVector x = FloatVector.fromArray(S, tile, r * V);
+            if (accumulate) {
+                x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
+            }
+            if (epilogue != null) {
+                x = finish(x, epilogue, row0 + r, col0);
+            }
+            x.intoMemorySegment(c, at, ORDER, m);
+        }
+    }
+
+    /** Bias and clamp, in the same order as Epilogue.apply. */
+    private static FloatVector finish(FloatVector x, Epilogue e, int row, int col) {
+        if (e.rowBias() != null) {
+            x = x.add(e.rowBias()[row]);
+        }
+        if (e.colBias() != null) {
+            float[] cb = e.colBias();
+            x = x.add(FloatVector.fromArray(S, cb, col, S.indexInRange(col, cb.length)));
+        }
+        if (e.clamps()) {
+            x = x.lanewise(VectorOperators.MAX, e.min()).lanewise(VectorOperators.MIN, e.max());
+        }
+        return x;
+    }
+}
