@@ -28,7 +28,7 @@
 #define HEADER 64  /* dense packed weights start with their layout (int32), padded for alignment */
 enum { LAYOUT_VNNI = 1, LAYOUT_AMX = 2 };
 
-static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni, 2 amx */
+static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni, 2 avx512-vbmi (VNNI + byte permutes), 3 amx */
 static void qconv_choose(void);
 #define TILE_Q 48  /* flat output pixels per dense tile (3 vectors of 16) */
 #define DW_TILE 64 /* flat output pixels per depthwise tile */
@@ -70,13 +70,14 @@ int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
 /* AMX tiles take 16 channel groups (64 channels) per step: layers whose input channels come in 64s use them. */
 static int use_amx(const sparq_qconv_desc *d, const geom *g) {
     qconv_choose();
-    return qconv_path == 2 && !d->depthwise && g->planes % 16 == 0;
+    return qconv_path == 3 && !d->depthwise && g->planes % 16 == 0;
 }
 
 int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
     geom g = geometry(d);
     if (d->depthwise) {
-        return (int64_t)d->c * g.taps * 4;
+        /* the taps as floats, then as int8 in groups of four per kernel row (kw <= 4, for the byte-permute path) */
+        return (int64_t)d->c * g.taps * 4 + (int64_t)d->c * d->kh * 4;
     }
     if (use_amx(d, &g)) {
         return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * g.taps * g.planes * AMX_CO * 4;
@@ -107,6 +108,13 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
         float *f = (float *)packed;
         for (int64_t i = 0; i < (int64_t)d->c * g.taps; i++) {
             f[i] = (float)w[i];
+        }
+        int8_t *rows = (int8_t *)(f + (int64_t)d->c * g.taps);
+        memset(rows, 0, (size_t)d->c * d->kh * 4);
+        if (d->kw <= 4) {
+            for (int64_t i = 0; i < (int64_t)d->c * d->kh; i++) {
+                for (int32_t k = 0; k < d->kw; k++) rows[i * 4 + k] = w[i * d->kw + k];
+            }
         }
         return;
     }
@@ -906,6 +914,232 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *x, const float
     free(tap_off);
 }
 
+/* ---- depthwise by byte permutes and vpdpbusd (AVX-512 VBMI + VNNI) ---- */
+#define VBMI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
+
+/* How the byte-permute path lays a channel's outputs over vectors: P output rows per vector when rows are short
+   (P * ow lanes, P <= 4), else rows in segments of L lanes. Every lane's kernel row of kw <= 4 taps is one 32-bit
+   lane of a vpermt2b of a 64-byte load: tap k of lane l reads byte p * sh * w + sw * c + dw * k of the load (p, c:
+   the lane's row within the vector and its column in the segment), or the zero point where that pixel is padding.
+   0 when the layer does not fit (kw > 4, or one lane's taps span more than 64 bytes). */
+typedef struct {
+    int32_t rows;  /* P */
+    int32_t lanes; /* L: lanes per segment (P == 1) */
+    int32_t segs;  /* segments per output row (P == 1), else 1 */
+    int32_t pats;  /* 2^P row-validity patterns */
+} dw_plan;
+
+static int dw_plan_for(const sparq_qconv_desc *d, dw_plan *pl) {
+    if (d->kw > 4 || d->kw < 1) return 0;
+    int32_t reach = d->dw * (d->kw - 1); /* bytes past a lane's first tap */
+    if (reach > 63) return 0;
+    pl->rows = 1;
+    if (d->ow <= 8) {
+        int32_t p = 16 / d->ow;
+        if (p > 4) p = 4;
+        while (p > 1 && (int64_t)(p - 1) * d->sh * d->w + (int64_t)d->sw * (d->ow - 1) + reach > 63) p--;
+        pl->rows = p;
+    }
+    if (pl->rows > 1) {
+        pl->lanes = d->ow;
+        pl->segs = 1;
+    } else {
+        int32_t l = (63 - reach) / d->sw + 1;
+        if (l > 16) l = 16;
+        if (l > d->ow) l = d->ow;
+        pl->lanes = l;
+        pl->segs = (d->ow + l - 1) / l;
+    }
+    pl->pats = 1 << pl->rows;
+    return 1;
+}
+
+/* The permute index and load mask of segment `seg` for row-validity pattern `pat` (bit p: row p in the image). */
+static void dw_table(const sparq_qconv_desc *d, const dw_plan *pl, int32_t seg, int32_t pat, uint8_t idx[64],
+                     uint64_t *mask) {
+    int32_t ox0 = seg * pl->lanes;
+    int32_t per_row = pl->rows > 1 ? d->ow : (d->ow - ox0 < pl->lanes ? d->ow - ox0 : pl->lanes);
+    int32_t ix_base = d->sw * ox0 - d->pad_left;
+    uint64_t m = 0;
+    for (int32_t l = 0; l < 16; l++) {
+        int32_t p = l / per_row, c = l % per_row;
+        for (int32_t k = 0; k < 4; k++) {
+            uint8_t at = 64; /* byte 0 of the zero-point vector */
+            if (p < pl->rows && k < d->kw && ((pat >> p) & 1)) {
+                int32_t ix = ix_base + d->sw * c + d->dw * k;
+                if (ix >= 0 && ix < d->w) {
+                    int32_t off = p * d->sh * d->w + d->sw * c + d->dw * k;
+                    at = (uint8_t)off;
+                    m |= (uint64_t)1 << off;
+                }
+            }
+            idx[4 * l + k] = at;
+        }
+    }
+    *mask = m;
+}
+
+/* 16 accumulators (bias included) to int32 results, as requant32_fast would give them, from two float estimates
+   that bracket the exact value: v -+ 2^-12, each within 2^-13.6 of a * multiplier + zero -+ 2^-12 where |v| <= 512
+   (a float product and a rounding of at most 2^-24 relative each), so when both round to the same integer the exact
+   value does too; lanes beyond 512 saturate alike. Lanes that differ are marked in *bad (about 1 in 2000). */
+AVX512 static inline __m512i requant_bracket(__m512i a, __m512 mf, __m512 zlo, __m512 zhi, __mmask16 *bad) {
+    __m512 af = _mm512_cvtepi32_ps(a);
+    __m512i r1 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zlo));
+    __m512i r2 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zhi));
+    *bad |= _mm512_cmpneq_epi32_mask(r1, r2);
+    return r1;
+}
+
+/* Four vectors of int32 results to 64 bytes in order, saturated to uint8 (sign 0) or int8. */
+AVX512 static inline __m512i pack4(__m512i r0, __m512i r1, __m512i r2, __m512i r3, int is_signed) {
+    __m512i ab = _mm512_packs_epi32(r0, r1), cd = _mm512_packs_epi32(r2, r3);
+    __m512i b = is_signed ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
+    /* 128-bit lane i holds elements 4i..4i+3 of r0, r1, r2, r3 */
+    return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+}
+
+/* The constants of one depthwise_vbmi call, as plain values (the compiler keeps them in registers: a store through
+   the output pointer could alias anything read through a pointer). */
+typedef struct {
+    int32_t kh, ow, oh, rows, lanes, segs, pats, seg_step, mode, is_signed, chunked, flip, y_zero, qmin, qmax;
+    uint8_t x_zero;
+    const __m512i *idx;     /* [pattern][segment] */
+    const uint64_t *lmask;  /* [pattern][segment] */
+    const int64_t *row_off; /* [group][ky]: the load start of segment 0 in the channel's image */
+    const int32_t *row_pat; /* [group][ky]: which of the group's rows are in the image */
+} dw_ctx;
+
+/* Segments [s0, s0 + NS) of row group gr of one channel (NS, and KH where nonzero, constants, so the accumulators
+   stay in registers): kh loads, permutes and vpdpbusd each, then the requantization and the store. */
+VBMI static inline __attribute__((always_inline)) void dw_segments(const dw_ctx *k, const uint8_t *xc, uint8_t *yc,
+                                                                   const int32_t *wc, int32_t gr, int32_t s0,
+                                                                   const int NS, const int KH, __m512i bv, __m512 mf,
+                                                                   __m512d mv) {
+    const int32_t kh = KH ? KH : k->kh;
+    const __m512i zpv = _mm512_set1_epi8((char)k->x_zero);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const int32_t segs = k->segs, step = k->seg_step;
+    const int64_t *ro = k->row_off + (int64_t)gr * kh;
+    const int32_t *rp = k->row_pat + (int64_t)gr * kh;
+    __m512i acc[4];
+    for (int j = 0; j < NS; j++) acc[j] = bv;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        __m512i w4 = _mm512_set1_epi32(wc[ky]);
+        int32_t pat = rp[ky];
+        if (pat == 0) {
+            for (int j = 0; j < NS; j++) acc[j] = _mm512_dpbusd_epi32(acc[j], zpv, w4);
+            continue;
+        }
+        const uint8_t *row = xc + ro[ky] + (int64_t)step * s0;
+        const __m512i *ix = k->idx + (int64_t)pat * segs + s0;
+        const uint64_t *lm = k->lmask + (int64_t)pat * segs + s0;
+        for (int j = 0; j < NS; j++) {
+            __m512i v = _mm512_maskz_loadu_epi8(lm[j], row + step * j);
+            if (k->flip) v = _mm512_xor_si512(v, flip);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], _mm512_permutex2var_epi8(v, ix[j], zpv), w4);
+        }
+    }
+    __m512i r[4];
+    for (int j = 0; j < 4; j++) r[j] = _mm512_setzero_si512();
+    __m512d zero = _mm512_set1_pd((double)k->y_zero);
+    if (k->mode) {
+        __m512 zlo = _mm512_set1_ps((float)k->y_zero - 1.0f / 4096);
+        __m512 zhi = _mm512_set1_ps((float)k->y_zero + 1.0f / 4096);
+        __mmask16 bad = 0;
+        for (int j = 0; j < NS; j++) r[j] = requant_bracket(acc[j], mf, zlo, zhi, &bad);
+        if (__builtin_expect(bad != 0, 0)) {
+            for (int j = 0; j < NS; j++) r[j] = requant32_fast(acc[j], _mm512_setzero_si512(), mv, zero);
+        }
+    } else {
+        __m512d lo = _mm512_set1_pd((double)k->qmin), hi = _mm512_set1_pd((double)k->qmax);
+        for (int j = 0; j < NS; j++) r[j] = requant32(acc[j], _mm512_setzero_si512(), mv, zero, lo, hi);
+    }
+    int32_t oy0 = gr * k->rows;
+    if (k->chunked) {
+        int32_t n = k->ow - s0 * 16 < 64 ? k->ow - s0 * 16 : 64;
+        __mmask64 m = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+        _mm512_mask_storeu_epi8(yc + (int64_t)oy0 * k->ow + s0 * 16, m, pack4(r[0], r[1], r[2], r[3], k->is_signed));
+        return;
+    }
+    for (int j = 0; j < NS; j++) {
+        int32_t ox0 = (s0 + j) * k->lanes;
+        int32_t n = k->rows > 1 ? (k->oh - oy0 < k->rows ? k->oh - oy0 : k->rows) * k->ow
+                                : (k->ow - ox0 < k->lanes ? k->ow - ox0 : k->lanes);
+        __m128i b = _mm512_castsi512_si128(pack4(r[j], r[j], r[j], r[j], k->is_signed));
+        _mm_mask_storeu_epi8(yc + (int64_t)oy0 * k->ow + ox0, (__mmask16)((1u << n) - 1), b);
+    }
+}
+
+/* One channel's row groups [g0, g1), KH a constant where nonzero. */
+VBMI static inline __attribute__((always_inline)) void dw_channel(const dw_ctx *k, const uint8_t *xc, uint8_t *yc,
+                                                                  const int32_t *wc, int32_t g0, int32_t g1,
+                                                                  const int KH, __m512i bv, __m512 mf, __m512d mv) {
+    const int32_t segs = k->segs;
+    for (int32_t gr = g0; gr < g1; gr++) {
+        int32_t s0 = 0;
+        for (; s0 + 4 <= segs; s0 += 4) dw_segments(k, xc, yc, wc, gr, s0, 4, KH, bv, mf, mv);
+        switch (segs - s0) {
+        case 3: dw_segments(k, xc, yc, wc, gr, s0, 3, KH, bv, mf, mv); break;
+        case 2: dw_segments(k, xc, yc, wc, gr, s0, 2, KH, bv, mf, mv); break;
+        case 1: dw_segments(k, xc, yc, wc, gr, s0, 1, KH, bv, mf, mv); break;
+        default: break;
+        }
+    }
+}
+
+/* Per channel, per group of output rows: the row's segments four at a time (one output row, contiguous in NCHW,
+   requantized together and stored at once); nothing is converted or copied. Channels [c0, c1), groups [g0, g1). */
+VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t *x, const int8_t *wrows,
+                                const int32_t *bias, const float *mult, uint8_t *y, int32_t c0, int32_t c1,
+                                int32_t g0, int32_t g1) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow, in_plane = (int64_t)d->h * d->w;
+    int32_t tables = pl->segs * pl->pats, groups = (d->oh + pl->rows - 1) / pl->rows;
+    __m512i *idx = (__m512i *)aligned_alloc(64, sizeof(__m512i) * (size_t)tables);
+    uint64_t *lmask = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)tables);
+    int64_t *row_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)groups * d->kh);
+    int32_t *row_pat = (int32_t *)malloc(sizeof(int32_t) * (size_t)groups * d->kh);
+    for (int32_t p = 0; p < pl->pats; p++) {
+        for (int32_t s = 0; s < pl->segs; s++) {
+            uint8_t t[64];
+            dw_table(d, pl, s, p, t, &lmask[p * pl->segs + s]);
+            idx[p * pl->segs + s] = _mm512_loadu_si512((const void *)t);
+        }
+    }
+    for (int32_t gr = 0; gr < groups; gr++) {
+        for (int32_t ky = 0; ky < d->kh; ky++) {
+            int32_t iy0 = d->sh * gr * pl->rows - d->pad_top + d->dh * ky, pat = 0;
+            for (int32_t p = 0; p < pl->rows; p++) {
+                int32_t iy = iy0 + p * d->sh;
+                pat |= (iy >= 0 && iy < d->h) << p;
+            }
+            row_off[gr * d->kh + ky] = (int64_t)iy0 * d->w - d->pad_left;
+            row_pat[gr * d->kh + ky] = pat;
+        }
+    }
+    dw_ctx k = {d->kh, d->ow, d->oh, pl->rows, pl->lanes, pl->segs, pl->pats, d->sw * pl->lanes,
+                epilogue_mode(g, bias, mult), d->qmin < 0, pl->rows == 1 && pl->lanes == 16, d->x_flip, d->y_zero,
+                d->qmin, d->qmax, (uint8_t)d->x_zero, idx, lmask, row_off, row_pat};
+    for (int32_t c = c0; c < c1; c++) {
+        const uint8_t *xc = x + (int64_t)c * in_plane;
+        uint8_t *yc = y + (int64_t)c * out_plane;
+        __m512i bv = _mm512_set1_epi32(bias[c]);
+        __m512d mv = _mm512_set1_pd((double)mult[c]);
+        __m512 mf = _mm512_set1_ps(mult[c]);
+        const int32_t *wc = (const int32_t *)(wrows + (int64_t)c * d->kh * 4);
+        if (k.kh == 3) {
+            dw_channel(&k, xc, yc, wc, g0, g1, 3, bv, mf, mv);
+        } else {
+            dw_channel(&k, xc, yc, wc, g0, g1, 0, bv, mf, mv);
+        }
+    }
+    free(row_pat);
+    free(row_off);
+    free(lmask);
+    free(idx);
+}
+
 /* ---- AMX path ---- */
 #define AMXT __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vnni")))
 
@@ -1022,18 +1256,29 @@ static int vnni_here(void) {
     return (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW);
 }
 
+/* VBMI's byte permutes (vpermt2b), for the depthwise path; not in the shared feature bits, asked of the compiler's
+   runtime (cpuid once) */
+static int vbmi_here(void) {
+#if defined(__x86_64__)
+    return vnni_here() && __builtin_cpu_supports("avx512vbmi");
+#else
+    return 0;
+#endif
+}
+
 static int amx_here(void) {
-    return vnni_here() && (sparq_cpu_features() & SPARQ_CPU_AMXINT8) && amx_permitted();
+    return vbmi_here() && (sparq_cpu_features() & SPARQ_CPU_AMXINT8) && amx_permitted();
 }
 
 static void qconv_choose(void) {
     if (qconv_path >= 0) return;
-    qconv_path = amx_here() ? 2 : vnni_here() ? 1 : 0;
+    qconv_path = amx_here() ? 3 : vbmi_here() ? 2 : vnni_here() ? 1 : 0;
 }
 
 const char *sparq_qconv_path(void) {
     qconv_choose();
-    return qconv_path == 2 ? "amx" : qconv_path == 1 ? "avx512-vnni" : "scalar";
+    static const char *names[] = {"scalar", "avx512-vnni", "avx512-vbmi", "amx"};
+    return names[qconv_path];
 }
 
 int32_t sparq_qconv_force(const char *path) {
@@ -1045,8 +1290,12 @@ int32_t sparq_qconv_force(const char *path) {
         qconv_path = 1;
         return 1;
     }
-    if (strcmp(path, "amx") == 0 && amx_here()) {
+    if (strcmp(path, "avx512-vbmi") == 0 && vbmi_here()) {
         qconv_path = 2;
+        return 1;
+    }
+    if (strcmp(path, "amx") == 0 && amx_here()) {
+        qconv_path = 3;
         return 1;
     }
     return 0;
@@ -1061,6 +1310,23 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
     const void *weights = d->depthwise ? packed : (const void *)((const int8_t *)packed + HEADER);
     int32_t units = d->depthwise ? d->c : layout == LAYOUT_AMX ? (d->cout + AMX_CO - 1) / AMX_CO : (d->cout + MR - 1) / MR;
     int32_t u0 = 0, u1 = units, qa = 0, qb = g.q;
+#if defined(__x86_64__)
+    dw_plan pl;
+    if (d->depthwise && qconv_path >= 2 && dw_plan_for(d, &pl)) {
+        /* channels split across parts, or groups of output rows when channels are fewer than parts */
+        int32_t groups = (d->oh + pl.rows - 1) / pl.rows, g0 = 0, g1 = groups;
+        if (d->c >= parts) {
+            split(d->c, 1, part, parts, &u0, &u1);
+        } else {
+            split(groups, 1, part, parts, &g0, &g1);
+        }
+        if (u0 < u1 && g0 < g1) {
+            depthwise_vbmi(&g, &pl, x, (const int8_t *)((const float *)weights + (int64_t)d->c * g.taps), bias, mult,
+                           (uint8_t *)y, u0, u1, g0, g1);
+        }
+        return;
+    }
+#endif
     /* channels (or channel blocks) split across parts when there are enough of them, else output pixels */
     if (units >= parts) {
         split(units, 1, part, parts, &u0, &u1);
