@@ -664,6 +664,46 @@ AVX512 static inline __m512i requant32_est(__m512i acc, __m512i bias, __m512 mul
     return _mm512_cvtps_epi32(r);
 }
 
+/* 16 accumulators (bias included) to int32 results, as requant32_fast would give them, from two float estimates
+   that bracket the exact value: v -+ 2^-12, each within 2^-13.6 of a * multiplier + zero -+ 2^-12 where |v| <= 512
+   (a float product and a rounding of at most 2^-24 relative each), so when both round to the same integer the exact
+   value does too; lanes beyond 512 saturate alike. Lanes that differ are marked in *bad (about 1 in 2000). */
+AVX512 static inline __m512i requant_bracket(__m512i a, __m512 mf, __m512 zlo, __m512 zhi, __mmask16 *bad) {
+    __m512 af = _mm512_cvtepi32_ps(a);
+    __m512i r1 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zlo));
+    __m512i r2 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zhi));
+    *bad |= _mm512_cmpneq_epi32_mask(r1, r2);
+    return r1;
+}
+
+/* Four vectors of int32 results to 64 bytes in order, saturated to uint8 (sign 0) or int8. */
+AVX512 static inline __m512i pack4(__m512i r0, __m512i r1, __m512i r2, __m512i r3, int is_signed) {
+    __m512i ab = _mm512_packs_epi32(r0, r1), cd = _mm512_packs_epi32(r2, r3);
+    __m512i b = is_signed ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
+    /* 128-bit lane i holds elements 4i..4i+3 of r0, r1, r2, r3 */
+    return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+}
+
+/* One output channel's NV vectors of accumulators (bias included) to int32 results in r, as requant1 gives them
+   (mode 0: requant32, clamped; else requant_bracket, saturated by the narrowing). */
+AVX512 static inline __attribute__((always_inline)) void requant_row(const __m512i *acc, const int NV, int mode,
+                                                                     float mult, int32_t y_zero, int32_t qmin,
+                                                                     int32_t qmax, __m512i *r) {
+    __m512d mv = _mm512_set1_pd((double)mult), zero = _mm512_set1_pd((double)y_zero);
+    if (mode) {
+        __m512 mf = _mm512_set1_ps(mult);
+        __m512 zlo = _mm512_set1_ps((float)y_zero - 1.0f / 4096), zhi = _mm512_set1_ps((float)y_zero + 1.0f / 4096);
+        __mmask16 bad = 0;
+        for (int v = 0; v < NV; v++) r[v] = requant_bracket(acc[v], mf, zlo, zhi, &bad);
+        if (__builtin_expect(bad != 0, 0)) {
+            for (int v = 0; v < NV; v++) r[v] = requant32_fast(acc[v], _mm512_setzero_si512(), mv, zero);
+        }
+    } else {
+        __m512d lo = _mm512_set1_pd((double)qmin), hi = _mm512_set1_pd((double)qmax);
+        for (int v = 0; v < NV; v++) r[v] = requant32(acc[v], _mm512_setzero_si512(), mv, zero, lo, hi);
+    }
+}
+
 /* int32 to bytes: mode 0 values already clamped; 1 saturate to uint8; 2 saturate to int8. */
 AVX512 static inline __m128i narrow(__m512i r, int mode) {
     if (mode == 2) {
@@ -717,9 +757,11 @@ static inline void advance16(const geom *g, int32_t *oy, int32_t *ox) {
 /* One MR x (NV*16) tile: acc[m][v] over every tap and channel group. */
 AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *g, const uint8_t *scratch,
                                                                     const int8_t *wb, const int64_t *tap_off,
-                                                                    int32_t q0, int NV, __m512i acc[MR][3]) {
+                                                                    int32_t q0, int NV, const int32_t *bias,
+                                                                    __m512i acc[MR][3]) {
     for (int m = 0; m < MR; m++) {
-        for (int v = 0; v < NV; v++) acc[m][v] = _mm512_setzero_si512();
+        __m512i bv = _mm512_set1_epi32(bias[m]); /* the block's bias, padded to MR */
+        for (int v = 0; v < NV; v++) acc[m][v] = bv;
     }
     const int32_t *w32 = (const int32_t *)wb;
     int64_t plane_bytes = g->ps * 4;
@@ -741,10 +783,43 @@ AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *
     }
 }
 
+/* One tile of MR output channels x NV vectors of flat pixels and its epilogue: where every plane column is an output
+   column (wq == ow) a channel's pixels are contiguous in NCHW and go out in one store, else per vector, compressed. */
+AVX512 static inline __attribute__((always_inline)) void dense_block(const geom *g, const uint8_t *scratch,
+                                                                     const int8_t *wb, const int64_t *tap_off,
+                                                                     const int32_t *bias, const float *mult,
+                                                                     const uint16_t *lanes, int mode, uint8_t *y,
+                                                                     int32_t b, int32_t q0, int32_t n, const int NV) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
+    int mr = d->cout - b * MR < MR ? d->cout - b * MR : MR;
+    int32_t bb[MR];
+    for (int m = 0; m < MR; m++) bb[m] = m < mr ? bias[b * MR + m] : 0;
+    __m512i acc[MR][3];
+    dense_tile(g, scratch, wb, tap_off, q0, NV, bb, acc);
+    int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
+    int is_signed = d->qmin < 0;
+    for (int m = 0; m < mr; m++) {
+        int32_t co = b * MR + m;
+        __m512i r[4];
+        r[1] = r[2] = r[3] = _mm512_setzero_si512();
+        requant_row(acc[m], NV, mode, mult[co], d->y_zero, d->qmin, d->qmax, r);
+        if (lanes == NULL) {
+            __mmask64 k = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+            _mm512_mask_storeu_epi8(y + co * out_plane + q0, k, pack4(r[0], r[1], r[2], r[3], is_signed));
+            continue;
+        }
+        int32_t oy = oy0, ox = ox0;
+        for (int v = 0; v < NV; v++) {
+            store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r[v], mode ? mode : 1 + is_signed);
+            advance16(g, &oy, &ox);
+        }
+    }
+}
+
 AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int8_t *packed, const int32_t *bias,
                                 const float *mult, uint8_t *y, int32_t b0, int32_t b1, int32_t qa, int32_t qb) {
     const sparq_qconv_desc *d = g->d;
-    int64_t out_plane = (int64_t)d->oh * d->ow;
     int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
     for (int32_t t = 0; t < g->taps; t++) {
         int32_t ph;
@@ -752,38 +827,19 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
         tap_place(g, t, &ph, &off);
         tap_off[t] = (int64_t)ph * g->planes * g->ps + off; /* in 4-byte elements */
     }
-    __m512d zero = _mm512_set1_pd((double)d->y_zero);
-    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
-    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult);
     for (int32_t b = b0; b < b1; b++) {
         const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
-        int mr = d->cout - b * MR < MR ? d->cout - b * MR : MR;
         for (int32_t q0 = qa; q0 < qb; q0 += TILE_Q) {
             int32_t n = qb - q0 < TILE_Q ? qb - q0 : TILE_Q;
             int nv = (n + 15) / 16;
-            __m512i acc[MR][3];
             if (nv == 3) {
-                dense_tile(g, scratch, wb, tap_off, q0, 3, acc);
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, mode, y, b, q0, n, 3);
             } else if (nv == 2) {
-                dense_tile(g, scratch, wb, tap_off, q0, 2, acc);
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, mode, y, b, q0, n, 2);
             } else {
-                dense_tile(g, scratch, wb, tap_off, q0, 1, acc);
-            }
-            int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
-            for (int m = 0; m < mr; m++) {
-                int32_t co = b * MR + m;
-                __m512i bv = _mm512_set1_epi32(bias[co]);
-                __m512d mv = _mm512_set1_pd((double)mult[co]);
-                __m512 mf = _mm512_set1_ps(mult[co]);
-                int32_t oy = oy0, ox = ox0;
-                for (int v = 0; v < nv; v++) {
-                    __m512i r = mode ? requant32_est(acc[m][v], bv, mf, zerof, mv, zero)
-                                     : requant32(acc[m][v], bv, mv, zero, lo, hi);
-                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
-                    advance16(g, &oy, &ox);
-                }
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, mode, y, b, q0, n, 1);
             }
         }
     }
@@ -979,26 +1035,6 @@ static void dw_table(const sparq_qconv_desc *d, const dw_plan *pl, int32_t seg, 
     *mask = m;
 }
 
-/* 16 accumulators (bias included) to int32 results, as requant32_fast would give them, from two float estimates
-   that bracket the exact value: v -+ 2^-12, each within 2^-13.6 of a * multiplier + zero -+ 2^-12 where |v| <= 512
-   (a float product and a rounding of at most 2^-24 relative each), so when both round to the same integer the exact
-   value does too; lanes beyond 512 saturate alike. Lanes that differ are marked in *bad (about 1 in 2000). */
-AVX512 static inline __m512i requant_bracket(__m512i a, __m512 mf, __m512 zlo, __m512 zhi, __mmask16 *bad) {
-    __m512 af = _mm512_cvtepi32_ps(a);
-    __m512i r1 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zlo));
-    __m512i r2 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zhi));
-    *bad |= _mm512_cmpneq_epi32_mask(r1, r2);
-    return r1;
-}
-
-/* Four vectors of int32 results to 64 bytes in order, saturated to uint8 (sign 0) or int8. */
-AVX512 static inline __m512i pack4(__m512i r0, __m512i r1, __m512i r2, __m512i r3, int is_signed) {
-    __m512i ab = _mm512_packs_epi32(r0, r1), cd = _mm512_packs_epi32(r2, r3);
-    __m512i b = is_signed ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
-    /* 128-bit lane i holds elements 4i..4i+3 of r0, r1, r2, r3 */
-    return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
-}
-
 /* The constants of one depthwise_vbmi call, as plain values (the compiler keeps them in registers: a store through
    the output pointer could alias anything read through a pointer). */
 typedef struct {
@@ -1175,11 +1211,8 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
         cfg.colsb[i] = 64;
     }
     _tile_loadconfig(&cfg);
-    __m512d zero = _mm512_set1_pd((double)d->y_zero);
-    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
-    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
-    int mode = epilogue_mode(g, bias, mult);
+    int mode = epilogue_mode(g, bias, mult), is_signed = d->qmin < 0;
     const int64_t plane_bytes = g->ps * 4;
     int32_t cbuf[4][16][16] __attribute__((aligned(64)));
     for (int32_t b = b0; b < b1; b++) {
@@ -1215,13 +1248,20 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
                 int32_t co = b * AMX_CO + i;
                 if (co >= d->cout) break;
                 __m512i bv = _mm512_set1_epi32(bias[co]);
-                __m512d mv = _mm512_set1_pd((double)mult[co]);
-                __m512 mf = _mm512_set1_ps(mult[co]);
+                __m512i a[2], r[4];
+                a[0] = _mm512_add_epi32(_mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16]), bv);
+                a[1] = _mm512_add_epi32(_mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16]), bv);
+                r[2] = r[3] = _mm512_setzero_si512();
+                requant_row(a, 2, mode, mult[co], d->y_zero, d->qmin, d->qmax, r);
+                if (lanes == NULL) {
+                    __mmask32 k = n >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << n) - 1);
+                    _mm256_mask_storeu_epi8(y + co * out_plane + q0, k,
+                                            _mm512_castsi512_si256(pack4(r[0], r[1], r[2], r[3], is_signed)));
+                    continue;
+                }
                 int32_t oy = oy0, ox = ox0;
                 for (int v = 0; v * 16 < n; v++) {
-                    __m512i acc = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + v][i % 16]);
-                    __m512i r = mode ? requant32_est(acc, bv, mf, zerof, mv, zero) : requant32(acc, bv, mv, zero, lo, hi);
-                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
+                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r[v], mode);
                     advance16(g, &oy, &ox);
                 }
             }
