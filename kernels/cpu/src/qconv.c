@@ -1124,6 +1124,88 @@ VBMI static inline __attribute__((always_inline)) void dw_channel(const dw_ctx *
     }
 }
 
+/* A 3-row kernel (dilation 1) over rows of segments, segments [s0, s0 + NS) of one channel swept down output rows
+   [r0, r1): each input row's permuted kernel-row vectors are made once and kept in registers for the output rows
+   that read them (three for stride 1), so an output vector costs one load and permute per new input row. */
+VBMI static inline __attribute__((always_inline)) void dw_sweep3(const dw_ctx *k, const sparq_qconv_desc *d,
+                                                                 const uint8_t *xc, uint8_t *yc, const int32_t *wc,
+                                                                 int32_t r0, int32_t r1, int32_t s0, const int NS,
+                                                                 __m512i bv, float mult) {
+    const __m512i zpv = _mm512_set1_epi8((char)k->x_zero);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const int32_t segs = k->segs, step = k->seg_step, h = d->h, w = d->w, sh = d->sh, ow = k->ow;
+    const int is_flip = k->flip, is_signed = k->is_signed, mode = k->mode, chunked = k->chunked;
+    const __m512i w0 = _mm512_set1_epi32(wc[0]), w1 = _mm512_set1_epi32(wc[1]), w2 = _mm512_set1_epi32(wc[2]);
+    __m512i ix[4];
+    uint64_t lm[4];
+    for (int j = 0; j < NS; j++) {
+        ix[j] = k->idx[segs + s0 + j]; /* pattern 1: the row is in the image */
+        lm[j] = k->lmask[segs + s0 + j];
+    }
+    const uint8_t *base = xc - d->pad_left + (int64_t)step * s0;
+    __m512i hr[3][4];
+#define DW_ROW(dst, iy)                                                                                        \
+    do {                                                                                                       \
+        int32_t iy_ = (iy);                                                                                    \
+        if (iy_ < 0 || iy_ >= h) {                                                                             \
+            for (int j = 0; j < NS; j++) (dst)[j] = zpv;                                                       \
+        } else {                                                                                               \
+            const uint8_t *row_ = base + (int64_t)iy_ * w;                                                     \
+            for (int j = 0; j < NS; j++) {                                                                     \
+                __m512i v_ = _mm512_maskz_loadu_epi8(lm[j], row_ + step * j);                                  \
+                if (is_flip) v_ = _mm512_xor_si512(v_, flip);                                                  \
+                (dst)[j] = _mm512_permutex2var_epi8(v_, ix[j], zpv);                                           \
+            }                                                                                                  \
+        }                                                                                                      \
+    } while (0)
+    int32_t iy = sh * r0 - d->pad_top;
+    DW_ROW(hr[0], iy);
+    DW_ROW(hr[1], iy + 1);
+    DW_ROW(hr[2], iy + 2);
+    for (int32_t oy = r0; oy < r1; oy++) {
+        if (oy > r0) {
+            iy += sh;
+            if (sh == 1) {
+                for (int j = 0; j < NS; j++) {
+                    hr[0][j] = hr[1][j];
+                    hr[1][j] = hr[2][j];
+                }
+                DW_ROW(hr[2], iy + 2);
+            } else if (sh == 2) {
+                for (int j = 0; j < NS; j++) hr[0][j] = hr[2][j];
+                DW_ROW(hr[1], iy + 1);
+                DW_ROW(hr[2], iy + 2);
+            } else {
+                DW_ROW(hr[0], iy);
+                DW_ROW(hr[1], iy + 1);
+                DW_ROW(hr[2], iy + 2);
+            }
+        }
+        __m512i acc[4], r[4];
+        for (int j = 0; j < NS; j++) {
+            acc[j] = _mm512_dpbusd_epi32(bv, hr[0][j], w0);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], hr[1][j], w1);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], hr[2][j], w2);
+        }
+        for (int j = NS; j < 4; j++) r[j] = _mm512_setzero_si512();
+        requant_row(acc, NS, mode, mult, k->y_zero, k->qmin, k->qmax, r);
+        uint8_t *yr = yc + (int64_t)oy * ow;
+        if (chunked) {
+            int32_t n = ow - s0 * 16 < 64 ? ow - s0 * 16 : 64;
+            __mmask64 m = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+            _mm512_mask_storeu_epi8(yr + s0 * 16, m, pack4(r[0], r[1], r[2], r[3], is_signed));
+        } else {
+            for (int j = 0; j < NS; j++) {
+                int32_t ox0 = (s0 + j) * k->lanes;
+                int32_t n = ow - ox0 < k->lanes ? ow - ox0 : k->lanes;
+                __m128i b = _mm512_castsi512_si128(pack4(r[j], r[j], r[j], r[j], is_signed));
+                _mm_mask_storeu_epi8(yr + ox0, (__mmask16)((1u << n) - 1), b);
+            }
+        }
+    }
+#undef DW_ROW
+}
+
 /* Per channel, per group of output rows: the row's segments four at a time (one output row, contiguous in NCHW,
    requantized together and stored at once); nothing is converted or copied. Channels [c0, c1), groups [g0, g1). */
 VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t *x, const int8_t *wrows,
@@ -1157,6 +1239,7 @@ VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t 
     dw_ctx k = {d->kh, d->ow, d->oh, pl->rows, pl->lanes, pl->segs, pl->pats, d->sw * pl->lanes,
                 epilogue_mode(g, bias, mult), d->qmin < 0, pl->rows == 1 && pl->lanes == 16, d->x_flip, d->y_zero,
                 d->qmin, d->qmax, (uint8_t)d->x_zero, idx, lmask, row_off, row_pat};
+    int sweep = pl->rows == 1 && d->kh == 3 && d->dh == 1;
     for (int32_t c = c0; c < c1; c++) {
         const uint8_t *xc = x + (int64_t)c * in_plane;
         uint8_t *yc = y + (int64_t)c * out_plane;
@@ -1164,7 +1247,16 @@ VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t 
         __m512d mv = _mm512_set1_pd((double)mult[c]);
         __m512 mf = _mm512_set1_ps(mult[c]);
         const int32_t *wc = (const int32_t *)(wrows + (int64_t)c * d->kh * 4);
-        if (k.kh == 3) {
+        if (sweep) {
+            int32_t s0 = 0;
+            for (; s0 + 4 <= pl->segs; s0 += 4) dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 4, bv, mult[c]);
+            switch (pl->segs - s0) {
+            case 3: dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 3, bv, mult[c]); break;
+            case 2: dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 2, bv, mult[c]); break;
+            case 1: dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 1, bv, mult[c]); break;
+            default: break;
+            }
+        } else if (k.kh == 3) {
             dw_channel(&k, xc, yc, wc, g0, g1, 3, bv, mf, mv);
         } else {
             dw_channel(&k, xc, yc, wc, g0, g1, 0, bv, mf, mv);
