@@ -684,23 +684,39 @@ AVX512 static inline __m512i pack4(__m512i r0, __m512i r1, __m512i r2, __m512i r
     return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
 }
 
+/* The per-layer constants of requant_row. */
+typedef struct {
+    __m512 zlo, zhi;
+    __m512d zero, lo, hi;
+    int mode;
+} rq_consts;
+
+AVX512 static inline rq_consts rq_make(int mode, int32_t y_zero, int32_t qmin, int32_t qmax) {
+    rq_consts c;
+    c.zlo = _mm512_set1_ps((float)y_zero - 1.0f / 4096);
+    c.zhi = _mm512_set1_ps((float)y_zero + 1.0f / 4096);
+    c.zero = _mm512_set1_pd((double)y_zero);
+    c.lo = _mm512_set1_pd((double)qmin);
+    c.hi = _mm512_set1_pd((double)qmax);
+    c.mode = mode;
+    return c;
+}
+
 /* One output channel's NV vectors of accumulators (bias included) to int32 results in r, as requant1 gives them
    (mode 0: requant32, clamped; else requant_bracket, saturated by the narrowing). */
-AVX512 static inline __attribute__((always_inline)) void requant_row(const __m512i *acc, const int NV, int mode,
-                                                                     float mult, int32_t y_zero, int32_t qmin,
-                                                                     int32_t qmax, __m512i *r) {
-    __m512d mv = _mm512_set1_pd((double)mult), zero = _mm512_set1_pd((double)y_zero);
-    if (mode) {
+AVX512 static inline __attribute__((always_inline)) void requant_row(const __m512i *acc, const int NV,
+                                                                     const rq_consts *k, float mult, __m512i *r) {
+    if (k->mode) {
         __m512 mf = _mm512_set1_ps(mult);
-        __m512 zlo = _mm512_set1_ps((float)y_zero - 1.0f / 4096), zhi = _mm512_set1_ps((float)y_zero + 1.0f / 4096);
         __mmask16 bad = 0;
-        for (int v = 0; v < NV; v++) r[v] = requant_bracket(acc[v], mf, zlo, zhi, &bad);
+        for (int v = 0; v < NV; v++) r[v] = requant_bracket(acc[v], mf, k->zlo, k->zhi, &bad);
         if (__builtin_expect(bad != 0, 0)) {
-            for (int v = 0; v < NV; v++) r[v] = requant32_fast(acc[v], _mm512_setzero_si512(), mv, zero);
+            __m512d mv = _mm512_set1_pd((double)mult);
+            for (int v = 0; v < NV; v++) r[v] = requant32_fast(acc[v], _mm512_setzero_si512(), mv, k->zero);
         }
     } else {
-        __m512d lo = _mm512_set1_pd((double)qmin), hi = _mm512_set1_pd((double)qmax);
-        for (int v = 0; v < NV; v++) r[v] = requant32(acc[v], _mm512_setzero_si512(), mv, zero, lo, hi);
+        __m512d mv = _mm512_set1_pd((double)mult);
+        for (int v = 0; v < NV; v++) r[v] = requant32(acc[v], _mm512_setzero_si512(), mv, k->zero, k->lo, k->hi);
     }
 }
 
@@ -788,8 +804,10 @@ AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *
 AVX512 static inline __attribute__((always_inline)) void dense_block(const geom *g, const uint8_t *scratch,
                                                                      const int8_t *wb, const int64_t *tap_off,
                                                                      const int32_t *bias, const float *mult,
-                                                                     const uint16_t *lanes, int mode, uint8_t *y,
-                                                                     int32_t b, int32_t q0, int32_t n, const int NV) {
+                                                                     const uint16_t *lanes, const rq_consts *rq,
+                                                                     uint8_t *y, int32_t b, int32_t q0, int32_t n,
+                                                                     const int NV) {
+    const int mode = rq->mode;
     const sparq_qconv_desc *d = g->d;
     int64_t out_plane = (int64_t)d->oh * d->ow;
     int mr = d->cout - b * MR < MR ? d->cout - b * MR : MR;
@@ -799,11 +817,13 @@ AVX512 static inline __attribute__((always_inline)) void dense_block(const geom 
     dense_tile(g, scratch, wb, tap_off, q0, NV, bb, acc);
     int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
     int is_signed = d->qmin < 0;
-    for (int m = 0; m < mr; m++) {
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; m++) {
+        if (m >= mr) break;
         int32_t co = b * MR + m;
         __m512i r[4];
         r[1] = r[2] = r[3] = _mm512_setzero_si512();
-        requant_row(acc[m], NV, mode, mult[co], d->y_zero, d->qmin, d->qmax, r);
+        requant_row(acc[m], NV, rq, mult[co], r);
         if (lanes == NULL) {
             __mmask64 k = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
             _mm512_mask_storeu_epi8(y + co * out_plane + q0, k, pack4(r[0], r[1], r[2], r[3], is_signed));
@@ -828,18 +848,18 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
         tap_off[t] = (int64_t)ph * g->planes * g->ps + off; /* in 4-byte elements */
     }
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
-    int mode = epilogue_mode(g, bias, mult);
+    const rq_consts rq = rq_make(epilogue_mode(g, bias, mult), d->y_zero, d->qmin, d->qmax);
     for (int32_t b = b0; b < b1; b++) {
         const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
         for (int32_t q0 = qa; q0 < qb; q0 += TILE_Q) {
             int32_t n = qb - q0 < TILE_Q ? qb - q0 : TILE_Q;
             int nv = (n + 15) / 16;
             if (nv == 3) {
-                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, mode, y, b, q0, n, 3);
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, &rq, y, b, q0, n, 3);
             } else if (nv == 2) {
-                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, mode, y, b, q0, n, 2);
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, &rq, y, b, q0, n, 2);
             } else {
-                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, mode, y, b, q0, n, 1);
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, &rq, y, b, q0, n, 1);
             }
         }
     }
@@ -1044,6 +1064,7 @@ typedef struct {
     const uint64_t *lmask;  /* [pattern][segment] */
     const int64_t *row_off; /* [group][ky]: the load start of segment 0 in the channel's image */
     const int32_t *row_pat; /* [group][ky]: which of the group's rows are in the image */
+    rq_consts rq;
 } dw_ctx;
 
 /* Segments [s0, s0 + NS) of row group gr of one channel (NS, and KH where nonzero, constants, so the accumulators
@@ -1134,7 +1155,7 @@ VBMI static inline __attribute__((always_inline)) void dw_sweep3(const dw_ctx *k
     const __m512i zpv = _mm512_set1_epi8((char)k->x_zero);
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     const int32_t segs = k->segs, step = k->seg_step, h = d->h, w = d->w, sh = d->sh, ow = k->ow;
-    const int is_flip = k->flip, is_signed = k->is_signed, mode = k->mode, chunked = k->chunked;
+    const int is_flip = k->flip, is_signed = k->is_signed, chunked = k->chunked;
     const __m512i w0 = _mm512_set1_epi32(wc[0]), w1 = _mm512_set1_epi32(wc[1]), w2 = _mm512_set1_epi32(wc[2]);
     __m512i ix[4];
     uint64_t lm[4];
@@ -1188,7 +1209,7 @@ VBMI static inline __attribute__((always_inline)) void dw_sweep3(const dw_ctx *k
             acc[j] = _mm512_dpbusd_epi32(acc[j], hr[2][j], w2);
         }
         for (int j = NS; j < 4; j++) r[j] = _mm512_setzero_si512();
-        requant_row(acc, NS, mode, mult, k->y_zero, k->qmin, k->qmax, r);
+        requant_row(acc, NS, &k->rq, mult, r);
         uint8_t *yr = yc + (int64_t)oy * ow;
         if (chunked) {
             int32_t n = ow - s0 * 16 < 64 ? ow - s0 * 16 : 64;
@@ -1238,7 +1259,8 @@ VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t 
     }
     dw_ctx k = {d->kh, d->ow, d->oh, pl->rows, pl->lanes, pl->segs, pl->pats, d->sw * pl->lanes,
                 epilogue_mode(g, bias, mult), d->qmin < 0, pl->rows == 1 && pl->lanes == 16, d->x_flip, d->y_zero,
-                d->qmin, d->qmax, (uint8_t)d->x_zero, idx, lmask, row_off, row_pat};
+                d->qmin, d->qmax, (uint8_t)d->x_zero, idx, lmask, row_off, row_pat,
+                rq_make(epilogue_mode(g, bias, mult), d->y_zero, d->qmin, d->qmax)};
     int sweep = pl->rows == 1 && d->kh == 3 && d->dh == 1;
     for (int32_t c = c0; c < c1; c++) {
         const uint8_t *xc = x + (int64_t)c * in_plane;
@@ -1305,6 +1327,7 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
     _tile_loadconfig(&cfg);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult), is_signed = d->qmin < 0;
+    const rq_consts rq = rq_make(mode, d->y_zero, d->qmin, d->qmax);
     const int64_t plane_bytes = g->ps * 4;
     int32_t cbuf[4][16][16] __attribute__((aligned(64)));
     for (int32_t b = b0; b < b1; b++) {
@@ -1344,7 +1367,7 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
                 a[0] = _mm512_add_epi32(_mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16]), bv);
                 a[1] = _mm512_add_epi32(_mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16]), bv);
                 r[2] = r[3] = _mm512_setzero_si512();
-                requant_row(a, 2, mode, mult[co], d->y_zero, d->qmin, d->qmax, r);
+                requant_row(a, 2, &rq, mult[co], r);
                 if (lanes == NULL) {
                     __mmask32 k = n >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << n) - 1);
                     _mm256_mask_storeu_epi8(y + co * out_plane + q0, k,
