@@ -64,13 +64,26 @@ int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
     if (d->depthwise) {
         return 64; /* depthwise reads the image itself (see sparq_qconv_compute) */
     }
-    return (int64_t)d->sh * d->sw * g.planes * g.ps * g.elem;
+    /* the last AMX step of the last phase may read up to 15 planes past the end (times zero weights) */
+    int32_t slack = g.planes > 16 ? (g.planes + 15) / 16 * 16 - g.planes : 0;
+    return ((int64_t)d->sh * d->sw * g.planes + slack) * g.ps * g.elem;
 }
 
-/* AMX tiles take 16 channel groups (64 channels) per step: layers whose input channels come in 64s use them. */
+/* AMX tiles take up to 16 channel groups (64 channels) per step: K = 4 * planes bytes in one step where planes <= 16,
+   else steps of 64 with the last one's weights zero-padded (its B rows read whatever follows, times zero). Below 4
+   groups (a 3-channel stem) a step does too little for its fixed cost: VNNI runs there. */
 static int use_amx(const sparq_qconv_desc *d, const geom *g) {
     qconv_choose();
-    return qconv_path == 3 && !d->depthwise && g->planes % 16 == 0;
+    return qconv_path == 3 && !d->depthwise && g->planes >= 4;
+}
+
+/* AMX steps over the channel groups, and bytes of K per step. */
+static int32_t amx_chunks(const geom *g) {
+    return (g->planes + 15) / 16;
+}
+
+static int32_t amx_kbytes(const geom *g) {
+    return g->planes < 16 ? g->planes * 4 : 64;
 }
 
 int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
@@ -80,7 +93,7 @@ int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
         return (int64_t)d->c * g.taps * 4 + (int64_t)d->c * d->kh * 4;
     }
     if (use_amx(d, &g)) {
-        return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * g.taps * g.planes * AMX_CO * 4;
+        return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * g.taps * amx_chunks(&g) * AMX_CO * amx_kbytes(&g);
     }
     return HEADER + (int64_t)(d->cout + MR - 1) / MR * g.taps * g.planes * MR * 4;
 }
@@ -122,15 +135,16 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
     memset(packed, 0, HEADER);
     int8_t *p = (int8_t *)packed + HEADER;
     if (use_amx(d, &g)) {
-        /* per block of 32 output channels, tap and 64 input channels: two 16 x 64 A tiles (rows: output channels;
-           byte 4r + j: input channel 64 * chunk + 4r + j), the order of the B tile's rows (channel-group planes) */
+        /* per block of 32 output channels, tap and step of (up to) 64 input channels: two 16 x kb A tiles (rows:
+           output channels; byte 4r + j: input channel 64 * chunk + 4r + j), the order of the B tile's rows
+           (channel-group planes) */
         header[0] = LAYOUT_AMX;
-        int32_t blocks = (d->cout + AMX_CO - 1) / AMX_CO, chunks = g.planes / 16;
+        int32_t blocks = (d->cout + AMX_CO - 1) / AMX_CO, chunks = amx_chunks(&g), kb = amx_kbytes(&g);
         for (int32_t b = 0; b < blocks; b++) {
             for (int32_t t = 0; t < g.taps; t++) {
                 for (int32_t ch = 0; ch < chunks; ch++) {
                     for (int32_t i = 0; i < AMX_CO; i++) {
-                        for (int32_t k = 0; k < 64; k++) {
+                        for (int32_t k = 0; k < kb; k++) {
                             int32_t co = b * AMX_CO + i, ci = ch * 64 + k;
                             *p++ = (co < d->cout && ci < cin) ? w[((int64_t)co * cin + ci) * g.taps + t] : 0;
                         }
@@ -1309,7 +1323,7 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
                            const float *mult, uint8_t *y, int32_t b0, int32_t b1, int32_t qa, int32_t qb) {
     const sparq_qconv_desc *d = g->d;
     int64_t out_plane = (int64_t)d->oh * d->ow;
-    int32_t chunks = g->planes / 16;
+    int32_t chunks = amx_chunks(g), kb = amx_kbytes(g);
     int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
     for (int32_t t = 0; t < g->taps; t++) {
         int32_t ph;
@@ -1324,32 +1338,39 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
         cfg.rows[i] = 16;
         cfg.colsb[i] = 64;
     }
+    cfg.colsb[4] = cfg.colsb[5] = (uint16_t)kb; /* A: 16 output channels x K bytes */
+    cfg.rows[6] = cfg.rows[7] = (uint8_t)(kb / 4); /* B: K / 4 channel groups x 16 pixels */
     _tile_loadconfig(&cfg);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult), is_signed = d->qmin < 0;
     const rq_consts rq = rq_make(mode, d->y_zero, d->qmin, d->qmax);
     const int64_t plane_bytes = g->ps * 4;
     int32_t cbuf[4][16][16] __attribute__((aligned(64)));
+    int32_t cbias[2][16][16] __attribute__((aligned(64))); /* the C tiles start at the bias: row i, channel i's */
     for (int32_t b = b0; b < b1; b++) {
-        const int8_t *wb = packed + (int64_t)b * g->taps * chunks * AMX_CO * 64;
+        const int8_t *wb = packed + (int64_t)b * g->taps * chunks * AMX_CO * kb;
+        for (int32_t i = 0; i < AMX_CO; i++) {
+            int32_t co = b * AMX_CO + i;
+            _mm512_store_si512((void *)cbias[i / 16][i % 16], _mm512_set1_epi32(co < d->cout ? bias[co] : 0));
+        }
         for (int32_t q0 = qa; q0 < qb; q0 += AMX_Q) {
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
+            _tile_loadd(0, cbias[0], 64);
+            _tile_loadd(1, cbias[0], 64);
+            _tile_loadd(2, cbias[1], 64);
+            _tile_loadd(3, cbias[1], 64);
             const int8_t *w = wb;
             for (int32_t t = 0; t < g->taps; t++) {
                 const uint8_t *xs = scratch + (tap_off[t] + q0) * 4;
                 for (int32_t ch = 0; ch < chunks; ch++) {
-                    _tile_loadd(4, w, 64);
-                    _tile_loadd(5, w + 16 * 64, 64);
+                    _tile_loadd(4, w, kb);
+                    _tile_loadd(5, w + 16 * kb, kb);
                     _tile_loadd(6, xs, plane_bytes);
                     _tile_loadd(7, xs + 64, plane_bytes);
                     _tile_dpbsud(0, 4, 6);
                     _tile_dpbsud(1, 4, 7);
                     _tile_dpbsud(2, 5, 6);
                     _tile_dpbsud(3, 5, 7);
-                    w += AMX_CO * 64;
+                    w += AMX_CO * kb;
                     xs += 16 * plane_bytes;
                 }
             }
@@ -1359,21 +1380,33 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
             _tile_stored(3, cbuf[3], 64);
             int32_t n = qb - q0 < AMX_Q ? qb - q0 : AMX_Q;
             int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
-            for (int32_t i = 0; i < AMX_CO; i++) {
-                int32_t co = b * AMX_CO + i;
-                if (co >= d->cout) break;
-                __m512i bv = _mm512_set1_epi32(bias[co]);
-                __m512i a[2], r[4];
-                a[0] = _mm512_add_epi32(_mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16]), bv);
-                a[1] = _mm512_add_epi32(_mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16]), bv);
-                r[2] = r[3] = _mm512_setzero_si512();
-                requant_row(a, 2, &rq, mult[co], r);
-                if (lanes == NULL) {
-                    __mmask32 k = n >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << n) - 1);
-                    _mm256_mask_storeu_epi8(y + co * out_plane + q0, k,
-                                            _mm512_castsi512_si256(pack4(r[0], r[1], r[2], r[3], is_signed)));
-                    continue;
+            int32_t nco = d->cout - b * AMX_CO < AMX_CO ? d->cout - b * AMX_CO : AMX_CO;
+            if (lanes == NULL) {
+                /* two channels per packed vector: 32 contiguous output bytes each */
+                __mmask32 k = n >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << n) - 1);
+                for (int32_t i = 0; i < nco; i += 2) {
+                    int32_t co = b * AMX_CO + i;
+                    __m512i a[4], r[4];
+                    a[0] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16]);
+                    a[1] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16]);
+                    a[2] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16 + 1]);
+                    a[3] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16 + 1]);
+                    requant_row(a, 2, &rq, mult[co], r);
+                    requant_row(a + 2, 2, &rq, mult[co + 1 < d->cout ? co + 1 : co], r + 2);
+                    __m512i p = pack4(r[0], r[1], r[2], r[3], is_signed);
+                    _mm256_mask_storeu_epi8(y + co * out_plane + q0, k, _mm512_castsi512_si256(p));
+                    if (i + 1 < nco) {
+                        _mm256_mask_storeu_epi8(y + (co + 1) * out_plane + q0, k, _mm512_extracti64x4_epi64(p, 1));
+                    }
                 }
+                continue;
+            }
+            for (int32_t i = 0; i < nco; i++) {
+                int32_t co = b * AMX_CO + i;
+                __m512i a[2], r[2];
+                a[0] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16]);
+                a[1] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16]);
+                requant_row(a, 2, &rq, mult[co], r);
                 int32_t oy = oy0, ox = ox0;
                 for (int v = 0; v * 16 < n; v++) {
                     store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r[v], mode);

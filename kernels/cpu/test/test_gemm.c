@@ -217,6 +217,9 @@ int main(void) {
                       /* input channels in 64s: the AMX tiles' shapes, output channels not in 32s */
                       {128, 9, 11, 40, 3, 2, 1, 1, 0}, {64, 7, 7, 64, 1, 1, 0, 1, 0}, {192, 5, 6, 33, 3, 1, 2, 2, 0},
                       {64, 30, 3, 16, 3, 1, 1, 1, 0},
+                      /* AMX steps of fewer than 64 input channels: K below 64 bytes, and a zero-padded last step */
+                      {16, 9, 10, 40, 1, 1, 0, 1, 0}, {24, 8, 9, 33, 3, 2, 1, 1, 0}, {100, 9, 10, 40, 3, 1, 1, 1, 0},
+                      {72, 6, 7, 31, 1, 1, 0, 1, 0}, {144, 5, 5, 24, 1, 1, 0, 1, 0},
                       /* depthwise by byte permutes: several short rows per vector (ow <= 8), rows in 16-lane segments
                          with tails, strides 3 and 4 (fewer lanes per load), dilation, 4 taps a row, 5 (not taken) */
                       {7, 7, 7, 7, 3, 1, 1, 1, 1}, {6, 14, 14, 6, 3, 2, 1, 1, 1}, {3, 4, 3, 3, 3, 1, 1, 1, 1},
