@@ -1515,8 +1515,8 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
         return;
     }
 #endif
-    /* channels (or channel blocks) split across parts when there are enough of them, else output pixels */
-    if (units >= parts) {
+    /* channels (or channel blocks) split across parts when they divide evenly or are many, else output pixels */
+    if (units % parts == 0 || units >= 4 * parts) {
         split(units, 1, part, parts, &u0, &u1);
     } else {
         split(g.q, d->depthwise ? DW_TILE : layout == LAYOUT_AMX ? AMX_Q : TILE_Q, part, parts, &qa, &qb);
