@@ -26,7 +26,7 @@
 #define AMX_CO 32  /* output channels per AMX tile pair */
 #define AMX_Q 32   /* flat output pixels per AMX tile pair */
 #define HEADER 64  /* dense packed weights start with their layout (int32), padded for alignment */
-enum { LAYOUT_VNNI = 1, LAYOUT_AMX = 2 };
+enum { LAYOUT_VNNI = 1, LAYOUT_AMX = 2, LAYOUT_AMX_FOLD = 3 };
 
 static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni, 2 avx512-vbmi (VNNI + byte permutes), 3 amx */
 static void qconv_choose(void);
@@ -59,14 +59,41 @@ static geom geometry(const sparq_qconv_desc *d) {
     return g;
 }
 
+/* Layers of few input channels and several taps (a 3-channel stem) give AMX too little K per tap: there each tap's
+   channel-group plane is copied out shifted ("folded"), so taps x groups make one K of at most 64 bytes and the layer
+   runs as a 1x1 convolution on tiles, over planes oh * ow wide (no dropped lanes). */
+static int foldable(const sparq_qconv_desc *d, const geom *g) {
+    return !d->depthwise && g->taps > 1 && g->planes < 4 && g->planes * g->taps <= 16;
+}
+
+static geom fold_geometry(const geom *g) {
+    geom f = *g;
+    f.planes = g->taps * g->planes;
+    f.hq = g->d->oh;
+    f.wq = g->d->ow;
+    f.q = g->d->oh * g->d->ow;
+    f.ps = ((int64_t)f.q + 64 + 15) / 16 * 16;
+    f.taps = 1;
+    return f;
+}
+
+/* Bytes of the phase planes; folded planes follow them. */
+static int64_t phase_bytes(const sparq_qconv_desc *d, const geom *g) {
+    /* the last AMX step of the last phase may read up to 15 planes past the end (times zero weights) */
+    int32_t slack = g->planes > 16 ? (g->planes + 15) / 16 * 16 - g->planes : 0;
+    return ((int64_t)d->sh * d->sw * g->planes + slack) * g->ps * g->elem;
+}
+
 int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
     geom g = geometry(d);
     if (d->depthwise) {
         return 64; /* depthwise reads the image itself (see sparq_qconv_compute) */
     }
-    /* the last AMX step of the last phase may read up to 15 planes past the end (times zero weights) */
-    int32_t slack = g.planes > 16 ? (g.planes + 15) / 16 * 16 - g.planes : 0;
-    return ((int64_t)d->sh * d->sw * g.planes + slack) * g.ps * g.elem;
+    if (foldable(d, &g)) { /* whatever the path: weights may have been packed under another */
+        geom f = fold_geometry(&g);
+        return phase_bytes(d, &g) + (int64_t)f.planes * f.ps * 4;
+    }
+    return phase_bytes(d, &g);
 }
 
 /* AMX tiles take up to 16 channel groups (64 channels) per step: K = 4 * planes bytes in one step where planes <= 16,
@@ -75,6 +102,11 @@ int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
 static int use_amx(const sparq_qconv_desc *d, const geom *g) {
     qconv_choose();
     return qconv_path == 3 && !d->depthwise && g->planes >= 4;
+}
+
+static int use_fold(const sparq_qconv_desc *d, const geom *g) {
+    qconv_choose();
+    return qconv_path == 3 && foldable(d, g);
 }
 
 /* AMX steps over the channel groups, and bytes of K per step. */
@@ -94,6 +126,10 @@ int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
     }
     if (use_amx(d, &g)) {
         return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * g.taps * amx_chunks(&g) * AMX_CO * amx_kbytes(&g);
+    }
+    if (use_fold(d, &g)) {
+        geom f = fold_geometry(&g);
+        return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * AMX_CO * amx_kbytes(&f);
     }
     return HEADER + (int64_t)(d->cout + MR - 1) / MR * g.taps * g.planes * MR * 4;
 }
@@ -149,6 +185,22 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
                             *p++ = (co < d->cout && ci < cin) ? w[((int64_t)co * cin + ci) * g.taps + t] : 0;
                         }
                     }
+                }
+            }
+        }
+        return;
+    }
+    if (use_fold(d, &g)) {
+        /* per block of 32 output channels, two 16 x kb A tiles; byte 4 * (t * planes + p) + j of a row: tap t of
+           input channel 4p + j, the order of the folded planes */
+        header[0] = LAYOUT_AMX_FOLD;
+        geom f = fold_geometry(&g);
+        int32_t blocks = (d->cout + AMX_CO - 1) / AMX_CO, kb = amx_kbytes(&f);
+        for (int32_t b = 0; b < blocks; b++) {
+            for (int32_t i = 0; i < AMX_CO; i++) {
+                for (int32_t k = 0; k < kb; k++) {
+                    int32_t co = b * AMX_CO + i, t = k / 4 / g.planes, ci = (k / 4 % g.planes) * 4 + k % 4;
+                    *p++ = (co < d->cout && ci < cin && t < g.taps) ? w[((int64_t)co * cin + ci) * g.taps + t] : 0;
                 }
             }
         }
@@ -1421,6 +1473,30 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
 }
 #endif
 
+#if defined(__x86_64__)
+/* Pixels [qa, qb) of every folded plane (tap t, group p): the phase plane tap t reads, at the tap's offset, row by
+   output row (the phase planes are wq wide, the folded ones ow). */
+static void fold_planes(const geom *g, const geom *f, const uint8_t *scratch, uint8_t *folded, int32_t qa,
+                        int32_t qb) {
+    const sparq_qconv_desc *d = g->d;
+    for (int32_t t = 0; t < g->taps; t++) {
+        int32_t ph;
+        int64_t off;
+        tap_place(g, t, &ph, &off);
+        for (int32_t p = 0; p < g->planes; p++) {
+            const uint8_t *src = scratch + ((int64_t)ph * g->planes + p) * g->ps * 4;
+            uint8_t *dst = folded + ((int64_t)t * g->planes + p) * f->ps * 4;
+            for (int32_t oy = qa / d->ow; oy * d->ow < qb; oy++) {
+                int32_t x0 = qa - oy * d->ow > 0 ? qa - oy * d->ow : 0;
+                int32_t x1 = qb - oy * d->ow < d->ow ? qb - oy * d->ow : d->ow;
+                memcpy(dst + ((int64_t)oy * d->ow + x0) * 4, src + ((int64_t)oy * g->wq + x0 + off) * 4,
+                       (size_t)(x1 - x0) * 4);
+            }
+        }
+    }
+}
+#endif
+
 /* ---- dispatch ---- */
 
 /* AMX needs the OS to save tile data for this process: asked once (Linux arch_prctl ARCH_REQ_XCOMP_PERM for
@@ -1512,6 +1588,19 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
             depthwise_vbmi(&g, &pl, x, (const int8_t *)((const float *)weights + (int64_t)d->c * g.taps), bias, mult,
                            (uint8_t *)y, u0, u1, g0, g1);
         }
+        return;
+    }
+#endif
+#if defined(__x86_64__)
+    if (layout == LAYOUT_AMX_FOLD) {
+        /* output pixels split across parts, each folding the planes of its own pixels */
+        geom f = fold_geometry(&g);
+        split(f.q, AMX_Q, part, parts, &qa, &qb);
+        if (qa >= qb) return;
+        uint8_t *folded = (uint8_t *)scratch + phase_bytes(d, &g);
+        fold_planes(&g, &f, scratch, folded, qa, qb);
+        dense_amx(&f, folded, (const int8_t *)weights, bias, mult, (uint8_t *)y, 0, (d->cout + AMX_CO - 1) / AMX_CO,
+                  qa, qb);
         return;
     }
 #endif

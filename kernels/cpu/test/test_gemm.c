@@ -220,6 +220,8 @@ int main(void) {
                       /* AMX steps of fewer than 64 input channels: K below 64 bytes, and a zero-padded last step */
                       {16, 9, 10, 40, 1, 1, 0, 1, 0}, {24, 8, 9, 33, 3, 2, 1, 1, 0}, {100, 9, 10, 40, 3, 1, 1, 1, 0},
                       {72, 6, 7, 31, 1, 1, 0, 1, 0}, {144, 5, 5, 24, 1, 1, 0, 1, 0},
+                      /* taps folded into K (AMX, at most 16 planes x taps): stem-like, 2x2 over 3 groups, dilation */
+                      {3, 15, 17, 40, 3, 2, 1, 1, 0}, {10, 9, 8, 7, 2, 1, 0, 1, 0}, {3, 12, 11, 9, 3, 1, 2, 2, 0},
                       /* depthwise by byte permutes: several short rows per vector (ow <= 8), rows in 16-lane segments
                          with tails, strides 3 and 4 (fewer lanes per load), dilation, 4 taps a row, 5 (not taken) */
                       {7, 7, 7, 7, 3, 1, 1, 1, 1}, {6, 14, 14, 6, 3, 2, 1, 1, 1}, {3, 4, 3, 3, 3, 1, 1, 1, 1},
