@@ -1405,13 +1405,28 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
             int32_t co = b * AMX_CO + i;
             _mm512_store_si512((void *)cbias[i / 16][i % 16], _mm512_set1_epi32(co < d->cout ? bias[co] : 0));
         }
+        /* one step (a 1x1 of at most 64 input channels, or a folded layer): the weights stay in their tiles */
+        int one_step = g->taps * chunks == 1;
+        if (one_step) {
+            _tile_loadd(4, wb, kb);
+            _tile_loadd(5, wb + 16 * kb, kb);
+        }
         for (int32_t q0 = qa; q0 < qb; q0 += AMX_Q) {
             _tile_loadd(0, cbias[0], 64);
             _tile_loadd(1, cbias[0], 64);
             _tile_loadd(2, cbias[1], 64);
             _tile_loadd(3, cbias[1], 64);
+            if (one_step) {
+                const uint8_t *xs = scratch + (tap_off[0] + q0) * 4;
+                _tile_loadd(6, xs, plane_bytes);
+                _tile_loadd(7, xs + 64, plane_bytes);
+                _tile_dpbsud(0, 4, 6);
+                _tile_dpbsud(1, 4, 7);
+                _tile_dpbsud(2, 5, 6);
+                _tile_dpbsud(3, 5, 7);
+            }
             const int8_t *w = wb;
-            for (int32_t t = 0; t < g->taps; t++) {
+            for (int32_t t = 0; t < (one_step ? 0 : g->taps); t++) {
                 const uint8_t *xs = scratch + (tap_off[t] + q0) * 4;
                 for (int32_t ch = 0; ch < chunks; ch++) {
                     _tile_loadd(4, w, kb);
