@@ -2,7 +2,7 @@
  * 400 runs (0.4 s) per layer of pack_input + compute, and the total weighted by how often each shape occurs. Not built
  * by Maven; a tool for comparing kernel versions side by side:
  *   gcc -O3 -std=c11 -fno-strict-aliasing -Ikernels/cpu/include -o /tmp/qconv_mnv2 kernels/cpu/bench/qconv_mobilenet_v2.c \
- *       kernels/cpu/src/*.c -lm
+ *       kernels/cpu/src/[a-z]*.c -lm
  *   /tmp/qconv_mnv2 [LAYER [PARTS]]    (FORCE=avx512-vnni etc. forces a path; NOPACK / NOCOMP skip a phase) */
 #define _GNU_SOURCE
 #include "sparq_kernels.h"
