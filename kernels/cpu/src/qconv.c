@@ -41,6 +41,7 @@ typedef struct {
     int64_t ps;        /* plane stride in elements, slack for the tiles' overshoot included */
     int32_t q;         /* flat output pixels: oh * wq */
     int32_t taps;
+    int64_t wabs;      /* a bound on any output channel's sum of |weight| (the accumulator is at most 255 times it) */
 } geom;
 
 static geom geometry(const sparq_qconv_desc *d) {
@@ -56,6 +57,7 @@ static geom geometry(const sparq_qconv_desc *d) {
     g.ps = ((int64_t)g.hq * g.wq + 64 + 15) / 16 * 16;
     g.q = d->oh * g.wq;
     g.taps = d->kh * d->kw;
+    g.wabs = (int64_t)g.taps * (d->depthwise ? 1 : d->c) * 128; /* sparq_qconv_compute tightens it for dense */
     return g;
 }
 
@@ -169,6 +171,12 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
     }
     int32_t *header = (int32_t *)packed;
     memset(packed, 0, HEADER);
+    /* the largest sum of |weight| over one output channel: bounds the accumulators (see epilogue_mode) */
+    for (int32_t co = 0; co < d->cout; co++) {
+        int32_t s = 0;
+        for (int64_t i = 0; i < (int64_t)cin * g.taps; i++) s += abs(w[(int64_t)co * cin * g.taps + i]);
+        if (s > header[1]) header[1] = s;
+    }
     int8_t *p = (int8_t *)packed + HEADER;
     if (use_amx(d, &g)) {
         /* per block of 32 output channels, tap and step of (up to) 64 input channels: two 16 x kb A tiles (rows:
@@ -669,18 +677,35 @@ static void depthwise_scalar(const geom *g, const uint8_t *x, const float *wf, c
 static int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
     const sparq_qconv_desc *d = g->d;
     int mode = d->qmin == 0 && d->qmax == 255 ? 1 : d->qmin == -128 && d->qmax == 127 ? 2 : 0;
-    double k = (double)g->taps * (d->depthwise ? 1 : d->c);
     double maxb = 0, maxm = 0;
     for (int32_t c = 0; c < d->cout; c++) {
         double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
         if (b > maxb) maxb = b;
         if (m > maxm || m != m) maxm = m != m ? INFINITY : m;
     }
-    double acc = k * 255.0 * 128.0 + maxb;
+    double acc = (double)g->wabs * 255.0 + maxb;
     if (!(acc < 536870912.0) || !(acc * maxm + fabs((double)d->y_zero) < 1073741824.0)) {
         return 0;
     }
     return mode;
+}
+
+/* 1 where one float multiply-add computes the reference's integer exactly (requant_row's rounding trick): every
+   |acc + bias| <= 2^24 (exact as a float), every |(acc + bias) * multiplier + zero| < 2^21, and every nonzero
+   multiplier at least 2^-21 in magnitude. The trick rounds the exact value x = a * m + zero; the reference rounds its
+   double sum, within 2^-46 of x wherever |x| < 256 (beyond, both saturate), while x is a multiple of 2^-44: no
+   half-integer lies between the two unless x is one, so both round alike. */
+static int magic_ok(const geom *g, const int32_t *bias, const float *mult) {
+    const sparq_qconv_desc *d = g->d;
+    double maxb = 0, maxm = 0;
+    for (int32_t c = 0; c < d->cout; c++) {
+        double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
+        if (!(m < INFINITY) || (m != 0 && m < 1.0 / 2097152.0)) return 0;
+        if (b > maxb) maxb = b;
+        if (m > maxm) maxm = m;
+    }
+    double acc = (double)g->wabs * 255.0 + maxb;
+    return acc <= 16777216.0 && acc * maxm + fabs((double)d->y_zero) < 2097152.0;
 }
 
 /* 16 accumulators (+ bias) requantized exactly as requant1, as int32 already within [qmin, qmax]. */
@@ -752,13 +777,18 @@ AVX512 static inline __m512i pack4(__m512i r0, __m512i r1, __m512i r2, __m512i r
 
 /* The per-layer constants of requant_row. */
 typedef struct {
-    __m512 zlo, zhi;
+    __m512 zlo, zhi, zmagic;
     __m512d zero, lo, hi;
-    int mode;
+    int mode, magic;
 } rq_consts;
 
-AVX512 static inline rq_consts rq_make(int mode, int32_t y_zero, int32_t qmin, int32_t qmax) {
+AVX512 static inline rq_consts rq_make(const geom *g, const int32_t *bias, const float *mult) {
+    const sparq_qconv_desc *d = g->d;
+    int mode = epilogue_mode(g, bias, mult);
+    int32_t y_zero = d->y_zero, qmin = d->qmin, qmax = d->qmax;
     rq_consts c;
+    c.magic = mode != 0 && magic_ok(g, bias, mult);
+    c.zmagic = _mm512_set1_ps(12582912.0f + (float)y_zero); /* 1.5 * 2^23: results land where the ulp is 1 */
     c.zlo = _mm512_set1_ps((float)y_zero - 1.0f / 4096);
     c.zhi = _mm512_set1_ps((float)y_zero + 1.0f / 4096);
     c.zero = _mm512_set1_pd((double)y_zero);
@@ -772,6 +802,16 @@ AVX512 static inline rq_consts rq_make(int mode, int32_t y_zero, int32_t qmin, i
    (mode 0: requant32, clamped; else requant_bracket, saturated by the narrowing). */
 AVX512 static inline __attribute__((always_inline)) void requant_row(const __m512i *acc, const int NV,
                                                                      const rq_consts *k, float mult, __m512i *r) {
+    if (k->magic) {
+        /* the multiply-add rounds the exact a * m + zero + 1.5 * 2^23 once, to an integer, half to even: the
+           reference's value plus 1.5 * 2^23, whose float bits minus those of 1.5 * 2^23 are the integer */
+        __m512 mf = _mm512_set1_ps(mult);
+        for (int v = 0; v < NV; v++) {
+            __m512 t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), mf, k->zmagic);
+            r[v] = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000));
+        }
+        return;
+    }
     if (k->mode) {
         __m512 mf = _mm512_set1_ps(mult);
         __mmask16 bad = 0;
@@ -914,7 +954,7 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
         tap_off[t] = (int64_t)ph * g->planes * g->ps + off; /* in 4-byte elements */
     }
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
-    const rq_consts rq = rq_make(epilogue_mode(g, bias, mult), d->y_zero, d->qmin, d->qmax);
+    const rq_consts rq = rq_make(g, bias, mult);
     for (int32_t b = b0; b < b1; b++) {
         const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
         for (int32_t q0 = qa; q0 < qb; q0 += TILE_Q) {
@@ -1137,8 +1177,8 @@ typedef struct {
    stay in registers): kh loads, permutes and vpdpbusd each, then the requantization and the store. */
 VBMI static inline __attribute__((always_inline)) void dw_segments(const dw_ctx *k, const uint8_t *xc, uint8_t *yc,
                                                                    const int32_t *wc, int32_t gr, int32_t s0,
-                                                                   const int NS, const int KH, __m512i bv, __m512 mf,
-                                                                   __m512d mv) {
+                                                                   const int NS, const int KH, __m512i bv,
+                                                                   float mult) {
     const int32_t kh = KH ? KH : k->kh;
     const __m512i zpv = _mm512_set1_epi8((char)k->x_zero);
     const __m512i flip = _mm512_set1_epi8((char)0x80);
@@ -1165,19 +1205,7 @@ VBMI static inline __attribute__((always_inline)) void dw_segments(const dw_ctx 
     }
     __m512i r[4];
     for (int j = 0; j < 4; j++) r[j] = _mm512_setzero_si512();
-    __m512d zero = _mm512_set1_pd((double)k->y_zero);
-    if (k->mode) {
-        __m512 zlo = _mm512_set1_ps((float)k->y_zero - 1.0f / 4096);
-        __m512 zhi = _mm512_set1_ps((float)k->y_zero + 1.0f / 4096);
-        __mmask16 bad = 0;
-        for (int j = 0; j < NS; j++) r[j] = requant_bracket(acc[j], mf, zlo, zhi, &bad);
-        if (__builtin_expect(bad != 0, 0)) {
-            for (int j = 0; j < NS; j++) r[j] = requant32_fast(acc[j], _mm512_setzero_si512(), mv, zero);
-        }
-    } else {
-        __m512d lo = _mm512_set1_pd((double)k->qmin), hi = _mm512_set1_pd((double)k->qmax);
-        for (int j = 0; j < NS; j++) r[j] = requant32(acc[j], _mm512_setzero_si512(), mv, zero, lo, hi);
-    }
+    requant_row(acc, NS, &k->rq, mult, r);
     int32_t oy0 = gr * k->rows;
     if (k->chunked) {
         int32_t n = k->ow - s0 * 16 < 64 ? k->ow - s0 * 16 : 64;
@@ -1197,15 +1225,15 @@ VBMI static inline __attribute__((always_inline)) void dw_segments(const dw_ctx 
 /* One channel's row groups [g0, g1), KH a constant where nonzero. */
 VBMI static inline __attribute__((always_inline)) void dw_channel(const dw_ctx *k, const uint8_t *xc, uint8_t *yc,
                                                                   const int32_t *wc, int32_t g0, int32_t g1,
-                                                                  const int KH, __m512i bv, __m512 mf, __m512d mv) {
+                                                                  const int KH, __m512i bv, float mult) {
     const int32_t segs = k->segs;
     for (int32_t gr = g0; gr < g1; gr++) {
         int32_t s0 = 0;
-        for (; s0 + 4 <= segs; s0 += 4) dw_segments(k, xc, yc, wc, gr, s0, 4, KH, bv, mf, mv);
+        for (; s0 + 4 <= segs; s0 += 4) dw_segments(k, xc, yc, wc, gr, s0, 4, KH, bv, mult);
         switch (segs - s0) {
-        case 3: dw_segments(k, xc, yc, wc, gr, s0, 3, KH, bv, mf, mv); break;
-        case 2: dw_segments(k, xc, yc, wc, gr, s0, 2, KH, bv, mf, mv); break;
-        case 1: dw_segments(k, xc, yc, wc, gr, s0, 1, KH, bv, mf, mv); break;
+        case 3: dw_segments(k, xc, yc, wc, gr, s0, 3, KH, bv, mult); break;
+        case 2: dw_segments(k, xc, yc, wc, gr, s0, 2, KH, bv, mult); break;
+        case 1: dw_segments(k, xc, yc, wc, gr, s0, 1, KH, bv, mult); break;
         default: break;
         }
     }
@@ -1326,14 +1354,12 @@ VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t 
     dw_ctx k = {d->kh, d->ow, d->oh, pl->rows, pl->lanes, pl->segs, pl->pats, d->sw * pl->lanes,
                 epilogue_mode(g, bias, mult), d->qmin < 0, pl->rows == 1 && pl->lanes == 16, d->x_flip, d->y_zero,
                 d->qmin, d->qmax, (uint8_t)d->x_zero, idx, lmask, row_off, row_pat,
-                rq_make(epilogue_mode(g, bias, mult), d->y_zero, d->qmin, d->qmax)};
+                rq_make(g, bias, mult)};
     int sweep = pl->rows == 1 && d->kh == 3 && d->dh == 1;
     for (int32_t c = c0; c < c1; c++) {
         const uint8_t *xc = x + (int64_t)c * in_plane;
         uint8_t *yc = y + (int64_t)c * out_plane;
         __m512i bv = _mm512_set1_epi32(bias[c]);
-        __m512d mv = _mm512_set1_pd((double)mult[c]);
-        __m512 mf = _mm512_set1_ps(mult[c]);
         const int32_t *wc = (const int32_t *)(wrows + (int64_t)c * d->kh * 4);
         if (sweep) {
             int32_t s0 = 0;
@@ -1345,9 +1371,9 @@ VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t 
             default: break;
             }
         } else if (k.kh == 3) {
-            dw_channel(&k, xc, yc, wc, g0, g1, 3, bv, mf, mv);
+            dw_channel(&k, xc, yc, wc, g0, g1, 3, bv, mult[c]);
         } else {
-            dw_channel(&k, xc, yc, wc, g0, g1, 0, bv, mf, mv);
+            dw_channel(&k, xc, yc, wc, g0, g1, 0, bv, mult[c]);
         }
     }
     free(row_pat);
@@ -1395,7 +1421,7 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
     _tile_loadconfig(&cfg);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult), is_signed = d->qmin < 0;
-    const rq_consts rq = rq_make(mode, d->y_zero, d->qmin, d->qmax);
+    const rq_consts rq = rq_make(g, bias, mult);
     const int64_t plane_bytes = g->ps * 4;
     int32_t cbuf[4][16][16] __attribute__((aligned(64)));
     int32_t cbias[2][16][16] __attribute__((aligned(64))); /* the C tiles start at the bias: row i, channel i's */
@@ -1586,6 +1612,9 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
     geom g = geometry(d);
     /* dense weights say how they were packed; that decides the kernel (forcing a path affects later packing) */
     int32_t layout = d->depthwise ? 0 : *(const int32_t *)packed;
+    if (!d->depthwise) {
+        g.wabs = ((const int32_t *)packed)[1];
+    }
     const void *weights = d->depthwise ? packed : (const void *)((const int8_t *)packed + HEADER);
     int32_t units = d->depthwise ? d->c : layout == LAYOUT_AMX ? (d->cout + AMX_CO - 1) / AMX_CO : (d->cout + MR - 1) / MR;
     int32_t u0 = 0, u1 = units, qa = 0, qb = g.q;

@@ -73,8 +73,16 @@ static int check_conv(const char *path, const int *s, int flip, int y_signed, in
             mult[i] = (float)ldexp(1.0, -9 - (int)(next() % 5)); /* many exact ties: round half to even decides */
         }
     }
-    if (huge_bias) {
+    if (huge_bias == 1) {
         bias[d.cout - 1] = 600000000; /* beyond the short epilogue's bound: the general one runs */
+    }
+    if (huge_bias == 2) {
+        /* multipliers over 2^-21 .. 2^-2 with random mantissas, biases up to 2^20: the one-multiply-add
+           requantization near its bounds, most outputs unsaturated for the small multipliers */
+        for (int i = 0; i < d.cout; i++) {
+            mult[i] = (float)ldexp(1.0 + (next() % 8388608) / 8388608.0, -2 - (int)(next() % 20));
+            bias[i] = (int32_t)(next() % 2097153) - 1048576;
+        }
     }
     void *packed = malloc((size_t)sparq_qconv_weights_size(&d));
     uint8_t *scratch = malloc((size_t)sparq_qconv_scratch_size(&d));
@@ -239,6 +247,17 @@ int main(void) {
         for (unsigned s = 0; s < sizeof(convs) / sizeof(convs[0]); s++) {
             for (int flip = 0; flip <= 1; flip++) {
                 if (check_conv(conv_paths[p], convs[s], flip, flip ^ (int)(s & 1), (int)(s % 3 == 0))) failed++; else passed++;
+            }
+        }
+    }
+    /* wide multipliers and biases on every path */
+    int wide[][9] = {{4, 40, 40, 64, 1, 1, 0, 1, 0}, {2, 30, 33, 24, 3, 2, 1, 1, 0}, {24, 20, 20, 24, 3, 1, 1, 1, 1},
+                     {70, 9, 9, 40, 1, 1, 0, 1, 0}};
+    for (unsigned p = 0; p < sizeof(conv_paths) / sizeof(conv_paths[0]); p++) {
+        if (!sparq_qconv_force(conv_paths[p])) continue;
+        for (unsigned s = 0; s < sizeof(wide) / sizeof(wide[0]); s++) {
+            for (int flip = 0; flip <= 1; flip++) {
+                if (check_conv(conv_paths[p], wide[s], flip, flip, 2)) failed++; else passed++;
             }
         }
     }
