@@ -1648,8 +1648,10 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
         return;
     }
 #endif
-    /* channels (or channel blocks) split across parts when they divide evenly or are many, else output pixels */
-    if (units % parts == 0 || units >= 4 * parts) {
+    /* channels (or channel blocks) split across parts when they divide evenly, are many, or carry weights worth not
+       reading twice (each part of a pixel split reads them all); else output pixels */
+    int64_t weight_bytes = (int64_t)d->cout * (d->depthwise ? 1 : d->c) * g.taps;
+    if (units % parts == 0 || units >= 4 * parts || weight_bytes > 32768) {
         split(units, 1, part, parts, &u0, &u1);
     } else {
         split(g.q, d->depthwise ? DW_TILE : layout == LAYOUT_AMX ? AMX_Q : TILE_Q, part, parts, &qa, &qb);
