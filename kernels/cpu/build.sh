@@ -9,12 +9,16 @@ root="$1"
 flags=(-O3 -fPIC -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing -I"$here/include")
 libs=(-lm)
 
-build() { # CC OUT_DIR [extra flags...] -> library and test binary
+tests=(test_gemm test_sgemm test_qsparse)
+
+build() { # CC OUT_DIR [extra flags...] -> library and test binaries
   local cc="$1" out="$2"
   shift 2
   mkdir -p "$out"
   "$cc" "${flags[@]}" "$@" -shared -o "$out/libsparq_kernels.so" "$here"/src/*.c "${libs[@]}"
-  "$cc" "${flags[@]}" "$@" -o "$out/test_gemm" "$here"/test/test_gemm.c "$here"/src/*.c "${libs[@]}"
+  for t in "${tests[@]}"; do
+    "$cc" "${flags[@]}" "$@" -o "$out/$t" "$here/test/$t.c" "$here"/src/*.c "${libs[@]}"
+  done
 }
 
 case "$(uname -m)" in
@@ -24,12 +28,12 @@ case "$(uname -m)" in
 esac
 build gcc "$root/linux-$host"
 echo "kernels: linux-$host C tests"
-"$root/linux-$host/test_gemm"
+for t in "${tests[@]}"; do "$root/linux-$host/$t"; done
 
 if [ "$host" = amd64 ] && command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
   build aarch64-linux-gnu-gcc "$root/linux-aarch64" -march=armv8-a
   echo "kernels: linux-aarch64 C tests under qemu-user"
-  qemu-aarch64 -L /usr/aarch64-linux-gnu "$root/linux-aarch64/test_gemm"
+  for t in "${tests[@]}"; do qemu-aarch64 -L /usr/aarch64-linux-gnu "$root/linux-aarch64/$t"; done
 else
   echo "kernels: aarch64 cross build skipped (needs gcc-aarch64-linux-gnu and qemu-user)"
 fi

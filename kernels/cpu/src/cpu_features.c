@@ -25,6 +25,7 @@ uint32_t sparq_cpu_features(void) {
     }
     int ymm = os_saves_ymm();
     int zmm = os_saves_zmm();
+    if (ymm && (c & (1u << 12))) f |= SPARQ_CPU_FMA;
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         if (ymm && (b & (1u << 5))) f |= SPARQ_CPU_AVX2;
         if (zmm && (b & (1u << 16))) f |= SPARQ_CPU_AVX512F;
@@ -58,7 +59,7 @@ uint32_t sparq_cpu_features(void) {
 #endif
 
 int32_t sparq_abi_version(void) {
-    return 6;
+    return 7;
 }
 
 /* Does nothing: the cost of an FFM downcall with sparq_qconv_compute's signature, measured by the benchmarks. */

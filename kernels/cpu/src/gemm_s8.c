@@ -3,10 +3,12 @@
  * Packed B layout (shared by every path): for each panel of 32 columns, for each group of 4 k, 32 x 4 bytes:
  * column j's four k values are adjacent, which is what vpdpbusd (u8 x s8, 4 products summed into each int32 lane)
  * and NEON sdot consume. The zero point of A is applied afterwards as -a_zero * column_sum(B), which keeps the
- * inner loop pure u8 x s8. Paths: AVX-512 VNNI, AVX2 (exact: u8 and s8 widened to s16, vpmaddwd, never the
+ * inner loop pure u8 x s8. Paths: AVX-512 VNNI, AVX-VNNI (VEX vpdpbusd on ymm: Alder Lake class CPUs without
+ * AVX-512), AVX2 (exact: u8 and s8 widened to s16, vpmaddwd, never the
  * saturating vpmaddubsw), NEON sdot (on a - 128, with the +128 compensation), plain NEON (widening), scalar. One binary holds them all, each compiled with its own target attribute, and the
  * best one the CPU supports is picked at run time. */
 #include "sparq_kernels.h"
+#include "requant_common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +71,70 @@ static void tile_scalar(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a
     }
 }
 
+/* Fused epilogue, one tile row of up to 32 columns: out = requantize(acc + addend), addend = bias + zero-point
+   correction per column. Each tile path has its epilogue (the vector ones give the same bytes: IEEE double multiply
+   and add, then round to nearest even); forcing the scalar path tests the scalar one. */
+typedef void (*epi_fn)(const int32_t *acc, int32_t cols, const int32_t *addend, const float *mult, int32_t zp,
+                       int32_t qmin, int32_t qmax, int32_t out_signed, uint8_t *out);
+
+static void epi_scalar(const int32_t *acc, int32_t cols, const int32_t *addend, const float *mult, int32_t zp,
+                       int32_t qmin, int32_t qmax, int32_t out_signed, uint8_t *out) {
+    (void)out_signed; /* the low byte of the saturated value is the uint8 or int8 encoding alike */
+    for (int32_t j = 0; j < cols; j++) {
+        int32_t a = (int32_t)((uint32_t)acc[j] + (uint32_t)addend[j]);
+        out[j] = (uint8_t)sparq_requant_one(a, mult[j], zp, qmin, qmax);
+    }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+/* 16 columns at a time in double, tails masked (byte mask stores need BW and VL, which every AVX512-VNNI CPU has). */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static void epi_avx512(const int32_t *acc, int32_t cols, const int32_t *addend, const float *mult, int32_t zp,
+                       int32_t qmin, int32_t qmax, int32_t out_signed, uint8_t *out) {
+    (void)out_signed;
+    const __m512d vzp = _mm512_set1_pd((double)zp), lo = _mm512_set1_pd((double)qmin), hi = _mm512_set1_pd((double)qmax);
+    for (int32_t j = 0; j < cols; j += 16) {
+        __mmask16 m = cols - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - j)) - 1);
+        __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + j), _mm512_maskz_loadu_epi32(m, addend + j));
+        __m512 f = _mm512_maskz_loadu_ps(m, mult + j);
+        __m512d v0 = _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)),
+                                   _mm512_cvtps_pd(_mm512_castps512_ps256(f)));
+        __m512d v1 = _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)),
+                                   _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1))));
+        v0 = _mm512_roundscale_pd(_mm512_add_pd(v0, vzp), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v1 = _mm512_roundscale_pd(_mm512_add_pd(v1, vzp), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v0 = _mm512_min_pd(_mm512_max_pd(v0, lo), hi);
+        v1 = _mm512_min_pd(_mm512_max_pd(v1, lo), hi);
+        __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtpd_epi32(v0)), _mm512_cvtpd_epi32(v1), 1);
+        _mm_mask_storeu_epi8(out + j, m, _mm512_cvtepi32_epi8(q));
+    }
+}
+
+/* 8 columns at a time in double; the tail goes to the scalar epilogue (same bytes). */
+__attribute__((target("avx2")))
+static void epi_avx2(const int32_t *acc, int32_t cols, const int32_t *addend, const float *mult, int32_t zp,
+                     int32_t qmin, int32_t qmax, int32_t out_signed, uint8_t *out) {
+    const __m256d vzp = _mm256_set1_pd((double)zp), lo = _mm256_set1_pd((double)qmin), hi = _mm256_set1_pd((double)qmax);
+    int32_t j = 0;
+    for (; j + 8 <= cols; j += 8) {
+        __m256i a = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
+                                     _mm256_loadu_si256((const __m256i *)(addend + j)));
+        __m256 f = _mm256_loadu_ps(mult + j);
+        __m256d v0 = _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(a)), _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+        __m256d v1 = _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+        v0 = _mm256_round_pd(_mm256_add_pd(v0, vzp), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v1 = _mm256_round_pd(_mm256_add_pd(v1, vzp), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v0 = _mm256_min_pd(_mm256_max_pd(v0, lo), hi);
+        v1 = _mm256_min_pd(_mm256_max_pd(v1, lo), hi);
+        /* values in [-128, 255]: int32 -> int16 never saturates; then to bytes by the output's signedness */
+        __m128i w = _mm_packs_epi32(_mm256_cvtpd_epi32(v0), _mm256_cvtpd_epi32(v1));
+        __m128i b = out_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+        _mm_storel_epi64((__m128i *)(out + j), b);
+    }
+    epi_scalar(acc + j, cols - j, addend + j, mult + j, zp, qmin, qmax, out_signed, out + j);
+}
 
 #define MR_VNNI 8
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
@@ -101,6 +165,57 @@ static void tile_vnni(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, 
             __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
             _mm512_mask_storeu_epi32(cr, m0, acc[i][0]);
             _mm512_mask_storeu_epi32(cr + 16, m1, acc[i][1]);
+        }
+    }
+}
+
+/* AVX-VNNI (Alder Lake class, and Sapphire Rapids alongside AVX-512 VNNI): the VEX-encoded vpdpbusd on ymm, 32
+   columns as four ymm accumulators per row. Three rows at a time: 12 accumulators + 4 B vectors fill the 16 ymm
+   registers (the A broadcast is folded into a memory operand or reuses a spilled slot). */
+#define MR_AVXVNNI 3
+__attribute__((target("avx2,avxvnni")))
+static void tile_avxvnni(int32_t rows, int32_t cols, int32_t kp, const uint8_t *a, int64_t lda, const int8_t *bp,
+                         int32_t *c, int64_t ldc) {
+    for (int32_t r0 = 0; r0 < rows; r0 += MR_AVXVNNI) {
+        int32_t mr = rows - r0 < MR_AVXVNNI ? rows - r0 : MR_AVXVNNI;
+        /* missing rows of a short block re-read the block's last row; their sums are never stored (branch-free loop) */
+        const uint8_t *ar[MR_AVXVNNI];
+        for (int i = 0; i < MR_AVXVNNI; i++) {
+            ar[i] = a + (r0 + (i < mr ? i : mr - 1)) * lda;
+        }
+        __m256i acc[MR_AVXVNNI][4];
+        for (int i = 0; i < MR_AVXVNNI; i++) {
+            for (int h = 0; h < 4; h++) {
+                acc[i][h] = _mm256_setzero_si256();
+            }
+        }
+        for (int32_t k4 = 0; k4 < kp; k4 += KG) {
+            const int8_t *bk = bp + (int64_t)k4 * NR;
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)bk);
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(bk + 32));
+            __m256i b2 = _mm256_loadu_si256((const __m256i *)(bk + 64));
+            __m256i b3 = _mm256_loadu_si256((const __m256i *)(bk + 96));
+            for (int i = 0; i < MR_AVXVNNI; i++) {
+                __m256i av = _mm256_set1_epi32((int32_t)load_u32(ar[i] + k4));
+                acc[i][0] = _mm256_dpbusd_avx_epi32(acc[i][0], av, b0);
+                acc[i][1] = _mm256_dpbusd_avx_epi32(acc[i][1], av, b1);
+                acc[i][2] = _mm256_dpbusd_avx_epi32(acc[i][2], av, b2);
+                acc[i][3] = _mm256_dpbusd_avx_epi32(acc[i][3], av, b3);
+            }
+        }
+        for (int i = 0; i < mr; i++) {
+            int32_t *cr = c + (r0 + i) * ldc;
+            if (cols == NR) {
+                for (int h = 0; h < 4; h++) {
+                    _mm256_storeu_si256((__m256i *)(cr + h * 8), acc[i][h]);
+                }
+            } else {
+                int32_t out[NR];
+                for (int h = 0; h < 4; h++) {
+                    _mm256_storeu_si256((__m256i *)(out + h * 8), acc[i][h]);
+                }
+                memcpy(cr, out, (size_t)cols * sizeof(int32_t));
+            }
         }
     }
 }
@@ -206,6 +321,7 @@ static void tile_dotprod(int32_t rows, int32_t cols, int32_t kp, const uint8_t *
 #endif
 
 static tile_fn chosen = NULL;
+static epi_fn chosen_epi = epi_scalar;
 static const char *chosen_name = "scalar";
 /* What the chosen path adds to every A value (dotprod works on a - 128): corrected with the column sums. */
 static int32_t chosen_shift = 0;
@@ -216,23 +332,32 @@ static void choose(void) {
     }
     uint32_t f = sparq_cpu_features();
     chosen = tile_scalar;
+    chosen_epi = epi_scalar;
     chosen_name = "scalar";
     chosen_shift = 0;
 #if defined(__x86_64__)
     if ((f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
         chosen = tile_vnni;
+        chosen_epi = epi_avx512;
         chosen_name = "avx512-vnni";
+    } else if ((f & SPARQ_CPU_AVXVNNI) && (f & SPARQ_CPU_AVX2)) {
+        chosen = tile_avxvnni;
+        chosen_epi = epi_avx2;
+        chosen_name = "avx-vnni";
     } else if (f & SPARQ_CPU_AVX2) {
         chosen = tile_avx2;
+        chosen_epi = epi_avx2;
         chosen_name = "avx2";
     }
 #elif defined(__aarch64__)
     if (f & SPARQ_CPU_DOTPROD) {
         chosen = tile_dotprod;
+        chosen_epi = epi_scalar;
         chosen_name = "neon-dotprod";
         chosen_shift = -128;
     } else {
         chosen = tile_neon;
+        chosen_epi = epi_scalar;
         chosen_name = "neon";
     }
 #else
@@ -249,6 +374,7 @@ int32_t sparq_gemm_s8_force(const char *path) {
     uint32_t f = sparq_cpu_features();
     if (strcmp(path, "scalar") == 0) {
         chosen = tile_scalar;
+        chosen_epi = epi_scalar;
         chosen_name = "scalar";
         chosen_shift = 0;
         return 1;
@@ -256,12 +382,14 @@ int32_t sparq_gemm_s8_force(const char *path) {
 #if defined(__aarch64__)
     if (strcmp(path, "neon") == 0) {
         chosen = tile_neon;
+        chosen_epi = epi_scalar;
         chosen_name = "neon";
         chosen_shift = 0;
         return 1;
     }
     if (strcmp(path, "neon-dotprod") == 0 && (f & SPARQ_CPU_DOTPROD)) {
         chosen = tile_dotprod;
+        chosen_epi = epi_scalar;
         chosen_name = "neon-dotprod";
         chosen_shift = -128;
         return 1;
@@ -270,12 +398,21 @@ int32_t sparq_gemm_s8_force(const char *path) {
 #if defined(__x86_64__)
     if (strcmp(path, "avx512-vnni") == 0 && (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW)) {
         chosen = tile_vnni;
+        chosen_epi = epi_avx512;
         chosen_name = "avx512-vnni";
+        chosen_shift = 0;
+        return 1;
+    }
+    if (strcmp(path, "avx-vnni") == 0 && (f & SPARQ_CPU_AVXVNNI) && (f & SPARQ_CPU_AVX2)) {
+        chosen = tile_avxvnni;
+        chosen_epi = epi_avx2;
+        chosen_name = "avx-vnni";
         chosen_shift = 0;
         return 1;
     }
     if (strcmp(path, "avx2") == 0 && (f & SPARQ_CPU_AVX2)) {
         chosen = tile_avx2;
+        chosen_epi = epi_avx2;
         chosen_name = "avx2";
         chosen_shift = 0;
         return 1;
@@ -318,4 +455,47 @@ void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32
             }
         }
     }
+}
+
+/* Rows per block of the fused GEMM: its int32 tile (48 x 32) stays in L1 between the GEMM and the epilogue. */
+#define RB 48
+
+void sparq_gemm_u8s8_requant(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
+                             const int8_t *packed_b, const int32_t *col_sums, const int32_t *bias,
+                             const float *multiplier, int32_t zero_point, int32_t qmin, int32_t qmax,
+                             int32_t out_signed, void *out, int32_t ldo) {
+    choose();
+    int32_t kp = (k + KG - 1) / KG * KG;
+    const uint8_t *arows = a;
+    int64_t astride = lda;
+    uint8_t *padded = NULL;
+    if (kp != k) {
+        padded = (uint8_t *)calloc((size_t)m * (size_t)kp, 1);
+        for (int32_t r = 0; r < m; r++) {
+            memcpy(padded + (int64_t)r * kp, a + (int64_t)r * lda, (size_t)k);
+        }
+        arows = padded;
+        astride = kp;
+    }
+    /* per column: bias and the zero-point correction -(shift + a_zero) * column_sum, wrapping like int32 */
+    int32_t panels = (n + NR - 1) / NR;
+    int32_t *addend = (int32_t *)malloc(sizeof(int32_t) * (size_t)panels * NR);
+    uint32_t correction = (uint32_t)(-(chosen_shift + a_zero));
+    for (int32_t j = 0; j < n; j++) {
+        addend[j] = (int32_t)(correction * (uint32_t)col_sums[j] + (uint32_t)(bias ? bias[j] : 0));
+    }
+    int32_t tile[RB * NR];
+    for (int32_t r0 = 0; r0 < m; r0 += RB) {
+        int32_t rows = m - r0 < RB ? m - r0 : RB;
+        for (int32_t p = 0; p < panels; p++) {
+            int32_t cols = n - p * NR < NR ? n - p * NR : NR;
+            chosen(rows, cols, kp, arows + r0 * astride, astride, packed_b + (int64_t)p * kp * NR, tile, NR);
+            for (int32_t i = 0; i < rows; i++) {
+                chosen_epi(tile + i * NR, cols, addend + p * NR, multiplier + p * NR, zero_point, qmin, qmax,
+                           out_signed, (uint8_t *)out + (int64_t)(r0 + i) * ldo + p * NR);
+            }
+        }
+    }
+    free(addend);
+    free(padded);
 }

@@ -12,7 +12,7 @@
  * (|x * w| <= 255 * 128, so sums over <= 512 taps stay below 2^24). Requantization is ONNX's: (acc + bias) * (double)
  * multiplier + zero point, rounded half to even, saturated. A portable scalar path computes the same integers. */
 #define _GNU_SOURCE /* syscall(), for the AMX permission */
-#include "sparq_kernels.h"
+#include "qconv_common.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -32,34 +32,6 @@ static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni, 2 avx512-vbmi (VNNI + by
 static void qconv_choose(void);
 #define TILE_Q 48  /* flat output pixels per dense tile (3 vectors of 16) */
 #define DW_TILE 64 /* flat output pixels per depthwise tile */
-
-typedef struct {
-    const sparq_qconv_desc *d;
-    int32_t planes;    /* per phase: channel groups of 4 (dense) or channels (depthwise) */
-    int32_t elem;      /* bytes per plane element: 4 or 1 */
-    int32_t hq, wq;    /* phase plane size */
-    int64_t ps;        /* plane stride in elements, slack for the tiles' overshoot included */
-    int32_t q;         /* flat output pixels: oh * wq */
-    int32_t taps;
-    int64_t wabs;      /* a bound on any output channel's sum of |weight| (the accumulator is at most 255 times it) */
-} geom;
-
-static geom geometry(const sparq_qconv_desc *d) {
-    geom g;
-    g.d = d;
-    g.planes = d->depthwise ? d->c : (d->c + 3) / 4;
-    g.elem = d->depthwise ? 1 : 4;
-    int32_t hp = d->sh * (d->oh - 1) + d->dh * (d->kh - 1) + 1;
-    int32_t wp = d->sw * (d->ow - 1) + d->dw * (d->kw - 1) + 1;
-    g.hq = (hp + d->sh - 1) / d->sh;
-    g.wq = (wp + d->sw - 1) / d->sw;
-    /* every read stays below hq*wq for valid lanes; a tile may run 63 lanes past the last pixel */
-    g.ps = ((int64_t)g.hq * g.wq + 64 + 15) / 16 * 16;
-    g.q = d->oh * g.wq;
-    g.taps = d->kh * d->kw;
-    g.wabs = (int64_t)g.taps * (d->depthwise ? 1 : d->c) * 128; /* sparq_qconv_compute tightens it for dense */
-    return g;
-}
 
 /* Layers of few input channels and several taps (a 3-channel stem) give AMX too little K per tap: there each tap's
    channel-group plane is copied out shifted ("folded"), so taps x groups make one K of at most 64 bytes and the layer
@@ -134,15 +106,6 @@ int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
         return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * AMX_CO * amx_kbytes(&f);
     }
     return HEADER + (int64_t)(d->cout + MR - 1) / MR * g.taps * g.planes * MR * 4;
-}
-
-/* Tap t's phase plane and offset in elements within it. */
-static void tap_place(const geom *g, int32_t t, int32_t *phase, int64_t *offset) {
-    const sparq_qconv_desc *d = g->d;
-    int32_t ry = (t / d->kw) * d->dh;
-    int32_t rx = (t % d->kw) * d->dw;
-    *phase = (ry % d->sh) * d->sw + rx % d->sw;
-    *offset = (int64_t)(ry / d->sh) * g->wq + rx / d->sw;
 }
 
 void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *packed, int32_t *sums) {
@@ -563,48 +526,6 @@ void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t
 
 /* ---- requantization and the scatter of a tile into NCHW ---- */
 
-/* rint() in the default rounding mode without libm (see requantize.c). */
-static inline double round_half_even(double v) {
-    const double magic = 6755399441055744.0;
-    if (!(fabs(v) < 2251799813685248.0)) {
-        return v;
-    }
-    volatile double t = v + magic;
-    return t - magic;
-}
-
-static inline uint8_t requant1(int32_t acc, int32_t bias, float mult, const sparq_qconv_desc *d) {
-    int32_t a = (int32_t)((uint32_t)acc + (uint32_t)bias);
-    double v = round_half_even((double)a * (double)mult + (double)d->y_zero);
-    int32_t q = v <= d->qmin ? d->qmin : v >= d->qmax ? d->qmax : (int32_t)v;
-    return (uint8_t)q;
-}
-
-/* Copies flat pixels [q0, q0 + n) of one channel's tile row into the NCHW output plane, dropping ox >= ow. */
-static void scatter_row(const geom *g, const uint8_t *row, int32_t q0, int32_t n, uint8_t *yplane) {
-    const sparq_qconv_desc *d = g->d;
-    int32_t q1 = q0 + n > g->q ? g->q : q0 + n;
-    for (int32_t q = q0; q < q1;) {
-        int32_t oy = q / g->wq, ox = q % g->wq;
-        int32_t end = oy * g->wq + g->wq; /* first index of the next plane row */
-        if (ox < d->ow) {
-            int32_t len = (end < q1 ? end : q1) - q;
-            if (len > d->ow - ox) len = d->ow - ox;
-            memcpy(yplane + (int64_t)oy * d->ow + ox, row + (q - q0), (size_t)len);
-        }
-        q = end;
-    }
-}
-
-/* Splits [0, n) into parts: this part's [*lo, *hi), boundaries on multiples of `unit`. */
-static void split(int32_t n, int32_t unit, int32_t part, int32_t parts, int32_t *lo, int32_t *hi) {
-    int32_t units = (n + unit - 1) / unit;
-    *lo = (int32_t)((int64_t)units * part / parts) * unit;
-    *hi = (int32_t)((int64_t)units * (part + 1) / parts) * unit;
-    if (*hi > n) *hi = n;
-    if (*lo > n) *lo = n;
-}
-
 /* The value the padded phase plane holds at (phase (a, b), row i, column j) of channel image x. */
 static inline uint8_t padded_at(const sparq_qconv_desc *d, const uint8_t *x, int32_t a, int32_t b, int32_t i,
                                 int32_t j) {
@@ -670,26 +591,6 @@ static void depthwise_scalar(const geom *g, const uint8_t *x, const float *wf, c
 
 /* ---- AVX-512 path ---- */
 #if defined(__x86_64__)
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-
-/* 0: the exact general requantization; 1 / 2: requant32_fast for uint8 / int8 output is exact for every
- * accumulator this layer can produce (|raw sum| <= filter size * 255 * 128, plus the bias). */
-static int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
-    const sparq_qconv_desc *d = g->d;
-    int mode = d->qmin == 0 && d->qmax == 255 ? 1 : d->qmin == -128 && d->qmax == 127 ? 2 : 0;
-    double maxb = 0, maxm = 0;
-    for (int32_t c = 0; c < d->cout; c++) {
-        double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
-        if (b > maxb) maxb = b;
-        if (m > maxm || m != m) maxm = m != m ? INFINITY : m;
-    }
-    double acc = (double)g->wabs * 255.0 + maxb;
-    if (!(acc < 536870912.0) || !(acc * maxm + fabs((double)d->y_zero) < 1073741824.0)) {
-        return 0;
-    }
-    return mode;
-}
-
 /* 1 where one float multiply-add computes the reference's integer exactly (requant_row's rounding trick): every
    |acc + bias| <= 2^24 (exact as a float), every |(acc + bias) * multiplier + zero| < 2^21, and every nonzero
    multiplier at least 2^-21 in magnitude. The trick rounds the exact value x = a * m + zero; the reference rounds its
@@ -706,53 +607,6 @@ static int magic_ok(const geom *g, const int32_t *bias, const float *mult) {
     }
     double acc = (double)g->wabs * 255.0 + maxb;
     return acc <= 16777216.0 && acc * maxm + fabs((double)d->y_zero) < 2097152.0;
-}
-
-/* 16 accumulators (+ bias) requantized exactly as requant1, as int32 already within [qmin, qmax]. */
-AVX512 static inline __m512i requant32(__m512i acc, __m512i bias, __m512d mult, __m512d zero, __m512d lo,
-                                       __m512d hi) {
-    __m512i a = _mm512_add_epi32(acc, bias);
-    __m512d v0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(a));
-    __m512d v1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1));
-    /* multiply, then add: two roundings, as the reference (no fused multiply-add) */
-    v0 = _mm512_add_pd(_mm512_mul_pd(v0, mult), zero);
-    v1 = _mm512_add_pd(_mm512_mul_pd(v1, mult), zero);
-    /* clamping to the integer bounds before rounding gives the same result as after it */
-    v0 = _mm512_min_pd(_mm512_max_pd(v0, lo), hi);
-    v1 = _mm512_min_pd(_mm512_max_pd(v1, lo), hi);
-    __m256i i0 = _mm512_cvt_roundpd_epi32(v0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256i i1 = _mm512_cvt_roundpd_epi32(v1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    return _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
-}
-
-/* The same values with fewer instructions, where epilogue_mode proved every |acc + bias| < 2^29 — so (double)a *
- * multiplier is exact and one fused multiply-add rounds like the reference's multiply-then-add — and that the result
- * fits int32; the clamp is left to narrow()'s saturation. */
-AVX512 static inline __m512i requant32_fast(__m512i acc, __m512i bias, __m512d mult, __m512d zero) {
-    __m512i a = _mm512_add_epi32(acc, bias);
-    __m512d v0 = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), mult, zero);
-    __m512d v1 = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), mult, zero);
-    __m256i i0 = _mm512_cvt_roundpd_epi32(v0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256i i1 = _mm512_cvt_roundpd_epi32(v1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    return _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
-}
-
-/* requant32_fast's values from a float estimate, exactly: v = fl32(fl32(a) * multiplier + zero) is within
- * 2^-24 * (|a * multiplier| + |v|) < 2^-12.8 of the exact a * multiplier + zero wherever |v| < 1024 (|zero| <= 255),
- * and the reference's double v is closer still, so both round to the same integer unless v lies within that distance
- * of a tie; lanes with |v| >= 1024 saturate alike. A vector with any lane within 2^-10 of a tie (about 3% of them)
- * takes the double path instead. Only where epilogue_mode allows requant32_fast. */
-AVX512 static inline __m512i requant32_est(__m512i acc, __m512i bias, __m512 multf, __m512 zerof, __m512d mult,
-                                           __m512d zero) {
-    __m512i a = _mm512_add_epi32(acc, bias);
-    __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), multf, zerof);
-    __m512 r = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 off = _mm512_abs_ps(_mm512_sub_ps(v, r)); /* in [0, 0.5] */
-    __m512 to_tie = _mm512_sub_ps(_mm512_set1_ps(0.5f), off); /* >= 0 */
-    if (_mm512_cmp_ps_mask(to_tie, _mm512_set1_ps(1.0f / 1024), _CMP_LT_OQ) != 0) {
-        return requant32_fast(acc, bias, mult, zero);
-    }
-    return _mm512_cvtps_epi32(r);
 }
 
 /* 16 accumulators (bias included) to int32 results, as requant32_fast would give them, from two float estimates
@@ -826,55 +680,6 @@ AVX512 static inline __attribute__((always_inline)) void requant_row(const __m51
     }
 }
 
-/* int32 to bytes: mode 0 values already clamped; 1 saturate to uint8; 2 saturate to int8. */
-AVX512 static inline __m128i narrow(__m512i r, int mode) {
-    if (mode == 2) {
-        return _mm512_cvtsepi32_epi8(r);
-    }
-    if (mode == 1) {
-        return _mm512_cvtusepi32_epi8(_mm512_max_epi32(r, _mm512_setzero_si512()));
-    }
-    return _mm512_cvtepi32_epi8(r);
-}
-
-/* Per plane column ox: the lanes l of a vector starting there whose column (ox + l) mod wq is an output column. */
-static uint16_t *valid_lanes(const geom *g) {
-    uint16_t *m = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)g->wq);
-    for (int32_t ox = 0; ox < g->wq; ox++) {
-        uint32_t bits = 0;
-        for (int l = 0; l < 16; l++) {
-            if ((ox + l) % g->wq < g->d->ow) bits |= 1u << l;
-        }
-        m[ox] = (uint16_t)bits;
-    }
-    return m;
-}
-
-/* Stores the results for flat pixels [q, q + min(n, 16)) of one output channel plane: straight when no lane is
-   dropped (lanes NULL: wq == ow), else compressed to the valid lanes, which are consecutive in NCHW order. (oy, ox)
-   is q's plane row and column, kept by the caller (a division per vector costs more than the rest of the store). */
-AVX512 static inline void store16(const geom *g, const uint16_t *lanes, uint8_t *yplane, int32_t q, int32_t oy,
-                                  int32_t ox, int32_t n, __m512i r, int mode) {
-    __mmask16 lim = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-    if (lanes == NULL) {
-        _mm_mask_storeu_epi8(yplane + q, lim, narrow(r, mode));
-        return;
-    }
-    __mmask16 m = (__mmask16)(lanes[ox] & lim);
-    int64_t at = (int64_t)oy * g->d->ow + (ox < g->d->ow ? ox : g->d->ow);
-    int cnt = __builtin_popcount((unsigned)m);
-    __m512i packed = _mm512_maskz_compress_epi32(m, r);
-    _mm_mask_storeu_epi8(yplane + at, (__mmask16)((1u << cnt) - 1), narrow(packed, mode));
-}
-
-/* (oy, ox) of flat pixel q + 16, from those of q. */
-static inline void advance16(const geom *g, int32_t *oy, int32_t *ox) {
-    *ox += 16;
-    while (*ox >= g->wq) {
-        *ox -= g->wq;
-        (*oy)++;
-    }
-}
 
 /* One MR x (NV*16) tile: acc[m][v] over every tap and channel group. */
 AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *g, const uint8_t *scratch,

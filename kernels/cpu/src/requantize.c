@@ -2,19 +2,7 @@
  * in double, the zero point added before rounding half to even (rint in the default rounding mode), then saturated. */
 #include "sparq_kernels.h"
 
-#include <math.h>
-
-/* rint() in the default rounding mode without a libm call (baseline x86-64 has no rounding instruction):
-   adding and subtracting 1.5 * 2^52 rounds to an integer, ties to even, for |v| < 2^51; larger values saturate
-   anyway. NaN stays NaN and saturates like rint's result would. */
-static inline double round_half_even(double v) {
-    const double magic = 6755399441055744.0;
-    if (!(fabs(v) < 2251799813685248.0)) {
-        return v;
-    }
-    volatile double t = v + magic; /* volatile: keep the two roundings apart under any optimisation */
-    return t - magic;
-}
+#include "requant_common.h"
 
 void sparq_requantize_s32(const int32_t *acc, int32_t rows, int32_t cols, int32_t ldacc, const int32_t *bias,
                           const float *multiplier, int32_t zero_point, int32_t qmin, int32_t qmax, int32_t out_signed,
@@ -23,8 +11,7 @@ void sparq_requantize_s32(const int32_t *acc, int32_t rows, int32_t cols, int32_
         for (int32_t c = 0; c < cols; c++) {
             /* int32 wrap-around like the reference's int32 accumulator */
             int32_t a = (int32_t)((uint32_t)acc[(int64_t)r * ldacc + c] + (uint32_t)(bias ? bias[c] : 0));
-            double v = round_half_even((double)a * (double)multiplier[c] + (double)zero_point);
-            int32_t q = v <= qmin ? qmin : v >= qmax ? qmax : (int32_t)v;
+            int32_t q = sparq_requant_one(a, multiplier[c], zero_point, qmin, qmax);
             int64_t at = r * out_row + c * out_col;
             if (out_signed) {
                 ((int8_t *)out)[at] = (int8_t)q;

@@ -40,6 +40,59 @@ static int check(const char *path, int m, int n, int k, int a_zero) {
     return bad;
 }
 
+/* The fused requantizing GEMM against exact integer products and ONNX's rounding (rint in double). per_col 0 repeats
+ * one multiplier (per-tensor scales); relu clamps at the zero point; big multipliers drive saturation. */
+static int check_requant(const char *path, int m, int n, int k, int out_signed, int per_col, int with_bias, int relu) {
+    int lda = k + 3, ldo = n + 5;
+    uint8_t *a = malloc((size_t)m * lda);
+    int8_t *b = malloc((size_t)k * n);
+    for (int i = 0; i < m * lda; i++) a[i] = (uint8_t)next();
+    for (int i = 0; i < k * n; i++) b[i] = (int8_t)next();
+    int8_t *packed = malloc((size_t)sparq_packed_b_s8_size(k, n));
+    int32_t *sums = malloc(sizeof(int32_t) * (size_t)n), *bias = malloc(sizeof(int32_t) * (size_t)n);
+    float *mult = malloc(sizeof(float) * (size_t)n);
+    uint8_t *out = malloc((size_t)m * ldo);
+    memset(out, 0xA5, (size_t)m * ldo);
+    int a_zero = (int)(next() % 256);
+    float one = (float)(0.00005 + (next() % 1000) * 0.00001);
+    for (int j = 0; j < n; j++) {
+        bias[j] = (int32_t)(next() % 40001) - 20000;
+        mult[j] = per_col ? (float)(0.00002 + (next() % 1000) * 0.00002) : one;
+    }
+    if (n > 2) {
+        mult[1] = 0.5f; /* saturates both ways */
+        bias[2] = 2000000000; /* wraps with the accumulator like int32 */
+    }
+    int zp = out_signed ? (int)(next() % 64) - 32 : (int)(next() % 64) + 96;
+    int qmin = out_signed ? -128 : 0, qmax = out_signed ? 127 : 255;
+    if (relu) qmin = zp;
+    sparq_pack_b_s8(b, k, n, n, packed, sums);
+    sparq_gemm_u8s8_requant(m, n, k, a, lda, a_zero, packed, sums, with_bias ? bias : NULL, mult, zp, qmin, qmax,
+                            out_signed, out, ldo);
+    int bad = 0;
+    for (int r = 0; r < m && !bad; r++) {
+        for (int j = 0; j < ldo; j++) {
+            int want = 0xA5; /* past N: untouched */
+            int got = out[r * ldo + j];
+            if (j < n) {
+                uint32_t acc = with_bias ? (uint32_t)bias[j] : 0;
+                for (int q = 0; q < k; q++) acc += (uint32_t)(((int32_t)a[r * lda + q] - a_zero) * (int32_t)b[q * n + j]);
+                double v = rint((double)(int32_t)acc * (double)mult[j] + (double)zp);
+                want = v < qmin ? qmin : v > qmax ? qmax : (int)v;
+                if (out_signed) got = (int)(int8_t)out[r * ldo + j];
+            }
+            if (got != want) {
+                printf("FAIL requant %s m=%d n=%d k=%d signed=%d per_col=%d bias=%d relu=%d at (%d,%d): got %d want %d\n",
+                       path, m, n, k, out_signed, per_col, with_bias, relu, r, j, got, want);
+                bad = 1;
+                break;
+            }
+        }
+    }
+    free(a); free(b); free(packed); free(sums); free(bias); free(mult); free(out);
+    return bad;
+}
+
 /* The fused convolution against a direct loop with ONNX's semantics. shape: c h w cout k stride pad dilation dw */
 static int check_conv(const char *path, const int *s, int flip, int y_signed, int huge_bias) {
     sparq_qconv_desc d;
@@ -196,7 +249,7 @@ static int check_pool(int planes, int h, int w, int k, int s, int pad, int is_si
 }
 
 int main(void) {
-    const char *paths[] = {"scalar", "avx2", "avx512-vnni", "neon", "neon-dotprod"};
+    const char *paths[] = {"scalar", "avx2", "avx-vnni", "avx512-vnni", "neon", "neon-dotprod"};
     int sizes[][3] = {{1, 1, 1}, {1, 33, 7}, {8, 32, 4}, {9, 31, 5}, {17, 65, 129}, {64, 64, 64}, {3, 100, 300},
                       {33, 17, 1000}};
     int passed = 0, failed = 0, skipped = 0;
@@ -209,6 +262,17 @@ int main(void) {
         for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
             for (int zp = 0; zp <= 128; zp += 128) {
                 if (check(paths[p], sizes[s][0], sizes[s][1], sizes[s][2], zp)) failed++; else passed++;
+            }
+        }
+        /* m n k: M = 1, N not a multiple of 32, K not a multiple of 4, more rows than one 48-row block */
+        int rq[][3] = {{1, 1, 1}, {1, 1000, 512}, {1, 33, 7}, {3, 31, 5}, {49, 65, 130}, {97, 17, 3}, {196, 40, 256}};
+        for (unsigned s = 0; s < sizeof(rq) / sizeof(rq[0]); s++) {
+            for (int v = 0; v < 16; v++) {
+                if (check_requant(paths[p], rq[s][0], rq[s][1], rq[s][2], v & 1, (v >> 1) & 1, (v >> 2) & 1, v >> 3)) {
+                    failed++;
+                } else {
+                    passed++;
+                }
             }
         }
     }

@@ -37,7 +37,7 @@ public class Int8GemmBenchmark {
     @Param({"256", "512", "1024"})
     int size;
 
-    @Param({"avx512-vnni", "avx2", "scalar", "java-vector"})
+    @Param({"avx512-vnni", "avx-vnni", "avx2", "scalar", "java-vector"})
     String path;
 
     private IntGemm.Packed javaB;

@@ -2,6 +2,7 @@ package dev.sparq.bench;
 
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.cpu.simd.Sgemm;
+import dev.sparq.nativecpu.NativeSgemm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,7 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Single-threaded SGEMM, square sizes, in one run: sparq's Vector API GEMM (weights pre-packed, as in inference,
- * and packing both operands, as a BLAS does) against Debian's OpenBLAS. The {@code flop} counter is the figure to
+ * and packing both operands, as a BLAS does) against sparq's C kernel (cpu-native's comparison SGEMM, weights
+ * pre-packed, one call per product) and Debian's OpenBLAS. The {@code flop} counter is the figure to
  * read: FLOP/s (×1e-9 = GFLOP/s).
  */
 @BenchmarkMode(Mode.Throughput)
@@ -43,6 +45,7 @@ public class SgemmBenchmark {
     private MemorySegment c;
     private Sgemm.PackedB packed;
     private OpenBlas blas;
+    private NativeSgemm.PackedB nativePacked;
     private final ExecutionContext ctx = ExecutionContext.standalone();
 
     /** Floating-point operations done, reported by JMH as a rate. */
@@ -68,10 +71,13 @@ public class SgemmBenchmark {
         blas = OpenBlas.load();
         blas.threads(1);
         System.out.println("# sparq GEMM: " + Sgemm.describe());
+        nativePacked = NativeSgemm.get().pack(b, size, size, size);
+        System.out.println("# native C SGEMM path: " + NativeSgemm.get().path());
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        nativePacked.close();
         arena.close();
     }
 
@@ -93,6 +99,12 @@ public class SgemmBenchmark {
     @Benchmark
     public void sparqPackBoth(Flops f) {
         Sgemm.multiply(a, b, c, size, size, size, ctx);
+        f.flop += 2L * size * size * size;
+    }
+
+    @Benchmark
+    public void nativeC(Flops f) {
+        NativeSgemm.get().multiply(size, a, size, nativePacked, c, size);
         f.flop += 2L * size * size * size;
     }
 

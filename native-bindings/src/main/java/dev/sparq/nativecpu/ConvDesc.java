@@ -115,6 +115,15 @@ public final class ConvDesc {
         return cout;
     }
 
+    boolean depthwise() {
+        return depthwise;
+    }
+
+    /** Whether weights packed for {@code o} fit this descriptor: same channels, output channels, kernel and kind. */
+    boolean sameFilters(ConvDesc o) {
+        return c == o.c && cout == o.cout && kh == o.kh && kw == o.kw && depthwise == o.depthwise;
+    }
+
     /** int8 weights per output channel. */
     long filterSize() {
         return (long) (depthwise ? 1 : c) * kh * kw;

@@ -13,7 +13,7 @@ import java.lang.invoke.MethodHandle;
  * reaches C, which trusts what it is given.
  */
 public final class CpuKernels {
-    static final int ABI_VERSION = 6;
+    static final int ABI_VERSION = 7;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;
@@ -27,6 +27,7 @@ public final class CpuKernels {
     private final MethodHandle packB;
     private final MethodHandle gemm;
     private final MethodHandle requantize;
+    private final MethodHandle gemmRequant;
     private final MethodHandle im2col;
     private final MethodHandle convPath;
     private final MethodHandle convForce;
@@ -48,6 +49,7 @@ public final class CpuKernels {
         MethodHandle pack = null;
         MethodHandle mm = null;
         MethodHandle rq = null;
+        MethodHandle grq = null;
         MethodHandle ic = null;
         MethodHandle[] conv = new MethodHandle[9];
         if (why == null) {
@@ -75,6 +77,8 @@ public final class CpuKernels {
                     FunctionDescriptor.ofVoid(I32, I32, I32, P, I32, I32, P, P, P, I32));
                 rq = linker.downcallHandle(lib.lookup().find("sparq_requantize_s32").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, P, P, I32, I32, I32, I32, P, I64, I64));
+                grq = linker.downcallHandle(lib.lookup().find("sparq_gemm_u8s8_requant").orElseThrow(),
+                    FunctionDescriptor.ofVoid(I32, I32, I32, P, I32, I32, P, P, P, P, I32, I32, I32, I32, P, I32));
                 ic = linker.downcallHandle(lib.lookup().find("sparq_im2col_u8").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
                         ValueLayout.JAVA_BYTE, P, I32, I32, I32));
@@ -109,6 +113,7 @@ public final class CpuKernels {
         this.packB = pack;
         this.gemm = mm;
         this.requantize = rq;
+        this.gemmRequant = grq;
         this.im2col = ic;
         this.convPath = conv[0];
         this.convForce = conv[1];
@@ -251,6 +256,47 @@ public final class CpuKernels {
         try {
             requantize.invokeExact(acc, rows, cols, ldacc, biasArg, multiplier, zeroPoint, qmin, qmax, signed ? 1 : 0,
                 out, outRow, outCol);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * The int8 GEMM with requantization fused (each int32 tile requantized while in cache): out [m, n] 8-bit, row
+     * stride ldo, = saturate(rint(((A − aZero)·B + bias[c]) · (double) multiplier[c] + zeroPoint)) as uint8
+     * ({@code signed} false) or int8 — the same bytes as {@link #gemmU8S8S32} then {@link #requantize}. {@code relu}
+     * clamps below at the zero point (a Relu after the product). {@code bias} may be null.
+     */
+    public void gemmU8S8Requant(int m, int n, int k, MemorySegment a, int lda, int aZero, MemorySegment packedB,
+                                MemorySegment colSums, MemorySegment bias, MemorySegment multiplier, int zeroPoint,
+                                boolean signed, boolean relu, MemorySegment out, int ldo) {
+        checkUsable();
+        positive(m, "m");
+        positive(n, "n");
+        positive(k, "k");
+        if (lda < k || ldo < n) {
+            throw new IllegalArgumentException("row strides lda " + lda + " / ldo " + ldo + " too small");
+        }
+        if (aZero < 0 || aZero > 255) {
+            throw new IllegalArgumentException("uint8 zero point " + aZero);
+        }
+        int qmin = signed ? -128 : 0;
+        int qmax = signed ? 127 : 255;
+        if (zeroPoint < qmin || zeroPoint > qmax) {
+            throw new IllegalArgumentException("zero point " + zeroPoint + " outside [" + qmin + ", " + qmax + "]");
+        }
+        need(a, (long) (m - 1) * lda + k, "A");
+        need(packedB, packedSize(k, n), "packed B");
+        need(colSums, 4L * n, "column sums");
+        if (bias != null) {
+            need(bias, 4L * n, "bias");
+        }
+        need(multiplier, 4L * n, "multipliers");
+        need(out, (long) (m - 1) * ldo + n, "output");
+        MemorySegment biasArg = bias == null ? MemorySegment.NULL : bias;
+        try {
+            gemmRequant.invokeExact(m, n, k, a, lda, aZero, packedB, colSums, biasArg, multiplier, zeroPoint,
+                relu ? zeroPoint : qmin, qmax, signed ? 1 : 0, out, ldo);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -8,8 +8,8 @@ import dev.sparq.backend.KernelRequest;
 import java.util.Optional;
 
 /**
- * Native CPU kernels through FFM: integer GEMM with the ISA's best dot-product instructions (AVX-512 VNNI, exact
- * AVX2, NEON later), picked inside the library at run time. Absent, with the reason, where the library was not built
+ * Native CPU kernels through FFM: integer GEMM with the ISA's best dot-product instructions (AVX-512 VNNI, AVX-VNNI,
+ * exact AVX2, NEON), picked inside the library at run time. Absent, with the reason, where the library was not built
  * or does not load.
  */
 public final class CpuNativeBackend implements Backend {
@@ -17,11 +17,11 @@ public final class CpuNativeBackend implements Backend {
 
     private static final KernelRegistry REGISTRY = new KernelRegistry()
         .register("MatMulInteger", IntegerGemmKernels::matMulInteger)
-        .register("QLinearMatMul", QLinearKernels::qlinearMatMul)
-        .register("QLinearConv", QLinearKernels::qlinearConv)
+        .register("QLinearMatMul", SparseInt8Choice::qlinearMatMul)
+        .register("QLinearConv", SparseInt8Choice::qlinearConv)
         .register("MaxPool", BytePoolKernel::create)
         .register("com.microsoft", "QLinearAdd", QLinearAddKernel::create)
-        .register("com.microsoft", "QGemm", QLinearKernels::qgemm);
+        .register("com.microsoft", "QGemm", SparseInt8Choice::qgemm);
 
     @Override
     public String id() {
@@ -30,7 +30,7 @@ public final class CpuNativeBackend implements Backend {
 
     @Override
     public String description() {
-        return "native C kernels via FFM (int8 GEMM and fused convolution: AMX / AVX-512 VNNI / AVX2 / scalar; 8-bit MaxPool and QLinearAdd)";
+        return "native C kernels via FFM (int8 GEMM and fused convolution: AMX / AVX-512 VNNI / AVX-VNNI / AVX2 / scalar, QLinearMatMul and QGemm with the requantization fused; 8-bit MaxPool and QLinearAdd)";
     }
 
     @Override

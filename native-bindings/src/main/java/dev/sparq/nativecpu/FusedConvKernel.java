@@ -19,7 +19,7 @@ import java.util.Arrays;
  * input sign-flipped on the way, so no separate pass), then each thread computes its share of output channels with
  * the requantization done on the accumulator tile, straight into the NCHW output. Exact: the same integers as cpu-ref.
  */
-final class FusedConvKernel {
+final class FusedConvKernel implements Kernel {
     /** Below this much work per image (multiply-adds, plus {@link #OUTPUT_COST} per output) a second thread costs
      * more than it saves. */
     private static final long WORK_PER_THREAD = 1L << 20;
@@ -88,12 +88,17 @@ final class FusedConvKernel {
             nk.convPackWeights(wd, w.segment(), packed, sums);
             bias = q.foldedBias(arena, sums);
         }
-        FusedConvKernel k = new FusedConvKernel(xType, cin, cout, depthwise, attrs, q, packed, bias,
-            q.multiplierSegment(arena));
-        return k::run;
+        return new FusedConvKernel(xType, cin, cout, depthwise, attrs, q, packed, bias, q.multiplierSegment(arena));
     }
 
-    private Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
+    /** Packed weights (the library's layout), int32 bias and float32 multipliers. */
+    @Override
+    public long packedWeightBytes() {
+        return packed.byteSize() + bias.byteSize() + multipliers.byteSize();
+    }
+
+    @Override
+    public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
         if (x.dtype() != xType || x.rank() != 4 || x.dim(1) != cin) {
             throw new IllegalArgumentException("x " + x.dtype() + Arrays.toString(x.shape()) + " must be " + xType

@@ -18,7 +18,8 @@ import java.util.Arrays;
  * QLinearMatMul, QLinearConv and com.microsoft QGemm on the native u8×s8 GEMM: 8-bit activations with a scalar zero
  * point, int8 symmetric weights (per tensor or per output channel) packed at load, int32 accumulation, and ONNX's
  * requantization (float32 multiplier a_scale·w_scale[c]/y_scale applied in double, zero point added, round half to
- * even, saturate) to uint8 or int8. int8 activations are moved into uint8 by flipping the sign bit (x + 128, and
+ * even, saturate) to uint8 or int8 — fused into the GEMM for QLinearMatMul and QGemm (sparq_gemm_u8s8_requant).
+ * int8 activations are moved into uint8 by flipping the sign bit (x + 128, and
  * the zero point with it), which changes no difference x − zero point. Exact: the same integers as cpu-ref.
  * QLinearConv goes to {@link FusedConvKernel} wherever the library has a fast fused path (AMX, AVX-512 VNNI); the
  * im2col + GEMM + requantize route here serves group-1 convolutions elsewhere (AVX2, NEON).
@@ -105,11 +106,9 @@ final class QLinearKernels {
         int m = Math.toIntExact(a.size() / k);
         if (m > 0) {
             Tensor u = p.unsigned(a, ctx);
-            Tensor acc = ctx.allocateUninitialized(DType.I32, m, cols);
-            CpuKernels.get().gemmU8S8S32(m, cols, k, u.segment(), k, 0, p.packed(), p.sums(), acc.segment(), cols);
-            CpuKernels.get().requantize(acc.segment(), m, cols, cols, p.bias(), p.multipliers(), p.yZero(),
-                p.yType() == DType.I8, y.segment(), cols, 1);
-            acc.close();
+            // one pass: each int32 tile is requantized while in cache (no [m, cols] int32 buffer, no second pass)
+            CpuKernels.get().gemmU8S8Requant(m, cols, k, u.segment(), k, 0, p.packed(), p.sums(), p.bias(),
+                p.multipliers(), p.yZero(), p.yType() == DType.I8, false, y.segment(), cols);
             p.release(a, u);
         }
         return new Tensor[] {y};

@@ -55,14 +55,41 @@ class QLinearKernelsTest {
         Tensor got = KernelHarness.run(NATIVE, n, 13, firstConstant, in)[0];
         assertEquals(want.dtype(), got.dtype());
         assertArrayEquals(want.shape(), got.shape());
-        assertArrayEquals(want.toLongArray(), got.toLongArray(), n.toString());
+        if (want.dtype() == DType.F32) {
+            assertArrayEquals(want.toFloatArray(), got.toFloatArray(), n.toString());
+        } else {
+            assertArrayEquals(want.toLongArray(), got.toLongArray(), n.toString());
+        }
         want.close();
         got.close();
     }
 
+    /** Runs {@code body} once per int8 GEMM path this CPU has: each has its own fused requantization epilogue. */
+    private static void onEveryGemmPath(Runnable body) {
+        CpuKernels k = CpuKernels.get();
+        String original = k.gemmPath();
+        int ran = 0;
+        try {
+            for (String path : new String[] {"avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon", "scalar"}) {
+                if (k.forceGemmPath(path)) {
+                    body.run();
+                    ran++;
+                }
+            }
+        } finally {
+            k.forceGemmPath(original);
+        }
+        assertEquals(true, ran >= 2, "scalar and at least one vector path");
+    }
+
     @Test
     void qlinearMatMulMatchesTheReference() {
-        int[][] shapes = {{1, 1, 1}, {5, 17, 33}, {64, 64, 64}, {3, 300, 10}};
+        onEveryGemmPath(this::qlinearMatMulShapes);
+    }
+
+    private void qlinearMatMulShapes() {
+        // m, k, n: M = 1, K not a multiple of 4, N not a multiple of 32, more rows than one 48-row block
+        int[][] shapes = {{1, 1, 1}, {5, 17, 33}, {64, 64, 64}, {3, 300, 10}, {1, 7, 45}, {49, 130, 65}, {1, 512, 1000}};
         for (int[] s : shapes) {
             float[] perCol = new float[s[2]];
             for (int i = 0; i < perCol.length; i++) {
@@ -185,7 +212,11 @@ class QLinearKernelsTest {
 
     @Test
     void qgemmMatchesTheReference() {
-        int[][] shapes = {{1, 1, 1}, {1, 512, 10}, {3, 64, 256}, {5, 17, 33}};
+        onEveryGemmPath(this::qgemmShapes);
+    }
+
+    private void qgemmShapes() {
+        int[][] shapes = {{1, 1, 1}, {1, 512, 10}, {3, 64, 256}, {5, 17, 33}, {50, 31, 70}, {1, 1280, 1000}};
         for (int[] s : shapes) {
             float[] perCol = new float[s[2]];
             int[] bias = new int[s[2]];
@@ -200,6 +231,9 @@ class QLinearKernelsTest {
                     same(qgemm(transB), 1, a, f32(0.02f), u8(131), b, f32(perCol), i8(0), c, f32(0.05f), u8(128));
                     same(qgemm(transB), 1, sa, f32(0.02f), i8(-5), b, f32(0.004f), i8(0), c, f32(0.05f), i8(3));
                     same(qgemm(transB), 1, sa, f32(0.02f), i8(0), b, f32(perCol), i8(0), null, f32(0.5f), null);
+                    // without y_scale the output is float32: the int32 sum (+ C) times a_scale · b_scale[n]
+                    same(qgemm(transB), 1, a, f32(0.02f), u8(131), b, f32(perCol), i8(0), c, null, null);
+                    same(qgemm(transB), 1, sa, f32(0.03f), i8(-7), b, f32(0.004f), null, null, null, null);
                 }
             }
         }

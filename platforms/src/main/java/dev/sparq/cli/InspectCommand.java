@@ -88,6 +88,7 @@ final class InspectCommand implements Callable<Integer> {
             printQuantization(quantized, QuantizationSummary.execution(plan));
             System.out.println("plan:      " + g.nodes().size() + " nodes after graph passes, per backend "
                 + plan.nodesPerBackend());
+            PackedWeightReport.print(g, plan, System.out);
             if (listPlan) {
                 int i = 0;
                 for (dev.sparq.plan.Step st : plan.steps()) {

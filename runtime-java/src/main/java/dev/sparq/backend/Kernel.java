@@ -19,4 +19,12 @@ public interface Kernel {
     default String describe() {
         return "";
     }
+
+    /**
+     * Bytes of the constant weights this kernel holds in its own packed form (weights, bias, per-channel factors),
+     * for {@code sparq inspect}; -1 when it holds none or does not say.
+     */
+    default long packedWeightBytes() {
+        return -1;
+    }
 }

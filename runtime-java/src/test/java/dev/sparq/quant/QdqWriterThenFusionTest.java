@@ -20,7 +20,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What sparq writes, sparq fuses: a uint8 QDQ digits-cnn gets its conv1 (Conv+Relu) as a QLinearConv. */
+/**
+ * What sparq writes, sparq fuses: a uint8 QDQ digits-cnn gets its conv1 (Conv+Relu) as a QLinearConv and its
+ * classifier as a float-output QGemm.
+ */
 class QdqWriterThenFusionTest {
     private static final SessionOptions CPU_REF_BASIC = SessionOptions.builder().backend("cpu-ref")
         .optimization(GraphOptimizer.Level.BASIC).build();
@@ -37,7 +40,8 @@ class QdqWriterThenFusionTest {
             TestCalibrations.writeUint8Qdq(fp32, x, qdq);
             Model fused = Sparq.loadModel(qdq);
             GraphOptimizer.optimize(fused, GraphOptimizer.Level.BASIC);
-            assertEquals(1, new QdqFusion().apply(fused), "conv1 + Relu; conv2 has MaxPool before its quantizer");
+            assertEquals(2, new QdqFusion().apply(fused),
+                "conv1 + Relu, and the classifier Gemm (float output QGemm); conv2 has MaxPool before its quantizer");
             new DeadNodeRemoval().apply(fused);
             ShapeInference.run(fused);
             try (Session plain = Sparq.load(qdq, CPU_REF_BASIC);

@@ -12,6 +12,11 @@ public record ChosenKernel(Kernel kernel, String name, String why) implements Ke
     }
 
     @Override
+    public long packedWeightBytes() {
+        return kernel.packedWeightBytes();
+    }
+
+    @Override
     public String describe() {
         return name + ": " + why;
     }

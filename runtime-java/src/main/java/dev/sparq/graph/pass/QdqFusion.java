@@ -16,7 +16,8 @@ import java.util.Map;
  * {@code DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), DequantizeLinear(b_q)) [→ Relu | Clip] →
  * QuantizeLinear(y)} becomes {@code QLinearConv(x_q, …, w_q, …, y_scale, y_zp, b_q) → y}; the same around a MatMul,
  * or a Gemm without C (alpha 1, transA 0; a transB weight is stored transposed), becomes QLinearMatMul; a Gemm with
- * a bias C (beta 1) becomes {@code com.microsoft} QGemm, ONNX Runtime's contrib op with an int32 C; and an Add of
+ * a bias C (beta 1) becomes {@code com.microsoft} QGemm, ONNX Runtime's contrib op with an int32 C (and a Gemm whose
+ * output is not quantized again becomes QGemm with a float output); and an Add of
  * two dequantized per-tensor values (a residual connection) becomes {@code com.microsoft} QLinearAdd, which is
  * defined as exactly that float sum requantized.
  * <p>
@@ -56,7 +57,7 @@ public final class QdqFusion implements GraphPass {
         static Dequantized of(Graph g, String value) {
             Node dq = GraphEdits.producer(g, value);
             if (dq == null || !dq.domain().isEmpty() || !dq.opType().equals("DequantizeLinear")
-                || dq.intAttr("block_size", 0) != 0) {
+                || dq.intAttr("block_size", 0) != 0 || dq.has("output_dtype")) {
                 return null;
             }
             Tensor scale = g.initializers().get(dq.input(1));
@@ -116,7 +117,7 @@ public final class QdqFusion implements GraphPass {
         }
         OutputChain out = outputQuantize(g, op, model.opset(""));
         if (out == null) {
-            return null;
+            return gemm ? floatQGemm(model, op, x, w, wq, bias) : null;
         }
         Node quantize = out.quantize();
         boolean qgemm = gemm && biased;
@@ -144,6 +145,23 @@ public final class QdqFusion implements GraphPass {
             fused = new Node(op.name(), "QLinearMatMul", "", inputs, outputs, Map.of());
         }
         return replaceChain(model, op, out, fused);
+    }
+
+    /**
+     * A Gemm of dequantized operands whose output stays float (a classifier feeding the graph output, or a consumer
+     * other than one QuantizeLinear) becomes QGemm without y_scale: the int32 sum (+ int32 bias) times
+     * a_scale·b_scale[n], as ONNX Runtime's QDQ Gemm fusion does. The weights stay 8-bit (a quarter of the bytes a
+     * GEMV streams) and the sum is exact, where the float Gemm rounds at every step.
+     */
+    private static Node floatQGemm(Model model, Node op, Dequantized x, Dequantized w, Tensor wq, String bias) {
+        Graph g = model.graph();
+        List<String> inputs = List.of(x.quantized(), x.node().input(1), zeroPointOf(model, x, g.type(x.quantized())
+            .dtype()), w.quantized(), w.node().input(1), zeroPointOf(model, w, wq.dtype()), bias);
+        Map<String, Attribute> attrs = new LinkedHashMap<>();
+        attrs.put("transB", new Attribute("transB", Attribute.Type.INT, op.intAttr("transB", 0)));
+        Node fused = new Node(op.name(), "QGemm", ActivationFusion.DOMAIN, inputs, op.outputs(), attrs);
+        g.nodes().set(g.nodes().indexOf(op), fused);
+        return fused;
     }
 
     /** The outputs a fused op writes: the QuantizeLinear's, or a fresh value when an integer clamp follows. */

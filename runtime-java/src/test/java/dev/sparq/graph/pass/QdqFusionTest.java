@@ -297,6 +297,43 @@ class QdqFusionTest {
         }
     }
 
+    @Test
+    void gemmWhoseOutputStaysFloatBecomesQGemmWithAFloatOutput() {
+        float[] xs = {0.3f, -0.7f, 1.2f, 2.5f, 0f, -1f};
+        for (boolean transB : new boolean[] {true, false}) {
+            for (boolean withBias : new boolean[] {true, false}) {
+                GraphProto g = floatOutput(matmulChain("Gemm", transB, withBias, withBias));
+                try (Tensor x = Tensor.fromFloats(xs, 2, 3);
+                     Session plain = Session.create(OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null),
+                         CPU_REF_BASIC);
+                     Session.Result a = plain.run(Map.of("x", x))) {
+                    Model m = OnnxImporter.fromProto(OnnxModels.model(g, 13), null, null);
+                    assertEquals(1, fuse(m));
+                    assertEquals(List.of("QuantizeLinear", "QGemm"), m.graph().nodes().stream().map(Node::opType).toList());
+                    assertEquals(dev.sparq.tensor.DType.F32, m.graph().type("m").dtype());
+                    try (Session fused = Session.create(m, CPU_REF_BASIC); Session.Result r = fused.run(Map.of("x", x))) {
+                        float[] pa = a.first().toFloatArray();
+                        float[] pb = r.first().toFloatArray();
+                        for (int i = 0; i < pa.length; i++) {
+                            // the same products and bias, summed exactly in int32 instead of rounded in float
+                            assertEquals(pa[i], pb[i], 1e-5f * Math.max(1f, Math.abs(pa[i])), transB + " " + withBias);
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(0, fusedCount(floatOutput(matmulChain("Gemm", true, true, false)), "QGemm"),
+            "a float bias has no exact int32 form");
+    }
+
+    /** The chain without its output QuantizeLinear and DequantizeLinear: the Gemm's float result is the output. */
+    private static GraphProto floatOutput(GraphProto chain) {
+        GraphProto.Builder b = chain.toBuilder();
+        b.removeNode(b.getNodeCount() - 1);
+        b.removeNode(b.getNodeCount() - 1);
+        return b.clearOutput().addOutput(OnnxModels.floatInput("m", 2, 2)).build();
+    }
+
     /** a, b [2,5] (int8, two scales) → DQ → Add → [Relu] → Q (int8, zero point {@code zp}) → DQ. */
     private static GraphProto addChain(boolean relu, int zp) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("add")

@@ -21,4 +21,19 @@ record BatchSplitKernel(Kernel small, Kernel large, int maxSmallRows) implements
     public String describe() {
         return "batch <= " + maxSmallRows + ": " + small.describe() + "; larger: " + large.describe();
     }
+
+    @Override
+    public long packedWeightBytes() {
+        long a = small.packedWeightBytes();
+        long b = large.packedWeightBytes();
+        if (a < 0 || b < 0) {
+            return -1;
+        }
+        // both choices may be the same kernel (one candidate built once)
+        return unwrap(small) == unwrap(large) ? a : a + b;
+    }
+
+    private static Kernel unwrap(Kernel k) {
+        return k instanceof dev.sparq.backend.tuning.ChosenKernel c ? c.kernel() : k;
+    }
 }

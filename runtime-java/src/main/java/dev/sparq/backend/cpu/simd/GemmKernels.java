@@ -140,6 +140,11 @@ final class GemmKernels {
     /** Y = A · B(packed): Gemm needs A 2-D; MatMul takes any rank ≥ 2 and treats leading dims as rows. */
     record ConstantB(PackedMatrix b, Epilogue epilogue, boolean gemm) implements Kernel {
         @Override
+        public long packedWeightBytes() {
+            return b.bytes() + 4L * b.rows(); // + the f32 bias
+        }
+
+        @Override
         public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
             Tensor a = inputs[0];
             int k = b.depth();

@@ -15,6 +15,15 @@ import java.lang.foreign.MemorySegment;
  */
 record IntConvGemm(IntConvInput input, PackedMatrix[] packed, int[] chunks, IntConvOutput output) implements Kernel {
     @Override
+    public long packedWeightBytes() {
+        long bytes = 0;
+        for (PackedMatrix p : packed) {
+            bytes += p.bytes() + 8L * p.rows(); // + int32 bias and multiplier per channel
+        }
+        return bytes;
+    }
+
+    @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
         int groups = packed.length;

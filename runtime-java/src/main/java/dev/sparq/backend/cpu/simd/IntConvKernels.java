@@ -78,12 +78,19 @@ final class IntConvKernels {
             return new IntDepthwiseConv(input, wf, cout / group, out);
         }
         int coutPerGroup = cout / group;
-        PackedMatrix[] packed = new PackedMatrix[group];
-        for (int g = 0; g < group; g++) {
-            int first = g * coutPerGroup;
-            packed[g] = new PackedMatrix(coutPerGroup, depth, MicroKernel.MR,
-                (row, k) -> wc[(first + row) * depth + k]);
+        java.util.function.Supplier<Kernel> dense = () -> {
+            PackedMatrix[] packed = new PackedMatrix[group];
+            for (int g = 0; g < group; g++) {
+                int first = g * coutPerGroup;
+                packed[g] = new PackedMatrix(coutPerGroup, depth, MicroKernel.MR,
+                    (row, k) -> wc[(first + row) * depth + k]);
+            }
+            return new IntConvGemm(input, packed, ExactSums.chunks(wc, cout, depth, xMax), out);
+        };
+        if (group != 1 || !(out instanceof Requantizer rq)) {
+            return dense.get();
         }
-        return new IntConvGemm(input, packed, ExactSums.chunks(wc, cout, depth, xMax), out);
+        return SparseIntChoice.choose(r, "QLinearConv", wc, cout, depth, dense, 4L * wc.length + 8L * cout,
+            () -> new SparseIntConv(input, dev.sparq.sparse.SparseInt8Rows.of(wc, cout, depth), rq));
     }
 }

@@ -93,6 +93,18 @@ final class IntegerKernels {
         Requantizer rq = Requantizer.of(QuantParams.scale(r, 1, "a_scale"), QuantParams.scales(r, 4, cols, "b_scale"),
             QuantParams.scale(r, 6, "y_scale"), cols, null, yZero == null ? 0 : (int) yZero.getLong(0),
             QuantParams.outputType(yZero, aType));
+        int[] columns = new int[Math.multiplyExact(k, cols)]; // centered B transposed: one row per output column
+        for (int kk = 0; kk < k; kk++) {
+            for (int j = 0; j < cols; j++) {
+                columns[j * k + kk] = (int) b.getLong((long) kk * cols + j) - bZero[j];
+            }
+        }
+        return SparseIntChoice.choose(r, "QLinearMatMul", columns, cols, k, () -> denseMatMul(b, k, cols, bZero, aType,
+                aZero, rq), 4L * columns.length + 4L * cols,
+            () -> new SparseIntMatMul(dev.sparq.sparse.SparseInt8Rows.of(columns, cols, k), aType, aZero, rq));
+    }
+
+    private static Kernel denseMatMul(Tensor b, int k, int cols, int[] bZero, DType aType, int aZero, Requantizer rq) {
         IntGemm.Packed packed = IntGemm.pack(k, cols, (kk, j) -> (int) b.getLong((long) kk * cols + j) - bZero[j]);
         return (inputs, ctx) -> {
             Tensor a = inputs[0];

@@ -25,6 +25,7 @@ public final class SimdBackend implements Backend {
         .register("MatMul", GemmKernels::matmul)
         .register("MatMulInteger", IntegerKernels::matMulInteger)
         .register("QLinearMatMul", IntegerKernels::qlinearMatMul)
+        .register(MS, "QGemm", QGemmKernel::create)
         .register("QLinearConv", IntConvKernels::qlinearConv)
         .register("ConvInteger", IntConvKernels::convInteger)
         .register("QuantizeLinear", QuantKernels::quantize)

@@ -72,6 +72,14 @@ final class SimdTuning {
         return n;
     }
 
+    static int nonzeros(int[] w) {
+        int n = 0;
+        for (int v : w) {
+            n += v != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
     /** "90.0% zeros[, 2:4]" for inspect. */
     static String zeros(double density, boolean twoFour) {
         return String.format(Locale.ROOT, "%.1f%% zeros%s", 100 * (1 - density), twoFour ? ", 2:4" : "");

@@ -38,6 +38,12 @@ final class SparseGemmKernel implements Kernel {
     }
 
     @Override
+    public long packedWeightBytes() {
+        long own = w.bytes() + 4L * w.rows; // + the f32 bias
+        return dense == null ? own : own + Math.max(0, dense.packedWeightBytes());
+    }
+
+    @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor a = inputs[0];
         int k = w.cols;

@@ -43,6 +43,9 @@ abstract sealed class SparseWeights {
 
     abstract Format format();
 
+    /** Bytes the format holds. */
+    abstract long bytes();
+
     abstract int nonzeros();
 
     /** Floats a {@link #timesVector} result needs (rows rounded up to whole slices or blocks). */
@@ -65,6 +68,11 @@ abstract sealed class SparseWeights {
     }
 
     static final class Csr extends SparseWeights {
+
+        @Override
+        long bytes() {
+            return m.bytes();
+        }
         final CsrMatrix m;
 
         Csr(CsrMatrix m) {
@@ -101,6 +109,11 @@ abstract sealed class SparseWeights {
     }
 
     static final class Sell extends SparseWeights {
+
+        @Override
+        long bytes() {
+            return m.bytes();
+        }
         final SellMatrix m;
 
         Sell(SellMatrix m) {
@@ -141,6 +154,11 @@ abstract sealed class SparseWeights {
     }
 
     static final class Blocked extends SparseWeights {
+
+        @Override
+        long bytes() {
+            return m.bytes();
+        }
         final BlockedMatrix m;
 
         Blocked(BlockedMatrix m) {
@@ -178,6 +196,11 @@ abstract sealed class SparseWeights {
     }
 
     static final class TwoFour extends SparseWeights {
+
+        @Override
+        long bytes() {
+            return m.bytes();
+        }
         final TwoFourMatrix m;
 
         TwoFour(TwoFourMatrix m) {

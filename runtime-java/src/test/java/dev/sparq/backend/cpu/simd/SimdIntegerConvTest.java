@@ -376,6 +376,49 @@ class SimdIntegerConvTest {
     }
 
     @Test
+    void qgemmMatchesTheReferenceWithRequantizedAndFloatOutputs() {
+        int[][] shapes = {{1, 1, 1}, {7, 33, 5}, {1, 1280, 1000}, {3, 300, 47}, {16, 64, 64}};
+        for (int[] sh : shapes) {
+            int m = sh[0];
+            int k = sh[1];
+            int n = sh[2];
+            for (int variant = 0; variant < 8; variant++) {
+                boolean transB = variant % 2 == 1;
+                boolean withC = (variant / 2) % 2 == 1;
+                boolean floatOut = variant / 4 == 1;
+                DType at = variant % 3 == 0 ? DType.I8 : DType.U8;
+                float[] bScale = new float[n];
+                for (int j = 0; j < n; j++) {
+                    bScale[j] = 0.002f + rnd.nextFloat() * 0.02f;
+                }
+                int[] c = new int[n];
+                for (int j = 0; j < n; j++) {
+                    c[j] = rnd.nextInt(200001) - 100000;
+                }
+                float aScale = 0.01f + rnd.nextFloat() * 0.05f;
+                float yScale = (float) (aScale * 0.012f * 5500 * Math.sqrt(k) / 60);
+                Tensor[] in = {bytes(at, m, k), Tensor.fromFloats(new float[] {aScale}), scalar(at, zeroPoint(at)),
+                    transB ? bytes(DType.I8, n, k) : bytes(DType.I8, k, n), Tensor.fromFloats(bScale, n),
+                    Tensor.fromBytes(DType.I8, new byte[n], n), withC ? Tensor.fromInts(c, n) : null,
+                    floatOut ? null : Tensor.fromFloats(new float[] {yScale}), floatOut ? null : scalar(DType.U8, 120)};
+                Node node = new Node("qgemm", "QGemm", "com.microsoft", List.of("x0", "x1", "x2", "x3", "x4", "x5",
+                    "x6", "x7", "x8"), List.of("y0"), Map.of("transB", KernelHarness.i("transB", transB ? 1 : 0)));
+                String what = "QGemm " + Arrays.toString(sh) + " variant " + variant;
+                if (floatOut) {
+                    Tensor want = KernelHarness.run(REF, node, 10, 1, in)[0];
+                    Tensor got = KernelHarness.run(SIMD, node, 10, 1, in)[0];
+                    assertEquals(DType.F32, got.dtype(), what);
+                    assertArrayEquals(want.toFloatArray(), got.toFloatArray(), what);
+                    close(want, got);
+                } else {
+                    assertSameIntegers(node, ExecutionContext.standalone(), what, in);
+                }
+                close(in);
+            }
+        }
+    }
+
+    @Test
     void oneAndTwoThreadsGiveIdenticalIntegers() {
         List<Shape> shapes = List.of(new Shape(2, 16, 20, 18, 24, 3, 1, 1, 1, 1), new Shape(1, 24, 17, 17, 24, 3, 2, 1, 1, 24),
             new Shape(1, 64, 9, 9, 9, 3, 1, 1, 1, 1), new Shape(1, 8, 12, 12, 8, 3, 1, 1, 1, 2));
