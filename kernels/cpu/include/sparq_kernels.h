@@ -104,8 +104,9 @@ typedef struct {
 } sparq_qconv_desc;
 
 /* Name of the fused convolution path in use: "amx" (Intel AMX tiles, where the CPU has them and Linux grants the
- * process tile state; layers whose input channels come in 64s), "avx512-vnni" or "scalar"; forcing works as for the
- * GEMM and applies to weights packed afterwards (packed weights record their layout). */
+ * process tile state; dense layers of 16 or more input channels, the rest as avx512-vbmi), "avx512-vbmi" (VNNI, and
+ * depthwise layers by VBMI byte permutes), "avx512-vnni" or "scalar"; forcing works as for the GEMM and applies to
+ * weights packed afterwards (packed weights record their layout). */
 const char *sparq_qconv_path(void);
 int32_t sparq_qconv_force(const char *path);
 

@@ -26,34 +26,84 @@
 #define AMX_CO 32  /* output channels per AMX tile pair */
 #define AMX_Q 32   /* flat output pixels per AMX tile pair */
 #define HEADER 64  /* dense packed weights start with their layout (int32), padded for alignment */
-enum { LAYOUT_VNNI = 1, LAYOUT_AMX = 2 };
+enum { LAYOUT_VNNI = 1, LAYOUT_AMX = 2, LAYOUT_AMX_FOLD = 3 };
 
-static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni, 2 amx */
+static int qconv_path = -1; /* 0 scalar, 1 avx512-vnni, 2 avx512-vbmi (VNNI + byte permutes), 3 amx */
 static void qconv_choose(void);
 #define TILE_Q 48  /* flat output pixels per dense tile (3 vectors of 16) */
 #define DW_TILE 64 /* flat output pixels per depthwise tile */
+
+/* Layers of few input channels and several taps (a 3-channel stem) give AMX too little K per tap: there each tap's
+   channel-group plane is copied out shifted ("folded"), so taps x groups make one K of at most 64 bytes and the layer
+   runs as a 1x1 convolution on tiles, over planes oh * ow wide (no dropped lanes). */
+static int foldable(const sparq_qconv_desc *d, const geom *g) {
+    return !d->depthwise && g->taps > 1 && g->planes < 4 && g->planes * g->taps <= 16;
+}
+
+static geom fold_geometry(const geom *g) {
+    geom f = *g;
+    f.planes = g->taps * g->planes;
+    f.hq = g->d->oh;
+    f.wq = g->d->ow;
+    f.q = g->d->oh * g->d->ow;
+    f.ps = ((int64_t)f.q + 64 + 15) / 16 * 16;
+    f.taps = 1;
+    return f;
+}
+
+/* Bytes of the phase planes; folded planes follow them. */
+static int64_t phase_bytes(const sparq_qconv_desc *d, const geom *g) {
+    /* the last AMX step of the last phase may read up to 15 planes past the end (times zero weights) */
+    int32_t slack = g->planes > 16 ? (g->planes + 15) / 16 * 16 - g->planes : 0;
+    return ((int64_t)d->sh * d->sw * g->planes + slack) * g->ps * g->elem;
+}
 
 int64_t sparq_qconv_scratch_size(const sparq_qconv_desc *d) {
     geom g = geometry(d);
     if (d->depthwise) {
         return 64; /* depthwise reads the image itself (see sparq_qconv_compute) */
     }
-    return (int64_t)d->sh * d->sw * g.planes * g.ps * g.elem;
+    if (foldable(d, &g)) { /* whatever the path: weights may have been packed under another */
+        geom f = fold_geometry(&g);
+        return phase_bytes(d, &g) + (int64_t)f.planes * f.ps * 4;
+    }
+    return phase_bytes(d, &g);
 }
 
-/* AMX tiles take 16 channel groups (64 channels) per step: layers whose input channels come in 64s use them. */
+/* AMX tiles take up to 16 channel groups (64 channels) per step: K = 4 * planes bytes in one step where planes <= 16,
+   else steps of 64 with the last one's weights zero-padded (its B rows read whatever follows, times zero). Below 4
+   groups (a 3-channel stem) a step does too little for its fixed cost: VNNI runs there. */
 static int use_amx(const sparq_qconv_desc *d, const geom *g) {
     qconv_choose();
-    return qconv_path == 2 && !d->depthwise && g->planes % 16 == 0;
+    return qconv_path == 3 && !d->depthwise && g->planes >= 4;
+}
+
+static int use_fold(const sparq_qconv_desc *d, const geom *g) {
+    qconv_choose();
+    return qconv_path == 3 && foldable(d, g);
+}
+
+/* AMX steps over the channel groups, and bytes of K per step. */
+static int32_t amx_chunks(const geom *g) {
+    return (g->planes + 15) / 16;
+}
+
+static int32_t amx_kbytes(const geom *g) {
+    return g->planes < 16 ? g->planes * 4 : 64;
 }
 
 int64_t sparq_qconv_weights_size(const sparq_qconv_desc *d) {
     geom g = geometry(d);
     if (d->depthwise) {
-        return (int64_t)d->c * g.taps * 4;
+        /* the taps as floats, then as int8 in groups of four per kernel row (kw <= 4, for the byte-permute path) */
+        return (int64_t)d->c * g.taps * 4 + (int64_t)d->c * d->kh * 4;
     }
     if (use_amx(d, &g)) {
-        return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * g.taps * g.planes * AMX_CO * 4;
+        return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * g.taps * amx_chunks(&g) * AMX_CO * amx_kbytes(&g);
+    }
+    if (use_fold(d, &g)) {
+        geom f = fold_geometry(&g);
+        return HEADER + (int64_t)(d->cout + AMX_CO - 1) / AMX_CO * AMX_CO * amx_kbytes(&f);
     }
     return HEADER + (int64_t)(d->cout + MR - 1) / MR * g.taps * g.planes * MR * 4;
 }
@@ -73,25 +123,55 @@ void sparq_qconv_pack_weights(const sparq_qconv_desc *d, const int8_t *w, void *
         for (int64_t i = 0; i < (int64_t)d->c * g.taps; i++) {
             f[i] = (float)w[i];
         }
+        int8_t *rows = (int8_t *)(f + (int64_t)d->c * g.taps);
+        memset(rows, 0, (size_t)d->c * d->kh * 4);
+        if (d->kw <= 4) {
+            for (int64_t i = 0; i < (int64_t)d->c * d->kh; i++) {
+                for (int32_t k = 0; k < d->kw; k++) rows[i * 4 + k] = w[i * d->kw + k];
+            }
+        }
         return;
     }
     int32_t *header = (int32_t *)packed;
     memset(packed, 0, HEADER);
+    /* the largest sum of |weight| over one output channel: bounds the accumulators (see epilogue_mode) */
+    for (int32_t co = 0; co < d->cout; co++) {
+        int32_t s = 0;
+        for (int64_t i = 0; i < (int64_t)cin * g.taps; i++) s += abs(w[(int64_t)co * cin * g.taps + i]);
+        if (s > header[1]) header[1] = s;
+    }
     int8_t *p = (int8_t *)packed + HEADER;
     if (use_amx(d, &g)) {
-        /* per block of 32 output channels, tap and 64 input channels: two 16 x 64 A tiles (rows: output channels;
-           byte 4r + j: input channel 64 * chunk + 4r + j), the order of the B tile's rows (channel-group planes) */
+        /* per block of 32 output channels, tap and step of (up to) 64 input channels: two 16 x kb A tiles (rows:
+           output channels; byte 4r + j: input channel 64 * chunk + 4r + j), the order of the B tile's rows
+           (channel-group planes) */
         header[0] = LAYOUT_AMX;
-        int32_t blocks = (d->cout + AMX_CO - 1) / AMX_CO, chunks = g.planes / 16;
+        int32_t blocks = (d->cout + AMX_CO - 1) / AMX_CO, chunks = amx_chunks(&g), kb = amx_kbytes(&g);
         for (int32_t b = 0; b < blocks; b++) {
             for (int32_t t = 0; t < g.taps; t++) {
                 for (int32_t ch = 0; ch < chunks; ch++) {
                     for (int32_t i = 0; i < AMX_CO; i++) {
-                        for (int32_t k = 0; k < 64; k++) {
+                        for (int32_t k = 0; k < kb; k++) {
                             int32_t co = b * AMX_CO + i, ci = ch * 64 + k;
                             *p++ = (co < d->cout && ci < cin) ? w[((int64_t)co * cin + ci) * g.taps + t] : 0;
                         }
                     }
+                }
+            }
+        }
+        return;
+    }
+    if (use_fold(d, &g)) {
+        /* per block of 32 output channels, two 16 x kb A tiles; byte 4 * (t * planes + p) + j of a row: tap t of
+           input channel 4p + j, the order of the folded planes */
+        header[0] = LAYOUT_AMX_FOLD;
+        geom f = fold_geometry(&g);
+        int32_t blocks = (d->cout + AMX_CO - 1) / AMX_CO, kb = amx_kbytes(&f);
+        for (int32_t b = 0; b < blocks; b++) {
+            for (int32_t i = 0; i < AMX_CO; i++) {
+                for (int32_t k = 0; k < kb; k++) {
+                    int32_t co = b * AMX_CO + i, t = k / 4 / g.planes, ci = (k / 4 % g.planes) * 4 + k % 4;
+                    *p++ = (co < d->cout && ci < cin && t < g.taps) ? w[((int64_t)co * cin + ci) * g.taps + t] : 0;
                 }
             }
         }
@@ -511,13 +591,104 @@ static void depthwise_scalar(const geom *g, const uint8_t *x, const float *wf, c
 
 /* ---- AVX-512 path ---- */
 #if defined(__x86_64__)
+/* 1 where one float multiply-add computes the reference's integer exactly (requant_row's rounding trick): every
+   |acc + bias| <= 2^24 (exact as a float), every |(acc + bias) * multiplier + zero| < 2^21, and every nonzero
+   multiplier at least 2^-21 in magnitude. The trick rounds the exact value x = a * m + zero; the reference rounds its
+   double sum, within 2^-46 of x wherever |x| < 256 (beyond, both saturate), while x is a multiple of 2^-44: no
+   half-integer lies between the two unless x is one, so both round alike. */
+static int magic_ok(const geom *g, const int32_t *bias, const float *mult) {
+    const sparq_qconv_desc *d = g->d;
+    double maxb = 0, maxm = 0;
+    for (int32_t c = 0; c < d->cout; c++) {
+        double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
+        if (!(m < INFINITY) || (m != 0 && m < 1.0 / 2097152.0)) return 0;
+        if (b > maxb) maxb = b;
+        if (m > maxm) maxm = m;
+    }
+    double acc = (double)g->wabs * 255.0 + maxb;
+    return acc <= 16777216.0 && acc * maxm + fabs((double)d->y_zero) < 2097152.0;
+}
+
+/* 16 accumulators (bias included) to int32 results, as requant32_fast would give them, from two float estimates
+   that bracket the exact value: v -+ 2^-12, each within 2^-13.6 of a * multiplier + zero -+ 2^-12 where |v| <= 512
+   (a float product and a rounding of at most 2^-24 relative each), so when both round to the same integer the exact
+   value does too; lanes beyond 512 saturate alike. Lanes that differ are marked in *bad (about 1 in 2000). */
+AVX512 static inline __m512i requant_bracket(__m512i a, __m512 mf, __m512 zlo, __m512 zhi, __mmask16 *bad) {
+    __m512 af = _mm512_cvtepi32_ps(a);
+    __m512i r1 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zlo));
+    __m512i r2 = _mm512_cvtps_epi32(_mm512_fmadd_ps(af, mf, zhi));
+    *bad |= _mm512_cmpneq_epi32_mask(r1, r2);
+    return r1;
+}
+
+/* Four vectors of int32 results to 64 bytes in order, saturated to uint8 (sign 0) or int8. */
+AVX512 static inline __m512i pack4(__m512i r0, __m512i r1, __m512i r2, __m512i r3, int is_signed) {
+    __m512i ab = _mm512_packs_epi32(r0, r1), cd = _mm512_packs_epi32(r2, r3);
+    __m512i b = is_signed ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
+    /* 128-bit lane i holds elements 4i..4i+3 of r0, r1, r2, r3 */
+    return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+}
+
+/* The per-layer constants of requant_row. */
+typedef struct {
+    __m512 zlo, zhi, zmagic;
+    __m512d zero, lo, hi;
+    int mode, magic;
+} rq_consts;
+
+AVX512 static inline rq_consts rq_make(const geom *g, const int32_t *bias, const float *mult) {
+    const sparq_qconv_desc *d = g->d;
+    int mode = epilogue_mode(g, bias, mult);
+    int32_t y_zero = d->y_zero, qmin = d->qmin, qmax = d->qmax;
+    rq_consts c;
+    c.magic = mode != 0 && magic_ok(g, bias, mult);
+    c.zmagic = _mm512_set1_ps(12582912.0f + (float)y_zero); /* 1.5 * 2^23: results land where the ulp is 1 */
+    c.zlo = _mm512_set1_ps((float)y_zero - 1.0f / 4096);
+    c.zhi = _mm512_set1_ps((float)y_zero + 1.0f / 4096);
+    c.zero = _mm512_set1_pd((double)y_zero);
+    c.lo = _mm512_set1_pd((double)qmin);
+    c.hi = _mm512_set1_pd((double)qmax);
+    c.mode = mode;
+    return c;
+}
+
+/* One output channel's NV vectors of accumulators (bias included) to int32 results in r, as requant1 gives them
+   (mode 0: requant32, clamped; else requant_bracket, saturated by the narrowing). */
+AVX512 static inline __attribute__((always_inline)) void requant_row(const __m512i *acc, const int NV,
+                                                                     const rq_consts *k, float mult, __m512i *r) {
+    if (k->magic) {
+        /* the multiply-add rounds the exact a * m + zero + 1.5 * 2^23 once, to an integer, half to even: the
+           reference's value plus 1.5 * 2^23, whose float bits minus those of 1.5 * 2^23 are the integer */
+        __m512 mf = _mm512_set1_ps(mult);
+        for (int v = 0; v < NV; v++) {
+            __m512 t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), mf, k->zmagic);
+            r[v] = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000));
+        }
+        return;
+    }
+    if (k->mode) {
+        __m512 mf = _mm512_set1_ps(mult);
+        __mmask16 bad = 0;
+        for (int v = 0; v < NV; v++) r[v] = requant_bracket(acc[v], mf, k->zlo, k->zhi, &bad);
+        if (__builtin_expect(bad != 0, 0)) {
+            __m512d mv = _mm512_set1_pd((double)mult);
+            for (int v = 0; v < NV; v++) r[v] = requant32_fast(acc[v], _mm512_setzero_si512(), mv, k->zero);
+        }
+    } else {
+        __m512d mv = _mm512_set1_pd((double)mult);
+        for (int v = 0; v < NV; v++) r[v] = requant32(acc[v], _mm512_setzero_si512(), mv, k->zero, k->lo, k->hi);
+    }
+}
+
 
 /* One MR x (NV*16) tile: acc[m][v] over every tap and channel group. */
 AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *g, const uint8_t *scratch,
                                                                     const int8_t *wb, const int64_t *tap_off,
-                                                                    int32_t q0, int NV, __m512i acc[MR][3]) {
+                                                                    int32_t q0, int NV, const int32_t *bias,
+                                                                    __m512i acc[MR][3]) {
     for (int m = 0; m < MR; m++) {
-        for (int v = 0; v < NV; v++) acc[m][v] = _mm512_setzero_si512();
+        __m512i bv = _mm512_set1_epi32(bias[m]); /* the block's bias, padded to MR */
+        for (int v = 0; v < NV; v++) acc[m][v] = bv;
     }
     const int32_t *w32 = (const int32_t *)wb;
     int64_t plane_bytes = g->ps * 4;
@@ -539,10 +710,47 @@ AVX512 static inline __attribute__((always_inline)) void dense_tile(const geom *
     }
 }
 
+/* One tile of MR output channels x NV vectors of flat pixels and its epilogue: where every plane column is an output
+   column (wq == ow) a channel's pixels are contiguous in NCHW and go out in one store, else per vector, compressed. */
+AVX512 static inline __attribute__((always_inline)) void dense_block(const geom *g, const uint8_t *scratch,
+                                                                     const int8_t *wb, const int64_t *tap_off,
+                                                                     const int32_t *bias, const float *mult,
+                                                                     const uint16_t *lanes, const rq_consts *rq,
+                                                                     uint8_t *y, int32_t b, int32_t q0, int32_t n,
+                                                                     const int NV) {
+    const int mode = rq->mode;
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow;
+    int mr = d->cout - b * MR < MR ? d->cout - b * MR : MR;
+    int32_t bb[MR];
+    for (int m = 0; m < MR; m++) bb[m] = m < mr ? bias[b * MR + m] : 0;
+    __m512i acc[MR][3];
+    dense_tile(g, scratch, wb, tap_off, q0, NV, bb, acc);
+    int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
+    int is_signed = d->qmin < 0;
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; m++) {
+        if (m >= mr) break;
+        int32_t co = b * MR + m;
+        __m512i r[4];
+        r[1] = r[2] = r[3] = _mm512_setzero_si512();
+        requant_row(acc[m], NV, rq, mult[co], r);
+        if (lanes == NULL) {
+            __mmask64 k = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+            _mm512_mask_storeu_epi8(y + co * out_plane + q0, k, pack4(r[0], r[1], r[2], r[3], is_signed));
+            continue;
+        }
+        int32_t oy = oy0, ox = ox0;
+        for (int v = 0; v < NV; v++) {
+            store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r[v], mode ? mode : 1 + is_signed);
+            advance16(g, &oy, &ox);
+        }
+    }
+}
+
 AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int8_t *packed, const int32_t *bias,
                                 const float *mult, uint8_t *y, int32_t b0, int32_t b1, int32_t qa, int32_t qb) {
     const sparq_qconv_desc *d = g->d;
-    int64_t out_plane = (int64_t)d->oh * d->ow;
     int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
     for (int32_t t = 0; t < g->taps; t++) {
         int32_t ph;
@@ -550,38 +758,19 @@ AVX512 static void dense_avx512(const geom *g, const uint8_t *scratch, const int
         tap_place(g, t, &ph, &off);
         tap_off[t] = (int64_t)ph * g->planes * g->ps + off; /* in 4-byte elements */
     }
-    __m512d zero = _mm512_set1_pd((double)d->y_zero);
-    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
-    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
-    int mode = epilogue_mode(g, bias, mult);
+    const rq_consts rq = rq_make(g, bias, mult);
     for (int32_t b = b0; b < b1; b++) {
         const int8_t *wb = packed + (int64_t)b * g->taps * g->planes * MR * 4;
-        int mr = d->cout - b * MR < MR ? d->cout - b * MR : MR;
         for (int32_t q0 = qa; q0 < qb; q0 += TILE_Q) {
             int32_t n = qb - q0 < TILE_Q ? qb - q0 : TILE_Q;
             int nv = (n + 15) / 16;
-            __m512i acc[MR][3];
             if (nv == 3) {
-                dense_tile(g, scratch, wb, tap_off, q0, 3, acc);
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, &rq, y, b, q0, n, 3);
             } else if (nv == 2) {
-                dense_tile(g, scratch, wb, tap_off, q0, 2, acc);
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, &rq, y, b, q0, n, 2);
             } else {
-                dense_tile(g, scratch, wb, tap_off, q0, 1, acc);
-            }
-            int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
-            for (int m = 0; m < mr; m++) {
-                int32_t co = b * MR + m;
-                __m512i bv = _mm512_set1_epi32(bias[co]);
-                __m512d mv = _mm512_set1_pd((double)mult[co]);
-                __m512 mf = _mm512_set1_ps(mult[co]);
-                int32_t oy = oy0, ox = ox0;
-                for (int v = 0; v < nv; v++) {
-                    __m512i r = mode ? requant32_est(acc[m][v], bv, mf, zerof, mv, zero)
-                                     : requant32(acc[m][v], bv, mv, zero, lo, hi);
-                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
-                    advance16(g, &oy, &ox);
-                }
+                dense_block(g, scratch, wb, tap_off, bias, mult, lanes, &rq, y, b, q0, n, 1);
             }
         }
     }
@@ -712,6 +901,292 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *x, const float
     free(tap_off);
 }
 
+/* ---- depthwise by byte permutes and vpdpbusd (AVX-512 VBMI + VNNI) ---- */
+#define VBMI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
+
+/* How the byte-permute path lays a channel's outputs over vectors: P output rows per vector when rows are short
+   (P * ow lanes, P <= 4), else rows in segments of L lanes. Every lane's kernel row of kw <= 4 taps is one 32-bit
+   lane of a vpermt2b of a 64-byte load: tap k of lane l reads byte p * sh * w + sw * c + dw * k of the load (p, c:
+   the lane's row within the vector and its column in the segment), or the zero point where that pixel is padding.
+   0 when the layer does not fit (kw > 4, or one lane's taps span more than 64 bytes). */
+typedef struct {
+    int32_t rows;  /* P */
+    int32_t lanes; /* L: lanes per segment (P == 1) */
+    int32_t segs;  /* segments per output row (P == 1), else 1 */
+    int32_t pats;  /* 2^P row-validity patterns */
+} dw_plan;
+
+static int dw_plan_for(const sparq_qconv_desc *d, dw_plan *pl) {
+    if (d->kw > 4 || d->kw < 1) return 0;
+    int32_t reach = d->dw * (d->kw - 1); /* bytes past a lane's first tap */
+    if (reach > 63) return 0;
+    pl->rows = 1;
+    if (d->ow <= 8) {
+        int32_t p = 16 / d->ow;
+        if (p > 4) p = 4;
+        while (p > 1 && (int64_t)(p - 1) * d->sh * d->w + (int64_t)d->sw * (d->ow - 1) + reach > 63) p--;
+        pl->rows = p;
+    }
+    if (pl->rows > 1) {
+        pl->lanes = d->ow;
+        pl->segs = 1;
+    } else {
+        int32_t l = (63 - reach) / d->sw + 1;
+        if (l > 16) l = 16;
+        if (l > d->ow) l = d->ow;
+        pl->lanes = l;
+        pl->segs = (d->ow + l - 1) / l;
+    }
+    pl->pats = 1 << pl->rows;
+    return 1;
+}
+
+/* The permute index and load mask of segment `seg` for row-validity pattern `pat` (bit p: row p in the image). */
+static void dw_table(const sparq_qconv_desc *d, const dw_plan *pl, int32_t seg, int32_t pat, uint8_t idx[64],
+                     uint64_t *mask) {
+    int32_t ox0 = seg * pl->lanes;
+    int32_t per_row = pl->rows > 1 ? d->ow : (d->ow - ox0 < pl->lanes ? d->ow - ox0 : pl->lanes);
+    int32_t ix_base = d->sw * ox0 - d->pad_left;
+    uint64_t m = 0;
+    for (int32_t l = 0; l < 16; l++) {
+        int32_t p = l / per_row, c = l % per_row;
+        for (int32_t k = 0; k < 4; k++) {
+            uint8_t at = 64; /* byte 0 of the zero-point vector */
+            if (p < pl->rows && k < d->kw && ((pat >> p) & 1)) {
+                int32_t ix = ix_base + d->sw * c + d->dw * k;
+                if (ix >= 0 && ix < d->w) {
+                    int32_t off = p * d->sh * d->w + d->sw * c + d->dw * k;
+                    at = (uint8_t)off;
+                    m |= (uint64_t)1 << off;
+                }
+            }
+            idx[4 * l + k] = at;
+        }
+    }
+    *mask = m;
+}
+
+/* The constants of one depthwise_vbmi call, as plain values (the compiler keeps them in registers: a store through
+   the output pointer could alias anything read through a pointer). */
+typedef struct {
+    int32_t kh, ow, oh, rows, lanes, segs, pats, seg_step, mode, is_signed, chunked, flip, y_zero, qmin, qmax;
+    uint8_t x_zero;
+    const __m512i *idx;     /* [pattern][segment] */
+    const uint64_t *lmask;  /* [pattern][segment] */
+    const int64_t *row_off; /* [group][ky]: the load start of segment 0 in the channel's image */
+    const int32_t *row_pat; /* [group][ky]: which of the group's rows are in the image */
+    rq_consts rq;
+} dw_ctx;
+
+/* Segments [s0, s0 + NS) of row group gr of one channel (NS, and KH where nonzero, constants, so the accumulators
+   stay in registers): kh loads, permutes and vpdpbusd each, then the requantization and the store. */
+VBMI static inline __attribute__((always_inline)) void dw_segments(const dw_ctx *k, const uint8_t *xc, uint8_t *yc,
+                                                                   const int32_t *wc, int32_t gr, int32_t s0,
+                                                                   const int NS, const int KH, __m512i bv,
+                                                                   float mult) {
+    const int32_t kh = KH ? KH : k->kh;
+    const __m512i zpv = _mm512_set1_epi8((char)k->x_zero);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const int32_t segs = k->segs, step = k->seg_step;
+    const int64_t *ro = k->row_off + (int64_t)gr * kh;
+    const int32_t *rp = k->row_pat + (int64_t)gr * kh;
+    __m512i acc[4];
+    for (int j = 0; j < NS; j++) acc[j] = bv;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        __m512i w4 = _mm512_set1_epi32(wc[ky]);
+        int32_t pat = rp[ky];
+        if (pat == 0) {
+            for (int j = 0; j < NS; j++) acc[j] = _mm512_dpbusd_epi32(acc[j], zpv, w4);
+            continue;
+        }
+        const uint8_t *row = xc + ro[ky] + (int64_t)step * s0;
+        const __m512i *ix = k->idx + (int64_t)pat * segs + s0;
+        const uint64_t *lm = k->lmask + (int64_t)pat * segs + s0;
+        for (int j = 0; j < NS; j++) {
+            __m512i v = _mm512_maskz_loadu_epi8(lm[j], row + step * j);
+            if (k->flip) v = _mm512_xor_si512(v, flip);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], _mm512_permutex2var_epi8(v, ix[j], zpv), w4);
+        }
+    }
+    __m512i r[4];
+    for (int j = 0; j < 4; j++) r[j] = _mm512_setzero_si512();
+    requant_row(acc, NS, &k->rq, mult, r);
+    int32_t oy0 = gr * k->rows;
+    if (k->chunked) {
+        int32_t n = k->ow - s0 * 16 < 64 ? k->ow - s0 * 16 : 64;
+        __mmask64 m = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+        _mm512_mask_storeu_epi8(yc + (int64_t)oy0 * k->ow + s0 * 16, m, pack4(r[0], r[1], r[2], r[3], k->is_signed));
+        return;
+    }
+    for (int j = 0; j < NS; j++) {
+        int32_t ox0 = (s0 + j) * k->lanes;
+        int32_t n = k->rows > 1 ? (k->oh - oy0 < k->rows ? k->oh - oy0 : k->rows) * k->ow
+                                : (k->ow - ox0 < k->lanes ? k->ow - ox0 : k->lanes);
+        __m128i b = _mm512_castsi512_si128(pack4(r[j], r[j], r[j], r[j], k->is_signed));
+        _mm_mask_storeu_epi8(yc + (int64_t)oy0 * k->ow + ox0, (__mmask16)((1u << n) - 1), b);
+    }
+}
+
+/* One channel's row groups [g0, g1), KH a constant where nonzero. */
+VBMI static inline __attribute__((always_inline)) void dw_channel(const dw_ctx *k, const uint8_t *xc, uint8_t *yc,
+                                                                  const int32_t *wc, int32_t g0, int32_t g1,
+                                                                  const int KH, __m512i bv, float mult) {
+    const int32_t segs = k->segs;
+    for (int32_t gr = g0; gr < g1; gr++) {
+        int32_t s0 = 0;
+        for (; s0 + 4 <= segs; s0 += 4) dw_segments(k, xc, yc, wc, gr, s0, 4, KH, bv, mult);
+        switch (segs - s0) {
+        case 3: dw_segments(k, xc, yc, wc, gr, s0, 3, KH, bv, mult); break;
+        case 2: dw_segments(k, xc, yc, wc, gr, s0, 2, KH, bv, mult); break;
+        case 1: dw_segments(k, xc, yc, wc, gr, s0, 1, KH, bv, mult); break;
+        default: break;
+        }
+    }
+}
+
+/* A 3-row kernel (dilation 1) over rows of segments, segments [s0, s0 + NS) of one channel swept down output rows
+   [r0, r1): each input row's permuted kernel-row vectors are made once and kept in registers for the output rows
+   that read them (three for stride 1), so an output vector costs one load and permute per new input row. */
+VBMI static inline __attribute__((always_inline)) void dw_sweep3(const dw_ctx *k, const sparq_qconv_desc *d,
+                                                                 const uint8_t *xc, uint8_t *yc, const int32_t *wc,
+                                                                 int32_t r0, int32_t r1, int32_t s0, const int NS,
+                                                                 __m512i bv, float mult) {
+    const __m512i zpv = _mm512_set1_epi8((char)k->x_zero);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const int32_t segs = k->segs, step = k->seg_step, h = d->h, w = d->w, sh = d->sh, ow = k->ow;
+    const int is_flip = k->flip, is_signed = k->is_signed, chunked = k->chunked;
+    const __m512i w0 = _mm512_set1_epi32(wc[0]), w1 = _mm512_set1_epi32(wc[1]), w2 = _mm512_set1_epi32(wc[2]);
+    __m512i ix[4];
+    uint64_t lm[4];
+    for (int j = 0; j < NS; j++) {
+        ix[j] = k->idx[segs + s0 + j]; /* pattern 1: the row is in the image */
+        lm[j] = k->lmask[segs + s0 + j];
+    }
+    const uint8_t *base = xc - d->pad_left + (int64_t)step * s0;
+    __m512i hr[3][4];
+#define DW_ROW(dst, iy)                                                                                        \
+    do {                                                                                                       \
+        int32_t iy_ = (iy);                                                                                    \
+        if (iy_ < 0 || iy_ >= h) {                                                                             \
+            for (int j = 0; j < NS; j++) (dst)[j] = zpv;                                                       \
+        } else {                                                                                               \
+            const uint8_t *row_ = base + (int64_t)iy_ * w;                                                     \
+            for (int j = 0; j < NS; j++) {                                                                     \
+                __m512i v_ = _mm512_maskz_loadu_epi8(lm[j], row_ + step * j);                                  \
+                if (is_flip) v_ = _mm512_xor_si512(v_, flip);                                                  \
+                (dst)[j] = _mm512_permutex2var_epi8(v_, ix[j], zpv);                                           \
+            }                                                                                                  \
+        }                                                                                                      \
+    } while (0)
+    int32_t iy = sh * r0 - d->pad_top;
+    DW_ROW(hr[0], iy);
+    DW_ROW(hr[1], iy + 1);
+    DW_ROW(hr[2], iy + 2);
+    for (int32_t oy = r0; oy < r1; oy++) {
+        if (oy > r0) {
+            iy += sh;
+            if (sh == 1) {
+                for (int j = 0; j < NS; j++) {
+                    hr[0][j] = hr[1][j];
+                    hr[1][j] = hr[2][j];
+                }
+                DW_ROW(hr[2], iy + 2);
+            } else if (sh == 2) {
+                for (int j = 0; j < NS; j++) hr[0][j] = hr[2][j];
+                DW_ROW(hr[1], iy + 1);
+                DW_ROW(hr[2], iy + 2);
+            } else {
+                DW_ROW(hr[0], iy);
+                DW_ROW(hr[1], iy + 1);
+                DW_ROW(hr[2], iy + 2);
+            }
+        }
+        __m512i acc[4], r[4];
+        for (int j = 0; j < NS; j++) {
+            acc[j] = _mm512_dpbusd_epi32(bv, hr[0][j], w0);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], hr[1][j], w1);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], hr[2][j], w2);
+        }
+        for (int j = NS; j < 4; j++) r[j] = _mm512_setzero_si512();
+        requant_row(acc, NS, &k->rq, mult, r);
+        uint8_t *yr = yc + (int64_t)oy * ow;
+        if (chunked) {
+            int32_t n = ow - s0 * 16 < 64 ? ow - s0 * 16 : 64;
+            __mmask64 m = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+            _mm512_mask_storeu_epi8(yr + s0 * 16, m, pack4(r[0], r[1], r[2], r[3], is_signed));
+        } else {
+            for (int j = 0; j < NS; j++) {
+                int32_t ox0 = (s0 + j) * k->lanes;
+                int32_t n = ow - ox0 < k->lanes ? ow - ox0 : k->lanes;
+                __m128i b = _mm512_castsi512_si128(pack4(r[j], r[j], r[j], r[j], is_signed));
+                _mm_mask_storeu_epi8(yr + ox0, (__mmask16)((1u << n) - 1), b);
+            }
+        }
+    }
+#undef DW_ROW
+}
+
+/* Per channel, per group of output rows: the row's segments four at a time (one output row, contiguous in NCHW,
+   requantized together and stored at once); nothing is converted or copied. Channels [c0, c1), groups [g0, g1). */
+VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t *x, const int8_t *wrows,
+                                const int32_t *bias, const float *mult, uint8_t *y, int32_t c0, int32_t c1,
+                                int32_t g0, int32_t g1) {
+    const sparq_qconv_desc *d = g->d;
+    int64_t out_plane = (int64_t)d->oh * d->ow, in_plane = (int64_t)d->h * d->w;
+    int32_t tables = pl->segs * pl->pats, groups = (d->oh + pl->rows - 1) / pl->rows;
+    __m512i *idx = (__m512i *)aligned_alloc(64, sizeof(__m512i) * (size_t)tables);
+    uint64_t *lmask = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)tables);
+    int64_t *row_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)groups * d->kh);
+    int32_t *row_pat = (int32_t *)malloc(sizeof(int32_t) * (size_t)groups * d->kh);
+    for (int32_t p = 0; p < pl->pats; p++) {
+        for (int32_t s = 0; s < pl->segs; s++) {
+            uint8_t t[64];
+            dw_table(d, pl, s, p, t, &lmask[p * pl->segs + s]);
+            idx[p * pl->segs + s] = _mm512_loadu_si512((const void *)t);
+        }
+    }
+    for (int32_t gr = 0; gr < groups; gr++) {
+        for (int32_t ky = 0; ky < d->kh; ky++) {
+            int32_t iy0 = d->sh * gr * pl->rows - d->pad_top + d->dh * ky, pat = 0;
+            for (int32_t p = 0; p < pl->rows; p++) {
+                int32_t iy = iy0 + p * d->sh;
+                pat |= (iy >= 0 && iy < d->h) << p;
+            }
+            row_off[gr * d->kh + ky] = (int64_t)iy0 * d->w - d->pad_left;
+            row_pat[gr * d->kh + ky] = pat;
+        }
+    }
+    dw_ctx k = {d->kh, d->ow, d->oh, pl->rows, pl->lanes, pl->segs, pl->pats, d->sw * pl->lanes,
+                epilogue_mode(g, bias, mult), d->qmin < 0, pl->rows == 1 && pl->lanes == 16, d->x_flip, d->y_zero,
+                d->qmin, d->qmax, (uint8_t)d->x_zero, idx, lmask, row_off, row_pat,
+                rq_make(g, bias, mult)};
+    int sweep = pl->rows == 1 && d->kh == 3 && d->dh == 1;
+    for (int32_t c = c0; c < c1; c++) {
+        const uint8_t *xc = x + (int64_t)c * in_plane;
+        uint8_t *yc = y + (int64_t)c * out_plane;
+        __m512i bv = _mm512_set1_epi32(bias[c]);
+        const int32_t *wc = (const int32_t *)(wrows + (int64_t)c * d->kh * 4);
+        if (sweep) {
+            int32_t s0 = 0;
+            for (; s0 + 4 <= pl->segs; s0 += 4) dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 4, bv, mult[c]);
+            switch (pl->segs - s0) {
+            case 3: dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 3, bv, mult[c]); break;
+            case 2: dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 2, bv, mult[c]); break;
+            case 1: dw_sweep3(&k, d, xc, yc, wc, g0, g1, s0, 1, bv, mult[c]); break;
+            default: break;
+            }
+        } else if (k.kh == 3) {
+            dw_channel(&k, xc, yc, wc, g0, g1, 3, bv, mult[c]);
+        } else {
+            dw_channel(&k, xc, yc, wc, g0, g1, 0, bv, mult[c]);
+        }
+    }
+    free(row_pat);
+    free(row_off);
+    free(lmask);
+    free(idx);
+}
+
 /* ---- AMX path ---- */
 #define AMXT __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vnni")))
 
@@ -731,7 +1206,7 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
                            const float *mult, uint8_t *y, int32_t b0, int32_t b1, int32_t qa, int32_t qb) {
     const sparq_qconv_desc *d = g->d;
     int64_t out_plane = (int64_t)d->oh * d->ow;
-    int32_t chunks = g->planes / 16;
+    int32_t chunks = amx_chunks(g), kb = amx_kbytes(g);
     int64_t *tap_off = (int64_t *)malloc(sizeof(int64_t) * (size_t)g->taps);
     for (int32_t t = 0; t < g->taps; t++) {
         int32_t ph;
@@ -746,34 +1221,54 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
         cfg.rows[i] = 16;
         cfg.colsb[i] = 64;
     }
+    cfg.colsb[4] = cfg.colsb[5] = (uint16_t)kb; /* A: 16 output channels x K bytes */
+    cfg.rows[6] = cfg.rows[7] = (uint8_t)(kb / 4); /* B: K / 4 channel groups x 16 pixels */
     _tile_loadconfig(&cfg);
-    __m512d zero = _mm512_set1_pd((double)d->y_zero);
-    __m512 zerof = _mm512_set1_ps((float)d->y_zero);
-    __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
-    int mode = epilogue_mode(g, bias, mult);
+    int mode = epilogue_mode(g, bias, mult), is_signed = d->qmin < 0;
+    const rq_consts rq = rq_make(g, bias, mult);
     const int64_t plane_bytes = g->ps * 4;
     int32_t cbuf[4][16][16] __attribute__((aligned(64)));
+    int32_t cbias[2][16][16] __attribute__((aligned(64))); /* the C tiles start at the bias: row i, channel i's */
     for (int32_t b = b0; b < b1; b++) {
-        const int8_t *wb = packed + (int64_t)b * g->taps * chunks * AMX_CO * 64;
+        const int8_t *wb = packed + (int64_t)b * g->taps * chunks * AMX_CO * kb;
+        for (int32_t i = 0; i < AMX_CO; i++) {
+            int32_t co = b * AMX_CO + i;
+            _mm512_store_si512((void *)cbias[i / 16][i % 16], _mm512_set1_epi32(co < d->cout ? bias[co] : 0));
+        }
+        /* one step (a 1x1 of at most 64 input channels, or a folded layer): the weights stay in their tiles */
+        int one_step = g->taps * chunks == 1;
+        if (one_step) {
+            _tile_loadd(4, wb, kb);
+            _tile_loadd(5, wb + 16 * kb, kb);
+        }
         for (int32_t q0 = qa; q0 < qb; q0 += AMX_Q) {
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
+            _tile_loadd(0, cbias[0], 64);
+            _tile_loadd(1, cbias[0], 64);
+            _tile_loadd(2, cbias[1], 64);
+            _tile_loadd(3, cbias[1], 64);
+            if (one_step) {
+                const uint8_t *xs = scratch + (tap_off[0] + q0) * 4;
+                _tile_loadd(6, xs, plane_bytes);
+                _tile_loadd(7, xs + 64, plane_bytes);
+                _tile_dpbsud(0, 4, 6);
+                _tile_dpbsud(1, 4, 7);
+                _tile_dpbsud(2, 5, 6);
+                _tile_dpbsud(3, 5, 7);
+            }
             const int8_t *w = wb;
-            for (int32_t t = 0; t < g->taps; t++) {
+            for (int32_t t = 0; t < (one_step ? 0 : g->taps); t++) {
                 const uint8_t *xs = scratch + (tap_off[t] + q0) * 4;
                 for (int32_t ch = 0; ch < chunks; ch++) {
-                    _tile_loadd(4, w, 64);
-                    _tile_loadd(5, w + 16 * 64, 64);
+                    _tile_loadd(4, w, kb);
+                    _tile_loadd(5, w + 16 * kb, kb);
                     _tile_loadd(6, xs, plane_bytes);
                     _tile_loadd(7, xs + 64, plane_bytes);
                     _tile_dpbsud(0, 4, 6);
                     _tile_dpbsud(1, 4, 7);
                     _tile_dpbsud(2, 5, 6);
                     _tile_dpbsud(3, 5, 7);
-                    w += AMX_CO * 64;
+                    w += AMX_CO * kb;
                     xs += 16 * plane_bytes;
                 }
             }
@@ -783,17 +1278,36 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
             _tile_stored(3, cbuf[3], 64);
             int32_t n = qb - q0 < AMX_Q ? qb - q0 : AMX_Q;
             int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
-            for (int32_t i = 0; i < AMX_CO; i++) {
+            int32_t nco = d->cout - b * AMX_CO < AMX_CO ? d->cout - b * AMX_CO : AMX_CO;
+            if (lanes == NULL) {
+                /* two channels per packed vector: 32 contiguous output bytes each */
+                __mmask32 k = n >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << n) - 1);
+                for (int32_t i = 0; i < nco; i += 2) {
+                    int32_t co = b * AMX_CO + i;
+                    __m512i a[4], r[4];
+                    a[0] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16]);
+                    a[1] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16]);
+                    a[2] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16 + 1]);
+                    a[3] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16 + 1]);
+                    requant_row(a, 2, &rq, mult[co], r);
+                    requant_row(a + 2, 2, &rq, mult[co + 1 < d->cout ? co + 1 : co], r + 2);
+                    __m512i p = pack4(r[0], r[1], r[2], r[3], is_signed);
+                    _mm256_mask_storeu_epi8(y + co * out_plane + q0, k, _mm512_castsi512_si256(p));
+                    if (i + 1 < nco) {
+                        _mm256_mask_storeu_epi8(y + (co + 1) * out_plane + q0, k, _mm512_extracti64x4_epi64(p, 1));
+                    }
+                }
+                continue;
+            }
+            for (int32_t i = 0; i < nco; i++) {
                 int32_t co = b * AMX_CO + i;
-                if (co >= d->cout) break;
-                __m512i bv = _mm512_set1_epi32(bias[co]);
-                __m512d mv = _mm512_set1_pd((double)mult[co]);
-                __m512 mf = _mm512_set1_ps(mult[co]);
+                __m512i a[2], r[2];
+                a[0] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2][i % 16]);
+                a[1] = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + 1][i % 16]);
+                requant_row(a, 2, &rq, mult[co], r);
                 int32_t oy = oy0, ox = ox0;
                 for (int v = 0; v * 16 < n; v++) {
-                    __m512i acc = _mm512_load_si512((const void *)cbuf[(i / 16) * 2 + v][i % 16]);
-                    __m512i r = mode ? requant32_est(acc, bv, mf, zerof, mv, zero) : requant32(acc, bv, mv, zero, lo, hi);
-                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
+                    store16(g, lanes, y + co * out_plane, q0 + v * 16, oy, ox, n - v * 16, r[v], mode);
                     advance16(g, &oy, &ox);
                 }
             }
@@ -802,6 +1316,30 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
     _tile_release(); /* the tile state back to its init state: small signal frames and context switches again */
     free(lanes);
     free(tap_off);
+}
+#endif
+
+#if defined(__x86_64__)
+/* Pixels [qa, qb) of every folded plane (tap t, group p): the phase plane tap t reads, at the tap's offset, row by
+   output row (the phase planes are wq wide, the folded ones ow). */
+static void fold_planes(const geom *g, const geom *f, const uint8_t *scratch, uint8_t *folded, int32_t qa,
+                        int32_t qb) {
+    const sparq_qconv_desc *d = g->d;
+    for (int32_t t = 0; t < g->taps; t++) {
+        int32_t ph;
+        int64_t off;
+        tap_place(g, t, &ph, &off);
+        for (int32_t p = 0; p < g->planes; p++) {
+            const uint8_t *src = scratch + ((int64_t)ph * g->planes + p) * g->ps * 4;
+            uint8_t *dst = folded + ((int64_t)t * g->planes + p) * f->ps * 4;
+            for (int32_t oy = qa / d->ow; oy * d->ow < qb; oy++) {
+                int32_t x0 = qa - oy * d->ow > 0 ? qa - oy * d->ow : 0;
+                int32_t x1 = qb - oy * d->ow < d->ow ? qb - oy * d->ow : d->ow;
+                memcpy(dst + ((int64_t)oy * d->ow + x0) * 4, src + ((int64_t)oy * g->wq + x0 + off) * 4,
+                       (size_t)(x1 - x0) * 4);
+            }
+        }
+    }
 }
 #endif
 
@@ -828,18 +1366,29 @@ static int vnni_here(void) {
     return (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW);
 }
 
+/* VBMI's byte permutes (vpermt2b), for the depthwise path; not in the shared feature bits, asked of the compiler's
+   runtime (cpuid once) */
+static int vbmi_here(void) {
+#if defined(__x86_64__)
+    return vnni_here() && __builtin_cpu_supports("avx512vbmi");
+#else
+    return 0;
+#endif
+}
+
 static int amx_here(void) {
-    return vnni_here() && (sparq_cpu_features() & SPARQ_CPU_AMXINT8) && amx_permitted();
+    return vbmi_here() && (sparq_cpu_features() & SPARQ_CPU_AMXINT8) && amx_permitted();
 }
 
 static void qconv_choose(void) {
     if (qconv_path >= 0) return;
-    qconv_path = amx_here() ? 2 : vnni_here() ? 1 : 0;
+    qconv_path = amx_here() ? 3 : vbmi_here() ? 2 : vnni_here() ? 1 : 0;
 }
 
 const char *sparq_qconv_path(void) {
     qconv_choose();
-    return qconv_path == 2 ? "amx" : qconv_path == 1 ? "avx512-vnni" : "scalar";
+    static const char *names[] = {"scalar", "avx512-vnni", "avx512-vbmi", "amx"};
+    return names[qconv_path];
 }
 
 int32_t sparq_qconv_force(const char *path) {
@@ -851,8 +1400,12 @@ int32_t sparq_qconv_force(const char *path) {
         qconv_path = 1;
         return 1;
     }
-    if (strcmp(path, "amx") == 0 && amx_here()) {
+    if (strcmp(path, "avx512-vbmi") == 0 && vbmi_here()) {
         qconv_path = 2;
+        return 1;
+    }
+    if (strcmp(path, "amx") == 0 && amx_here()) {
+        qconv_path = 3;
         return 1;
     }
     return 0;
@@ -864,11 +1417,46 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
     geom g = geometry(d);
     /* dense weights say how they were packed; that decides the kernel (forcing a path affects later packing) */
     int32_t layout = d->depthwise ? 0 : *(const int32_t *)packed;
+    if (!d->depthwise) {
+        g.wabs = ((const int32_t *)packed)[1];
+    }
     const void *weights = d->depthwise ? packed : (const void *)((const int8_t *)packed + HEADER);
     int32_t units = d->depthwise ? d->c : layout == LAYOUT_AMX ? (d->cout + AMX_CO - 1) / AMX_CO : (d->cout + MR - 1) / MR;
     int32_t u0 = 0, u1 = units, qa = 0, qb = g.q;
-    /* channels (or channel blocks) split across parts when there are enough of them, else output pixels */
-    if (units >= parts) {
+#if defined(__x86_64__)
+    dw_plan pl;
+    if (d->depthwise && qconv_path >= 2 && dw_plan_for(d, &pl)) {
+        /* channels split across parts, or groups of output rows when channels are fewer than parts */
+        int32_t groups = (d->oh + pl.rows - 1) / pl.rows, g0 = 0, g1 = groups;
+        if (d->c >= parts) {
+            split(d->c, 1, part, parts, &u0, &u1);
+        } else {
+            split(groups, 1, part, parts, &g0, &g1);
+        }
+        if (u0 < u1 && g0 < g1) {
+            depthwise_vbmi(&g, &pl, x, (const int8_t *)((const float *)weights + (int64_t)d->c * g.taps), bias, mult,
+                           (uint8_t *)y, u0, u1, g0, g1);
+        }
+        return;
+    }
+#endif
+#if defined(__x86_64__)
+    if (layout == LAYOUT_AMX_FOLD) {
+        /* output pixels split across parts, each folding the planes of its own pixels */
+        geom f = fold_geometry(&g);
+        split(f.q, AMX_Q, part, parts, &qa, &qb);
+        if (qa >= qb) return;
+        uint8_t *folded = (uint8_t *)scratch + phase_bytes(d, &g);
+        fold_planes(&g, &f, scratch, folded, qa, qb);
+        dense_amx(&f, folded, (const int8_t *)weights, bias, mult, (uint8_t *)y, 0, (d->cout + AMX_CO - 1) / AMX_CO,
+                  qa, qb);
+        return;
+    }
+#endif
+    /* channels (or channel blocks) split across parts when they divide evenly, are many, or carry weights worth not
+       reading twice (each part of a pixel split reads them all); else output pixels */
+    int64_t weight_bytes = (int64_t)d->cout * (d->depthwise ? 1 : d->c) * g.taps;
+    if (units % parts == 0 || units >= 4 * parts || weight_bytes > 32768) {
         split(units, 1, part, parts, &u0, &u1);
     } else {
         split(g.q, d->depthwise ? DW_TILE : layout == LAYOUT_AMX ? AMX_Q : TILE_Q, part, parts, &qa, &qb);

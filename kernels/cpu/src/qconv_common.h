@@ -17,6 +17,7 @@ typedef struct {
     int64_t ps;        /* plane stride in elements, slack for the tiles' overshoot included */
     int32_t q;         /* flat output pixels: oh * wq */
     int32_t taps;
+    int64_t wabs;      /* a bound on any output channel's sum of |weight| (the accumulator is at most 255 times it) */
 } geom;
 
 static inline geom geometry(const sparq_qconv_desc *d) {
@@ -32,6 +33,7 @@ static inline geom geometry(const sparq_qconv_desc *d) {
     g.ps = ((int64_t)g.hq * g.wq + 64 + 15) / 16 * 16;
     g.q = d->oh * g.wq;
     g.taps = d->kh * d->kw;
+    g.wabs = (int64_t)g.taps * (d->depthwise ? 1 : d->c) * 128; /* qconv.c's compute tightens it for dense */
     return g;
 }
 
@@ -91,18 +93,17 @@ static inline void split(int32_t n, int32_t unit, int32_t part, int32_t parts, i
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
 /* 0: the exact general requantization; 1 / 2: requant32_fast for uint8 / int8 output is exact for every
- * accumulator this layer can produce (|raw sum| <= filter size * 255 * 128, plus the bias). */
+ * accumulator this layer can produce (|raw sum| <= 255 * g->wabs, plus the bias). */
 static inline int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
     const sparq_qconv_desc *d = g->d;
     int mode = d->qmin == 0 && d->qmax == 255 ? 1 : d->qmin == -128 && d->qmax == 127 ? 2 : 0;
-    double k = (double)g->taps * (d->depthwise ? 1 : d->c);
     double maxb = 0, maxm = 0;
     for (int32_t c = 0; c < d->cout; c++) {
         double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
         if (b > maxb) maxb = b;
         if (m > maxm || m != m) maxm = m != m ? INFINITY : m;
     }
-    double acc = k * 255.0 * 128.0 + maxb;
+    double acc = (double)g->wabs * 255.0 + maxb;
     if (!(acc < 536870912.0) || !(acc * maxm + fabs((double)d->y_zero) < 1073741824.0)) {
         return 0;
     }

@@ -122,9 +122,20 @@ static int check_conv(const char *path, const int *s, int flip, int y_signed, in
     for (int i = 0; i < d.cout; i++) {
         bias[i] = (int32_t)(next() % 20001) - 10000;
         mult[i] = (float)(0.0001 + (next() % 1000) * 0.00002);
+        if (i % 3 == 1) {
+            mult[i] = (float)ldexp(1.0, -9 - (int)(next() % 5)); /* many exact ties: round half to even decides */
+        }
     }
-    if (huge_bias) {
+    if (huge_bias == 1) {
         bias[d.cout - 1] = 600000000; /* beyond the short epilogue's bound: the general one runs */
+    }
+    if (huge_bias == 2) {
+        /* multipliers over 2^-21 .. 2^-2 with random mantissas, biases up to 2^20: the one-multiply-add
+           requantization near its bounds, most outputs unsaturated for the small multipliers */
+        for (int i = 0; i < d.cout; i++) {
+            mult[i] = (float)ldexp(1.0 + (next() % 8388608) / 8388608.0, -2 - (int)(next() % 20));
+            bias[i] = (int32_t)(next() % 2097153) - 1048576;
+        }
     }
     void *packed = malloc((size_t)sparq_qconv_weights_size(&d));
     uint8_t *scratch = malloc((size_t)sparq_qconv_scratch_size(&d));
@@ -265,7 +276,7 @@ int main(void) {
             }
         }
     }
-    const char *conv_paths[] = {"scalar", "avx512-vnni", "amx"};
+    const char *conv_paths[] = {"scalar", "avx512-vnni", "avx512-vbmi", "amx"};
     /* c h w cout k stride pad dilation depthwise */
     int convs[][9] = {{1, 5, 5, 1, 1, 1, 0, 1, 0}, {3, 9, 11, 8, 3, 1, 1, 1, 0}, {4, 12, 12, 5, 3, 2, 1, 1, 0},
                       {2, 10, 9, 7, 5, 1, 2, 2, 0}, {16, 7, 7, 33, 1, 1, 0, 1, 0}, {3, 23, 21, 8, 7, 2, 3, 1, 0},
@@ -277,7 +288,20 @@ int main(void) {
                       {3, 6, 66, 3, 3, 2, 0, 1, 1}, {3, 7, 35, 3, 3, 2, 0, 1, 1},
                       /* input channels in 64s: the AMX tiles' shapes, output channels not in 32s */
                       {128, 9, 11, 40, 3, 2, 1, 1, 0}, {64, 7, 7, 64, 1, 1, 0, 1, 0}, {192, 5, 6, 33, 3, 1, 2, 2, 0},
-                      {64, 30, 3, 16, 3, 1, 1, 1, 0}};
+                      {64, 30, 3, 16, 3, 1, 1, 1, 0},
+                      /* AMX steps of fewer than 64 input channels: K below 64 bytes, and a zero-padded last step */
+                      {16, 9, 10, 40, 1, 1, 0, 1, 0}, {24, 8, 9, 33, 3, 2, 1, 1, 0}, {100, 9, 10, 40, 3, 1, 1, 1, 0},
+                      {72, 6, 7, 31, 1, 1, 0, 1, 0}, {144, 5, 5, 24, 1, 1, 0, 1, 0},
+                      /* taps folded into K (AMX, at most 16 planes x taps): stem-like, 2x2 over 3 groups, dilation */
+                      {3, 15, 17, 40, 3, 2, 1, 1, 0}, {10, 9, 8, 7, 2, 1, 0, 1, 0}, {3, 12, 11, 9, 3, 1, 2, 2, 0},
+                      /* depthwise by byte permutes: several short rows per vector (ow <= 8), rows in 16-lane segments
+                         with tails, strides 3 and 4 (fewer lanes per load), dilation, 4 taps a row, 5 (not taken) */
+                      {7, 7, 7, 7, 3, 1, 1, 1, 1}, {6, 14, 14, 6, 3, 2, 1, 1, 1}, {3, 4, 3, 3, 3, 1, 1, 1, 1},
+                      {5, 5, 9, 5, 1, 1, 0, 1, 1}, {4, 8, 8, 4, 3, 1, 1, 1, 1}, {3, 20, 16, 3, 3, 1, 1, 1, 1},
+                      {3, 19, 17, 3, 3, 1, 1, 1, 1}, {2, 9, 66, 2, 3, 1, 1, 1, 1}, {2, 6, 131, 2, 3, 2, 1, 1, 1},
+                      {3, 10, 70, 3, 3, 3, 1, 1, 1}, {3, 11, 90, 3, 3, 4, 0, 1, 1}, {3, 12, 40, 3, 3, 1, 2, 2, 1},
+                      {2, 11, 37, 2, 4, 2, 1, 1, 1}, {2, 9, 21, 2, 5, 1, 2, 1, 1}, {4, 3, 24, 4, 3, 1, 0, 1, 1},
+                      {3, 30, 5, 3, 3, 2, 1, 1, 1}, {2, 16, 3, 2, 3, 3, 2, 1, 1}};
     for (unsigned p = 0; p < sizeof(conv_paths) / sizeof(conv_paths[0]); p++) {
         if (!sparq_qconv_force(conv_paths[p])) {
             printf("skipped qconv %s: not supported on this CPU\n", conv_paths[p]);
@@ -287,6 +311,17 @@ int main(void) {
         for (unsigned s = 0; s < sizeof(convs) / sizeof(convs[0]); s++) {
             for (int flip = 0; flip <= 1; flip++) {
                 if (check_conv(conv_paths[p], convs[s], flip, flip ^ (int)(s & 1), (int)(s % 3 == 0))) failed++; else passed++;
+            }
+        }
+    }
+    /* wide multipliers and biases on every path */
+    int wide[][9] = {{4, 40, 40, 64, 1, 1, 0, 1, 0}, {2, 30, 33, 24, 3, 2, 1, 1, 0}, {24, 20, 20, 24, 3, 1, 1, 1, 1},
+                     {70, 9, 9, 40, 1, 1, 0, 1, 0}};
+    for (unsigned p = 0; p < sizeof(conv_paths) / sizeof(conv_paths[0]); p++) {
+        if (!sparq_qconv_force(conv_paths[p])) continue;
+        for (unsigned s = 0; s < sizeof(wide) / sizeof(wide[0]); s++) {
+            for (int flip = 0; flip <= 1; flip++) {
+                if (check_conv(conv_paths[p], wide[s], flip, flip, 2)) failed++; else passed++;
             }
         }
     }

@@ -50,7 +50,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector"})
 @State(Scope.Benchmark)
 public class Int8ConvBenchmark {
-    /** "C,M,H,group" (or CxMxHxgroup on the command line): 3×3, stride 1, pad 1. */
+    /**
+     * "C,M,H,group[,K,stride]" (or CxMxHxgroup[xKxstride] on the command line): K×K (default 3), stride (default 1),
+     * pad K/2; e.g. MobileNetV2's layers: 3x32x224x1x3x2 (stem), 16x96x112x1x1x1 (1×1), 96x96x112x96x3x2 (depthwise).
+     */
     @Param({"64,64,56,1", "144,144,56,144"})
     String shape;
 
@@ -65,6 +68,8 @@ public class Int8ConvBenchmark {
     private int m;
     private int hw;
     private int group;
+    private int k;
+    private int stride;
     private Tensor[] inputs;
     private Kernel kernel;
     private IntGemm.Packed im2col;
@@ -106,11 +111,14 @@ public class Int8ConvBenchmark {
         m = Integer.parseInt(p[1]);
         hw = Integer.parseInt(p[2]);
         group = Integer.parseInt(p[3]);
+        k = p.length > 4 ? Integer.parseInt(p[4]) : 3;
+        stride = p.length > 5 ? Integer.parseInt(p[5]) : 1;
         int cg = c / group;
-        macs = (long) m * cg * 9 * hw * hw;
+        int o = (hw + 2 * (k / 2) - k) / stride + 1;
+        macs = (long) m * cg * k * k * o * o;
         Random r = new Random(7);
         byte[] x = new byte[c * hw * hw];
-        byte[] w = new byte[m * cg * 9];
+        byte[] w = new byte[m * cg * k * k];
         r.nextBytes(x);
         r.nextBytes(w);
         float[] wScale = new float[m];
@@ -120,13 +128,13 @@ public class Int8ConvBenchmark {
             bias[i] = r.nextInt(2001) - 1000;
         }
         inputs = new Tensor[] {Tensor.fromBytes(DType.U8, x, 1, c, hw, hw), Tensor.fromFloats(new float[] {0.02f}),
-            Tensor.fromBytes(DType.U8, new byte[] {(byte) 128}), Tensor.fromBytes(DType.I8, w, m, cg, 3, 3),
+            Tensor.fromBytes(DType.U8, new byte[] {(byte) 128}), Tensor.fromBytes(DType.I8, w, m, cg, k, k),
             Tensor.fromFloats(wScale, m), Tensor.fromBytes(DType.I8, new byte[m], m),
             Tensor.fromFloats(new float[] {0.05f}), Tensor.fromBytes(DType.U8, new byte[] {(byte) 120}),
             Tensor.fromInts(bias, m)};
         if (backend.equals("java-int32-rows")) {
-            if (group != 1) {
-                throw new IllegalStateException("java-int32-rows is timed for group 1 only");
+            if (group != 1 || k != 3 || stride != 1) {
+                throw new IllegalStateException("java-int32-rows is timed for group 1, 3×3, stride 1 only");
             }
             int k = cg * 9;
             int pixels = hw * hw;
@@ -166,8 +174,10 @@ public class Int8ConvBenchmark {
                 constants.put("x" + i, inputs[i]);
             }
         }
+        long pad = k / 2;
         Map<String, Attribute> attrs = Map.of(
-            "pads", new Attribute("pads", Attribute.Type.INTS, List.of(1L, 1L, 1L, 1L)),
+            "pads", new Attribute("pads", Attribute.Type.INTS, List.of(pad, pad, pad, pad)),
+            "strides", new Attribute("strides", Attribute.Type.INTS, List.of((long) stride, (long) stride)),
             "group", new Attribute("group", Attribute.Type.INT, (long) group));
         Node node = new Node("conv", "QLinearConv", "", names, List.of("y"), attrs);
         kernel = b.kernelFor(new KernelRequest(node, 10, constants, types, Arena.global()))

@@ -333,7 +333,7 @@ public final class CpuKernels {
         }
     }
 
-    /** The fused convolution path the library picked: "amx", "avx512-vnni" or "scalar". */
+    /** The fused convolution path the library picked: "amx", "avx512-vbmi", "avx512-vnni" or "scalar". */
     public String convPath() {
         checkUsable();
         try {

@@ -20,8 +20,11 @@ import java.util.Arrays;
  * the requantization done on the accumulator tile, straight into the NCHW output. Exact: the same integers as cpu-ref.
  */
 final class FusedConvKernel implements Kernel {
-    /** Below this many multiply-adds per image a second thread costs more than it saves. */
-    private static final long MACS_PER_THREAD = 1L << 20;
+    /** Below this much work per image (multiply-adds, plus {@link #OUTPUT_COST} per output) a second thread costs
+     * more than it saves. */
+    private static final long WORK_PER_THREAD = 1L << 20;
+    /** An output's requantization and store, in multiply-adds: what a depthwise layer mostly spends. */
+    private static final long OUTPUT_COST = 16;
 
     private final DType xType;
     private final int cin;
@@ -114,7 +117,8 @@ final class FusedConvKernel implements Kernel {
         CpuKernels nk = CpuKernels.get();
         Tensor scratch = ctx.allocateUninitialized(DType.U8, nk.convScratchSize(d));
         long macs = (long) cout * (depthwise ? 1 : cin) * g.kh() * g.kw() * g.outputPixels();
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), macs / MACS_PER_THREAD));
+        long work = macs + OUTPUT_COST * cout * g.outputPixels();
+        int threads = (int) Math.max(1, Math.min(ctx.threads(), work / WORK_PER_THREAD));
         long image = d.inputBytes();
         long outImage = d.outputBytes();
         for (long img = 0; img < x.dim(0); img++) {

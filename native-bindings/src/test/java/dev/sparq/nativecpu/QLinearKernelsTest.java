@@ -111,14 +111,19 @@ class QLinearKernelsTest {
     }
 
     /**
-     * Runs {@code body} once per fused-convolution path this CPU has ("scalar" means the im2col + GEMM route; "amx"
-     * covers layers whose input channels come in 64s, the rest of them run VNNI).
+     * Runs {@code body} once per fused-convolution path this CPU has ("scalar" means the im2col + GEMM route;
+     * "avx512-vbmi" adds the byte-permute depthwise kernel to VNNI; "amx" runs dense layers of 16 or more input
+     * channels on tiles, the rest as avx512-vbmi).
      */
     private static void onEveryConvPath(Runnable body) {
+        onConvPaths(body, "amx", "avx512-vbmi", "avx512-vnni", "scalar");
+    }
+
+    private static void onConvPaths(Runnable body, String... paths) {
         CpuKernels k = CpuKernels.get();
         String original = k.convPath();
         try {
-            for (String path : new String[] {"amx", "avx512-vnni", "scalar"}) {
+            for (String path : paths) {
                 if (k.forceConvPath(path)) {
                     body.run();
                 }
@@ -134,7 +139,9 @@ class QLinearKernelsTest {
         int[][] cases = {{1, 5, 5, 1, 1, 1, 0, 1}, {3, 9, 11, 8, 3, 1, 1, 1}, {4, 12, 12, 5, 3, 2, 1, 1},
             {2, 10, 9, 7, 5, 1, 2, 2}, {16, 7, 7, 33, 1, 1, 0, 1}, {3, 23, 21, 8, 7, 2, 3, 1},
             {64, 14, 14, 24, 3, 1, 1, 1}, {9, 13, 17, 16, 1, 2, 0, 1}, {3, 32, 32, 17, 7, 2, 3, 1},
-            {128, 9, 11, 40, 3, 2, 1, 1}, {64, 7, 7, 64, 1, 1, 0, 1}};
+            {128, 9, 11, 40, 3, 2, 1, 1}, {64, 7, 7, 64, 1, 1, 0, 1},
+            // AMX steps of fewer than 64 input channels, and a zero-padded last step
+            {16, 12, 12, 40, 1, 1, 0, 1}, {24, 9, 8, 33, 3, 2, 1, 1}, {100, 7, 9, 40, 3, 1, 1, 1}};
         onEveryConvPath(() -> {
             for (int[] c : cases) {
                 conv(c, 1);
@@ -147,10 +154,16 @@ class QLinearKernelsTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(FusedConvKernel.available(), "no fused convolution path here");
         // c, h, w, (cout = c), k, stride, pad, dilation
         int[][] cases = {{1, 5, 5, 1, 3, 1, 1, 1}, {19, 9, 11, 19, 3, 1, 1, 1}, {32, 12, 12, 32, 3, 2, 1, 1},
-            {5, 10, 9, 5, 5, 1, 2, 2}, {7, 17, 16, 7, 3, 2, 0, 1}, {3, 40, 38, 3, 3, 1, 1, 1}};
-        for (int[] c : cases) {
-            conv(c, c[0]);
-        }
+            {5, 10, 9, 5, 5, 1, 2, 2}, {7, 17, 16, 7, 3, 2, 0, 1}, {3, 40, 38, 3, 3, 1, 1, 1},
+            // byte-permute path: rows packed two to a vector, 16-lane segments with tails, stride 3, 4 taps a row
+            {6, 7, 7, 6, 3, 1, 1, 1}, {8, 14, 14, 8, 3, 2, 1, 1}, {4, 56, 56, 4, 3, 1, 1, 1},
+            {3, 66, 70, 3, 3, 2, 1, 1}, {3, 20, 50, 3, 3, 3, 1, 1}, {2, 11, 37, 2, 4, 2, 1, 1}};
+        // the im2col route ("scalar") takes no depthwise layers
+        onConvPaths(() -> {
+            for (int[] c : cases) {
+                conv(c, c[0]);
+            }
+        }, "amx", "avx512-vbmi", "avx512-vnni");
     }
 
     private void conv(int[] c, int group) {
