@@ -20,12 +20,16 @@ import java.util.function.Function;
  * cpu-native QLinearConv: the dense fused kernel, or for pruned weights the sparse one ({@link SparseConvKernel}),
  * chosen per layer by timing both at the layer's shape through the {@link KernelTuner} (cached per device), as
  * cpu-simd chooses its FP32 sparse formats. {@code -Dsparq.int8Sparse=off} keeps every layer dense (for
- * comparisons), {@code always} takes the sparse kernel wherever it is offered; default {@code tuned}.
+ * comparisons), {@code always} takes the sparse kernel wherever it is offered; {@code large} takes it for the layers
+ * holding at least {@code -Dsparq.int8SparseMinBytes} int8 weights (default 512 KiB) and times the rest: the large
+ * layers hold most of a network's bytes (ResNet-18: layer3 and layer4 hold 10 of its 11 million conv weights), so
+ * this buys most of the memory saving for a part of the speed (where AMX makes dense fastest); default {@code tuned}.
  */
 final class SparseInt8Choice {
     /** Above this density even a perfect block-sparse kernel keeps most (tap, 4-channel) blocks: not offered. */
     static final double CANDIDATE_DENSITY = 0.5;
     static final String MODE = System.getProperty("sparq.int8Sparse", "tuned").toLowerCase(Locale.ROOT);
+    static final long LARGE_BYTES = Long.getLong("sparq.int8SparseMinBytes", 512L * 1024);
 
     private SparseInt8Choice() {
     }
@@ -77,7 +81,7 @@ final class SparseInt8Choice {
             return KernelTuner.current().choose(request(r, "", detail, List.of(denseCandidate), "dense-int8", null));
         }
         Candidate sparse = new Candidate("sparse-int8", sparseKernel::get);
-        if (MODE.equals("always")) {
+        if (sparseWithoutTiming(MODE, w.size(), LARGE_BYTES)) {
             return KernelTuner.current().choose(request(r, "", detail, List.of(sparse), "sparse-int8", null));
         }
         String shape = String.format(Locale.ROOT, "w=%s density=%.4f zeros=%s attrs=%s", Arrays.toString(w.shape()),
@@ -87,6 +91,11 @@ final class SparseInt8Choice {
         Function<long[], Tensor[]> inputs = s -> new Tensor[] {random(xType, s)};
         return KernelTuner.current().choose(request(r, shape, detail, List.of(denseCandidate, sparse), "dense-int8",
             x == null || xType == null ? null : new long[][] {x}, inputs));
+    }
+
+    /** Whether {@code mode} takes the sparse kernel (where offered) for int8 weights of this many bytes untimed. */
+    static boolean sparseWithoutTiming(String mode, long weightBytes, long largeBytes) {
+        return mode.equals("always") || (mode.equals("large") && weightBytes >= largeBytes);
     }
 
     private static TuningRequest request(KernelRequest r, String shape, String detail, List<Candidate> candidates,

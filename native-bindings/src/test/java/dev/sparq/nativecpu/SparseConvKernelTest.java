@@ -4,6 +4,7 @@ import static dev.sparq.testing.KernelHarness.ints;
 import static dev.sparq.testing.KernelHarness.node;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -188,6 +189,16 @@ class SparseConvKernelTest {
             assertTrue(k.packedWeightBytes() - 8 * cout < w.size() / 2, k.packedWeightBytes() + " bytes");
             assertTrue(k.packedWeightBytes() > w.size() / 10, k.packedWeightBytes() + " bytes");
         }
+    }
+
+    @Test
+    void theLargeModeTakesSparseOnlyForLayersOfAtLeastTheThreshold() {
+        long threshold = 512L * 1024;
+        assertTrue(SparseInt8Choice.sparseWithoutTiming("large", 256L * 256 * 9, threshold), "layer3 3x3: 576 KiB");
+        assertFalse(SparseInt8Choice.sparseWithoutTiming("large", 128L * 256 * 9, threshold), "288 KiB: timed");
+        assertTrue(SparseInt8Choice.sparseWithoutTiming("always", 1, threshold));
+        assertFalse(SparseInt8Choice.sparseWithoutTiming("tuned", Long.MAX_VALUE, threshold));
+        assertFalse(SparseInt8Choice.sparseWithoutTiming("off", Long.MAX_VALUE, threshold));
     }
 
     @Test
