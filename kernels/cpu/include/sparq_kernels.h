@@ -34,7 +34,9 @@ uint32_t sparq_cpu_features(void);
  * AVX-512, Alder Lake class), "avx2", "neon-dotprod", "neon" or "scalar". */
 const char *sparq_gemm_s8_path(void);
 
-/* Forces a path by name (for tests and comparisons); returns 0 if unknown or unsupported here. */
+/* Forces a path by name (for tests and comparisons); returns 0 if unknown or unsupported here. Besides the names above,
+ * "avx2-widen" (AVX2's exact widening tile everywhere) and "avx2-maddubs" (as "avx2": vpmaddubsw on the B panels
+ * whose weights all lie in [-64, 64], widening on the others). */
 int32_t sparq_gemm_s8_force(const char *path);
 
 /* Bytes needed by sparq_pack_b_s8 for a K x N int8 matrix. */

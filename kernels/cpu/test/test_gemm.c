@@ -13,11 +13,28 @@ static uint32_t next(void) {
     return seed >> 8;
 }
 
+/* Weights and activations of check and check_requant: 0 full int8 range; 1 "7-bit" weights in [-64, 64]; 2 only
+ * the extremes +-64 with every a = 255 (the largest pair sums vpmaddubsw sees); 3 as 2 plus one outlier of -128 next
+ * to a -64 (and 127 next to 64 in the last column), whose pair sum would saturate s16: those panels must widen. */
+static int wmode = 0;
+static void fill_ab(uint8_t *a, int na, int8_t *b, int k, int n) {
+    for (int i = 0; i < na; i++) a[i] = wmode >= 2 ? 255 : (uint8_t)next();
+    for (int i = 0; i < k * n; i++) {
+        b[i] = wmode == 0 ? (int8_t)next() : wmode == 1 ? (int8_t)((int)(next() % 129) - 64)
+                                                        : (int8_t)(next() & 1 ? 64 : -64);
+    }
+    if (wmode == 3 && k >= 2) {
+        b[0] = -128;
+        b[n] = -64;
+        b[n - 1] = 127;
+        b[n + n - 1] = 64;
+    }
+}
+
 static int check(const char *path, int m, int n, int k, int a_zero) {
     uint8_t *a = malloc((size_t)m * k + 1);
     int8_t *b = malloc((size_t)k * n + 1);
-    for (int i = 0; i < m * k; i++) a[i] = (uint8_t)next();
-    for (int i = 0; i < k * n; i++) b[i] = (int8_t)next();
+    fill_ab(a, m * k, b, k, n);
     int8_t *packed = malloc((size_t)sparq_packed_b_s8_size(k, n) + 1);
     int32_t *sums = malloc(sizeof(int32_t) * (size_t)n + 4);
     int32_t *c = malloc(sizeof(int32_t) * (size_t)m * n + 4);
@@ -29,8 +46,8 @@ static int check(const char *path, int m, int n, int k, int a_zero) {
             int32_t want = 0;
             for (int q = 0; q < k; q++) want += ((int32_t)a[r * k + q] - a_zero) * (int32_t)b[q * n + j];
             if (c[r * n + j] != want) {
-                printf("FAIL %s m=%d n=%d k=%d zp=%d at (%d,%d): got %d want %d\n", path, m, n, k, a_zero, r, j,
-                       c[r * n + j], want);
+                printf("FAIL %s w%d m=%d n=%d k=%d zp=%d at (%d,%d): got %d want %d\n", path, wmode, m, n, k, a_zero,
+                       r, j, c[r * n + j], want);
                 bad = 1;
                 break;
             }
@@ -46,8 +63,7 @@ static int check_requant(const char *path, int m, int n, int k, int out_signed, 
     int lda = k + 3, ldo = n + 5;
     uint8_t *a = malloc((size_t)m * lda);
     int8_t *b = malloc((size_t)k * n);
-    for (int i = 0; i < m * lda; i++) a[i] = (uint8_t)next();
-    for (int i = 0; i < k * n; i++) b[i] = (int8_t)next();
+    fill_ab(a, m * lda, b, k, n);
     int8_t *packed = malloc((size_t)sparq_packed_b_s8_size(k, n));
     int32_t *sums = malloc(sizeof(int32_t) * (size_t)n), *bias = malloc(sizeof(int32_t) * (size_t)n);
     float *mult = malloc(sizeof(float) * (size_t)n);
@@ -82,8 +98,8 @@ static int check_requant(const char *path, int m, int n, int k, int out_signed, 
                 if (out_signed) got = (int)(int8_t)out[r * ldo + j];
             }
             if (got != want) {
-                printf("FAIL requant %s m=%d n=%d k=%d signed=%d per_col=%d bias=%d relu=%d at (%d,%d): got %d want %d\n",
-                       path, m, n, k, out_signed, per_col, with_bias, relu, r, j, got, want);
+                printf("FAIL requant %s w%d m=%d n=%d k=%d signed=%d per_col=%d bias=%d relu=%d at (%d,%d): got %d want %d\n",
+                       path, wmode, m, n, k, out_signed, per_col, with_bias, relu, r, j, got, want);
                 bad = 1;
                 break;
             }
@@ -249,7 +265,8 @@ static int check_pool(int planes, int h, int w, int k, int s, int pad, int is_si
 }
 
 int main(void) {
-    const char *paths[] = {"scalar", "avx2", "avx-vnni", "avx512-vnni", "neon", "neon-dotprod"};
+    const char *paths[] = {"scalar", "avx2", "avx2-widen", "avx2-maddubs", "avx-vnni", "avx512-vnni", "neon",
+                           "neon-dotprod"};
     int sizes[][3] = {{1, 1, 1}, {1, 33, 7}, {8, 32, 4}, {9, 31, 5}, {17, 65, 129}, {64, 64, 64}, {3, 100, 300},
                       {33, 17, 1000}};
     int passed = 0, failed = 0, skipped = 0;
@@ -259,22 +276,28 @@ int main(void) {
             skipped++;
             continue;
         }
-        for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-            for (int zp = 0; zp <= 128; zp += 128) {
-                if (check(paths[p], sizes[s][0], sizes[s][1], sizes[s][2], zp)) failed++; else passed++;
+        for (wmode = 0; wmode <= 3; wmode++) {
+            for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+                for (int zp = 0; zp <= 128; zp += 128) {
+                    if (check(paths[p], sizes[s][0], sizes[s][1], sizes[s][2], zp)) failed++; else passed++;
+                }
             }
         }
+        wmode = 0;
         /* m n k: M = 1, N not a multiple of 32, K not a multiple of 4, more rows than one 48-row block */
         int rq[][3] = {{1, 1, 1}, {1, 1000, 512}, {1, 33, 7}, {3, 31, 5}, {49, 65, 130}, {97, 17, 3}, {196, 40, 256}};
         for (unsigned s = 0; s < sizeof(rq) / sizeof(rq[0]); s++) {
-            for (int v = 0; v < 16; v++) {
-                if (check_requant(paths[p], rq[s][0], rq[s][1], rq[s][2], v & 1, (v >> 1) & 1, (v >> 2) & 1, v >> 3)) {
+            for (int v = 0; v < 16 + 6; v++) { /* then 7-bit weights (modes 1..3), signed and unsigned output */
+                wmode = v < 16 ? 0 : 1 + (v - 16) / 2;
+                int w = v & 15;
+                if (check_requant(paths[p], rq[s][0], rq[s][1], rq[s][2], w & 1, (w >> 1) & 1, (w >> 2) & 1, w >> 3)) {
                     failed++;
                 } else {
                     passed++;
                 }
             }
         }
+        wmode = 0;
     }
     const char *conv_paths[] = {"scalar", "avx512-vnni", "avx512-vbmi", "amx"};
     /* c h w cout k stride pad dilation depthwise */

@@ -40,6 +40,10 @@ public class Int8GemmBenchmark {
     @Param({"avx512-vnni", "avx-vnni", "avx2", "scalar", "java-vector"})
     String path;
 
+    /** "8": full int8 weights; "7": reduce_range weights in [-64, 64] (AVX2 then runs vpmaddubsw, see gemm_s8.c). */
+    @Param({"8"})
+    int weightBits;
+
     private IntGemm.Packed javaB;
     private int[] row;
 
@@ -69,7 +73,7 @@ public class Int8GemmBenchmark {
         Random r = new Random(3);
         for (long i = 0; i < n; i++) {
             a.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
-            b.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+            b.set(ValueLayout.JAVA_BYTE, i, weightBits == 7 ? (byte) (r.nextInt(129) - 64) : (byte) r.nextInt());
         }
         packed = arena.allocate(kernels.packedSize(size, size), 64);
         sums = arena.allocate(4L * size, 64);

@@ -40,7 +40,7 @@ class CpuNativeBackendTest {
         String original = k.gemmPath();
         int[][] shapes = {{1, 1, 1}, {1, 7, 33}, {9, 5, 31}, {17, 129, 65}, {64, 64, 64}, {3, 300, 100}, {33, 1000, 17}};
         try {
-            for (String path : new String[] {"scalar", "avx2", "avx-vnni", "avx512-vnni"}) {
+            for (String path : new String[] {"scalar", "avx2", "avx2-widen", "avx2-maddubs", "avx-vnni", "avx512-vnni"}) {
                 if (!k.forceGemmPath(path)) {
                     continue;
                 }
@@ -73,6 +73,7 @@ class CpuNativeBackendTest {
             org.junit.jupiter.api.Assertions.assertEquals((f & 0x10) != 0 && (f & 0x1) != 0, k.forceGemmPath("avx-vnni"),
                 "avx-vnni vs features " + CpuFeatures.describe(f));
             org.junit.jupiter.api.Assertions.assertEquals((f & 0x8) != 0 && (f & 0x4) != 0, k.forceGemmPath("avx512-vnni"));
+            org.junit.jupiter.api.Assertions.assertEquals((f & 0x1) != 0, k.forceGemmPath("avx2-maddubs"));
             assertTrue(k.forceGemmPath("scalar"));
             org.junit.jupiter.api.Assertions.assertFalse(k.forceGemmPath("no-such-path"));
         } finally {

@@ -32,9 +32,17 @@ class QLinearKernelsTest {
             "no C compiler at build time: the native library was not built");
     }
 
+    /** When set, int8 tensors hold "7-bit" values in [-64, 64] (reduce_range weights: AVX2 then takes vpmaddubsw). */
+    private boolean sevenBit;
+
     private Tensor bytes(DType t, long... shape) {
         byte[] v = new byte[(int) dev.sparq.tensor.Shapes.size(shape)];
         rnd.nextBytes(v);
+        if (sevenBit && t == DType.I8) {
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (byte) (rnd.nextInt(129) - 64);
+            }
+        }
         return Tensor.fromBytes(t, v, shape);
     }
 
@@ -64,19 +72,25 @@ class QLinearKernelsTest {
         got.close();
     }
 
-    /** Runs {@code body} once per int8 GEMM path this CPU has: each has its own fused requantization epilogue. */
-    private static void onEveryGemmPath(Runnable body) {
+    /** Runs {@code body} per int8 GEMM path this CPU has (each has its own fused requantization epilogue), with
+        full-range and with 7-bit int8 values (AVX2's vpmaddubsw tile only runs on the latter). */
+    private void onEveryGemmPath(Runnable body) {
         CpuKernels k = CpuKernels.get();
         String original = k.gemmPath();
         int ran = 0;
         try {
-            for (String path : new String[] {"avx512-vnni", "avx-vnni", "avx2", "neon-dotprod", "neon", "scalar"}) {
+            for (String path : new String[] {"avx512-vnni", "avx-vnni", "avx2", "avx2-widen", "avx2-maddubs",
+                "neon-dotprod", "neon", "scalar"}) {
                 if (k.forceGemmPath(path)) {
-                    body.run();
+                    for (boolean seven : new boolean[] {false, true}) {
+                        sevenBit = seven;
+                        body.run();
+                    }
                     ran++;
                 }
             }
         } finally {
+            sevenBit = false;
             k.forceGemmPath(original);
         }
         assertEquals(true, ran >= 2, "scalar and at least one vector path");
