@@ -5,6 +5,8 @@ import dev.sparq.SessionOptions;
 import dev.sparq.Sparq;
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.Backends;
+import dev.sparq.platform.DeviceProfile;
+import dev.sparq.platform.HostInfo;
 import dev.sparq.graph.Dim;
 import dev.sparq.graph.ValueInfo;
 import dev.sparq.tensor.DType;
@@ -40,6 +42,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "ID|all", description = "Backend to measure, or 'all' (default: best).")
     String backend;
 
+    @Option(names = "--exclude-backend", paramLabel = "ID", description = "Never use this backend (repeatable).")
+    List<String> excluded = new ArrayList<>();
+
     @Option(names = "--threads", paramLabel = "N", description = "Intra-op threads (default: all cores).")
     Integer threads;
 
@@ -68,7 +73,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> ids = new ArrayList<>();
         if ("all".equals(backend)) {
             for (Backend b : Backends.all()) {
-                if (b.availability().available()) {
+                if (b.availability().available() && !excluded.contains(b.id())) {
                     ids.add(b.id());
                 }
             }
@@ -92,7 +97,10 @@ final class BenchCommand implements Callable<Integer> {
         SessionOptions.Builder b = SessionOptions.builder();
         if (id != null) {
             b.backend(id);
+        } else {
+            b.preference(DeviceProfile.forHost(HostInfo.detect()).backends()); // as run/inspect/demo choose
         }
+        excluded.forEach(b::excludeBackend);
         if (threads != null) {
             b.threads(threads);
         }

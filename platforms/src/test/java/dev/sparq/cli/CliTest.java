@@ -181,6 +181,11 @@ class CliTest {
         assertTrue(array.startsWith("[") && array.contains("\"backend\": \"cpu-simd\"")
             && array.contains("\"backend\": \"cpu-ref\""), array);
         assertEquals(2, sparq("bench", model.toString(), "--iterations", "0").code());
+        Run without = sparq("bench", model.toString(), "--backend", "all", "--exclude-backend", "cpu-simd",
+            "--iterations", "3", "--json", json.toString());
+        assertEquals(0, without.code(), without.err());
+        String rest = Files.readString(json);
+        assertTrue(rest.contains("\"backend\": \"cpu-ref\"") && !rest.contains("\"backend\": \"cpu-simd\""), rest);
     }
 
     @Test
