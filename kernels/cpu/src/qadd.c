@@ -2,21 +2,12 @@
  * its fixed-point shortcuts): every step in float32, separately rounded, no fused multiply-add —
  * v = (float)(a - za) * sa + (float)(b - zb) * sb;  c = saturate(rint(v / sc) + zc). */
 #include "sparq_kernels.h"
+#include "requant_common.h"
 
 #include <math.h>
 
 static inline int32_t load8(const uint8_t *p, int64_t i, int32_t is_signed) {
     return is_signed ? (int32_t)(int8_t)p[i] : (int32_t)p[i];
-}
-
-/* rint() in the default rounding mode without libm (see requantize.c); float in, exact as a double. */
-static inline double round_half_even(double v) {
-    const double magic = 6755399441055744.0;
-    if (!(fabs(v) < 2251799813685248.0)) {
-        return v;
-    }
-    volatile double t = v + magic;
-    return t - magic;
 }
 
 static void qadd_scalar(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t i1, int32_t za, float sa, int32_t zb,
@@ -27,7 +18,7 @@ static void qadd_scalar(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t 
         volatile float y = (float)(load8(b, i, is_signed) - zb) * sb;
         volatile float v = x + y;
         volatile float q = v / sc;
-        double r = round_half_even((double)q) + zc;
+        double r = sparq_round_half_even((double)q) + zc;
         c[i] = (uint8_t)(r <= qmin ? qmin : r >= qmax ? qmax : (int32_t)r);
     }
 }

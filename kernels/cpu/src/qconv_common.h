@@ -4,6 +4,7 @@
 #define SPARQ_QCONV_COMMON_H
 
 #include "sparq_kernels.h"
+#include "requant_common.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,19 +47,9 @@ static inline void tap_place(const geom *g, int32_t t, int32_t *phase, int64_t *
     *offset = (int64_t)(ry / d->sh) * g->wq + rx / d->sw;
 }
 
-/* rint() in the default rounding mode without libm (see requantize.c). */
-static inline double round_half_even(double v) {
-    const double magic = 6755399441055744.0;
-    if (!(fabs(v) < 2251799813685248.0)) {
-        return v;
-    }
-    volatile double t = v + magic;
-    return t - magic;
-}
-
 static inline uint8_t requant1(int32_t acc, int32_t bias, float mult, const sparq_qconv_desc *d) {
     int32_t a = (int32_t)((uint32_t)acc + (uint32_t)bias);
-    double v = round_half_even((double)a * (double)mult + (double)d->y_zero);
+    double v = sparq_round_half_even((double)a * (double)mult + (double)d->y_zero);
     int32_t q = v <= d->qmin ? d->qmin : v >= d->qmax ? d->qmax : (int32_t)v;
     return (uint8_t)q;
 }

@@ -1,5 +1,6 @@
-/* The requantization rounding shared by requantize.c and the int8 GEMM's fused epilogue (gemm_s8.c): one definition,
- * so the two routes give the same bytes. ONNX's reference: the float32 multiplier applied in double, the zero point
+/* The requantization rounding shared by requantize.c, the int8 GEMM's fused epilogue (gemm_s8.c), the convolutions
+ * (qconv.c, qsparse.c through qconv_common.h) and QLinearAdd (qadd.c): one definition, so every route gives the same
+ * bytes. ONNX's reference: the float32 multiplier applied in double, the zero point
  * added before rounding half to even (rint in the default rounding mode), then saturated. Internal header. */
 #ifndef SPARQ_REQUANT_COMMON_H
 #define SPARQ_REQUANT_COMMON_H
