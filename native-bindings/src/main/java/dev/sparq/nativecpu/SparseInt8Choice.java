@@ -1,6 +1,5 @@
 package dev.sparq.nativecpu;
 
-import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.tuning.Candidate;
@@ -63,7 +62,7 @@ final class SparseInt8Choice {
         // the dense kernel's own figure where it has one, else its int8 weights, int32 bias and f32 multipliers
         long denseBytes = dense.packedWeightBytes() >= 0 ? dense.packedWeightBytes() : w == null ? -1
             : w.size() + 8L * w.dim(w.rank() == 2 && r.node().intAttr("transB", 0) == 0 ? 1 : 0);
-        Candidate denseCandidate = new Candidate("dense-int8", () -> withBytes(dense, denseBytes));
+        Candidate denseCandidate = new Candidate("dense-int8", () -> Kernel.withPackedWeightBytes(dense, denseBytes));
         if (MODE.equals("off") || !fits || QSparseBindings.get().failure() != null) {
             return KernelTuner.current().choose(request(r, "", "", List.of(denseCandidate), "dense-int8", null));
         }
@@ -144,19 +143,5 @@ final class SparseInt8Choice {
         new Random(42).nextBytes(b);
         t.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(b));
         return t;
-    }
-
-    private static Kernel withBytes(Kernel k, long bytes) {
-        return new Kernel() {
-            @Override
-            public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
-                return k.run(inputs, ctx);
-            }
-
-            @Override
-            public long packedWeightBytes() {
-                return bytes;
-            }
-        };
     }
 }

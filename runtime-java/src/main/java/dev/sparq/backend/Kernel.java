@@ -27,4 +27,24 @@ public interface Kernel {
     default long packedWeightBytes() {
         return -1;
     }
+
+    /** {@code k}, reporting {@code bytes} as its packed weights: for a kernel that does not count its own. */
+    static Kernel withPackedWeightBytes(Kernel k, long bytes) {
+        return new Kernel() {
+            @Override
+            public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
+                return k.run(inputs, ctx);
+            }
+
+            @Override
+            public String describe() {
+                return k.describe();
+            }
+
+            @Override
+            public long packedWeightBytes() {
+                return bytes;
+            }
+        };
+    }
 }

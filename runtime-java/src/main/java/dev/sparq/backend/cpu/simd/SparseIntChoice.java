@@ -1,6 +1,5 @@
 package dev.sparq.backend.cpu.simd;
 
-import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.tuning.Candidate;
@@ -34,7 +33,7 @@ final class SparseIntChoice {
      */
     static Kernel choose(KernelRequest r, String op, int[] centered, int rows, int depth, Supplier<Kernel> dense,
                          long denseBytes, Supplier<Kernel> sparse) {
-        Candidate d = new Candidate("dense-int8", () -> withBytes(dense.get(), denseBytes));
+        Candidate d = new Candidate("dense-int8", () -> Kernel.withPackedWeightBytes(dense.get(), denseBytes));
         double density = centered.length == 0 ? 1 : (double) SimdTuning.nonzeros(centered) / centered.length;
         if (Arrays.stream(centered).anyMatch(v -> v < -128 || v > 127)) {
             density = 1; // a weight minus its zero point leaves 8 bits: the sparse format cannot hold it
@@ -79,19 +78,5 @@ final class SparseIntChoice {
         new Random(42).nextBytes(b);
         t.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(b));
         return t;
-    }
-
-    private static Kernel withBytes(Kernel k, long bytes) {
-        return new Kernel() {
-            @Override
-            public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
-                return k.run(inputs, ctx);
-            }
-
-            @Override
-            public long packedWeightBytes() {
-                return bytes;
-            }
-        };
     }
 }
