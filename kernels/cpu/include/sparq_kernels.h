@@ -17,6 +17,7 @@ extern "C" {
 #define SPARQ_CPU_AVXVNNI (1u << 4)
 #define SPARQ_CPU_AMXINT8 (1u << 5) /* AMX-TILE and AMX-INT8, with the OS saving tile state (XCR0) */
 #define SPARQ_CPU_FMA (1u << 6)     /* FMA3 with the OS saving ymm state (the AVX2 FP32 GEMM needs it) */
+#define SPARQ_CPU_AVX512VBMI (1u << 7) /* byte permutes (vpermt2b): the depthwise convolution path */
 #define SPARQ_CPU_NEON (1u << 8)
 #define SPARQ_CPU_DOTPROD (1u << 9)
 

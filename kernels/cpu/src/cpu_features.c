@@ -31,6 +31,7 @@ uint32_t sparq_cpu_features(void) {
         if (zmm && (b & (1u << 16))) f |= SPARQ_CPU_AVX512F;
         if (zmm && (b & (1u << 30))) f |= SPARQ_CPU_AVX512BW;
         if (zmm && (c & (1u << 11))) f |= SPARQ_CPU_AVX512VNNI;
+        if (zmm && (c & (1u << 1))) f |= SPARQ_CPU_AVX512VBMI;
     }
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         unsigned int xa, xd;

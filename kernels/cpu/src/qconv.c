@@ -1366,14 +1366,9 @@ static int vnni_here(void) {
     return (f & SPARQ_CPU_AVX512VNNI) && (f & SPARQ_CPU_AVX512BW);
 }
 
-/* VBMI's byte permutes (vpermt2b), for the depthwise path; not in the shared feature bits, asked of the compiler's
-   runtime (cpuid once) */
+/* VBMI's byte permutes (vpermt2b), for the depthwise path */
 static int vbmi_here(void) {
-#if defined(__x86_64__)
-    return vnni_here() && __builtin_cpu_supports("avx512vbmi");
-#else
-    return 0;
-#endif
+    return vnni_here() && (sparq_cpu_features() & SPARQ_CPU_AVX512VBMI);
 }
 
 static int amx_here(void) {

@@ -6,7 +6,7 @@ import java.util.List;
 /** Names of the feature bits sparq_cpu_features() reports (see kernels/cpu/include/sparq_kernels.h). */
 public final class CpuFeatures {
     private static final String[] NAMES = {"avx2", "avx512f", "avx512bw", "avx512vnni", "avx-vnni", "amx-int8", "fma",
-        "", "neon", "dotprod"};
+        "avx512vbmi", "neon", "dotprod"};
 
     private CpuFeatures() {
     }
