@@ -11,8 +11,9 @@ import java.lang.foreign.ValueLayout;
  * N threads give bit-identical results.
  */
 public final class Gemm {
-    static final int KC = 256;
-    static final int NC = 1024;
+    static final int KC = Integer.getInteger("sparq.gemmKc", 256);
+    static final int NC = Integer.getInteger("sparq.gemmNc", 1024);
+    static final boolean AOUTER = Boolean.getBoolean("sparq.gemmAOuter");
 
     private Gemm() {
     }
@@ -75,6 +76,18 @@ public final class Gemm {
                 boolean last = k0 + kb >= k;
                 PanelSource.Panels bp = b.panels(k0, kb, n0, ncols, nr, bScratch);
                 PanelSource.Panels ap = a.panels(k0, kb, row0, row1 - row0, mr, aScratch);
+                if (AOUTER) {
+                    for (int ic = 0; ic * mr < row1 - row0; ic++) {
+                        int row = row0 + ic * mr;
+                        for (int jc = 0; jc * nr < ncols; jc++) {
+                            int col = n0 + jc * nr;
+                            int cols = Math.min(nr, n - col);
+                            mk.run(kb, ap.data(), ap.base() + ic * ap.stride(), bp.data(), bp.base() + jc * bp.stride(),
+                                c, cIndex + row * ldc + col, ldc, Math.min(mr, m - row), cols, k0 > 0,
+                                last ? ep : null, row, col);
+                        }
+                    }
+                } else {
                 for (int jc = 0; jc * nr < ncols; jc++) {
                     int col = n0 + jc * nr;
                     int cols = Math.min(nr, n - col);
@@ -84,6 +97,7 @@ public final class Gemm {
                             c, cIndex + row * ldc + col, ldc, Math.min(mr, m - row), cols, k0 > 0,
                             last ? ep : null, row, col);
                     }
+                }
                 }
             }
         }
