@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * and k. 12 rows (24 accumulators) at 512 bits, where AVX-512 gives 32 vector registers; 8 rows (16) at narrower
  * widths, which may run on AVX2's 16 registers. Written out by hand because the JIT keeps only named locals in
  * registers. The accumulators go through a small per-thread tile buffer, so no vector crosses a call (which would
- * box it); full tiles without epilogue then copy to C unmasked, edge tiles with masks. Storing straight from the
+ * box it); full tiles then copy to C unmasked, edge tiles with masks. Storing straight from the
  * registers was as fast but made the method too big for C1 (out of virtual registers), which left it interpreted
  * in profiling tier code on some warm-up paths: 60x slower.
  */
@@ -129,8 +129,8 @@ final class PanamaMicroKernel implements MicroKernel {
         c101.intoArray(tile, 10 * NR + V);
         c110.intoArray(tile, 11 * NR);
         c111.intoArray(tile, 11 * NR + V);
-        if (rows == mr && cols == NR && epilogue == null) {
-            storeFull(tile, mr, c, cIndex, ldc, accumulate);
+        if (rows == mr && cols == NR) {
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -197,8 +197,8 @@ final class PanamaMicroKernel implements MicroKernel {
         c61.intoArray(tile, 6 * NR + V);
         c70.intoArray(tile, 7 * NR);
         c71.intoArray(tile, 7 * NR + V);
-        if (rows == mr && cols == NR && epilogue == null) {
-            storeFull(tile, mr, c, cIndex, ldc, accumulate);
+        if (rows == mr && cols == NR) {
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -206,14 +206,18 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
-    /** A full tile without epilogue: unmasked vector copies (or adds) from the tile buffer to C. */
-    private static void storeFull(float[] tile, int rows, MemorySegment c, long cIndex, long ldc, boolean accumulate) {
+    /** A full tile: unmasked vector copies (or adds) from the tile buffer to C. */
+    private static void storeFull(float[] tile, int rows, MemorySegment c, long cIndex, long ldc, boolean accumulate,
+                                  Epilogue epilogue, int row0, int col0) {
         for (int r = 0; r < rows; r++) {
             long at = (cIndex + r * ldc) * Float.BYTES;
             for (int j = 0; j < NR; j += V) {
                 FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
                 if (accumulate) {
                     x = x.add(FloatVector.fromMemorySegment(S, c, at + (long) j * Float.BYTES, ORDER));
+                }
+                if (epilogue != null) {
+                    x = finish(x, epilogue, row0 + r, col0 + j);
                 }
                 x.intoMemorySegment(c, at + (long) j * Float.BYTES, ORDER);
             }
