@@ -157,7 +157,7 @@ final class ConvKernels {
         Epilogue[] epilogues = new Epilogue[group];
         for (int g = 0; g < group; g++) {
             int first = g * coutPerGroup;
-            packed[g] = new PackedMatrix(coutPerGroup, depth, MicroKernel.MR,
+            packed[g] = new PackedMatrix(coutPerGroup, depth, MicroKernel.get().mr(),
                 (row, k) -> w[(first + row) * depth + k]);
             epilogues[g] = act.epilogue(Arrays.copyOfRange(bias, first, first + coutPerGroup), null);
         }

@@ -5,14 +5,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * C[M,N] = A[M,K] · B[K,N] with a fused epilogue, blocked the BLIS way: K in blocks of {@link #KC} (a B panel of
- * KC × NR stays in L1 while every A panel streams past it), N in chunks of {@link #NC} columns, the tile space split
+ * C[M,N] = A[M,K] · B[K,N] with a fused epilogue, blocked the Goto way: K in blocks of {@link #KC}, N in chunks of
+ * {@link #NC} columns (a KC × NC block of B panels, 512 KiB, stays in L2), and for each A panel (MR × KC, 12 KiB,
+ * stays in L1 and is broadcast from) every B panel streams past it, as the C kernel does; the tile space split
  * across threads by columns first. Each element's sum runs in the same order whatever the thread count, so 1 and
  * N threads give bit-identical results.
  */
 public final class Gemm {
     static final int KC = 256;
-    static final int NC = 1024;
+    static final int NC = 512;
 
     private Gemm() {
     }
@@ -75,11 +76,11 @@ public final class Gemm {
                 boolean last = k0 + kb >= k;
                 PanelSource.Panels bp = b.panels(k0, kb, n0, ncols, nr, bScratch);
                 PanelSource.Panels ap = a.panels(k0, kb, row0, row1 - row0, mr, aScratch);
-                for (int jc = 0; jc * nr < ncols; jc++) {
-                    int col = n0 + jc * nr;
-                    int cols = Math.min(nr, n - col);
-                    for (int ic = 0; ic * mr < row1 - row0; ic++) {
-                        int row = row0 + ic * mr;
+                for (int ic = 0; ic * mr < row1 - row0; ic++) {
+                    int row = row0 + ic * mr;
+                    for (int jc = 0; jc * nr < ncols; jc++) {
+                        int col = n0 + jc * nr;
+                        int cols = Math.min(nr, n - col);
                         mk.run(kb, ap.data(), ap.base() + ic * ap.stride(), bp.data(), bp.base() + jc * bp.stride(),
                             c, cIndex + row * ldc + col, ldc, Math.min(mr, m - row), cols, k0 > 0,
                             last ? ep : null, row, col);

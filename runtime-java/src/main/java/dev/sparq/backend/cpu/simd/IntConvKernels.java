@@ -82,7 +82,7 @@ final class IntConvKernels {
             PackedMatrix[] packed = new PackedMatrix[group];
             for (int g = 0; g < group; g++) {
                 int first = g * coutPerGroup;
-                packed[g] = new PackedMatrix(coutPerGroup, depth, MicroKernel.MR,
+                packed[g] = new PackedMatrix(coutPerGroup, depth, MicroKernel.get().mr(),
                     (row, k) -> wc[(first + row) * depth + k]);
             }
             return new IntConvGemm(input, packed, ExactSums.chunks(wc, cout, depth, xMax), out);

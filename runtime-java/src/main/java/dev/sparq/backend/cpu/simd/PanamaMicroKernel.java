@@ -8,9 +8,13 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API tile: 8 rows × 2 vectors of accumulators (16 registers), one broadcast of A and two loads of B per
- * row and k. Written out by hand because the JIT keeps only named locals in registers; the accumulators go through
- * a small per-thread tile buffer before the store, so no vector ever crosses a call (which would box it).
+ * The Vector API tile: {@link #ROWS} rows × 2 vectors of accumulators, one broadcast of A and two loads of B per row
+ * and k. 12 rows (24 accumulators) at 512 bits, where AVX-512 gives 32 vector registers; 8 rows (16) at narrower
+ * widths, which may run on AVX2's 16 registers. Written out by hand because the JIT keeps only named locals in
+ * registers. The accumulators go through a small per-thread tile buffer, so no vector crosses a call (which would
+ * box it); full tiles then copy to C unmasked, edge tiles with masks. Storing straight from the
+ * registers was as fast but made the method too big for C1 (out of virtual registers), which left it interpreted
+ * in profiling tier code on some warm-up paths: 60x slower.
  */
 final class PanamaMicroKernel implements MicroKernel {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -18,7 +22,14 @@ final class PanamaMicroKernel implements MicroKernel {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final int V = S.length();
     private static final int NR = 2 * V;
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
+    /** Tile rows: the A panel width. */
+    static final int ROWS = V >= 16 ? 12 : 8;
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[ROWS * NR]);
+
+    @Override
+    public int mr() {
+        return ROWS;
+    }
 
     @Override
     public int nr() {
@@ -28,7 +39,108 @@ final class PanamaMicroKernel implements MicroKernel {
     @Override
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
                     int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
-        final int nr = NR;
+        if (ROWS == 12) {
+            run12(kc, a, aOff, b, bOff, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
+        } else {
+            run8(kc, a, aOff, b, bOff, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
+        }
+    }
+
+    private static void run12(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
+                             int rows, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        final int mr = 12;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        FloatVector c60 = zero, c61 = zero;
+        FloatVector c70 = zero, c71 = zero;
+        FloatVector c80 = zero, c81 = zero;
+        FloatVector c90 = zero, c91 = zero;
+        FloatVector c100 = zero, c101 = zero;
+        FloatVector c110 = zero, c111 = zero;
+        for (int k = 0; k < kc; k++) {
+            int ak = aOff + k * mr;
+            int bk = bOff + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bk);
+            FloatVector b1 = FloatVector.fromArray(S, b, bk + V);
+            FloatVector a0 = FloatVector.broadcast(S, a[ak + 0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ak + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ak + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ak + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ak + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ak + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, a[ak + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, a[ak + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+            FloatVector a8 = FloatVector.broadcast(S, a[ak + 8]);
+            c80 = a8.fma(b0, c80);
+            c81 = a8.fma(b1, c81);
+            FloatVector a9 = FloatVector.broadcast(S, a[ak + 9]);
+            c90 = a9.fma(b0, c90);
+            c91 = a9.fma(b1, c91);
+            FloatVector a10 = FloatVector.broadcast(S, a[ak + 10]);
+            c100 = a10.fma(b0, c100);
+            c101 = a10.fma(b1, c101);
+            FloatVector a11 = FloatVector.broadcast(S, a[ak + 11]);
+            c110 = a11.fma(b0, c110);
+            c111 = a11.fma(b1, c111);
+        }
+        float[] tile = TILE.get();
+        c00.intoArray(tile, 0 * NR);
+        c01.intoArray(tile, 0 * NR + V);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + V);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + V);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + V);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + V);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + V);
+        c80.intoArray(tile, 8 * NR);
+        c81.intoArray(tile, 8 * NR + V);
+        c90.intoArray(tile, 9 * NR);
+        c91.intoArray(tile, 9 * NR + V);
+        c100.intoArray(tile, 10 * NR);
+        c101.intoArray(tile, 10 * NR + V);
+        c110.intoArray(tile, 11 * NR);
+        c111.intoArray(tile, 11 * NR + V);
+        if (rows == mr && cols == NR) {
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
+        }
+    }
+
+    private static void run8(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
+                             int rows, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        final int mr = 8;
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -39,8 +151,8 @@ final class PanamaMicroKernel implements MicroKernel {
         FloatVector c60 = zero, c61 = zero;
         FloatVector c70 = zero, c71 = zero;
         for (int k = 0; k < kc; k++) {
-            int ak = aOff + k * MR;
-            int bk = bOff + k * nr;
+            int ak = aOff + k * mr;
+            int bk = bOff + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bk);
             FloatVector b1 = FloatVector.fromArray(S, b, bk + V);
             FloatVector a0 = FloatVector.broadcast(S, a[ak + 0]);
@@ -69,24 +181,46 @@ final class PanamaMicroKernel implements MicroKernel {
             c71 = a7.fma(b1, c71);
         }
         float[] tile = TILE.get();
-        c00.intoArray(tile, 0 * nr);
-        c01.intoArray(tile, 0 * nr + V);
-        c10.intoArray(tile, 1 * nr);
-        c11.intoArray(tile, 1 * nr + V);
-        c20.intoArray(tile, 2 * nr);
-        c21.intoArray(tile, 2 * nr + V);
-        c30.intoArray(tile, 3 * nr);
-        c31.intoArray(tile, 3 * nr + V);
-        c40.intoArray(tile, 4 * nr);
-        c41.intoArray(tile, 4 * nr + V);
-        c50.intoArray(tile, 5 * nr);
-        c51.intoArray(tile, 5 * nr + V);
-        c60.intoArray(tile, 6 * nr);
-        c61.intoArray(tile, 6 * nr + V);
-        c70.intoArray(tile, 7 * nr);
-        c71.intoArray(tile, 7 * nr + V);
+        c00.intoArray(tile, 0 * NR);
+        c01.intoArray(tile, 0 * NR + V);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + V);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + V);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + V);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + V);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + V);
+        if (rows == mr && cols == NR) {
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
-            storeRow(tile, r * nr, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
+            storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
+        }
+    }
+
+    /** A full tile: unmasked vector copies (or adds) from the tile buffer to C. */
+    private static void storeFull(float[] tile, int rows, MemorySegment c, long cIndex, long ldc, boolean accumulate,
+                                  Epilogue epilogue, int row0, int col0) {
+        for (int r = 0; r < rows; r++) {
+            long at = (cIndex + r * ldc) * Float.BYTES;
+            for (int j = 0; j < NR; j += V) {
+                FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
+                if (accumulate) {
+                    x = x.add(FloatVector.fromMemorySegment(S, c, at + (long) j * Float.BYTES, ORDER));
+                }
+                if (epilogue != null) {
+                    x = finish(x, epilogue, row0 + r, col0 + j);
+                }
+                x.intoMemorySegment(c, at + (long) j * Float.BYTES, ORDER);
+            }
         }
     }
 

@@ -43,6 +43,6 @@ public final class Sgemm {
 
     /** Description of the kernel in use, e.g. "512-bit Vector API, tile 8x32". */
     public static String describe() {
-        return SimdConfig.describe() + ", tile " + MicroKernel.MR + "x" + MicroKernel.get().nr();
+        return SimdConfig.describe() + ", tile " + MicroKernel.get().mr() + "x" + MicroKernel.get().nr();
     }
 }

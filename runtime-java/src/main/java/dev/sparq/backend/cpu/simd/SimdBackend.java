@@ -54,7 +54,7 @@ public final class SimdBackend implements Backend {
 
     @Override
     public Availability availability() {
-        return Availability.available(SimdConfig.describe() + ", GEMM tile " + MicroKernel.MR + "x"
+        return Availability.available(SimdConfig.describe() + ", GEMM tile " + MicroKernel.get().mr() + "x"
             + MicroKernel.get().nr());
     }
 

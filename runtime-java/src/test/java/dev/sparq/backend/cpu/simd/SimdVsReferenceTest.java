@@ -385,23 +385,45 @@ class SimdVsReferenceTest {
             for (int i = 0; i < mr; i++) {
                 rowBias[i] = i + 1;
             }
-            for (int cols : new int[] {1, nr / 2 + 1, nr}) {
-                try (Tensor c = Tensor.allocate(DType.F32, mr, nr + 3)) {
-                    Epilogue ep = new Epilogue(rowBias, null, -1f, 1.5f);
-                    int rows = mr - 3;
-                    mk.run(kc, a, 0, b, 0, c.segment(), 0, nr + 3, rows, cols, false, ep, 0, 0);
-                    for (int r = 0; r < mr; r++) {
-                        for (int j = 0; j < nr + 3; j++) {
-                            float want = 0;
-                            if (r < rows && j < cols) {
-                                for (int k = 0; k < kc; k++) {
-                                    want = Math.fma(a[k * mr + r], b[k * nr + j], want);
-                                }
-                                want = ep.apply(want, r, j);
-                            }
-                            assertEquals(want, c.getFloat((long) r * (nr + 3) + j), 0f, mk + " r" + r + " j" + j);
+            // edge tiles (rows < mr, cols < nr) go through the tile buffer; full tiles without epilogue are stored
+            // straight from registers, overwriting or adding to C
+            Epilogue clamp = new Epilogue(rowBias, null, -1f, 1.5f);
+            for (int rows : new int[] {mr - 3, mr}) {
+                for (int cols : new int[] {1, nr / 2 + 1, nr}) {
+                    for (Epilogue ep : new Epilogue[] {clamp, null}) {
+                        for (boolean accumulate : new boolean[] {false, true}) {
+                            checkTile(mk, kc, a, b, rows, cols, ep, accumulate);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    private static void checkTile(MicroKernel mk, int kc, float[] a, float[] b, int rows, int cols, Epilogue ep,
+                                  boolean accumulate) {
+        int mr = mk.mr();
+        int nr = mk.nr();
+        int ldc = nr + 3;
+        try (Tensor c = Tensor.allocate(DType.F32, mr, ldc)) {
+            for (int i = 0; i < mr * ldc; i++) {
+                c.setFloat(i, 0.25f * (i % 7) - 0.5f);
+            }
+            mk.run(kc, a, 0, b, 0, c.segment(), 0, ldc, rows, cols, accumulate, ep, 0, 0);
+            for (int r = 0; r < mr; r++) {
+                for (int j = 0; j < ldc; j++) {
+                    int i = r * ldc + j;
+                    float want = 0.25f * (i % 7) - 0.5f;
+                    if (r < rows && j < cols) {
+                        float sum = 0;
+                        for (int k = 0; k < kc; k++) {
+                            sum = Math.fma(a[k * mr + r], b[k * nr + j], sum);
+                        }
+                        want = accumulate ? sum + want : sum;
+                        want = ep == null ? want : ep.apply(want, r, j);
+                    }
+                    assertEquals(want, c.getFloat(i), 0f, mk + " rows" + rows + " cols" + cols + " ep" + (ep != null)
+                        + " acc" + accumulate + " r" + r + " j" + j);
                 }
             }
         }
