@@ -515,22 +515,30 @@ static tile_fn *panel_tiles(const int8_t *packed_b, int32_t kp, int32_t panels) 
     return NULL;
 }
 
+/* A's rows as the tiles read them: in place when K is a multiple of 4, else copied with K padded by zeros so every
+   4-byte group is readable (*padded is that copy, for the caller to free; NULL when none was made). */
+static const uint8_t *rows_padded_to_kp(int32_t m, int32_t k, int32_t kp, const uint8_t *a, int32_t lda,
+                                        int64_t *astride, uint8_t **padded) {
+    *padded = NULL;
+    *astride = lda;
+    if (kp == k) {
+        return a;
+    }
+    *padded = (uint8_t *)calloc((size_t)m * (size_t)kp, 1);
+    for (int32_t r = 0; r < m; r++) {
+        memcpy(*padded + (int64_t)r * kp, a + (int64_t)r * lda, (size_t)k);
+    }
+    *astride = kp;
+    return *padded;
+}
+
 void sparq_gemm_u8s8s32(int32_t m, int32_t n, int32_t k, const uint8_t *a, int32_t lda, int32_t a_zero,
                         const int8_t *packed_b, const int32_t *col_sums, int32_t *c, int32_t ldc) {
     choose();
     int32_t kp = (k + KG - 1) / KG * KG;
-    const uint8_t *arows = a;
-    int64_t astride = lda;
-    uint8_t *padded = NULL;
-    if (kp != k) {
-        /* copy A with K padded by zeros so every 4-byte group is readable */
-        padded = (uint8_t *)calloc((size_t)m * (size_t)kp, 1);
-        for (int32_t r = 0; r < m; r++) {
-            memcpy(padded + (int64_t)r * kp, a + (int64_t)r * lda, (size_t)k);
-        }
-        arows = padded;
-        astride = kp;
-    }
+    int64_t astride;
+    uint8_t *padded;
+    const uint8_t *arows = rows_padded_to_kp(m, k, kp, a, lda, &astride, &padded);
     int32_t panels = (n + NR - 1) / NR;
     tile_fn *tiles = panel_tiles(packed_b, kp, panels);
     for (int32_t p = 0; p < panels; p++) {
@@ -560,17 +568,9 @@ void sparq_gemm_u8s8_requant(int32_t m, int32_t n, int32_t k, const uint8_t *a, 
                              int32_t out_signed, void *out, int32_t ldo) {
     choose();
     int32_t kp = (k + KG - 1) / KG * KG;
-    const uint8_t *arows = a;
-    int64_t astride = lda;
-    uint8_t *padded = NULL;
-    if (kp != k) {
-        padded = (uint8_t *)calloc((size_t)m * (size_t)kp, 1);
-        for (int32_t r = 0; r < m; r++) {
-            memcpy(padded + (int64_t)r * kp, a + (int64_t)r * lda, (size_t)k);
-        }
-        arows = padded;
-        astride = kp;
-    }
+    int64_t astride;
+    uint8_t *padded;
+    const uint8_t *arows = rows_padded_to_kp(m, k, kp, a, lda, &astride, &padded);
     /* per column: bias and the zero-point correction -(shift + a_zero) * column_sum, wrapping like int32 */
     int32_t panels = (n + NR - 1) / NR;
     int32_t *addend = (int32_t *)malloc(sizeof(int32_t) * (size_t)panels * NR);
