@@ -11,7 +11,6 @@ import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * QLinearConv on the native fused kernel (kernels/cpu/src/qconv.c): group 1 or depthwise, any stride, dilation
@@ -35,8 +34,7 @@ final class FusedConvKernel implements Kernel {
     private final MemorySegment packed;
     private final MemorySegment bias;
     private final MemorySegment multipliers;
-    /** The descriptor of the last input size seen (immutable; an input of another size makes a new one). */
-    private volatile ConvDesc last;
+    private final LastConvDesc descs;
 
     private FusedConvKernel(DType xType, int cin, int cout, boolean depthwise, ConvAttributes attrs, QuantParams quant,
                             MemorySegment packed, MemorySegment bias, MemorySegment multipliers) {
@@ -46,6 +44,7 @@ final class FusedConvKernel implements Kernel {
         this.depthwise = depthwise;
         this.attrs = attrs;
         this.quant = quant;
+        this.descs = new LastConvDesc(cin, cout, depthwise, quant, xType);
         this.packed = packed;
         this.bias = bias;
         this.multipliers = multipliers;
@@ -100,27 +99,17 @@ final class FusedConvKernel implements Kernel {
     @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
-        if (x.dtype() != xType || x.rank() != 4 || x.dim(1) != cin) {
-            throw new IllegalArgumentException("x " + x.dtype() + Arrays.toString(x.shape()) + " must be " + xType
-                + " [N," + cin + ",H,W]");
-        }
+        descs.checkInput(x);
         ConvGeometry2d g = attrs.geometry(x, cin);
         Tensor y = ctx.allocateUninitialized(quant.yType(), x.dim(0), cout, g.oh(), g.ow());
-        ConvDesc d = last;
-        if (d == null || !d.fits(g)) {
-            // 80 bytes per input size, freed with the kernel: an automatic arena is enough
-            d = ConvDesc.of(g, cout, depthwise, quant.aZero(), xType == DType.I8, quant.yZero(), quant.signedOutput(),
-                Arena.ofAuto().allocate(ConvDesc.BYTES, 8));
-            last = d;
-        }
-        ConvDesc desc = d;
+        ConvDesc desc = descs.fitting(g);
         CpuKernels nk = CpuKernels.get();
-        Tensor scratch = ctx.allocateUninitialized(DType.U8, nk.convScratchSize(d));
+        Tensor scratch = ctx.allocateUninitialized(DType.U8, nk.convScratchSize(desc));
         long macs = (long) cout * (depthwise ? 1 : cin) * g.kh() * g.kw() * g.outputPixels();
         long work = macs + OUTPUT_COST * cout * g.outputPixels();
         int threads = (int) Math.max(1, Math.min(ctx.threads(), work / WORK_PER_THREAD));
-        long image = d.inputBytes();
-        long outImage = d.outputBytes();
+        long image = desc.inputBytes();
+        long outImage = desc.outputBytes();
         for (long img = 0; img < x.dim(0); img++) {
             MemorySegment xi = x.segment().asSlice(img * image, image);
             MemorySegment yi = y.segment().asSlice(img * outImage, outImage);

@@ -60,16 +60,8 @@ final class QGemmToFloatKernel {
         MemorySegment packed = r.weightArena().allocate(nk.packedSize(k, cols), 64);
         MemorySegment sums = r.weightArena().allocate(4L * cols, 64);
         try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment kn = b.segment();
-            if (transB) { // [cols, k] → [k, cols], the layout the packing reads
-                kn = scratch.allocate((long) k * cols);
-                for (int j = 0; j < cols; j++) {
-                    for (int kk = 0; kk < k; kk++) {
-                        kn.set(ValueLayout.JAVA_BYTE, (long) kk * cols + j, b.segment().get(ValueLayout.JAVA_BYTE,
-                            (long) j * k + kk));
-                    }
-                }
-            }
+            // [cols, k] → [k, cols], the layout the packing reads
+            MemorySegment kn = transB ? QLinearKernels.transposed(b, cols, k, scratch) : b.segment();
             nk.packB(kn, k, cols, cols, packed, sums);
         }
         return (inputs, ctx) -> {
@@ -92,10 +84,11 @@ final class QGemmToFloatKernel {
                 nk.gemmU8S8S32(m, cols, k, u.segment(), k, readZero, packed, sums, acc.segment(), cols);
                 MemorySegment as = acc.segment();
                 MemorySegment ys = y.segment();
-                for (long i = 0; i < (long) m * cols; i++) {
-                    int j = (int) (i % cols);
-                    int sum = as.getAtIndex(ValueLayout.JAVA_INT, i) + c[j]; // int32, wrapping like the reference
-                    ys.setAtIndex(ValueLayout.JAVA_FLOAT, i, sum * scale[j]);
+                for (long row = 0; row < (long) m * cols; row += cols) {
+                    for (int j = 0; j < cols; j++) {
+                        int sum = as.getAtIndex(ValueLayout.JAVA_INT, row + j) + c[j]; // int32, wrapping as cpu-ref
+                        ys.setAtIndex(ValueLayout.JAVA_FLOAT, row + j, sum * scale[j]);
+                    }
                 }
             } finally {
                 if (u != a) {

@@ -115,7 +115,7 @@ final class QLinearKernels {
     }
 
     /** [rows, cols] int8 as [cols, rows]. */
-    private static MemorySegment transposed(Tensor b, int rows, int cols, Arena arena) {
+    static MemorySegment transposed(Tensor b, int rows, int cols, Arena arena) {
         MemorySegment t = arena.allocate((long) rows * cols);
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {

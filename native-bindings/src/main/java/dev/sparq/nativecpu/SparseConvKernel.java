@@ -11,7 +11,6 @@ import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * QLinearConv (group 1, any kernel, stride, dilation and padding) with pruned constant int8 weights on the native
@@ -35,7 +34,7 @@ final class SparseConvKernel implements Kernel {
     private final MemorySegment bias;
     private final MemorySegment multipliers;
     private final double density;
-    private volatile ConvDesc last;
+    private final LastConvDesc descs;
 
     private SparseConvKernel(DType xType, int cin, int cout, ConvAttributes attrs, QuantParams quant,
                              ConvDesc packedFor, MemorySegment packed, long packedBytes, MemorySegment bias,
@@ -45,6 +44,7 @@ final class SparseConvKernel implements Kernel {
         this.cout = cout;
         this.attrs = attrs;
         this.quant = quant;
+        this.descs = new LastConvDesc(cin, cout, false, quant, xType);
         this.packedFor = packedFor;
         this.packed = packed;
         this.packedBytes = packedBytes;
@@ -97,21 +97,12 @@ final class SparseConvKernel implements Kernel {
     @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
-        if (x.dtype() != xType || x.rank() != 4 || x.dim(1) != cin) {
-            throw new IllegalArgumentException("x " + x.dtype() + Arrays.toString(x.shape()) + " must be " + xType
-                + " [N," + cin + ",H,W]");
-        }
+        descs.checkInput(x);
         ConvGeometry2d g = attrs.geometry(x, cin);
         Tensor y = ctx.allocateUninitialized(quant.yType(), x.dim(0), cout, g.oh(), g.ow());
-        ConvDesc d = last;
-        if (d == null || !d.fits(g)) {
-            d = ConvDesc.of(g, cout, false, quant.aZero(), xType == DType.I8, quant.yZero(), quant.signedOutput(),
-                Arena.ofAuto().allocate(ConvDesc.BYTES, 8));
-            last = d;
-        }
-        ConvDesc desc = d;
+        ConvDesc desc = descs.fitting(g);
         QSparseBindings qs = QSparseBindings.get();
-        Tensor scratch = ctx.allocateUninitialized(DType.U8, qs.scratchSize(d));
+        Tensor scratch = ctx.allocateUninitialized(DType.U8, qs.scratchSize(desc));
         long macs = (long) (density * cout * cin * g.kh() * g.kw() * g.outputPixels());
         int threads = (int) Math.max(1, Math.min(ctx.threads(), macs / MACS_PER_THREAD));
         long image = desc.inputBytes();
