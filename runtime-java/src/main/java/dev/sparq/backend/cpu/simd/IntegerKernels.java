@@ -115,25 +115,40 @@ final class IntegerKernels {
             long[] shape = a.shape();
             shape[shape.length - 1] = cols; // a 1-D A gives a 1-D result, as numpy's matmul
             Tensor y = ctx.allocateUninitialized(rq.dtype(), shape);
-            int m = Math.toIntExact(a.size() / k);
-            boolean unsigned = a.dtype() == DType.U8;
-            MemorySegment as = a.segment();
-            int threads = Math.max(1, Math.min(ctx.threads(), m));
-            ctx.parallelFor(threads, t -> {
-                byte[] bytes = new byte[k];
-                int[] row = new int[k];
-                int[] acc = new int[cols];
-                MemorySegment accs = MemorySegment.ofArray(acc);
-                for (int i = m * t / threads; i < m * (t + 1) / threads; i++) {
-                    MemorySegment.copy(as, ValueLayout.JAVA_BYTE, (long) i * k, bytes, 0, k);
-                    for (int kk = 0; kk < k; kk++) {
-                        row[kk] = (unsigned ? bytes[kk] & 0xFF : bytes[kk]) - aZero;
-                    }
-                    IntGemm.row(row, packed, accs, 0);
-                    rq.row(acc, 0, cols, y.segment(), (long) i * cols);
-                }
-            });
+            eachRow(a, k, cols, aZero, packed, ctx, (acc, i) -> rq.row(acc, 0, cols, y.segment(), (long) i * cols));
             return new Tensor[] {y};
         };
+    }
+
+    /** What is done with each row's int32 sums: {@code acc} (reused between rows) holds row {@code i}'s. */
+    @FunctionalInterface
+    interface RowSums {
+        void accept(int[] acc, int i);
+    }
+
+    /**
+     * Σ_k (A[i, k] − aZero) · B[k, ·] for every row i of the 8-bit A (rows of k), rows split across the threads; each
+     * row's sums go to {@code sink} on the thread that computed them.
+     */
+    static void eachRow(Tensor a, int k, int cols, int aZero, IntGemm.Packed packed, ExecutionContext ctx,
+                        RowSums sink) {
+        int m = Math.toIntExact(a.size() / k);
+        boolean unsigned = a.dtype() == DType.U8;
+        MemorySegment as = a.segment();
+        int threads = Math.max(1, Math.min(ctx.threads(), m));
+        ctx.parallelFor(threads, t -> {
+            byte[] bytes = new byte[k];
+            int[] row = new int[k];
+            int[] acc = new int[cols];
+            MemorySegment accs = MemorySegment.ofArray(acc);
+            for (int i = m * t / threads; i < m * (t + 1) / threads; i++) {
+                MemorySegment.copy(as, ValueLayout.JAVA_BYTE, (long) i * k, bytes, 0, k);
+                for (int kk = 0; kk < k; kk++) {
+                    row[kk] = (unsigned ? bytes[kk] & 0xFF : bytes[kk]) - aZero;
+                }
+                IntGemm.row(row, packed, accs, 0);
+                sink.accept(acc, i);
+            }
+        });
     }
 }

@@ -6,7 +6,6 @@ import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
@@ -63,30 +62,17 @@ final class QGemmKernel {
             }
             int m = (int) a.dim(0);
             Tensor y = ctx.allocateUninitialized(yType, m, cols);
-            boolean unsigned = a.dtype() == DType.U8;
-            MemorySegment as = a.segment();
-            int threads = Math.max(1, Math.min(ctx.threads(), m));
-            ctx.parallelFor(threads, t -> {
-                int[] row = new int[k];
-                int[] acc = new int[cols];
-                MemorySegment accs = MemorySegment.ofArray(acc);
-                for (int i = m * t / threads; i < m * (t + 1) / threads; i++) {
-                    for (int kk = 0; kk < k; kk++) {
-                        byte v = as.get(ValueLayout.JAVA_BYTE, (long) i * k + kk);
-                        row[kk] = (unsigned ? v & 0xFF : v) - aZero;
+            IntegerKernels.eachRow(a, k, cols, aZero, packed, ctx, (acc, i) -> {
+                if (c != null) {
+                    for (int j = 0; j < cols; j++) {
+                        acc[j] += c[j]; // int32, wrapping like the reference
                     }
-                    IntGemm.row(row, packed, accs, 0);
-                    if (c != null) {
-                        for (int j = 0; j < cols; j++) {
-                            acc[j] += c[j]; // int32, wrapping like the reference
-                        }
-                    }
-                    if (requantizer != null) {
-                        requantizer.row(acc, 0, cols, y.segment(), (long) i * cols);
-                    } else {
-                        for (int j = 0; j < cols; j++) {
-                            y.segment().setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * cols + j, acc[j] * scales[j]);
-                        }
+                }
+                if (requantizer != null) {
+                    requantizer.row(acc, 0, cols, y.segment(), (long) i * cols);
+                } else {
+                    for (int j = 0; j < cols; j++) {
+                        y.segment().setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * cols + j, acc[j] * scales[j]);
                     }
                 }
             });
