@@ -157,7 +157,9 @@ final class GemmKernels {
             shape[shape.length - 1] = b.rows();
             Tensor y = ctx.allocateUninitialized(DType.F32, shape);
             PanelSource src = new RowMajorSource(a.segment(), 0, Math.toIntExact(rows), k, k, false);
-            Gemm.run(src, b, y.segment(), 0, b.rows(), epilogue, ctx);
+            // 1–3 rows (batch-1 classifiers) on the 1-row tile: the main one would pad them to 12 rows
+            MicroKernel mk = rows < 4 && MicroKernel.oneRow() != null ? MicroKernel.oneRow() : MicroKernel.get();
+            Gemm.run(mk, src, b, y.segment(), 0, b.rows(), epilogue, ctx);
             return new Tensor[] {y};
         }
     }

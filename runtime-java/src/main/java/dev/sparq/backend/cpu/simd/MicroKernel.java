@@ -37,9 +37,15 @@ public interface MicroKernel {
         return Holder.NARROW;
     }
 
+    /** A 1-row tile with the main tile's columns, for products of 1–3 rows; null without the Vector API. */
+    static MicroKernel oneRow() {
+        return Holder.ONE_ROW;
+    }
+
     final class Holder {
         static final MicroKernel INSTANCE = SimdConfig.BITS == 0 ? new ScalarMicroKernel()
             : new PanamaMicroKernel();
+        static final MicroKernel ONE_ROW = SimdConfig.BITS == 0 ? null : new PanamaMicroKernel(1);
         static final MicroKernel NARROW = SimdConfig.BITS >= 256 ? new PanamaNarrowKernel() : null;
 
         private Holder() {

@@ -22,13 +22,31 @@ final class PanamaMicroKernel implements MicroKernel {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final int V = S.length();
     private static final int NR = 2 * V;
-    /** Tile rows: the A panel width. */
+    /** Tile rows of the main kernel: the A panel width. */
     static final int ROWS = V >= 16 ? 12 : 8;
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[ROWS * NR]);
 
+    private final int rows;
+
+    /** The main tile, {@link #ROWS} rows. */
+    PanamaMicroKernel() {
+        this(ROWS);
+    }
+
+    /**
+     * {@link #ROWS} rows, or 1 for products with very few rows (a fully connected layer at batch 1), which the
+     * main tile would pad to 12 rows, wasting 11/12 of its FMAs.
+     */
+    PanamaMicroKernel(int rows) {
+        if (rows != ROWS && rows != 1) {
+            throw new IllegalArgumentException("no " + rows + "-row tile");
+        }
+        this.rows = rows;
+    }
+
     @Override
     public int mr() {
-        return ROWS;
+        return rows;
     }
 
     @Override
@@ -39,7 +57,9 @@ final class PanamaMicroKernel implements MicroKernel {
     @Override
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
                     int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
-        if (ROWS == 12) {
+        if (this.rows == 1) {
+            run1(kc, a, aOff, b, bOff, c, cIndex, ldc, cols, accumulate, epilogue, row0, col0);
+        } else if (ROWS == 12) {
             run12(kc, a, aOff, b, bOff, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
         } else {
             run8(kc, a, aOff, b, bOff, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
@@ -203,6 +223,26 @@ final class PanamaMicroKernel implements MicroKernel {
         }
         for (int r = 0; r < rows; r++) {
             storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
+        }
+    }
+
+    private static void run1(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
+                             int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        for (int k = 0; k < kc; k++) {
+            int bk = bOff + k * NR;
+            FloatVector a0 = FloatVector.broadcast(S, a[aOff + k]);
+            c00 = a0.fma(FloatVector.fromArray(S, b, bk), c00);
+            c01 = a0.fma(FloatVector.fromArray(S, b, bk + V), c01);
+        }
+        float[] tile = TILE.get();
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, V);
+        if (cols == NR) {
+            storeFull(tile, 1, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+        } else {
+            storeRow(tile, 0, c, cIndex, cols, accumulate, epilogue, row0, col0);
         }
     }
 

@@ -1,0 +1,65 @@
+package dev.sparq.backend.cpu.simd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.WorkerPool;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The 1-row GEMM tile (fully connected layers at batch 1–3) against the main tile on the same packed weights: the
+ * same sums in the same order, so the same bits, for column counts that leave partial panels, depths across
+ * several k blocks, bias + clamp epilogues, and 1 or 2 threads.
+ */
+class OneRowTileTest {
+    @Test
+    void sameBitsAsTheMainTile() {
+        assumeTrue(MicroKernel.oneRow() != null, "no Vector API: the 1-row tile is not used");
+        assertEquals(1, MicroKernel.oneRow().mr());
+        Random rnd = new Random(7);
+        int[][] shapes = {{1, 1, 1}, {1, 17, 5}, {2, 33, 300}, {3, 1000, 1280}, {1, 64, 513}, {2, 31, 257}};
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int[] s : shapes) {
+                int m = s[0];
+                int n = s[1];
+                int k = s[2];
+                float[] w = new float[n * k];
+                float[] a = new float[m * k];
+                float[] bias = new float[n];
+                for (int i = 0; i < w.length; i++) {
+                    w[i] = (float) rnd.nextGaussian();
+                }
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) rnd.nextGaussian();
+                }
+                for (int i = 0; i < n; i++) {
+                    bias[i] = (float) rnd.nextGaussian();
+                }
+                PackedMatrix b = new PackedMatrix(n, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk]);
+                Epilogue ep = new Epilogue(null, bias, 0f, Float.POSITIVE_INFINITY);
+                float[] main = new float[m * n];
+                float[] one = new float[m * n];
+                float[] oneTwoThreads = new float[m * n];
+                MemorySegment as = MemorySegment.ofArray(a);
+                Gemm.run(MicroKernel.get(), new RowMajorSource(as, 0, m, k, k, false), b, MemorySegment.ofArray(main),
+                    0, n, ep, ExecutionContext.standalone());
+                Gemm.run(MicroKernel.oneRow(), new RowMajorSource(as, 0, m, k, k, false), b,
+                    MemorySegment.ofArray(one), 0, n, ep, ExecutionContext.standalone());
+                Gemm.run(MicroKernel.oneRow(), new RowMajorSource(as, 0, m, k, k, false), b,
+                    MemorySegment.ofArray(oneTwoThreads), 0, n, ep, ExecutionContext.standalone(2, pool));
+                String what = m + "x" + n + "x" + k;
+                assertArrayEquals(main, one, what);
+                assertArrayEquals(main, oneTwoThreads, what + " 2 threads");
+                double sum = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    sum += (double) a[kk] * w[kk];
+                }
+                assertEquals(Math.max(0, sum + bias[0]), one[0], 1e-4 * (1 + Math.abs(sum)), what + " vs a plain dot");
+            }
+        }
+    }
+}
