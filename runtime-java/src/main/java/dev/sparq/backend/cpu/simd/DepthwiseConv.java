@@ -30,7 +30,7 @@ record DepthwiseConv(ConvAttributes attrs, float[] weights, float[] bias, Activa
         ctx.parallelFor(threads, t -> {
             PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),
                 Scratch.of(4).get(PaddedPlane.phaseSize(g)));
-            int wp = plane.width();
+            int wp = plane.flatStride();
             int rowStride = plane.flat() ? wp : g.ow();
             float[] acc = Scratch.of(3).get(g.oh() * rowStride);
             SimdOps ops = SimdOps.get();

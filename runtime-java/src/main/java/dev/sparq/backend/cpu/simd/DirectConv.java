@@ -64,7 +64,7 @@ final class DirectConv implements Kernel {
             });
             ctx.parallelFor(threads, t -> {
                 boolean flat = planes[0].flat();
-                int wp = planes[0].width();
+                int wp = planes[0].flatStride();
                 int rowStride = flat ? wp : g.ow();
                 float[] acc = Scratch.of(3).get(g.oh() * rowStride);
                 SimdOps ops = SimdOps.get();

@@ -31,7 +31,7 @@ record IntDepthwiseConv(IntConvInput input, float[] weights, int multiplier, Int
         ctx.parallelFor(threads, t -> {
             PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),
                 Scratch.of(4).get(PaddedPlane.phaseSize(g)));
-            int wp = plane.width();
+            int wp = plane.flatStride();
             // stride 1: the plane is one long row of width wp and output (oy, ox) accumulates at oy·wp + ox
             int rowStride = plane.flat() ? wp : g.ow();
             float[] acc = Scratch.of(3).get(g.oh() * rowStride);

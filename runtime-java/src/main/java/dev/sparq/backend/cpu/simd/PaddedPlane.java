@@ -7,14 +7,17 @@ import java.lang.foreign.ValueLayout;
 /**
  * One channel plane copied into a heap buffer with its padding filled in (zeros for convolution, −∞ for max
  * pooling) and, for strides above 1, split into column phases, so that the inputs of a window tap (ky, kx) for a
- * whole output row are one contiguous run: {@link #run(int, int, int)} gives where it starts. Shared by the
- * depthwise convolution and the pools.
+ * whole output row are one contiguous run: {@link #run(int, int, int)} gives where it starts. Stride 2 in both
+ * directions is split into row phases as well (4 planes), so that, as at stride 1, a tap's inputs for all output
+ * rows are one run ({@link #flat()}). Shared by the depthwise and direct convolutions, im2col and the pools.
  */
 final class PaddedPlane {
     private final ConvGeometry2d g;
     private final int hp;
     private final int wp;
     private final int pw;
+    /** Rows per row phase: hp for one phase, ceil(hp / 2) when rows are split too (stride 2 × 2). */
+    private final int hq;
     private final float[] data;
     private final int dataOff;
     private final float[] phases;
@@ -30,6 +33,7 @@ final class PaddedPlane {
         this.hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
         this.wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
         this.pw = (wp + g.sw() - 1) / g.sw();
+        this.hq = rowPhases(g) == 2 ? (hp + 1) / 2 : hp;
         this.data = data;
         this.dataOff = dataOff;
         this.phases = phases;
@@ -50,7 +54,14 @@ final class PaddedPlane {
         }
         int hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
         int wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
-        return g.sw() * hp * ((wp + g.sw() - 1) / g.sw());
+        int pw = (wp + g.sw() - 1) / g.sw();
+        // 2 × 2 phases: plus one row, as a flat run over the last phase reads past its last row's end
+        return rowPhases(g) == 2 ? 4 * ((hp + 1) / 2) * pw + pw : g.sw() * hp * pw;
+    }
+
+    /** 2 when rows are split into phases as well as columns (stride 2 in both directions), else 1. */
+    private static int rowPhases(ConvGeometry2d g) {
+        return g.sh() == 2 && g.sw() == 2 ? 2 : 1;
     }
 
     /** Loads the plane starting at element {@code at} of {@code xs}; the padding gets {@code fill}. */
@@ -79,7 +90,19 @@ final class PaddedPlane {
 
     /** For strides above 1, copies the padded plane into its column phases. */
     private void splitPhases(float fill) {
-        if (g.sw() == 2) {
+        if (hq != hp) {
+            for (int y = 0; y < hp; y++) {
+                int even = phasesOff + ((y % 2) * hq + y / 2) * pw;
+                int odd = phasesOff + ((2 + y % 2) * hq + y / 2) * pw;
+                phases[even + pw - 1] = fill; // the odd phase is one short when wp is odd
+                phases[odd + pw - 1] = fill;
+                SimdOps.get().deinterleave2(data, dataOff + y * wp, wp, phases, even, phases, odd);
+            }
+            if (hp % 2 == 1) { // the odd-row phases' last row has no input row: fill it
+                java.util.Arrays.fill(phases, phasesOff + (hq + hq - 1) * pw, phasesOff + 2 * hq * pw, fill);
+                java.util.Arrays.fill(phases, phasesOff + (3 * hq + hq - 1) * pw, phasesOff + 4 * hq * pw, fill);
+            }
+        } else if (g.sw() == 2) {
             for (int y = 0; y < hp; y++) {
                 phases[phasesOff + y * pw + pw - 1] = fill; // the odd phase is one short when wp is odd
                 phases[phasesOff + (hp + y) * pw + pw - 1] = fill;
@@ -107,22 +130,35 @@ final class PaddedPlane {
     int run(int oy, int ky, int kx) {
         int y = oy * g.sh() + ky * g.dh();
         int col = kx * g.dw();
-        return g.sw() == 1 ? dataOff + y * wp + col : phasesOff + ((col % g.sw()) * hp + y) * pw + col / g.sw();
+        if (g.sw() == 1) {
+            return dataOff + y * wp + col;
+        }
+        if (hq != hp) {
+            return phasesOff + (((col % 2) * 2 + y % 2) * hq + y / 2) * pw + col / 2;
+        }
+        return phasesOff + ((col % g.sw()) * hp + y) * pw + col / g.sw();
     }
 
     /**
-     * For stride 1 in both directions: the plane as one long row of width {@code wp}, so a tap over all output rows
-     * is a single run of {@code oh * wp} values starting at {@link #flatRun}; output (oy, ox) is at oy * wp + ox.
+     * For stride 1 or 2 × 2: the plane (or each 2 × 2 phase) as one long row of width {@link #flatStride()}, so a
+     * tap over all output rows is a single run of {@code oh * flatStride()} values starting at {@link #flatRun};
+     * output (oy, ox) is at oy * flatStride() + ox (the columns past ow are garbage).
      */
     boolean flat() {
-        return g.sw() == 1 && g.sh() == 1;
+        return (g.sw() == 1 && g.sh() == 1) || hq != hp;
     }
 
     int flatRun(int ky, int kx) {
-        return dataOff + ky * g.dh() * wp + kx * g.dw();
+        if (hq == hp) {
+            return dataOff + ky * g.dh() * wp + kx * g.dw();
+        }
+        int y = ky * g.dh();
+        int col = kx * g.dw();
+        return phasesOff + (((col % 2) * 2 + y % 2) * hq + y / 2) * pw + col / 2;
     }
 
-    int width() {
-        return wp;
+    /** Row stride of the flat layout: the padded width at stride 1, the phase width at stride 2. */
+    int flatStride() {
+        return hq == hp ? wp : pw;
     }
 }

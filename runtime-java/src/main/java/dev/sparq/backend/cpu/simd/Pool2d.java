@@ -49,26 +49,33 @@ record Pool2d(PoolWindow window, boolean max, boolean countPad) implements Kerne
         ctx.parallelFor(threads, t -> {
             PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),
                 Scratch.of(4).get(PaddedPlane.phaseSize(g)));
-            float[] acc = Scratch.of(3).get(ow);
+            // flat planes (stride 1 or 2 × 2): one long run per tap over all output rows, not one per row and tap
+            int rowStride = plane.flat() ? plane.flatStride() : ow;
+            int rows = plane.flat() ? 1 : oh;
+            int runLength = plane.flat() ? oh * rowStride : ow;
+            float[] acc = Scratch.of(3).get(oh * rowStride);
             SimdOps ops = SimdOps.get();
             for (int p = planes * t / threads; p < planes * (t + 1) / threads; p++) {
                 plane.load(xs, (long) p * g.h() * g.w(), fill);
                 float[] src = plane.array();
-                for (int oy = 0; oy < oh; oy++) {
-                    java.util.Arrays.fill(acc, 0, ow, fill);
+                java.util.Arrays.fill(acc, 0, oh * rowStride, fill);
+                for (int oy = 0; oy < rows; oy++) {
                     for (int ky = 0; ky < g.kh(); ky++) {
                         for (int kx = 0; kx < g.kw(); kx++) {
+                            int from = plane.flat() ? plane.flatRun(ky, kx) : plane.run(oy, ky, kx);
                             if (max) {
-                                ops.max(acc, 0, src, plane.run(oy, ky, kx), ow);
+                                ops.max(acc, oy * rowStride, src, from, runLength);
                             } else {
-                                ops.axpy(acc, 0, 1f, src, plane.run(oy, ky, kx), ow);
+                                ops.axpy(acc, oy * rowStride, 1f, src, from, runLength);
                             }
                         }
                     }
+                }
+                for (int oy = 0; oy < oh; oy++) {
                     if (!max) {
-                        ops.multiply(acc, 0, scale, oy * ow, ow);
+                        ops.multiply(acc, oy * rowStride, scale, oy * ow, ow);
                     }
-                    MemorySegment.copy(acc, 0, os, java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                    MemorySegment.copy(acc, oy * rowStride, os, java.lang.foreign.ValueLayout.JAVA_FLOAT,
                         ((long) p * oh * ow + (long) oy * ow) * Float.BYTES, ow);
                 }
             }

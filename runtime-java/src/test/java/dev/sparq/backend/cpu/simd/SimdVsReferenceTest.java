@@ -272,6 +272,15 @@ class SimdVsReferenceTest {
             compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 2), ints("strides", 1, 1),
                 ints("pads", 0, 1, 2, 0)), 1, 0, x);
         }
+        // stride 2 × 2 runs on 2 × 2 phase planes: odd sizes, uneven pads; stride 2 × 1 does not
+        try (Tensor x = random(2, 3, 13, 9)) {
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
+                ints("pads", 1, 0, 2, 1)), 1, 0, x);
+            compare(KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 2, 3), ints("strides", 2, 1),
+                ints("pads", 1, 1, 0, 1)), 1, 0, x);
+            compare(KernelHarness.node("AveragePool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
+                ints("pads", 0, 1, 1, 0), i("count_include_pad", 1)), 1, 1e-6, x);
+        }
     }
 
     @Test
