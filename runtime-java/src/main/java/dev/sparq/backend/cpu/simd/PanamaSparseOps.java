@@ -5,6 +5,7 @@ import dev.sparq.sparse.CsrMatrix;
 import dev.sparq.sparse.SellMatrix;
 import dev.sparq.sparse.TwoFourMatrix;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -28,6 +29,8 @@ final class PanamaSparseOps implements SparseOps {
     private static final int V = S.length();
     /** Lane l shifts a slot's packed 2-bit indices right by 2l. */
     private static final IntVector INDEX_SHIFTS = IntVector.zero(IS).addIndex(2);
+    /** Lane l picks element 2l of the pair of vectors (a, b): the even elements of 2V consecutive floats. */
+    private static final FloatVector EVEN = FloatVector.zero(S).addIndex(2);
 
     @Override
     public int lanes() {
@@ -125,9 +128,157 @@ final class PanamaSparseOps implements SparseOps {
         // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
         // which left the product interpreted until C2 came round, seconds later
         int full = pixels - pixels % (4 * V);
+        if (x.heapBase().orElse(null) instanceof float[] xa) {
+            // vector loads from a float[] measured 4× faster than the same loads through a segment (heap or native)
+            int from = Math.toIntExact(x.address() / Float.BYTES + xIndex);
+            long end = (x.address() + x.byteSize()) / Float.BYTES;
+            csrTiles(w, row0, row1, xa, from, Math.toIntExact(ldx), full, y, yIndex, ldy, bias, min, max);
+            if (full < pixels && !csrWholeTail(w, row0, row1, xa, from, Math.toIntExact(ldx), end, full, pixels, y,
+                    yIndex, ldy, bias, min, max)) {
+                csrTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
+            }
+            return;
+        }
         csrTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
         if (full < pixels) {
             csrTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /**
+     * The tail [{@code p}, {@code pixels}) (fewer than 4 vectors) as whole vectors, lanes past the last pixel dropped
+     * by a masked store: no mask per load, and a row's vectors in independent accumulators instead of one pass per
+     * vector. False (nothing done) when the whole vectors would run past {@code end}, the source's last float.
+     */
+    private static boolean csrWholeTail(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, long end,
+                                        int p, int pixels, MemorySegment y, long yIndex, long ldy, float[] bias,
+                                        float min, float max) {
+        int vectors = (pixels - p + V - 1) / V;
+        int read = vectors == 3 ? 4 : vectors;
+        if (xIndex + (long) Math.max(0, w.cols() - 1) * ldx + p + (long) read * V > end) {
+            return false;
+        }
+        if (vectors == 1) {
+            csrTail1(w, row0, row1, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
+        } else if (vectors == 2) {
+            csrTail2(w, row0, row1, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
+        } else {
+            csrTail4(w, row0, row1, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
+        }
+        return true;
+    }
+
+    /**
+     * A tail of one vector, over-read: two rows at a time, so two independent FMA chains (one chain alone waits on
+     * the FMA latency at every nonzero).
+     */
+    private static void csrTail1(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        VectorMask<Float> m = S.indexInRange(p, pixels);
+        int base = xIndex + p;
+        int r = row0;
+        for (; r + 1 < row1; r += 2) {
+            FloatVector a = FloatVector.zero(S);
+            FloatVector b = a;
+            int i = start[r];
+            int j = start[r + 1];
+            int n = Math.min(j - i, start[r + 2] - j);
+            for (int e = i + n; i < e; i++, j++) {
+                a = FloatVector.broadcast(S, val[i])
+                    .fma(FloatVector.fromArray(S, x, base + col[i] * ldx), a);
+                b = FloatVector.broadcast(S, val[j])
+                    .fma(FloatVector.fromArray(S, x, base + col[j] * ldx), b);
+            }
+            for (; i < start[r + 1]; i++) {
+                a = FloatVector.broadcast(S, val[i])
+                    .fma(FloatVector.fromArray(S, x, base + col[i] * ldx), a);
+            }
+            for (; j < start[r + 2]; j++) {
+                b = FloatVector.broadcast(S, val[j])
+                    .fma(FloatVector.fromArray(S, x, base + col[j] * ldx), b);
+            }
+            long at = (yIndex + r * ldy + p) * Float.BYTES;
+            a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, at, ORDER, m);
+            b.add(bias == null ? 0f : bias[r + 1]).lanewise(VectorOperators.MAX, min)
+                .lanewise(VectorOperators.MIN, max).intoMemorySegment(y, at + ldy * Float.BYTES, ORDER, m);
+        }
+        if (r < row1) {
+            FloatVector a = FloatVector.zero(S);
+            for (int i = start[r]; i < start[r + 1]; i++) {
+                a = FloatVector.broadcast(S, val[i])
+                    .fma(FloatVector.fromArray(S, x, base + col[i] * ldx), a);
+            }
+            a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
+        }
+    }
+
+    /** A tail of two vectors, over-read: one accumulator each, the second stored masked. */
+    private static void csrTail2(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        VectorMask<Float> m = S.indexInRange(p + V, pixels);
+        for (int r = row0; r < row1; r++) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            for (int i = start[r]; i < start[r + 1]; i++) {
+                FloatVector wv = FloatVector.broadcast(S, val[i]);
+                int off = xIndex + col[i] * ldx + p;
+                a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
+                a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
+            }
+            FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+            long at = (yIndex + r * ldy + p) * Float.BYTES;
+            a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, at, ORDER);
+            a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, at + 4L * V, ORDER, m);
+        }
+    }
+
+    /**
+     * A tail of three or four vectors, over-read as four: four accumulators, the last two stored masked (the fourth's
+     * mask is empty for three).
+     */
+    private static void csrTail4(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        VectorMask<Float> m2 = S.indexInRange(p + 2 * V, pixels);
+        VectorMask<Float> m3 = S.indexInRange(p + 3 * V, pixels);
+        for (int r = row0; r < row1; r++) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int i = start[r]; i < start[r + 1]; i++) {
+                FloatVector wv = FloatVector.broadcast(S, val[i]);
+                int off = xIndex + col[i] * ldx + p;
+                a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
+                a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
+                a2 = wv.fma(FloatVector.fromArray(S, x, off + 2 * V), a2);
+                a3 = wv.fma(FloatVector.fromArray(S, x, off + 3 * V), a3);
+            }
+            FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+            long at = (yIndex + r * ldy + p) * Float.BYTES;
+            a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, at, ORDER);
+            a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, at + 4L * V, ORDER);
+            a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, at + 8L * V, ORDER, m2);
+            a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, at + 12L * V, ORDER, m3);
         }
     }
 
@@ -169,7 +320,45 @@ final class PanamaSparseOps implements SparseOps {
         }
     }
 
-    /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors. */
+    /** The same tiles read from a float[]. */
+    private static void csrTiles(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
+        int[] start = w.rowStart();
+        int[] col = w.colIndex();
+        float[] val = w.values();
+        int p = 0;
+        for (; p + 4 * V <= pixels; p += 4 * V) {
+            for (int r = row0; r < row1; r++) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int i = start[r]; i < start[r + 1]; i++) {
+                    FloatVector wv = FloatVector.broadcast(S, val[i]);
+                    int off = xIndex + col[i] * ldx + p;
+                    a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
+                    a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
+                    a2 = wv.fma(FloatVector.fromArray(S, x, off + 2 * V), a2);
+                    a3 = wv.fma(FloatVector.fromArray(S, x, off + 3 * V), a3);
+                }
+                {
+                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+                    long at = (yIndex + r * ldy + p) * Float.BYTES;
+                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at, ORDER);
+                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 4L * V, ORDER);
+                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 8L * V, ORDER);
+                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 12L * V, ORDER);
+                }
+            }
+        }
+    }
+
+    /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors, read masked (no whole vector to spare). */
     private static void csrTail(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
                                 float max) {
@@ -408,6 +597,32 @@ final class PanamaSparseOps implements SparseOps {
             }
             a.lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                 .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
+        }
+    }
+
+    @Override
+    public void evenElements(MemorySegment x, long xIndex, int n, float[] dst, int dstOff) {
+        int whole = (n + V - 1) / V;
+        if (n == 0 || (xIndex + 2L * whole * V) * Float.BYTES > x.byteSize()) {
+            evenElementsNearEnd(x, xIndex, n, dst, dstOff);
+            return;
+        }
+        // whole vectors, over-reading past the row (inside the source, checked above): two loads and one two-source
+        // permute (vpermi2ps) per vector; only the last store is masked, so nothing lands past dst[dstOff + n)
+        long off = xIndex * Float.BYTES;
+        int i = 0;
+        for (; i + V < n; i += V, off += 8L * V) {
+            EVEN.selectFrom(FloatVector.fromMemorySegment(S, x, off, ORDER),
+                FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER)).intoArray(dst, dstOff + i);
+        }
+        EVEN.selectFrom(FloatVector.fromMemorySegment(S, x, off, ORDER),
+            FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER)).intoArray(dst, dstOff + i, S.indexInRange(i, n));
+    }
+
+    /** The same for a row too close to the end of the source for whole vectors: element by element. */
+    private static void evenElementsNearEnd(MemorySegment x, long xIndex, int n, float[] dst, int dstOff) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] = x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + 2L * i);
         }
     }
 
