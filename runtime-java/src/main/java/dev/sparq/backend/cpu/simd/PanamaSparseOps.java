@@ -129,7 +129,9 @@ final class PanamaSparseOps implements SparseOps {
         // which left the product interpreted until C2 came round, seconds later
         int full = pixels - pixels % (4 * V);
         if (x.heapBase().orElse(null) instanceof float[] xa) {
-            // vector loads from a float[] measured 4× faster than the same loads through a segment (heap or native)
+            // loads from the float[] itself: segment loads mixing heap and native segments (the image, read by the
+            // stride-2 subsample) left C2 a polymorphic profile and the loads were not intrinsified (measured 2-4×
+            // slower)
             int from = Math.toIntExact(x.address() / Float.BYTES + xIndex);
             long end = (x.address() + x.byteSize()) / Float.BYTES;
             csrTiles(w, row0, row1, xa, from, Math.toIntExact(ldx), full, y, yIndex, ldy, bias, min, max);
@@ -384,10 +386,16 @@ final class PanamaSparseOps implements SparseOps {
     public void timesMatrix(BlockedMatrix w, int b0, int b1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
         check(w.height());
+        float[] xa = x.heapBase().orElse(null) instanceof float[] a ? a : null;
+        int from = xa == null ? 0 : Math.toIntExact(x.address() / Float.BYTES + xIndex);
         // 4 rows of a block row at a time
         for (int b = b0; b < b1; b++) {
             for (int q = 0; q < V && b * V + q < w.rows(); q += 4) {
-                fourRows(w, b, q, x, xIndex, ldx, pixels, y, yIndex, ldy, bias, min, max);
+                if (xa != null) {
+                    fourRows(w, b, q, xa, from, Math.toIntExact(ldx), pixels, y, yIndex, ldy, bias, min, max);
+                } else {
+                    fourRows(w, b, q, x, xIndex, ldx, pixels, y, yIndex, ldy, bias, min, max);
+                }
             }
         }
     }
@@ -409,6 +417,71 @@ final class PanamaSparseOps implements SparseOps {
                 long off = (xIndex + col[i] * ldx + p) * Float.BYTES;
                 FloatVector x0 = FloatVector.fromMemorySegment(S, x, off, ORDER);
                 FloatVector x1 = FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER);
+                int v = i * V + q;
+                FloatVector w0 = FloatVector.broadcast(S, val[v]);
+                a00 = w0.fma(x0, a00);
+                a01 = w0.fma(x1, a01);
+                FloatVector w1 = FloatVector.broadcast(S, val[v + 1]);
+                a10 = w1.fma(x0, a10);
+                a11 = w1.fma(x1, a11);
+                FloatVector w2 = FloatVector.broadcast(S, val[v + 2]);
+                a20 = w2.fma(x0, a20);
+                a21 = w2.fma(x1, a21);
+                FloatVector w3 = FloatVector.broadcast(S, val[v + 3]);
+                a30 = w3.fma(x0, a30);
+                a31 = w3.fma(x1, a31);
+            }
+            long out = (yIndex + r0 * ldy + p) * Float.BYTES;
+            FloatVector ba00 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0]);
+            a00.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out, ORDER);
+            a01.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out + 4L * V, ORDER);
+            if (rows > 1) {
+                FloatVector ba10 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 1]);
+                a10.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step, ORDER);
+                a11.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step + 4L * V, ORDER);
+            }
+            if (rows > 2) {
+                FloatVector ba20 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 2]);
+                a20.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step, ORDER);
+                a21.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step + 4L * V, ORDER);
+            }
+            if (rows > 3) {
+                FloatVector ba30 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 3]);
+                a30.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step, ORDER);
+                a31.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step + 4L * V, ORDER);
+            }
+        }
+        if (p < pixels) {
+            fourRowsTail(w, b, q, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
+        }
+    }
+
+    /** The same, read from a float[] (see the CSR product). */
+    private static void fourRows(BlockedMatrix w, int b, int q, float[] x, int xIndex, int ldx, int pixels,
+                                 MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
+        int[] start = w.blockStart();
+        int[] col = w.blockCol();
+        float[] val = w.values();
+        int r0 = b * V + q;
+        int rows = Math.min(4, w.rows() - r0);
+        long step = ldy * Float.BYTES;
+        int p = 0;
+        // 4 rows × 2 vectors of pixels: 8 accumulators fed by 2 loads and 4 broadcasts per block
+        for (; p + 2 * V <= pixels; p += 2 * V) {
+            FloatVector z = FloatVector.zero(S);
+            FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+            for (int i = start[b]; i < start[b + 1]; i++) {
+                int off = xIndex + col[i] * ldx + p;
+                FloatVector x0 = FloatVector.fromArray(S, x, off);
+                FloatVector x1 = FloatVector.fromArray(S, x, off + V);
                 int v = i * V + q;
                 FloatVector w0 = FloatVector.broadcast(S, val[v]);
                 a00 = w0.fma(x0, a00);
@@ -500,6 +573,50 @@ final class PanamaSparseOps implements SparseOps {
         }
     }
 
+    /** The same, read from a float[] (see the CSR product). */
+    private static void fourRowsTail(BlockedMatrix w, int b, int q, float[] x, int xIndex, int ldx, int from,
+                                     int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                     float max) {
+        int[] start = w.blockStart();
+        int[] col = w.blockCol();
+        float[] val = w.values();
+        int r0 = b * V + q;
+        int rows = Math.min(4, w.rows() - r0);
+        long step = ldy * Float.BYTES;
+        int p = from;
+        for (; p < pixels; p += V) {
+            VectorMask<Float> m = S.indexInRange(p, pixels);
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int i = start[b]; i < start[b + 1]; i++) {
+                FloatVector xv = FloatVector.fromArray(S, x, xIndex + col[i] * ldx + p, m);
+                int v = i * V + q;
+                a0 = FloatVector.broadcast(S, val[v]).fma(xv, a0);
+                a1 = FloatVector.broadcast(S, val[v + 1]).fma(xv, a1);
+                a2 = FloatVector.broadcast(S, val[v + 2]).fma(xv, a2);
+                a3 = FloatVector.broadcast(S, val[v + 3]).fma(xv, a3);
+            }
+            // written out, not through an array: a vector stored into an array is boxed
+            long out = (yIndex + r0 * ldy + p) * Float.BYTES;
+            a0.add(bias == null ? 0f : bias[r0]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(y, out, ORDER, m);
+            if (rows > 1) {
+                a1.add(bias == null ? 0f : bias[r0 + 1]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + step, ORDER, m);
+            }
+            if (rows > 2) {
+                a2.add(bias == null ? 0f : bias[r0 + 2]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 2 * step, ORDER, m);
+            }
+            if (rows > 3) {
+                a3.add(bias == null ? 0f : bias[r0 + 3]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, out + 3 * step, ORDER, m);
+            }
+        }
+    }
+
     @Override
     public void timesMatrix(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
@@ -507,6 +624,16 @@ final class PanamaSparseOps implements SparseOps {
         // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
         // which left the product interpreted until C2 came round, seconds later
         int full = pixels - pixels % (4 * V);
+        if (x.heapBase().orElse(null) instanceof float[] xa) {
+            // from the float[] itself, as the CSR product
+            int from = Math.toIntExact(x.address() / Float.BYTES + xIndex);
+            twoFourTiles(w, row0, row1, xa, from, Math.toIntExact(ldx), full, y, yIndex, ldy, bias, min, max);
+            if (full < pixels) {
+                twoFourTail(w, row0, row1, xa, from, Math.toIntExact(ldx), full, pixels, y, yIndex, ldy, bias, min,
+                    max);
+            }
+            return;
+        }
         twoFourTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
         if (full < pixels) {
             twoFourTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
@@ -553,6 +680,46 @@ final class PanamaSparseOps implements SparseOps {
         }
     }
 
+    /** The same, read from a float[] (see the CSR product). */
+    private static void twoFourTiles(TwoFourMatrix w, int row0, int row1, float[] x, int xIndex, int ldx,
+                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                 float max) {
+        int half = w.cols() / 2;
+        float[] val = w.values();
+        int[] meta = w.meta();
+        int p = 0;
+        for (; p + 4 * V <= pixels; p += 4 * V) {
+            for (int r = row0; r < row1; r++) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int q = (r / V) * half * V + r % V;
+                for (int j = 0; j < half; j++, q += V) {
+                    FloatVector wv = FloatVector.broadcast(S, val[q]);
+                    int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
+                    int off = xIndex + c * ldx + p;
+                    a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
+                    a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
+                    a2 = wv.fma(FloatVector.fromArray(S, x, off + 2 * V), a2);
+                    a3 = wv.fma(FloatVector.fromArray(S, x, off + 3 * V), a3);
+                }
+                {
+                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
+                    long at = (yIndex + r * ldy + p) * Float.BYTES;
+                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at, ORDER);
+                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 4L * V, ORDER);
+                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 8L * V, ORDER);
+                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                        .intoMemorySegment(y, at + 12L * V, ORDER);
+                }
+            }
+        }
+    }
+
     /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors. */
     private static void twoFourTail(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
@@ -570,6 +737,30 @@ final class PanamaSparseOps implements SparseOps {
                     int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
                     long off = (xIndex + c * ldx + p) * Float.BYTES;
                     a = FloatVector.broadcast(S, val[q]).fma(FloatVector.fromMemorySegment(S, x, off, ORDER, m), a);
+                }
+                a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
+            }
+        }
+    }
+
+    /** The same, read from a float[] (see the CSR product). */
+    private static void twoFourTail(TwoFourMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
+                                int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
+                                float max) {
+        int half = w.cols() / 2;
+        float[] val = w.values();
+        int[] meta = w.meta();
+        // one masked vector at a time: with 4 masks at once C1 ran out of registers and left it interpreted
+        for (; p < pixels; p += V) {
+            VectorMask<Float> m = S.indexInRange(p, pixels);
+            for (int r = row0; r < row1; r++) {
+                FloatVector a = FloatVector.zero(S);
+                int q = (r / V) * half * V + r % V;
+                for (int j = 0; j < half; j++, q += V) {
+                    int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
+                    int off = xIndex + c * ldx + p;
+                    a = FloatVector.broadcast(S, val[q]).fma(FloatVector.fromArray(S, x, off, m), a);
                 }
                 a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                     .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
