@@ -18,7 +18,9 @@ final class Im2colRows {
     static float[] of(MemorySegment x, long imageOffset, ConvGeometry2d g, ExecutionContext ctx) {
         int pixels = g.outputPixels();
         int khw = g.kh() * g.kw();
-        float[] dst = Scratch.of(6).get(Math.multiplyExact(g.depth(), pixels));
+        // 4 vectors to spare: the sparse products then read a tail's whole vectors (SparseOps.timesMatrix)
+        float[] dst = Scratch.of(6).get(Math.addExact(Math.multiplyExact(g.depth(), pixels),
+            4 * SparseOps.get().lanes()));
         int threads = Math.max(1, Math.min(ctx.threads(), g.c()));
         if (khw == 1 && g.padTop() == 0 && g.padLeft() == 0) {
             subsample(x, imageOffset, g, dst, threads, ctx);
@@ -52,24 +54,19 @@ final class Im2colRows {
                                   ExecutionContext ctx) {
         int pixels = g.outputPixels();
         ctx.parallelFor(threads, t -> {
-            float[] row = Scratch.of(2).get(g.w() + 1);
-            float[] odd = Scratch.of(4).get(g.w() / 2 + 1);
-            SimdOps ops = SimdOps.get();
+            SparseOps ops = SparseOps.get();
             for (int c = g.c() * t / threads; c < g.c() * (t + 1) / threads; c++) {
                 for (int oy = 0; oy < g.oh(); oy++) {
                     long src = imageOffset + ((long) c * g.h() + (long) oy * g.sh()) * g.w();
                     int at = c * pixels + oy * g.ow();
                     if (g.sw() == 1) {
                         MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, src * Float.BYTES, dst, at, g.ow());
-                        continue;
-                    }
-                    int n = Math.min(g.w(), (g.ow() - 1) * g.sw() + 1);
-                    MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, src * Float.BYTES, row, 0, n);
-                    if (g.sw() == 2) {
-                        ops.deinterleave2(row, 0, 2 * g.ow() - 1, dst, at, odd, 0);
+                    } else if (g.sw() == 2) {
+                        // straight from the image: a copy of the row, then a deinterleave, cost twice as much
+                        ops.evenElements(x, src, g.ow(), dst, at);
                     } else {
                         for (int ox = 0; ox < g.ow(); ox++) {
-                            dst[at + ox] = row[ox * g.sw()];
+                            dst[at + ox] = x.getAtIndex(ValueLayout.JAVA_FLOAT, src + (long) ox * g.sw());
                         }
                     }
                 }

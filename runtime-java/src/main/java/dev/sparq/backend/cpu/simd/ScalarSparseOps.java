@@ -157,4 +157,11 @@ final class ScalarSparseOps implements SparseOps {
             out.setAtIndex(ValueLayout.JAVA_FLOAT, outIndex + i, Math.min(Math.max(v, min), max));
         }
     }
+
+    @Override
+    public void evenElements(MemorySegment x, long xIndex, int n, float[] dst, int dstOff) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] = x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + 2L * i);
+        }
+    }
 }

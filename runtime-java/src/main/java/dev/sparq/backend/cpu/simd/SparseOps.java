@@ -38,7 +38,8 @@ interface SparseOps {
     /**
      * Y[r][p] = clamp(Σ_k W[r,k]·X[k][p] + bias[r], min, max) for rows [row0, row1) and pixels [0, pixels):
      * X[k][p] at element {@code xIndex + k·ldx + p} of {@code x}, Y[r][p] at {@code yIndex + r·ldy + p} of
-     * {@code y}; {@code bias} may be null.
+     * {@code y}; {@code bias} may be null. Reads up to 4 vectors past a row's last pixel when {@code x} holds
+     * them (lanes dropped at the store), so a source with {@link #lanes()}·4 floats to spare runs faster.
      */
     void timesMatrix(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
                      MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max);
@@ -50,6 +51,13 @@ interface SparseOps {
     /** The same for rows [row0, row1). */
     void timesMatrix(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
                      MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max);
+
+    /**
+     * dst[dstOff + i] = x[xIndex + 2i] for i in [0, n): one output row of a stride-2 1×1 convolution's input, read
+     * straight from the image. May read past x[xIndex + 2n - 2] (never past the segment); writes nothing past
+     * dst[dstOff + n - 1].
+     */
+    void evenElements(MemorySegment x, long xIndex, int n, float[] dst, int dstOff);
 
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias[biasOff + i], min, max) for i in [0, n); bias may be null. */
     void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max, MemorySegment out,

@@ -181,6 +181,56 @@ class SparseKernelsTest {
         }
     }
 
+    @Test
+    void tailsOfEveryLengthAndReadsUpToTheEndOfTheImage() {
+        // {n, c, h, w, cout, stride}: pixel tails of 1, 15, 17, 49, one whole vector past 4 (80), 40 past 64 (104);
+        // 1×1 images; stride-2 rows whose whole vectors would run past the image (the last rows of the last image);
+        // stride 3. The image tensors end where their data ends, so the last rows take the checked paths.
+        int[][] cases = {{1, 5, 1, 1, 33, 1}, {1, 8, 1, 15, 20, 1}, {1, 8, 17, 1, 20, 1}, {2, 8, 7, 7, 9, 1},
+            {1, 16, 8, 10, 18, 1}, {1, 16, 2, 52, 17, 1}, {1, 8, 1, 1, 6, 2}, {1, 6, 2, 2, 7, 2}, {2, 12, 14, 14, 19, 2},
+            {1, 6, 2, 70, 9, 2}, {1, 9, 15, 13, 11, 2}, {1, 4, 9, 9, 5, 3}, {1, 20, 66, 2, 35, 2}};
+        for (int[] c : cases) {
+            for (String how : new String[] {"90%", "70%", "one"}) {
+                try (Tensor x = random(c[0], c[1], c[2], c[3]); Tensor w = random(c[4], c[1], 1, 1);
+                     Tensor b = random(c[4])) {
+                    prune(w, how, c[4], c[1]);
+                    Node conv = KernelHarness.node("Conv", 3, 1, ints("strides", c[5], c[5]));
+                    Node fused = new Node("c", "FusedConv", "com.microsoft", conv.inputs(), conv.outputs(),
+                        Map.of("strides", ints("strides", c[5], c[5]), "activation", s("activation", "Relu")));
+                    float[] csr = check("sparse-csr", conv, 1e-5, x, w, b);
+                    // the same column order in every format: the same bits
+                    assertArrayEquals(csr, check("sparse-blocked", conv, 1e-5, x, w, b), 0f, how + " " + shapes(x));
+                    check("sparse-csr", fused, 1e-5, x, w, b);
+                }
+            }
+        }
+    }
+
+    @Test
+    void evenElementsReadNothingPastTheSource() {
+        SparseOps ops = SparseOps.get();
+        for (int n = 0; n < 3 * ops.lanes() + 2; n++) {
+            for (int offset : new int[] {0, 3, 4 * ops.lanes() + 1}) {
+                // the source ends at its last even element (whole vectors would run past it), or has floats to spare
+                int size = Math.max(0, 2 * n - 1) + (offset > 3 ? 2 * offset : offset);
+                float[] src = new float[size];
+                for (int i = 0; i < size; i++) {
+                    src[i] = i;
+                }
+                float[] dst = new float[n + 2 * ops.lanes()];
+                java.util.Arrays.fill(dst, -1f);
+                ops.evenElements(java.lang.foreign.MemorySegment.ofArray(src), offset, n, dst, 1);
+                assertEquals(-1f, dst[0], "n=" + n);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(offset + 2 * i, dst[1 + i], "n=" + n + " i=" + i);
+                }
+                for (int i = n + 1; i < dst.length; i++) {
+                    assertEquals(-1f, dst[i], "written past the row: n=" + n + " i=" + i);
+                }
+            }
+        }
+    }
+
     private static List<String> formats(String how, int depth) {
         List<String> formats = new ArrayList<>(CONV_FORMATS);
         if (how.equals("2:4") && depth % 4 == 0) {
