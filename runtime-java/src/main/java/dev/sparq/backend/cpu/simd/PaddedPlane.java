@@ -66,12 +66,32 @@ final class PaddedPlane {
 
     /** Loads the plane starting at element {@code at} of {@code xs}; the padding gets {@code fill}. */
     void load(MemorySegment xs, long at, float fill) {
+        if (hq != hp) {
+            loadPhases(xs, at, fill);
+            return;
+        }
         java.util.Arrays.fill(data, dataOff, dataOff + hp * wp + wp, fill);
         for (int iy = 0; iy < g.h(); iy++) {
             MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, (at + (long) iy * g.w()) * Float.BYTES, data,
                 dataOff + (iy + g.padTop()) * wp + g.padLeft(), g.w());
         }
         splitPhases(fill);
+    }
+
+    /**
+     * Stride 2 × 2: each input row split straight from the image into its two column phases (element c lands at
+     * padded column c + padLeft, i.e. phase (c + padLeft) % 2, index (c + padLeft) / 2), with no padded copy first.
+     */
+    private void loadPhases(MemorySegment xs, long at, float fill) {
+        java.util.Arrays.fill(phases, phasesOff, phasesOff + 4 * hq * pw + pw, fill);
+        int p = g.padLeft();
+        SimdOps ops = SimdOps.get();
+        for (int iy = 0; iy < g.h(); iy++) {
+            int y = iy + g.padTop();
+            int evens = phasesOff + (((p % 2) * 2 + y % 2) * hq + y / 2) * pw + p / 2;
+            int odds = phasesOff + ((((p + 1) % 2) * 2 + y % 2) * hq + y / 2) * pw + (p + 1) / 2;
+            ops.deinterleave2(xs, at + (long) iy * g.w(), g.w(), phases, evens, phases, odds);
+        }
     }
 
     /**

@@ -11,7 +11,6 @@ import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** {@link SimdOps} on the Vector API; tails use masks, so no scalar epilogue loops. */
@@ -44,8 +43,9 @@ final class PanamaOps implements SimdOps {
     /** 1.5·2^23: (v + M) − M rounds v to an integer, ties to even, for |v| ≤ 2^22. */
     private static final float ROUNDER = 12582912f;
     // Lane i of the result takes lane 2i (or 2i+1) of the pair (a, b); indices past V select from b.
-    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
-    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
+    /** Lane l picks element 2l (2l + 1) of a pair of vectors: the two-vector selectFrom is one permute. */
+    private static final FloatVector EVEN = FloatVector.zero(S).addIndex(2);
+    private static final FloatVector ODD = EVEN.add(1f);
 
     @Override
     public void axpy(float[] y, int yOff, float a, MemorySegment x, long xIndex, int n) {
@@ -77,13 +77,67 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n) {
+        FloatVector w0 = FloatVector.broadcast(S, w[wOff]);
+        FloatVector w1 = FloatVector.broadcast(S, w[wOff + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]);
+        FloatVector w3 = FloatVector.broadcast(S, w[wOff + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]);
+        FloatVector w5 = FloatVector.broadcast(S, w[wOff + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]);
+        FloatVector w7 = FloatVector.broadcast(S, w[wOff + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
+        int s0 = starts[0], s1 = starts[1], s2 = starts[2], s3 = starts[3], s4 = starts[4], s5 = starts[5];
+        int s6 = starts[6], s7 = starts[7], s8 = starts[8];
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector a = w0.mul(FloatVector.fromArray(S, x, s0 + i));
+            a = w1.fma(FloatVector.fromArray(S, x, s1 + i), a);
+            a = w2.fma(FloatVector.fromArray(S, x, s2 + i), a);
+            a = w3.fma(FloatVector.fromArray(S, x, s3 + i), a);
+            a = w4.fma(FloatVector.fromArray(S, x, s4 + i), a);
+            a = w5.fma(FloatVector.fromArray(S, x, s5 + i), a);
+            a = w6.fma(FloatVector.fromArray(S, x, s6 + i), a);
+            a = w7.fma(FloatVector.fromArray(S, x, s7 + i), a);
+            a = w8.fma(FloatVector.fromArray(S, x, s8 + i), a);
+            a.intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) { // the tail element by element, as ScalarOps sums it
+            float acc = 0f;
+            for (int t = 0; t < 9; t++) {
+                acc = Math.fma(w[wOff + t], x[starts[t] + i], acc);
+            }
+            y[yOff + i] = acc;
+        }
+    }
+
+    @Override
+    public void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd,
+                              int oddOff) {
+        int i = 0;
+        long off = srcIndex * Float.BYTES;
+        for (; i + 2 * V <= n; i += 2 * V, off += 8L * V) {
+            FloatVector a = FloatVector.fromMemorySegment(S, src, off, ORDER);
+            FloatVector b = FloatVector.fromMemorySegment(S, src, off + 4L * V, ORDER);
+            EVEN.selectFrom(a, b).intoArray(even, evenOff + i / 2);
+            ODD.selectFrom(a, b).intoArray(odd, oddOff + i / 2);
+        }
+        for (; i < n; i += 2) {
+            even[evenOff + i / 2] = src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + i);
+            if (i + 1 < n) {
+                odd[oddOff + i / 2] = src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + i + 1);
+            }
+        }
+    }
+
+    @Override
     public void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff) {
         int i = 0;
         for (; i + 2 * V <= n; i += 2 * V) {
             FloatVector a = FloatVector.fromArray(S, src, srcOff + i);
             FloatVector b = FloatVector.fromArray(S, src, srcOff + i + V);
-            a.rearrange(EVEN, b).intoArray(even, evenOff + i / 2);
-            a.rearrange(ODD, b).intoArray(odd, oddOff + i / 2);
+            EVEN.selectFrom(a, b).intoArray(even, evenOff + i / 2);
+            ODD.selectFrom(a, b).intoArray(odd, oddOff + i / 2);
         }
         for (; i < n; i += 2) {
             even[evenOff + i / 2] = src[srcOff + i];

@@ -22,6 +22,28 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n) {
+        for (int i = 0; i < n; i++) {
+            float acc = 0f;
+            for (int t = 0; t < 9; t++) {
+                acc = Math.fma(w[wOff + t], x[starts[t] + i], acc);
+            }
+            y[yOff + i] = acc;
+        }
+    }
+
+    @Override
+    public void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd,
+                              int oddOff) {
+        for (int i = 0; 2 * i < n; i++) {
+            even[evenOff + i] = src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + 2L * i);
+            if (2 * i + 1 < n) {
+                odd[oddOff + i] = src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + 2L * i + 1);
+            }
+        }
+    }
+
+    @Override
     public void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff) {
         for (int i = 0; 2 * i < n; i++) {
             even[evenOff + i] = src[srcOff + 2 * i];

@@ -14,8 +14,17 @@ interface SimdOps {
     /** y[yOff .. yOff+n) += a * x[xOff .. xOff+n), both on the heap. */
     void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n);
 
+    /**
+     * y[yOff + i] = Σ_t w[wOff + t] · x[starts[t] + i] for i in [0, n) over 9 taps (a 3×3 window): each output
+     * summed in registers from its 9 inputs, tap by tap in order, and stored once.
+     */
+    void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n);
+
     /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
     void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);
+
+    /** The same from a segment: even[evenOff + i] = src[srcIndex + 2i], odd[oddOff + i] = src[srcIndex + 2i + 1]. */
+    void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd, int oddOff);
 
     /** y[yOff + i] += a * x[xIndex + i*stride] for i in [0, n). */
     void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n);
