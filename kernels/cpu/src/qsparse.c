@@ -186,12 +186,20 @@ void sparq_qsparse_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8
     aligned_layout a = layout_of(d);
     int64_t per_copy = (int64_t)d->sh * d->sw * dg.planes; /* the dense layout's planes */
     if (stage == 2) {
-        /* both stages, split by dense plane: a part copies only planes it wrote itself, so parts need no barrier
-           between the stages (and a plane is copied while still in this core's cache) */
-        int64_t i0 = per_copy * part / parts, i1 = per_copy * (part + 1) / parts;
-        for (int64_t it = i0; it < i1; it++) {
-            sparq_qconv_pack_input(d, x, scratch, (int32_t)it, (int32_t)per_copy);
-            for (int32_t s = 0; s < a.shifts; s++) copy_plane(d, &dg, &a, scratch, s, it);
+        /* both stages, split by channel group: a part copies only planes it wrote itself, so parts need no barrier
+           between the stages (and a plane is copied while still in this core's cache). Units are (channel group,
+           phase); with column stride 2 the b == 0 phase packs both column phases, so they stay one unit. */
+        int32_t phases = d->sh * d->sw, step = d->sw == 2 ? 2 : 1;
+        int64_t units = (int64_t)dg.planes * (phases / step);
+        int64_t u0 = units * part / parts, u1 = units * (part + 1) / parts;
+        for (int64_t u = u0; u < u1; u++) {
+            int32_t p = (int32_t)(u / (phases / step)), phase = (int32_t)(u % (phases / step)) * step;
+            sparq_qconv_pack_input(d, x, scratch, p * phases + phase, (int32_t)per_copy); /* item (phase, p) */
+            for (int32_t b = 0; b < step; b++) {
+                for (int32_t s = 0; s < a.shifts; s++) {
+                    copy_plane(d, &dg, &a, scratch, s, (int64_t)(phase + b) * dg.planes + p);
+                }
+            }
         }
         return;
     }
