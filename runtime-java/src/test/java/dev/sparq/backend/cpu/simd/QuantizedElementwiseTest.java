@@ -70,6 +70,34 @@ class QuantizedElementwiseTest {
     }
 
     @Test
+    void quantizeSplitAcrossThreadsGivesTheReferenceBytes() {
+        Random rnd = new Random(8);
+        for (int size : new int[] {150_529, 2 * 32_768 + 3}) {
+            float[] v = new float[size];
+            for (int i = 0; i < size; i++) {
+                v[i] = (float) (rnd.nextGaussian() * 3);
+            }
+            for (DType type : new DType[] {DType.I8, DType.U8}) {
+                Node n = KernelHarness.node("QuantizeLinear", 3, 1);
+                try (Tensor x = Tensor.fromFloats(v, size); Tensor scale = Tensor.fromFloats(new float[] {0.02f});
+                     Tensor zero = Tensor.fromBytes(type, new byte[] {(byte) (type == DType.U8 ? 130 : -3)})) {
+                    Tensor want = KernelHarness.run(REF, n, 13, 1, x, scale, zero)[0];
+                    for (int threads : new int[] {2, 3}) {
+                        try (dev.sparq.backend.WorkerPool pool = new dev.sparq.backend.WorkerPool(threads)) {
+                            Tensor got = KernelHarness.run(SIMD, n, 13, 1,
+                                dev.sparq.backend.ExecutionContext.standalone(threads, pool), x, scale, zero)[0];
+                            assertArrayEquals(want.toLongArray(), got.toLongArray(), size + " " + type + ", " + threads
+                                + " threads");
+                            got.close();
+                        }
+                    }
+                    want.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void qlinearAddMatchesTheReferenceBitForBit() {
         Random rnd = new Random(9);
         for (int size : new int[] {1, 15, 4096, 4097, 3 * 56 * 56 + 5, 100_000}) {
