@@ -168,7 +168,8 @@ int64_t sparq_qsparse_scratch_size(const sparq_qconv_desc *d);
 
 /* Fills the scratch (64-byte aligned for full speed) from one NCHW image in two stages, each split in parts for
  * threads; every part of stage 0 must finish before stage 1 starts: 0 writes the dense layout
- * (sparq_qconv_pack_input), 1 the aligned copies from it. */
+ * (sparq_qconv_pack_input), 1 the aligned copies from it. Stage 2 does both in one pass, split by plane so that its
+ * parts are independent (no barrier between the stages); the scratch is the same. */
 void sparq_qsparse_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t stage,
                               int32_t part, int32_t parts);
 

@@ -471,7 +471,9 @@ void sparq_qconv_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t
         used[ph] = 1;
     }
     for (int64_t it = i0; it < i1; it++) {
-        int32_t phase = (int32_t)(it / g.planes), p = (int32_t)(it % g.planes);
+        /* plane-major: each part gets whole channel groups, so parts stay even when taps use only some phases (a 1x1
+           kernel of stride 2 reads one of four: phase-major gave it all to the first part) */
+        int32_t phase = (int32_t)(it % phases), p = (int32_t)(it / phases);
         int32_t a = phase / d->sw, b = phase % d->sw;
         uint8_t *dst = scratch + ((int64_t)phase * g.planes + p) * g.ps * 4;
         if (d->sw != 2 && !used[phase]) continue;

@@ -165,35 +165,51 @@ int64_t sparq_qsparse_scratch_size(const sparq_qconv_desc *d) {
     return a.dense_bytes + (int64_t)a.shifts * d->sh * d->sw * a.g.planes * a.g.ps * 4;
 }
 
+/* Aligned copy s of dense plane `plane` (the dense layout's plane index, phase * planes + channel group). */
+static void copy_plane(const sparq_qconv_desc *d, const geom *dg, const aligned_layout *a, uint8_t *scratch, int32_t s,
+                       int64_t plane) {
+    int64_t per_copy = (int64_t)d->sh * d->sw * dg->planes; /* planes of one copy, in the dense layout's order */
+    uint32_t zero = 0x01010101u * (uint8_t)d->x_zero; /* the padding value of four channels */
+    const uint32_t *sp = (const uint32_t *)scratch + plane * dg->ps;
+    uint32_t *dp = (uint32_t *)(scratch + a->dense_bytes) + (s * per_copy + plane) * a->g.ps;
+    int32_t n = dg->wq > s ? dg->wq - s : 0;
+    for (int32_t i = 0; i < dg->hq; i++) {
+        memcpy(dp + (int64_t)i * a->g.wq, sp + (int64_t)i * dg->wq + s, (size_t)n * 4);
+        for (int32_t j = n; j < a->g.wq; j++) dp[(int64_t)i * a->g.wq + j] = zero;
+    }
+    for (int64_t j = (int64_t)dg->hq * a->g.wq; j < a->g.ps; j++) dp[j] = zero;
+}
+
 void sparq_qsparse_pack_input(const sparq_qconv_desc *d, const uint8_t *x, uint8_t *scratch, int32_t stage,
                               int32_t part, int32_t parts) {
+    geom dg = geometry(d);
+    aligned_layout a = layout_of(d);
+    int64_t per_copy = (int64_t)d->sh * d->sw * dg.planes; /* the dense layout's planes */
+    if (stage == 2) {
+        /* both stages, split by channel group: a part copies only planes it wrote itself, so parts need no barrier
+           between the stages (and a plane is copied while still in this core's cache). Units are (channel group,
+           phase); with column stride 2 the b == 0 phase packs both column phases, so they stay one unit. */
+        int32_t phases = d->sh * d->sw, step = d->sw == 2 ? 2 : 1;
+        int64_t units = (int64_t)dg.planes * (phases / step);
+        int64_t u0 = units * part / parts, u1 = units * (part + 1) / parts;
+        for (int64_t u = u0; u < u1; u++) {
+            int32_t p = (int32_t)(u / (phases / step)), phase = (int32_t)(u % (phases / step)) * step;
+            sparq_qconv_pack_input(d, x, scratch, p * phases + phase, (int32_t)per_copy); /* item (phase, p) */
+            for (int32_t b = 0; b < step; b++) {
+                for (int32_t s = 0; s < a.shifts; s++) {
+                    copy_plane(d, &dg, &a, scratch, s, (int64_t)(phase + b) * dg.planes + p);
+                }
+            }
+        }
+        return;
+    }
     if (stage == 0) {
         sparq_qconv_pack_input(d, x, scratch, part, parts);
         return;
     }
-    geom dg = geometry(d);
-    aligned_layout a = layout_of(d);
-    if (a.shifts == 0) {
-        return;
-    }
-    int64_t per_copy = (int64_t)d->sh * d->sw * dg.planes; /* planes of one copy, in the dense layout's order */
     int64_t items = a.shifts * per_copy;
     int64_t i0 = items * part / parts, i1 = items * (part + 1) / parts;
-    uint32_t zero = 0x01010101u * (uint8_t)d->x_zero; /* the padding value of four channels */
-    const uint32_t *src = (const uint32_t *)scratch;
-    uint32_t *dst = (uint32_t *)(scratch + a.dense_bytes);
-    for (int64_t it = i0; it < i1; it++) {
-        int32_t s = (int32_t)(it / per_copy);
-        int64_t plane = it % per_copy;
-        const uint32_t *sp = src + plane * dg.ps;
-        uint32_t *dp = dst + it * a.g.ps;
-        int32_t n = dg.wq > s ? dg.wq - s : 0;
-        for (int32_t i = 0; i < dg.hq; i++) {
-            memcpy(dp + (int64_t)i * a.g.wq, sp + (int64_t)i * dg.wq + s, (size_t)n * 4);
-            for (int32_t j = n; j < a.g.wq; j++) dp[(int64_t)i * a.g.wq + j] = zero;
-        }
-        for (int64_t j = (int64_t)dg.hq * a.g.wq; j < a.g.ps; j++) dp[j] = zero;
-    }
+    for (int64_t it = i0; it < i1; it++) copy_plane(d, &dg, &a, scratch, (int32_t)(it / per_copy), it % per_copy);
 }
 
 /* Offset of each block in the aligned copies, in 4-byte elements from the flat output pixel. */

@@ -4,6 +4,7 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.WorkerPool;
 import dev.sparq.backend.cpu.simd.SimdBackend;
 import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TimingCache;
@@ -37,8 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One pruned QLinearConv (uint8 x, int8 per-channel weights with {@code density} of them nonzero, uniformly at
- * random, as magnitude pruning of random weights leaves them), one thread, batch 1: the dense int8 kernel against the
- * sparse one, on cpu-native (C: the dense kernel is AMX or VNNI as the library picks, {@code convPath} forces one) and
+ * random, as magnitude pruning of random weights leaves them), batch 1, on {@code threads} threads: the dense int8
+ * kernel against the sparse one, on cpu-native (C: the dense kernel is AMX or VNNI as the library picks, {@code convPath} forces one) and
  * cpu-simd (Java). Each candidate is forced through the tuner with fixed figures, so this measures the kernels, not
  * the choice. Microseconds per call.
  */
@@ -65,6 +66,12 @@ public class SparseInt8ConvBenchmark {
     @Param({"auto"})
     String convPath;
 
+    /** Intra-op threads (a {@link WorkerPool} of that many, the calling thread included). */
+    @Param({"1"})
+    int threads;
+
+    private WorkerPool pool;
+
     private Tensor[] inputs;
     private Kernel kernel;
     private final Arena buffers = Arena.ofShared();
@@ -84,12 +91,18 @@ public class SparseInt8ConvBenchmark {
 
         @Override
         public int threads() {
-            return 1;
+            return threads;
+        }
+
+        @Override
+        public void parallelFor(int tasks, java.util.function.IntConsumer body) {
+            pool.parallelFor(tasks, body);
         }
     };
 
     @Setup(Level.Trial)
     public void setUp() {
+        pool = new WorkerPool(threads);
         String[] p = shape.split("[,x]");
         int c = Integer.parseInt(p[0]);
         int m = Integer.parseInt(p[1]);
@@ -147,6 +160,7 @@ public class SparseInt8ConvBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        pool.close();
         for (Tensor t : inputs) {
             t.close();
         }

@@ -141,10 +141,10 @@ final class QSparseBindings {
 
     /**
      * Fills the scratch from one NCHW image: stage 0 then stage 1, each split in {@code parts} (every part of stage 0
-     * must have finished before stage 1 starts).
+     * must have finished before stage 1 starts), or stage 2 alone: both in one pass whose parts are independent.
      */
     void packInput(ConvDesc d, MemorySegment x, MemorySegment scratch, int stage, int part, int parts) {
-        if (stage != 0 && stage != 1) {
+        if (stage < 0 || stage > 2) {
             throw new IllegalArgumentException("stage " + stage);
         }
         if (parts < 1 || part < 0 || part >= parts) {

@@ -15,9 +15,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * QLinearConv (group 1, any kernel, stride, dilation and padding) with pruned constant int8 weights on the native
  * sparse kernel (kernels/cpu/src/qsparse.c): the input is rewritten into phase planes with 64-byte aligned rows
- * (two passes over the session's threads), then each
- * thread computes its share of output channels from the kept (tap, 4-channel) blocks only, requantized in registers
- * straight into the NCHW output. Exact: the same integers as cpu-ref.
+ * (one pass over the session's threads, split by plane), then each thread computes its share of output channels
+ * from the kept (tap, 4-channel) blocks only, requantized in registers straight into the NCHW output. Exact: the same integers as cpu-ref.
  */
 final class SparseConvKernel implements Kernel {
     /** Below this many kept multiply-adds per image a second thread costs more than it saves. */
@@ -112,12 +111,11 @@ final class SparseConvKernel implements Kernel {
             MemorySegment xi = x.segment().asSlice(img * image, image);
             MemorySegment yi = y.segment().asSlice(img * outImage, outImage);
             if (threads == 1) {
-                qs.packInput(desc, xi, sc, 0, 0, 1);
-                qs.packInput(desc, xi, sc, 1, 0, 1);
+                qs.packInput(desc, xi, sc, 2, 0, 1);
                 qs.compute(desc, packedFor, sc, packed, packedBytes, bias, multipliers, yi, 0, 1);
             } else {
-                ctx.parallelFor(threads, t -> qs.packInput(desc, xi, sc, 0, t, threads));
-                ctx.parallelFor(threads, t -> qs.packInput(desc, xi, sc, 1, t, threads));
+                // one pass fills the scratch (each part copies only planes it wrote: no barrier inside), one computes
+                ctx.parallelFor(threads, t -> qs.packInput(desc, xi, sc, 2, t, threads));
                 ctx.parallelFor(threads, t -> qs.compute(desc, packedFor, sc, packed, packedBytes, bias, multipliers,
                     yi, t, threads));
             }

@@ -13,6 +13,7 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.WorkerPool;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
 import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TimingCache;
@@ -140,6 +141,39 @@ class SparseConvKernelTest {
             }
         } finally {
             qs.force(original);
+        }
+    }
+
+    @Test
+    void twoAndThreeThreadsGiveTheSameBytesAsOne() {
+        // big enough that the kernel takes every thread offered: the input fill is split by plane, the compute by
+        // output channel (cout 64) or, with few channels, by pixel tile (cout 9)
+        int[][] cases = {{64, 28, 28, 64, 3, 1}, {3, 224, 224, 9, 7, 2}, {20, 60, 60, 64, 3, 2}};
+        for (int[] c : cases) {
+            Node n = conv(c[4], c[5], c[4] / 2, 1);
+            try (Arena shared = Arena.ofShared(); Tensor x = bytes(DType.U8, 1, c[0], c[1], c[2]);
+                 Tensor w = pruned(0.1, c[3], c[0], c[4], c[4])) {
+                Tensor[] in = {x, f32(0.03f), scalar(DType.U8, 77), w, f32(0.004f), scalar(DType.I8, 0), f32(0.07f),
+                    scalar(DType.U8, 120)};
+                Tensor want = KernelHarness.run(REF, n, 13, 1, in)[0];
+                Map<String, Tensor> constants = new java.util.HashMap<>();
+                for (int i = 1; i < in.length; i++) {
+                    constants.put("x" + i, in[i]);
+                }
+                Node bare = new Node(n.name(), n.opType(), n.domain(), List.of("x0", "x1", "x2", "x3", "x4", "x5",
+                    "x6", "x7"), n.outputs(), n.attributes());
+                // a shared arena: the workers read the packed weights
+                Kernel k = SparseConvKernel.create(new KernelRequest(bare, 13, constants,
+                    Map.of("x0", ValueType.tensor(DType.U8, x.shape())), shared));
+                for (int threads : new int[] {1, 2, 3}) {
+                    try (WorkerPool pool = new WorkerPool(threads)) {
+                        Tensor got = k.run(new Tensor[] {x}, ExecutionContext.standalone(threads, pool))[0];
+                        assertArrayEquals(want.toLongArray(), got.toLongArray(), threads + " threads " + n);
+                        got.close();
+                    }
+                }
+                want.close();
+            }
         }
     }
 

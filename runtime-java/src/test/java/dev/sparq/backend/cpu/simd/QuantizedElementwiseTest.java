@@ -45,6 +45,59 @@ class QuantizedElementwiseTest {
     }
 
     @Test
+    void byteClipSplitAcrossThreadsGivesTheReferenceBytes() {
+        Random rnd = new Random(6);
+        // over 64 KiB a thread: split in 2 or 3 parts, cut at 64-byte boundaries, with a ragged tail
+        for (int size : new int[] {200_001, 3 * 65_536 + 17}) {
+            byte[] v = new byte[size];
+            rnd.nextBytes(v);
+            Node n = KernelHarness.node("Clip", 3, 1);
+            try (Tensor x = Tensor.fromBytes(DType.U8, v, size);
+                 Tensor lo = Tensor.fromBytes(DType.U8, new byte[] {(byte) 100});
+                 Tensor hi = Tensor.fromBytes(DType.U8, new byte[] {(byte) 200})) {
+                Tensor want = KernelHarness.run(REF, n, 13, 1, x, lo, hi)[0];
+                for (int threads : new int[] {2, 3}) {
+                    try (dev.sparq.backend.WorkerPool pool = new dev.sparq.backend.WorkerPool(threads)) {
+                        Tensor got = KernelHarness.run(SIMD, n, 13, 1,
+                            dev.sparq.backend.ExecutionContext.standalone(threads, pool), x, lo, hi)[0];
+                        assertArrayEquals(want.toLongArray(), got.toLongArray(), size + " bytes, " + threads + " threads");
+                        got.close();
+                    }
+                }
+                want.close();
+            }
+        }
+    }
+
+    @Test
+    void quantizeSplitAcrossThreadsGivesTheReferenceBytes() {
+        Random rnd = new Random(8);
+        for (int size : new int[] {150_529, 2 * 32_768 + 3}) {
+            float[] v = new float[size];
+            for (int i = 0; i < size; i++) {
+                v[i] = (float) (rnd.nextGaussian() * 3);
+            }
+            for (DType type : new DType[] {DType.I8, DType.U8}) {
+                Node n = KernelHarness.node("QuantizeLinear", 3, 1);
+                try (Tensor x = Tensor.fromFloats(v, size); Tensor scale = Tensor.fromFloats(new float[] {0.02f});
+                     Tensor zero = Tensor.fromBytes(type, new byte[] {(byte) (type == DType.U8 ? 130 : -3)})) {
+                    Tensor want = KernelHarness.run(REF, n, 13, 1, x, scale, zero)[0];
+                    for (int threads : new int[] {2, 3}) {
+                        try (dev.sparq.backend.WorkerPool pool = new dev.sparq.backend.WorkerPool(threads)) {
+                            Tensor got = KernelHarness.run(SIMD, n, 13, 1,
+                                dev.sparq.backend.ExecutionContext.standalone(threads, pool), x, scale, zero)[0];
+                            assertArrayEquals(want.toLongArray(), got.toLongArray(), size + " " + type + ", " + threads
+                                + " threads");
+                            got.close();
+                        }
+                    }
+                    want.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void qlinearAddMatchesTheReferenceBitForBit() {
         Random rnd = new Random(9);
         for (int size : new int[] {1, 15, 4096, 4097, 3 * 56 * 56 + 5, 100_000}) {
