@@ -122,6 +122,17 @@ final class PanamaOps implements SimdOps {
             EVEN.selectFrom(a, b).intoArray(even, evenOff + i / 2);
             ODD.selectFrom(a, b).intoArray(odd, oddOff + i / 2);
         }
+        if (i < n && n >= 2 * V) {
+            // the tail as one more whole step ending at (or one before) the last element: it rewrites a few
+            // outputs with the same values, where element-by-element reads cost more than the vector steps
+            int j = (n - 2 * V) & ~1;
+            long at = (srcIndex + j) * Float.BYTES;
+            FloatVector a = FloatVector.fromMemorySegment(S, src, at, ORDER);
+            FloatVector b = FloatVector.fromMemorySegment(S, src, at + 4L * V, ORDER);
+            EVEN.selectFrom(a, b).intoArray(even, evenOff + j / 2);
+            ODD.selectFrom(a, b).intoArray(odd, oddOff + j / 2);
+            i = j + 2 * V;
+        }
         for (; i < n; i += 2) {
             even[evenOff + i / 2] = src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + i);
             if (i + 1 < n) {
@@ -138,6 +149,14 @@ final class PanamaOps implements SimdOps {
             FloatVector b = FloatVector.fromArray(S, src, srcOff + i + V);
             EVEN.selectFrom(a, b).intoArray(even, evenOff + i / 2);
             ODD.selectFrom(a, b).intoArray(odd, oddOff + i / 2);
+        }
+        if (i < n && n >= 2 * V) { // as in the segment version: one more whole step ending at the tail
+            int j = (n - 2 * V) & ~1;
+            FloatVector a = FloatVector.fromArray(S, src, srcOff + j);
+            FloatVector b = FloatVector.fromArray(S, src, srcOff + j + V);
+            EVEN.selectFrom(a, b).intoArray(even, evenOff + j / 2);
+            ODD.selectFrom(a, b).intoArray(odd, oddOff + j / 2);
+            i = j + 2 * V;
         }
         for (; i < n; i += 2) {
             even[evenOff + i / 2] = src[srcOff + i];

@@ -1,0 +1,80 @@
+package dev.sparq.backend.cpu.simd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The strided-load primitives of the pools and depthwise convolutions, at the running vector width, against the
+ * scalar implementation on every length from 0 to 100 (tails shorter than a vector, odd counts, whole steps) and
+ * at offsets: outputs equal, and nothing written outside them.
+ */
+class SimdOpsPrimitivesTest {
+    private static final SimdOps SIMD = SimdOps.get();
+    private static final SimdOps SCALAR = new ScalarOps();
+    private final Random rnd = new Random(3);
+
+    @Test
+    void deinterleaveFromArraysAndSegments() {
+        for (int n = 0; n <= 100; n++) {
+            float[] src = new float[n + 7];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = rnd.nextFloat();
+            }
+            float[][] got = run(SIMD, src, n, false);
+            float[][] want = run(SCALAR, src, n, false);
+            assertArrayEquals(want[0], got[0], "even, n=" + n);
+            assertArrayEquals(want[1], got[1], "odd, n=" + n);
+            float[][] fromSegment = run(SIMD, src, n, true);
+            assertArrayEquals(want[0], fromSegment[0], "even from a segment, n=" + n);
+            assertArrayEquals(want[1], fromSegment[1], "odd from a segment, n=" + n);
+            // the guard values around the outputs stay as they were
+            assertEquals(-1f, got[0][2], "before even, n=" + n);
+            assertEquals(-1f, got[0][3 + (n + 1) / 2], "after even, n=" + n);
+            assertEquals(-1f, got[1][3 + n / 2], "after odd, n=" + n);
+        }
+    }
+
+    /** Deinterleaves src[5 .. 5+n) into arrays guarded with -1 on both sides, outputs from index 3. */
+    private static float[][] run(SimdOps ops, float[] src, int n, boolean segment) {
+        float[] even = new float[n / 2 + 8];
+        float[] odd = new float[n / 2 + 8];
+        java.util.Arrays.fill(even, -1f);
+        java.util.Arrays.fill(odd, -1f);
+        if (segment) {
+            // a segment that ends at the last element read: no over-read is allowed
+            MemorySegment s = MemorySegment.ofArray(java.util.Arrays.copyOf(src, 5 + n));
+            ops.deinterleave2(s, 5, n, even, 3, odd, 3);
+        } else {
+            ops.deinterleave2(src, 5, n, even, 3, odd, 3);
+        }
+        return new float[][] {even, odd};
+    }
+
+    @Test
+    void nineTapsMatchTheScalarSums() {
+        float[] x = new float[400];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        float[] w = new float[12];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rnd.nextGaussian();
+        }
+        int[] starts = {0, 1, 2, 40, 41, 42, 80, 81, 83};
+        for (int n : new int[] {0, 1, 7, 15, 16, 17, 33, 100, 301}) {
+            float[] got = new float[n + 2];
+            float[] want = new float[n + 2];
+            SIMD.taps9(got, 1, w, 3, x, starts, n);
+            SCALAR.taps9(want, 1, w, 3, x, starts, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(want[1 + i], got[1 + i], 1e-5f * (1 + Math.abs(want[1 + i])), "n=" + n + " i=" + i);
+            }
+            assertEquals(0f, got[0]);
+            assertEquals(0f, got[n + 1]);
+        }
+    }
+}
