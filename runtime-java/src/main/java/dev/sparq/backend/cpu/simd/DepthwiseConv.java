@@ -48,7 +48,7 @@ record DepthwiseConv(ConvAttributes attrs, float[] weights, float[] bias, Activa
                             }
                         }
                         ops.taps9(acc, oy * rowStride, weights, c * 9, src, starts,
-                            plane.flat() ? g.oh() * wp : g.ow());
+                            plane.flat() ? g.oh() * wp : g.ow(), false);
                     }
                 } else {
                     java.util.Arrays.fill(acc, 0, g.oh() * rowStride, 0f);

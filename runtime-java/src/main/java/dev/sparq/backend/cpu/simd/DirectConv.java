@@ -67,6 +67,7 @@ final class DirectConv implements Kernel {
                 int wp = planes[0].flatStride();
                 int rowStride = flat ? wp : g.ow();
                 float[] acc = Scratch.of(3).get(g.oh() * rowStride);
+                int[] starts = new int[9];
                 SimdOps ops = SimdOps.get();
                 for (int o = cout * t / threads; o < cout * (t + 1) / threads; o++) {
                     java.util.Arrays.fill(acc, 0, g.oh() * rowStride, 0f);
@@ -75,6 +76,14 @@ final class DirectConv implements Kernel {
                         PaddedPlane plane = planes[firstChannel + ci];
                         float[] src = plane.array();
                         int wBase = (o * cinPerGroup + ci) * taps;
+                        if (flat && g.kh() == 3 && g.kw() == 3) {
+                            // 3×3: one pass per input channel, the 9 taps summed in registers
+                            for (int tap = 0; tap < 9; tap++) {
+                                starts[tap] = plane.flatRun(tap / 3, tap % 3);
+                            }
+                            ops.taps9(acc, 0, weights, wBase, src, starts, g.oh() * wp, true);
+                            continue;
+                        }
                         for (int ky = 0; ky < g.kh(); ky++) {
                             for (int kx = 0; kx < g.kw(); kx++) {
                                 float wv = weights[wBase + ky * g.kw() + kx];

@@ -77,7 +77,7 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
-    public void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n) {
+    public void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n, boolean accumulate) {
         FloatVector w0 = FloatVector.broadcast(S, w[wOff]);
         FloatVector w1 = FloatVector.broadcast(S, w[wOff + 1]);
         FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]);
@@ -91,7 +91,8 @@ final class PanamaOps implements SimdOps {
         int s6 = starts[6], s7 = starts[7], s8 = starts[8];
         int i = 0;
         for (; i <= n - V; i += V) {
-            FloatVector a = w0.mul(FloatVector.fromArray(S, x, s0 + i));
+            FloatVector a = accumulate ? FloatVector.fromArray(S, y, yOff + i) : FloatVector.zero(S);
+            a = w0.fma(FloatVector.fromArray(S, x, s0 + i), a);
             a = w1.fma(FloatVector.fromArray(S, x, s1 + i), a);
             a = w2.fma(FloatVector.fromArray(S, x, s2 + i), a);
             a = w3.fma(FloatVector.fromArray(S, x, s3 + i), a);
@@ -103,7 +104,7 @@ final class PanamaOps implements SimdOps {
             a.intoArray(y, yOff + i);
         }
         for (; i < n; i++) { // the tail element by element, as ScalarOps sums it
-            float acc = 0f;
+            float acc = accumulate ? y[yOff + i] : 0f;
             for (int t = 0; t < 9; t++) {
                 acc = Math.fma(w[wOff + t], x[starts[t] + i], acc);
             }

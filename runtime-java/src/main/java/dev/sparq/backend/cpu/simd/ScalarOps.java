@@ -22,9 +22,9 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
-    public void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n) {
+    public void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n, boolean accumulate) {
         for (int i = 0; i < n; i++) {
-            float acc = 0f;
+            float acc = accumulate ? y[yOff + i] : 0f;
             for (int t = 0; t < 9; t++) {
                 acc = Math.fma(w[wOff + t], x[starts[t] + i], acc);
             }

@@ -15,10 +15,11 @@ interface SimdOps {
     void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n);
 
     /**
-     * y[yOff + i] = Σ_t w[wOff + t] · x[starts[t] + i] for i in [0, n) over 9 taps (a 3×3 window): each output
-     * summed in registers from its 9 inputs, tap by tap in order, and stored once.
+     * y[yOff + i] = Σ_t w[wOff + t] · x[starts[t] + i] for i in [0, n) over 9 taps (a 3×3 window), added to y's
+     * value when {@code accumulate}: each output summed in registers from its 9 inputs, tap by tap in order (after
+     * y's value), and stored once.
      */
-    void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n);
+    void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n, boolean accumulate);
 
     /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
     void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);

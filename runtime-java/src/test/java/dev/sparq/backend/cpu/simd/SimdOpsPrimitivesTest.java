@@ -65,16 +65,22 @@ class SimdOpsPrimitivesTest {
             w[i] = (float) rnd.nextGaussian();
         }
         int[] starts = {0, 1, 2, 40, 41, 42, 80, 81, 83};
-        for (int n : new int[] {0, 1, 7, 15, 16, 17, 33, 100, 301}) {
-            float[] got = new float[n + 2];
-            float[] want = new float[n + 2];
-            SIMD.taps9(got, 1, w, 3, x, starts, n);
-            SCALAR.taps9(want, 1, w, 3, x, starts, n);
-            for (int i = 0; i < n; i++) {
-                assertEquals(want[1 + i], got[1 + i], 1e-5f * (1 + Math.abs(want[1 + i])), "n=" + n + " i=" + i);
+        for (boolean accumulate : new boolean[] {false, true}) {
+            for (int n : new int[] {0, 1, 7, 15, 16, 17, 33, 100, 301}) {
+                float[] got = new float[n + 2];
+                float[] want = new float[n + 2];
+                for (int i = 1; i <= n; i++) {
+                    got[i] = want[i] = i * 0.25f;
+                }
+                SIMD.taps9(got, 1, w, 3, x, starts, n, accumulate);
+                SCALAR.taps9(want, 1, w, 3, x, starts, n, accumulate);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(want[1 + i], got[1 + i], 1e-5f * (1 + Math.abs(want[1 + i])),
+                        "n=" + n + " i=" + i + " accumulate=" + accumulate);
+                }
+                assertEquals(0f, got[0]);
+                assertEquals(0f, got[n + 1]);
             }
-            assertEquals(0f, got[0]);
-            assertEquals(0f, got[n + 1]);
         }
     }
 }
