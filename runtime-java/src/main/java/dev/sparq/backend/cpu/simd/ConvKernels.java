@@ -183,14 +183,42 @@ final class ConvKernels {
             for (long img = 0; img < batch; img++) {
                 for (int g = 0; g < groups; g++) {
                     long inOff = img * imageIn + (long) g * cinPerGroup * full.h() * full.w();
+                    long outOff = (img * groups + g) * coutPerGroup * pixels;
+                    if (!full.isPointwise() && PaddedIm2colSource.flatPays(full)) {
+                        flatGemm(new PaddedIm2colSource(xs, inOff, full).flat(), packed[g], epilogues[g], full, os,
+                            outOff, ctx);
+                        continue;
+                    }
                     PanelSource src = full.isPointwise()
                         ? new RowMajorSource(xs, inOff, (int) pixels, cinPerGroup, pixels, true)
                         : new PaddedIm2colSource(xs, inOff, full);
-                    long outOff = (img * groups + g) * coutPerGroup * pixels;
                     Gemm.run(packed[g], src, os, outOff, pixels, epilogues[g], ctx);
                 }
             }
             return new Tensor[] {out};
+        }
+
+        /**
+         * The GEMM over flat-numbered pixels into a scratch product, then each output row copied out without the
+         * garbage columns: the same sums as the plain im2col GEMM (each element's order is unchanged), packed with
+         * vector copies.
+         */
+        private static void flatGemm(PaddedIm2colSource src, PackedMatrix w, Epilogue ep, ConvGeometry2d g,
+                                     MemorySegment out, long outOff, ExecutionContext ctx) {
+            int n = src.rows();
+            int stride = src.flatStride();
+            int cout = w.rows();
+            float[] product = Scratch.of(7).get(Math.multiplyExact(cout, n));
+            Gemm.run(w, src, MemorySegment.ofArray(product), 0, n, ep, ctx);
+            int threads = Math.max(1, Math.min(ctx.threads(), cout));
+            ctx.parallelFor(threads, t -> {
+                for (int c = cout * t / threads; c < cout * (t + 1) / threads; c++) {
+                    for (int oy = 0; oy < g.oh(); oy++) {
+                        MemorySegment.copy(product, c * n + oy * stride, out, java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                            (outOff + ((long) c * g.oh() + oy) * g.ow()) * Float.BYTES, g.ow());
+                    }
+                }
+            });
         }
     }
 }

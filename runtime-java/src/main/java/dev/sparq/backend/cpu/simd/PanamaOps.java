@@ -143,6 +143,22 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void copyPanels(float[] src, int srcOff, int panels, int width, float[] dst, int dstOff, int dstStride) {
+        if (width != 2 * V) { // the GEMM's panels are 2 vectors wide; anything else the plain way
+            for (int p = 0; p < panels; p++) {
+                System.arraycopy(src, srcOff + p * width, dst, dstOff + p * dstStride, width);
+            }
+            return;
+        }
+        for (int p = 0; p < panels; p++) {
+            int from = srcOff + p * width;
+            int to = dstOff + p * dstStride;
+            FloatVector.fromArray(S, src, from).intoArray(dst, to);
+            FloatVector.fromArray(S, src, from + V).intoArray(dst, to + V);
+        }
+    }
+
+    @Override
     public void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff) {
         int i = 0;
         for (; i + 2 * V <= n; i += 2 * V) {

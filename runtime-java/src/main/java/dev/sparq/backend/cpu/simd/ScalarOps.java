@@ -44,6 +44,13 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void copyPanels(float[] src, int srcOff, int panels, int width, float[] dst, int dstOff, int dstStride) {
+        for (int p = 0; p < panels; p++) {
+            System.arraycopy(src, srcOff + p * width, dst, dstOff + p * dstStride, width);
+        }
+    }
+
+    @Override
     public void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff) {
         for (int i = 0; 2 * i < n; i++) {
             even[evenOff + i] = src[srcOff + 2 * i];

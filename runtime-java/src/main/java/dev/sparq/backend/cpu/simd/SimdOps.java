@@ -27,6 +27,12 @@ interface SimdOps {
     /** The same from a segment: even[evenOff + i] = src[srcIndex + 2i], odd[oddOff + i] = src[srcIndex + 2i + 1]. */
     void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd, int oddOff);
 
+    /**
+     * Copies {@code panels} runs of {@code width} floats, src[srcOff + p·width ..] to dst[dstOff + p·dstStride ..]:
+     * packing consecutive pixels into GEMM panels.
+     */
+    void copyPanels(float[] src, int srcOff, int panels, int width, float[] dst, int dstOff, int dstStride);
+
     /** y[yOff + i] += a * x[xIndex + i*stride] for i in [0, n). */
     void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n);
 

@@ -63,7 +63,12 @@ class ConvCandidatesTest {
             new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
             new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
             new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER", List.of("im2col-gemm", "winograd", "winograd-2x2")),
-            new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER", List.of("im2col-gemm", "direct")));
+            new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER", List.of("im2col-gemm", "direct")),
+            // images wide enough for the im2col GEMM over flat-numbered pixels (stride 1 and 2×2, any dilation)
+            new Case(1, 3, 64, 64, 16, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 3, 61, 62, 13, 7, 2, 3, 1, 1, "NOTSET", List.of("im2col-gemm")),
+            new Case(2, 8, 40, 40, 35, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 4, 50, 45, 6, 3, 2, 2, 2, 1, "NOTSET", List.of("im2col-gemm")));
         for (Case cs : cases) {
             try (Tensor x = random(cs.n, cs.c, cs.h, cs.w); Tensor wt = random(cs.cout, cs.c / cs.group, cs.k, cs.k);
                  Tensor b = random(cs.cout)) {
