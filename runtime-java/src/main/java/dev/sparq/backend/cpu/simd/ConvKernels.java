@@ -185,13 +185,13 @@ final class ConvKernels {
                     long inOff = img * imageIn + (long) g * cinPerGroup * full.h() * full.w();
                     long outOff = (img * groups + g) * coutPerGroup * pixels;
                     if (!full.isPointwise() && PaddedIm2colSource.flatPays(full)) {
-                        flatGemm(new PaddedIm2colSource(xs, inOff, full).flat(), packed[g], epilogues[g], full, os,
+                        flatGemm(new PaddedIm2colSource(xs, inOff, full, ctx).flat(), packed[g], epilogues[g], full, os,
                             outOff, ctx);
                         continue;
                     }
                     PanelSource src = full.isPointwise()
                         ? new RowMajorSource(xs, inOff, (int) pixels, cinPerGroup, pixels, true)
-                        : new PaddedIm2colSource(xs, inOff, full);
+                        : new PaddedIm2colSource(xs, inOff, full, ctx);
                     Gemm.run(packed[g], src, os, outOff, pixels, epilogues[g], ctx);
                 }
             }

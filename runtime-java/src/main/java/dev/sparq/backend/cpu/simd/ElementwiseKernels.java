@@ -27,13 +27,35 @@ final class ElementwiseKernels {
             Tensor x = inputs[0];
             checkF32(x);
             Tensor y = ctx.allocateUninitialized(DType.F32, x.shape());
-            SimdOps.get().clamp(x.segment(), y.segment(), x.size(), act.min(), act.max());
+            split(x.size(), BYTES_PER_THREAD / Float.BYTES, ctx, (from, to) -> SimdOps.get().clamp(
+                x.segment().asSlice(from * Float.BYTES), y.segment().asSlice(from * Float.BYTES), to - from,
+                act.min(), act.max()));
             return new Tensor[] {y};
         };
     }
 
-    /** Below this many bytes per thread a second thread costs more than it saves in an 8-bit Clip. */
-    private static final long CLIP_BYTES_PER_THREAD = 64 * 1024;
+    /** Below this many bytes per thread a second thread costs more than it saves in an elementwise op. */
+    private static final long BYTES_PER_THREAD = 64 * 1024;
+
+    /** What a thread does with its range [from, to) of elements. */
+    @FunctionalInterface
+    private interface Range {
+        void run(long from, long to);
+    }
+
+    /**
+     * Splits [0, n) into contiguous ranges (boundaries multiples of 64 elements), one per thread, of at least
+     * {@code minPerThread} elements: like the channel split of the convolution that wrote the input, so each thread
+     * mostly reads what its own core wrote (one thread reading it all was 2x slower at 2 threads).
+     */
+    private static void split(long n, long minPerThread, ExecutionContext ctx, Range body) {
+        int threads = (int) Math.max(1, Math.min(ctx.threads(), n / minPerThread));
+        ctx.parallelFor(threads, t -> {
+            long from = n * t / threads & ~63L;
+            long to = t == threads - 1 ? n : n * (t + 1) / threads & ~63L;
+            body.run(from, to);
+        });
+    }
 
     /** Clip on uint8/int8 with constant bounds of the same type: what QDQ fusion leaves of a Relu/Clip. */
     private static Kernel byteClip(KernelRequest r, DType type) {
@@ -65,16 +87,9 @@ final class ElementwiseKernels {
             }
             Tensor y = ctx.allocateUninitialized(type, x.shape());
             if (min <= max) {
-                // split in contiguous halves like the channel split of the convolution that wrote x: each thread then
-                // mostly reads what its own core wrote (one thread reading it all was 2x slower at 2 threads)
-                long n = x.size();
-                int threads = (int) Math.max(1, Math.min(ctx.threads(), n / CLIP_BYTES_PER_THREAD));
-                ctx.parallelFor(threads, t -> {
-                    long from = n * t / threads & ~63L;
-                    long to = t == threads - 1 ? n : n * (t + 1) / threads & ~63L;
-                    SimdOps.get().clampBytes(x.segment().asSlice(from, to - from), y.segment().asSlice(from, to - from),
-                        to - from, min, max, unsigned);
-                });
+                split(x.size(), BYTES_PER_THREAD, ctx, (from, to) -> SimdOps.get().clampBytes(
+                    x.segment().asSlice(from, to - from), y.segment().asSlice(from, to - from), to - from, min, max,
+                    unsigned));
             } else { // ONNX: every value becomes max when min > max
                 y.segment().fill((byte) max);
             }
@@ -112,6 +127,12 @@ final class ElementwiseKernels {
                 int bStep = constantOver(shape, bs, inner) ? 0 : 1;
                 long rows = n == 0 ? 0 : Shapes.size(shape) / n;
                 int outer = rank - inner;
+                if (rows == 1) { // same shapes or a scalar operand: one long row, split in contiguous ranges
+                    split(n, BYTES_PER_THREAD / Float.BYTES, ctx, (from, to) -> SimdOps.get().binary(op,
+                        a.segment(), from * aStep, aStep, b.segment(), from * bStep, bStep, out.segment(), from,
+                        (int) (to - from)));
+                    return new Tensor[] {out};
+                }
                 int threads = (int) Math.max(1, Math.min(ctx.threads(), rows / 64 + 1));
                 ctx.parallelFor(threads, t -> {
                     for (long row = rows * t / threads; row < rows * (t + 1) / threads; row++) {

@@ -8,8 +8,8 @@ import java.lang.foreign.ValueLayout;
  * C[M,N] = A[M,K] · B[K,N] with a fused epilogue, blocked the Goto way: K in blocks of {@link #KC}, N in chunks of
  * {@link #NC} columns (a KC × NC block of B panels, 512 KiB, stays in L2), and for each A panel (MR × KC, 12 KiB,
  * stays in L1 and is broadcast from) every B panel streams past it, as the C kernel does; the tile space split
- * across threads by columns first. Each element's sum runs in the same order whatever the thread count, so 1 and
- * N threads give bit-identical results.
+ * across threads by columns first (by rows where there are few column panels and many row panels). Each
+ * element's sum runs in the same order whatever the thread count, so 1 and N threads give bit-identical results.
  */
 public final class Gemm {
     static final int KC = 256;
@@ -48,7 +48,10 @@ public final class Gemm {
         int mPanels = (m + mr - 1) / mr;
         int nPanels = (n + nr - 1) / nr;
         int threads = Math.max(1, ctx.threads());
-        int nGroups = Math.min(nPanels, threads);
+        // few, uneven column panels (a 7×7 image's 49 pixels are 32 + 17) and many rows: split the rows, so each
+        // thread streams its share of A (the weights) instead of all of it
+        boolean rowsFirst = nPanels < 2 * threads && mPanels >= 2 * threads;
+        int nGroups = rowsFirst ? 1 : Math.min(nPanels, threads);
         int mGroups = Math.min(mPanels, Math.max(1, threads / nGroups));
         Epilogue ep = epilogue == null ? Epilogue.NONE : epilogue;
         ctx.parallelFor(nGroups * mGroups, task -> {

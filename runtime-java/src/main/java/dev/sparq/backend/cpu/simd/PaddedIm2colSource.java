@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
+import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.geometry.ConvGeometry2d;
 import java.lang.foreign.MemorySegment;
 
@@ -15,12 +16,18 @@ final class PaddedIm2colSource implements PanelSource {
     /** Pixels numbered oy · flatStride + ox (garbage columns included): see {@link #flat}. */
     private boolean flat;
 
-    /** Copies the channels of one image (from element {@code imageOffset} of {@code x}) into padded planes. */
-    PaddedIm2colSource(MemorySegment x, long imageOffset, ConvGeometry2d g) {
+    /**
+     * Copies the channels of one image (from element {@code imageOffset} of {@code x}) into padded planes, split
+     * over the context's threads (done by one, it kept 1×1 strided layers from scaling at all).
+     */
+    PaddedIm2colSource(MemorySegment x, long imageOffset, ConvGeometry2d g, ExecutionContext ctx) {
         this(g);
-        for (int c = 0; c < g.c(); c++) {
-            planes[c].load(x, imageOffset + (long) c * g.h() * g.w(), 0f);
-        }
+        int threads = Math.max(1, Math.min(ctx.threads(), g.c()));
+        ctx.parallelFor(threads, t -> {
+            for (int c = g.c() * t / threads; c < g.c() * (t + 1) / threads; c++) {
+                planes[c].load(x, imageOffset + (long) c * g.h() * g.w(), 0f);
+            }
+        });
     }
 
     /**

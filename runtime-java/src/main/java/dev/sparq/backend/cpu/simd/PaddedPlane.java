@@ -18,6 +18,8 @@ final class PaddedPlane {
     private final int pw;
     /** Rows per row phase: hp for one phase, ceil(hp / 2) when rows are split too (stride 2 × 2). */
     private final int hq;
+    /** Stride 2 × 2: rows split into phases as well as columns (4 planes). */
+    private final boolean split2x2;
     private final float[] data;
     private final int dataOff;
     private final float[] phases;
@@ -33,7 +35,8 @@ final class PaddedPlane {
         this.hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
         this.wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
         this.pw = (wp + g.sw() - 1) / g.sw();
-        this.hq = rowPhases(g) == 2 ? (hp + 1) / 2 : hp;
+        this.split2x2 = rowPhases(g) == 2;
+        this.hq = split2x2 ? (hp + 1) / 2 : hp;
         this.data = data;
         this.dataOff = dataOff;
         this.phases = phases;
@@ -66,7 +69,7 @@ final class PaddedPlane {
 
     /** Loads the plane starting at element {@code at} of {@code xs}; the padding gets {@code fill}. */
     void load(MemorySegment xs, long at, float fill) {
-        if (hq != hp) {
+        if (split2x2) {
             loadPhases(xs, at, fill);
             return;
         }
@@ -110,7 +113,7 @@ final class PaddedPlane {
 
     /** For strides above 1, copies the padded plane into its column phases. */
     private void splitPhases(float fill) {
-        if (hq != hp) {
+        if (split2x2) {
             for (int y = 0; y < hp; y++) {
                 int even = phasesOff + ((y % 2) * hq + y / 2) * pw;
                 int odd = phasesOff + ((2 + y % 2) * hq + y / 2) * pw;
@@ -153,7 +156,7 @@ final class PaddedPlane {
         if (g.sw() == 1) {
             return dataOff + y * wp + col;
         }
-        if (hq != hp) {
+        if (split2x2) {
             return phasesOff + (((col % 2) * 2 + y % 2) * hq + y / 2) * pw + col / 2;
         }
         return phasesOff + ((col % g.sw()) * hp + y) * pw + col / g.sw();
@@ -165,11 +168,11 @@ final class PaddedPlane {
      * output (oy, ox) is at oy * flatStride() + ox (the columns past ow are garbage).
      */
     boolean flat() {
-        return (g.sw() == 1 && g.sh() == 1) || hq != hp;
+        return (g.sw() == 1 && g.sh() == 1) || split2x2;
     }
 
     int flatRun(int ky, int kx) {
-        if (hq == hp) {
+        if (!split2x2) {
             return dataOff + ky * g.dh() * wp + kx * g.dw();
         }
         int y = ky * g.dh();
@@ -179,6 +182,6 @@ final class PaddedPlane {
 
     /** Row stride of the flat layout: the padded width at stride 1, the phase width at stride 2. */
     int flatStride() {
-        return hq == hp ? wp : pw;
+        return !split2x2 ? wp : pw;
     }
 }
