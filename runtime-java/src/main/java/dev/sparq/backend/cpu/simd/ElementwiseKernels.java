@@ -27,15 +27,20 @@ final class ElementwiseKernels {
             Tensor x = inputs[0];
             checkF32(x);
             Tensor y = ctx.allocateUninitialized(DType.F32, x.shape());
-            split(x.size(), BYTES_PER_THREAD / Float.BYTES, ctx, (from, to) -> SimdOps.get().clamp(
+            split(x.size(), FLOATS_PER_THREAD, ctx, (from, to) -> SimdOps.get().clamp(
                 x.segment().asSlice(from * Float.BYTES), y.segment().asSlice(from * Float.BYTES), to - from,
                 act.min(), act.max()));
             return new Tensor[] {y};
         };
     }
 
-    /** Below this many bytes per thread a second thread costs more than it saves in an elementwise op. */
+    /** Below this many bytes per thread a second thread costs more than it saves in an 8-bit Clip. */
     private static final long BYTES_PER_THREAD = 64 * 1024;
+    /**
+     * The same for f32 Relu/Clip and arithmetic, lower: a single thread reading what two cores wrote was slower
+     * than splitting even 50 KB tensors (MobileNetV2's residual Adds at 2 threads).
+     */
+    private static final long FLOATS_PER_THREAD = 4096;
 
     /** What a thread does with its range [from, to) of elements. */
     @FunctionalInterface
@@ -128,7 +133,7 @@ final class ElementwiseKernels {
                 long rows = n == 0 ? 0 : Shapes.size(shape) / n;
                 int outer = rank - inner;
                 if (rows == 1) { // same shapes or a scalar operand: one long row, split in contiguous ranges
-                    split(n, BYTES_PER_THREAD / Float.BYTES, ctx, (from, to) -> SimdOps.get().binary(op,
+                    split(n, FLOATS_PER_THREAD, ctx, (from, to) -> SimdOps.get().binary(op,
                         a.segment(), from * aStep, aStep, b.segment(), from * bStep, bStep, out.segment(), from,
                         (int) (to - from)));
                     return new Tensor[] {out};
