@@ -284,6 +284,26 @@ class SimdVsReferenceTest {
     }
 
     @Test
+    void elementwiseOpsSplitOverThreadsMatchTheReference() {
+        // long single rows (same shapes, a scalar operand) are split into per-thread ranges; odd sizes leave tails
+        try (Tensor a = random(3, 11, 997); Tensor b = random(3, 11, 997); Tensor s = random(1);
+             WorkerPool pool = new WorkerPool(3)) {
+            for (Node node : new Node[] {KernelHarness.node("Add", 2, 1), KernelHarness.node("Mul", 2, 1),
+                KernelHarness.node("Relu", 1, 1)}) {
+                for (Tensor other : new Tensor[] {b, s}) {
+                    Tensor[] in = node.opType().equals("Relu") ? new Tensor[] {a} : new Tensor[] {a, other};
+                    Tensor want = KernelHarness.run(REF, node, 13, in.length, in)[0];
+                    Tensor got = KernelHarness.run(SIMD, node, 13, in.length, ExecutionContext.standalone(3, pool),
+                        in)[0];
+                    assertClose(want, got, 1e-6, node + " on 3 threads");
+                    want.close();
+                    got.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void broadcastingArithmetic() {
         long[][][] shapes = {{{2, 3, 5, 7}, {2, 3, 5, 7}}, {{2, 3, 5, 7}, {3, 1, 1}}, {{4, 33}, {33}}, {{1}, {6, 5}},
             {{3, 1, 17}, {1, 4, 1}}, {{2, 3, 4}, {}}, {{7}, {7}}};
