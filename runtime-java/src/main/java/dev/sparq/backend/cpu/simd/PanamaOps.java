@@ -103,13 +103,7 @@ final class PanamaOps implements SimdOps {
             a = w8.fma(FloatVector.fromArray(S, x, s8 + i), a);
             a.intoArray(y, yOff + i);
         }
-        for (; i < n; i++) { // the tail element by element, as ScalarOps sums it
-            float acc = accumulate ? y[yOff + i] : 0f;
-            for (int t = 0; t < 9; t++) {
-                acc = Math.fma(w[wOff + t], x[starts[t] + i], acc);
-            }
-            y[yOff + i] = acc;
-        }
+        ScalarOps.taps9(y, yOff, w, wOff, x, starts, i, n, accumulate); // the tail, summed in the same order
     }
 
     @Override

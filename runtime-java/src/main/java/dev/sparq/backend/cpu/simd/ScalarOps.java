@@ -23,7 +23,13 @@ final class ScalarOps implements SimdOps {
 
     @Override
     public void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n, boolean accumulate) {
-        for (int i = 0; i < n; i++) {
+        taps9(y, yOff, w, wOff, x, starts, 0, n, accumulate);
+    }
+
+    /** {@link #taps9} for the outputs [from, n): also the Vector API version's tail. */
+    static void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int from, int n,
+                      boolean accumulate) {
+        for (int i = from; i < n; i++) {
             float acc = accumulate ? y[yOff + i] : 0f;
             for (int t = 0; t < 9; t++) {
                 acc = Math.fma(w[wOff + t], x[starts[t] + i], acc);
