@@ -16,7 +16,8 @@ import java.lang.foreign.MemorySegment;
  * QLinearConv (group 1, any kernel, stride, dilation and padding) with pruned constant int8 weights on the native
  * sparse kernel (kernels/cpu/src/qsparse.c): the input is rewritten into phase planes with 64-byte aligned rows
  * (one pass over the session's threads, split by plane), then each thread computes its share of output channels
- * from the kept (tap, 4-channel) blocks only, requantized in registers straight into the NCHW output. Exact: the same integers as cpu-ref.
+ * from the kept (tap, 4-channel) blocks only, requantized in registers straight into the NCHW output. Exact: the
+ * same integers as cpu-ref.
  */
 final class SparseConvKernel implements Kernel {
     /** Below this many kept multiply-adds per image a second thread costs more than it saves. */

@@ -44,7 +44,7 @@ final class ElementwiseKernels {
 
     /** What a thread does with its range [from, to) of elements. */
     @FunctionalInterface
-    private interface Range {
+    interface Range {
         void run(long from, long to);
     }
 
@@ -53,7 +53,7 @@ final class ElementwiseKernels {
      * {@code minPerThread} elements: like the channel split of the convolution that wrote the input, so each thread
      * mostly reads what its own core wrote (one thread reading it all was 2x slower at 2 threads).
      */
-    private static void split(long n, long minPerThread, ExecutionContext ctx, Range body) {
+    static void split(long n, long minPerThread, ExecutionContext ctx, Range body) {
         int threads = (int) Math.max(1, Math.min(ctx.threads(), n / minPerThread));
         ctx.parallelFor(threads, t -> {
             long from = n * t / threads & ~63L;
