@@ -107,6 +107,24 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void copyPanels(MemorySegment src, long srcIndex, int panels, int width, float[] dst, int dstOff,
+                           int dstStride) {
+        if (width != 2 * V) {
+            for (int p = 0; p < panels; p++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_FLOAT, (srcIndex + (long) p * width) * Float.BYTES, dst,
+                    dstOff + p * dstStride, width);
+            }
+            return;
+        }
+        long off = srcIndex * Float.BYTES;
+        for (int p = 0; p < panels; p++, off += 8L * V) {
+            int to = dstOff + p * dstStride;
+            FloatVector.fromMemorySegment(S, src, off, ORDER).intoArray(dst, to);
+            FloatVector.fromMemorySegment(S, src, off + 4L * V, ORDER).intoArray(dst, to + V);
+        }
+    }
+
+    @Override
     public void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd,
                               int oddOff) {
         int i = 0;

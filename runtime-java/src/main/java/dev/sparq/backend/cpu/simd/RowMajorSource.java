@@ -15,32 +15,39 @@ record RowMajorSource(MemorySegment m, long offset, int rows, int depth, long ld
     public Panels panels(int k0, int kb, int row0, int count, int width, Scratch scratch) {
         int panels = (count + width - 1) / width;
         float[] dst = scratch.get(panels * width * kb);
+        if (transposed) {
+            // k by k: a row's whole panels in one vector loop, the partial last panel (if any) copied and padded
+            int full = Math.min(panels, (rows - row0) / width);
+            SimdOps ops = SimdOps.get();
+            for (int k = 0; k < kb; k++) {
+                long src = offset + (long) (k0 + k) * ld + row0;
+                ops.copyPanels(m, src, full, width, dst, k * width, width * kb);
+                if (full < panels) {
+                    int valid = Math.min(width, rows - row0 - full * width);
+                    int at = full * width * kb + k * width;
+                    MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, (src + (long) full * width) * Float.BYTES, dst, at,
+                        valid);
+                    java.util.Arrays.fill(dst, at + valid, at + width, 0f);
+                }
+            }
+            return new Panels(dst, 0, width * kb);
+        }
         for (int p = 0; p < panels; p++) {
             int base = p * width * kb;
             int r0 = row0 + p * width;
             int valid = Math.min(width, rows - r0);
-            if (transposed) {
-                for (int k = 0; k < kb; k++) {
-                    long src = offset + (long) (k0 + k) * ld + r0;
-                    MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, src * Float.BYTES, dst, base + k * width, valid);
-                    for (int lane = valid; lane < width; lane++) {
-                        dst[base + k * width + lane] = 0f;
+            // one bulk copy per row, then a strided scatter from the heap: far cheaper than element reads
+            float[] row = Scratch.of(5).get(kb);
+            for (int lane = 0; lane < width; lane++) {
+                if (lane < valid) {
+                    long src = offset + (r0 + lane) * ld + k0;
+                    MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, src * Float.BYTES, row, 0, kb);
+                    for (int k = 0; k < kb; k++) {
+                        dst[base + k * width + lane] = row[k];
                     }
-                }
-            } else {
-                // one bulk copy per row, then a strided scatter from the heap: far cheaper than element reads
-                float[] row = Scratch.of(5).get(kb);
-                for (int lane = 0; lane < width; lane++) {
-                    if (lane < valid) {
-                        long src = offset + (r0 + lane) * ld + k0;
-                        MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, src * Float.BYTES, row, 0, kb);
-                        for (int k = 0; k < kb; k++) {
-                            dst[base + k * width + lane] = row[k];
-                        }
-                    } else {
-                        for (int k = 0; k < kb; k++) {
-                            dst[base + k * width + lane] = 0f;
-                        }
+                } else {
+                    for (int k = 0; k < kb; k++) {
+                        dst[base + k * width + lane] = 0f;
                     }
                 }
             }

@@ -39,6 +39,15 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void copyPanels(MemorySegment src, long srcIndex, int panels, int width, float[] dst, int dstOff,
+                           int dstStride) {
+        for (int p = 0; p < panels; p++) {
+            MemorySegment.copy(src, ValueLayout.JAVA_FLOAT, (srcIndex + (long) p * width) * Float.BYTES, dst,
+                dstOff + p * dstStride, width);
+        }
+    }
+
+    @Override
     public void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd,
                               int oddOff) {
         for (int i = 0; 2 * i < n; i++) {

@@ -33,6 +33,9 @@ interface SimdOps {
      */
     void copyPanels(float[] src, int srcOff, int panels, int width, float[] dst, int dstOff, int dstStride);
 
+    /** {@link #copyPanels(float[], int, int, int, float[], int, int)} from a segment (element index {@code srcIndex}). */
+    void copyPanels(MemorySegment src, long srcIndex, int panels, int width, float[] dst, int dstOff, int dstStride);
+
     /** y[yOff + i] += a * x[xIndex + i*stride] for i in [0, n). */
     void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n);
 
