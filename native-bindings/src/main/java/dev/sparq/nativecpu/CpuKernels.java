@@ -1,6 +1,5 @@
 package dev.sparq.nativecpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -158,22 +157,13 @@ public final class CpuKernels {
     /** The int8 GEMM path the library picked for this CPU, e.g. "avx512-vnni". */
     public String gemmPath() {
         checkUsable();
-        try {
-            MemorySegment s = (MemorySegment) gemmPath.invokeExact();
-            return s.reinterpret(64).getString(0);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.name(gemmPath);
     }
 
     /** Forces a GEMM path (tests, comparisons); false if this CPU lacks it. */
     public boolean forceGemmPath(String path) {
         checkUsable();
-        try (Arena arena = Arena.ofConfined()) {
-            return (int) gemmForce.invokeExact(arena.allocateFrom(path)) != 0;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.force(gemmForce, path);
     }
 
     public long packedSize(int k, int n) {
@@ -336,21 +326,13 @@ public final class CpuKernels {
     /** The fused convolution path the library picked: "amx", "avx512-vbmi", "avx512-vnni" or "scalar". */
     public String convPath() {
         checkUsable();
-        try {
-            return ((MemorySegment) convPath.invokeExact()).reinterpret(64).getString(0);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.name(convPath);
     }
 
     /** Forces the fused convolution path (tests, comparisons); false if this CPU lacks it. */
     public boolean forceConvPath(String path) {
         checkUsable();
-        try (Arena arena = Arena.ofConfined()) {
-            return (int) convForce.invokeExact(arena.allocateFrom(path)) != 0;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.force(convForce, path);
     }
 
     /** Bytes of packed weights for {@code d}. */

@@ -100,21 +100,13 @@ public final class NativeSgemm {
     /** The path in use: "avx512-fma", "avx2-fma", "neon" or "scalar". */
     public String path() {
         checkUsable();
-        try {
-            return ((MemorySegment) path.invokeExact()).reinterpret(64).getString(0);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.name(path);
     }
 
     /** Forces a path (tests, comparisons); false if this CPU lacks it. Packed matrices stay valid. */
     public boolean force(String name) {
         checkUsable();
-        try (Arena arena = Arena.ofConfined()) {
-            return (int) force.invokeExact(arena.allocateFrom(name)) != 0;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.force(force, name);
     }
 
     /** Packs float B [k, n] (row stride ldb, in elements) into native memory of its own. */

@@ -1,6 +1,5 @@
 package dev.sparq.nativecpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -79,21 +78,13 @@ final class QSparseBindings {
     /** "avx512-vnni" or "scalar". */
     String path() {
         checkUsable();
-        try {
-            return ((MemorySegment) path.invokeExact()).reinterpret(64).getString(0);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.name(path);
     }
 
     /** Forces a path (tests, comparisons); false if this CPU lacks it. */
     boolean force(String name) {
         checkUsable();
-        try (Arena arena = Arena.ofConfined()) {
-            return (int) force.invokeExact(arena.allocateFrom(name)) != 0;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return KernelPaths.force(force, name);
     }
 
     private static void checkDense(ConvDesc d, MemorySegment w) {
