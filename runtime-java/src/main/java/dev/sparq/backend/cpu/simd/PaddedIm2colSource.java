@@ -74,9 +74,7 @@ final class PaddedIm2colSource implements PanelSource {
 
     /** Whether flat numbering computes at most 10% more pixels than the image has (a stride close to ow). */
     static boolean flatPays(ConvGeometry2d g) {
-        int stride = new PaddedPlane(g, new float[0], new float[0]).flatStride();
-        boolean flat = (g.sh() == 1 && g.sw() == 1) || (g.sh() == 2 && g.sw() == 2);
-        return flat && stride * 10L <= g.ow() * 11L;
+        return PaddedPlane.isFlat(g) && PaddedPlane.flatStride(g) * 10L <= g.ow() * 11L;
     }
 
     @Override

@@ -32,8 +32,8 @@ final class PaddedPlane {
     /** A plane stored at {@code dataOff} of {@code data} (phases at {@code phasesOff}), for many planes in one array. */
     PaddedPlane(ConvGeometry2d g, float[] data, int dataOff, float[] phases, int phasesOff) {
         this.g = g;
-        this.hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
-        this.wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
+        this.hp = paddedHeight(g);
+        this.wp = paddedWidth(g);
         this.pw = (wp + g.sw() - 1) / g.sw();
         this.split2x2 = rowPhases(g) == 2;
         this.hq = split2x2 ? (hp + 1) / 2 : hp;
@@ -43,11 +43,20 @@ final class PaddedPlane {
         this.phasesOff = phasesOff;
     }
 
+    /** Rows of the padded plane: the input's with the top padding, or as many as the windows reach. */
+    private static int paddedHeight(ConvGeometry2d g) {
+        return Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
+    }
+
+    /** Columns of the padded plane: the input's with the left padding, or as many as the windows reach. */
+    private static int paddedWidth(ConvGeometry2d g) {
+        return Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
+    }
+
     /** Floats needed for the plane buffer (padded plane plus one row of tail). */
     static int planeSize(ConvGeometry2d g) {
-        int hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
-        int wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
-        return hp * wp + wp;
+        int wp = paddedWidth(g);
+        return paddedHeight(g) * wp + wp;
     }
 
     /** Floats needed for the phase buffer (0 when the stride is 1). */
@@ -55,9 +64,8 @@ final class PaddedPlane {
         if (g.sw() == 1) {
             return 0;
         }
-        int hp = Math.max(g.h() + g.padTop(), (g.oh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
-        int wp = Math.max(g.w() + g.padLeft(), (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
-        int pw = (wp + g.sw() - 1) / g.sw();
+        int hp = paddedHeight(g);
+        int pw = (paddedWidth(g) + g.sw() - 1) / g.sw();
         // 2 × 2 phases: plus one row, as a flat run over the last phase reads past its last row's end
         return rowPhases(g) == 2 ? 4 * ((hp + 1) / 2) * pw + pw : g.sw() * hp * pw;
     }
@@ -168,7 +176,12 @@ final class PaddedPlane {
      * output (oy, ox) is at oy * flatStride() + ox (the columns past ow are garbage).
      */
     boolean flat() {
-        return (g.sw() == 1 && g.sh() == 1) || split2x2;
+        return isFlat(g);
+    }
+
+    /** {@link #flat()} for planes of geometry {@code g}. */
+    static boolean isFlat(ConvGeometry2d g) {
+        return (g.sw() == 1 && g.sh() == 1) || rowPhases(g) == 2;
     }
 
     int flatRun(int ky, int kx) {
@@ -183,5 +196,10 @@ final class PaddedPlane {
     /** Row stride of the flat layout: the padded width at stride 1, the phase width at stride 2. */
     int flatStride() {
         return !split2x2 ? wp : pw;
+    }
+
+    /** {@link #flatStride()} for planes of geometry {@code g}. */
+    static int flatStride(ConvGeometry2d g) {
+        return rowPhases(g) == 2 ? (paddedWidth(g) + 1) / 2 : paddedWidth(g);
     }
 }
