@@ -281,8 +281,11 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
-    /** Bias and clamp for V lanes starting at column {@code col}, in the same order as Epilogue.apply. */
-    private static FloatVector finish(FloatVector x, Epilogue e, int row, int col) {
+    /**
+     * Bias and clamp for V lanes starting at column {@code col}, in the same order as Epilogue.apply (also the
+     * narrow tile's epilogue: same species).
+     */
+    static FloatVector finish(FloatVector x, Epilogue e, int row, int col) {
         if (e.rowBias() != null) {
             x = x.add(e.rowBias()[row]);
         }

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -95,24 +94,9 @@ final class PanamaNarrowKernel implements MicroKernel {
                 x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
             }
             if (epilogue != null) {
-                x = finish(x, epilogue, row0 + r, col0);
+                x = PanamaMicroKernel.finish(x, epilogue, row0 + r, col0);
             }
             x.intoMemorySegment(c, at, ORDER, m);
         }
-    }
-
-    /** Bias and clamp, in the same order as Epilogue.apply. */
-    private static FloatVector finish(FloatVector x, Epilogue e, int row, int col) {
-        if (e.rowBias() != null) {
-            x = x.add(e.rowBias()[row]);
-        }
-        if (e.colBias() != null) {
-            float[] cb = e.colBias();
-            x = x.add(FloatVector.fromArray(S, cb, col, S.indexInRange(col, cb.length)));
-        }
-        if (e.clamps()) {
-            x = x.lanewise(VectorOperators.MAX, e.min()).lanewise(VectorOperators.MIN, e.max());
-        }
-        return x;
     }
 }
