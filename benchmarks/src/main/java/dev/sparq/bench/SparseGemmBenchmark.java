@@ -82,9 +82,9 @@ public class SparseGemmBenchmark {
         int rows = conv ? p[3] : p[1];
         int depth = conv ? p[0] : p[2];
         float[] w = prune(r, rows, depth);
-        Tensor x = conv ? random(r, 1, p[0], p[1], p[2]) : random(r, p[0], p[2]);
+        Tensor x = conv ? BenchTensors.random(r, 1, p[0], p[1], p[2]) : BenchTensors.random(r, p[0], p[2]);
         Tensor b = conv ? Tensor.fromFloats(w, rows, depth, 1, 1) : Tensor.fromFloats(w, rows, depth);
-        Tensor c = random(r, rows);
+        Tensor c = BenchTensors.random(r, rows);
         Node node = conv
             ? new Node("conv", "Conv", "", List.of("x", "w", "c"), List.of("y"),
                 Map.of("strides", new Attribute("strides", Attribute.Type.INTS, List.of((long) p[4], (long) p[4]))))
@@ -149,14 +149,6 @@ public class SparseGemmBenchmark {
             }
         }
         return w;
-    }
-
-    private static Tensor random(Random r, long... shape) {
-        Tensor t = Tensor.allocate(DType.F32, shape);
-        for (long i = 0; i < t.size(); i++) {
-            t.setFloat(i, (float) r.nextGaussian());
-        }
-        return t;
     }
 
     @TearDown(Level.Trial)

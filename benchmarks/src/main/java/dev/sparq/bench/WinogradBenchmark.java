@@ -71,7 +71,6 @@ public class WinogradBenchmark {
 
     private long flops;
     private Tensor[] inputs;
-    private Kernel kernel;
     private WorkerPool pool;
     private ExecutionContext ctx;
     private final Arena buffers = Arena.ofShared();
@@ -90,9 +89,9 @@ public class WinogradBenchmark {
         int h = Integer.parseInt(p[1]);
         flops = 2L * c * c * 9 * h * h;
         Random r = new Random(11);
-        Tensor x = random(r, 1, c, h, h);
-        Tensor w = random(r, c, c, 3, 3);
-        Tensor b = random(r, c);
+        Tensor x = BenchTensors.random(r, 1, c, h, h);
+        Tensor w = BenchTensors.random(r, c, c, 3, 3);
+        Tensor b = BenchTensors.random(r, c);
         inputs = new Tensor[] {x, w, b};
         pool = threads > 1 ? new WorkerPool(threads) : null;
         int n = threads;
@@ -123,13 +122,12 @@ public class WinogradBenchmark {
         kernels = new Kernel[copies];
         try (KernelTuner.Scope ignored = KernelTuner.use(forcing(impl))) {
             for (int i = 0; i < copies; i++) {
-                Tensor wi = i == 0 ? w : random(r, c, c, 3, 3);
+                Tensor wi = i == 0 ? w : BenchTensors.random(r, c, c, 3, 3);
                 kernels[i] = new SimdBackend().kernelFor(new KernelRequest(node, 1, Map.of("w", wi, "b", b),
                     Map.of("x", ValueType.tensor(DType.F32, x.shape())), Arena.global())).orElseThrow();
             }
         }
-        kernel = kernels[0];
-        System.out.println("# " + shape + " " + impl + ": " + kernel.describe());
+        System.out.println("# " + shape + " " + impl + ": " + kernels[0].describe());
     }
 
     private static KernelTuner forcing(String name) {
@@ -139,14 +137,6 @@ public class WinogradBenchmark {
             }
             return names.stream().mapToDouble(n -> n.equals(name) ? 1 : 1000).toArray();
         }, 0);
-    }
-
-    private static Tensor random(Random r, long... shape) {
-        Tensor t = Tensor.allocate(DType.F32, shape);
-        for (long i = 0; i < t.size(); i++) {
-            t.setFloat(i, (float) r.nextGaussian());
-        }
-        return t;
     }
 
     @TearDown(Level.Trial)
