@@ -1,5 +1,7 @@
 package dev.sparq.backend.tuning;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 
 /**
@@ -22,8 +24,10 @@ public interface CandidateTimer {
         return false;
     }
 
-    /** Interleaved rounds on {@link System#nanoTime()}. */
+    /** Interleaved rounds on {@link System#nanoTime()}, watching the JIT's total compilation time. */
     static CandidateTimer wallClock() {
-        return new InterleavedTimer(System::nanoTime);
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean known = jit != null && jit.isCompilationTimeMonitoringSupported();
+        return new InterleavedTimer(System::nanoTime, known ? jit::getTotalCompilationTime : () -> 0);
     }
 }

@@ -33,8 +33,6 @@ public final class KernelTuner {
      * choice from being slower than dense through noise alone.
      */
     static final double MARGIN = 0.9;
-    /** A warm-up that took longer than this did real work (the JIT has just compiled the candidates). */
-    private static final long JUST_WARMED_NANOS = 5_000_000;
     private final boolean enabled;
     private final TimingCache cache;
     private final CandidateTimer timer;
@@ -129,13 +127,10 @@ public final class KernelTuner {
     }
 
     private ChosenKernel timeAll(TuningRequest r, String device, String key, String detail) {
-        boolean justWarmed = false;
         if (r.warmup() != null && timer.runsCandidates()) {
             long w0 = System.nanoTime();
             r.warmup().run();
-            long spent = System.nanoTime() - w0;
-            warmupNanos.addAndGet(spent);
-            justWarmed = spent > JUST_WARMED_NANOS;
+            warmupNanos.addAndGet(System.nanoTime() - w0);
         }
         Map<String, Kernel> built = new LinkedHashMap<>();
         Tensor[] inputs = r.inputs().get();
@@ -163,11 +158,6 @@ public final class KernelTuner {
             if (names.size() == 1) {
                 ruleNodes.incrementAndGet();
                 return new ChosenKernel(built.get(r.rule()), r.rule(), "rule: the other candidates failed" + detail);
-            }
-            if (justWarmed) {
-                // code freshly compiled on small shapes still recompiles for this one: a longer pass that does not
-                // count
-                timer.time(names, runs, InterleavedTimer.MAX_EXTENSION * budgetNanos);
             }
             double[] ns = timer.time(names, runs, budgetNanos);
             Map<String, Double> nanos = new LinkedHashMap<>();

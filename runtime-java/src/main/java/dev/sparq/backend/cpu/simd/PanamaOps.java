@@ -127,15 +127,26 @@ final class PanamaOps implements SimdOps {
     @Override
     public void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd,
                               int oddOff) {
-        int i = 0;
         long off = srcIndex * Float.BYTES;
+        if (n < 2 * V) {
+            // a short row as one masked step: no element loop here, whose profiled loop predicates C2 kept
+            // speculating on and trapping (30 recompilations of this method seen while a model loaded)
+            if (n > 0) {
+                FloatVector a = FloatVector.fromMemorySegment(S, src, off, ORDER, S.indexInRange(0, n));
+                FloatVector b = FloatVector.fromMemorySegment(S, src, off + 4L * V, ORDER, S.indexInRange(V, n));
+                EVEN.selectFrom(a, b).intoArray(even, evenOff, S.indexInRange(0, (n + 1) / 2));
+                ODD.selectFrom(a, b).intoArray(odd, oddOff, S.indexInRange(0, n / 2));
+            }
+            return;
+        }
+        int i = 0;
         for (; i + 2 * V <= n; i += 2 * V, off += 8L * V) {
             FloatVector a = FloatVector.fromMemorySegment(S, src, off, ORDER);
             FloatVector b = FloatVector.fromMemorySegment(S, src, off + 4L * V, ORDER);
             EVEN.selectFrom(a, b).intoArray(even, evenOff + i / 2);
             ODD.selectFrom(a, b).intoArray(odd, oddOff + i / 2);
         }
-        if (i < n && n >= 2 * V) {
+        if (i < n) {
             // the tail as one more whole step ending at (or one before) the last element: it rewrites a few
             // outputs with the same values, where element-by-element reads cost more than the vector steps
             int j = (n - 2 * V) & ~1;
@@ -146,11 +157,8 @@ final class PanamaOps implements SimdOps {
             ODD.selectFrom(a, b).intoArray(odd, oddOff + j / 2);
             i = j + 2 * V;
         }
-        for (; i < n; i += 2) {
+        if (i < n) { // an odd length leaves the last element, an even one
             even[evenOff + i / 2] = src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + i);
-            if (i + 1 < n) {
-                odd[oddOff + i / 2] = src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + i + 1);
-            }
         }
     }
 
@@ -172,6 +180,15 @@ final class PanamaOps implements SimdOps {
 
     @Override
     public void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff) {
+        if (n < 2 * V) { // as in the segment version: a short row is one masked step
+            if (n > 0) {
+                FloatVector a = FloatVector.fromArray(S, src, srcOff, S.indexInRange(0, n));
+                FloatVector b = FloatVector.fromArray(S, src, srcOff + V, S.indexInRange(V, n));
+                EVEN.selectFrom(a, b).intoArray(even, evenOff, S.indexInRange(0, (n + 1) / 2));
+                ODD.selectFrom(a, b).intoArray(odd, oddOff, S.indexInRange(0, n / 2));
+            }
+            return;
+        }
         int i = 0;
         for (; i + 2 * V <= n; i += 2 * V) {
             FloatVector a = FloatVector.fromArray(S, src, srcOff + i);
@@ -179,7 +196,7 @@ final class PanamaOps implements SimdOps {
             EVEN.selectFrom(a, b).intoArray(even, evenOff + i / 2);
             ODD.selectFrom(a, b).intoArray(odd, oddOff + i / 2);
         }
-        if (i < n && n >= 2 * V) { // as in the segment version: one more whole step ending at the tail
+        if (i < n) { // as in the segment version: one more whole step ending at the tail
             int j = (n - 2 * V) & ~1;
             FloatVector a = FloatVector.fromArray(S, src, srcOff + j);
             FloatVector b = FloatVector.fromArray(S, src, srcOff + j + V);
@@ -187,11 +204,8 @@ final class PanamaOps implements SimdOps {
             ODD.selectFrom(a, b).intoArray(odd, oddOff + j / 2);
             i = j + 2 * V;
         }
-        for (; i < n; i += 2) {
+        if (i < n) {
             even[evenOff + i / 2] = src[srcOff + i];
-            if (i + 1 < n) {
-                odd[oddOff + i / 2] = src[srcOff + i + 1];
-            }
         }
     }
 
