@@ -7,20 +7,31 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The im2col matrix of one image as plain rows: row k = (channel, ky, kx) holds that tap's input for every output
- * pixel, X[k][oy·ow + ox], so a sparse product can stream it with pixels on the vector lanes. Channels are copied
+ * pixel, X[k][oy·ow + ox] (rows {@link #stride} apart), so a sparse product can stream it with pixels on the vector lanes. Channels are copied
  * through {@link PaddedPlane}s (padding and stride phases made once), one output row at a time.
  */
 final class Im2colRows {
     private Im2colRows() {
     }
 
-    /** Fills and returns the calling thread's scratch 6 with depth × pixels floats; channels split over threads. */
-    static float[] of(MemorySegment x, long imageOffset, ConvGeometry2d g, ExecutionContext ctx) {
-        int pixels = g.outputPixels();
+    /**
+     * Floats from one row to the next: the pixels rounded up to whole vectors, so that every row starts on a cache
+     * line as the buffer does.
+     */
+    static int stride(ConvGeometry2d g) {
+        int lanes = SparseOps.get().lanes();
+        return (g.outputPixels() + lanes - 1) / lanes * lanes;
+    }
+
+    /**
+     * Fills and returns the calling thread's {@link NativeScratch} 0 with depth rows of {@link #stride} floats;
+     * channels split over threads.
+     */
+    static MemorySegment of(MemorySegment x, long imageOffset, ConvGeometry2d g, ExecutionContext ctx) {
+        int stride = stride(g);
         int khw = g.kh() * g.kw();
         // 4 vectors to spare: the sparse products then read a tail's whole vectors (SparseOps.timesMatrix)
-        float[] dst = Scratch.of(6).get(Math.addExact(Math.multiplyExact(g.depth(), pixels),
-            4 * SparseOps.get().lanes()));
+        MemorySegment dst = NativeScratch.floats(0, (long) g.depth() * stride + 4L * SparseOps.get().lanes());
         int threads = Math.max(1, Math.min(ctx.threads(), g.c()));
         if (khw == 1 && g.padTop() == 0 && g.padLeft() == 0) {
             subsample(x, imageOffset, g, dst, threads, ctx);
@@ -34,9 +45,10 @@ final class Im2colRows {
                 float[] src = plane.array();
                 for (int ky = 0; ky < g.kh(); ky++) {
                     for (int kx = 0; kx < g.kw(); kx++) {
-                        int row = (c * khw + ky * g.kw() + kx) * pixels;
+                        long row = (long) (c * khw + ky * g.kw() + kx) * stride;
                         for (int oy = 0; oy < g.oh(); oy++) {
-                            System.arraycopy(src, plane.run(oy, ky, kx), dst, row + oy * g.ow(), g.ow());
+                            MemorySegment.copy(src, plane.run(oy, ky, kx), dst, ValueLayout.JAVA_FLOAT,
+                                (row + (long) oy * g.ow()) * Float.BYTES, g.ow());
                         }
                     }
                 }
@@ -50,23 +62,24 @@ final class Im2colRows {
      * straight from the rows it needs; padded planes would copy and split every row of the image for a quarter of
      * it (measured: most of the layer's time).
      */
-    private static void subsample(MemorySegment x, long imageOffset, ConvGeometry2d g, float[] dst, int threads,
-                                  ExecutionContext ctx) {
-        int pixels = g.outputPixels();
+    private static void subsample(MemorySegment x, long imageOffset, ConvGeometry2d g, MemorySegment dst,
+                                  int threads, ExecutionContext ctx) {
+        int stride = stride(g);
         ctx.parallelFor(threads, t -> {
             SparseOps ops = SparseOps.get();
             for (int c = g.c() * t / threads; c < g.c() * (t + 1) / threads; c++) {
                 for (int oy = 0; oy < g.oh(); oy++) {
                     long src = imageOffset + ((long) c * g.h() + (long) oy * g.sh()) * g.w();
-                    int at = c * pixels + oy * g.ow();
+                    long at = (long) c * stride + (long) oy * g.ow();
                     if (g.sw() == 1) {
-                        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, src * Float.BYTES, dst, at, g.ow());
+                        MemorySegment.copy(x, src * Float.BYTES, dst, at * Float.BYTES, (long) g.ow() * Float.BYTES);
                     } else if (g.sw() == 2) {
                         // straight from the image: a copy of the row, then a deinterleave, cost twice as much
                         ops.evenElements(x, src, g.ow(), dst, at);
                     } else {
                         for (int ox = 0; ox < g.ow(); ox++) {
-                            dst[at + ox] = x.getAtIndex(ValueLayout.JAVA_FLOAT, src + (long) ox * g.sw());
+                            dst.setAtIndex(ValueLayout.JAVA_FLOAT, at + ox,
+                                x.getAtIndex(ValueLayout.JAVA_FLOAT, src + (long) ox * g.sw()));
                         }
                     }
                 }

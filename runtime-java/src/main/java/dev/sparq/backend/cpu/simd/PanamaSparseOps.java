@@ -126,23 +126,12 @@ final class PanamaSparseOps implements SparseOps {
     public void timesMatrix(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
         // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
-        // which left the product interpreted until C2 came round, seconds later
+        // which left the product interpreted until C2 came round, seconds later. Sources are native (images,
+        // NativeScratch): a load site that sees heap and native segments is not intrinsified (2-4× slower)
         int full = pixels - pixels % (4 * V);
-        if (x.heapBase().orElse(null) instanceof float[] xa) {
-            // loads from the float[] itself: segment loads mixing heap and native segments (the image, read by the
-            // stride-2 subsample) left C2 a polymorphic profile and the loads were not intrinsified (measured 2-4×
-            // slower)
-            int from = Math.toIntExact(x.address() / Float.BYTES + xIndex);
-            long end = (x.address() + x.byteSize()) / Float.BYTES;
-            csrTiles(w, row0, row1, xa, from, Math.toIntExact(ldx), full, y, yIndex, ldy, bias, min, max);
-            if (full < pixels && !csrWholeTail(w, row0, row1, xa, from, Math.toIntExact(ldx), end, full, pixels, y,
-                    yIndex, ldy, bias, min, max)) {
-                csrTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
-            }
-            return;
-        }
         csrTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
-        if (full < pixels) {
+        if (full < pixels && !csrWholeTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min,
+                max)) {
             csrTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
         }
     }
@@ -150,14 +139,14 @@ final class PanamaSparseOps implements SparseOps {
     /**
      * The tail [{@code p}, {@code pixels}) (fewer than 4 vectors) as whole vectors, lanes past the last pixel dropped
      * by a masked store: no mask per load, and a row's vectors in independent accumulators instead of one pass per
-     * vector. False (nothing done) when the whole vectors would run past {@code end}, the source's last float.
+     * vector. False (nothing done) when the whole vectors would run past the end of {@code x}.
      */
-    private static boolean csrWholeTail(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, long end,
+    private static boolean csrWholeTail(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx,
                                         int p, int pixels, MemorySegment y, long yIndex, long ldy, float[] bias,
                                         float min, float max) {
         int vectors = (pixels - p + V - 1) / V;
         int read = vectors == 3 ? 4 : vectors;
-        if (xIndex + (long) Math.max(0, w.cols() - 1) * ldx + p + (long) read * V > end) {
+        if ((xIndex + Math.max(0, w.cols() - 1) * ldx + p + (long) read * V) * Float.BYTES > x.byteSize()) {
             return false;
         }
         if (vectors == 1) {
@@ -174,14 +163,14 @@ final class PanamaSparseOps implements SparseOps {
      * A tail of one vector, over-read: two rows at a time, so two independent FMA chains (one chain alone waits on
      * the FMA latency at every nonzero).
      */
-    private static void csrTail1(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
+    private static void csrTail1(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                  int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
                                  float max) {
         int[] start = w.rowStart();
         int[] col = w.colIndex();
         float[] val = w.values();
         VectorMask<Float> m = S.indexInRange(p, pixels);
-        int base = xIndex + p;
+        long base = xIndex + p;
         int r = row0;
         for (; r + 1 < row1; r += 2) {
             FloatVector a = FloatVector.zero(S);
@@ -191,17 +180,17 @@ final class PanamaSparseOps implements SparseOps {
             int n = Math.min(j - i, start[r + 2] - j);
             for (int e = i + n; i < e; i++, j++) {
                 a = FloatVector.broadcast(S, val[i])
-                    .fma(FloatVector.fromArray(S, x, base + col[i] * ldx), a);
+                    .fma(FloatVector.fromMemorySegment(S, x, (base + col[i] * ldx) * Float.BYTES, ORDER), a);
                 b = FloatVector.broadcast(S, val[j])
-                    .fma(FloatVector.fromArray(S, x, base + col[j] * ldx), b);
+                    .fma(FloatVector.fromMemorySegment(S, x, (base + col[j] * ldx) * Float.BYTES, ORDER), b);
             }
             for (; i < start[r + 1]; i++) {
                 a = FloatVector.broadcast(S, val[i])
-                    .fma(FloatVector.fromArray(S, x, base + col[i] * ldx), a);
+                    .fma(FloatVector.fromMemorySegment(S, x, (base + col[i] * ldx) * Float.BYTES, ORDER), a);
             }
             for (; j < start[r + 2]; j++) {
                 b = FloatVector.broadcast(S, val[j])
-                    .fma(FloatVector.fromArray(S, x, base + col[j] * ldx), b);
+                    .fma(FloatVector.fromMemorySegment(S, x, (base + col[j] * ldx) * Float.BYTES, ORDER), b);
             }
             long at = (yIndex + r * ldy + p) * Float.BYTES;
             a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
@@ -213,7 +202,7 @@ final class PanamaSparseOps implements SparseOps {
             FloatVector a = FloatVector.zero(S);
             for (int i = start[r]; i < start[r + 1]; i++) {
                 a = FloatVector.broadcast(S, val[i])
-                    .fma(FloatVector.fromArray(S, x, base + col[i] * ldx), a);
+                    .fma(FloatVector.fromMemorySegment(S, x, (base + col[i] * ldx) * Float.BYTES, ORDER), a);
             }
             a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                 .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
@@ -221,7 +210,7 @@ final class PanamaSparseOps implements SparseOps {
     }
 
     /** A tail of two vectors, over-read: one accumulator each, the second stored masked. */
-    private static void csrTail2(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
+    private static void csrTail2(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                  int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
                                  float max) {
         int[] start = w.rowStart();
@@ -233,9 +222,9 @@ final class PanamaSparseOps implements SparseOps {
             FloatVector a1 = a0;
             for (int i = start[r]; i < start[r + 1]; i++) {
                 FloatVector wv = FloatVector.broadcast(S, val[i]);
-                int off = xIndex + col[i] * ldx + p;
-                a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
-                a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
+                long off = xIndex + col[i] * ldx + p;
+                a0 = wv.fma(FloatVector.fromMemorySegment(S, x, off * Float.BYTES, ORDER), a0);
+                a1 = wv.fma(FloatVector.fromMemorySegment(S, x, (off + V) * Float.BYTES, ORDER), a1);
             }
             FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
             long at = (yIndex + r * ldy + p) * Float.BYTES;
@@ -250,7 +239,7 @@ final class PanamaSparseOps implements SparseOps {
      * A tail of three or four vectors, over-read as four: four accumulators, the last two stored masked (the fourth's
      * mask is empty for three).
      */
-    private static void csrTail4(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
+    private static void csrTail4(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                  int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
                                  float max) {
         int[] start = w.rowStart();
@@ -265,11 +254,11 @@ final class PanamaSparseOps implements SparseOps {
             FloatVector a3 = a0;
             for (int i = start[r]; i < start[r + 1]; i++) {
                 FloatVector wv = FloatVector.broadcast(S, val[i]);
-                int off = xIndex + col[i] * ldx + p;
-                a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
-                a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
-                a2 = wv.fma(FloatVector.fromArray(S, x, off + 2 * V), a2);
-                a3 = wv.fma(FloatVector.fromArray(S, x, off + 3 * V), a3);
+                long off = xIndex + col[i] * ldx + p;
+                a0 = wv.fma(FloatVector.fromMemorySegment(S, x, off * Float.BYTES, ORDER), a0);
+                a1 = wv.fma(FloatVector.fromMemorySegment(S, x, (off + V) * Float.BYTES, ORDER), a1);
+                a2 = wv.fma(FloatVector.fromMemorySegment(S, x, (off + 2 * V) * Float.BYTES, ORDER), a2);
+                a3 = wv.fma(FloatVector.fromMemorySegment(S, x, (off + 3 * V) * Float.BYTES, ORDER), a3);
             }
             FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
             long at = (yIndex + r * ldy + p) * Float.BYTES;
@@ -323,43 +312,6 @@ final class PanamaSparseOps implements SparseOps {
     }
 
     /** The same tiles read from a float[]. */
-    private static void csrTiles(CsrMatrix w, int row0, int row1, float[] x, int xIndex, int ldx,
-                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
-                                 float max) {
-        int[] start = w.rowStart();
-        int[] col = w.colIndex();
-        float[] val = w.values();
-        int p = 0;
-        for (; p + 4 * V <= pixels; p += 4 * V) {
-            for (int r = row0; r < row1; r++) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int i = start[r]; i < start[r + 1]; i++) {
-                    FloatVector wv = FloatVector.broadcast(S, val[i]);
-                    int off = xIndex + col[i] * ldx + p;
-                    a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
-                    a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
-                    a2 = wv.fma(FloatVector.fromArray(S, x, off + 2 * V), a2);
-                    a3 = wv.fma(FloatVector.fromArray(S, x, off + 3 * V), a3);
-                }
-                {
-                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
-                    long at = (yIndex + r * ldy + p) * Float.BYTES;
-                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at, ORDER);
-                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 4L * V, ORDER);
-                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 8L * V, ORDER);
-                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 12L * V, ORDER);
-                }
-            }
-        }
-    }
-
     /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors, read masked (no whole vector to spare). */
     private static void csrTail(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
@@ -386,16 +338,10 @@ final class PanamaSparseOps implements SparseOps {
     public void timesMatrix(BlockedMatrix w, int b0, int b1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
         check(w.height());
-        float[] xa = x.heapBase().orElse(null) instanceof float[] a ? a : null;
-        int from = xa == null ? 0 : Math.toIntExact(x.address() / Float.BYTES + xIndex);
         // 4 rows of a block row at a time
         for (int b = b0; b < b1; b++) {
             for (int q = 0; q < V && b * V + q < w.rows(); q += 4) {
-                if (xa != null) {
-                    fourRows(w, b, q, xa, from, Math.toIntExact(ldx), pixels, y, yIndex, ldy, bias, min, max);
-                } else {
-                    fourRows(w, b, q, x, xIndex, ldx, pixels, y, yIndex, ldy, bias, min, max);
-                }
+                fourRows(w, b, q, x, xIndex, ldx, pixels, y, yIndex, ldy, bias, min, max);
             }
         }
     }
@@ -464,72 +410,6 @@ final class PanamaSparseOps implements SparseOps {
         }
     }
 
-    /** The same, read from a float[] (see the CSR product). */
-    private static void fourRows(BlockedMatrix w, int b, int q, float[] x, int xIndex, int ldx, int pixels,
-                                 MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
-        int[] start = w.blockStart();
-        int[] col = w.blockCol();
-        float[] val = w.values();
-        int r0 = b * V + q;
-        int rows = Math.min(4, w.rows() - r0);
-        long step = ldy * Float.BYTES;
-        int p = 0;
-        // 4 rows × 2 vectors of pixels: 8 accumulators fed by 2 loads and 4 broadcasts per block
-        for (; p + 2 * V <= pixels; p += 2 * V) {
-            FloatVector z = FloatVector.zero(S);
-            FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
-            for (int i = start[b]; i < start[b + 1]; i++) {
-                int off = xIndex + col[i] * ldx + p;
-                FloatVector x0 = FloatVector.fromArray(S, x, off);
-                FloatVector x1 = FloatVector.fromArray(S, x, off + V);
-                int v = i * V + q;
-                FloatVector w0 = FloatVector.broadcast(S, val[v]);
-                a00 = w0.fma(x0, a00);
-                a01 = w0.fma(x1, a01);
-                FloatVector w1 = FloatVector.broadcast(S, val[v + 1]);
-                a10 = w1.fma(x0, a10);
-                a11 = w1.fma(x1, a11);
-                FloatVector w2 = FloatVector.broadcast(S, val[v + 2]);
-                a20 = w2.fma(x0, a20);
-                a21 = w2.fma(x1, a21);
-                FloatVector w3 = FloatVector.broadcast(S, val[v + 3]);
-                a30 = w3.fma(x0, a30);
-                a31 = w3.fma(x1, a31);
-            }
-            long out = (yIndex + r0 * ldy + p) * Float.BYTES;
-            FloatVector ba00 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0]);
-            a00.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                .intoMemorySegment(y, out, ORDER);
-            a01.add(ba00).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                .intoMemorySegment(y, out + 4L * V, ORDER);
-            if (rows > 1) {
-                FloatVector ba10 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 1]);
-                a10.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + step, ORDER);
-                a11.add(ba10).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + step + 4L * V, ORDER);
-            }
-            if (rows > 2) {
-                FloatVector ba20 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 2]);
-                a20.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + 2 * step, ORDER);
-                a21.add(ba20).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + 2 * step + 4L * V, ORDER);
-            }
-            if (rows > 3) {
-                FloatVector ba30 = FloatVector.broadcast(S, bias == null ? 0f : bias[r0 + 3]);
-                a30.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + 3 * step, ORDER);
-                a31.add(ba30).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + 3 * step + 4L * V, ORDER);
-            }
-        }
-        if (p < pixels) {
-            fourRowsTail(w, b, q, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
-        }
-    }
-
-    /** The pixels past the last whole tile, one masked vector at a time (kept apart: see {@link #fourRows}). */
     private static void fourRowsTail(BlockedMatrix w, int b, int q, MemorySegment x, long xIndex, long ldx, int from,
                                      int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
                                      float max) {
@@ -573,50 +453,6 @@ final class PanamaSparseOps implements SparseOps {
         }
     }
 
-    /** The same, read from a float[] (see the CSR product). */
-    private static void fourRowsTail(BlockedMatrix w, int b, int q, float[] x, int xIndex, int ldx, int from,
-                                     int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
-                                     float max) {
-        int[] start = w.blockStart();
-        int[] col = w.blockCol();
-        float[] val = w.values();
-        int r0 = b * V + q;
-        int rows = Math.min(4, w.rows() - r0);
-        long step = ldy * Float.BYTES;
-        int p = from;
-        for (; p < pixels; p += V) {
-            VectorMask<Float> m = S.indexInRange(p, pixels);
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int i = start[b]; i < start[b + 1]; i++) {
-                FloatVector xv = FloatVector.fromArray(S, x, xIndex + col[i] * ldx + p, m);
-                int v = i * V + q;
-                a0 = FloatVector.broadcast(S, val[v]).fma(xv, a0);
-                a1 = FloatVector.broadcast(S, val[v + 1]).fma(xv, a1);
-                a2 = FloatVector.broadcast(S, val[v + 2]).fma(xv, a2);
-                a3 = FloatVector.broadcast(S, val[v + 3]).fma(xv, a3);
-            }
-            // written out, not through an array: a vector stored into an array is boxed
-            long out = (yIndex + r0 * ldy + p) * Float.BYTES;
-            a0.add(bias == null ? 0f : bias[r0]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                .intoMemorySegment(y, out, ORDER, m);
-            if (rows > 1) {
-                a1.add(bias == null ? 0f : bias[r0 + 1]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + step, ORDER, m);
-            }
-            if (rows > 2) {
-                a2.add(bias == null ? 0f : bias[r0 + 2]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + 2 * step, ORDER, m);
-            }
-            if (rows > 3) {
-                a3.add(bias == null ? 0f : bias[r0 + 3]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, out + 3 * step, ORDER, m);
-            }
-        }
-    }
-
     @Override
     public void timesMatrix(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int pixels,
                             MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max) {
@@ -624,16 +460,6 @@ final class PanamaSparseOps implements SparseOps {
         // tiles and tail in methods of their own: together they were too big for C1 ("out of virtual registers"),
         // which left the product interpreted until C2 came round, seconds later
         int full = pixels - pixels % (4 * V);
-        if (x.heapBase().orElse(null) instanceof float[] xa) {
-            // from the float[] itself, as the CSR product
-            int from = Math.toIntExact(x.address() / Float.BYTES + xIndex);
-            twoFourTiles(w, row0, row1, xa, from, Math.toIntExact(ldx), full, y, yIndex, ldy, bias, min, max);
-            if (full < pixels) {
-                twoFourTail(w, row0, row1, xa, from, Math.toIntExact(ldx), full, pixels, y, yIndex, ldy, bias, min,
-                    max);
-            }
-            return;
-        }
         twoFourTiles(w, row0, row1, x, xIndex, ldx, full, y, yIndex, ldy, bias, min, max);
         if (full < pixels) {
             twoFourTail(w, row0, row1, x, xIndex, ldx, full, pixels, y, yIndex, ldy, bias, min, max);
@@ -680,47 +506,6 @@ final class PanamaSparseOps implements SparseOps {
         }
     }
 
-    /** The same, read from a float[] (see the CSR product). */
-    private static void twoFourTiles(TwoFourMatrix w, int row0, int row1, float[] x, int xIndex, int ldx,
-                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
-                                 float max) {
-        int half = w.cols() / 2;
-        float[] val = w.values();
-        int[] meta = w.meta();
-        int p = 0;
-        for (; p + 4 * V <= pixels; p += 4 * V) {
-            for (int r = row0; r < row1; r++) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                int q = (r / V) * half * V + r % V;
-                for (int j = 0; j < half; j++, q += V) {
-                    FloatVector wv = FloatVector.broadcast(S, val[q]);
-                    int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
-                    int off = xIndex + c * ldx + p;
-                    a0 = wv.fma(FloatVector.fromArray(S, x, off), a0);
-                    a1 = wv.fma(FloatVector.fromArray(S, x, off + V), a1);
-                    a2 = wv.fma(FloatVector.fromArray(S, x, off + 2 * V), a2);
-                    a3 = wv.fma(FloatVector.fromArray(S, x, off + 3 * V), a3);
-                }
-                {
-                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
-                    long at = (yIndex + r * ldy + p) * Float.BYTES;
-                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at, ORDER);
-                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 4L * V, ORDER);
-                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 8L * V, ORDER);
-                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 12L * V, ORDER);
-                }
-            }
-        }
-    }
-
-    /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors. */
     private static void twoFourTail(TwoFourMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
                                 float max) {
@@ -737,30 +522,6 @@ final class PanamaSparseOps implements SparseOps {
                     int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
                     long off = (xIndex + c * ldx + p) * Float.BYTES;
                     a = FloatVector.broadcast(S, val[q]).fma(FloatVector.fromMemorySegment(S, x, off, ORDER, m), a);
-                }
-                a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
-            }
-        }
-    }
-
-    /** The same, read from a float[] (see the CSR product). */
-    private static void twoFourTail(TwoFourMatrix w, int row0, int row1, float[] x, int xIndex, int ldx, int p,
-                                int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
-                                float max) {
-        int half = w.cols() / 2;
-        float[] val = w.values();
-        int[] meta = w.meta();
-        // one masked vector at a time: with 4 masks at once C1 ran out of registers and left it interpreted
-        for (; p < pixels; p += V) {
-            VectorMask<Float> m = S.indexInRange(p, pixels);
-            for (int r = row0; r < row1; r++) {
-                FloatVector a = FloatVector.zero(S);
-                int q = (r / V) * half * V + r % V;
-                for (int j = 0; j < half; j++, q += V) {
-                    int c = 4 * (j >>> 1) + (meta[q >>> 4] >>> (2 * (q & 15)) & 3);
-                    int off = xIndex + c * ldx + p;
-                    a = FloatVector.broadcast(S, val[q]).fma(FloatVector.fromArray(S, x, off, m), a);
                 }
                 a.add(bias == null ? 0f : bias[r]).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
                     .intoMemorySegment(y, (yIndex + r * ldy + p) * Float.BYTES, ORDER, m);
@@ -792,28 +553,30 @@ final class PanamaSparseOps implements SparseOps {
     }
 
     @Override
-    public void evenElements(MemorySegment x, long xIndex, int n, float[] dst, int dstOff) {
+    public void evenElements(MemorySegment x, long xIndex, int n, MemorySegment dst, long dstIndex) {
         int whole = (n + V - 1) / V;
         if (n == 0 || (xIndex + 2L * whole * V) * Float.BYTES > x.byteSize()) {
-            evenElementsNearEnd(x, xIndex, n, dst, dstOff);
+            evenElementsNearEnd(x, xIndex, n, dst, dstIndex);
             return;
         }
         // whole vectors, over-reading past the row (inside the source, checked above): two loads and one two-source
-        // permute (vpermi2ps) per vector; only the last store is masked, so nothing lands past dst[dstOff + n)
+        // permute (vpermi2ps) per vector; only the last store is masked, so nothing lands past dst[dstIndex + n)
         long off = xIndex * Float.BYTES;
+        long to = dstIndex * Float.BYTES;
         int i = 0;
-        for (; i + V < n; i += V, off += 8L * V) {
+        for (; i + V < n; i += V, off += 8L * V, to += 4L * V) {
             EVEN.selectFrom(FloatVector.fromMemorySegment(S, x, off, ORDER),
-                FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER)).intoArray(dst, dstOff + i);
+                FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER)).intoMemorySegment(dst, to, ORDER);
         }
         EVEN.selectFrom(FloatVector.fromMemorySegment(S, x, off, ORDER),
-            FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER)).intoArray(dst, dstOff + i, S.indexInRange(i, n));
+            FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER)).intoMemorySegment(dst, to, ORDER,
+            S.indexInRange(i, n));
     }
 
     /** The same for a row too close to the end of the source for whole vectors: element by element. */
-    private static void evenElementsNearEnd(MemorySegment x, long xIndex, int n, float[] dst, int dstOff) {
+    private static void evenElementsNearEnd(MemorySegment x, long xIndex, int n, MemorySegment dst, long dstIndex) {
         for (int i = 0; i < n; i++) {
-            dst[dstOff + i] = x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + 2L * i);
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, dstIndex + i, x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + 2L * i));
         }
     }
 

@@ -159,9 +159,9 @@ final class ScalarSparseOps implements SparseOps {
     }
 
     @Override
-    public void evenElements(MemorySegment x, long xIndex, int n, float[] dst, int dstOff) {
+    public void evenElements(MemorySegment x, long xIndex, int n, MemorySegment dst, long dstIndex) {
         for (int i = 0; i < n; i++) {
-            dst[dstOff + i] = x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + 2L * i);
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, dstIndex + i, x.getAtIndex(ValueLayout.JAVA_FLOAT, xIndex + 2L * i));
         }
     }
 }

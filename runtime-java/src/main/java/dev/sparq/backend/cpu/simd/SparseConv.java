@@ -49,15 +49,18 @@ final class SparseConv implements Kernel {
         for (long img = 0; img < x.dim(0); img++) {
             MemorySegment src;
             long srcIndex;
+            int ldx;
             if (g.isPointwise()) {
                 src = xs;
                 srcIndex = img * imageIn;
+                ldx = pixels;
             } else {
-                src = MemorySegment.ofArray(Im2colRows.of(xs, img * imageIn, g, ctx));
+                src = Im2colRows.of(xs, img * imageIn, g, ctx);
                 srcIndex = 0;
+                ldx = Im2colRows.stride(g);
             }
             long outIndex = img * cout * pixels;
-            ctx.parallelFor(parts, part -> w.timesMatrix(part, parts, src, srcIndex, pixels, pixels, os, outIndex,
+            ctx.parallelFor(parts, part -> w.timesMatrix(part, parts, src, srcIndex, ldx, pixels, os, outIndex,
                 pixels, bias, act.min(), act.max()));
         }
         return new Tensor[] {out};

@@ -96,23 +96,22 @@ final class SparseGemmKernel implements Kernel {
     private void transposed(MemorySegment as, int m, MemorySegment ys, ExecutionContext ctx) {
         int k = w.cols;
         int n = w.rows;
-        float[] xt = Scratch.of(6).get(k * m);
+        // native operands, as the convolutions' (SparseOps.timesMatrix reads only native sources)
+        MemorySegment xs = NativeScratch.floats(0, (long) k * m);
         float[] row = Scratch.of(5).get(Math.max(k, n));
         for (int r = 0; r < m; r++) {
             MemorySegment.copy(as, ValueLayout.JAVA_FLOAT, (long) r * k * Float.BYTES, row, 0, k);
             for (int c = 0; c < k; c++) {
-                xt[c * m + r] = row[c];
+                xs.setAtIndex(ValueLayout.JAVA_FLOAT, (long) c * m + r, row[c]);
             }
         }
-        float[] yt = Scratch.of(7).get(n * m);
-        MemorySegment xs = MemorySegment.ofArray(xt);
-        MemorySegment yts = MemorySegment.ofArray(yt);
+        MemorySegment yts = NativeScratch.floats(1, (long) n * m);
         int parts = parts(ctx, (long) m * w.nonzeros());
         ctx.parallelFor(parts, part -> w.timesMatrix(part, parts, xs, 0, m, m, yts, 0, m, epilogue.colBias(),
             epilogue.min(), epilogue.max()));
         for (int r = 0; r < m; r++) {
             for (int c = 0; c < n; c++) {
-                row[c] = yt[c * m + r];
+                row[c] = yts.getAtIndex(ValueLayout.JAVA_FLOAT, (long) c * m + r);
             }
             MemorySegment.copy(row, 0, ys, ValueLayout.JAVA_FLOAT, (long) r * n * Float.BYTES, n);
         }

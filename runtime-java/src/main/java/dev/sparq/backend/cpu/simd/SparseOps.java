@@ -53,11 +53,11 @@ interface SparseOps {
                      MemorySegment y, long yIndex, long ldy, float[] bias, float min, float max);
 
     /**
-     * dst[dstOff + i] = x[xIndex + 2i] for i in [0, n): one output row of a stride-2 1×1 convolution's input, read
+     * dst[dstIndex + i] = x[xIndex + 2i] for i in [0, n): one output row of a stride-2 1×1 convolution's input, read
      * straight from the image. May read past x[xIndex + 2n - 2] (never past the segment); writes nothing past
-     * dst[dstOff + n - 1].
+     * dst[dstIndex + n - 1].
      */
-    void evenElements(MemorySegment x, long xIndex, int n, float[] dst, int dstOff);
+    void evenElements(MemorySegment x, long xIndex, int n, MemorySegment dst, long dstIndex);
 
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias[biasOff + i], min, max) for i in [0, n); bias may be null. */
     void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max, MemorySegment out,

@@ -219,7 +219,8 @@ class SparseKernelsTest {
                 }
                 float[] dst = new float[n + 2 * ops.lanes()];
                 java.util.Arrays.fill(dst, -1f);
-                ops.evenElements(java.lang.foreign.MemorySegment.ofArray(src), offset, n, dst, 1);
+                ops.evenElements(java.lang.foreign.MemorySegment.ofArray(src), offset, n,
+                    java.lang.foreign.MemorySegment.ofArray(dst), 1);
                 assertEquals(-1f, dst[0], "n=" + n);
                 for (int i = 0; i < n; i++) {
                     assertEquals(offset + 2 * i, dst[1 + i], "n=" + n + " i=" + i);
