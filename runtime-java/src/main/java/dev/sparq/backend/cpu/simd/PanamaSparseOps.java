@@ -117,9 +117,9 @@ final class PanamaSparseOps implements SparseOps {
     /** Lane l gets lane idx(q + l) (0..3) of {@code group}: the inputs its value multiplies. */
     private static FloatVector select(int[] meta, int q, FloatVector group) {
         int bits = meta[q >>> 4] >>> (2 * (q & 15));
-        FloatVector idx = (FloatVector) IntVector.broadcast(IS, bits).lanewise(VectorOperators.LSHR, INDEX_SHIFTS)
-            .and(3).convert(VectorOperators.I2F, 0);
-        return idx.selectFrom(group);
+        // in the int domain: float lane indices would be converted to ints and back on every selection
+        IntVector idx = IntVector.broadcast(IS, bits).lanewise(VectorOperators.LSHR, INDEX_SHIFTS).and(3);
+        return idx.selectFrom(group.reinterpretAsInts()).reinterpretAsFloats();
     }
 
     @Override
