@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Configured by system properties (read once): {@code -Dsparq.tuning=off} turns timing off;
  * {@code -Dsparq.tuningCache=PATH} moves the cache file (default {@code ~/.cache/sparq/kernel-timings.txt},
- * {@code none} keeps it in memory); {@code -Dsparq.tuningBudgetMs=N} bounds the timing per node (default 50).
+ * {@code none} keeps it in memory); {@code -Dsparq.tuningBudgetMs=N} sets the timing per node (default 50, extended by
+ * {@link InterleavedTimer} while the JIT is still compiling).
  * Backends reach the tuner through {@link #current()}; tests swap in one with a fake timer through {@link #use}.
  */
 public final class KernelTuner {

@@ -7,8 +7,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The im2col matrix of one image as plain rows: row k = (channel, ky, kx) holds that tap's input for every output
- * pixel, X[k][oy·ow + ox] (rows {@link #stride} apart), so a sparse product can stream it with pixels on the vector lanes. Channels are copied
- * through {@link PaddedPlane}s (padding and stride phases made once), one output row at a time.
+ * pixel, X[k][oy·ow + ox] (rows {@link #stride} apart), so a sparse product can stream it with pixels on the vector
+ * lanes. Channels are copied through {@link PaddedPlane}s (padding and stride phases made once), one output row at a
+ * time.
  */
 final class Im2colRows {
     private Im2colRows() {
