@@ -32,25 +32,19 @@ record RowMajorSource(MemorySegment m, long offset, int rows, int depth, long ld
             }
             return new Panels(dst, 0, width * kb);
         }
+        // one bulk copy per row into a width × kb block, then the block interleaved into the panel (gathers):
+        // far cheaper than element reads
+        float[] block = Scratch.of(5).get(width * kb);
+        SimdOps ops = SimdOps.get();
         for (int p = 0; p < panels; p++) {
-            int base = p * width * kb;
             int r0 = row0 + p * width;
             int valid = Math.min(width, rows - r0);
-            // one bulk copy per row, then a strided scatter from the heap: far cheaper than element reads
-            float[] row = Scratch.of(5).get(kb);
-            for (int lane = 0; lane < width; lane++) {
-                if (lane < valid) {
-                    long src = offset + (r0 + lane) * ld + k0;
-                    MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, src * Float.BYTES, row, 0, kb);
-                    for (int k = 0; k < kb; k++) {
-                        dst[base + k * width + lane] = row[k];
-                    }
-                } else {
-                    for (int k = 0; k < kb; k++) {
-                        dst[base + k * width + lane] = 0f;
-                    }
-                }
+            for (int lane = 0; lane < valid; lane++) {
+                MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, (offset + (r0 + lane) * ld + k0) * Float.BYTES, block,
+                    lane * kb, kb);
             }
+            java.util.Arrays.fill(block, valid * kb, width * kb, 0f);
+            ops.interleaveRows(block, width, kb, dst, p * width * kb);
         }
         return new Panels(dst, 0, width * kb);
     }

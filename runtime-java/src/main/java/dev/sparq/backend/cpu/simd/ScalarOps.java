@@ -59,6 +59,15 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void interleaveRows(float[] src, int width, int kb, float[] dst, int dstOff) {
+        for (int k = 0, o = dstOff; k < kb; k++) {
+            for (int r = 0; r < width; r++) {
+                dst[o++] = src[r * kb + k];
+            }
+        }
+    }
+
+    @Override
     public void copyPanels(float[] src, int srcOff, int panels, int width, float[] dst, int dstOff, int dstStride) {
         for (int p = 0; p < panels; p++) {
             System.arraycopy(src, srcOff + p * width, dst, dstOff + p * dstStride, width);

@@ -33,6 +33,12 @@ interface SimdOps {
      */
     void copyPanels(float[] src, int srcOff, int panels, int width, float[] dst, int dstOff, int dstStride);
 
+    /**
+     * Interleaves {@code width} rows of {@code kb} floats (row r at src[r·kb ..]) into one GEMM panel:
+     * dst[dstOff + k·width + r] = src[r·kb + k].
+     */
+    void interleaveRows(float[] src, int width, int kb, float[] dst, int dstOff);
+
     /** {@link #copyPanels(float[], int, int, int, float[], int, int)} from a segment (element index {@code srcIndex}). */
     void copyPanels(MemorySegment src, long srcIndex, int panels, int width, float[] dst, int dstOff, int dstStride);
 

@@ -55,6 +55,26 @@ class SimdOpsPrimitivesTest {
     }
 
     @Test
+    void interleavedRowsMatchTheScalarPanel() {
+        for (int width : new int[] {1, 3, 7, 8, 12, 16, 32}) {
+            for (int kb : new int[] {1, 2, 3, 5, 17, 256}) {
+                float[] src = new float[width * kb];
+                for (int i = 0; i < src.length; i++) {
+                    src[i] = rnd.nextFloat();
+                }
+                float[] want = new float[width * kb + 6];
+                float[] got = new float[width * kb + 6];
+                java.util.Arrays.fill(want, -1f);
+                java.util.Arrays.fill(got, -1f);
+                SCALAR.interleaveRows(src, width, kb, want, 3);
+                SIMD.interleaveRows(src, width, kb, got, 3);
+                assertEquals(src[src.length - 1], want[3 + width * kb - 1], "scalar last, width=" + width);
+                assertArrayEquals(want, got, "width=" + width + " kb=" + kb);
+            }
+        }
+    }
+
+    @Test
     void nineTapsMatchTheScalarSums() {
         float[] x = new float[400];
         for (int i = 0; i < x.length; i++) {
