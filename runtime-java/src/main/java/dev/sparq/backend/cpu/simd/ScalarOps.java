@@ -26,6 +26,26 @@ final class ScalarOps implements SimdOps {
         taps9(y, yOff, w, wOff, x, starts, 0, n, accumulate);
     }
 
+    @Override
+    public void dotRuns4(float[] y, int yOff, int yStride, float[] w, int wOff, int k, float[] x, int[] starts,
+                         int n) {
+        dotRuns4(y, yOff, yStride, w, wOff, k, x, starts, 0, n);
+    }
+
+    /** {@link #dotRuns4} for the outputs [from, n): also the Vector API version's tail. */
+    static void dotRuns4(float[] y, int yOff, int yStride, float[] w, int wOff, int k, float[] x, int[] starts,
+                         int from, int n) {
+        for (int o = 0; o < 4; o++) {
+            for (int i = from; i < n; i++) {
+                float acc = 0f;
+                for (int j = 0; j < k; j++) {
+                    acc = Math.fma(w[wOff + o * k + j], x[starts[j] + i], acc);
+                }
+                y[yOff + o * yStride + i] = acc;
+            }
+        }
+    }
+
     /** {@link #taps9} for the outputs [from, n): also the Vector API version's tail. */
     static void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int from, int n,
                       boolean accumulate) {

@@ -21,6 +21,13 @@ interface SimdOps {
      */
     void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int n, boolean accumulate);
 
+    /**
+     * y[yOff + o·yStride + i] = Σ_j w[wOff + o·k + j] · x[starts[j] + i] for the 4 rows o, i in [0, n), j in [0, k):
+     * four output channels of a direct convolution, each output summed in registers over the whole reduction
+     * (input channels × taps, j in order) and stored once.
+     */
+    void dotRuns4(float[] y, int yOff, int yStride, float[] w, int wOff, int k, float[] x, int[] starts, int n);
+
     /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
     void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);
 

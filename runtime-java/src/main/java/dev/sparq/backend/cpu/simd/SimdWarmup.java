@@ -146,7 +146,8 @@ final class SimdWarmup {
             case "pointwise-gemm" -> new int[][] {{8, 9, 14, 1, 1, 1}};
             case "im2col-gemm" -> new int[][] {{4, 9, 14, 3, 1, 1}, {4, 9, 14, 3, 2, 1}, {32, 9, 14, 3, 1, 1},
                 {8, 9, 14, 1, 2, 1}};
-            case "direct" -> new int[][] {{2, 9, 4, 3, 1, 1}, {2, 9, 4, 3, 2, 1}};
+            // direct: 6 output channels, 4 summed together and 2 one by one
+            case "direct" -> new int[][] {{2, 9, 6, 3, 1, 1}, {2, 9, 6, 3, 2, 1}};
             case "direct-depthwise" -> new int[][] {{8, 9, 8, 3, 1, 8}, {8, 9, 8, 3, 2, 8}};
             case "winograd", "winograd-2x2" -> new int[][] {{8, 9, 12, 3, 1, 1}};
             // sparse: strided 1×1 outputs of 9×9, 7×7 and 12×12 leave pixel tails of 2, 3-4 and 1 vectors (512 bits),

@@ -103,4 +103,33 @@ class SimdOpsPrimitivesTest {
             }
         }
     }
+
+    @Test
+    void fourChannelDotsMatchTheScalarSums() {
+        float[] x = new float[500];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        for (int k : new int[] {1, 9, 27}) {
+            float[] w = new float[2 + 4 * k];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) rnd.nextGaussian();
+            }
+            int[] starts = new int[k];
+            for (int j = 0; j < k; j++) {
+                starts[j] = (j * 37) % 150;
+            }
+            // lengths around whole 2-vector steps at every width, and the last run ending at x's last element
+            for (int n : new int[] {0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 65, 100, 350}) {
+                int stride = n + 3;
+                float[] got = new float[2 + 4 * stride];
+                float[] want = new float[2 + 4 * stride];
+                java.util.Arrays.fill(got, 7f);
+                java.util.Arrays.fill(want, 7f);
+                SIMD.dotRuns4(got, 1, stride, w, 2, k, x, starts, n);
+                SCALAR.dotRuns4(want, 1, stride, w, 2, k, x, starts, n);
+                assertArrayEquals(want, got, 1e-4f, "k=" + k + " n=" + n);
+            }
+        }
+    }
 }
