@@ -5,18 +5,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What a timing result is valid for: the CPU model, the backend with its instruction set, the core count and the
- * sparq version. A different machine, vector width or release times again.
+ * What a timing result is valid for: the CPU model, the backend with its instruction set, the core count, the sparq
+ * version and the generation of the timing method. A different machine, vector width, release or timer times again.
  */
 public final class DeviceKey {
     private static final String CPU = cpuModel();
+    /**
+     * Raised when the way candidates are timed changes. 2: timing waits for the JIT to settle; generation 1 timed
+     * candidates still on their way to C2, 3-60× slow, so its choices are not kept.
+     */
+    static final int TIMER_GENERATION = 2;
 
     private DeviceKey() {
     }
 
     public static String of(String backend) {
         return CPU + " | " + backend + " | " + Runtime.getRuntime().availableProcessors() + " cores | sparq "
-            + dev.sparq.Sparq.version();
+            + dev.sparq.Sparq.version() + " | timer " + TIMER_GENERATION;
     }
 
     /** The "model name" of /proc/cpuinfo where there is one, else the OS architecture. */
