@@ -154,7 +154,7 @@ final class PanamaSparseOps implements SparseOps {
         } else if (vectors == 2) {
             csrTail2(w, row0, row1, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
         } else {
-            csrTail4(w, row0, row1, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
+            csrFourVectors(w, row0, row1, x, xIndex, ldx, p, pixels, y, yIndex, ldy, bias, min, max);
         }
         return true;
     }
@@ -236,12 +236,12 @@ final class PanamaSparseOps implements SparseOps {
     }
 
     /**
-     * A tail of three or four vectors, over-read as four: four accumulators, the last two stored masked (the fourth's
-     * mask is empty for three).
+     * Pixels [p, p + 4 vectors) of rows [row0, row1), four accumulators per row; lanes from {@code pixels} on are read
+     * but not stored (a whole tile, or a tail of three or four vectors over-read as four).
      */
-    private static void csrTail4(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
-                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
-                                 float max) {
+    private static void csrFourVectors(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx,
+                                       int p, int pixels, MemorySegment y, long yIndex, long ldy, float[] bias,
+                                       float min, float max) {
         int[] start = w.rowStart();
         int[] col = w.colIndex();
         float[] val = w.values();
@@ -277,41 +277,11 @@ final class PanamaSparseOps implements SparseOps {
     private static void csrTiles(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx,
                                  int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
                                  float max) {
-        int[] start = w.rowStart();
-        int[] col = w.colIndex();
-        float[] val = w.values();
-        int p = 0;
-        for (; p + 4 * V <= pixels; p += 4 * V) {
-            for (int r = row0; r < row1; r++) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int i = start[r]; i < start[r + 1]; i++) {
-                    FloatVector wv = FloatVector.broadcast(S, val[i]);
-                    long off = (xIndex + col[i] * ldx + p) * Float.BYTES;
-                    a0 = wv.fma(FloatVector.fromMemorySegment(S, x, off, ORDER), a0);
-                    a1 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 4L * V, ORDER), a1);
-                    a2 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 8L * V, ORDER), a2);
-                    a3 = wv.fma(FloatVector.fromMemorySegment(S, x, off + 12L * V, ORDER), a3);
-                }
-                {
-                    FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias[r]);
-                    long at = (yIndex + r * ldy + p) * Float.BYTES;
-                    a0.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at, ORDER);
-                    a1.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 4L * V, ORDER);
-                    a2.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 8L * V, ORDER);
-                    a3.add(bv).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                        .intoMemorySegment(y, at + 12L * V, ORDER);
-                }
-            }
+        for (int p = 0; p + 4 * V <= pixels; p += 4 * V) {
+            csrFourVectors(w, row0, row1, x, xIndex, ldx, p, p + 4 * V, y, yIndex, ldy, bias, min, max);
         }
     }
 
-    /** The same tiles read from a float[]. */
     /** The pixels [{@code p}, {@code pixels}), fewer than 4 vectors, read masked (no whole vector to spare). */
     private static void csrTail(CsrMatrix w, int row0, int row1, MemorySegment x, long xIndex, long ldx, int p,
                                 int pixels, MemorySegment y, long yIndex, long ldy, float[] bias, float min,
