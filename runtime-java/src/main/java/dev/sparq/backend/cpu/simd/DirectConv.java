@@ -12,8 +12,9 @@ import java.lang.foreign.MemorySegment;
  * Convolution computed directly, without im2col or packing, over the padded input planes. With one group and flat
  * runs (stride 1, or 2×2 phases) four output channels at a time are summed in registers over every (input channel,
  * tap) ({@link SimdOps#dotRuns4}); otherwise each output channel's plane accumulates one pass per (input channel,
- * tap), as {@link DepthwiseConv} does per channel. Worth it when the reduction is short (few input channels × taps, e.g. a network's first
- * layer), where the GEMM's packing costs more than it saves; the tuner decides per shape. Any group count.
+ * tap), as {@link DepthwiseConv} does per channel. Worth it when the reduction is short (few input channels × taps,
+ * e.g. a network's first layer), where the GEMM's packing costs more than it saves; the tuner decides per shape. Any
+ * group count.
  */
 final class DirectConv implements Kernel {
     private final ConvAttributes attrs;
