@@ -58,6 +58,37 @@ class SparseFormatsTest {
         return d;
     }
 
+    /** Also checks each slot stays in its chunk and each lane's columns rise along its runs. */
+    private static float[] fromChunkedSell(ChunkedSellMatrix m) {
+        float[] d = new float[m.rows() * m.cols()];
+        int h = m.height();
+        int chunks = m.chunks();
+        assertEquals(m.values().length + ChunkedSellMatrix.OFFSET_SLACK, m.offsets().length);
+        for (int s = 0; s < m.slices(); s++) {
+            for (int l = 0; l < h; l++) {
+                int row = s * h + l;
+                int last = -1;
+                for (int c = 0; c < chunks; c++) {
+                    int run = s * chunks + c;
+                    for (int at = m.runStart()[run] + l; at < m.runStart()[run + 1]; at += h) {
+                        int off = m.offsets()[at];
+                        assertTrue(off >= 0 && off < 2 * h, "offset " + off + " outside a chunk of " + 2 * h);
+                        float v = m.values()[at];
+                        if (v == 0) {
+                            assertEquals(0, off, "padding points at the chunk's first column");
+                            continue;
+                        }
+                        int col = c * 2 * h + off;
+                        assertTrue(row < m.rows() && col > last && col < m.cols(), "row " + row + " column " + col);
+                        last = col;
+                        d[row * m.cols() + col] += v;
+                    }
+                }
+            }
+        }
+        return d;
+    }
+
     private static float[] fromSell(SellMatrix m) {
         float[] d = new float[m.rows() * m.cols()];
         int h = m.height();
@@ -121,6 +152,9 @@ class SparseFormatsTest {
                     SellMatrix sell = SellMatrix.of(w, sh[0], sh[1], h);
                     assertArrayEquals(w, fromSell(sell), "SELL-" + h + " " + what);
                     assertEquals(csr.nonzeros(), sell.nonzeros());
+                    ChunkedSellMatrix chunked = ChunkedSellMatrix.of(w, sh[0], sh[1], h);
+                    assertArrayEquals(w, fromChunkedSell(chunked), "chunked SELL-" + h + " " + what);
+                    assertEquals(csr.nonzeros(), chunked.nonzeros());
                     BlockedMatrix blocked = BlockedMatrix.of(w, sh[0], sh[1], h);
                     assertArrayEquals(w, fromBlocked(blocked), "blocked " + h + " " + what);
                     assertEquals(csr.nonzeros(), blocked.nonzeros());
@@ -168,6 +202,8 @@ class SparseFormatsTest {
     void badShapesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> CsrMatrix.of(new float[5], 2, 3));
         assertThrows(IllegalArgumentException.class, () -> SellMatrix.of(new float[6], 2, 3, 3));
+        assertThrows(IllegalArgumentException.class, () -> ChunkedSellMatrix.of(new float[6], 2, 3, 32));
+        assertThrows(IllegalArgumentException.class, () -> ChunkedSellMatrix.of(new float[5], 2, 3, 4));
         assertThrows(IllegalArgumentException.class, () -> BlockedMatrix.of(new float[6], 2, 3, 32));
     }
 }

@@ -120,7 +120,7 @@ final class ConvKernels {
         if (group == 1 && density <= SimdTuning.SPARSE_CANDIDATE_DENSITY) {
             shape += String.format(Locale.ROOT, " density=%.4f zeros=%s", density, SimdTuning.patternHash(weights));
             for (SparseWeights.Format f : SparseWeights.Format.values()) {
-                if (f != SparseWeights.Format.SELL && (f != SparseWeights.Format.TWO_FOUR || twoFour)) {
+                if (f.matrixProduct && (f != SparseWeights.Format.TWO_FOUR || twoFour)) {
                     candidates.add(new Candidate(f.candidate, () -> new SparseConv(attrs,
                         SparseWeights.of(f, weights, cout, depth), bias, act, cinPerGroup)));
                 }

@@ -1,16 +1,19 @@
 package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.sparse.BlockedMatrix;
+import dev.sparq.sparse.ChunkedSellMatrix;
 import dev.sparq.sparse.CsrMatrix;
 import dev.sparq.sparse.SellMatrix;
 import dev.sparq.sparse.TwoFourMatrix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,6 +30,9 @@ final class PanamaSparseOps implements SparseOps {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     private static final int V = S.length();
+    /** V byte offsets in one load (8 bytes at least: there is no narrower byte vector). */
+    private static final VectorSpecies<Byte> OFFSETS = VectorSpecies.of(byte.class,
+        VectorShape.forBitSize(Math.max(64, 8 * V)));
     /** Lane l shifts a slot's packed 2-bit indices right by 2l. */
     private static final IntVector INDEX_SHIFTS = IntVector.zero(IS).addIndex(2);
     /** Lane l picks element 2l of the pair of vectors (a, b): the even elements of 2V consecutive floats. */
@@ -65,6 +71,58 @@ final class PanamaSparseOps implements SparseOps {
             }
             acc.intoArray(y, yOff, rowOf, s * V);
         }
+    }
+
+    @Override
+    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+        check(w.height());
+        int chunks = w.chunks();
+        int[] start = w.runStart();
+        byte[] off = w.offsets();
+        float[] val = w.values();
+        int s = s0;
+        // two slices at a time: two independent FMA chains (one chain runs at the FMA latency, not the permutes)
+        for (; s + 1 < s1; s += 2) {
+            FloatVector a = FloatVector.zero(S);
+            FloatVector b = FloatVector.zero(S);
+            for (int c = 0; c < chunks; c++) {
+                IntVector lo = FloatVector.fromArray(S, x, xOff + 2 * V * c).reinterpretAsInts();
+                IntVector hi = FloatVector.fromArray(S, x, xOff + 2 * V * c + V).reinterpretAsInts();
+                int qa = start[s * chunks + c];
+                int ea = start[s * chunks + c + 1];
+                int qb = start[(s + 1) * chunks + c];
+                int eb = start[(s + 1) * chunks + c + 1];
+                for (; qa < ea && qb < eb; qa += V, qb += V) {
+                    a = FloatVector.fromArray(S, val, qa).fma(pick(off, qa, lo, hi), a);
+                    b = FloatVector.fromArray(S, val, qb).fma(pick(off, qb, lo, hi), b);
+                }
+                for (; qa < ea; qa += V) {
+                    a = FloatVector.fromArray(S, val, qa).fma(pick(off, qa, lo, hi), a);
+                }
+                for (; qb < eb; qb += V) {
+                    b = FloatVector.fromArray(S, val, qb).fma(pick(off, qb, lo, hi), b);
+                }
+            }
+            a.intoArray(y, yOff + s * V);
+            b.intoArray(y, yOff + (s + 1) * V);
+        }
+        if (s < s1) {
+            FloatVector a = FloatVector.zero(S);
+            for (int c = 0; c < chunks; c++) {
+                IntVector lo = FloatVector.fromArray(S, x, xOff + 2 * V * c).reinterpretAsInts();
+                IntVector hi = FloatVector.fromArray(S, x, xOff + 2 * V * c + V).reinterpretAsInts();
+                for (int q = start[s * chunks + c]; q < start[s * chunks + c + 1]; q += V) {
+                    a = FloatVector.fromArray(S, val, q).fma(pick(off, q, lo, hi), a);
+                }
+            }
+            a.intoArray(y, yOff + s * V);
+        }
+    }
+
+    /** Lane l gets input {@code off[q + l]} of the chunk held in (lo, hi), picked in the int domain. */
+    private static FloatVector pick(byte[] off, int q, IntVector lo, IntVector hi) {
+        IntVector idx = (IntVector) ByteVector.fromArray(OFFSETS, off, q).convertShape(VectorOperators.B2I, IS, 0);
+        return idx.selectFrom(lo, hi).reinterpretAsFloats();
     }
 
     @Override

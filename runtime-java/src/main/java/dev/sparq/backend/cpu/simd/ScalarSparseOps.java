@@ -1,6 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.sparse.BlockedMatrix;
+import dev.sparq.sparse.ChunkedSellMatrix;
 import dev.sparq.sparse.CsrMatrix;
 import dev.sparq.sparse.SellMatrix;
 import dev.sparq.sparse.TwoFourMatrix;
@@ -45,6 +46,27 @@ final class ScalarSparseOps implements SparseOps {
                     acc = Math.fma(val[at], x[xOff + col[at]], acc);
                 }
                 y[yOff + rowOf[s * h + l]] = acc;
+            }
+        }
+    }
+
+    @Override
+    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+        int h = w.height();
+        int chunks = w.chunks();
+        int[] start = w.runStart();
+        byte[] off = w.offsets();
+        float[] val = w.values();
+        for (int s = s0; s < s1; s++) {
+            for (int l = 0; l < h; l++) {
+                float acc = 0;
+                for (int c = 0; c < chunks; c++) {
+                    int base = xOff + 2 * h * c;
+                    for (int at = start[s * chunks + c] + l; at < start[s * chunks + c + 1]; at += h) {
+                        acc = Math.fma(val[at], x[base + off[at]], acc);
+                    }
+                }
+                y[yOff + s * h + l] = acc;
             }
         }
     }

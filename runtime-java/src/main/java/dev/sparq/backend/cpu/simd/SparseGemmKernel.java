@@ -75,9 +75,10 @@ final class SparseGemmKernel implements Kernel {
     private void byRows(MemorySegment as, int m, MemorySegment ys, ExecutionContext ctx) {
         int k = w.cols;
         int lanes = SparseOps.get().lanes();
-        float[] x = Scratch.of(6).get(m * k + lanes);
+        float[] x = Scratch.of(6).get(m * k + 2 * lanes);
         MemorySegment.copy(as, ValueLayout.JAVA_FLOAT, 0, x, 0, m * k);
-        Arrays.fill(x, m * k, m * k + lanes, 0f); // read (as part of a vector) by the 2:4 kernel, never selected
+        // read (as part of a vector) by the 2:4 and chunked kernels, never selected
+        Arrays.fill(x, m * k, m * k + 2 * lanes, 0f);
         int padded = w.paddedRows();
         float[] y = Scratch.of(7).get(m * padded);
         int parts = parts(ctx, (long) m * w.nonzeros());

@@ -1,6 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.sparse.BlockedMatrix;
+import dev.sparq.sparse.ChunkedSellMatrix;
 import dev.sparq.sparse.CsrMatrix;
 import dev.sparq.sparse.SellMatrix;
 import dev.sparq.sparse.TwoFourMatrix;
@@ -25,6 +26,12 @@ interface SparseOps {
      * land past the last row).
      */
     void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+
+    /**
+     * The same for slices [s0, s1), row s·h + l into y[yOff + s·h + l] (slices·h floats from yOff). {@code x} must have
+     * readable floats up to {@code xOff + chunks·2h} (the last chunk is read whole).
+     */
+    void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
     /** The same for block rows [b0, b1), row b·h + l into y[yOff + b·h + l] (blockRows·h floats from yOff). */
     void timesVector(BlockedMatrix w, int b0, int b1, float[] x, int xOff, float[] y, int yOff);

@@ -1,6 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.sparse.BlockedMatrix;
+import dev.sparq.sparse.ChunkedSellMatrix;
 import dev.sparq.sparse.CsrMatrix;
 import dev.sparq.sparse.SellMatrix;
 import dev.sparq.sparse.TwoFourMatrix;
@@ -13,12 +14,16 @@ import java.lang.foreign.MemorySegment;
 abstract sealed class SparseWeights {
     /** The formats, by the candidate names the tuner and {@code sparq inspect} show. */
     enum Format {
-        CSR("sparse-csr"), SELL("sparse-sell"), BLOCKED("sparse-blocked"), TWO_FOUR("sparse-2:4");
+        CSR("sparse-csr", true), SELL("sparse-sell", false), BLOCKED("sparse-blocked", true),
+        TWO_FOUR("sparse-2:4", true), CHUNKED_SELL("sparse-sell-chunked", false);
 
         final String candidate;
+        /** Whether the format has a product with a matrix (convolutions, large batches), not only with vectors. */
+        final boolean matrixProduct;
 
-        Format(String candidate) {
+        Format(String candidate, boolean matrixProduct) {
             this.candidate = candidate;
+            this.matrixProduct = matrixProduct;
         }
     }
 
@@ -36,6 +41,7 @@ abstract sealed class SparseWeights {
         return switch (format) {
             case CSR -> new Csr(CsrMatrix.of(dense, rows, cols));
             case SELL -> new Sell(SellMatrix.of(dense, rows, cols, lanes));
+            case CHUNKED_SELL -> new ChunkedSell(ChunkedSellMatrix.of(dense, rows, cols, lanes));
             case BLOCKED -> new Blocked(BlockedMatrix.of(dense, rows, cols, lanes));
             case TWO_FOUR -> new TwoFour(TwoFourMatrix.of(dense, rows, cols, lanes));
         };
@@ -51,12 +57,12 @@ abstract sealed class SparseWeights {
     /** Floats a {@link #timesVector} result needs (rows rounded up to whole slices or blocks). */
     abstract int paddedRows();
 
-    /** y[r] = Σ_k W[r,k]·x[xOff+k], share {@code part} of {@code parts}; x needs {@link SparseOps#lanes()} spare floats. */
+    /** y[r] = Σ_k W[r,k]·x[xOff+k], share {@code part} of {@code parts}; x needs 2·{@link SparseOps#lanes()} spare floats. */
     abstract void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff);
 
-    /** Whether {@link #timesMatrix} exists (sliced ELLPACK has products with vectors only). */
+    /** Whether {@link #timesMatrix} exists (see {@link Format#matrixProduct}). */
     boolean hasMatrixProduct() {
-        return true;
+        return format().matrixProduct;
     }
 
     /** Y = clamp(W · X + bias) for share {@code part} of the rows, as {@link SparseOps#timesMatrix}. */
@@ -108,48 +114,82 @@ abstract sealed class SparseWeights {
         }
     }
 
-    static final class Sell extends SparseWeights {
+    /** The sliced ELLPACK formats: products with vectors only, split by slices. */
+    abstract static sealed class Sliced extends SparseWeights permits Sell, ChunkedSell {
+        private final Format format;
+        private final int slices;
+        private final int height;
+        private final int nonzeros;
+        private final long bytes;
 
-        @Override
-        long bytes() {
-            return m.bytes();
-        }
-        final SellMatrix m;
-
-        Sell(SellMatrix m) {
-            super(m.rows(), m.cols());
-            this.m = m;
+        Sliced(Format format, int rows, int cols, int slices, int height, int nonzeros, long bytes) {
+            super(rows, cols);
+            this.format = format;
+            this.slices = slices;
+            this.height = height;
+            this.nonzeros = nonzeros;
+            this.bytes = bytes;
         }
 
         @Override
         Format format() {
-            return Format.SELL;
+            return format;
+        }
+
+        @Override
+        long bytes() {
+            return bytes;
         }
 
         @Override
         int nonzeros() {
-            return m.nonzeros();
+            return nonzeros;
         }
 
         @Override
         int paddedRows() {
-            return m.slices() * m.height();
+            return slices * height;
         }
 
         @Override
         void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, from(m.slices(), part, parts), from(m.slices(), part + 1, parts), x, xOff, y, yOff);
+            slicesTimesVector(from(slices, part, parts), from(slices, part + 1, parts), x, xOff, y, yOff);
         }
 
-        @Override
-        boolean hasMatrixProduct() {
-            return false;
-        }
+        abstract void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
         @Override
         void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
                          long yIndex, long ldy, float[] bias, float min, float max) {
             throw new UnsupportedOperationException("sliced ELLPACK has no product with a matrix");
+        }
+    }
+
+    static final class Sell extends Sliced {
+        final SellMatrix m;
+
+        Sell(SellMatrix m) {
+            super(Format.SELL, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes());
+            this.m = m;
+        }
+
+        @Override
+        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
+        }
+    }
+
+    static final class ChunkedSell extends Sliced {
+        final ChunkedSellMatrix m;
+
+        ChunkedSell(ChunkedSellMatrix m) {
+            super(Format.CHUNKED_SELL, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes());
+            this.m = m;
+        }
+
+        @Override
+        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
         }
     }
 
