@@ -1,5 +1,8 @@
 package dev.sparq.sparse;
 
+import java.util.Arrays;
+import java.util.Comparator;
+
 /** Checks shared by the sparse formats' builders. */
 final class DenseMatrices {
     private DenseMatrices() {
@@ -23,5 +26,13 @@ final class DenseMatrices {
             n += dense[row * cols + c] != 0 ? 1 : 0;
         }
         return n;
+    }
+
+    /** Row indices by descending nonzero count; ties keep row order (the sort is stable). */
+    static int[] byNonzerosDescending(int[] nnz) {
+        Integer[] order = new Integer[nnz.length];
+        Arrays.setAll(order, r -> r);
+        Arrays.sort(order, Comparator.comparingInt((Integer r) -> -nnz[r]));
+        return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
     }
 }

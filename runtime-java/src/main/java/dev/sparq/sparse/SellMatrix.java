@@ -1,8 +1,5 @@
 package dev.sparq.sparse;
 
-import java.util.Arrays;
-import java.util.Comparator;
-
 /**
  * Sliced ELLPACK (SELL-C-σ with σ = all rows): rows sorted by their number of nonzeros, longest first, cut into
  * slices of {@code height} rows (the vector length), each slice stored column-major and padded to its longest row.
@@ -46,9 +43,7 @@ public final class SellMatrix {
             nnz[r] = DenseMatrices.nonzeros(dense, r, cols);
             total += nnz[r];
         }
-        Integer[] order = new Integer[rows];
-        Arrays.setAll(order, r -> r);
-        Arrays.sort(order, Comparator.comparingInt((Integer r) -> -nnz[r])); // stable: ties keep row order
+        int[] order = DenseMatrices.byNonzerosDescending(nnz);
         int slices = (rows + height - 1) / height;
         int[] rowOf = new int[slices * height];
         int[] start = new int[slices + 1];

@@ -66,7 +66,7 @@ class SparseFormatsTest {
         assertEquals(m.values().length + ChunkedSellMatrix.OFFSET_SLACK, m.offsets().length);
         for (int s = 0; s < m.slices(); s++) {
             for (int l = 0; l < h; l++) {
-                int row = s * h + l;
+                int row = m.rowOf()[s * h + l];
                 int last = -1;
                 for (int c = 0; c < chunks; c++) {
                     int run = s * chunks + c;
@@ -173,6 +173,19 @@ class SparseFormatsTest {
         float[] w = pruned(1000, 512, 0.9);
         SellMatrix sell = SellMatrix.of(w, 1000, 512, 16);
         assertTrue(sell.paddingRatio() < 1.1, "padding ratio " + sell.paddingRatio());
+    }
+
+    @Test
+    void groupedSlicesShortenTheChunkRuns() {
+        // rows in their order store 2.1 slots per nonzero here (each chunk's run is as long as its longest row)
+        float[] w = pruned(256, 64, 0.9);
+        ChunkedSellMatrix m = ChunkedSellMatrix.of(w, 256, 64, 16);
+        assertTrue(m.paddingRatio() < 1.75, "padding ratio " + m.paddingRatio());
+        int[] lanes = m.rowOf().clone();
+        java.util.Arrays.sort(lanes);
+        for (int i = 0; i < lanes.length; i++) {
+            assertEquals(i, lanes[i], "every row (and padding lane) once");
+        }
     }
 
     @Test

@@ -80,6 +80,7 @@ final class PanamaSparseOps implements SparseOps {
         int[] start = w.runStart();
         byte[] off = w.offsets();
         float[] val = w.values();
+        int[] rowOf = w.rowOf();
         int s = s0;
         // two slices at a time: two independent FMA chains (one chain runs at the FMA latency, not the permutes)
         for (; s + 1 < s1; s += 2) {
@@ -103,8 +104,8 @@ final class PanamaSparseOps implements SparseOps {
                     b = FloatVector.fromArray(S, val, qb).fma(pick(off, qb, lo, hi), b);
                 }
             }
-            a.intoArray(y, yOff + s * V);
-            b.intoArray(y, yOff + (s + 1) * V);
+            a.intoArray(y, yOff, rowOf, s * V);
+            b.intoArray(y, yOff, rowOf, (s + 1) * V);
         }
         if (s < s1) {
             FloatVector a = FloatVector.zero(S);
@@ -115,7 +116,7 @@ final class PanamaSparseOps implements SparseOps {
                     a = FloatVector.fromArray(S, val, q).fma(pick(off, q, lo, hi), a);
                 }
             }
-            a.intoArray(y, yOff + s * V);
+            a.intoArray(y, yOff, rowOf, s * V);
         }
     }
 

@@ -57,6 +57,7 @@ final class ScalarSparseOps implements SparseOps {
         int[] start = w.runStart();
         byte[] off = w.offsets();
         float[] val = w.values();
+        int[] rowOf = w.rowOf();
         for (int s = s0; s < s1; s++) {
             for (int l = 0; l < h; l++) {
                 float acc = 0;
@@ -66,7 +67,7 @@ final class ScalarSparseOps implements SparseOps {
                         acc = Math.fma(val[at], x[base + off[at]], acc);
                     }
                 }
-                y[yOff + s * h + l] = acc;
+                y[yOff + rowOf[s * h + l]] = acc;
             }
         }
     }

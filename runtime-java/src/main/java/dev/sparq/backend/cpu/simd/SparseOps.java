@@ -28,8 +28,8 @@ interface SparseOps {
     void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
     /**
-     * The same for slices [s0, s1), row s·h + l into y[yOff + s·h + l] (slices·h floats from yOff). {@code x} must have
-     * readable floats up to {@code xOff + chunks·2h} (the last chunk is read whole).
+     * The same for slices [s0, s1), as for {@link SellMatrix}. {@code x} must have readable floats up to
+     * {@code xOff + chunks·2h} (the last chunk is read whole).
      */
     void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 

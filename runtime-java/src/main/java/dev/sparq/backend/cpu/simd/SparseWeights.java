@@ -70,7 +70,8 @@ abstract sealed class SparseWeights {
                               long yIndex, long ldy, float[] bias, float min, float max);
 
     static int from(int n, int part, int parts) {
-        return (int) ((long) n * part / parts);
+        // one part (batch-1 layers on one thread): no 64-bit division, twice per sub-µs call
+        return parts == 1 ? part * n : (int) ((long) n * part / parts);
     }
 
     static final class Csr extends SparseWeights {
