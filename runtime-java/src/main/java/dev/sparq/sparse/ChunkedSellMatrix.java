@@ -1,20 +1,21 @@
 package dev.sparq.sparse;
 
 /**
- * Sliced ELLPACK whose columns are cut into chunks of {@code 2 × height}: rows in slices of {@code height}, and
- * within a slice each column chunk has its own run of slots, padded to the slice's longest row in that chunk. A
- * slot's column is one byte, its offset in the chunk, so a matrix-vector product can hold the chunk's 2·height inputs
- * in two vector registers and pick each lane's input with a two-table permute instead of a gather (16 loads per
- * 512-bit gather), and reads 5 bytes per slot instead of 8. Chunks run in column order, so every row is still summed
- * in column order.
+ * Sliced ELLPACK for vectors of {@code lanes} floats, whose columns are cut into chunks of {@code 2 × lanes}: rows in
+ * slices of {@code height = 2 × lanes} (two vectors, so a product runs two FMA chains), and within a slice each column
+ * chunk has its own run of slots, padded to the slice's longest row in that chunk. A slot's column is one byte, its
+ * offset in the chunk, so a matrix-vector product can hold the chunk's inputs in two vector registers and pick each
+ * lane's input with a two-table permute instead of a gather (16 loads per 512-bit gather), and reads 5 bytes per slot
+ * instead of 8. Chunks run in column order, so every row is still summed in column order. Both vectors of a slice
+ * share its runs: one loop per run, where slices of one vector taken in pairs had a tail loop for the longer one.
  *
  * <p>The runs are padded per chunk, so rows are grouped into slices by their per-chunk counts, not by length alone
  * as {@link SellMatrix} sorts them: each slice starts from the longest row left and takes, among the next
  * {@link #WINDOW} × height rows by length, the one that lengthens its runs least. On random 90%-pruned matrices this
- * stores 1.1-1.6× fewer slots than rows in their order (256×64: 2624 against 3440).
+ * stores 1.1-1.6× fewer slots than rows in their order (256×64 in 32-row slices: 2624 against 3776).
  *
  * <p>Slot j of the run of slice s, chunk c, lane l: value {@code values[runStart[s · chunks + c] + j · height + l]}
- * at column {@code c · 2 · height + offsets[...]}; padding has value 0 at the chunk's first column. Lane l of slice
+ * at column {@code c · chunkWidth() + offsets[...]}; padding has value 0 at the chunk's first column. Lane l of slice
  * s is row {@code rowOf[s · height + l]}; padding lanes past the last row get the distinct indices rows, rows+1, ...
  * {@code offsets} has {@link #OFFSET_SLACK} bytes to spare at its end, so a vector of offsets may always be read with
  * an 8-byte load.
@@ -26,6 +27,7 @@ public final class ChunkedSellMatrix {
     static final int WINDOW = 8;
     private final int rows;
     private final int cols;
+    private final int lanes;
     private final int height;
     private final int nonzeros;
     private final int[] rowOf;
@@ -33,11 +35,12 @@ public final class ChunkedSellMatrix {
     private final byte[] offsets;
     private final float[] values;
 
-    private ChunkedSellMatrix(int rows, int cols, int height, int nonzeros, int[] rowOf, int[] runStart,
+    private ChunkedSellMatrix(int rows, int cols, int lanes, int nonzeros, int[] rowOf, int[] runStart,
                               byte[] offsets, float[] values) {
         this.rows = rows;
         this.cols = cols;
-        this.height = height;
+        this.lanes = lanes;
+        this.height = 2 * lanes;
         this.nonzeros = nonzeros;
         this.rowOf = rowOf;
         this.runStart = runStart;
@@ -45,12 +48,13 @@ public final class ChunkedSellMatrix {
         this.values = values;
     }
 
-    /** The nonzeros of a dense row-major matrix in slices of {@code height} rows (a power of two ≤ 16). */
-    public static ChunkedSellMatrix of(float[] dense, int rows, int cols, int height) {
+    /** The nonzeros of a dense row-major matrix, for vectors of {@code lanes} floats (a power of two ≤ 16). */
+    public static ChunkedSellMatrix of(float[] dense, int rows, int cols, int lanes) {
         DenseMatrices.check(dense, rows, cols);
-        DenseMatrices.checkHeight(height);
-        int chunk = 2 * height;
-        int chunks = chunksOf(cols, height);
+        DenseMatrices.checkHeight(lanes);
+        int height = 2 * lanes;
+        int chunk = 2 * lanes;
+        int chunks = chunksOf(cols, lanes);
         int[] counts = new int[Math.multiplyExact(rows, chunks)];
         int total = 0;
         for (int r = 0; r < rows; r++) {
@@ -89,7 +93,7 @@ public final class ChunkedSellMatrix {
                 }
             }
         }
-        return new ChunkedSellMatrix(rows, cols, height, total, rowOf, start, offsets, values);
+        return new ChunkedSellMatrix(rows, cols, lanes, total, rowOf, start, offsets, values);
     }
 
     /** The row of each lane: slices grouped as the class comment says, padding lanes numbered from rows on. */
@@ -155,9 +159,9 @@ public final class ChunkedSellMatrix {
         return n;
     }
 
-    /** Column chunks of a matrix with {@code cols} columns, for slices of {@code height} rows. */
-    public static int chunksOf(int cols, int height) {
-        return (cols + 2 * height - 1) / (2 * height);
+    /** Column chunks of a matrix with {@code cols} columns, for vectors of {@code lanes} floats. */
+    public static int chunksOf(int cols, int lanes) {
+        return (cols + 2 * lanes - 1) / (2 * lanes);
     }
 
     public int rows() {
@@ -168,8 +172,19 @@ public final class ChunkedSellMatrix {
         return cols;
     }
 
+    /** The vector length the matrix was built for. */
+    public int lanes() {
+        return lanes;
+    }
+
+    /** Rows per slice: two vectors. */
     public int height() {
         return height;
+    }
+
+    /** Columns per chunk: two vectors, the inputs one slot can pick from. */
+    public int chunkWidth() {
+        return 2 * lanes;
     }
 
     public int slices() {
@@ -177,7 +192,7 @@ public final class ChunkedSellMatrix {
     }
 
     public int chunks() {
-        return chunksOf(cols, height);
+        return chunksOf(cols, lanes);
     }
 
     public int nonzeros() {

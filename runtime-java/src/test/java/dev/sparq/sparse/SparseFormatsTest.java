@@ -72,13 +72,13 @@ class SparseFormatsTest {
                     int run = s * chunks + c;
                     for (int at = m.runStart()[run] + l; at < m.runStart()[run + 1]; at += h) {
                         int off = m.offsets()[at];
-                        assertTrue(off >= 0 && off < 2 * h, "offset " + off + " outside a chunk of " + 2 * h);
+                        assertTrue(off >= 0 && off < m.chunkWidth(), "offset " + off + " outside its chunk");
                         float v = m.values()[at];
                         if (v == 0) {
                             assertEquals(0, off, "padding points at the chunk's first column");
                             continue;
                         }
-                        int col = c * 2 * h + off;
+                        int col = c * m.chunkWidth() + off;
                         assertTrue(row < m.rows() && col > last && col < m.cols(), "row " + row + " column " + col);
                         last = col;
                         d[row * m.cols() + col] += v;
@@ -177,7 +177,7 @@ class SparseFormatsTest {
 
     @Test
     void groupedSlicesShortenTheChunkRuns() {
-        // rows in their order store 2.1 slots per nonzero here (each chunk's run is as long as its longest row)
+        // rows in their order store ~2.2 slots per nonzero here (each chunk's run is as long as its longest row)
         float[] w = pruned(256, 64, 0.9);
         ChunkedSellMatrix m = ChunkedSellMatrix.of(w, 256, 64, 16);
         assertTrue(m.paddingRatio() < 1.75, "padding ratio " + m.paddingRatio());

@@ -75,48 +75,26 @@ final class PanamaSparseOps implements SparseOps {
 
     @Override
     public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
-        check(w.height());
+        check(w.lanes());
         int chunks = w.chunks();
         int[] start = w.runStart();
         byte[] off = w.offsets();
         float[] val = w.values();
         int[] rowOf = w.rowOf();
-        int s = s0;
-        // two slices at a time: two independent FMA chains (one chain runs at the FMA latency, not the permutes)
-        for (; s + 1 < s1; s += 2) {
+        // a slice is two vectors of rows: two independent FMA chains (one chain would run at the FMA latency)
+        for (int s = s0; s < s1; s++) {
             FloatVector a = FloatVector.zero(S);
             FloatVector b = FloatVector.zero(S);
             for (int c = 0; c < chunks; c++) {
                 IntVector lo = FloatVector.fromArray(S, x, xOff + 2 * V * c).reinterpretAsInts();
                 IntVector hi = FloatVector.fromArray(S, x, xOff + 2 * V * c + V).reinterpretAsInts();
-                int qa = start[s * chunks + c];
-                int ea = start[s * chunks + c + 1];
-                int qb = start[(s + 1) * chunks + c];
-                int eb = start[(s + 1) * chunks + c + 1];
-                for (; qa < ea && qb < eb; qa += V, qb += V) {
-                    a = FloatVector.fromArray(S, val, qa).fma(pick(off, qa, lo, hi), a);
-                    b = FloatVector.fromArray(S, val, qb).fma(pick(off, qb, lo, hi), b);
-                }
-                for (; qa < ea; qa += V) {
-                    a = FloatVector.fromArray(S, val, qa).fma(pick(off, qa, lo, hi), a);
-                }
-                for (; qb < eb; qb += V) {
-                    b = FloatVector.fromArray(S, val, qb).fma(pick(off, qb, lo, hi), b);
-                }
-            }
-            a.intoArray(y, yOff, rowOf, s * V);
-            b.intoArray(y, yOff, rowOf, (s + 1) * V);
-        }
-        if (s < s1) {
-            FloatVector a = FloatVector.zero(S);
-            for (int c = 0; c < chunks; c++) {
-                IntVector lo = FloatVector.fromArray(S, x, xOff + 2 * V * c).reinterpretAsInts();
-                IntVector hi = FloatVector.fromArray(S, x, xOff + 2 * V * c + V).reinterpretAsInts();
-                for (int q = start[s * chunks + c]; q < start[s * chunks + c + 1]; q += V) {
+                for (int q = start[s * chunks + c], end = start[s * chunks + c + 1]; q < end; q += 2 * V) {
                     a = FloatVector.fromArray(S, val, q).fma(pick(off, q, lo, hi), a);
+                    b = FloatVector.fromArray(S, val, q + V).fma(pick(off, q + V, lo, hi), b);
                 }
             }
-            a.intoArray(y, yOff, rowOf, s * V);
+            a.intoArray(y, yOff, rowOf, 2 * V * s);
+            b.intoArray(y, yOff, rowOf, 2 * V * s + V);
         }
     }
 

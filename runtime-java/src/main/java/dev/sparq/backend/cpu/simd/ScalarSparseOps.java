@@ -52,7 +52,7 @@ final class ScalarSparseOps implements SparseOps {
 
     @Override
     public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
-        int h = w.height();
+        int h = w.height(); // rows per slice, the stride between a lane's slots
         int chunks = w.chunks();
         int[] start = w.runStart();
         byte[] off = w.offsets();
@@ -62,7 +62,7 @@ final class ScalarSparseOps implements SparseOps {
             for (int l = 0; l < h; l++) {
                 float acc = 0;
                 for (int c = 0; c < chunks; c++) {
-                    int base = xOff + 2 * h * c;
+                    int base = xOff + w.chunkWidth() * c;
                     for (int at = start[s * chunks + c] + l; at < start[s * chunks + c + 1]; at += h) {
                         acc = Math.fma(val[at], x[base + off[at]], acc);
                     }

@@ -28,8 +28,9 @@ interface SparseOps {
     void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
     /**
-     * The same for slices [s0, s1), as for {@link SellMatrix}. {@code x} must have readable floats up to
-     * {@code xOff + chunks·2h} (the last chunk is read whole).
+     * The same for slices [s0, s1) (of {@link ChunkedSellMatrix#height()} rows), lane l of slice s into
+     * y[yOff + rowOf[s·height + l]]. {@code x} must have readable floats up to {@code xOff + chunks·chunkWidth} (the
+     * last chunk is read whole).
      */
     void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
