@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -293,9 +292,6 @@ final class PanamaMicroKernel implements MicroKernel {
             float[] cb = e.colBias();
             x = x.add(FloatVector.fromArray(S, cb, col, S.indexInRange(col, cb.length)));
         }
-        if (e.clamps()) {
-            x = x.lanewise(VectorOperators.MAX, e.min()).lanewise(VectorOperators.MIN, e.max());
-        }
-        return x;
+        return PanamaOps.clamp(x, e.min(), e.max());
     }
 }

@@ -18,8 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link SparseOps} on the Vector API. Matrix-vector products put rows on the lanes (a slice or block of V rows
- * accumulates in one vector, so no horizontal sums); products with a dense matrix put pixels on the lanes, as
- * XNNPACK's SpMM does: each nonzero is broadcast and multiplies a run of 4 vectors of its input row.
+ * accumulates in one vector, so no horizontal sums); sliced ELLPACK gathers each lane's input, its chunked form picks
+ * it from two registers with a permute (vpermi2d), 2:4 from the group's four. Products with a dense matrix put pixels
+ * on the lanes, as XNNPACK's SpMM does: each nonzero is broadcast and multiplies a run of 4 vectors of its input row.
  *
  * <p>Results are stored where they are computed, never through a helper method taking vectors: a vector passed to a
  * method C2 does not inline is boxed, once per call (measured: the blocked product 6× slower that way).
@@ -545,8 +546,7 @@ final class PanamaSparseOps implements SparseOps {
             if (bias != null) {
                 a = a.add(FloatVector.fromArray(S, bias, biasOff + i));
             }
-            a.lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
+            PanamaOps.clamp(a, min, max).intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
