@@ -23,7 +23,7 @@ package dev.sparq.sparse;
 public final class ChunkedSellMatrix {
     /** Bytes readable past the last slot's offset. */
     public static final int OFFSET_SLACK = 8;
-    /** Rows (in slice heights) a slice picks its next row from: the grouping costs rows × WINDOW × height × chunks. */
+    /** Rows (in slice heights) a slice picks its next row from; grouping costs rows × WINDOW × height × chunks. */
     static final int WINDOW = 8;
     private final int rows;
     private final int cols;
@@ -203,7 +203,7 @@ public final class ChunkedSellMatrix {
         return rowOf;
     }
 
-    /** Where the run of slice s, chunk c starts: {@code runStart()[s · chunks() + c]}; one more entry ends the last. */
+    /** Where the run of slice s, chunk c starts: {@code runStart()[s · chunks() + c]}; an extra entry ends the last. */
     public int[] runStart() {
         return runStart;
     }

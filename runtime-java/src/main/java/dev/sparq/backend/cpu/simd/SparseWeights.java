@@ -57,7 +57,10 @@ abstract sealed class SparseWeights {
     /** Floats a {@link #timesVector} result needs (rows rounded up to whole slices or blocks). */
     abstract int paddedRows();
 
-    /** y[r] = Σ_k W[r,k]·x[xOff+k], share {@code part} of {@code parts}; x needs 2·{@link SparseOps#lanes()} spare floats. */
+    /**
+     * y[r] = Σ_k W[r,k]·x[xOff+k], share {@code part} of {@code parts}; x needs 2·{@link SparseOps#lanes()} spare
+     * floats.
+     */
     abstract void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff);
 
     /** Whether {@link #timesMatrix} exists (see {@link Format#matrixProduct}). */
