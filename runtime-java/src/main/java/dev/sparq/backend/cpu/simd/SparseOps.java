@@ -67,10 +67,7 @@ interface SparseOps {
      */
     void evenElements(MemorySegment x, long xIndex, int n, MemorySegment dst, long dstIndex);
 
-    /**
-     * out[outIndex + i] = clamp(acc[accOff + i] + bias[biasOff + i], min, max) for i in [0, n); bias may be null. May
-     * overwrite acc[accOff, accOff + n) with the result.
-     */
+    /** out[outIndex + i] = clamp(acc[accOff + i] + bias[biasOff + i], min, max) for i in [0, n); bias may be null. */
     void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max, MemorySegment out,
                long outIndex);
 
