@@ -8,7 +8,7 @@ final class Scratch {
 
     /**
      * The calling thread's scratch number {@code slot} (0: A side, 1: B side, 2-4: kernel-specific, 5: packing rows,
-     * 6-7: the sparse kernels' operands).
+     * 6-7: the sparse matrix-vector products' inputs and outputs; 7 also the convolutions' products and phase planes).
      */
     static Scratch of(int slot) {
         return LOCAL.get()[slot];
