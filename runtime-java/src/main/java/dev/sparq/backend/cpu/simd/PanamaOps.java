@@ -307,33 +307,32 @@ final class PanamaOps implements SimdOps {
         }
     }
 
-    /**
-     * x clamped to [min, max] with Math.max / Math.min semantics (NaN stays, max(-0, +0) = +0); an infinite bound is
-     * skipped, which changes no bit. Each bound costs several instructions per vector for those semantics: the sparse
-     * kernels' store of 256 outputs took 58 ns with both bounds infinite, 34 ns with them skipped (a standalone loop;
-     * whole sparse layers in JMH moved within noise).
-     */
-    static FloatVector clamp(FloatVector x, float min, float max) {
-        if (min != Float.NEGATIVE_INFINITY) {
-            x = x.lanewise(VectorOperators.MAX, min);
-        }
-        if (max != Float.POSITIVE_INFINITY) {
-            x = x.lanewise(VectorOperators.MIN, max);
-        }
-        return x;
-    }
-
     @Override
     public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
                          long outIndex) {
+        // an infinite bound is skipped (it changes no bit): Math.max/min semantics cost several instructions each
+        boolean lower = min != Float.NEGATIVE_INFINITY;
+        boolean upper = max != Float.POSITIVE_INFINITY;
         int i = 0;
         for (; i <= n - V; i += V) {
-            FloatVector r = clamp(FloatVector.fromArray(S, acc, accOff + i).add(bias), min, max);
+            FloatVector r = FloatVector.fromArray(S, acc, accOff + i).add(bias);
+            if (lower) {
+                r = r.lanewise(VectorOperators.MAX, min);
+            }
+            if (upper) {
+                r = r.lanewise(VectorOperators.MIN, max);
+            }
             r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector r = clamp(FloatVector.fromArray(S, acc, accOff + i, m).add(bias), min, max);
+            FloatVector r = FloatVector.fromArray(S, acc, accOff + i, m).add(bias);
+            if (lower) {
+                r = r.lanewise(VectorOperators.MAX, min);
+            }
+            if (upper) {
+                r = r.lanewise(VectorOperators.MIN, max);
+            }
             r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
         }
     }

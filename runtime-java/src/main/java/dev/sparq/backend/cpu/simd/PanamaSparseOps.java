@@ -90,19 +90,18 @@ final class PanamaSparseOps implements SparseOps {
                 IntVector lo = FloatVector.fromArray(S, x, xOff + 2 * V * c).reinterpretAsInts();
                 IntVector hi = FloatVector.fromArray(S, x, xOff + 2 * V * c + V).reinterpretAsInts();
                 for (int q = start[s * chunks + c], end = start[s * chunks + c + 1]; q < end; q += 2 * V) {
-                    a = FloatVector.fromArray(S, val, q).fma(pick(off, q, lo, hi), a);
-                    b = FloatVector.fromArray(S, val, q + V).fma(pick(off, q + V, lo, hi), b);
+                    // lane l's input: offset off[q + l] into the chunk held in (lo, hi), picked in the int domain
+                    IntVector ia = (IntVector) ByteVector.fromArray(OFFSETS, off, q)
+                        .convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector ib = (IntVector) ByteVector.fromArray(OFFSETS, off, q + V)
+                        .convertShape(VectorOperators.B2I, IS, 0);
+                    a = FloatVector.fromArray(S, val, q).fma(ia.selectFrom(lo, hi).reinterpretAsFloats(), a);
+                    b = FloatVector.fromArray(S, val, q + V).fma(ib.selectFrom(lo, hi).reinterpretAsFloats(), b);
                 }
             }
             a.intoArray(y, yOff, rowOf, 2 * V * s);
             b.intoArray(y, yOff, rowOf, 2 * V * s + V);
         }
-    }
-
-    /** Lane l gets input {@code off[q + l]} of the chunk held in (lo, hi), picked in the int domain. */
-    private static FloatVector pick(byte[] off, int q, IntVector lo, IntVector hi) {
-        IntVector idx = (IntVector) ByteVector.fromArray(OFFSETS, off, q).convertShape(VectorOperators.B2I, IS, 0);
-        return idx.selectFrom(lo, hi).reinterpretAsFloats();
     }
 
     @Override
@@ -546,7 +545,8 @@ final class PanamaSparseOps implements SparseOps {
             if (bias != null) {
                 a = a.add(FloatVector.fromArray(S, bias, biasOff + i));
             }
-            PanamaOps.clamp(a, min, max).intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
+            a.lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
