@@ -59,7 +59,8 @@ public final class ChunkedSellMatrix {
         int total = 0;
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < chunks; c++) {
-                counts[r * chunks + c] = nonzeros(dense, r * cols, c * chunk, Math.min(cols, (c + 1) * chunk));
+                counts[r * chunks + c] = DenseMatrices.nonzeros(dense, r * cols, c * chunk,
+                    Math.min(cols, (c + 1) * chunk));
                 total += counts[r * chunks + c];
             }
         }
@@ -149,14 +150,6 @@ public final class ChunkedSellMatrix {
             rowOf[i] = i;
         }
         return rowOf;
-    }
-
-    private static int nonzeros(float[] dense, int base, int from, int to) {
-        int n = 0;
-        for (int c = from; c < to; c++) {
-            n += dense[base + c] != 0 ? 1 : 0;
-        }
-        return n;
     }
 
     /** Column chunks of a matrix with {@code cols} columns, for vectors of {@code lanes} floats. */

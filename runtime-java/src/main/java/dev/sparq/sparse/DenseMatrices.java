@@ -21,9 +21,14 @@ final class DenseMatrices {
     }
 
     static int nonzeros(float[] dense, int row, int cols) {
+        return nonzeros(dense, row * cols, 0, cols);
+    }
+
+    /** Nonzeros among columns [from, to) of the row starting at {@code base}. */
+    static int nonzeros(float[] dense, int base, int from, int to) {
         int n = 0;
-        for (int c = 0; c < cols; c++) {
-            n += dense[row * cols + c] != 0 ? 1 : 0;
+        for (int c = from; c < to; c++) {
+            n += dense[base + c] != 0 ? 1 : 0;
         }
         return n;
     }
