@@ -228,11 +228,7 @@ final class PanamaOps implements SimdOps {
                 }
             }
         }
-        for (; k < kb; k++) {
-            for (int r = 0; r < width; r++) {
-                dst[o++] = src[r * kb + k];
-            }
-        }
+        ScalarOps.interleaveRows(src, width, kb, dst, dstOff, k); // the rest, element by element
     }
 
     private static int gcd(int a, int b) {

@@ -80,7 +80,12 @@ final class ScalarOps implements SimdOps {
 
     @Override
     public void interleaveRows(float[] src, int width, int kb, float[] dst, int dstOff) {
-        for (int k = 0, o = dstOff; k < kb; k++) {
+        interleaveRows(src, width, kb, dst, dstOff, 0);
+    }
+
+    /** {@link #interleaveRows} for k in [from, kb): also the Vector API version's tail. */
+    static void interleaveRows(float[] src, int width, int kb, float[] dst, int dstOff, int from) {
+        for (int k = from, o = dstOff + from * width; k < kb; k++) {
             for (int r = 0; r < width; r++) {
                 dst[o++] = src[r * kb + k];
             }
