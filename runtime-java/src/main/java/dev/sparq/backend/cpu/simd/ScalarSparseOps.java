@@ -32,7 +32,8 @@ final class ScalarSparseOps implements SparseOps {
     }
 
     @Override
-    public void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+    public void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min, float max,
+                            float[] y, int yOff) {
         int h = w.height();
         int[] start = w.sliceStart();
         int[] col = w.colIndex();
@@ -45,13 +46,14 @@ final class ScalarSparseOps implements SparseOps {
                 for (int j = 0, at = start[s] + l; j < width; j++, at += h) {
                     acc = Math.fma(val[at], x[xOff + col[at]], acc);
                 }
-                y[yOff + rowOf[s * h + l]] = acc;
+                y[yOff + rowOf[s * h + l]] = finish(acc, bias, s * h + l, min, max);
             }
         }
     }
 
     @Override
-    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min,
+                            float max, float[] y, int yOff) {
         int h = w.height(); // rows per slice, the stride between a lane's slots
         int chunks = w.chunks();
         int[] start = w.runStart();
@@ -67,7 +69,7 @@ final class ScalarSparseOps implements SparseOps {
                         acc = Math.fma(val[at], x[base + off[at]], acc);
                     }
                 }
-                y[yOff + rowOf[s * h + l]] = acc;
+                y[yOff + rowOf[s * h + l]] = finish(acc, bias, s * h + l, min, max);
             }
         }
     }
@@ -176,9 +178,13 @@ final class ScalarSparseOps implements SparseOps {
     public void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max,
                       MemorySegment out, long outIndex) {
         for (int i = 0; i < n; i++) {
-            float v = bias == null ? acc[accOff + i] : acc[accOff + i] + bias[biasOff + i];
-            out.setAtIndex(ValueLayout.JAVA_FLOAT, outIndex + i, Math.min(Math.max(v, min), max));
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, outIndex + i, finish(acc[accOff + i], bias, biasOff + i, min, max));
         }
+    }
+
+    /** clamp(acc + bias[i], min, max), the epilogue every sparse product ends with; bias may be null. */
+    private static float finish(float acc, float[] bias, int i, float min, float max) {
+        return Math.min(Math.max(bias == null ? acc : acc + bias[i], min), max);
     }
 
     @Override

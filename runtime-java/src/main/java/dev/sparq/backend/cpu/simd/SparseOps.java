@@ -22,17 +22,19 @@ interface SparseOps {
     void timesVector(CsrMatrix w, int row0, int row1, float[] x, int xOff, float[] y, int yOff);
 
     /**
-     * The same for slices [s0, s1), lane l of slice s into y[yOff + rowOf[s·h + l]] (slices·h floats from yOff; padding lanes
-     * land past the last row).
+     * For slices [s0, s1), with the epilogue applied: lane l of slice s (row r = rowOf[s·h + l]) gives
+     * y[yOff + r] = clamp(Σ_k W[r,k]·x[xOff+k] + bias[s·h + l], min, max), the bias in slice order (may be null),
+     * so rows land in order and finished (slices·h floats from yOff; padding lanes land past the last row).
      */
-    void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+    void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min, float max, float[] y,
+                     int yOff);
 
     /**
-     * The same for slices [s0, s1) (of {@link ChunkedSellMatrix#height()} rows), lane l of slice s into
-     * y[yOff + rowOf[s·height + l]]. {@code x} must have readable floats up to {@code xOff + chunks·chunkWidth} (the
-     * last chunk is read whole).
+     * The same for slices [s0, s1) of {@link ChunkedSellMatrix#height()} rows. {@code x} must have readable floats
+     * up to {@code xOff + chunks·chunkWidth} (the last chunk is read whole).
      */
-    void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+    void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min, float max,
+                     float[] y, int yOff);
 
     /** The same for block rows [b0, b1), row b·h + l into y[yOff + b·h + l] (blockRows·h floats from yOff). */
     void timesVector(BlockedMatrix w, int b0, int b1, float[] x, int xOff, float[] y, int yOff);

@@ -118,7 +118,10 @@ abstract sealed class SparseWeights {
         }
     }
 
-    /** The sliced ELLPACK formats: products with vectors only, split by slices. */
+    /**
+     * The sliced ELLPACK formats: products with vectors only, split by slices. Their products apply the epilogue
+     * themselves (rows are scattered back to order at the end of each slice, so they leave finished).
+     */
     abstract static sealed class Sliced extends SparseWeights permits Sell, ChunkedSell {
         private final Format format;
         private final int slices;
@@ -157,10 +160,36 @@ abstract sealed class SparseWeights {
 
         @Override
         void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
-            slicesTimesVector(from(slices, part, parts), from(slices, part + 1, parts), x, xOff, y, yOff);
+            timesVector(part, parts, x, xOff, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, y, yOff);
         }
 
-        abstract void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+        /**
+         * The product with the epilogue: y[yOff + r] = clamp(W·x + bias, min, max) for this part's rows, the bias in
+         * slice order ({@link #inSliceOrder}; may be null).
+         */
+        void timesVector(int part, int parts, float[] x, int xOff, float[] sliceBias, float min, float max, float[] y,
+                         int yOff) {
+            slicesTimesVector(from(slices, part, parts), from(slices, part + 1, parts), x, xOff, sliceBias, min, max, y,
+                yOff);
+        }
+
+        /** A per-row vector (a bias) in the order of the slices' lanes, padding lanes 0; null stays null. */
+        float[] inSliceOrder(float[] perRow) {
+            if (perRow == null) {
+                return null;
+            }
+            int[] rowOf = rowOf();
+            float[] out = new float[paddedRows()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = rowOf[i] < rows ? perRow[rowOf[i]] : 0f;
+            }
+            return out;
+        }
+
+        abstract int[] rowOf();
+
+        abstract void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] bias, float min, float max,
+                                        float[] y, int yOff);
 
         @Override
         void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
@@ -178,8 +207,14 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
+        int[] rowOf() {
+            return m.rowOf();
+        }
+
+        @Override
+        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] bias, float min, float max, float[] y,
+                               int yOff) {
+            SparseOps.get().timesVector(m, s0, s1, x, xOff, bias, min, max, y, yOff);
         }
     }
 
@@ -192,8 +227,14 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
+        int[] rowOf() {
+            return m.rowOf();
+        }
+
+        @Override
+        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] bias, float min, float max, float[] y,
+                               int yOff) {
+            SparseOps.get().timesVector(m, s0, s1, x, xOff, bias, min, max, y, yOff);
         }
     }
 
