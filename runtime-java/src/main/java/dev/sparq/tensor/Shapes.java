@@ -17,10 +17,13 @@ public final class Shapes {
             if (d < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
             }
-            if (d != 0 && n > MAX_ELEMENTS / d) {
+            // the full 128-bit product, not n > MAX / d: a 64-bit division per dimension shows on every tensor
+            // of a sub-µs layer
+            long p = n * d;
+            if (Math.multiplyHigh(n, d) != 0 || Long.compareUnsigned(p, MAX_ELEMENTS) > 0) {
                 throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has too many elements");
             }
-            n *= d;
+            n = p;
         }
         return n;
     }

@@ -10,6 +10,21 @@ import org.junit.jupiter.api.Test;
 
 class TensorTest {
     @Test
+    void elementCountsUpToTheLimitPassAndOverflowIsCaught() {
+        long max = Shapes.MAX_ELEMENTS;
+        assertEquals(max, Shapes.size(new long[] {max}));
+        assertEquals(max, Shapes.size(new long[] {1L << 20, 1L << 20}));
+        assertEquals(0, Shapes.size(new long[] {0, Long.MAX_VALUE}));
+        assertEquals(0, Shapes.size(new long[] {3, 0, 1L << 62}));
+        // one past the limit; products that wrap 64 bits to small or negative values
+        for (long[] shape : new long[][] {{max + 1}, {(1L << 20) + 1, 1L << 20}, {1L << 32, 1L << 32},
+            {(1L << 32) + 1, 1L << 32}, {3, 1L << 62}, {Long.MAX_VALUE, 2}, {max, max}}) {
+            assertThrows(IllegalArgumentException.class, () -> Shapes.size(shape), java.util.Arrays.toString(shape));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Shapes.size(new long[] {2, -1}));
+    }
+
+    @Test
     void memoryIsAlignedAndZeroed() {
         try (Tensor t = Tensor.allocate(DType.F32, 3, 5)) {
             assertEquals(0, t.segment().address() % Tensor.ALIGNMENT);

@@ -59,45 +59,27 @@ final class PanamaSparseOps implements SparseOps {
     }
 
     @Override
-    public void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min, float max,
-                            float[] y, int yOff) {
+    public void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
         check(w.height());
         int[] start = w.sliceStart();
         int[] col = w.colIndex();
         float[] val = w.values();
-        int[] rowOf = w.rowOf();
-        boolean lower = min != Float.NEGATIVE_INFINITY;
-        boolean upper = max != Float.POSITIVE_INFINITY;
         for (int s = s0; s < s1; s++) {
             FloatVector acc = FloatVector.zero(S);
             for (int at = start[s]; at < start[s + 1]; at += V) {
                 acc = FloatVector.fromArray(S, val, at).fma(FloatVector.fromArray(S, x, xOff, col, at), acc);
             }
-            // the epilogue written out, not a helper: a vector crossing an out-of-line call is boxed
-            if (bias != null) {
-                acc = acc.add(FloatVector.fromArray(S, bias, s * V));
-            }
-            if (lower) {
-                acc = acc.lanewise(VectorOperators.MAX, min);
-            }
-            if (upper) {
-                acc = acc.lanewise(VectorOperators.MIN, max);
-            }
-            acc.intoArray(y, yOff, rowOf, s * V);
+            acc.intoArray(y, yOff + s * V);
         }
     }
 
     @Override
-    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min,
-                            float max, float[] y, int yOff) {
+    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
         check(w.lanes());
-        boolean lower = min != Float.NEGATIVE_INFINITY;
-        boolean upper = max != Float.POSITIVE_INFINITY;
         int chunks = w.chunks();
         int[] start = w.runStart();
         byte[] off = w.offsets();
         float[] val = w.values();
-        int[] rowOf = w.rowOf();
         // a slice is two vectors of rows: two independent FMA chains (one chain would run at the FMA latency)
         for (int s = s0; s < s1; s++) {
             FloatVector a = FloatVector.zero(S);
@@ -115,20 +97,9 @@ final class PanamaSparseOps implements SparseOps {
                     b = FloatVector.fromArray(S, val, q + V).fma(ib.selectFrom(lo, hi).reinterpretAsFloats(), b);
                 }
             }
-            if (bias != null) {
-                a = a.add(FloatVector.fromArray(S, bias, 2 * V * s));
-                b = b.add(FloatVector.fromArray(S, bias, 2 * V * s + V));
-            }
-            if (lower) {
-                a = a.lanewise(VectorOperators.MAX, min);
-                b = b.lanewise(VectorOperators.MAX, min);
-            }
-            if (upper) {
-                a = a.lanewise(VectorOperators.MIN, max);
-                b = b.lanewise(VectorOperators.MIN, max);
-            }
-            a.intoArray(y, yOff, rowOf, 2 * V * s);
-            b.intoArray(y, yOff, rowOf, 2 * V * s + V);
+            // in slice order: a gather at the store puts rows back for less than a scatter here costs
+            a.intoArray(y, yOff + 2 * V * s);
+            b.intoArray(y, yOff + 2 * V * s + V);
         }
     }
 
@@ -589,6 +560,41 @@ final class PanamaSparseOps implements SparseOps {
             FloatVector a = FloatVector.fromArray(S, acc, accOff + i, m);
             if (bias != null) {
                 a = a.add(FloatVector.fromArray(S, bias, biasOff + i, m));
+            }
+            if (lower) {
+                a = a.lanewise(VectorOperators.MAX, min);
+            }
+            if (upper) {
+                a = a.lanewise(VectorOperators.MIN, max);
+            }
+            a.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
+        }
+    }
+
+    @Override
+    public void store(float[] acc, int accOff, int[] at, int n, float[] bias, float min, float max, MemorySegment out,
+                      long outIndex) {
+        boolean lower = min != Float.NEGATIVE_INFINITY;
+        boolean upper = max != Float.POSITIVE_INFINITY;
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector a = FloatVector.fromArray(S, acc, accOff, at, i);
+            if (bias != null) {
+                a = a.add(FloatVector.fromArray(S, bias, i));
+            }
+            if (lower) {
+                a = a.lanewise(VectorOperators.MAX, min);
+            }
+            if (upper) {
+                a = a.lanewise(VectorOperators.MIN, max);
+            }
+            a.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector a = FloatVector.fromArray(S, acc, accOff, at, i, m);
+            if (bias != null) {
+                a = a.add(FloatVector.fromArray(S, bias, i, m));
             }
             if (lower) {
                 a = a.lanewise(VectorOperators.MAX, min);

@@ -32,13 +32,11 @@ final class ScalarSparseOps implements SparseOps {
     }
 
     @Override
-    public void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min, float max,
-                            float[] y, int yOff) {
+    public void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
         int h = w.height();
         int[] start = w.sliceStart();
         int[] col = w.colIndex();
         float[] val = w.values();
-        int[] rowOf = w.rowOf();
         for (int s = s0; s < s1; s++) {
             int width = (start[s + 1] - start[s]) / h;
             for (int l = 0; l < h; l++) {
@@ -46,20 +44,18 @@ final class ScalarSparseOps implements SparseOps {
                 for (int j = 0, at = start[s] + l; j < width; j++, at += h) {
                     acc = Math.fma(val[at], x[xOff + col[at]], acc);
                 }
-                y[yOff + rowOf[s * h + l]] = finish(acc, bias, s * h + l, min, max);
+                y[yOff + s * h + l] = acc;
             }
         }
     }
 
     @Override
-    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min,
-                            float max, float[] y, int yOff) {
+    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
         int h = w.height(); // rows per slice, the stride between a lane's slots
         int chunks = w.chunks();
         int[] start = w.runStart();
         byte[] off = w.offsets();
         float[] val = w.values();
-        int[] rowOf = w.rowOf();
         for (int s = s0; s < s1; s++) {
             for (int l = 0; l < h; l++) {
                 float acc = 0;
@@ -69,7 +65,7 @@ final class ScalarSparseOps implements SparseOps {
                         acc = Math.fma(val[at], x[base + off[at]], acc);
                     }
                 }
-                y[yOff + rowOf[s * h + l]] = finish(acc, bias, s * h + l, min, max);
+                y[yOff + s * h + l] = acc;
             }
         }
     }
@@ -179,6 +175,14 @@ final class ScalarSparseOps implements SparseOps {
                       MemorySegment out, long outIndex) {
         for (int i = 0; i < n; i++) {
             out.setAtIndex(ValueLayout.JAVA_FLOAT, outIndex + i, finish(acc[accOff + i], bias, biasOff + i, min, max));
+        }
+    }
+
+    @Override
+    public void store(float[] acc, int accOff, int[] at, int n, float[] bias, float min, float max, MemorySegment out,
+                      long outIndex) {
+        for (int i = 0; i < n; i++) {
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, outIndex + i, finish(acc[accOff + at[i]], bias, i, min, max));
         }
     }
 

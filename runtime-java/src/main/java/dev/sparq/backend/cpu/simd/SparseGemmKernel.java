@@ -24,8 +24,6 @@ final class SparseGemmKernel implements Kernel {
     private final boolean gemm;
     private final Kernel dense;
     private final int sparseRows;
-    /** The bias in slice order, for the sliced formats, whose products apply the epilogue themselves. */
-    private final float[] sliceBias;
 
     SparseGemmKernel(SparseWeights w, Epilogue epilogue, boolean gemm, Kernel dense, int sparseRows) {
         this.w = w;
@@ -33,7 +31,6 @@ final class SparseGemmKernel implements Kernel {
         this.gemm = gemm;
         this.dense = dense;
         this.sparseRows = sparseRows;
-        this.sliceBias = w instanceof SparseWeights.Sliced sliced ? sliced.inSliceOrder(epilogue.colBias()) : null;
     }
 
     SparseWeights weights() {
@@ -54,7 +51,7 @@ final class SparseGemmKernel implements Kernel {
             throw new IllegalArgumentException("A " + a.dtype() + Arrays.toString(a.shape()) + " does not fit B with "
                 + k + " rows");
         }
-        int m = Math.toIntExact(a.size() / k);
+        int m = Math.toIntExact(leadingRows(a));
         if (dense != null && m > sparseRows) {
             return dense.run(inputs, ctx);
         }
@@ -71,6 +68,15 @@ final class SparseGemmKernel implements Kernel {
         return new Tensor[] {y};
     }
 
+    /** The rows of A: the product of its leading dimensions (a.size() / k, without the division). */
+    private static long leadingRows(Tensor a) {
+        long m = 1;
+        for (int d = 0; d < a.rank() - 1; d++) {
+            m *= a.dim(d);
+        }
+        return m;
+    }
+
     private int parts(ExecutionContext ctx, long work) {
         return (int) Math.max(1, Math.min(ctx.threads(), work / WORK_PER_THREAD));
     }
@@ -85,36 +91,20 @@ final class SparseGemmKernel implements Kernel {
         int padded = w.paddedRows();
         float[] y = Scratch.of(7).get(m * padded);
         int parts = parts(ctx, (long) m * w.nonzeros());
-        if (w instanceof SparseWeights.Sliced sliced) {
-            // rows come back finished and in order: one copy out per row. A lone part skips the task machinery,
-            // a noticeable share of a sub-µs product
-            if (parts == 1) {
-                slicedRows(sliced, 0, 1, x, m, y);
-            } else {
-                ctx.parallelFor(parts, part -> slicedRows(sliced, part, parts, x, m, y));
-            }
+        if (parts == 1) {
+            // a lone part skips the task machinery, a noticeable share of a sub-µs product
             for (int row = 0; row < m; row++) {
-                MemorySegment.copy(y, row * padded, ys, ValueLayout.JAVA_FLOAT, (long) row * w.rows * Float.BYTES,
-                    w.rows);
+                w.timesVector(0, 1, x, row * k, y, row * padded);
             }
-            return;
+        } else {
+            ctx.parallelFor(parts, part -> {
+                for (int row = 0; row < m; row++) {
+                    w.timesVector(part, parts, x, row * k, y, row * padded);
+                }
+            });
         }
-        ctx.parallelFor(parts, part -> {
-            for (int row = 0; row < m; row++) {
-                w.timesVector(part, parts, x, row * k, y, row * padded);
-            }
-        });
-        SparseOps ops = SparseOps.get();
         for (int row = 0; row < m; row++) {
-            ops.store(y, row * padded, w.rows, epilogue.colBias(), 0, epilogue.min(), epilogue.max(), ys,
-                (long) row * w.rows);
-        }
-    }
-
-    private void slicedRows(SparseWeights.Sliced sliced, int part, int parts, float[] x, int m, float[] y) {
-        for (int row = 0; row < m; row++) {
-            sliced.timesVector(part, parts, x, row * w.cols, sliceBias, epilogue.min(), epilogue.max(), y,
-                row * w.paddedRows());
+            w.store(y, row * padded, epilogue.colBias(), epilogue.min(), epilogue.max(), ys, (long) row * w.rows);
         }
     }
 

@@ -22,19 +22,17 @@ interface SparseOps {
     void timesVector(CsrMatrix w, int row0, int row1, float[] x, int xOff, float[] y, int yOff);
 
     /**
-     * For slices [s0, s1), with the epilogue applied: lane l of slice s (row r = rowOf[s·h + l]) gives
-     * y[yOff + r] = clamp(Σ_k W[r,k]·x[xOff+k] + bias[s·h + l], min, max), the bias in slice order (may be null),
-     * so rows land in order and finished (slices·h floats from yOff; padding lanes land past the last row).
+     * For slices [s0, s1) of h rows: y[yOff + s·h + l] = Σ_k W[r,k]·x[xOff+k] for row r = rowOf[s·h + l], in slice
+     * order (slices·h floats from yOff); {@link #store(float[], int, int[], int, float[], float, float, MemorySegment,
+     * long)} gathers the rows back.
      */
-    void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min, float max, float[] y,
-                     int yOff);
+    void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
     /**
      * The same for slices [s0, s1) of {@link ChunkedSellMatrix#height()} rows. {@code x} must have readable floats
      * up to {@code xOff + chunks·chunkWidth} (the last chunk is read whole).
      */
-    void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] bias, float min, float max,
-                     float[] y, int yOff);
+    void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
     /** The same for block rows [b0, b1), row b·h + l into y[yOff + b·h + l] (blockRows·h floats from yOff). */
     void timesVector(BlockedMatrix w, int b0, int b1, float[] x, int xOff, float[] y, int yOff);
@@ -71,6 +69,13 @@ interface SparseOps {
 
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias[biasOff + i], min, max) for i in [0, n); bias may be null. */
     void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max, MemorySegment out,
+               long outIndex);
+
+    /**
+     * out[outIndex + i] = clamp(acc[accOff + at[i]] + bias[i], min, max) for i in [0, n): the rows of a product in
+     * slice order, gathered back. {@code at} has n rounded up to {@link #lanes()} entries; bias may be null.
+     */
+    void store(float[] acc, int accOff, int[] at, int n, float[] bias, float min, float max, MemorySegment out,
                long outIndex);
 
     static SparseOps get() {

@@ -63,6 +63,14 @@ abstract sealed class SparseWeights {
      */
     abstract void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff);
 
+    /**
+     * out[outIndex + r] = clamp(y[yOff + …] + bias[r], min, max) for every row r of a {@link #timesVector} result
+     * at yOff; bias may be null.
+     */
+    void store(float[] y, int yOff, float[] bias, float min, float max, MemorySegment out, long outIndex) {
+        SparseOps.get().store(y, yOff, rows, bias, 0, min, max, out, outIndex);
+    }
+
     /** Whether {@link #timesMatrix} exists (see {@link Format#matrixProduct}). */
     boolean hasMatrixProduct() {
         return format().matrixProduct;
@@ -119,8 +127,8 @@ abstract sealed class SparseWeights {
     }
 
     /**
-     * The sliced ELLPACK formats: products with vectors only, split by slices. Their products apply the epilogue
-     * themselves (rows are scattered back to order at the end of each slice, so they leave finished).
+     * The sliced ELLPACK formats: products with vectors only, split by slices. Rows come out in slice order, and
+     * {@link #store} gathers them back.
      */
     abstract static sealed class Sliced extends SparseWeights permits Sell, ChunkedSell {
         private final Format format;
@@ -128,14 +136,23 @@ abstract sealed class SparseWeights {
         private final int height;
         private final int nonzeros;
         private final long bytes;
+        /** Where row r lands in a product's output (n rounded up to the lanes, for whole-vector gathers). */
+        private final int[] position;
 
-        Sliced(Format format, int rows, int cols, int slices, int height, int nonzeros, long bytes) {
+        Sliced(Format format, int rows, int cols, int slices, int height, int nonzeros, long bytes, int[] rowOf) {
             super(rows, cols);
             this.format = format;
             this.slices = slices;
             this.height = height;
             this.nonzeros = nonzeros;
             this.bytes = bytes;
+            int lanes = SparseOps.get().lanes();
+            this.position = new int[(rows + lanes - 1) / lanes * lanes];
+            for (int at = 0; at < rowOf.length; at++) {
+                if (rowOf[at] < rows) {
+                    position[rowOf[at]] = at;
+                }
+            }
         }
 
         @Override
@@ -145,7 +162,7 @@ abstract sealed class SparseWeights {
 
         @Override
         long bytes() {
-            return bytes;
+            return bytes + 4L * position.length;
         }
 
         @Override
@@ -160,36 +177,15 @@ abstract sealed class SparseWeights {
 
         @Override
         void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
-            timesVector(part, parts, x, xOff, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, y, yOff);
+            slicesTimesVector(from(slices, part, parts), from(slices, part + 1, parts), x, xOff, y, yOff);
         }
 
-        /**
-         * The product with the epilogue: y[yOff + r] = clamp(W·x + bias, min, max) for this part's rows, the bias in
-         * slice order ({@link #inSliceOrder}; may be null).
-         */
-        void timesVector(int part, int parts, float[] x, int xOff, float[] sliceBias, float min, float max, float[] y,
-                         int yOff) {
-            slicesTimesVector(from(slices, part, parts), from(slices, part + 1, parts), x, xOff, sliceBias, min, max, y,
-                yOff);
+        abstract void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+
+        @Override
+        void store(float[] y, int yOff, float[] bias, float min, float max, MemorySegment out, long outIndex) {
+            SparseOps.get().store(y, yOff, position, rows, bias, min, max, out, outIndex);
         }
-
-        /** A per-row vector (a bias) in the order of the slices' lanes, padding lanes 0; null stays null. */
-        float[] inSliceOrder(float[] perRow) {
-            if (perRow == null) {
-                return null;
-            }
-            int[] rowOf = rowOf();
-            float[] out = new float[paddedRows()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = rowOf[i] < rows ? perRow[rowOf[i]] : 0f;
-            }
-            return out;
-        }
-
-        abstract int[] rowOf();
-
-        abstract void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] bias, float min, float max,
-                                        float[] y, int yOff);
 
         @Override
         void timesMatrix(int part, int parts, MemorySegment x, long xIndex, long ldx, int pixels, MemorySegment y,
@@ -202,19 +198,13 @@ abstract sealed class SparseWeights {
         final SellMatrix m;
 
         Sell(SellMatrix m) {
-            super(Format.SELL, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes());
+            super(Format.SELL, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes(), m.rowOf());
             this.m = m;
         }
 
         @Override
-        int[] rowOf() {
-            return m.rowOf();
-        }
-
-        @Override
-        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] bias, float min, float max, float[] y,
-                               int yOff) {
-            SparseOps.get().timesVector(m, s0, s1, x, xOff, bias, min, max, y, yOff);
+        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
         }
     }
 
@@ -222,19 +212,13 @@ abstract sealed class SparseWeights {
         final ChunkedSellMatrix m;
 
         ChunkedSell(ChunkedSellMatrix m) {
-            super(Format.CHUNKED_SELL, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes());
+            super(Format.CHUNKED_SELL, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes(), m.rowOf());
             this.m = m;
         }
 
         @Override
-        int[] rowOf() {
-            return m.rowOf();
-        }
-
-        @Override
-        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] bias, float min, float max, float[] y,
-                               int yOff) {
-            SparseOps.get().timesVector(m, s0, s1, x, xOff, bias, min, max, y, yOff);
+        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
         }
     }
 
