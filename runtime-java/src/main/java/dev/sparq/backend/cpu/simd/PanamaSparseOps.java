@@ -538,12 +538,25 @@ final class PanamaSparseOps implements SparseOps {
     @Override
     public void store(float[] acc, int accOff, int n, float[] bias, int biasOff, float min, float max,
                       MemorySegment out, long outIndex) {
+        storeRows(acc, accOff, null, n, bias, biasOff, min, max, out, outIndex);
+    }
+
+    @Override
+    public void store(float[] acc, int accOff, int[] at, int n, float[] bias, float min, float max, MemorySegment out,
+                      long outIndex) {
+        storeRows(acc, accOff, at, n, bias, 0, min, max, out, outIndex);
+    }
+
+    /** Both stores: row i from acc[accOff + i], or gathered from acc[accOff + at[i]] when {@code at} is given. */
+    private static void storeRows(float[] acc, int accOff, int[] at, int n, float[] bias, int biasOff, float min,
+                                  float max, MemorySegment out, long outIndex) {
         // an infinite bound is skipped (it changes no bit): Math.max/min semantics cost several instructions each
         boolean lower = min != Float.NEGATIVE_INFINITY;
         boolean upper = max != Float.POSITIVE_INFINITY;
         int i = 0;
         for (; i <= n - V; i += V) {
-            FloatVector a = FloatVector.fromArray(S, acc, accOff + i);
+            FloatVector a = at == null ? FloatVector.fromArray(S, acc, accOff + i)
+                : FloatVector.fromArray(S, acc, accOff, at, i);
             if (bias != null) {
                 a = a.add(FloatVector.fromArray(S, bias, biasOff + i));
             }
@@ -557,44 +570,10 @@ final class PanamaSparseOps implements SparseOps {
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector a = FloatVector.fromArray(S, acc, accOff + i, m);
+            FloatVector a = at == null ? FloatVector.fromArray(S, acc, accOff + i, m)
+                : FloatVector.fromArray(S, acc, accOff, at, i, m);
             if (bias != null) {
                 a = a.add(FloatVector.fromArray(S, bias, biasOff + i, m));
-            }
-            if (lower) {
-                a = a.lanewise(VectorOperators.MAX, min);
-            }
-            if (upper) {
-                a = a.lanewise(VectorOperators.MIN, max);
-            }
-            a.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
-        }
-    }
-
-    @Override
-    public void store(float[] acc, int accOff, int[] at, int n, float[] bias, float min, float max, MemorySegment out,
-                      long outIndex) {
-        boolean lower = min != Float.NEGATIVE_INFINITY;
-        boolean upper = max != Float.POSITIVE_INFINITY;
-        int i = 0;
-        for (; i <= n - V; i += V) {
-            FloatVector a = FloatVector.fromArray(S, acc, accOff, at, i);
-            if (bias != null) {
-                a = a.add(FloatVector.fromArray(S, bias, i));
-            }
-            if (lower) {
-                a = a.lanewise(VectorOperators.MAX, min);
-            }
-            if (upper) {
-                a = a.lanewise(VectorOperators.MIN, max);
-            }
-            a.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector a = FloatVector.fromArray(S, acc, accOff, at, i, m);
-            if (bias != null) {
-                a = a.add(FloatVector.fromArray(S, bias, i, m));
             }
             if (lower) {
                 a = a.lanewise(VectorOperators.MAX, min);
