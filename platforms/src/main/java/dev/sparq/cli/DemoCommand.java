@@ -137,13 +137,8 @@ final class DemoCommand implements Callable<Integer> {
     private static String accuracyAt(Path fp32, double sparsity, Path out, SessionOptions options, Tensor x, Tensor y)
         throws IOException {
         prune(fp32, sparsity, out);
-        try (Session session = Sparq.load(out, options);
-             Session.Result r = session.run(Map.of(session.inputs().get(0).name(), x))) {
-            int correct = 0;
-            for (int i = 0; i < x.dim(0); i++) {
-                correct += argmax(r.first(), i) == y.getLong(i) ? 1 : 0;
-            }
-            return String.format(Locale.ROOT, "%.2f%%", 100.0 * correct / x.dim(0));
+        try (Loaded pruned = Loaded.of(out.toString(), out, options, x, y, null)) {
+            return String.format(Locale.ROOT, "%.2f%%", 100.0 * pruned.correct() / pruned.total());
         }
     }
 
