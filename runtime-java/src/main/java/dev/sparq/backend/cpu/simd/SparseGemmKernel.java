@@ -92,19 +92,20 @@ final class SparseGemmKernel implements Kernel {
         float[] y = Scratch.of(7).get(m * padded);
         int parts = parts(ctx, (long) m * w.nonzeros());
         if (parts == 1) {
-            // a lone part skips the task machinery, a noticeable share of a sub-µs product
-            for (int row = 0; row < m; row++) {
-                w.timesVector(0, 1, x, row * k, y, row * padded);
-            }
+            // called directly: no capturing lambda, no pass through the pool's lock (which would run it inline too)
+            timesRows(0, 1, x, m, y);
         } else {
-            ctx.parallelFor(parts, part -> {
-                for (int row = 0; row < m; row++) {
-                    w.timesVector(part, parts, x, row * k, y, row * padded);
-                }
-            });
+            ctx.parallelFor(parts, part -> timesRows(part, parts, x, m, y));
         }
         for (int row = 0; row < m; row++) {
             w.store(y, row * padded, epilogue.colBias(), epilogue.min(), epilogue.max(), ys, (long) row * w.rows);
+        }
+    }
+
+    /** Share {@code part} of {@code parts} of the product of every row of x (m rows of k) into y (padded rows). */
+    private void timesRows(int part, int parts, float[] x, int m, float[] y) {
+        for (int row = 0; row < m; row++) {
+            w.timesVector(part, parts, x, row * w.cols, y, row * w.paddedRows());
         }
     }
 
