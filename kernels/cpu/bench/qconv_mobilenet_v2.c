@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
         d.c = L[i][0]; d.h = d.w = L[i][1]; d.cout = L[i][2]; d.kh = d.kw = L[i][3]; d.sh = d.sw = L[i][4];
         d.depthwise = L[i][5]; d.dh = d.dw = 1; d.pad_top = d.pad_left = d.kh / 2;
         d.oh = (d.h + 2 * d.pad_top - d.kh) / d.sh + 1; d.ow = d.oh;
-        d.x_zero = 0; d.y_zero = 0; d.qmin = 0; d.qmax = 255;
+        d.x_zero = 0; d.y_zero = 0; d.qmin = 0; d.qmax = 255; d.y_signed = 0;
         int cin = d.depthwise ? 1 : d.c, taps = d.kh * d.kw;
         int64_t xn = (int64_t)d.c * d.h * d.w, wn = (int64_t)d.cout * cin * taps, yn = (int64_t)d.cout * d.oh * d.ow;
         uint8_t *x = malloc(xn); int8_t *w = malloc(wn);

@@ -98,12 +98,13 @@ void sparq_im2col_u8(const uint8_t *x, int32_t c, int32_t h, int32_t w, int32_t 
                      uint8_t pad_value, uint8_t *out, int32_t ldo, int32_t oy0, int32_t oy1);
 
 
-/* One 8-bit convolution (one image), as the Java bindings lay it out: 20 int32 in this order. x_zero is the input
- * zero point as the kernel reads it (after the sign flip for int8 input, x_flip 1); qmin/qmax are the output type's
- * bounds (the output bytes are uint8 or int8 alike). depthwise 1: group == c == cout, one filter per channel. */
+/* One 8-bit convolution (one image), as the Java bindings lay it out: 21 int32 in this order. x_zero is the input
+ * zero point as the kernel reads it (after the sign flip for int8 input, x_flip 1); y_signed 1: int8 output, else
+ * uint8; qmin/qmax are the output bounds: the type's, or narrower where a Relu or Clip on the quantized output is
+ * fused into the requantization. depthwise 1: group == c == cout, one filter per channel. */
 typedef struct {
     int32_t c, h, w, cout, kh, kw, sh, sw, dh, dw, pad_top, pad_left, oh, ow;
-    int32_t x_zero, x_flip, y_zero, qmin, qmax, depthwise;
+    int32_t x_zero, x_flip, y_zero, qmin, qmax, depthwise, y_signed;
 } sparq_qconv_desc;
 
 /* Name of the fused convolution path in use: "amx" (Intel AMX tiles, where the CPU has them and Linux grants the
@@ -133,10 +134,11 @@ void sparq_qconv_compute(const sparq_qconv_desc *d, const uint8_t *x, const uint
                          const int32_t *bias, const float *mult, void *y, int32_t part, int32_t parts);
 
 /* com.microsoft QLinearAdd of elements [i0, i1) of two same-shape 8-bit tensors (int8 when is_signed), as
- * cpu-ref defines it: c = saturate(rint(((float)(a - za) * sa + (float)(b - zb) * sb) / sc) + zc), every step a
- * separately rounded float32 operation. */
+ * cpu-ref defines it: c = clamp(rint(((float)(a - za) * sa + (float)(b - zb) * sb) / sc) + zc, qmin, qmax), every
+ * step a separately rounded float32 operation; [qmin, qmax] is the type's range, or narrower where a Relu or Clip on
+ * the quantized sum is fused. */
 void sparq_qlinear_add_8(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t i1, int32_t za, float sa, int32_t zb,
-                         float sb, float sc, int32_t zc, int32_t is_signed, uint8_t *c);
+                         float sb, float sc, int32_t zc, int32_t is_signed, int32_t qmin, int32_t qmax, uint8_t *c);
 
 /* MaxPool of 8-bit NCHW planes [p0, p1) (uint8, or int8 with is_signed 1), dilation 1; windows must each hold at
  * least one input pixel (pads < kernel), as ONNX requires. y holds planes of oh x ow. */

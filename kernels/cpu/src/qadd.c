@@ -1,6 +1,6 @@
 /* com.microsoft QLinearAdd of two same-shape 8-bit tensors, as sparq's cpu-ref defines it (and ONNX Runtime up to
  * its fixed-point shortcuts): every step in float32, separately rounded, no fused multiply-add —
- * v = (float)(a - za) * sa + (float)(b - zb) * sb;  c = saturate(rint(v / sc) + zc). */
+ * v = (float)(a - za) * sa + (float)(b - zb) * sb;  c = clamp(rint(v / sc) + zc, qmin, qmax). */
 #include "sparq_kernels.h"
 #include "requant_common.h"
 
@@ -11,8 +11,7 @@ static inline int32_t load8(const uint8_t *p, int64_t i, int32_t is_signed) {
 }
 
 static void qadd_scalar(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t i1, int32_t za, float sa, int32_t zb,
-                        float sb, float sc, int32_t zc, int32_t is_signed, uint8_t *c) {
-    int32_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
+                        float sb, float sc, int32_t zc, int32_t is_signed, int32_t qmin, int32_t qmax, uint8_t *c) {
     for (int64_t i = i0; i < i1; i++) {
         volatile float x = (float)(load8(a, i, is_signed) - za) * sa; /* volatile: one rounding per step */
         volatile float y = (float)(load8(b, i, is_signed) - zb) * sb;
@@ -28,11 +27,11 @@ static void qadd_scalar(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t 
 
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 static void qadd_avx512(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t i1, int32_t za, float sa, int32_t zb,
-                        float sb, float sc, int32_t zc, int32_t is_signed, uint8_t *c) {
+                        float sb, float sc, int32_t zc, int32_t is_signed, int32_t qmin, int32_t qmax, uint8_t *c) {
     const __m512i vza = _mm512_set1_epi32(za), vzb = _mm512_set1_epi32(zb);
     const __m512 vsa = _mm512_set1_ps(sa), vsb = _mm512_set1_ps(sb), vsc = _mm512_set1_ps(sc);
     const __m512 vzc = _mm512_set1_ps((float)zc);
-    const __m512 lo = _mm512_set1_ps(is_signed ? -128.0f : 0.0f), hi = _mm512_set1_ps(is_signed ? 127.0f : 255.0f);
+    const __m512 lo = _mm512_set1_ps((float)qmin), hi = _mm512_set1_ps((float)qmax);
     for (int64_t i = i0; i < i1; i += 16) {
         int64_t n = i1 - i < 16 ? i1 - i : 16;
         __mmask16 k = (__mmask16)(n == 16 ? 0xFFFF : (1u << n) - 1);
@@ -51,7 +50,7 @@ static void qadd_avx512(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t 
 #endif
 
 void sparq_qlinear_add_8(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t i1, int32_t za, float sa, int32_t zb,
-                         float sb, float sc, int32_t zc, int32_t is_signed, uint8_t *c) {
+                         float sb, float sc, int32_t zc, int32_t is_signed, int32_t qmin, int32_t qmax, uint8_t *c) {
 #if defined(__x86_64__)
     static int avx512 = -1; /* cpuid once: in a VM it traps to the hypervisor */
     if (avx512 < 0) {
@@ -59,9 +58,9 @@ void sparq_qlinear_add_8(const uint8_t *a, const uint8_t *b, int64_t i0, int64_t
         avx512 = (f & SPARQ_CPU_AVX512F) && (f & SPARQ_CPU_AVX512BW);
     }
     if (avx512) {
-        qadd_avx512(a, b, i0, i1, za, sa, zb, sb, sc, zc, is_signed, c);
+        qadd_avx512(a, b, i0, i1, za, sa, zb, sb, sc, zc, is_signed, qmin, qmax, c);
         return;
     }
 #endif
-    qadd_scalar(a, b, i0, i1, za, sa, zb, sb, sc, zc, is_signed, c);
+    qadd_scalar(a, b, i0, i1, za, sa, zb, sb, sc, zc, is_signed, qmin, qmax, c);
 }

@@ -635,6 +635,7 @@ AVX512 static inline __m512i pack4(__m512i r0, __m512i r1, __m512i r2, __m512i r
 typedef struct {
     __m512 zlo, zhi, zmagic;
     __m512d zero, lo, hi;
+    __m512i qlo, qhi;
     int mode, magic;
 } rq_consts;
 
@@ -650,12 +651,14 @@ AVX512 static inline rq_consts rq_make(const geom *g, const int32_t *bias, const
     c.zero = _mm512_set1_pd((double)y_zero);
     c.lo = _mm512_set1_pd((double)qmin);
     c.hi = _mm512_set1_pd((double)qmax);
+    c.qlo = _mm512_set1_epi32(qmin);
+    c.qhi = _mm512_set1_epi32(qmax);
     c.mode = mode;
     return c;
 }
 
 /* One output channel's NV vectors of accumulators (bias included) to int32 results in r, as requant1 gives them
-   (mode 0: requant32, clamped; else requant_bracket, saturated by the narrowing). */
+   (mode 0: requant32, clamped; else requant_bracket and clamp_q, saturated to the type by the narrowing). */
 AVX512 static inline __attribute__((always_inline)) void requant_row(const __m512i *acc, const int NV,
                                                                      const rq_consts *k, float mult, __m512i *r) {
     if (k->magic) {
@@ -664,7 +667,7 @@ AVX512 static inline __attribute__((always_inline)) void requant_row(const __m51
         __m512 mf = _mm512_set1_ps(mult);
         for (int v = 0; v < NV; v++) {
             __m512 t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), mf, k->zmagic);
-            r[v] = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000));
+            r[v] = clamp_q(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000)), k->qlo, k->qhi);
         }
         return;
     }
@@ -676,6 +679,7 @@ AVX512 static inline __attribute__((always_inline)) void requant_row(const __m51
             __m512d mv = _mm512_set1_pd((double)mult);
             for (int v = 0; v < NV; v++) r[v] = requant32_fast(acc[v], _mm512_setzero_si512(), mv, k->zero);
         }
+        for (int v = 0; v < NV; v++) r[v] = clamp_q(r[v], k->qlo, k->qhi);
     } else {
         __m512d mv = _mm512_set1_pd((double)mult);
         for (int v = 0; v < NV; v++) r[v] = requant32(acc[v], _mm512_setzero_si512(), mv, k->zero, k->lo, k->hi);
@@ -729,7 +733,7 @@ AVX512 static inline __attribute__((always_inline)) void dense_block(const geom 
     __m512i acc[MR][3];
     dense_tile(g, scratch, wb, tap_off, q0, NV, bb, acc);
     int32_t oy0 = q0 / g->wq, ox0 = q0 - oy0 * g->wq;
-    int is_signed = d->qmin < 0;
+    int is_signed = d->y_signed;
 #pragma GCC unroll 8
     for (int m = 0; m < MR; m++) {
         if (m >= mr) break;
@@ -859,6 +863,7 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *x, const float
     __m512d zero = _mm512_set1_pd((double)d->y_zero);
     __m512 zerof = _mm512_set1_ps((float)d->y_zero);
     __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
+    __m512i qlo = _mm512_set1_epi32(d->qmin), qhi = _mm512_set1_epi32(d->qmax);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
     int mode = epilogue_mode(g, bias, mult);
     int32_t row_a = qa / g->wq, row_b = (qb + g->wq - 1) / g->wq;
@@ -891,7 +896,8 @@ AVX512 static void depthwise_avx512(const geom *g, const uint8_t *x, const float
                 }
                 for (int v = 0; v < nv; v++) {
                     __m512i a = _mm512_cvtps_epi32(acc[v]);
-                    __m512i r = mode ? requant32_est(a, bv, mf, zerof, mv, zero) : requant32(a, bv, mv, zero, lo, hi);
+                    __m512i r = mode ? clamp_q(requant32_est(a, bv, mf, zerof, mv, zero), qlo, qhi)
+                                     : requant32(a, bv, mv, zero, lo, hi);
                     store16(g, lanes, y + c * out_plane, q0 + v * 16, oy, ox, n - v * 16, r, mode);
                     advance16(g, &oy, &ox);
                 }
@@ -1159,7 +1165,7 @@ VBMI static void depthwise_vbmi(const geom *g, const dw_plan *pl, const uint8_t 
         }
     }
     dw_ctx k = {d->kh, d->ow, d->oh, pl->rows, pl->lanes, pl->segs, pl->pats, d->sw * pl->lanes,
-                epilogue_mode(g, bias, mult), d->qmin < 0, pl->rows == 1 && pl->lanes == 16, d->x_flip, d->y_zero,
+                epilogue_mode(g, bias, mult), d->y_signed, pl->rows == 1 && pl->lanes == 16, d->x_flip, d->y_zero,
                 d->qmin, d->qmax, (uint8_t)d->x_zero, idx, lmask, row_off, row_pat,
                 rq_make(g, bias, mult)};
     int sweep = pl->rows == 1 && d->kh == 3 && d->dh == 1;
@@ -1227,7 +1233,7 @@ AMXT static void dense_amx(const geom *g, const uint8_t *scratch, const int8_t *
     cfg.rows[6] = cfg.rows[7] = (uint8_t)(kb / 4); /* B: K / 4 channel groups x 16 pixels */
     _tile_loadconfig(&cfg);
     uint16_t *lanes = g->wq == d->ow ? NULL : valid_lanes(g);
-    int mode = epilogue_mode(g, bias, mult), is_signed = d->qmin < 0;
+    int mode = epilogue_mode(g, bias, mult), is_signed = d->y_signed;
     const rq_consts rq = rq_make(g, bias, mult);
     const int64_t plane_bytes = g->ps * 4;
     int32_t cbuf[4][16][16] __attribute__((aligned(64)));

@@ -84,10 +84,11 @@ static inline void split(int32_t n, int32_t unit, int32_t part, int32_t parts, i
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
 /* 0: the exact general requantization; 1 / 2: requant32_fast for uint8 / int8 output is exact for every
- * accumulator this layer can produce (|raw sum| <= 255 * g->wabs, plus the bias). */
+ * accumulator this layer can produce (|raw sum| <= 255 * g->wabs, plus the bias). Modes 1 and 2 leave the results
+ * unclamped: clamp_q applies [qmin, qmax] before the narrowing saturates to the type. */
 static inline int epilogue_mode(const geom *g, const int32_t *bias, const float *mult) {
     const sparq_qconv_desc *d = g->d;
-    int mode = d->qmin == 0 && d->qmax == 255 ? 1 : d->qmin == -128 && d->qmax == 127 ? 2 : 0;
+    int mode = d->y_signed ? 2 : 1;
     double maxb = 0, maxm = 0;
     for (int32_t c = 0; c < d->cout; c++) {
         double b = fabs((double)bias[c]), m = fabs((double)mult[c]);
@@ -146,6 +147,12 @@ AVX512 static inline __m512i requant32_est(__m512i acc, __m512i bias, __m512 mul
         return requant32_fast(acc, bias, mult, zero);
     }
     return _mm512_cvtps_epi32(r);
+}
+
+/* [qmin, qmax] on int32 results of modes 1 and 2: the type's range, which the narrowing would saturate to anyway, or a
+ * narrower one where a Relu or Clip on the quantized output is fused (two instructions per 16 results). */
+AVX512 static inline __m512i clamp_q(__m512i r, __m512i lo, __m512i hi) {
+    return _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
 }
 
 /* int32 to bytes: mode 0 values already clamped; 1 saturate to uint8; 2 saturate to int8. */

@@ -315,10 +315,12 @@ AVX512 static inline __attribute__((always_inline)) void sparse_tile(const geom 
             __m512i bv = _mm512_set1_epi32(bias[co]);
             __m512d mv = _mm512_set1_pd((double)mult[co]), zero = _mm512_set1_pd((double)d->y_zero);
             __m512d lo = _mm512_set1_pd((double)d->qmin), hi = _mm512_set1_pd((double)d->qmax);
+            __m512i qlo = _mm512_set1_epi32(d->qmin), qhi = _mm512_set1_epi32(d->qmax);
             __m512 mf = _mm512_set1_ps(mult[co]), zerof = _mm512_set1_ps((float)d->y_zero);
             int32_t oy = q0 / g->wq, ox = q0 - oy * g->wq;
             for (int i = 0; i < NV; i++) {
-                __m512i r = mode ? requant32_est(acc[i], bv, mf, zerof, mv, zero) : requant32(acc[i], bv, mv, zero, lo, hi);
+                __m512i r = mode ? clamp_q(requant32_est(acc[i], bv, mf, zerof, mv, zero), qlo, qhi)
+                                 : requant32(acc[i], bv, mv, zero, lo, hi);
                 store16(g, lanes, y + co * out_plane, q0 + i * 16, oy, ox, n - i * 16, r, mode);
                 advance16(g, &oy, &ox);
             }

@@ -109,6 +109,19 @@ static int check_requant(const char *path, int m, int n, int k, int out_signed, 
     return bad;
 }
 
+/* Every third call keeps the type's bounds, every third clamps at the zero point (a fused Relu), the rest to a band
+ * around it (a fused Clip): each kernel path meets all three. */
+static void narrow_bounds(sparq_qconv_desc *d) {
+    static int calls;
+    int kind = calls++ % 3;
+    if (kind == 1) {
+        d->qmin = d->y_zero;
+    } else if (kind == 2) {
+        d->qmin = d->y_zero - 9;
+        d->qmax = d->y_zero + 17;
+    }
+}
+
 /* The fused convolution against a direct loop with ONNX's semantics. shape: c h w cout k stride pad dilation dw */
 static int check_conv(const char *path, const int *s, int flip, int y_signed, int huge_bias) {
     sparq_qconv_desc d;
@@ -122,9 +135,11 @@ static int check_conv(const char *path, const int *s, int flip, int y_signed, in
     int zp = (int)(next() % 256) - (flip ? 128 : 0); /* as the model states it: int8 or uint8 */
     d.x_zero = flip ? zp + 128 : zp;
     d.x_flip = flip;
+    d.y_signed = y_signed;
     d.qmin = y_signed ? -128 : 0;
     d.qmax = y_signed ? 127 : 255;
     d.y_zero = (int)(next() % 64) + (y_signed ? -32 : 96);
+    narrow_bounds(&d);
     int cin = dw ? 1 : d.c;
     int taps = d.kh * d.kw;
     int64_t xn = (int64_t)d.c * d.h * d.w, wn = (int64_t)d.cout * cin * taps, yn = (int64_t)d.cout * d.oh * d.ow;
@@ -207,7 +222,17 @@ static int check_qadd(int n, int is_signed, float sa, float sb, float sc) {
     }
     int za = (int)(next() % 256) - (is_signed ? 128 : 0), zb = (int)(next() % 256) - (is_signed ? 128 : 0);
     int zc = (int)(next() % 256) - (is_signed ? 128 : 0);
-    sparq_qlinear_add_8(a, b, 0, n, za, sa, zb, sb, sc, zc, is_signed, c);
+    /* the type's bounds, or (a fused Relu / Clip) from the zero point, or a band around it */
+    static int calls;
+    int kind = calls++ % 3;
+    int lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+    if (kind == 1) {
+        lo = zc;
+    } else if (kind == 2) {
+        lo = zc - 9 < lo ? lo : zc - 9;
+        hi = zc + 17 > hi ? hi : zc + 17;
+    }
+    sparq_qlinear_add_8(a, b, 0, n, za, sa, zb, sb, sc, zc, is_signed, lo, hi, c);
     int bad = 0;
     for (int i = 0; i < n; i++) {
         int av = is_signed ? (int)(int8_t)a[i] : a[i], bv = is_signed ? (int)(int8_t)b[i] : b[i];
@@ -215,7 +240,6 @@ static int check_qadd(int n, int is_signed, float sa, float sb, float sc) {
         volatile float v = x + y;
         volatile float q = v / sc;
         double r = rint((double)q) + zc;
-        int lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
         int want = r < lo ? lo : r > hi ? hi : (int)r;
         int got = is_signed ? (int)(int8_t)c[i] : c[i];
         if (got != want) {

@@ -13,6 +13,19 @@ static uint32_t next(void) {
     return seed >> 8;
 }
 
+/* Every third call keeps the type's bounds, every third clamps at the zero point (a fused Relu), the rest to a band
+ * around it (a fused Clip): each kernel path meets all three. */
+static void narrow_bounds(sparq_qconv_desc *d) {
+    static int calls;
+    int kind = calls++ % 3;
+    if (kind == 1) {
+        d->qmin = d->y_zero;
+    } else if (kind == 2) {
+        d->qmin = d->y_zero - 9;
+        d->qmax = d->y_zero + 17;
+    }
+}
+
 /* shape: c h w cout k stride pad dilation; density in percent of nonzero weights */
 static int check(const char *path, const int *s, int density, int flip, int y_signed, int huge_bias) {
     sparq_qconv_desc d;
@@ -24,9 +37,11 @@ static int check(const char *path, const int *s, int density, int flip, int y_si
     int zp = (int)(next() % 256) - (flip ? 128 : 0);
     d.x_zero = flip ? zp + 128 : zp;
     d.x_flip = flip;
+    d.y_signed = y_signed;
     d.qmin = y_signed ? -128 : 0;
     d.qmax = y_signed ? 127 : 255;
     d.y_zero = (int)(next() % 64) + (y_signed ? -32 : 96);
+    narrow_bounds(&d);
     int taps = d.kh * d.kw;
     int64_t xn = (int64_t)d.c * d.h * d.w, wn = (int64_t)d.cout * d.c * taps, yn = (int64_t)d.cout * d.oh * d.ow;
     uint8_t *x = malloc((size_t)xn);

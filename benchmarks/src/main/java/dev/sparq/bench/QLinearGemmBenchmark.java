@@ -102,7 +102,7 @@ public class QLinearGemmBenchmark {
             kernels.gemmU8S8S32(m, n, k, a, k, 0, packed, sums, acc, n);
         } else {
             kernels.gemmU8S8S32(m, n, k, a, k, 0, packed, sums, acc, n);
-            kernels.requantize(acc, m, n, n, bias, mult, 3, false, y, n, 1);
+            kernels.requantize(acc, m, n, n, bias, mult, 3, false, 0, 255, y, n, 1);
         }
         return y;
     }

@@ -5,11 +5,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * One 8-bit convolution as the native fused kernel reads it: {@code sparq_qconv_desc}, 20 int32 in C's field order,
+ * One 8-bit convolution as the native fused kernel reads it: {@code sparq_qconv_desc}, 21 int32 in C's field order,
  * written into a segment the caller owns. Values are checked here so C can trust them.
  */
 public final class ConvDesc {
-    static final long BYTES = 20 * 4;
+    static final long BYTES = 21 * 4;
     private static final int MAX_DEPTHWISE_TAPS = 512; // f32 sums of |x·w| ≤ 255·128 stay exact below 2^24
 
     private final int c;
@@ -41,8 +41,14 @@ public final class ConvDesc {
         if (v[14] < 0 || v[14] > 255) {
             throw new IllegalArgumentException("input zero point " + v[14] + " outside the uint8 range it is read in");
         }
-        if (v[16] < v[17] || v[16] > v[18]) {
-            throw new IllegalArgumentException("output zero point " + v[16] + " outside [" + v[17] + ", " + v[18] + "]");
+        int lowest = v[20] != 0 ? -128 : 0;
+        int highest = v[20] != 0 ? 127 : 255;
+        if (v[16] < lowest || v[16] > highest) {
+            throw new IllegalArgumentException("output zero point " + v[16] + " outside [" + lowest + ", " + highest + "]");
+        }
+        if (v[17] < lowest || v[18] > highest || v[17] > v[18]) {
+            throw new IllegalArgumentException("output bounds [" + v[17] + ", " + v[18] + "] not within [" + lowest
+                + ", " + highest + "]");
         }
         boolean dw = v[19] != 0;
         if (dw && (v[3] != v[0] || (long) v[4] * v[5] > MAX_DEPTHWISE_TAPS)) {
@@ -69,19 +75,20 @@ public final class ConvDesc {
 
     /**
      * The descriptor of one image's convolution: geometry {@code g} (channels of the whole input), {@code xZero} as
-     * the kernel reads the input (x + 128 when {@code xFlip}, i.e. int8 input), output zero point and type.
+     * the kernel reads the input (x + 128 when {@code xFlip}, i.e. int8 input), output zero point, type and bounds
+     * [yMin, yMax] (the type's range, or a fused clamp's).
      */
     public static ConvDesc of(ConvGeometry2d g, int cout, boolean depthwise, int xZero, boolean xFlip, int yZero,
-                              boolean ySigned, MemorySegment into) {
+                              boolean ySigned, int yMin, int yMax, MemorySegment into) {
         return new ConvDesc(new int[] {g.c(), g.h(), g.w(), cout, g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(),
-            g.padTop(), g.padLeft(), g.oh(), g.ow(), xZero, xFlip ? 1 : 0, yZero, ySigned ? -128 : 0, ySigned ? 127 : 255,
-            depthwise ? 1 : 0}, into);
+            g.padTop(), g.padLeft(), g.oh(), g.ow(), xZero, xFlip ? 1 : 0, yZero, yMin, yMax, depthwise ? 1 : 0,
+            ySigned ? 1 : 0}, into);
     }
 
     /** A descriptor with only what weight packing reads (channels and kernel size). */
     public static ConvDesc forWeights(int c, int cout, int kh, int kw, boolean depthwise, MemorySegment into) {
         return new ConvDesc(new int[] {c, 1, 1, cout, kh, kw, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 255,
-            depthwise ? 1 : 0}, into);
+            depthwise ? 1 : 0, 0}, into);
     }
 
     long scratchBytes(CpuKernels k) {

@@ -99,7 +99,7 @@ public final class CpuKernels {
                     FunctionDescriptor.ofVoid(P, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, P, I32, I32));
                 conv[8] = linker.downcallHandle(lib.lookup().find("sparq_qlinear_add_8").orElseThrow(),
                     FunctionDescriptor.ofVoid(P, P, I64, I64, I32, ValueLayout.JAVA_FLOAT, I32, ValueLayout.JAVA_FLOAT,
-                        ValueLayout.JAVA_FLOAT, I32, I32, P));
+                        ValueLayout.JAVA_FLOAT, I32, I32, I32, I32, P));
             } catch (Throwable t) {
                 why = "native library " + lib.source() + " is unusable: " + t;
             }
@@ -220,22 +220,20 @@ public final class CpuKernels {
     }
 
     /**
-     * out[r·outRow + c·outCol] = saturate(rint((acc[r·ldacc + c] + bias[c]) · (double) multiplier[c] + zeroPoint))
-     * as uint8 ({@code signed} false) or int8, exactly as ONNX's reference requantizes. {@code bias} may be null.
+     * out[r·outRow + c·outCol] = clamp(rint((acc[r·ldacc + c] + bias[c]) · (double) multiplier[c] + zeroPoint),
+     * qmin, qmax) as uint8 ({@code signed} false) or int8, exactly as ONNX's reference requantizes; [qmin, qmax] is
+     * the type's range or a fused clamp's. {@code bias} may be null.
      */
     public void requantize(MemorySegment acc, int rows, int cols, int ldacc, MemorySegment bias, MemorySegment multiplier,
-                           int zeroPoint, boolean signed, MemorySegment out, long outRow, long outCol) {
+                           int zeroPoint, boolean signed, int qmin, int qmax, MemorySegment out, long outRow,
+                           long outCol) {
         checkUsable();
         positive(rows, "rows");
         positive(cols, "cols");
         if (ldacc < cols || outRow < 0 || outCol < 0) {
             throw new IllegalArgumentException("bad strides");
         }
-        int qmin = signed ? -128 : 0;
-        int qmax = signed ? 127 : 255;
-        if (zeroPoint < qmin || zeroPoint > qmax) {
-            throw new IllegalArgumentException("zero point " + zeroPoint + " outside [" + qmin + ", " + qmax + "]");
-        }
+        checkOutput(signed, qmin, qmax, zeroPoint);
         need(acc, 4L * ((long) (rows - 1) * ldacc + cols), "accumulators");
         if (bias != null) {
             need(bias, 4L * cols, "bias");
@@ -443,13 +441,9 @@ public final class CpuKernels {
      * c = saturate(rint(((float) (a − za)·sa + (float) (b − zb)·sb) / sc) + zc), each step a float32 operation.
      */
     public void qlinearAdd(MemorySegment a, MemorySegment b, long i0, long i1, int za, float sa, int zb, float sb,
-                           float sc, int zc, boolean signed, MemorySegment c) {
+                           float sc, int zc, boolean signed, int qmin, int qmax, MemorySegment c) {
         checkUsable();
-        int lo = signed ? -128 : 0;
-        int hi = signed ? 127 : 255;
-        if (za < lo || za > hi || zb < lo || zb > hi || zc < lo || zc > hi) {
-            throw new IllegalArgumentException("zero points outside [" + lo + ", " + hi + "]");
-        }
+        checkOutput(signed, qmin, qmax, za, zb, zc);
         if (i0 < 0 || i0 > i1) {
             throw new IllegalArgumentException("range [" + i0 + ", " + i1 + ")");
         }
@@ -457,9 +451,24 @@ public final class CpuKernels {
         need(b, i1, "B");
         need(c, i1, "C");
         try {
-            qlinearAdd.invokeExact(a, b, i0, i1, za, sa, zb, sb, sc, zc, signed ? 1 : 0, c);
+            qlinearAdd.invokeExact(a, b, i0, i1, za, sa, zb, sb, sc, zc, signed ? 1 : 0, qmin, qmax, c);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    /** Output bounds [qmin, qmax] and zero points within the 8-bit type ({@code signed}: int8). */
+    private static void checkOutput(boolean signed, int qmin, int qmax, int... zeroPoints) {
+        int lo = signed ? -128 : 0;
+        int hi = signed ? 127 : 255;
+        if (qmin < lo || qmax > hi || qmin > qmax) {
+            throw new IllegalArgumentException("output bounds [" + qmin + ", " + qmax + "] not within [" + lo + ", "
+                + hi + "]");
+        }
+        for (int z : zeroPoints) {
+            if (z < lo || z > hi) {
+                throw new IllegalArgumentException("zero point " + z + " outside [" + lo + ", " + hi + "]");
+            }
         }
     }
 

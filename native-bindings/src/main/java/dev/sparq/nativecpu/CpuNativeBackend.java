@@ -5,6 +5,7 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
+import dev.sparq.graph.ClampedQuantizedOp;
 import java.util.Optional;
 
 /**
@@ -19,6 +20,8 @@ public final class CpuNativeBackend implements Backend {
         .register("MatMulInteger", IntegerGemmKernels::matMulInteger)
         .register("QLinearMatMul", SparseInt8Choice::qlinearMatMul)
         .register("QLinearConv", SparseInt8Choice::qlinearConv)
+        .register(ClampedQuantizedOp.DOMAIN, "QLinearConv", SparseInt8Choice::qlinearConv)
+        .register(ClampedQuantizedOp.DOMAIN, "QLinearAdd", QLinearAddKernel::create)
         .register("MaxPool", BytePoolKernel::create)
         .register("com.microsoft", "QLinearAdd", QLinearAddKernel::create)
         .register("com.microsoft", "QGemm", SparseInt8Choice::qgemm);

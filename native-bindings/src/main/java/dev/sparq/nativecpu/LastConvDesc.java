@@ -40,7 +40,7 @@ final class LastConvDesc {
         ConvDesc d = last;
         if (d == null || !d.fits(g)) {
             d = ConvDesc.of(g, cout, depthwise, quant.aZero(), xType == DType.I8, quant.yZero(), quant.signedOutput(),
-                Arena.ofAuto().allocate(ConvDesc.BYTES, 8));
+                quant.yMin(), quant.yMax(), Arena.ofAuto().allocate(ConvDesc.BYTES, 8));
             last = d;
         }
         return d;

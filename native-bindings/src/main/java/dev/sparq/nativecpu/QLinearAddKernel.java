@@ -4,6 +4,7 @@ import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
@@ -11,9 +12,11 @@ import java.util.Arrays;
 /**
  * com.microsoft QLinearAdd of two same-shape 8-bit tensors (residual Adds of quantized ResNets and MobileNets) on
  * the native kernel: the float32 sum of the dequantized operands, requantized, step by step as cpu-ref defines it.
- * Broadcasting operands and non-constant parameters are left to other backends.
+ * Broadcasting operands and non-constant parameters are left to other backends. Its clamped form ({@link
+ * ClampedQuantizedOp}) requantizes into the narrower bounds.
  */
-record QLinearAddKernel(DType type, float sa, int za, float sb, int zb, float sc, int zc) implements Kernel {
+record QLinearAddKernel(DType type, float sa, int za, float sb, int zb, float sc, int zc, int yMin, int yMax)
+    implements Kernel {
     /** Elements per task: a residual Add of MobileNetV2 is ~100K, split only when larger. */
     private static final long ELEMENTS_PER_THREAD = 1L << 16;
 
@@ -41,7 +44,12 @@ record QLinearAddKernel(DType type, float sa, int za, float sb, int zb, float sc
             scales[i] = s.getFloat(0);
             zeros[i] = z == null ? 0 : (int) z.getLong(0);
         }
-        return new QLinearAddKernel(type, scales[0], zeros[0], scales[1], zeros[1], scales[2], zeros[2]);
+        int[] bounds = ClampedQuantizedOp.bounds(r.node(), type);
+        if (bounds == null) {
+            throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(r.node(), type));
+        }
+        return new QLinearAddKernel(type, scales[0], zeros[0], scales[1], zeros[1], scales[2], zeros[2], bounds[0],
+            bounds[1]);
     }
 
     @Override
@@ -58,7 +66,7 @@ record QLinearAddKernel(DType type, float sa, int za, float sb, int zb, float sc
         boolean signed = type == DType.I8;
         int threads = (int) Math.max(1, Math.min(ctx.threads(), n / ELEMENTS_PER_THREAD));
         ctx.parallelFor(threads, t -> nk.qlinearAdd(a.segment(), b.segment(), n * t / threads, n * (t + 1) / threads,
-            za, sa, zb, sb, sc, zc, signed, c.segment()));
+            za, sa, zb, sb, sc, zc, signed, yMin, yMax, c.segment()));
         return new Tensor[] {c};
     }
 }

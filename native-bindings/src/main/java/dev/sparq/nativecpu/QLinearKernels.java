@@ -30,7 +30,7 @@ final class QLinearKernels {
 
     /** Everything but the input tensor: packed weights, multipliers, bias, output type, input type. */
     private record Prepared(int aZero, MemorySegment packed, MemorySegment sums, MemorySegment multipliers,
-                            MemorySegment bias, int yZero, DType yType, DType aType) {
+                            MemorySegment bias, int yZero, DType yType, int yMin, int yMax, DType aType) {
         /** The activation as the uint8 the GEMM reads: itself, or a sign-flipped copy from {@code ctx}. */
         Tensor unsigned(Tensor a, ExecutionContext ctx) {
             if (aType == DType.U8) {
@@ -185,8 +185,8 @@ final class QLinearKernels {
                             p.sums(), acc.segment().asSlice((long) r0 * cout * 4), cout);
                         // accumulators are [pixel][channel]; NCHW output takes channel-major strides
                         nk.requantize(acc.segment().asSlice((long) r0 * cout * 4), rows, cout, cout, p.bias(),
-                            p.multipliers(), p.yZero(), p.yType() == DType.I8, yImage.asSlice((long) r0 * elem), 1,
-                            pixels);
+                            p.multipliers(), p.yZero(), p.yType() == DType.I8, p.yMin(), p.yMax(),
+                            yImage.asSlice((long) r0 * elem), 1, pixels);
                     }
                 });
             }
@@ -211,7 +211,7 @@ final class QLinearKernels {
         nk.packB(b, k, n, ldb, packed, sums);
         // the GEMM then runs with zero point 0: the correction is in the bias
         return new Prepared(q.aZero(), packed, sums, q.multiplierSegment(arena), q.foldedBias(arena, sums), q.yZero(),
-            q.yType(), aType);
+            q.yType(), q.yMin(), q.yMax(), aType);
     }
 
 }

@@ -2,6 +2,7 @@ package dev.sparq.nativecpu;
 
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -11,10 +12,10 @@ import java.lang.foreign.ValueLayout;
 /**
  * The constant quantization inputs of a QLinear op with n output channels: activation zero point as the native
  * kernels read it (int8 activations are sign-flipped, so + 128), per-channel float32 multipliers a_scale·w_scale/y_scale
- * (computed in float32, as ONNX's reference does), int32 bias (zeros if absent), output zero point and type.
- * Only symmetric int8 weights are taken.
+ * (computed in float32, as ONNX's reference does), int32 bias (zeros if absent), output zero point, type and bounds
+ * (the type's range, or a fused clamp's: {@link ClampedQuantizedOp}). Only symmetric int8 weights are taken.
  */
-record QuantParams(int aZero, float[] multipliers, int[] bias, int yZero, DType yType) {
+record QuantParams(int aZero, float[] multipliers, int[] bias, int yZero, DType yType, int yMin, int yMax) {
 
     /** Reads a_scale, a_zero, b_scale, b_zero, y_scale, y_zero and bias (-1 = none) at the given input positions. */
     static QuantParams read(KernelRequest r, DType aType, int n, int aScaleAt, int aZeroAt, int bScaleAt, int bZeroAt,
@@ -62,7 +63,11 @@ record QuantParams(int aZero, float[] multipliers, int[] bias, int yZero, DType 
                 bias[c] = (int) bt.getLong(c);
             }
         }
-        return new QuantParams(aZero, multipliers, bias, yZero, yType);
+        int[] bounds = ClampedQuantizedOp.bounds(r.node(), yType);
+        if (bounds == null) {
+            throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(r.node(), yType));
+        }
+        return new QuantParams(aZero, multipliers, bias, yZero, yType, bounds[0], bounds[1]);
     }
 
     MemorySegment multiplierSegment(Arena arena) {

@@ -5,6 +5,7 @@ import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.tuning.Candidate;
 import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TuningRequest;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Dim;
 import dev.sparq.graph.ValueType;
 import dev.sparq.tensor.DType;
@@ -83,8 +84,9 @@ final class SparseInt8Choice {
         if (sparseWithoutTiming(MODE, w.size(), LARGE_BYTES)) {
             return KernelTuner.current().choose(request(r, "", detail, List.of(sparse), "sparse-int8", null));
         }
+        // the plain op's attributes: a fused clamp costs nothing, and shares the plain op's timings
         String shape = String.format(Locale.ROOT, "w=%s density=%.4f zeros=%s attrs=%s", Arrays.toString(w.shape()),
-            density, Long.toHexString(hash), r.node().attributes());
+            density, Long.toHexString(hash), ClampedQuantizedOp.unclamped(r.node()).attributes());
         long[] x = shape(r.inputType(0));
         DType xType = r.inputType(0).dtype();
         Function<long[], Tensor[]> inputs = s -> new Tensor[] {random(xType, s)};

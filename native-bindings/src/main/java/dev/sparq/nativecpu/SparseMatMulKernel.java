@@ -115,7 +115,8 @@ final class SparseMatMulKernel implements Kernel {
             return new Tensor[] {y};
         }
         ConvDesc d = ConvDesc.of(new ConvGeometry2d(k, 1, m, 1, 1, 1, 1, 1, 1, 0, 0, 1, m), cols, false,
-            quant.aZero(), aType == DType.I8, quant.yZero(), quant.signedOutput(), Arena.ofAuto().allocate(ConvDesc.BYTES, 8));
+            quant.aZero(), aType == DType.I8, quant.yZero(), quant.signedOutput(), quant.yMin(), quant.yMax(),
+            Arena.ofAuto().allocate(ConvDesc.BYTES, 8));
         Tensor image = m == 1 ? null : ctx.allocateUninitialized(DType.U8, k, m);
         Tensor out = m == 1 ? null : ctx.allocateUninitialized(DType.U8, cols, m);
         MemorySegment x = m == 1 ? a.segment() : image.segment();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
@@ -15,7 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** com.microsoft QLinearAdd on cpu-native: the same bytes as cpu-ref's float32 definition. */
+/** com.microsoft QLinearAdd on cpu-native, plain and clamped: the same bytes as cpu-ref's float32 definition. */
 class QLinearAddKernelTest {
     private final Random rnd = new Random(3);
 
@@ -54,11 +55,18 @@ class QLinearAddKernelTest {
                         Tensor[] in = {a, Tensor.fromFloats(new float[] {s[0]}), zero(t, lo + rnd.nextInt(256)), b,
                             Tensor.fromFloats(new float[] {s[1]}), zero(t, lo + rnd.nextInt(256)),
                             Tensor.fromFloats(new float[] {s[2]}), zero(t, lo + rnd.nextInt(256))};
-                        Tensor want = KernelHarness.run(new CpuRefBackend(), qlinearAdd(), 13, 1, in)[0];
-                        Tensor got = KernelHarness.run(new CpuNativeBackend(), qlinearAdd(), 13, 1, in)[0];
-                        assertArrayEquals(want.toLongArray(), got.toLongArray(), t + " " + java.util.Arrays.toString(shape));
-                        want.close();
-                        got.close();
+                        // plain, then clamped from C's zero point (a fused Relu) and to a band around it (a Clip)
+                        int zc = (int) in[7].getLong(0);
+                        int hi = lo + 255;
+                        for (Node node : List.of(qlinearAdd(), ClampedQuantizedOp.clamped(qlinearAdd(), zc, hi, "y"),
+                            ClampedQuantizedOp.clamped(qlinearAdd(), Math.max(lo, zc - 9), Math.min(hi, zc + 17), "y"))) {
+                            Tensor want = KernelHarness.run(new CpuRefBackend(), node, 13, 1, in)[0];
+                            Tensor got = KernelHarness.run(new CpuNativeBackend(), node, 13, 1, in)[0];
+                            assertArrayEquals(want.toLongArray(), got.toLongArray(), t + " "
+                                + java.util.Arrays.toString(shape) + " " + node.domain() + node.attributes().keySet());
+                            want.close();
+                            got.close();
+                        }
                     }
                 }
             }

@@ -10,6 +10,7 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
 import dev.sparq.conformance.ConformanceRunner;
 import dev.sparq.conformance.Tolerance;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
@@ -194,14 +195,24 @@ class QLinearKernelsTest {
         try (Tensor x = bytes(DType.U8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], cinPerGroup, c[4], c[4]);
              Tensor b = Tensor.fromInts(bias, c[3])) {
             same(n, 1, x, f32(0.03f), u8(77), w, f32(wScale), i8(0), f32(0.07f), u8(120), b);
+            // a fused Relu: the output clamped at its zero point
+            same(clamped(n, 120, 255), 1, x, f32(0.03f), u8(77), w, f32(wScale), i8(0), f32(0.07f), u8(120), b);
             same(n, 1, x, f32(0.03f), u8(0), w, f32(0.004f), i8(0), f32(0.2f), i8(5), null);
         }
         try (Tensor x = bytes(DType.I8, 2, c[0], c[1], c[2]); Tensor w = bytes(DType.I8, c[3], cinPerGroup, c[4], c[4]);
              Tensor b = Tensor.fromInts(bias, c[3])) {
             // int8 activations: the padding must contribute the (shifted) zero point, i.e. nothing
             same(n, 1, x, f32(0.03f), i8(0), w, f32(wScale), i8(0), f32(0.07f), i8(0), b);
+            // int8 symmetric output after a Relu (what sparq's calibration makes), and a Clip's band
+            same(clamped(n, 0, 127), 1, x, f32(0.03f), i8(0), w, f32(wScale), i8(0), f32(0.07f), i8(0), b);
+            same(clamped(n, -9, 17), 1, x, f32(0.03f), i8(0), w, f32(wScale), i8(0), f32(0.07f), i8(0), b);
             same(n, 1, x, f32(0.03f), i8(-77), w, f32(0.004f), i8(0), f32(0.2f), u8(3), null);
         }
+    }
+
+    /** {@code n} with a Relu / Clip on its quantized output fused in. */
+    static Node clamped(Node n, int min, int max) {
+        return ClampedQuantizedOp.clamped(n, min, max, n.outputs().get(0));
     }
 
     @Test

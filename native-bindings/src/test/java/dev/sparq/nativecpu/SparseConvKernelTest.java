@@ -135,6 +135,9 @@ class SparseConvKernelTest {
                             // int8 activations: the padding must contribute the (shifted) zero point, i.e. nothing
                             same(SPARSE, n, xs, f32(0.03f), scalar(DType.I8, -77), w, f32(0.004f), scalar(DType.I8, 0),
                                 f32(0.2f), scalar(DType.I8, 3), null);
+                            // a fused Relu before an int8 output
+                            same(SPARSE, QLinearKernelsTest.clamped(n, 3, 127), xs, f32(0.03f), scalar(DType.I8, -77), w,
+                                f32(0.004f), scalar(DType.I8, 0), f32(0.2f), scalar(DType.I8, 3), null);
                         }
                     }
                 }

@@ -44,10 +44,11 @@ public final class Model implements AutoCloseable {
 
     /**
      * The opset a node's kernel is chosen by: its domain's version, except for com.microsoft contrib ops (one
-     * version each), which get the default ONNX opset that the ONNX ops inside them follow.
+     * version each) and sparq's own fused ops, which get the default ONNX opset that the ONNX ops inside them follow.
      */
     public long opsetFor(Node node) {
-        return node.domain().equals("com.microsoft") ? opset("") : opset(node.domain());
+        return node.domain().equals("com.microsoft") || node.domain().equals(ClampedQuantizedOp.DOMAIN) ? opset("")
+            : opset(node.domain());
     }
 
     public long irVersion() {

@@ -54,6 +54,9 @@ public final class ShapeInference {
     }
 
     private static ValueType infer(Node n, List<ValueType> in, Graph g, long opset) {
+        if (n.domain().equals(ClampedQuantizedOp.DOMAIN)) {
+            return infer(ClampedQuantizedOp.unclamped(n), in, g, opset); // a clamp changes no type or shape
+        }
         String op = n.opType();
         if (n.domain().equals("com.microsoft") && op.equals("QGemm")) {
             return qgemm(n, in);

@@ -11,7 +11,7 @@ public final class GraphOptimizer {
     /**
      * NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels (quantize
      * hoisted through pooling and reshapes, dequantize-quantize round trips removed, QDQ chains into integer ops,
-     * BatchNorm into Conv, Relu/Clip into Conv/Gemm).
+     * BatchNorm into Conv, Relu/Clip into Conv/Gemm, integer Clip into QLinearConv/QLinearAdd).
      */
     public enum Level { NONE, BASIC, ALL }
 
@@ -37,7 +37,7 @@ public final class GraphOptimizer {
             for (GraphPass p : List.of(new QuantizeHoisting(), new QdqPairRemoval(), new QdqFusion(),
                 new DeadNodeRemoval(),
                 new ConstantFolding(true), new DeadNodeRemoval(), new BatchNormFolding(),
-                new ActivationFusion(), new DeadNodeRemoval())) {
+                new ActivationFusion(), new IntegerClampFusion(), new DeadNodeRemoval())) {
                 report.merge(p.name(), p.apply(model), Integer::sum);
             }
             ShapeInference.run(model);

@@ -92,7 +92,7 @@ class QdqFusionTest {
     }
 
     /** As above with input zero point {@code inputZp} (128: negative inputs, so negative conv outputs). */
-    private static GraphProto convChain(String activation, int zp, float clipMax, int inputZp) {
+    static GraphProto convChain(String activation, int zp, float clipMax, int inputZp) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("chain")
             .addInput(OnnxModels.floatInput("x", 1, 1, 2, 2))
             .addInitializer(OnnxModels.floatTensor("s", new long[] {}, 0.1f))
@@ -335,7 +335,7 @@ class QdqFusionTest {
     }
 
     /** a, b [2,5] (int8, two scales) → DQ → Add → [Relu] → Q (int8, zero point {@code zp}) → DQ. */
-    private static GraphProto addChain(boolean relu, int zp) {
+    static GraphProto addChain(boolean relu, int zp) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("add")
             .addInput(OnnxModels.floatInput("a", 2, 5))
             .addInput(OnnxModels.floatInput("b", 2, 5))

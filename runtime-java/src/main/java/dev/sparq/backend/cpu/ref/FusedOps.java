@@ -6,7 +6,9 @@ import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.graph.Attribute;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,7 +17,8 @@ import java.util.function.DoubleUnaryOperator;
 /**
  * com.microsoft FusedConv and FusedGemm, as ONNX Runtime defines them and as sparq's activation fusion writes them:
  * the plain Conv / Gemm, then an {@code activation} (Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid with
- * {@code activation_params}) on every output element.
+ * {@code activation_params}) on every output element; and sparq's {@link ClampedQuantizedOp}s, the plain
+ * QLinearConv / QLinearAdd, then their bounds.
  */
 final class FusedOps {
     static final String MS = "com.microsoft";
@@ -26,6 +29,30 @@ final class FusedOps {
     static void register(KernelRegistry r) {
         r.register(MS, "FusedConv", req -> fused(r, req, "Conv", 3));
         r.register(MS, "FusedGemm", req -> fused(r, req, "Gemm", 3));
+        r.register(ClampedQuantizedOp.DOMAIN, "QLinearConv", req -> clamped(r, req));
+        r.register(ClampedQuantizedOp.DOMAIN, "QLinearAdd", req -> clamped(r, req));
+    }
+
+    /** A {@link ClampedQuantizedOp}: the plain op, then its bounds on every output byte. */
+    private static Kernel clamped(KernelRegistry r, KernelRequest req) {
+        Node n = req.node();
+        Tensor yZero = req.constantInput(7);
+        DType type = yZero == null ? DType.U8 : yZero.dtype();
+        int[] bounds = type == DType.U8 || type == DType.I8 ? ClampedQuantizedOp.bounds(n, type) : null;
+        if (bounds == null) {
+            throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(n, type));
+        }
+        Node base = ClampedQuantizedOp.unclamped(n);
+        Kernel inner = r.find(base.domain(), base.opType()).create(new KernelRequest(base, req.opset(),
+            req.constants(), req.types(), req.weightArena()));
+        return (inputs, ctx) -> {
+            Tensor[] out = inner.run(inputs, ctx);
+            Tensor y = out[0];
+            for (long i = 0; i < y.size(); i++) {
+                y.setLong(i, Math.min(Math.max(y.getLong(i), bounds[0]), bounds[1]));
+            }
+            return out;
+        };
     }
 
     private static Kernel fused(KernelRegistry r, KernelRequest req, String baseOp, int maxInputs) {

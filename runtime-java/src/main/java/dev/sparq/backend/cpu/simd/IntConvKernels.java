@@ -20,16 +20,17 @@ final class IntConvKernels {
     private IntConvKernels() {
     }
 
-    /** QLinearConv: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B. */
+    /** QLinearConv, plain or clamped: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero, B. */
     static Kernel qlinearConv(KernelRequest r) {
         Tensor w = weights(r, 3);
         int cout = (int) w.dim(0);
         Tensor xZero = QuantParams.zeroPoint(r, 2, "x_zero_point");
         DType xType = QuantParams.inputType(r, 0, xZero, "x");
         Tensor yZero = QuantParams.zeroPoint(r, 7, "y_zero_point");
+        DType yType = QuantParams.outputType(yZero, xType);
         Requantizer out = Requantizer.of(QuantParams.scale(r, 1, "x_scale"), QuantParams.scales(r, 4, cout, "w_scale"),
             QuantParams.scale(r, 6, "y_scale"), cout, QuantParams.bias(r, 8, cout), yZero == null ? 0 : (int) yZero.getLong(0),
-            QuantParams.outputType(yZero, xType));
+            yType, QuantParams.outputBounds(r, yType));
         return build(r, w, QuantParams.weightZeros(r, 5, w, cout, "w"), xType, xZero, out);
     }
 

@@ -90,9 +90,10 @@ final class IntegerKernels {
         int aZero = aZeroT == null ? 0 : (int) aZeroT.getLong(0);
         int[] bZero = QuantParams.weightZeros(r, 5, b, cols, "b");
         Tensor yZero = QuantParams.zeroPoint(r, 7, "y_zero_point");
+        DType yType = QuantParams.outputType(yZero, aType);
         Requantizer rq = Requantizer.of(QuantParams.scale(r, 1, "a_scale"), QuantParams.scales(r, 4, cols, "b_scale"),
-            QuantParams.scale(r, 6, "y_scale"), cols, null, yZero == null ? 0 : (int) yZero.getLong(0),
-            QuantParams.outputType(yZero, aType));
+            QuantParams.scale(r, 6, "y_scale"), cols, null, yZero == null ? 0 : (int) yZero.getLong(0), yType,
+            QuantParams.outputBounds(r, yType));
         int[] columns = new int[Math.multiplyExact(k, cols)]; // centered B transposed: one row per output column
         for (int kk = 0; kk < k; kk++) {
             for (int j = 0; j < cols; j++) {

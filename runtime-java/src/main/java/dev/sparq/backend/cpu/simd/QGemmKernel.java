@@ -40,8 +40,9 @@ final class QGemmKernel {
         float[] toFloat = null;
         if (n.hasInput(7)) {
             Tensor yZero = QuantParams.zeroPoint(r, 8, "y_zero_point");
+            DType yType = QuantParams.outputType(yZero, DType.U8);
             rq = Requantizer.of(aScale, bScale, QuantParams.scale(r, 7, "y_scale"), cols, null,
-                yZero == null ? 0 : (int) yZero.getLong(0), QuantParams.outputType(yZero, DType.U8));
+                yZero == null ? 0 : (int) yZero.getLong(0), yType, QuantParams.outputBounds(r, yType));
         } else {
             toFloat = new float[cols];
             for (int j = 0; j < cols; j++) {

@@ -11,7 +11,8 @@ import java.util.Arrays;
  * com.microsoft QLinearAdd of two same-shape 8-bit tensors (the residual Adds of a quantized ResNet): C =
  * Q(DQ(A) + DQ(B)), by definition the float32 sum of the dequantized operands requantized. Built from the exact
  * vector primitives of DequantizeLinear, Add and QuantizeLinear, a block at a time so the floats stay in cache; the
- * same bits as cpu-ref. Broadcasting operands are left to cpu-ref.
+ * same bits as cpu-ref. Broadcasting operands are left to cpu-ref. Its clamped form ({@link
+ * dev.sparq.graph.ClampedQuantizedOp}) quantizes into the narrower bounds.
  */
 final class QLinearAddKernel {
     private static final int BLOCK = 4096;
@@ -39,8 +40,9 @@ final class QLinearAddKernel {
         Operand b = Operand.of(r, 4, 5, type, "B");
         Operand c = Operand.of(r, 6, 7, type, "C");
         boolean unsigned = type == DType.U8;
-        int qmin = unsigned ? 0 : -128;
-        int qmax = unsigned ? 255 : 127;
+        int[] bounds = QuantParams.outputBounds(r, type);
+        int qmin = bounds[0];
+        int qmax = bounds[1];
         return (inputs, ctx) -> {
             Tensor x = inputs[0];
             Tensor y = inputs[3];

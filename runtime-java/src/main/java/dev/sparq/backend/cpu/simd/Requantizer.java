@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * ONNX's QLinear requantization, as cpu-ref computes it: acc + bias in int32, times the float32 multiplier
  * in_scale·w_scale[c]/y_scale (computed in that order in f32, then applied in double), plus the output zero point,
- * rounded half to even and saturated to uint8 or int8. One multiplier per output channel (or per matmul column).
+ * rounded half to even and saturated to uint8 or int8, or to a fused clamp's narrower bounds. One multiplier per
+ * output channel (or per matmul column).
  */
 record Requantizer(double[] multipliers, int[] bias, double zero, int min, int max, DType dtype)
     implements IntConvOutput {
@@ -16,8 +17,10 @@ record Requantizer(double[] multipliers, int[] bias, double zero, int min, int m
     /**
      * @param wScale one value or {@code channels} values (f32)
      * @param bias   int32 per channel, or null
+     * @param bounds the output's [min, max] (within yType's range)
      */
-    static Requantizer of(float inScale, Tensor wScale, float yScale, int channels, int[] bias, int yZero, DType yType) {
+    static Requantizer of(float inScale, Tensor wScale, float yScale, int channels, int[] bias, int yZero, DType yType,
+                          int[] bounds) {
         if (wScale.size() != 1 && wScale.size() != channels) {
             throw new UnsupportedKernelException("weight scale must be one value or one per output channel");
         }
@@ -25,9 +28,7 @@ record Requantizer(double[] multipliers, int[] bias, double zero, int min, int m
         for (int c = 0; c < channels; c++) {
             m[c] = inScale * wScale.getFloat(wScale.size() == 1 ? 0 : c) / yScale; // f32, as the reference
         }
-        boolean unsigned = yType == DType.U8;
-        return new Requantizer(m, bias == null ? new int[channels] : bias, yZero, unsigned ? 0 : -128,
-            unsigned ? 255 : 127, yType);
+        return new Requantizer(m, bias == null ? new int[channels] : bias, yZero, bounds[0], bounds[1], yType);
     }
 
     @Override

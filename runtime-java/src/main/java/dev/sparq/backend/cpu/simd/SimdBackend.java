@@ -5,6 +5,7 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
+import dev.sparq.graph.ClampedQuantizedOp;
 import java.util.Optional;
 
 /**
@@ -27,6 +28,8 @@ public final class SimdBackend implements Backend {
         .register("QLinearMatMul", IntegerKernels::qlinearMatMul)
         .register(MS, "QGemm", QGemmKernel::create)
         .register("QLinearConv", IntConvKernels::qlinearConv)
+        .register(ClampedQuantizedOp.DOMAIN, "QLinearConv", IntConvKernels::qlinearConv)
+        .register(ClampedQuantizedOp.DOMAIN, "QLinearAdd", QLinearAddKernel::create)
         .register("ConvInteger", IntConvKernels::convInteger)
         .register("QuantizeLinear", QuantKernels::quantize)
         .register("DequantizeLinear", QuantKernels::dequantize)

@@ -5,6 +5,7 @@ import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.tuning.Candidate;
 import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TuningRequest;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
@@ -56,7 +57,7 @@ final class SparseIntChoice {
                 null, ""));
         }
         String shape = String.format(Locale.ROOT, "x=%s w=[%d,%d] density=%.4f zeros=%s attrs=%s", Arrays.toString(x),
-            rows, depth, density, patternHash(centered), r.node().attributes());
+            rows, depth, density, patternHash(centered), ClampedQuantizedOp.unclamped(r.node()).attributes());
         String note = SimdTuning.batchSymbolic(r, 0) ? "timed at batch 1 (batch is symbolic)" : "";
         return tuner.choose(new TuningRequest(SimdTuning.backend(), op, shape, detail, List.of(d, s), "dense-int8",
             () -> new Tensor[] {random(xType, x)}, note));

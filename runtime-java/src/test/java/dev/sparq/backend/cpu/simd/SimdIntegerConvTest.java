@@ -15,6 +15,7 @@ import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.WorkerPool;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
 import dev.sparq.graph.Attribute;
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.ValueType;
 import dev.sparq.tensor.DType;
@@ -202,6 +203,26 @@ class SimdIntegerConvTest {
                     replace(in, 8, null); // no bias input at all
                 }
                 assertSameIntegers(node, ExecutionContext.standalone(), sh + " " + q, in);
+                close(in);
+            }
+        }
+    }
+
+    /** The clamped form (a Relu / Clip fused by IntegerClampFusion) on every shape: from the zero point, a band. */
+    @Test
+    void clampedQLinearConvMatchesTheReferenceOnEveryShape() {
+        for (Shape sh : SHAPES) {
+            Node plain = KernelHarness.node("QLinearConv", 9, 1, sh.attributes());
+            for (DType y : new DType[] {DType.I8, DType.U8}) {
+                Tensor[] in = qlinearConvInputs(sh, new Quant(DType.U8, DType.I8, y, true, true, false));
+                int zero = (int) in[7].getLong(0);
+                int lowest = y == DType.U8 ? 0 : -128;
+                int highest = lowest + 255;
+                String out = plain.outputs().get(0);
+                assertSameIntegers(ClampedQuantizedOp.clamped(plain, zero, highest, out), ExecutionContext.standalone(),
+                    "relu " + sh + " " + y, in);
+                assertSameIntegers(ClampedQuantizedOp.clamped(plain, Math.max(lowest, zero - 9),
+                    Math.min(highest, zero + 17), out), ExecutionContext.standalone(), "band " + sh + " " + y, in);
                 close(in);
             }
         }
