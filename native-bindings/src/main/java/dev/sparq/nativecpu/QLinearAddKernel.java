@@ -17,8 +17,12 @@ import java.util.Arrays;
  */
 record QLinearAddKernel(DType type, float sa, int za, float sb, int zb, float sc, int zc, int yMin, int yMax)
     implements Kernel {
-    /** Elements per task: a residual Add of MobileNetV2 is ~100K, split only when larger. */
-    private static final long ELEMENTS_PER_THREAD = 1L << 16;
+    /**
+     * Elements per task, low: the operands were written by the convolutions on every thread, in contiguous halves,
+     * and one thread reading both halves was slower at 2 threads than at 1 (ResNet-18 layer2: 29 µs at 1 thread,
+     * 31-34 at 2 unsplit, 15 split).
+     */
+    private static final long ELEMENTS_PER_THREAD = 1L << 12;
 
     static Kernel create(KernelRequest r) {
         DType type = r.inputType(0).dtype();
