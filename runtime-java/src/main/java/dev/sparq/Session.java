@@ -41,7 +41,7 @@ public final class Session implements AutoCloseable {
     /** Plans {@code model} and takes ownership of it (closing the session closes the model). */
     public static Session create(Model model, SessionOptions options) {
         try {
-            GraphOptimizer.optimize(model, options.optimization());
+            GraphOptimizer.optimize(model, options.optimization(), options.disabledPasses());
             List<Backend> backends = BackendSelector.select(options);
             return new Session(model, Planner.plan(model, backends), options);
         } catch (RuntimeException e) {

@@ -2,7 +2,9 @@ package dev.sparq;
 
 import dev.sparq.graph.pass.GraphOptimizer;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * How a session runs: which backends it may use, in which order, and how many threads. Built like ONNX Runtime's
@@ -14,6 +16,7 @@ public final class SessionOptions {
     private final List<String> preference;
     private final int threads;
     private final GraphOptimizer.Level optimization;
+    private final Set<String> disabledPasses;
 
     private SessionOptions(Builder b) {
         this.backends = List.copyOf(b.backends);
@@ -21,6 +24,7 @@ public final class SessionOptions {
         this.preference = List.copyOf(b.preference);
         this.threads = b.threads;
         this.optimization = b.optimization;
+        this.disabledPasses = Set.copyOf(b.disabledPasses);
     }
 
     public static SessionOptions defaults() {
@@ -53,16 +57,31 @@ public final class SessionOptions {
         return optimization;
     }
 
+    /** Graph passes left out at load, by name (as {@code sparq inspect} lists them). */
+    public Set<String> disabledPasses() {
+        return disabledPasses;
+    }
+
     public static final class Builder {
         private final List<String> backends = new ArrayList<>();
         private final List<String> excluded = new ArrayList<>();
         private final List<String> preference = new ArrayList<>();
         private int threads = Runtime.getRuntime().availableProcessors();
         private GraphOptimizer.Level optimization = GraphOptimizer.Level.ALL;
+        private final Set<String> disabledPasses = new LinkedHashSet<>();
 
         /** Which graph passes run at load (default ALL: clean-ups, then BatchNorm folding and activation fusion). */
         public Builder optimization(GraphOptimizer.Level level) {
             optimization = level;
+            return this;
+        }
+
+        /**
+         * Leaves one graph pass out (e.g. "integer-clamp-fusion"), as ONNX Runtime's disabled optimizers: for
+         * finding which pass changes a result or a time. An unknown name fails at load, naming the passes.
+         */
+        public Builder disablePass(String name) {
+            disabledPasses.add(name);
             return this;
         }
 

@@ -5,6 +5,8 @@ import dev.sparq.graph.ShapeInference;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Runs the graph passes in their order, like ONNX Runtime's graph optimization levels. */
 public final class GraphOptimizer {
@@ -20,28 +22,45 @@ public final class GraphOptimizer {
 
     /** Optimizes in place and returns how many changes each pass made (for {@code sparq inspect}). */
     public static Map<String, Integer> optimize(Model model, Level level) {
+        return optimize(model, level, Set.of());
+    }
+
+    /** As {@link #optimize(Model, Level)}, leaving out the passes named in {@code disabled}. */
+    public static Map<String, Integer> optimize(Model model, Level level, Set<String> disabled) {
+        List<GraphPass> basic = List.of(new IdentityRemoval(), new ShapeOpFolding(), new ConstantFolding(),
+            new DeadNodeRemoval());
+        // QDQ chains become integer ops before activation fusion could hide their Relu inside a FusedConv
+        // what QdqFusion leaves as DQ(weights) -> float op gets constant float weights for the float kernels
+        List<GraphPass> fusions = List.of(new QuantizeHoisting(), new QdqPairRemoval(), new QdqFusion(),
+            new DeadNodeRemoval(), new ConstantFolding(true), new DeadNodeRemoval(), new BatchNormFolding(),
+            new ActivationFusion(), new IntegerClampFusion(), new DeadNodeRemoval());
+        Set<String> known = new TreeSet<>();
+        basic.forEach(p -> known.add(p.name()));
+        fusions.forEach(p -> known.add(p.name()));
+        for (String name : disabled) {
+            if (!known.contains(name)) {
+                throw new IllegalArgumentException("no graph pass named '" + name + "'; passes: " + known);
+            }
+        }
         Map<String, Integer> report = new LinkedHashMap<>();
         ShapeInference.run(model);
         if (level == Level.NONE) {
             return report;
         }
-        List<GraphPass> basic = List.of(new IdentityRemoval(), new ShapeOpFolding(), new ConstantFolding(),
-            new DeadNodeRemoval());
-        for (GraphPass p : basic) {
-            report.merge(p.name(), p.apply(model), Integer::sum);
-        }
+        run(model, basic, disabled, report);
         ShapeInference.run(model);
         if (level == Level.ALL) {
-            // QDQ chains become integer ops before activation fusion could hide their Relu inside a FusedConv
-            // what QdqFusion leaves as DQ(weights) -> float op gets constant float weights for the float kernels
-            for (GraphPass p : List.of(new QuantizeHoisting(), new QdqPairRemoval(), new QdqFusion(),
-                new DeadNodeRemoval(),
-                new ConstantFolding(true), new DeadNodeRemoval(), new BatchNormFolding(),
-                new ActivationFusion(), new IntegerClampFusion(), new DeadNodeRemoval())) {
-                report.merge(p.name(), p.apply(model), Integer::sum);
-            }
+            run(model, fusions, disabled, report);
             ShapeInference.run(model);
         }
         return report;
+    }
+
+    private static void run(Model model, List<GraphPass> passes, Set<String> disabled, Map<String, Integer> report) {
+        for (GraphPass p : passes) {
+            if (!disabled.contains(p.name())) {
+                report.merge(p.name(), p.apply(model), Integer::sum);
+            }
+        }
     }
 }

@@ -2,6 +2,8 @@ package dev.sparq.graph.pass;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparq.Session;
 import dev.sparq.SessionOptions;
@@ -138,6 +140,19 @@ class IntegerClampFusionTest {
             m.graph().initializers().get(clip.input(2)).setLong(0, 100);
             assertEquals(0, new IntegerClampFusion().apply(m));
         }
+    }
+
+    @Test
+    void aSessionCanLeaveThePassOut() {
+        GraphProto g = chains().get(0);
+        try (Session s = Session.create(model(g), SessionOptions.builder().backend("cpu-ref")
+                .disablePass("integer-clamp-fusion").build())) {
+            assertEquals(1, s.model().graph().nodes().stream().filter(n -> n.opType().equals("Clip")).count());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Session.create(model(g),
+            SessionOptions.builder().disablePass("no-such-pass").build()));
+        assertTrue(e.getMessage().contains("'no-such-pass'") && e.getMessage().contains("integer-clamp-fusion"),
+            e.getMessage());
     }
 
     @Test
