@@ -1,6 +1,7 @@
 /* C harness for the int8 GEMM: every available path against a plain reference on awkward shapes.
  * Prints "N passed, M failed" and exits non-zero on failure (run by the Maven build, and under qemu for aarch64). */
 #include "sparq_kernels.h"
+#include "output_bounds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,19 +110,6 @@ static int check_requant(const char *path, int m, int n, int k, int out_signed, 
     return bad;
 }
 
-/* Every third call keeps the type's bounds, every third clamps at the zero point (a fused Relu), the rest to a band
- * around it (a fused Clip): each kernel path meets all three. */
-static void narrow_bounds(sparq_qconv_desc *d) {
-    static int calls;
-    int kind = calls++ % 3;
-    if (kind == 1) {
-        d->qmin = d->y_zero;
-    } else if (kind == 2) {
-        d->qmin = d->y_zero - 9;
-        d->qmax = d->y_zero + 17;
-    }
-}
-
 /* The fused convolution against a direct loop with ONNX's semantics. shape: c h w cout k stride pad dilation dw */
 static int check_conv(const char *path, const int *s, int flip, int y_signed, int huge_bias) {
     sparq_qconv_desc d;
@@ -139,7 +127,7 @@ static int check_conv(const char *path, const int *s, int flip, int y_signed, in
     d.qmin = y_signed ? -128 : 0;
     d.qmax = y_signed ? 127 : 255;
     d.y_zero = (int)(next() % 64) + (y_signed ? -32 : 96);
-    narrow_bounds(&d);
+    output_bounds(d.y_zero, &d.qmin, &d.qmax);
     int cin = dw ? 1 : d.c;
     int taps = d.kh * d.kw;
     int64_t xn = (int64_t)d.c * d.h * d.w, wn = (int64_t)d.cout * cin * taps, yn = (int64_t)d.cout * d.oh * d.ow;
@@ -222,16 +210,8 @@ static int check_qadd(int n, int is_signed, float sa, float sb, float sc) {
     }
     int za = (int)(next() % 256) - (is_signed ? 128 : 0), zb = (int)(next() % 256) - (is_signed ? 128 : 0);
     int zc = (int)(next() % 256) - (is_signed ? 128 : 0);
-    /* the type's bounds, or (a fused Relu / Clip) from the zero point, or a band around it */
-    static int calls;
-    int kind = calls++ % 3;
-    int lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
-    if (kind == 1) {
-        lo = zc;
-    } else if (kind == 2) {
-        lo = zc - 9 < lo ? lo : zc - 9;
-        hi = zc + 17 > hi ? hi : zc + 17;
-    }
+    int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+    output_bounds(zc, &lo, &hi);
     sparq_qlinear_add_8(a, b, 0, n, za, sa, zb, sb, sc, zc, is_signed, lo, hi, c);
     int bad = 0;
     for (int i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 /* C harness for the pruned 8-bit convolution (qsparse.c): every available path against a direct loop with ONNX's
  * semantics, on awkward shapes and several densities. Prints "N passed, M failed" and exits non-zero on failure. */
 #include "sparq_kernels.h"
+#include "output_bounds.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,19 +12,6 @@ static uint32_t seed = 777;
 static uint32_t next(void) {
     seed = seed * 1664525u + 1013904223u;
     return seed >> 8;
-}
-
-/* Every third call keeps the type's bounds, every third clamps at the zero point (a fused Relu), the rest to a band
- * around it (a fused Clip): each kernel path meets all three. */
-static void narrow_bounds(sparq_qconv_desc *d) {
-    static int calls;
-    int kind = calls++ % 3;
-    if (kind == 1) {
-        d->qmin = d->y_zero;
-    } else if (kind == 2) {
-        d->qmin = d->y_zero - 9;
-        d->qmax = d->y_zero + 17;
-    }
 }
 
 /* shape: c h w cout k stride pad dilation; density in percent of nonzero weights */
@@ -41,7 +29,7 @@ static int check(const char *path, const int *s, int density, int flip, int y_si
     d.qmin = y_signed ? -128 : 0;
     d.qmax = y_signed ? 127 : 255;
     d.y_zero = (int)(next() % 64) + (y_signed ? -32 : 96);
-    narrow_bounds(&d);
+    output_bounds(d.y_zero, &d.qmin, &d.qmax);
     int taps = d.kh * d.kw;
     int64_t xn = (int64_t)d.c * d.h * d.w, wn = (int64_t)d.cout * d.c * taps, yn = (int64_t)d.cout * d.oh * d.ow;
     uint8_t *x = malloc((size_t)xn);
