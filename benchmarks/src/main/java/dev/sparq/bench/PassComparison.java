@@ -12,15 +12,13 @@ import java.util.Map;
 
 /**
  * What one graph pass is worth: the model loaded twice in one process, with every pass and without {@code PASS}
- * ({@link SessionOptions.Builder#disablePass}), checked for the same output, then run in alternating blocks of 20 so
- * machine noise hits both alike; prints both medians and their ratio.
+ * ({@link SessionOptions.Builder#disablePass}), checked for the same output, then run in alternating blocks
+ * ({@link InterleavedRuns}); prints both medians and their ratio.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.PassComparison MODEL.onnx INPUT.npy PASS
  * [threads=1] [runs=2000]}
  */
 public final class PassComparison {
-    private static final int BLOCK = 20;
-
     private PassComparison() {
     }
 
@@ -38,30 +36,11 @@ public final class PassComparison {
                     with.plan().steps().size(), without.plan().steps().size(),
                     Arrays.equals(a.first().toFloatArray(), b.first().toFloatArray()) ? "identical" : "DIFFER");
             }
-            for (int i = 0; i < runs / 4; i++) {
-                with.run(feed).close();
-                without.run(feed).close();
-            }
-            long[] tw = new long[runs];
-            long[] to = new long[runs];
-            for (int k = 0; k < runs; k += BLOCK) {
-                time(with, feed, tw, k, Math.min(runs, k + BLOCK));
-                time(without, feed, to, k, Math.min(runs, k + BLOCK));
-            }
-            Arrays.sort(tw);
-            Arrays.sort(to);
-            double mw = tw[runs / 2] / 1e6;
-            double mo = to[runs / 2] / 1e6;
+            long[] medians = InterleavedRuns.medians(with, without, feed, runs);
+            double mw = medians[0] / 1e6;
+            double mo = medians[1] / 1e6;
             System.out.printf(Locale.ROOT, "%d thread(s), %d runs each: with %.3f ms, without %.3f ms (p50); "
                 + "without/with = %.3f%n", threads, runs, mw, mo, mo / mw);
-        }
-    }
-
-    private static void time(Session s, Map<String, Tensor> feed, long[] into, int from, int to) {
-        for (int i = from; i < to; i++) {
-            long t0 = System.nanoTime();
-            s.run(feed).close();
-            into[i] = System.nanoTime() - t0;
         }
     }
 }

@@ -8,13 +8,12 @@ import dev.sparq.backend.tuning.TimingCache;
 import dev.sparq.tensor.Npy;
 import dev.sparq.tensor.Tensor;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * What a set of kernel choices is worth end to end: one model, two sessions whose choices come from two timing
- * caches (every choice must be in them: nothing is timed), run in alternating blocks of 20; prints each node's mean
+ * caches (every choice must be in them: nothing is timed), run in alternating blocks ({@link InterleavedRuns}); prints each node's mean
  * time and kernel on both sides, then both medians. For choices that a per-layer timing cannot judge, e.g. one layer's
  * kernel changing how fast the layers after it run.
  *
@@ -22,8 +21,6 @@ import java.util.Map;
  * INPUT.npy CACHE_A CACHE_B [threads=1] [runs=2000]}
  */
 public final class TuningCacheComparison {
-    private static final int BLOCK = 20;
-
     private TuningCacheComparison() {
     }
 
@@ -44,16 +41,7 @@ public final class TuningCacheComparison {
              Session a = open(model, Path.of(args[2]), threads);
              Session b = open(model, Path.of(args[3]), threads)) {
             Map<String, Tensor> feed = Map.of(a.inputs().get(0).name(), input);
-            for (int i = 0; i < runs / 4; i++) {
-                a.run(feed).close();
-                b.run(feed).close();
-            }
-            long[] ta = new long[runs];
-            long[] tb = new long[runs];
-            for (int k = 0; k < runs; k += BLOCK) {
-                time(a, feed, ta, k, Math.min(runs, k + BLOCK));
-                time(b, feed, tb, k, Math.min(runs, k + BLOCK));
-            }
+            long[] medians = InterleavedRuns.medians(a, b, feed, runs);
             a.profiling(true);
             b.profiling(true);
             for (int i = 0; i < runs / 4; i++) {
@@ -70,10 +58,8 @@ public final class TuningCacheComparison {
                     pa[i][0] / 1e3 / Math.max(1, pa[i][1]), pb[i][0] / 1e3 / Math.max(1, pb[i][1]),
                     kernel(sa.get(i)), kernel(sb.get(i)));
             }
-            Arrays.sort(ta);
-            Arrays.sort(tb);
             System.out.printf(Locale.ROOT, "%d thread(s), %d runs each: A %.3f ms, B %.3f ms (p50); B/A = %.3f%n",
-                threads, runs, ta[runs / 2] / 1e6, tb[runs / 2] / 1e6, (double) tb[runs / 2] / ta[runs / 2]);
+                threads, runs, medians[0] / 1e6, medians[1] / 1e6, (double) medians[1] / medians[0]);
         }
     }
 
@@ -82,13 +68,5 @@ public final class TuningCacheComparison {
         String d = s.kernel().describe();
         int colon = d.indexOf(':');
         return colon < 0 ? d : d.substring(0, colon);
-    }
-
-    private static void time(Session s, Map<String, Tensor> feed, long[] into, int from, int to) {
-        for (int i = from; i < to; i++) {
-            long t0 = System.nanoTime();
-            s.run(feed).close();
-            into[i] = System.nanoTime() - t0;
-        }
     }
 }
