@@ -13,9 +13,9 @@ import java.util.Map;
 
 /**
  * What a set of kernel choices is worth end to end: one model, two sessions whose choices come from two timing
- * caches (every choice must be in them: nothing is timed), run in alternating blocks ({@link InterleavedRuns}); prints each node's mean
- * time and kernel on both sides, then both medians. For choices that a per-layer timing cannot judge, e.g. one layer's
- * kernel changing how fast the layers after it run.
+ * caches (every choice must be in them: nothing is timed), run in alternating blocks ({@link InterleavedRuns});
+ * prints each node's mean time and kernel on both sides, then both medians. For choices that a per-layer timing
+ * cannot judge, e.g. one layer's kernel changing how fast the layers after it run.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.TuningCacheComparison MODEL.onnx
  * INPUT.npy CACHE_A CACHE_B [threads=1] [runs=2000]}
