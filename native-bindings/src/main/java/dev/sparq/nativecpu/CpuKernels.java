@@ -258,6 +258,15 @@ public final class CpuKernels {
     public void gemmU8S8Requant(int m, int n, int k, MemorySegment a, int lda, int aZero, MemorySegment packedB,
                                 MemorySegment colSums, MemorySegment bias, MemorySegment multiplier, int zeroPoint,
                                 boolean signed, boolean relu, MemorySegment out, int ldo) {
+        int qmin = signed ? -128 : 0;
+        gemmU8S8Requant(m, n, k, a, lda, aZero, packedB, colSums, bias, multiplier, zeroPoint, signed,
+            relu ? Math.max(qmin, zeroPoint) : qmin, signed ? 127 : 255, out, ldo);
+    }
+
+    /** As above, the output clamped to [qmin, qmax] (the type's range, or a fused Relu / Clip's). */
+    public void gemmU8S8Requant(int m, int n, int k, MemorySegment a, int lda, int aZero, MemorySegment packedB,
+                                MemorySegment colSums, MemorySegment bias, MemorySegment multiplier, int zeroPoint,
+                                boolean signed, int qmin, int qmax, MemorySegment out, int ldo) {
         checkUsable();
         positive(m, "m");
         positive(n, "n");
@@ -268,11 +277,7 @@ public final class CpuKernels {
         if (aZero < 0 || aZero > 255) {
             throw new IllegalArgumentException("uint8 zero point " + aZero);
         }
-        int qmin = signed ? -128 : 0;
-        int qmax = signed ? 127 : 255;
-        if (zeroPoint < qmin || zeroPoint > qmax) {
-            throw new IllegalArgumentException("zero point " + zeroPoint + " outside [" + qmin + ", " + qmax + "]");
-        }
+        checkOutput(signed, qmin, qmax, zeroPoint);
         need(a, (long) (m - 1) * lda + k, "A");
         need(packedB, packedSize(k, n), "packed B");
         need(colSums, 4L * n, "column sums");
@@ -284,7 +289,7 @@ public final class CpuKernels {
         MemorySegment biasArg = bias == null ? MemorySegment.NULL : bias;
         try {
             gemmRequant.invokeExact(m, n, k, a, lda, aZero, packedB, colSums, biasArg, multiplier, zeroPoint,
-                relu ? zeroPoint : qmin, qmax, signed ? 1 : 0, out, ldo);
+                qmin, qmax, signed ? 1 : 0, out, ldo);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -22,6 +22,8 @@ public final class CpuNativeBackend implements Backend {
         .register("QLinearConv", SparseInt8Choice::qlinearConv)
         .register(ClampedQuantizedOp.DOMAIN, "QLinearConv", SparseInt8Choice::qlinearConv)
         .register(ClampedQuantizedOp.DOMAIN, "QLinearAdd", QLinearAddKernel::create)
+        .register(ClampedQuantizedOp.DOMAIN, "QLinearMatMul", SparseInt8Choice::qlinearMatMul)
+        .register(ClampedQuantizedOp.DOMAIN, "QGemm", SparseInt8Choice::qgemm)
         .register("MaxPool", BytePoolKernel::create)
         .register("com.microsoft", "QLinearAdd", QLinearAddKernel::create)
         .register("com.microsoft", "QGemm", SparseInt8Choice::qgemm);

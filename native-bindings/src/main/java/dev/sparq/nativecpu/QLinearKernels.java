@@ -108,7 +108,7 @@ final class QLinearKernels {
             Tensor u = p.unsigned(a, ctx);
             // one pass: each int32 tile is requantized while in cache (no [m, cols] int32 buffer, no second pass)
             CpuKernels.get().gemmU8S8Requant(m, cols, k, u.segment(), k, 0, p.packed(), p.sums(), p.bias(),
-                p.multipliers(), p.yZero(), p.yType() == DType.I8, false, y.segment(), cols);
+                p.multipliers(), p.yZero(), p.yType() == DType.I8, p.yMin(), p.yMax(), y.segment(), cols);
             p.release(a, u);
         }
         return new Tensor[] {y};

@@ -118,6 +118,9 @@ class QLinearKernelsTest {
                     // int8 activations (the calibrator's default scheme), zero points at both ends
                     same(node("QLinearMatMul", 8, 1), 1, sa, f32(0.02f), i8(-128), b, f32(perCol), i8(0), f32(0.05f),
                         signedOut ? i8(0) : u8(0));
+                    // a fused Relu before an int8 output, and a Clip's band before a uint8 one
+                    same(clamped(node("QLinearMatMul", 8, 1), signedOut ? 0 : 3, signedOut ? 127 : 40), 1, sa,
+                        f32(0.02f), i8(-128), b, f32(perCol), i8(0), f32(0.05f), signedOut ? i8(0) : u8(0));
                     same(node("QLinearMatMul", 8, 1), 1, sa, f32(0.02f), i8(127), b, f32(0.01f), i8(0), f32(0.3f),
                         signedOut ? i8(-128) : u8(255));
                 }
@@ -255,6 +258,8 @@ class QLinearKernelsTest {
                      Tensor b = bytes(DType.I8, bShape); Tensor c = Tensor.fromInts(bias, s[2])) {
                     same(qgemm(transB), 1, a, f32(0.02f), u8(131), b, f32(perCol), i8(0), c, f32(0.05f), u8(128));
                     same(qgemm(transB), 1, sa, f32(0.02f), i8(-5), b, f32(0.004f), i8(0), c, f32(0.05f), i8(3));
+                    same(clamped(qgemm(transB), 3, 127), 1, sa, f32(0.02f), i8(-5), b, f32(0.004f), i8(0), c,
+                        f32(0.05f), i8(3));
                     same(qgemm(transB), 1, sa, f32(0.02f), i8(0), b, f32(perCol), i8(0), null, f32(0.5f), null);
                     // without y_scale the output is float32: the int32 sum (+ C) times a_scale · b_scale[n]
                     same(qgemm(transB), 1, a, f32(0.02f), u8(131), b, f32(perCol), i8(0), c, null, null);

@@ -5,8 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A QLinearConv or com.microsoft QLinearAdd with the Clip on its quantized output fused in (what QDQ fusion leaves of
- * a Relu before an int8 output): the same op and inputs in domain {@value #DOMAIN}, whose int attributes
+ * A QLinearConv, QLinearMatMul, com.microsoft QGemm or QLinearAdd with the Clip on its quantized output fused in
+ * (what QDQ fusion leaves of a Relu before an int8 output): the same op and inputs in domain {@value #DOMAIN}, whose
+ * int attributes
  * {@value #MIN} and {@value #MAX} bound the output within its type's range. No other runtime knows the domain, and
  * only backends that apply the bounds register its ops, so a backend can never drop the clamp by not knowing it.
  */
@@ -15,14 +16,20 @@ public final class ClampedQuantizedOp {
     public static final String MIN = "clip_min";
     public static final String MAX = "clip_max";
     /** The ops that take a clamp, by the domain they come from. */
-    private static final Map<String, String> ORIGIN = Map.of("QLinearConv", "", "QLinearAdd", "com.microsoft");
+    private static final Map<String, String> ORIGIN = Map.of("QLinearConv", "", "QLinearMatMul", "",
+        "QGemm", "com.microsoft", "QLinearAdd", "com.microsoft");
 
     private ClampedQuantizedOp() {
     }
 
-    /** Whether {@code n} is an op a clamp can be fused into (in its own domain). */
+    /** Whether {@code n} is an op a clamp can be fused into (in its own domain; a QGemm only with an 8-bit output). */
     public static boolean takesClamp(Node n) {
-        return n.domain().equals(ORIGIN.get(n.opType()));
+        return n.domain().equals(ORIGIN.get(n.opType())) && (!n.opType().equals("QGemm") || n.hasInput(7));
+    }
+
+    /** The input holding the output zero point (its type is the output's): y_zero_point, or QGemm's after C. */
+    public static int outputZeroPointInput(Node n) {
+        return n.opType().equals("QGemm") ? 8 : 7;
     }
 
     /** {@code n} with the output bounds [min, max] (within its 8-bit type) and the Clip's output as its own. */

@@ -9,7 +9,8 @@ import dev.sparq.tensor.Tensor;
 import java.util.ArrayList;
 
 /**
- * Fuses an 8-bit Clip into the QLinearConv or QLinearAdd before it, as {@link ClampedQuantizedOp}: the kernels then
+ * Fuses an 8-bit Clip into the integer op before it (QLinearConv, QLinearMatMul, QGemm, QLinearAdd), as
+ * {@link ClampedQuantizedOp}: the kernels then
  * clamp while they requantize, and the Clip never makes a pass of its own (nor, at 2 threads, reads on one core what
  * the other wrote). {@link QdqFusion} leaves such a Clip wherever a Relu precedes an int8 output (a clamp at the zero
  * point, which saturation does not do), i.e. after most convolutions of a sparq-calibrated model. Only a Clip with
@@ -63,12 +64,13 @@ public final class IntegerClampFusion implements GraphPass {
         return fused;
     }
 
-    /** The type of the op's output: its y / C zero point's (input 7), uint8 without one; QDQ fusion's are untyped. */
+    /** The type of the op's output: its output zero point's, uint8 without one; QDQ fusion's values are untyped. */
     private static DType outputType(Graph g, Node op) {
-        if (!op.hasInput(7)) {
+        int at = ClampedQuantizedOp.outputZeroPointInput(op);
+        if (!op.hasInput(at)) {
             return DType.U8;
         }
-        Tensor zero = g.initializers().get(op.input(7));
-        return zero != null ? zero.dtype() : g.type(op.input(7)).dtype();
+        Tensor zero = g.initializers().get(op.input(at));
+        return zero != null ? zero.dtype() : g.type(op.input(at)).dtype();
     }
 }

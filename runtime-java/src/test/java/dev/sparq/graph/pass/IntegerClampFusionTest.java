@@ -118,6 +118,45 @@ class IntegerClampFusionTest {
         }
     }
 
+    /** A matmul chain with a Relu before its Q (uint8, zero point 10: not saturation's clamp). */
+    private static GraphProto withRelu(GraphProto chain) {
+        GraphProto.Builder b = chain.toBuilder();
+        for (int i = 0; i < b.getNodeCount(); i++) {
+            if (b.getNode(i).getOpType().equals("QuantizeLinear") && b.getNode(i).getInput(0).equals("m")) {
+                b.setNode(i, b.getNode(i).toBuilder().setInput(0, "r"));
+                b.addNode(i, OnnxModels.node("Relu", List.of("m"), List.of("r")));
+                return b.build();
+            }
+        }
+        throw new AssertionError("no QuantizeLinear of m");
+    }
+
+    /** MatMul → QLinearMatMul and Gemm with an int32 bias → QGemm take the clamp too, computing the same. */
+    @Test
+    void theClipAfterQLinearMatMulAndQGemmIsFusedComputingTheSame() {
+        float[] xs = {-1f, 0.3f, 2.5f, 7f, -4f, 11f};
+        for (GraphProto g : List.of(withRelu(QdqFusionTest.matmulChain("MatMul", false, false, false)),
+            withRelu(QdqFusionTest.matmulChain("Gemm", true, true, true)))) {
+            try (Tensor x = Tensor.fromFloats(xs, 2, 3); Session plain = Session.create(model(g), CPU_REF_BASIC);
+                 Session.Result want = plain.run(Map.of("x", x))) {
+                for (String backend : List.of("cpu-ref", "cpu-simd")) {
+                    Model m = model(g);
+                    GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
+                    List<Node> integer = m.graph().nodes().stream()
+                        .filter(n -> n.domain().equals(ClampedQuantizedOp.DOMAIN)).toList();
+                    assertEquals(1, integer.size(), m.graph().nodes().toString());
+                    assertTrue(List.of("QLinearMatMul", "QGemm").contains(integer.get(0).opType()));
+                    assertEquals(0, m.graph().nodes().stream().filter(n -> n.opType().equals("Clip")).count());
+                    try (Session fused = Session.create(m, SessionOptions.builder().backend(backend)
+                             .optimization(GraphOptimizer.Level.NONE).build());
+                         Session.Result got = fused.run(Map.of("x", x))) {
+                        assertArrayEquals(want.first().toFloatArray(), got.first().toFloatArray(), backend);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aClipThatIsNotTheOnlyReaderOrHasNoConstantBoundsStays() {
         GraphProto g = QdqFusionTest.convChain("Relu", 128, 0, 128);

@@ -206,7 +206,7 @@ class QdqFusionTest {
     }
 
     /** As above; {@code int32Bias}: the bias is DequantizeLinear(int32, scale x_scale · w_scale[c]). */
-    private static GraphProto matmulChain(String op, boolean transB, boolean withBias, boolean int32Bias) {
+    static GraphProto matmulChain(String op, boolean transB, boolean withBias, boolean int32Bias) {
         long[] wShape = transB ? new long[] {2, 3} : new long[] {3, 2};
         byte[] w = transB ? new byte[] {1, -2, 3, 4, 5, -6} : new byte[] {1, 4, -2, 5, 3, -6};
         TensorProto.Builder wt = TensorProto.newBuilder().setName("wq").setDataType(TensorProto.DataType.INT8_VALUE)

@@ -11,14 +11,15 @@ import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 
 /**
  * com.microsoft FusedConv and FusedGemm, as ONNX Runtime defines them and as sparq's activation fusion writes them:
  * the plain Conv / Gemm, then an {@code activation} (Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid with
- * {@code activation_params}) on every output element; and sparq's {@link ClampedQuantizedOp}s, the plain
- * QLinearConv / QLinearAdd, then their bounds.
+ * {@code activation_params}) on every output element; and sparq's {@link ClampedQuantizedOp}s, the plain integer
+ * op, then its bounds.
  */
 final class FusedOps {
     static final String MS = "com.microsoft";
@@ -29,14 +30,15 @@ final class FusedOps {
     static void register(KernelRegistry r) {
         r.register(MS, "FusedConv", req -> fused(r, req, "Conv", 3));
         r.register(MS, "FusedGemm", req -> fused(r, req, "Gemm", 3));
-        r.register(ClampedQuantizedOp.DOMAIN, "QLinearConv", req -> clamped(r, req));
-        r.register(ClampedQuantizedOp.DOMAIN, "QLinearAdd", req -> clamped(r, req));
+        for (String op : List.of("QLinearConv", "QLinearMatMul", "QGemm", "QLinearAdd")) {
+            r.register(ClampedQuantizedOp.DOMAIN, op, req -> clamped(r, req));
+        }
     }
 
     /** A {@link ClampedQuantizedOp}: the plain op, then its bounds on every output byte. */
     private static Kernel clamped(KernelRegistry r, KernelRequest req) {
         Node n = req.node();
-        Tensor yZero = req.constantInput(7);
+        Tensor yZero = req.constantInput(ClampedQuantizedOp.outputZeroPointInput(n));
         DType type = yZero == null ? DType.U8 : yZero.dtype();
         int[] bounds = type == DType.U8 || type == DType.I8 ? ClampedQuantizedOp.bounds(n, type) : null;
         if (bounds == null) {

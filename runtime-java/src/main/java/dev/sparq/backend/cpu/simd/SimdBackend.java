@@ -30,6 +30,8 @@ public final class SimdBackend implements Backend {
         .register("QLinearConv", IntConvKernels::qlinearConv)
         .register(ClampedQuantizedOp.DOMAIN, "QLinearConv", IntConvKernels::qlinearConv)
         .register(ClampedQuantizedOp.DOMAIN, "QLinearAdd", QLinearAddKernel::create)
+        .register(ClampedQuantizedOp.DOMAIN, "QLinearMatMul", IntegerKernels::qlinearMatMul)
+        .register(ClampedQuantizedOp.DOMAIN, "QGemm", QGemmKernel::create)
         .register("ConvInteger", IntConvKernels::convInteger)
         .register("QuantizeLinear", QuantKernels::quantize)
         .register("DequantizeLinear", QuantKernels::dequantize)

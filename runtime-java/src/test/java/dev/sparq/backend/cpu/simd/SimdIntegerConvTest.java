@@ -389,8 +389,14 @@ class SimdIntegerConvTest {
                     bytes(bt, sh[1]), perColumn ? Tensor.fromFloats(bScale, cols) : Tensor.fromFloats(bScale),
                     perColumn ? Tensor.fromBytes(bt, bZero, cols) : Tensor.fromBytes(bt, bZero),
                     Tensor.fromFloats(new float[] {yScale}), scalar(yt, zeroPoint(yt))};
-                assertSameIntegers(KernelHarness.node("QLinearMatMul", 8, 1), ExecutionContext.standalone(),
+                Node plain = KernelHarness.node("QLinearMatMul", 8, 1);
+                assertSameIntegers(plain, ExecutionContext.standalone(),
                     "QLinearMatMul " + Arrays.deepToString(sh) + " variant " + variant, in);
+                // clamped from the zero point (a fused Relu)
+                int zero = (int) in[7].getLong(0);
+                assertSameIntegers(ClampedQuantizedOp.clamped(plain, zero, yt == DType.U8 ? 255 : 127,
+                    plain.outputs().get(0)), ExecutionContext.standalone(), "clamped QLinearMatMul "
+                    + Arrays.deepToString(sh) + " variant " + variant, in);
                 close(in);
             }
         }
