@@ -48,10 +48,7 @@ record QLinearAddKernel(DType type, float sa, int za, float sb, int zb, float sc
             scales[i] = s.getFloat(0);
             zeros[i] = z == null ? 0 : (int) z.getLong(0);
         }
-        int[] bounds = ClampedQuantizedOp.bounds(r.node(), type);
-        if (bounds == null) {
-            throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(r.node(), type));
-        }
+        int[] bounds = r.outputBounds(type);
         return new QLinearAddKernel(type, scales[0], zeros[0], scales[1], zeros[1], scales[2], zeros[2], bounds[0],
             bounds[1]);
     }

@@ -63,10 +63,7 @@ record QuantParams(int aZero, float[] multipliers, int[] bias, int yZero, DType 
                 bias[c] = (int) bt.getLong(c);
             }
         }
-        int[] bounds = ClampedQuantizedOp.bounds(r.node(), yType);
-        if (bounds == null) {
-            throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(r.node(), yType));
-        }
+        int[] bounds = r.outputBounds(yType);
         return new QuantParams(aZero, multipliers, bias, yZero, yType, bounds[0], bounds[1]);
     }
 

@@ -1,7 +1,9 @@
 package dev.sparq.backend;
 
+import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.ValueType;
+import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.Map;
@@ -20,5 +22,17 @@ public record KernelRequest(Node node, long opset, Map<String, Tensor> constants
 
     public ValueType inputType(int i) {
         return node.hasInput(i) ? types.getOrDefault(node.input(i), ValueType.UNKNOWN) : ValueType.UNKNOWN;
+    }
+
+    /**
+     * [min, max] of the node's 8-bit output of {@code type}: the type's range, or the bounds of a fused clamp
+     * ({@link ClampedQuantizedOp}); malformed bounds are not supported.
+     */
+    public int[] outputBounds(DType type) {
+        int[] b = ClampedQuantizedOp.bounds(node, type);
+        if (b == null) {
+            throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(node, type));
+        }
+        return b;
     }
 }

@@ -40,10 +40,10 @@ final class FusedOps {
         Node n = req.node();
         Tensor yZero = req.constantInput(ClampedQuantizedOp.outputZeroPointInput(n));
         DType type = yZero == null ? DType.U8 : yZero.dtype();
-        int[] bounds = type == DType.U8 || type == DType.I8 ? ClampedQuantizedOp.bounds(n, type) : null;
-        if (bounds == null) {
+        if (type != DType.U8 && type != DType.I8) {
             throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(n, type));
         }
+        int[] bounds = req.outputBounds(type);
         Node base = ClampedQuantizedOp.unclamped(n);
         Kernel inner = r.find(base.domain(), base.opType()).create(new KernelRequest(base, req.opset(),
             req.constants(), req.types(), req.weightArena()));

@@ -30,7 +30,7 @@ final class IntConvKernels {
         DType yType = QuantParams.outputType(yZero, xType);
         Requantizer out = Requantizer.of(QuantParams.scale(r, 1, "x_scale"), QuantParams.scales(r, 4, cout, "w_scale"),
             QuantParams.scale(r, 6, "y_scale"), cout, QuantParams.bias(r, 8, cout), yZero == null ? 0 : (int) yZero.getLong(0),
-            yType, QuantParams.outputBounds(r, yType));
+            yType, r.outputBounds(yType));
         return build(r, w, QuantParams.weightZeros(r, 5, w, cout, "w"), xType, xZero, out);
     }
 

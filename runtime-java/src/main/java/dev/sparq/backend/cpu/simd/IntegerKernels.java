@@ -93,7 +93,7 @@ final class IntegerKernels {
         DType yType = QuantParams.outputType(yZero, aType);
         Requantizer rq = Requantizer.of(QuantParams.scale(r, 1, "a_scale"), QuantParams.scales(r, 4, cols, "b_scale"),
             QuantParams.scale(r, 6, "y_scale"), cols, null, yZero == null ? 0 : (int) yZero.getLong(0), yType,
-            QuantParams.outputBounds(r, yType));
+            r.outputBounds(yType));
         int[] columns = new int[Math.multiplyExact(k, cols)]; // centered B transposed: one row per output column
         for (int kk = 0; kk < k; kk++) {
             for (int j = 0; j < cols; j++) {

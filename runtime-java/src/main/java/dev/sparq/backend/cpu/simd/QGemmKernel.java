@@ -42,7 +42,7 @@ final class QGemmKernel {
             Tensor yZero = QuantParams.zeroPoint(r, 8, "y_zero_point");
             DType yType = QuantParams.outputType(yZero, DType.U8);
             rq = Requantizer.of(aScale, bScale, QuantParams.scale(r, 7, "y_scale"), cols, null,
-                yZero == null ? 0 : (int) yZero.getLong(0), yType, QuantParams.outputBounds(r, yType));
+                yZero == null ? 0 : (int) yZero.getLong(0), yType, r.outputBounds(yType));
         } else {
             toFloat = new float[cols];
             for (int j = 0; j < cols; j++) {

@@ -40,7 +40,7 @@ final class QLinearAddKernel {
         Operand b = Operand.of(r, 4, 5, type, "B");
         Operand c = Operand.of(r, 6, 7, type, "C");
         boolean unsigned = type == DType.U8;
-        int[] bounds = QuantParams.outputBounds(r, type);
+        int[] bounds = r.outputBounds(type);
         int qmin = bounds[0];
         int qmax = bounds[1];
         return (inputs, ctx) -> {

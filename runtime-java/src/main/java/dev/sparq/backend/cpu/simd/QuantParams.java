@@ -2,7 +2,6 @@ package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
-import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 
@@ -104,15 +103,6 @@ final class QuantParams {
     }
 
     /** The output type: the output zero point's, else the input's (which must then be known). */
-    /** The output's [min, max]: its type's range, or a fused clamp's ({@link ClampedQuantizedOp}). */
-    static int[] outputBounds(KernelRequest r, DType yType) {
-        int[] b = ClampedQuantizedOp.bounds(r.node(), yType);
-        if (b == null) {
-            throw new UnsupportedKernelException(ClampedQuantizedOp.malformed(r.node(), yType));
-        }
-        return b;
-    }
-
     static DType outputType(Tensor yZero, DType inputType) {
         DType t = yZero != null ? yZero.dtype() : inputType;
         if (t == null) {
