@@ -194,6 +194,20 @@ class IntegerClampFusionTest {
             e.getMessage());
     }
 
+    /** A model carrying a clamped op with crossed bounds (sparq never writes one): a clear error at load. */
+    @Test
+    void aModelWithCrossedBoundsFailsAtLoadNamingThem() {
+        Model m = qdqFused(chains().get(0));
+        new IntegerClampFusion().apply(m);
+        Node conv = m.graph().nodes().get(1);
+        m.graph().nodes().set(1, ClampedQuantizedOp.clamped(ClampedQuantizedOp.unclamped(conv), 200, 100,
+            conv.outputs().get(0)));
+        RuntimeException e = assertThrows(RuntimeException.class, () -> Session.create(m,
+            SessionOptions.builder().optimization(GraphOptimizer.Level.NONE).build()));
+        assertTrue(e.getMessage().contains(ClampedQuantizedOp.MIN) && e.getMessage().contains(conv.name()),
+            e.getMessage());
+    }
+
     @Test
     void malformedBoundsAreRejectedNotIgnored() {
         Node ok = new Node("c", "QLinearConv", "", List.of("x"), List.of("y"), Map.of());
