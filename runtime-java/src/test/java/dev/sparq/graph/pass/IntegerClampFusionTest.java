@@ -46,6 +46,24 @@ class IntegerClampFusionTest {
         return m;
     }
 
+    /**
+     * {@code g} fully optimized on {@code backend}: no Clip is left and it computes what {@code want} holds; returns
+     * the clamped ops.
+     */
+    private static List<Node> fusedRun(GraphProto g, Map<String, Tensor> feed, Session.Result want, String backend) {
+        Model m = model(g);
+        GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
+        assertEquals(0, m.graph().nodes().stream().filter(n -> n.opType().equals("Clip")).count());
+        List<Node> clamped = m.graph().nodes().stream().filter(n -> n.domain().equals(ClampedQuantizedOp.DOMAIN))
+            .toList();
+        try (Session fused = Session.create(m, SessionOptions.builder().backend(backend)
+                 .optimization(GraphOptimizer.Level.NONE).build());
+             Session.Result got = fused.run(feed)) {
+            assertArrayEquals(want.first().toFloatArray(), got.first().toFloatArray(), backend);
+        }
+        return clamped;
+    }
+
     @Test
     void theClipBecomesTheBoundsOfTheQLinearConv() {
         for (GraphProto g : chains()) {
@@ -79,14 +97,7 @@ class IntegerClampFusionTest {
                  Session plain = Session.create(model(g), CPU_REF_BASIC);
                  Session.Result want = plain.run(Map.of("x", x))) {
                 for (String backend : List.of("cpu-ref", "cpu-simd")) {
-                    Model m = model(g);
-                    GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
-                    assertEquals(0, m.graph().nodes().stream().filter(n -> n.opType().equals("Clip")).count());
-                    try (Session fused = Session.create(m, SessionOptions.builder().backend(backend)
-                             .optimization(GraphOptimizer.Level.NONE).build());
-                         Session.Result got = fused.run(Map.of("x", x))) {
-                        assertArrayEquals(want.first().toFloatArray(), got.first().toFloatArray(), backend);
-                    }
+                    assertEquals(1, fusedRun(g, Map.of("x", x), want, backend).size());
                 }
             }
         }
@@ -102,18 +113,9 @@ class IntegerClampFusionTest {
              Session plain = Session.create(model(g), CPU_REF_BASIC);
              Session.Result want = plain.run(Map.of("a", a, "b", b))) {
             for (String backend : List.of("cpu-ref", "cpu-simd")) {
-                Model m = model(g);
-                GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
-                Node add = m.graph().nodes().stream().filter(n -> n.opType().equals("QLinearAdd")).findFirst()
-                    .orElseThrow();
-                assertEquals(ClampedQuantizedOp.DOMAIN, add.domain());
-                assertEquals(0, add.intAttr(ClampedQuantizedOp.MIN, -1), "Relu: a clamp at the zero point");
-                assertEquals(0, m.graph().nodes().stream().filter(n -> n.opType().equals("Clip")).count());
-                try (Session fused = Session.create(m, SessionOptions.builder().backend(backend)
-                         .optimization(GraphOptimizer.Level.NONE).build());
-                     Session.Result got = fused.run(Map.of("a", a, "b", b))) {
-                    assertArrayEquals(want.first().toFloatArray(), got.first().toFloatArray(), backend);
-                }
+                List<Node> clamped = fusedRun(g, Map.of("a", a, "b", b), want, backend);
+                assertEquals(List.of("QLinearAdd"), clamped.stream().map(Node::opType).toList());
+                assertEquals(0, clamped.get(0).intAttr(ClampedQuantizedOp.MIN, -1), "Relu: a clamp at the zero point");
             }
         }
     }
@@ -140,18 +142,9 @@ class IntegerClampFusionTest {
             try (Tensor x = Tensor.fromFloats(xs, 2, 3); Session plain = Session.create(model(g), CPU_REF_BASIC);
                  Session.Result want = plain.run(Map.of("x", x))) {
                 for (String backend : List.of("cpu-ref", "cpu-simd")) {
-                    Model m = model(g);
-                    GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
-                    List<Node> integer = m.graph().nodes().stream()
-                        .filter(n -> n.domain().equals(ClampedQuantizedOp.DOMAIN)).toList();
-                    assertEquals(1, integer.size(), m.graph().nodes().toString());
-                    assertTrue(List.of("QLinearMatMul", "QGemm").contains(integer.get(0).opType()));
-                    assertEquals(0, m.graph().nodes().stream().filter(n -> n.opType().equals("Clip")).count());
-                    try (Session fused = Session.create(m, SessionOptions.builder().backend(backend)
-                             .optimization(GraphOptimizer.Level.NONE).build());
-                         Session.Result got = fused.run(Map.of("x", x))) {
-                        assertArrayEquals(want.first().toFloatArray(), got.first().toFloatArray(), backend);
-                    }
+                    List<Node> clamped = fusedRun(g, Map.of("x", x), want, backend);
+                    assertEquals(1, clamped.size());
+                    assertTrue(List.of("QLinearMatMul", "QGemm").contains(clamped.get(0).opType()));
                 }
             }
         }
