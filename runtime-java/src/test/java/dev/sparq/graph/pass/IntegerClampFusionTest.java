@@ -10,6 +10,8 @@ import dev.sparq.SessionOptions;
 import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
+import dev.sparq.graph.ShapeInference;
+import dev.sparq.graph.ValueType;
 import dev.sparq.onnx.OnnxImporter;
 import dev.sparq.onnx.proto.Onnx.GraphProto;
 import dev.sparq.tensor.DType;
@@ -78,8 +80,8 @@ class IntegerClampFusionTest {
                 Node conv = m.graph().nodes().get(1);
                 assertEquals(ClampedQuantizedOp.DOMAIN, conv.domain());
                 m.graph().types().remove(conv.outputs().get(0));
-                dev.sparq.graph.ShapeInference.run(m);
-                assertEquals(dev.sparq.graph.ValueType.tensor(DType.U8, 1, 1, 2, 2), m.graph().type(conv.outputs().get(0)),
+                ShapeInference.run(m);
+                assertEquals(ValueType.tensor(DType.U8, 1, 1, 2, 2), m.graph().type(conv.outputs().get(0)),
                     "inferred as the plain op's output");
                 assertEquals(clip.outputs(), conv.outputs(), "the fused op writes what the Clip wrote");
                 assertEquals(lo, conv.intAttr(ClampedQuantizedOp.MIN, -1));
