@@ -49,7 +49,7 @@ final class InspectCommand implements Callable<Integer> {
             ShapeInference.run(model);
             new dev.sparq.graph.pass.ConstantFolding().apply(model);
             List<QuantizationSummary.QuantizedTensor> quantized = QuantizationSummary.tensors(g);
-            GraphOptimizer.optimize(model, GraphOptimizer.Level.ALL);
+            Map<String, Integer> passes = GraphOptimizer.optimize(model, GraphOptimizer.Level.ALL);
             System.out.println("model:     " + modelPath);
             System.out.println("producer:  " + (model.producer().isBlank() ? "(unknown)" : model.producer())
                 + ", IR version " + model.irVersion() + ", opsets " + opsets(model));
@@ -60,6 +60,10 @@ final class InspectCommand implements Callable<Integer> {
                 System.out.println("output:    " + out.name() + " " + g.type(out.name()));
             }
             System.out.println("nodes:     " + imported + " " + ops);
+            // the changes each pass made, by the names SessionOptions.disablePass takes
+            Map<String, Integer> changed = new java.util.LinkedHashMap<>(passes);
+            changed.values().removeIf(c -> c == 0);
+            System.out.println("passes:    " + changed + " (of " + passes.keySet() + ")");
             long params = 0;
             long bytes = 0;
             long zeros = 0;

@@ -320,6 +320,9 @@ class CliTest {
         assertTrue(r.out().matches("(?s).*integer: +5 of 7 nodes compute on integers \\{.*QLinearConv @cpu-\\w+=2.*"),
             r.out());
         assertTrue(r.out().contains("conversions per run: 1 QuantizeLinear, 1 DequantizeLinear"), r.out());
+        // what each graph pass changed, by the names SessionOptions.disablePass takes
+        assertTrue(r.out().matches("(?s).*\\npasses: +\\{[^\\n]*qdq-fusion=3[,}][^\\n]*\\(of \\[[^\\n]*integer-clamp-fusion.*"),
+            r.out());
         assertTrue(r.out().matches("(?s).*\\n +\\d+ +cpu-\\w+ +com.microsoft:QGemm +/module/fc/Gemm -> u8\\[N,10\\].*"),
             r.out());
     }
