@@ -54,7 +54,7 @@ final class SimdWarmup {
     }
 
     private static void warm(String op, List<String> candidates, Paths paths) {
-        touchAll(op, paths);
+        touchAll();
         boolean any = false;
         for (String name : candidates) {
             if (!WARM.add(op + "/" + name)) {
@@ -80,24 +80,23 @@ final class SimdWarmup {
     }
 
     /**
-     * Runs every path of every candidate of {@code op} once, before anything is compiled for good: the first run of a
-     * kernel loads its classes (Vector API shapes, masks, shuffles), and each new subclass deoptimizes compiled code
-     * that assumed there was none, which at a real layer's size takes seconds to undo. Only {@code op}'s: touching
-     * the GEMM's and the convolution's candidates together left ResNet-18 (FP32, 1 thread) 35.1-38.9 ms in the
-     * process that tuned it against 34.0-35.9 for each alone: C2 then compiled the GEMM's vector stores without their
-     * intrinsic (a shared JDK call site had seen one class more), for the rest of the process.
+     * Runs every path of every candidate once, before anything is compiled for good: the first run of a kernel
+     * loads its classes (Vector API shapes, masks, shuffles), and each new subclass deoptimizes compiled code that
+     * assumed there was none, which at a real layer's size takes seconds to undo.
      */
-    private static void touchAll(String op, Paths paths) {
-        if (!WARM.add("loaded/" + op)) {
+    private static void touchAll() {
+        if (!WARM.add("loaded")) {
             return;
         }
         ExecutionContext ctx = ExecutionContext.standalone();
         for (String name : List.of("dense", "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4",
             "sparse-sell-chunked", "pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd",
             "winograd-2x2")) {
-            for (Path p : paths.of(name, new Random(3))) {
-                try (Tensor x = p.input()) {
-                    p.kernel().run(new Tensor[] {x}, ctx)[0].close();
+            for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
+                for (Path p : paths.of(name, new Random(3))) {
+                    try (Tensor x = p.input()) {
+                        p.kernel().run(new Tensor[] {x}, ctx)[0].close();
+                    }
                 }
             }
         }
