@@ -42,7 +42,8 @@ public final class IntegerClampFusion implements GraphPass {
             if (type != DType.U8 && type != DType.I8) {
                 continue;
             }
-            long[] bounds = {type == DType.U8 ? 0 : -128, type == DType.U8 ? 255 : 127};
+            int[] range = ClampedQuantizedOp.bounds(op, type); // op is plain: its type's range
+            long[] bounds = {range[0], range[1]};
             boolean constant = true;
             for (int i = 1; i <= 2 && constant; i++) {
                 if (clip.hasInput(i)) {
