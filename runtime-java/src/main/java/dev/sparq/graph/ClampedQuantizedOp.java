@@ -2,14 +2,15 @@ package dev.sparq.graph;
 
 import dev.sparq.tensor.DType;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A QLinearConv, QLinearMatMul, com.microsoft QGemm or QLinearAdd with the Clip on its quantized output fused in
  * (what QDQ fusion leaves of a Relu before an int8 output): the same op and inputs in domain {@value #DOMAIN}, whose
- * int attributes
- * {@value #MIN} and {@value #MAX} bound the output within its type's range. No other runtime knows the domain, and
- * only backends that apply the bounds register its ops, so a backend can never drop the clamp by not knowing it.
+ * int attributes {@value #MIN} and {@value #MAX} bound the output within its type's range. No other runtime knows
+ * the domain, and only backends that apply the bounds register its ops, so a backend can never drop the clamp by not
+ * knowing it.
  */
 public final class ClampedQuantizedOp {
     public static final String DOMAIN = "dev.sparq";
@@ -37,7 +38,7 @@ public final class ClampedQuantizedOp {
         Map<String, Attribute> attrs = new LinkedHashMap<>(n.attributes());
         attrs.put(MIN, new Attribute(MIN, Attribute.Type.INT, min));
         attrs.put(MAX, new Attribute(MAX, Attribute.Type.INT, max));
-        return new Node(n.name(), n.opType(), DOMAIN, n.inputs(), java.util.List.of(output), attrs);
+        return new Node(n.name(), n.opType(), DOMAIN, n.inputs(), List.of(output), attrs);
     }
 
     /** A clamped node as its plain op (origin domain, no bounds): for a backend that clamps after the plain kernel. */

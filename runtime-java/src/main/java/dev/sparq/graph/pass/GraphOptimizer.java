@@ -13,7 +13,7 @@ public final class GraphOptimizer {
     /**
      * NONE: the graph as imported. BASIC: meaning-preserving clean-ups. ALL: also fusions for the kernels (quantize
      * hoisted through pooling and reshapes, dequantize-quantize round trips removed, QDQ chains into integer ops,
-     * BatchNorm into Conv, Relu/Clip into Conv/Gemm, integer Clip into QLinearConv/QLinearAdd).
+     * BatchNorm into Conv, Relu/Clip into Conv/Gemm, integer Clip into the integer op before it).
      */
     public enum Level { NONE, BASIC, ALL }
 

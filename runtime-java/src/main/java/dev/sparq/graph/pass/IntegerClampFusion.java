@@ -10,9 +10,8 @@ import java.util.ArrayList;
 
 /**
  * Fuses an 8-bit Clip into the integer op before it (QLinearConv, QLinearMatMul, QGemm, QLinearAdd), as
- * {@link ClampedQuantizedOp}: the kernels then
- * clamp while they requantize, and the Clip never makes a pass of its own (nor, at 2 threads, reads on one core what
- * the other wrote). {@link QdqFusion} leaves such a Clip wherever a Relu precedes an int8 output (a clamp at the zero
+ * {@link ClampedQuantizedOp}: the kernels then clamp while they requantize, and the Clip never makes a pass of its
+ * own (nor, at 2 threads, reads on one core what the other wrote). {@link QdqFusion} leaves such a Clip wherever a Relu precedes an int8 output (a clamp at the zero
  * point, which saturation does not do), i.e. after most convolutions of a sparq-calibrated model. Only a Clip with
  * constant scalar bounds of the op's output type, min ≤ max, and the sole reader of the op's output.
  */
