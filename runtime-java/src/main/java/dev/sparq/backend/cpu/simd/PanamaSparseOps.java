@@ -8,6 +8,7 @@ import dev.sparq.sparse.TwoFourMatrix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -74,19 +75,27 @@ final class PanamaSparseOps implements SparseOps {
     }
 
     @Override
-    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+    public void timesVector(ChunkedSellMatrix w, int s0, int s1, MemorySegment x, long xIndex, float[] y, int yOff) {
         check(w.lanes());
         int chunks = w.chunks();
         int[] start = w.runStart();
         byte[] off = w.offsets();
         float[] val = w.values();
-        // a slice is two vectors of rows: two independent FMA chains (one chain would run at the FMA latency)
-        for (int s = s0; s < s1; s++) {
-            FloatVector a = FloatVector.zero(S);
-            FloatVector b = FloatVector.zero(S);
-            for (int c = 0; c < chunks; c++) {
-                IntVector lo = FloatVector.fromArray(S, x, xOff + 2 * V * c).reinterpretAsInts();
-                IntVector hi = FloatVector.fromArray(S, x, xOff + 2 * V * c + V).reinterpretAsInts();
+        // a slice is two vectors of rows: two independent FMA chains (one chain would run at the FMA latency).
+        // Chunks outside, slices inside: a chunk's inputs are loaded once, and the partial sums wait in y (in slice
+        // order: a gather at the store puts rows back for less than a scatter here costs). Rows are still summed
+        // chunk by chunk in column order, so the bits are those of slices outside.
+        if (chunks == 0) {
+            Arrays.fill(y, yOff + 2 * V * s0, yOff + 2 * V * s1, 0f);
+        }
+        int cols = w.cols();
+        for (int c = 0; c < chunks; c++) {
+            IntVector lo = chunkInputs(x, xIndex, 2 * V * c, cols);
+            IntVector hi = chunkInputs(x, xIndex, 2 * V * c + V, cols);
+            for (int s = s0; s < s1; s++) {
+                int at = yOff + 2 * V * s;
+                FloatVector a = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at);
+                FloatVector b = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at + V);
                 for (int q = start[s * chunks + c], end = start[s * chunks + c + 1]; q < end; q += 2 * V) {
                     // lane l's input: offset off[q + l] into the chunk held in (lo, hi), picked in the int domain
                     IntVector ia = (IntVector) ByteVector.fromArray(OFFSETS, off, q)
@@ -96,11 +105,18 @@ final class PanamaSparseOps implements SparseOps {
                     a = FloatVector.fromArray(S, val, q).fma(ia.selectFrom(lo, hi).reinterpretAsFloats(), a);
                     b = FloatVector.fromArray(S, val, q + V).fma(ib.selectFrom(lo, hi).reinterpretAsFloats(), b);
                 }
+                a.intoArray(y, at);
+                b.intoArray(y, at + V);
             }
-            // in slice order: a gather at the store puts rows back for less than a scatter here costs
-            a.intoArray(y, yOff + 2 * V * s);
-            b.intoArray(y, yOff + 2 * V * s + V);
         }
+    }
+
+    /** x[from, from + V) of a row of {@code cols}, zero past its end, as ints for the pick. */
+    private static IntVector chunkInputs(MemorySegment x, long xIndex, int from, int cols) {
+        long at = (xIndex + from) * Float.BYTES;
+        FloatVector v = from + V <= cols ? FloatVector.fromMemorySegment(S, x, at, ORDER)
+            : FloatVector.fromMemorySegment(S, x, at, ORDER, S.indexInRange(from, cols));
+        return v.reinterpretAsInts();
     }
 
     @Override

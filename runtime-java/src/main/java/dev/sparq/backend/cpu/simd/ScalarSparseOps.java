@@ -50,7 +50,7 @@ final class ScalarSparseOps implements SparseOps {
     }
 
     @Override
-    public void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
+    public void timesVector(ChunkedSellMatrix w, int s0, int s1, MemorySegment x, long xIndex, float[] y, int yOff) {
         int h = w.height(); // rows per slice, the stride between a lane's slots
         int chunks = w.chunks();
         int[] start = w.runStart();
@@ -60,9 +60,9 @@ final class ScalarSparseOps implements SparseOps {
             for (int l = 0; l < h; l++) {
                 float acc = 0;
                 for (int c = 0; c < chunks; c++) {
-                    int base = xOff + w.chunkWidth() * c;
+                    long base = xIndex + (long) w.chunkWidth() * c;
                     for (int at = start[s * chunks + c] + l; at < start[s * chunks + c + 1]; at += h) {
-                        acc = Math.fma(val[at], x[base + off[at]], acc);
+                        acc = Math.fma(val[at], x.getAtIndex(ValueLayout.JAVA_FLOAT, base + off[at]), acc);
                     }
                 }
                 y[yOff + s * h + l] = acc;

@@ -82,20 +82,14 @@ final class SparseGemmKernel implements Kernel {
     }
 
     private void byRows(MemorySegment as, int m, MemorySegment ys, ExecutionContext ctx) {
-        int k = w.cols;
-        int lanes = SparseOps.get().lanes();
-        float[] x = Scratch.of(6).get(m * k + 2 * lanes);
-        MemorySegment.copy(as, ValueLayout.JAVA_FLOAT, 0, x, 0, m * k);
-        // read (as part of a vector) by the 2:4 and chunked kernels, never selected
-        Arrays.fill(x, m * k, m * k + 2 * lanes, 0f);
         int padded = w.paddedRows();
         float[] y = Scratch.of(7).get(m * padded);
         int parts = parts(ctx, (long) m * w.nonzeros());
         if (parts == 1) {
             // called directly: no capturing lambda, no pass through the pool's lock (which would run it inline too)
-            timesRows(0, 1, x, m, y);
+            timesRows(0, 1, as, m, y);
         } else {
-            ctx.parallelFor(parts, part -> timesRows(part, parts, x, m, y));
+            ctx.parallelFor(parts, part -> timesRows(part, parts, as, m, y));
         }
         for (int row = 0; row < m; row++) {
             w.store(y, row * padded, epilogue.colBias(), epilogue.min(), epilogue.max(), ys, (long) row * w.rows);
@@ -103,9 +97,9 @@ final class SparseGemmKernel implements Kernel {
     }
 
     /** Share {@code part} of {@code parts} of the product of every row of x (m rows of k) into y (padded rows). */
-    private void timesRows(int part, int parts, float[] x, int m, float[] y) {
+    private void timesRows(int part, int parts, MemorySegment x, int m, float[] y) {
         for (int row = 0; row < m; row++) {
-            w.timesVector(part, parts, x, row * w.cols, y, row * w.paddedRows());
+            w.timesVector(part, parts, x, (long) row * w.cols, y, row * w.paddedRows());
         }
     }
 

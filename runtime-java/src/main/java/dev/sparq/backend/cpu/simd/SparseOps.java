@@ -29,10 +29,10 @@ interface SparseOps {
     void timesVector(SellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
 
     /**
-     * The same for slices [s0, s1) of {@link ChunkedSellMatrix#height()} rows. {@code x} must have readable floats
-     * up to {@code xOff + chunks·chunkWidth} (the last chunk is read whole).
+     * The same for slices [s0, s1) of {@link ChunkedSellMatrix#height()} rows, x read in place: cols floats from
+     * element {@code xIndex} of a tensor.
      */
-    void timesVector(ChunkedSellMatrix w, int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+    void timesVector(ChunkedSellMatrix w, int s0, int s1, MemorySegment x, long xIndex, float[] y, int yOff);
 
     /** The same for block rows [b0, b1), row b·h + l into y[yOff + b·h + l] (blockRows·h floats from yOff). */
     void timesVector(BlockedMatrix w, int b0, int b1, float[] x, int xOff, float[] y, int yOff);

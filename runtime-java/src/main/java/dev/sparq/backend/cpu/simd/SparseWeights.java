@@ -6,6 +6,8 @@ import dev.sparq.sparse.CsrMatrix;
 import dev.sparq.sparse.SellMatrix;
 import dev.sparq.sparse.TwoFourMatrix;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * A pruned constant weight matrix W [rows = outputs, cols = reduction] in one sparse format, with the two products
@@ -57,11 +59,20 @@ abstract sealed class SparseWeights {
     /** Floats a {@link #timesVector} result needs (rows rounded up to whole slices or blocks). */
     abstract int paddedRows();
 
+    /** y[r] = Σ_k W[r,k]·x[xIndex+k] for x in a tensor, share {@code part} of {@code parts}. */
+    abstract void timesVector(int part, int parts, MemorySegment x, long xIndex, float[] y, int yOff);
+
     /**
-     * y[r] = Σ_k W[r,k]·x[xOff+k], share {@code part} of {@code parts}; x needs 2·{@link SparseOps#lanes()} spare
-     * floats.
+     * x copied to the calling thread's scratch, with 2·{@link SparseOps#lanes()} zeros after it: for the products
+     * that read arrays (the 2:4 kernel reads the spare floats as part of a vector).
      */
-    abstract void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff);
+    final float[] inScratch(MemorySegment x, long xIndex) {
+        int spare = 2 * SparseOps.get().lanes();
+        float[] copy = Scratch.of(6).get(cols + spare);
+        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, xIndex * Float.BYTES, copy, 0, cols);
+        Arrays.fill(copy, cols, cols + spare, 0f);
+        return copy;
+    }
 
     /**
      * out[outIndex + r] = clamp(y[yOff + …] + bias[r], min, max) for every row r of a {@link #timesVector} result
@@ -114,8 +125,9 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, from(rows, part, parts), from(rows, part + 1, parts), x, xOff, y, yOff);
+        void timesVector(int part, int parts, MemorySegment x, long xIndex, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, from(rows, part, parts), from(rows, part + 1, parts), inScratch(x, xIndex), 0,
+                y, yOff);
         }
 
         @Override
@@ -176,11 +188,11 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
-            slicesTimesVector(from(slices, part, parts), from(slices, part + 1, parts), x, xOff, y, yOff);
+        void timesVector(int part, int parts, MemorySegment x, long xIndex, float[] y, int yOff) {
+            slicesTimesVector(from(slices, part, parts), from(slices, part + 1, parts), x, xIndex, y, yOff);
         }
 
-        abstract void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff);
+        abstract void slicesTimesVector(int s0, int s1, MemorySegment x, long xIndex, float[] y, int yOff);
 
         @Override
         void store(float[] y, int yOff, float[] bias, float min, float max, MemorySegment out, long outIndex) {
@@ -203,8 +215,8 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
+        void slicesTimesVector(int s0, int s1, MemorySegment x, long xIndex, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, s0, s1, inScratch(x, xIndex), 0, y, yOff);
         }
     }
 
@@ -217,8 +229,9 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void slicesTimesVector(int s0, int s1, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, s0, s1, x, xOff, y, yOff);
+        void slicesTimesVector(int s0, int s1, MemorySegment x, long xIndex, float[] y, int yOff) {
+            // in place: the product loads each chunk of x once
+            SparseOps.get().timesVector(m, s0, s1, x, xIndex, y, yOff);
         }
     }
 
@@ -251,9 +264,9 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, from(m.blockRows(), part, parts), from(m.blockRows(), part + 1, parts), x,
-                xOff, y, yOff);
+        void timesVector(int part, int parts, MemorySegment x, long xIndex, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, from(m.blockRows(), part, parts), from(m.blockRows(), part + 1, parts),
+                inScratch(x, xIndex), 0, y, yOff);
         }
 
         @Override
@@ -293,8 +306,9 @@ abstract sealed class SparseWeights {
         }
 
         @Override
-        void timesVector(int part, int parts, float[] x, int xOff, float[] y, int yOff) {
-            SparseOps.get().timesVector(m, from(m.slices(), part, parts), from(m.slices(), part + 1, parts), x, xOff, y, yOff);
+        void timesVector(int part, int parts, MemorySegment x, long xIndex, float[] y, int yOff) {
+            SparseOps.get().timesVector(m, from(m.slices(), part, parts), from(m.slices(), part + 1, parts),
+                inScratch(x, xIndex), 0, y, yOff);
         }
 
         @Override
