@@ -53,7 +53,8 @@ public class SparseGemmBenchmark {
     @Param({"0.9", "0.7", "2:4"})
     String sparsity;
 
-    @Param({"dense", "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4", "sparse-sell-chunked", "chosen"})
+    @Param({"dense", "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4", "sparse-sell-chunked", "sparse-sell-chunked-wide",
+        "chosen"})
     String impl;
 
     private Kernel kernel;

@@ -67,12 +67,13 @@ class PrunedModelsTest {
 
     @Test
     void everyFormatRunsThePrunedModels() {
-        for (String format : List.of("sparse-csr", "sparse-sell", "sparse-blocked", "sparse-sell-chunked")) {
+        for (String format : List.of("sparse-csr", "sparse-sell", "sparse-blocked", "sparse-sell-chunked",
+            "sparse-sell-chunked-wide")) {
             check("digits-mlp-pruned90", forcing(format),
                 "batch <= 8: " + format + ": .*; larger: " + format + ": .*timed at batch 64.*");
         }
         for (String format : List.of("sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4",
-            "sparse-sell-chunked")) {
+            "sparse-sell-chunked", "sparse-sell-chunked-wide")) {
             check("digits-mlp-sparse24", forcing(format), "batch <= 8: " + format + ": .*\\[50.0% zeros, 2:4\\].*");
         }
     }

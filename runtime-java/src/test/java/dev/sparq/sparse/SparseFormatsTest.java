@@ -154,6 +154,9 @@ class SparseFormatsTest {
                     assertEquals(csr.nonzeros(), sell.nonzeros());
                     ChunkedSellMatrix chunked = ChunkedSellMatrix.of(w, sh[0], sh[1], h);
                     assertArrayEquals(w, fromChunkedSell(chunked), "chunked SELL-" + h + " " + what);
+                    ChunkedSellMatrix wide = ChunkedSellMatrix.of(w, sh[0], sh[1], h, 4);
+                    assertEquals(4 * h, wide.chunkWidth());
+                    assertArrayEquals(w, fromChunkedSell(wide), "wide chunked SELL-" + h + " " + what);
                     assertEquals(csr.nonzeros(), chunked.nonzeros());
                     BlockedMatrix blocked = BlockedMatrix.of(w, sh[0], sh[1], h);
                     assertArrayEquals(w, fromBlocked(blocked), "blocked " + h + " " + what);
@@ -181,6 +184,10 @@ class SparseFormatsTest {
         float[] w = pruned(256, 64, 0.9);
         ChunkedSellMatrix m = ChunkedSellMatrix.of(w, 256, 64, 16);
         assertTrue(m.paddingRatio() < 1.75, "padding ratio " + m.paddingRatio());
+        // one chunk of four vectors per row here: grouping by length alone pads little (~1.15)
+        ChunkedSellMatrix wide = ChunkedSellMatrix.of(w, 256, 64, 16, 4);
+        assertEquals(1, wide.chunks());
+        assertTrue(wide.paddingRatio() < 1.25, "wide padding ratio " + wide.paddingRatio());
         int[] lanes = m.rowOf().clone();
         java.util.Arrays.sort(lanes);
         for (int i = 0; i < lanes.length; i++) {
@@ -217,6 +224,7 @@ class SparseFormatsTest {
         assertThrows(IllegalArgumentException.class, () -> SellMatrix.of(new float[6], 2, 3, 3));
         assertThrows(IllegalArgumentException.class, () -> ChunkedSellMatrix.of(new float[6], 2, 3, 32));
         assertThrows(IllegalArgumentException.class, () -> ChunkedSellMatrix.of(new float[5], 2, 3, 4));
+        assertThrows(IllegalArgumentException.class, () -> ChunkedSellMatrix.of(new float[6], 2, 3, 4, 3));
         assertThrows(IllegalArgumentException.class, () -> BlockedMatrix.of(new float[6], 2, 3, 32));
     }
 }

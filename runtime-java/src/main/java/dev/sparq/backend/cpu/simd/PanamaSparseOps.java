@@ -77,17 +77,26 @@ final class PanamaSparseOps implements SparseOps {
     @Override
     public void timesVector(ChunkedSellMatrix w, int s0, int s1, MemorySegment x, long xIndex, float[] y, int yOff) {
         check(w.lanes());
-        int chunks = w.chunks();
-        int[] start = w.runStart();
-        byte[] off = w.offsets();
-        float[] val = w.values();
         // a slice is two vectors of rows: two independent FMA chains (one chain would run at the FMA latency).
         // Chunks outside, slices inside: a chunk's inputs are loaded once, and the partial sums wait in y (in slice
         // order: a gather at the store puts rows back for less than a scatter here costs). Rows are still summed
         // chunk by chunk in column order, so the bits are those of slices outside.
-        if (chunks == 0) {
+        if (w.chunks() == 0) {
             Arrays.fill(y, yOff + 2 * V * s0, yOff + 2 * V * s1, 0f);
+        } else if (w.chunkWidth() == 4 * V) {
+            wideChunksTimesVector(w, s0, s1, x, xIndex, y, yOff);
+        } else {
+            chunksTimesVector(w, s0, s1, x, xIndex, y, yOff);
         }
+    }
+
+    /** Chunks of two vectors: each lane picks its input from (lo, hi) with one two-table permute. */
+    private static void chunksTimesVector(ChunkedSellMatrix w, int s0, int s1, MemorySegment x, long xIndex,
+                                          float[] y, int yOff) {
+        int chunks = w.chunks();
+        int[] start = w.runStart();
+        byte[] off = w.offsets();
+        float[] val = w.values();
         int cols = w.cols();
         for (int c = 0; c < chunks; c++) {
             IntVector lo = chunkInputs(x, xIndex, 2 * V * c, cols);
@@ -104,6 +113,44 @@ final class PanamaSparseOps implements SparseOps {
                         .convertShape(VectorOperators.B2I, IS, 0);
                     a = FloatVector.fromArray(S, val, q).fma(ia.selectFrom(lo, hi).reinterpretAsFloats(), a);
                     b = FloatVector.fromArray(S, val, q + V).fma(ib.selectFrom(lo, hi).reinterpretAsFloats(), b);
+                }
+                a.intoArray(y, at);
+                b.intoArray(y, at + V);
+            }
+        }
+    }
+
+    /**
+     * Chunks of four vectors: each lane picks from both halves (selectFrom wraps the offset into [0, 2V)) and keeps
+     * the one its offset's 2V bit names. Twice the picking per slot, but half the runs and less padding.
+     */
+    private static void wideChunksTimesVector(ChunkedSellMatrix w, int s0, int s1, MemorySegment x, long xIndex,
+                                              float[] y, int yOff) {
+        int chunks = w.chunks();
+        int[] start = w.runStart();
+        byte[] off = w.offsets();
+        float[] val = w.values();
+        int cols = w.cols();
+        for (int c = 0; c < chunks; c++) {
+            IntVector x0 = chunkInputs(x, xIndex, 4 * V * c, cols);
+            IntVector x1 = chunkInputs(x, xIndex, 4 * V * c + V, cols);
+            IntVector x2 = chunkInputs(x, xIndex, 4 * V * c + 2 * V, cols);
+            IntVector x3 = chunkInputs(x, xIndex, 4 * V * c + 3 * V, cols);
+            for (int s = s0; s < s1; s++) {
+                int at = yOff + 2 * V * s;
+                FloatVector a = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at);
+                FloatVector b = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at + V);
+                for (int q = start[s * chunks + c], end = start[s * chunks + c + 1]; q < end; q += 2 * V) {
+                    IntVector ia = (IntVector) ByteVector.fromArray(OFFSETS, off, q)
+                        .convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector ib = (IntVector) ByteVector.fromArray(OFFSETS, off, q + V)
+                        .convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector pa = ia.selectFrom(x0, x1).blend(ia.selectFrom(x2, x3),
+                        ia.compare(VectorOperators.GE, 2 * V));
+                    IntVector pb = ib.selectFrom(x0, x1).blend(ib.selectFrom(x2, x3),
+                        ib.compare(VectorOperators.GE, 2 * V));
+                    a = FloatVector.fromArray(S, val, q).fma(pa.reinterpretAsFloats(), a);
+                    b = FloatVector.fromArray(S, val, q + V).fma(pb.reinterpretAsFloats(), b);
                 }
                 a.intoArray(y, at);
                 b.intoArray(y, at + V);

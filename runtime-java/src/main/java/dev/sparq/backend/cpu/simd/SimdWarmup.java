@@ -90,7 +90,7 @@ final class SimdWarmup {
         }
         ExecutionContext ctx = ExecutionContext.standalone();
         for (String name : List.of("dense", "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4",
-            "sparse-sell-chunked", "pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd",
+            "sparse-sell-chunked", "sparse-sell-chunked-wide", "pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd",
             "winograd-2x2")) {
             for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
                 for (Path p : paths.of(name, new Random(3))) {
@@ -116,7 +116,8 @@ final class SimdWarmup {
             Kernel kernel = switch (name) {
                 case "dense" -> new GemmKernels.ConstantB(new PackedMatrix(n, k, MicroKernel.get().nr(),
                     (j, kk) -> w[j * k + kk]), bias, true);
-                case "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4", "sparse-sell-chunked" ->
+                case "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4", "sparse-sell-chunked",
+                     "sparse-sell-chunked-wide" ->
                     new SparseGemmKernel(SparseWeights.of(format(name), w, n, k), bias, true, null, 0);
                 default -> null;
             };

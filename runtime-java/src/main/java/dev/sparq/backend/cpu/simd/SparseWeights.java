@@ -17,7 +17,8 @@ abstract sealed class SparseWeights {
     /** The formats, by the candidate names the tuner and {@code sparq inspect} show. */
     enum Format {
         CSR("sparse-csr", true), SELL("sparse-sell", false), BLOCKED("sparse-blocked", true),
-        TWO_FOUR("sparse-2:4", true), CHUNKED_SELL("sparse-sell-chunked", false);
+        TWO_FOUR("sparse-2:4", true), CHUNKED_SELL("sparse-sell-chunked", false),
+        WIDE_CHUNKED_SELL("sparse-sell-chunked-wide", false);
 
         final String candidate;
         /** Whether the format has a product with a matrix (convolutions, large batches), not only with vectors. */
@@ -43,7 +44,9 @@ abstract sealed class SparseWeights {
         return switch (format) {
             case CSR -> new Csr(CsrMatrix.of(dense, rows, cols));
             case SELL -> new Sell(SellMatrix.of(dense, rows, cols, lanes));
-            case CHUNKED_SELL -> new ChunkedSell(ChunkedSellMatrix.of(dense, rows, cols, lanes));
+            case CHUNKED_SELL -> new ChunkedSell(Format.CHUNKED_SELL, ChunkedSellMatrix.of(dense, rows, cols, lanes));
+            case WIDE_CHUNKED_SELL -> new ChunkedSell(Format.WIDE_CHUNKED_SELL,
+                ChunkedSellMatrix.of(dense, rows, cols, lanes, 4));
             case BLOCKED -> new Blocked(BlockedMatrix.of(dense, rows, cols, lanes));
             case TWO_FOUR -> new TwoFour(TwoFourMatrix.of(dense, rows, cols, lanes));
         };
@@ -223,8 +226,8 @@ abstract sealed class SparseWeights {
     static final class ChunkedSell extends Sliced {
         final ChunkedSellMatrix m;
 
-        ChunkedSell(ChunkedSellMatrix m) {
-            super(Format.CHUNKED_SELL, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes(), m.rowOf());
+        ChunkedSell(Format format, ChunkedSellMatrix m) {
+            super(format, m.rows(), m.cols(), m.slices(), m.height(), m.nonzeros(), m.bytes(), m.rowOf());
             this.m = m;
         }
 

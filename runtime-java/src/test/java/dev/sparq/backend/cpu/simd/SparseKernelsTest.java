@@ -37,7 +37,7 @@ class SparseKernelsTest {
     private static final Backend SIMD = new SimdBackend();
     private static final Backend REF = new CpuRefBackend();
     private static final List<String> GEMM_FORMATS = List.of("sparse-csr", "sparse-sell", "sparse-blocked",
-        "sparse-sell-chunked");
+        "sparse-sell-chunked", "sparse-sell-chunked-wide");
     private static final List<String> CONV_FORMATS = List.of("sparse-csr", "sparse-blocked");
     private final Random rnd = new Random(20261127);
 
@@ -329,7 +329,7 @@ class SparseKernelsTest {
             Node gemm = KernelHarness.node("Gemm", 3, 1, i("transB", 1));
             Node conv = KernelHarness.node("Conv", 3, 1);
             for (String format : List.of("sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4",
-                "sparse-sell-chunked")) {
+                "sparse-sell-chunked", "sparse-sell-chunked-wide")) {
                 try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.forcing(format))) {
                     for (Tensor a : new Tensor[] {a1, a2}) {
                         Tensor one = KernelHarness.run(SIMD, gemm, 13, 1, ExecutionContext.standalone(), a, w, b)[0];
