@@ -13,6 +13,10 @@ import java.util.Objects;
  * <p>A tensor either owns its memory (created by {@link #allocate} or the {@code from*} factories; {@link #close()}
  * frees it) or is a view on memory owned by someone else (a session's weights, another tensor); closing a view
  * does nothing. Any access after the owner is closed throws {@link IllegalStateException}, never crashes.
+ *
+ * <p>Owned memory of up to 1 MiB is not returned to the system at close but kept for the next tensor of its size
+ * (64 MiB at most in all): freeing it would cost a handshake with every JVM thread, ~60 µs, per tensor. A segment
+ * obtained from {@link #segment()} before the close stays readable then, and may show another tensor's data.
  */
 public final class Tensor implements AutoCloseable {
     public static final long ALIGNMENT = 64;
@@ -27,11 +31,11 @@ public final class Tensor implements AutoCloseable {
     private final long[] shape;
     private final long size;
     private final MemorySegment data;
-    private final Arena ownArena;
+    private final OwnedMemory own;
     private final Tensor owner;
     private volatile boolean closed;
 
-    private Tensor(DType dtype, long[] shape, MemorySegment data, Arena ownArena, Tensor owner) {
+    private Tensor(DType dtype, long[] shape, MemorySegment data, OwnedMemory own, Tensor owner) {
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.shape = shape.clone();
         this.size = Shapes.size(shape);
@@ -40,16 +44,15 @@ public final class Tensor implements AutoCloseable {
                 + dtype + Arrays.toString(shape));
         }
         this.data = data;
-        this.ownArena = ownArena;
+        this.own = own;
         this.owner = owner;
     }
 
     /** A new zero-filled tensor that owns its memory. */
     public static Tensor allocate(DType dtype, long... shape) {
-        long bytes = Shapes.size(shape) * dtype.byteSize();
-        Arena arena = Arena.ofShared();
-        MemorySegment seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT);
-        return new Tensor(dtype, shape, seg, arena, null);
+        long bytes = Math.max(Shapes.size(shape) * dtype.byteSize(), 1);
+        OwnedMemory memory = OwnedMemory.allocate(bytes);
+        return new Tensor(dtype, shape, memory.segment(bytes), memory, null);
     }
 
     /** A new zero-filled tensor whose memory belongs to {@code arena} (freed when the arena closes). */
@@ -152,12 +155,18 @@ public final class Tensor implements AutoCloseable {
     }
 
     private Tensor rootOwner() {
-        return owner != null ? owner : (ownArena != null ? this : null);
+        return owner != null ? owner : (own != null ? this : null);
     }
 
     public boolean isClosed() {
         Tensor root = rootOwner();
         return closed || (root != null && root.closed);
+    }
+
+    /** The memory, checked open: pooled memory outlives its tensor, so its segment alone would not throw. */
+    private MemorySegment live() {
+        checkOpen();
+        return data;
     }
 
     private void checkOpen() {
@@ -170,12 +179,12 @@ public final class Tensor implements AutoCloseable {
     // integers, integers wrap modulo 2^bits. Reference kernels use these; fast kernels use segment().
 
     public float getFloat(long i) {
-        return dtype == DType.F32 ? data.getAtIndex(F32, i) : (float) getDouble(i);
+        return dtype == DType.F32 ? live().getAtIndex(F32, i) : (float) getDouble(i);
     }
 
     public void setFloat(long i, float v) {
         if (dtype == DType.F32) {
-            data.setAtIndex(F32, i, v);
+            live().setAtIndex(F32, i, v);
         } else {
             setDouble(i, v);
         }
@@ -183,44 +192,44 @@ public final class Tensor implements AutoCloseable {
 
     public double getDouble(long i) {
         return switch (dtype) {
-            case F32 -> data.getAtIndex(F32, i);
-            case F64 -> data.getAtIndex(F64, i);
-            case F16 -> Float.float16ToFloat(data.getAtIndex(I16, i));
+            case F32 -> live().getAtIndex(F32, i);
+            case F64 -> live().getAtIndex(F64, i);
+            case F16 -> Float.float16ToFloat(live().getAtIndex(I16, i));
             default -> getLong(i);
         };
     }
 
     public void setDouble(long i, double v) {
         switch (dtype) {
-            case F32 -> data.setAtIndex(F32, i, (float) v);
-            case F64 -> data.setAtIndex(F64, i, v);
-            case F16 -> data.setAtIndex(I16, i, Float.floatToFloat16((float) v));
-            case BOOL -> data.set(ValueLayout.JAVA_BYTE, i, (byte) (v != 0 ? 1 : 0));
+            case F32 -> live().setAtIndex(F32, i, (float) v);
+            case F64 -> live().setAtIndex(F64, i, v);
+            case F16 -> live().setAtIndex(I16, i, Float.floatToFloat16((float) v));
+            case BOOL -> live().set(ValueLayout.JAVA_BYTE, i, (byte) (v != 0 ? 1 : 0));
             default -> setLong(i, (long) v);
         }
     }
 
     public long getLong(long i) {
         return switch (dtype) {
-            case I8 -> data.get(ValueLayout.JAVA_BYTE, i);
-            case U8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
-            case BOOL -> data.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
-            case I16 -> data.getAtIndex(I16, i);
-            case U16 -> data.getAtIndex(I16, i) & 0xFFFF;
-            case I32 -> data.getAtIndex(I32, i);
-            case U32 -> data.getAtIndex(I32, i) & 0xFFFFFFFFL;
-            case I64 -> data.getAtIndex(I64, i);
+            case I8 -> live().get(ValueLayout.JAVA_BYTE, i);
+            case U8 -> live().get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+            case BOOL -> live().get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+            case I16 -> live().getAtIndex(I16, i);
+            case U16 -> live().getAtIndex(I16, i) & 0xFFFF;
+            case I32 -> live().getAtIndex(I32, i);
+            case U32 -> live().getAtIndex(I32, i) & 0xFFFFFFFFL;
+            case I64 -> live().getAtIndex(I64, i);
             case F32, F64, F16 -> (long) getDouble(i);
         };
     }
 
     public void setLong(long i, long v) {
         switch (dtype) {
-            case I8, U8 -> data.set(ValueLayout.JAVA_BYTE, i, (byte) v);
-            case BOOL -> data.set(ValueLayout.JAVA_BYTE, i, (byte) (v != 0 ? 1 : 0));
-            case I16, U16 -> data.setAtIndex(I16, i, (short) v);
-            case I32, U32 -> data.setAtIndex(I32, i, (int) v);
-            case I64 -> data.setAtIndex(I64, i, v);
+            case I8, U8 -> live().set(ValueLayout.JAVA_BYTE, i, (byte) v);
+            case BOOL -> live().set(ValueLayout.JAVA_BYTE, i, (byte) (v != 0 ? 1 : 0));
+            case I16, U16 -> live().setAtIndex(I16, i, (short) v);
+            case I32, U32 -> live().setAtIndex(I32, i, (int) v);
+            case I64 -> live().setAtIndex(I64, i, v);
             case F32, F64, F16 -> setDouble(i, v);
         }
     }
@@ -258,12 +267,15 @@ public final class Tensor implements AutoCloseable {
     /** Frees the memory if this tensor owns it; idempotent. Views are only marked closed. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        // once, even when two threads close at the same time: a block given back twice would go to two tensors
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
-        if (ownArena != null) {
-            ownArena.close();
+        if (own != null) {
+            own.release();
         }
     }
 

@@ -49,6 +49,38 @@ class TensorTest {
     }
 
     @Test
+    void aClosedSmallTensorsMemoryComesBackZeroedToTheNextOfItsSize() {
+        Tensor first = Tensor.fromFloats(new float[] {1, 2, 3, 4, 5}, 5);
+        long address = first.segment().address();
+        long idle = OwnedMemory.idleBytes();
+        first.close();
+        first.close(); // given back once: a second release would hand the block to two tensors
+        assertEquals(idle + 64, OwnedMemory.idleBytes());
+        // 5 and 16 floats share the 64-byte class; other tests may run meanwhile, so look for the block, not at it
+        java.util.List<Tensor> taken = new java.util.ArrayList<>();
+        boolean seen = false;
+        for (int i = 0; i < 64 && !seen; i++) {
+            Tensor t = Tensor.allocate(DType.F32, 16);
+            taken.add(t);
+            seen = t.segment().address() == address;
+            assertArrayEquals(new float[16], t.toFloatArray());
+        }
+        taken.forEach(Tensor::close);
+        assertTrue(seen, "the closed tensor's block was not reused");
+        assertThrows(IllegalStateException.class, () -> first.getFloat(0));
+    }
+
+    @Test
+    void aClosedLargeTensorFreesItsMemory() {
+        Tensor big = Tensor.allocate(DType.F32, OwnedMemory.MAX_POOLED / 4 + 1);
+        java.lang.foreign.MemorySegment seg = big.segment();
+        long idle = OwnedMemory.idleBytes();
+        big.close();
+        assertEquals(idle, OwnedMemory.idleBytes());
+        assertThrows(IllegalStateException.class, () -> seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0));
+    }
+
+    @Test
     void arenaOwnedTensorsDieWithTheirArena() {
         Tensor t;
         try (Arena arena = Arena.ofConfined()) {
