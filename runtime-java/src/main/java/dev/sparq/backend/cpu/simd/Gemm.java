@@ -14,6 +14,11 @@ import java.lang.foreign.ValueLayout;
 public final class Gemm {
     static final int KC = 256;
     static final int NC = 512;
+    /**
+     * Multiply-adds below which a thread is not woken for a share: the pool's hand-off costs microseconds, a whole
+     * 1×64×256 layer ~1 µs (the digits MLP ran slower at 2 threads than at 1).
+     */
+    static final long WORK_PER_THREAD = 65_536;
 
     private Gemm() {
     }
@@ -47,7 +52,7 @@ public final class Gemm {
         int nr = mk.nr();
         int mPanels = (m + mr - 1) / mr;
         int nPanels = (n + nr - 1) / nr;
-        int threads = Math.max(1, ctx.threads());
+        int threads = (int) Math.max(1, Math.min(ctx.threads(), (long) m * n * k / WORK_PER_THREAD));
         // few, uneven column panels (a 7×7 image's 49 pixels are 32 + 17) and many rows: split the rows, so each
         // thread streams its share of A (the weights) instead of all of it
         boolean rowsFirst = nPanels < 2 * threads && mPanels >= 2 * threads;

@@ -67,4 +67,36 @@ class OneRowTileTest {
             }
         }
     }
+
+    @Test
+    void smallProductsStayOnTheCallingThread() {
+        // 2 threads offered: a 1×256×64 layer (16K multiply-adds) is one task, a 1×1000×1280 one is split
+        for (int[] s : new int[][] {{1, 256, 64, 1}, {1, 1000, 1280, 2}}) {
+            int n = s[1];
+            int k = s[2];
+            PackedMatrix b = new PackedMatrix(n, k, MicroKernel.get().nr(), (j, kk) -> (j + kk) % 7 - 3f);
+            int[] tasks = new int[1];
+            ExecutionContext counting = new ExecutionContext() {
+                @Override
+                public dev.sparq.tensor.Tensor allocate(dev.sparq.tensor.DType dtype, long... shape) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public int threads() {
+                    return 2;
+                }
+
+                @Override
+                public void parallelFor(int count, java.util.function.IntConsumer body) {
+                    tasks[0] = count;
+                    ExecutionContext.super.parallelFor(count, body);
+                }
+            };
+            float[] c = new float[n];
+            Gemm.run(MicroKernel.get(), new RowMajorSource(MemorySegment.ofArray(new float[k]), 0, 1, k, k, false), b,
+                MemorySegment.ofArray(c), 0, n, null, counting);
+            assertEquals(s[3], tasks[0], s[0] + "x" + n + "x" + k);
+        }
+    }
 }
