@@ -103,14 +103,12 @@ final class PanamaSparseOps implements SparseOps {
             IntVector hi = chunkInputs(x, xIndex, 2 * V * c + V, cols);
             for (int s = s0; s < s1; s++) {
                 int at = yOff + 2 * V * s;
-                FloatVector a = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at);
-                FloatVector b = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at + V);
+                FloatVector a = partialSums(c, y, at);
+                FloatVector b = partialSums(c, y, at + V);
                 for (int q = start[s * chunks + c], end = start[s * chunks + c + 1]; q < end; q += 2 * V) {
                     // lane l's input: offset off[q + l] into the chunk held in (lo, hi), picked in the int domain
-                    IntVector ia = (IntVector) ByteVector.fromArray(OFFSETS, off, q)
-                        .convertShape(VectorOperators.B2I, IS, 0);
-                    IntVector ib = (IntVector) ByteVector.fromArray(OFFSETS, off, q + V)
-                        .convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector ia = offsets(off, q);
+                    IntVector ib = offsets(off, q + V);
                     a = FloatVector.fromArray(S, val, q).fma(ia.selectFrom(lo, hi).reinterpretAsFloats(), a);
                     b = FloatVector.fromArray(S, val, q + V).fma(ib.selectFrom(lo, hi).reinterpretAsFloats(), b);
                 }
@@ -138,13 +136,11 @@ final class PanamaSparseOps implements SparseOps {
             IntVector x3 = chunkInputs(x, xIndex, 4 * V * c + 3 * V, cols);
             for (int s = s0; s < s1; s++) {
                 int at = yOff + 2 * V * s;
-                FloatVector a = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at);
-                FloatVector b = c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at + V);
+                FloatVector a = partialSums(c, y, at);
+                FloatVector b = partialSums(c, y, at + V);
                 for (int q = start[s * chunks + c], end = start[s * chunks + c + 1]; q < end; q += 2 * V) {
-                    IntVector ia = (IntVector) ByteVector.fromArray(OFFSETS, off, q)
-                        .convertShape(VectorOperators.B2I, IS, 0);
-                    IntVector ib = (IntVector) ByteVector.fromArray(OFFSETS, off, q + V)
-                        .convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector ia = offsets(off, q);
+                    IntVector ib = offsets(off, q + V);
                     IntVector pa = ia.selectFrom(x0, x1).blend(ia.selectFrom(x2, x3),
                         ia.compare(VectorOperators.GE, 2 * V));
                     IntVector pb = ib.selectFrom(x0, x1).blend(ib.selectFrom(x2, x3),
@@ -156,6 +152,16 @@ final class PanamaSparseOps implements SparseOps {
                 b.intoArray(y, at + V);
             }
         }
+    }
+
+    /** The V byte offsets of a slot from {@code q}, widened to ints. */
+    private static IntVector offsets(byte[] off, int q) {
+        return (IntVector) ByteVector.fromArray(OFFSETS, off, q).convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    /** A slice's sums over the chunks before chunk c: none yet for the first. */
+    private static FloatVector partialSums(int c, float[] y, int at) {
+        return c == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, y, at);
     }
 
     /** x[from, from + V) of a row of {@code cols}, zero past its end, as ints for the pick. */
