@@ -2,7 +2,7 @@ package dev.sparq.tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,12 +21,12 @@ final class OwnedMemory {
     private static final int MIN_SHIFT = 6;
     private static final int MAX_SHIFT = Long.numberOfTrailingZeros(MAX_POOLED);
     @SuppressWarnings("unchecked")
-    private static final ConcurrentLinkedQueue<OwnedMemory>[] IDLE = new ConcurrentLinkedQueue[MAX_SHIFT + 1];
+    private static final ConcurrentLinkedDeque<OwnedMemory>[] IDLE = new ConcurrentLinkedDeque[MAX_SHIFT + 1];
     private static final AtomicLong IDLE_BYTES = new AtomicLong();
 
     static {
         for (int s = MIN_SHIFT; s <= MAX_SHIFT; s++) {
-            IDLE[s] = new ConcurrentLinkedQueue<>();
+            IDLE[s] = new ConcurrentLinkedDeque<>();
         }
     }
 
@@ -48,7 +48,7 @@ final class OwnedMemory {
             return new OwnedMemory(arena, arena.allocate(bytes, Tensor.ALIGNMENT), -1);
         }
         int shift = Math.max(MIN_SHIFT, 64 - Long.numberOfLeadingZeros(bytes - 1));
-        OwnedMemory reused = IDLE[shift].poll();
+        OwnedMemory reused = IDLE[shift].pollFirst(); // the last given back: likeliest still in cache
         if (reused != null) {
             IDLE_BYTES.addAndGet(-reused.block.byteSize());
             reused.block.asSlice(0, bytes).fill((byte) 0);
@@ -67,7 +67,7 @@ final class OwnedMemory {
     void release() {
         long size = block.byteSize();
         if (shift >= 0 && IDLE_BYTES.addAndGet(size) <= MAX_IDLE_BYTES) {
-            IDLE[shift].offer(this);
+            IDLE[shift].offerFirst(this);
         } else {
             if (shift >= 0) {
                 IDLE_BYTES.addAndGet(-size);
