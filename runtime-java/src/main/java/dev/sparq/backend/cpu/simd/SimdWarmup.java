@@ -89,9 +89,12 @@ final class SimdWarmup {
             return;
         }
         ExecutionContext ctx = ExecutionContext.standalone();
-        for (String name : List.of("dense", "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4",
-            "sparse-sell-chunked", "sparse-sell-chunked-wide", "pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd",
-            "winograd-2x2")) {
+        List<String> names = new ArrayList<>(List.of("dense"));
+        for (SparseWeights.Format f : SparseWeights.Format.values()) {
+            names.add(f.candidate);
+        }
+        names.addAll(List.of("pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "winograd", "winograd-2x2"));
+        for (String name : names) {
             for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
                 for (Path p : paths.of(name, new Random(3))) {
                     try (Tensor x = p.input()) {
@@ -113,14 +116,11 @@ final class SimdWarmup {
             int k = km[0];
             float[] w = weights(r, name.equals("sparse-2:4"), n, k);
             Epilogue bias = new Epilogue(null, new float[n], Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
-            Kernel kernel = switch (name) {
-                case "dense" -> new GemmKernels.ConstantB(new PackedMatrix(n, k, MicroKernel.get().nr(),
-                    (j, kk) -> w[j * k + kk]), bias, true);
-                case "sparse-csr", "sparse-sell", "sparse-blocked", "sparse-2:4", "sparse-sell-chunked",
-                     "sparse-sell-chunked-wide" ->
-                    new SparseGemmKernel(SparseWeights.of(format(name), w, n, k), bias, true, null, 0);
-                default -> null;
-            };
+            SparseWeights.Format format = format(name);
+            Kernel kernel = name.equals("dense")
+                ? new GemmKernels.ConstantB(new PackedMatrix(n, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk]),
+                    bias, true)
+                : format != null ? new SparseGemmKernel(SparseWeights.of(format, w, n, k), bias, true, null, 0) : null;
             if (kernel != null) {
                 paths.add(new Path(kernel, SimdTuning.random(km[1], k)));
             }
@@ -128,13 +128,14 @@ final class SimdWarmup {
         return paths;
     }
 
+    /** The sparse format of that candidate name, or null for the other candidates. */
     private static SparseWeights.Format format(String name) {
         for (SparseWeights.Format f : SparseWeights.Format.values()) {
             if (f.candidate.equals(name)) {
                 return f;
             }
         }
-        throw new IllegalArgumentException(name);
+        return null;
     }
 
     private static List<Path> convPaths(String name, Random r) {
