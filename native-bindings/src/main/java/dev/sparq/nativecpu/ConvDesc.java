@@ -41,15 +41,7 @@ public final class ConvDesc {
         if (v[14] < 0 || v[14] > 255) {
             throw new IllegalArgumentException("input zero point " + v[14] + " outside the uint8 range it is read in");
         }
-        int lowest = v[20] != 0 ? -128 : 0;
-        int highest = v[20] != 0 ? 127 : 255;
-        if (v[16] < lowest || v[16] > highest) {
-            throw new IllegalArgumentException("output zero point " + v[16] + " outside [" + lowest + ", " + highest + "]");
-        }
-        if (v[17] < lowest || v[18] > highest || v[17] > v[18]) {
-            throw new IllegalArgumentException("output bounds [" + v[17] + ", " + v[18] + "] not within [" + lowest
-                + ", " + highest + "]");
-        }
+        CpuKernels.checkOutput(v[20] != 0, v[17], v[18], v[16]);
         boolean dw = v[19] != 0;
         if (dw && (v[3] != v[0] || (long) v[4] * v[5] > MAX_DEPTHWISE_TAPS)) {
             throw new IllegalArgumentException("depthwise needs cout == c and at most " + MAX_DEPTHWISE_TAPS + " taps");

@@ -443,7 +443,8 @@ public final class CpuKernels {
 
     /**
      * com.microsoft QLinearAdd of elements [i0, i1) of same-size 8-bit a and b into c (int8 when {@code signed}):
-     * c = saturate(rint(((float) (a − za)·sa + (float) (b − zb)·sb) / sc) + zc), each step a float32 operation.
+     * c = clamp(rint(((float) (a − za)·sa + (float) (b − zb)·sb) / sc) + zc, qmin, qmax), each step a float32
+     * operation; [qmin, qmax] is the type's range or a fused clamp's.
      */
     public void qlinearAdd(MemorySegment a, MemorySegment b, long i0, long i1, int za, float sa, int zb, float sb,
                            float sc, int zc, boolean signed, int qmin, int qmax, MemorySegment c) {
@@ -463,7 +464,7 @@ public final class CpuKernels {
     }
 
     /** Output bounds [qmin, qmax] and zero points within the 8-bit type ({@code signed}: int8). */
-    private static void checkOutput(boolean signed, int qmin, int qmax, int... zeroPoints) {
+    static void checkOutput(boolean signed, int qmin, int qmax, int... zeroPoints) {
         int lo = signed ? -128 : 0;
         int hi = signed ? 127 : 255;
         if (qmin < lo || qmax > hi || qmin > qmax) {
