@@ -59,7 +59,7 @@ record BytePoolKernel(int kh, int kw, int sh, int sw, int[] pads, DType type) im
         CpuKernels nk = CpuKernels.get();
         boolean signed = type == DType.I8;
         // a plane of a 56x56 output is a few microseconds: threads only for many of them
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), (long) planes * oh * ow / 65536));
+        int threads = ctx.threadsFor((long) planes * oh * ow / 65536);
         ctx.parallelFor(threads, t -> nk.maxPool(x.segment(), planes, h, w, kh, kw, sh, sw, pads[0], pads[1], oh, ow,
             signed, y.segment(), planes * t / threads, planes * (t + 1) / threads));
         return new Tensor[] {y};

@@ -107,7 +107,7 @@ final class FusedConvKernel implements Kernel {
         Tensor scratch = ctx.allocateUninitialized(DType.U8, nk.convScratchSize(desc));
         long macs = (long) cout * (depthwise ? 1 : cin) * g.kh() * g.kw() * g.outputPixels();
         long work = macs + OUTPUT_COST * cout * g.outputPixels();
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), work / WORK_PER_THREAD));
+        int threads = ctx.threadsFor(work / WORK_PER_THREAD);
         long image = desc.inputBytes();
         long outImage = desc.outputBytes();
         for (long img = 0; img < x.dim(0); img++) {

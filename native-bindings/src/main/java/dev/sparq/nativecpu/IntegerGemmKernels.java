@@ -69,7 +69,7 @@ final class IntegerGemmKernels {
         if (rows > 0) {
             int m = Math.toIntExact(rows);
             // rows split across threads; each call runs the whole K for its rows, so results do not depend on threads
-            int threads = Math.max(1, Math.min(ctx.threads(), (m + 7) / 8));
+            int threads = ctx.threadsFor((m + 7) / 8);
             ctx.parallelFor(threads, t -> {
                 int r0 = m * t / threads;
                 int r1 = m * (t + 1) / threads;

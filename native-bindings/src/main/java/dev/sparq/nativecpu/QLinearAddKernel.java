@@ -65,7 +65,7 @@ record QLinearAddKernel(DType type, float sa, int za, float sb, int zb, float sc
         long n = a.size();
         CpuKernels nk = CpuKernels.get();
         boolean signed = type == DType.I8;
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), n / ELEMENTS_PER_THREAD));
+        int threads = ctx.threadsFor(n / ELEMENTS_PER_THREAD);
         ctx.parallelFor(threads, t -> nk.qlinearAdd(a.segment(), b.segment(), n * t / threads, n * (t + 1) / threads,
             za, sa, zb, sb, sc, zc, signed, yMin, yMax, c.segment()));
         return new Tensor[] {c};

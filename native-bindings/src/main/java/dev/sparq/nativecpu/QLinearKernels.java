@@ -170,13 +170,13 @@ final class QLinearKernels {
             int elem = p.yType().byteSize();
             for (long img = 0; img < x.dim(0); img++) {
                 MemorySegment xImage = x.segment().asSlice(img * image, image);
-                int rowThreads = Math.max(1, Math.min(ctx.threads(), g.oh()));
+                int rowThreads = ctx.threadsFor(g.oh());
                 ctx.parallelFor(rowThreads, t -> nk.im2colU8(xImage, cin, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(),
                     g.dh(), g.dw(), g.padTop(), g.padLeft(), g.oh(), g.ow(), p.aZero(), cols.segment(), kp,
                     g.oh() * t / rowThreads, g.oh() * (t + 1) / rowThreads));
                 MemorySegment yImage = y.segment().asSlice(img * outImage * elem, outImage * elem);
                 // pixel rows split across threads: each runs the whole K for its rows (thread-count independent)
-                int threads = Math.max(1, Math.min(ctx.threads(), pixels / 64));
+                int threads = ctx.threadsFor(pixels / 64);
                 ctx.parallelFor(threads, t -> {
                     int r0 = pixels * t / threads;
                     int rows = pixels * (t + 1) / threads - r0;

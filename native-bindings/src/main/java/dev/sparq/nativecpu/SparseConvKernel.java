@@ -104,7 +104,7 @@ final class SparseConvKernel implements Kernel {
         QSparseBindings qs = QSparseBindings.get();
         Tensor scratch = ctx.allocateUninitialized(DType.U8, qs.scratchSize(desc));
         long macs = (long) (density * cout * cin * g.kh() * g.kw() * g.outputPixels());
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), macs / MACS_PER_THREAD));
+        int threads = ctx.threadsFor(macs / MACS_PER_THREAD);
         long image = desc.inputBytes();
         long outImage = desc.outputBytes();
         MemorySegment sc = scratch.segment();

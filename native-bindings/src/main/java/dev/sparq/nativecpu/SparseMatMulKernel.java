@@ -128,7 +128,7 @@ final class SparseMatMulKernel implements Kernel {
         qs.packInput(d, x, scratch.segment(), 0, 0, 1);
         qs.packInput(d, x, scratch.segment(), 1, 0, 1);
         MemorySegment yi = m == 1 ? y.segment() : out.segment();
-        int threads = Math.max(1, Math.min(ctx.threads(), cols / 64));
+        int threads = ctx.threadsFor(cols / 64);
         ctx.parallelFor(threads, t -> qs.compute(d, packedFor, scratch.segment(), packed, packedBytes, bias, multipliers,
             yi, t, threads));
         if (m > 1) {

@@ -21,6 +21,14 @@ public interface ExecutionContext {
     int threads();
 
     /**
+     * Threads for a job that splits into {@code shares} worth a thread each (rows, planes, or work over a per-thread
+     * minimum): at least 1, at most {@link #threads()}.
+     */
+    default int threadsFor(long shares) {
+        return (int) Math.max(1, Math.min(threads(), shares));
+    }
+
+    /**
      * Runs {@code body} for every task index in [0, tasks) on the session's threads and returns when all are done.
      * Tasks must write disjoint outputs. The default runs them in order on the calling thread.
      */

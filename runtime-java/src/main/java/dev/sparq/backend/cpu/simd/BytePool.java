@@ -34,7 +34,7 @@ record BytePool(PoolWindow window, boolean unsigned) implements Kernel {
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         int planes = (int) (x.dim(0) * x.dim(1));
-        int threads = Math.max(1, Math.min(ctx.threads(), planes));
+        int threads = ctx.threadsFor(planes);
         ctx.parallelFor(threads, t -> {
             for (int p = planes * t / threads; p < planes * (t + 1) / threads; p++) {
                 long in = (long) p * g.h() * g.w();

@@ -210,7 +210,7 @@ final class ConvKernels {
             int cout = w.rows();
             float[] product = Scratch.of(7).get(Math.multiplyExact(cout, n));
             Gemm.run(w, src, MemorySegment.ofArray(product), 0, n, ep, ctx);
-            int threads = Math.max(1, Math.min(ctx.threads(), cout));
+            int threads = ctx.threadsFor(cout);
             ctx.parallelFor(threads, t -> {
                 for (int c = cout * t / threads; c < cout * (t + 1) / threads; c++) {
                     for (int oy = 0; oy < g.oh(); oy++) {

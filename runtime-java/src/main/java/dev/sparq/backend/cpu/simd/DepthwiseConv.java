@@ -25,7 +25,7 @@ record DepthwiseConv(ConvAttributes attrs, float[] weights, float[] bias, Activa
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         int planes = (int) (x.dim(0) * channels);
-        int threads = Math.max(1, Math.min(ctx.threads(), planes));
+        int threads = ctx.threadsFor(planes);
         int taps = g.kh() * g.kw();
         ctx.parallelFor(threads, t -> {
             PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),

@@ -57,7 +57,7 @@ final class DirectConv implements Kernel {
         for (long img = 0; img < x.dim(0); img++) {
             long inBase = img * channels * g.h() * g.w();
             long outBase = img * cout * g.oh() * g.ow();
-            int loaders = Math.max(1, Math.min(ctx.threads(), channels));
+            int loaders = ctx.threadsFor(channels);
             ctx.parallelFor(loaders, t -> {
                 for (int c = channels * t / loaders; c < channels * (t + 1) / loaders; c++) {
                     planes[c].load(xs, inBase + (long) c * g.h() * g.w(), 0f);
@@ -69,7 +69,7 @@ final class DirectConv implements Kernel {
             // into an accumulator in memory)
             int quads = flat && groups == 1 ? cout / 4 : 0;
             int units = quads + cout - 4 * quads;
-            int unitThreads = Math.max(1, Math.min(ctx.threads(), units));
+            int unitThreads = ctx.threadsFor(units);
             ctx.parallelFor(unitThreads, t -> {
                 int wp = planes[0].flatStride();
                 int rowStride = flat ? wp : g.ow();

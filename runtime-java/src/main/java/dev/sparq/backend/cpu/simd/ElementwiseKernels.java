@@ -54,7 +54,7 @@ final class ElementwiseKernels {
      * mostly reads what its own core wrote (one thread reading it all was 2x slower at 2 threads).
      */
     static void split(long n, long minPerThread, ExecutionContext ctx, Range body) {
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), n / minPerThread));
+        int threads = ctx.threadsFor(n / minPerThread);
         ctx.parallelFor(threads, t -> {
             long from = n * t / threads & ~63L;
             long to = t == threads - 1 ? n : n * (t + 1) / threads & ~63L;
@@ -138,7 +138,7 @@ final class ElementwiseKernels {
                         (int) (to - from)));
                     return new Tensor[] {out};
                 }
-                int threads = (int) Math.max(1, Math.min(ctx.threads(), rows / 64 + 1));
+                int threads = ctx.threadsFor(rows / 64 + 1);
                 ctx.parallelFor(threads, t -> {
                     for (long row = rows * t / threads; row < rows * (t + 1) / threads; row++) {
                         long ai = 0;

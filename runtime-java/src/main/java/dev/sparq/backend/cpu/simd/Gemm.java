@@ -52,7 +52,7 @@ public final class Gemm {
         int nr = mk.nr();
         int mPanels = (m + mr - 1) / mr;
         int nPanels = (n + nr - 1) / nr;
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), (long) m * n * k / WORK_PER_THREAD));
+        int threads = ctx.threadsFor((long) m * n * k / WORK_PER_THREAD);
         // few, uneven column panels (a 7×7 image's 49 pixels are 32 + 17) and many rows: split the rows, so each
         // thread streams its share of A (the weights) instead of all of it
         boolean rowsFirst = nPanels < 2 * threads && mPanels >= 2 * threads;

@@ -33,7 +33,7 @@ final class Im2colRows {
         int khw = g.kh() * g.kw();
         // 4 vectors to spare: the sparse products then read a tail's whole vectors (SparseOps.timesMatrix)
         MemorySegment dst = NativeScratch.floats(0, (long) g.depth() * stride + 4L * SparseOps.get().lanes());
-        int threads = Math.max(1, Math.min(ctx.threads(), g.c()));
+        int threads = ctx.threadsFor(g.c());
         if (khw == 1 && g.padTop() == 0 && g.padLeft() == 0) {
             subsample(x, imageOffset, g, dst, threads, ctx);
             return dst;

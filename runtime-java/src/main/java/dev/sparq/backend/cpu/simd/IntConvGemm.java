@@ -73,7 +73,7 @@ record IntConvGemm(IntConvInput input, PackedMatrix[] packed, int[] chunks, IntC
 
     /** Runs body for rows [0, rows), split into contiguous ranges across the context's threads. */
     static void parallelRows(ExecutionContext ctx, int rows, java.util.function.IntConsumer body) {
-        int threads = Math.max(1, Math.min(ctx.threads(), rows));
+        int threads = ctx.threadsFor(rows);
         ctx.parallelFor(threads, t -> {
             for (int r = rows * t / threads; r < rows * (t + 1) / threads; r++) {
                 body.accept(r);

@@ -25,7 +25,7 @@ record IntDepthwiseConv(IntConvInput input, float[] weights, int multiplier, Int
         MemorySegment ys = y.segment();
         boolean unsigned = x.dtype() == DType.U8;
         int planes = (int) (x.dim(0) * channels);
-        int threads = Math.max(1, Math.min(ctx.threads(), planes));
+        int threads = ctx.threadsFor(planes);
         int taps = g.kh() * g.kw();
         int pixels = g.outputPixels();
         ctx.parallelFor(threads, t -> {

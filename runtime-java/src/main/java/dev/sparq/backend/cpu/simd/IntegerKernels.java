@@ -59,7 +59,7 @@ final class IntegerKernels {
             shape[shape.length - 1] = cols;
             Tensor y = ctx.allocateUninitialized(DType.I32, shape);
             int m = Math.toIntExact(a.size() / k);
-            int threads = Math.max(1, Math.min(ctx.threads(), m));
+            int threads = ctx.threadsFor(m);
             ctx.parallelFor(threads, t -> {
                 int[] row = new int[k];
                 for (int i = m * t / threads; i < m * (t + 1) / threads; i++) {
@@ -136,7 +136,7 @@ final class IntegerKernels {
         int m = Math.toIntExact(a.size() / k);
         boolean unsigned = a.dtype() == DType.U8;
         MemorySegment as = a.segment();
-        int threads = Math.max(1, Math.min(ctx.threads(), m));
+        int threads = ctx.threadsFor(m);
         ctx.parallelFor(threads, t -> {
             byte[] bytes = new byte[k];
             int[] row = new int[k];

@@ -22,7 +22,7 @@ final class PaddedIm2colSource implements PanelSource {
      */
     PaddedIm2colSource(MemorySegment x, long imageOffset, ConvGeometry2d g, ExecutionContext ctx) {
         this(g);
-        int threads = Math.max(1, Math.min(ctx.threads(), g.c()));
+        int threads = ctx.threadsFor(g.c());
         ctx.parallelFor(threads, t -> {
             for (int c = g.c() * t / threads; c < g.c() * (t + 1) / threads; c++) {
                 planes[c].load(x, imageOffset + (long) c * g.h() * g.w(), 0f);

@@ -44,7 +44,7 @@ record Pool2d(PoolWindow window, boolean max, boolean countPad) implements Kerne
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         int planes = (int) (x.dim(0) * x.dim(1));
-        int threads = Math.max(1, Math.min(ctx.threads(), planes));
+        int threads = ctx.threadsFor(planes);
         float fill = max ? Float.NEGATIVE_INFINITY : 0f;
         ctx.parallelFor(threads, t -> {
             PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),

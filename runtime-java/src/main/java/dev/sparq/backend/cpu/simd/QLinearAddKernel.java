@@ -54,7 +54,7 @@ final class QLinearAddKernel {
             Tensor out = ctx.allocateUninitialized(type, x.shape());
             long n = x.size();
             int blocks = (int) ((n + BLOCK - 1) / BLOCK);
-            int threads = Math.max(1, Math.min(ctx.threads(), blocks / 16));
+            int threads = ctx.threadsFor(blocks / 16);
             ctx.parallelFor(threads, t -> {
                 SimdOps ops = SimdOps.get();
                 try (java.lang.foreign.Arena scratch = java.lang.foreign.Arena.ofConfined()) {

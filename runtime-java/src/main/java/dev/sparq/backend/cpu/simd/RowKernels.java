@@ -72,7 +72,7 @@ final class RowKernels {
     }
 
     private static void forRows(ExecutionContext ctx, long rows, java.util.function.LongConsumer row) {
-        int threads = (int) Math.max(1, Math.min(ctx.threads(), rows));
+        int threads = ctx.threadsFor(rows);
         ctx.parallelFor(threads, t -> {
             for (long i = rows * t / threads; i < rows * (t + 1) / threads; i++) {
                 row.accept(i);

@@ -44,8 +44,7 @@ final class SparseConv implements Kernel {
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         long imageIn = (long) cin * g.h() * g.w();
-        int parts = (int) Math.max(1, Math.min(Math.min(ctx.threads(), cout),
-            (long) w.nonzeros() * pixels / WORK_PER_THREAD));
+        int parts = ctx.threadsFor(Math.min(cout, (long) w.nonzeros() * pixels / WORK_PER_THREAD));
         for (long img = 0; img < x.dim(0); img++) {
             MemorySegment src;
             long srcIndex;

@@ -78,7 +78,7 @@ final class SparseGemmKernel implements Kernel {
     }
 
     private int parts(ExecutionContext ctx, long work) {
-        return (int) Math.max(1, Math.min(ctx.threads(), work / WORK_PER_THREAD));
+        return ctx.threadsFor(work / WORK_PER_THREAD);
     }
 
     private void byRows(MemorySegment as, int m, MemorySegment ys, ExecutionContext ctx) {

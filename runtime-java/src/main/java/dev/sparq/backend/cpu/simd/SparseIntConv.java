@@ -76,7 +76,7 @@ final class SparseIntConv implements Kernel {
         for (long img = 0; img < x.dim(0); img++) {
             fillPlanes(x.segment(), img * image, g, unsigned, hq, wq, planes);
             long yOff = img * cout * outPlane;
-            int threads = Math.max(1, Math.min(ctx.threads(), cout));
+            int threads = ctx.threadsFor(cout);
             ctx.parallelFor(threads, t -> {
                 int[] acc = new int[(q + SparseIntLoop.SLACK - 1) / SparseIntLoop.SLACK * SparseIntLoop.SLACK];
                 for (int co = cout * t / threads; co < cout * (t + 1) / threads; co++) {

@@ -62,7 +62,7 @@ final class SparseIntMatMul implements Kernel {
         }
         SparseIntLoop loop = SparseIntLoop.get();
         MemorySegment ys = y.segment();
-        int threads = Math.max(1, Math.min(ctx.threads(), cols / 16));
+        int threads = ctx.threadsFor(cols / 16);
         ctx.parallelFor(threads, t -> {
             int[] acc = new int[(m + SparseIntLoop.SLACK - 1) / SparseIntLoop.SLACK * SparseIntLoop.SLACK];
             for (int j = cols * t / threads; j < cols * (t + 1) / threads; j++) {
