@@ -1,0 +1,136 @@
+package dev.sparq.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.sparq.Session;
+import dev.sparq.SessionOptions;
+import dev.sparq.Sparq;
+import dev.sparq.tensor.Npy;
+import dev.sparq.tensor.Tensor;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Where sparq loses to ONNX Runtime, node by node: one model in both runtimes in one process, same thread count,
+ * run in alternating blocks; then sparq's per-node mean (its own profiler) beside ONNX Runtime's per-node median
+ * (its profiling JSON), in sparq's plan order. Nodes match by name, or by output name: ONNX Runtime names the nodes it
+ * rewrites into its blocked layout after their output ({@code Y_nchwc}); its nodes matching none of sparq's (layout
+ * reorders, for one) are summed on a line of their own.
+ *
+ * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.OrtNodeComparison MODEL.onnx INPUT.npy
+ * [threads=1] [warmup=300] [runs=300]}
+ */
+public final class OrtNodeComparison {
+    /** One node's event in ONNX Runtime's profile: {"cat" : "Node", ..., "dur" : N, ..., "name" : "X_kernel_time"}. */
+    private static final Pattern EVENT = Pattern.compile(
+        "\\{\"cat\" *: *\"Node\"[^{}]*?\"dur\" *: *(\\d+)[^{}]*?\"name\" *: *\"([^\"]*)_kernel_time\"");
+
+    private OrtNodeComparison() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path model = Path.of(args[0]);
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 300;
+        int runs = args.length > 4 ? Integer.parseInt(args[4]) : 300;
+        Path ortProfile = Files.createTempDirectory("ort-profile").resolve("ort");
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (Tensor input = Npy.read(Path.of(args[1]));
+             Session sparq = Sparq.load(model, SessionOptions.builder().threads(threads).build());
+             OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setIntraOpNumThreads(threads);
+            so.setInterOpNumThreads(1);
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            so.addConfigEntry("session.intra_op.allow_spinning", "0");
+            String inputName = sparq.inputs().get(0).name();
+            Map<String, Tensor> feed = Map.of(inputName, input);
+            float[] values = input.toFloatArray();
+            try (OrtSession warm = env.createSession(model.toString(), so);
+                 OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), input.shape())) {
+                Map<String, OnnxTensor> ortFeed = Map.of(inputName, x);
+                for (int i = 0; i < warmup; i++) {
+                    sparq.run(feed).close();
+                    warm.run(ortFeed).close();
+                }
+            }
+            so.enableProfiling(ortProfile.toString());
+            Map<String, List<Long>> ort = new HashMap<>();
+            try (OrtSession profiled = env.createSession(model.toString(), so);
+                 OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), input.shape())) {
+                Map<String, OnnxTensor> ortFeed = Map.of(inputName, x);
+                for (int i = 0; i < warmup; i++) {
+                    profiled.run(ortFeed).close();
+                }
+                sparq.profiling(true);
+                for (int block = 0; block < Math.max(1, runs / 20); block++) {
+                    for (int i = 0; i < 20; i++) {
+                        sparq.run(feed).close();
+                    }
+                    for (int i = 0; i < 20; i++) {
+                        profiled.run(ortFeed).close();
+                    }
+                }
+                String json = Files.readString(Path.of(profiled.endProfiling()));
+                Matcher m = EVENT.matcher(json);
+                while (m.find()) {
+                    ort.computeIfAbsent(m.group(2), k -> new ArrayList<>()).add(Long.parseLong(m.group(1)));
+                }
+            }
+            print(sparq, ort, warmup);
+        }
+    }
+
+    private static void print(Session sparq, Map<String, List<Long>> ort, int skip) {
+        long[][] times = sparq.profile();
+        var steps = sparq.plan().steps();
+        System.out.printf(Locale.ROOT, "%-56s %-16s %9s %9s %8s%n", "node (sparq plan order)", "op", "sparq us",
+            "ORT us", "gap us");
+        double sumSparq = 0;
+        double sumOrt = 0;
+        for (int i = 0; i < times.length; i++) {
+            var node = steps.get(i).node();
+            double us = times[i][0] / 1e3 / Math.max(1, times[i][1]);
+            List<Long> o = ort.remove(node.name());
+            if (o == null && !node.outputs().isEmpty()) {
+                o = ort.remove(node.outputs().get(0) + "_nchwc");
+            }
+            if (o == null && !node.outputs().isEmpty()) {
+                o = ort.remove(node.outputs().get(0));
+            }
+            double ortUs = o == null ? Double.NaN : median(o.subList(Math.min(skip, o.size() - 1), o.size()));
+            sumSparq += us;
+            sumOrt += Double.isNaN(ortUs) ? 0 : ortUs;
+            System.out.printf(Locale.ROOT, "%-56s %-16s %9.1f %9.1f %8.1f%n", trim(node.name()), node.opType(), us,
+                ortUs, us - ortUs);
+        }
+        double unmatched = 0;
+        for (List<Long> o : ort.values()) {
+            unmatched += median(o.subList(Math.min(skip, o.size() - 1), o.size()));
+        }
+        System.out.printf(Locale.ROOT, "%-56s %-16s %9s %9.1f%n", "ORT nodes matching none of sparq's (" + ort.size()
+            + ")", "", "", unmatched);
+        System.out.printf(Locale.ROOT, "%-56s %-16s %9.1f %9.1f %8.1f%n", "sum", "", sumSparq, sumOrt + unmatched,
+            sumSparq - sumOrt - unmatched);
+    }
+
+    private static double median(List<Long> xs) {
+        List<Long> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        return s.get(s.size() / 2);
+    }
+
+    private static String trim(String name) {
+        return name.length() <= 56 ? name : "…" + name.substring(name.length() - 55);
+    }
+}
