@@ -39,6 +39,12 @@ final class ConvKernels {
     static final int WINOGRAD_MIN_PIXELS = 12 * 12;
     static final int WINOGRAD_F4_MIN_PIXELS = 24 * 24;
     static final int WINOGRAD_MIN_CHANNELS = 16;
+    /**
+     * Depthwise layers of at most this many output pixels per channel are computed channels-in-lanes by rule
+     * ({@link BlockedDepthwiseConv}); larger planes keep long rows for {@link DepthwiseConv}. Timed in MobileNetV2
+     * (benchmarks/RESULTS.md, stop 16): blocked 2-4× faster at 7×7, level at 14×14, slower from 28×28.
+     */
+    static final int BLOCKED_DEPTHWISE_MAX_PIXELS = 14 * 14;
     /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */
     static final int DIRECT_MAX_DEPTH = 32;
 
@@ -85,7 +91,12 @@ final class ConvKernels {
         boolean depthwise = group > 1 && cinPerGroup == 1 && cout == group;
         if (depthwise) {
             candidates.add(new Candidate("direct-depthwise", () -> new DepthwiseConv(attrs, weights, bias, act)));
-            rule = "direct-depthwise";
+            candidates.add(new Candidate("depthwise-blocked", () -> new BlockedDepthwiseConv(attrs, weights, bias,
+                act)));
+            long[] in = SimdTuning.shape(r, 0, 1);
+            boolean small = in != null && in.length == 4
+                && in[2] * in[3] / ((long) attrs.sh() * attrs.sw()) <= BLOCKED_DEPTHWISE_MAX_PIXELS;
+            rule = small ? "depthwise-blocked" : "direct-depthwise";
         } else if (depth <= DIRECT_MAX_DEPTH) {
             candidates.add(new Candidate("direct", () -> new DirectConv(attrs, weights, bias, act, cinPerGroup, group)));
         }

@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
+import dev.sparq.backend.geometry.ConvGeometry2d;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -46,6 +47,8 @@ final class PanamaOps implements SimdOps {
     /** Lane l picks element 2l (2l + 1) of a pair of vectors: the two-vector selectFrom is one permute. */
     private static final FloatVector EVEN = FloatVector.zero(S).addIndex(2);
     private static final FloatVector ODD = EVEN.add(1f);
+    /** Lane l reads element l·V: one channel out of a channel-minor block. */
+    private static final int[] LANE_STRIDE = java.util.stream.IntStream.range(0, V).map(l -> l * V).toArray();
 
     @Override
     public void axpy(float[] y, int yOff, float a, MemorySegment x, long xIndex, int n) {
@@ -104,6 +107,133 @@ final class PanamaOps implements SimdOps {
             a.intoArray(y, yOff + i);
         }
         ScalarOps.taps9(y, yOff, w, wOff, x, starts, i, n, accumulate); // the tail, summed in the same order
+    }
+
+    @Override
+    public int lanes() {
+        return V;
+    }
+
+    @Override
+    public void depthwiseBlock(ConvGeometry2d g, float[] x, int xw, float[] w, float[] bias, float min, float max,
+                               float[] y) {
+        if (g.kh() == 3 && g.kw() == 3) {
+            depthwiseBlock3x3(g, x, xw, w, bias, min, max, y);
+            return;
+        }
+        int kh = g.kh();
+        int kw = g.kw();
+        int ow = g.ow();
+        int step = g.sw() * V; // from one output pixel's window to the next one's
+        FloatVector b = FloatVector.fromArray(S, bias, 0);
+        for (int oy = 0; oy < g.oh(); oy++) {
+            int row = oy * g.sh() * xw;
+            int ox = 0;
+            // four pixels at once: four independent chains of FMAs sharing each tap's weights
+            for (; ox <= ow - 4; ox += 4) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int ky = 0; ky < kh; ky++) {
+                    int at = (row + ky * g.dh() * xw + ox * g.sw()) * V;
+                    for (int kx = 0; kx < kw; kx++, at += g.dw() * V) {
+                        FloatVector wv = FloatVector.fromArray(S, w, (ky * kw + kx) * V);
+                        a0 = wv.fma(FloatVector.fromArray(S, x, at), a0);
+                        a1 = wv.fma(FloatVector.fromArray(S, x, at + step), a1);
+                        a2 = wv.fma(FloatVector.fromArray(S, x, at + 2 * step), a2);
+                        a3 = wv.fma(FloatVector.fromArray(S, x, at + 3 * step), a3);
+                    }
+                }
+                int o = (oy * ow + ox) * V;
+                biasClamp(a0, b, min, max).intoArray(y, o);
+                biasClamp(a1, b, min, max).intoArray(y, o + V);
+                biasClamp(a2, b, min, max).intoArray(y, o + 2 * V);
+                biasClamp(a3, b, min, max).intoArray(y, o + 3 * V);
+            }
+            for (; ox < ow; ox++) {
+                FloatVector a = FloatVector.zero(S);
+                for (int ky = 0; ky < kh; ky++) {
+                    int at = (row + ky * g.dh() * xw + ox * g.sw()) * V;
+                    for (int kx = 0; kx < kw; kx++, at += g.dw() * V) {
+                        a = FloatVector.fromArray(S, w, (ky * kw + kx) * V).fma(FloatVector.fromArray(S, x, at), a);
+                    }
+                }
+                biasClamp(a, b, min, max).intoArray(y, (oy * ow + ox) * V);
+            }
+        }
+    }
+
+    @Override
+    public void interleaveLanes(float[] src, int[] laneOffsets, int srcOff, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) {
+            FloatVector.fromArray(S, src, srcOff + i, laneOffsets, 0).intoArray(dst, dstOff + i * V);
+        }
+    }
+
+    @Override
+    public void laneOut(float[] src, int srcOff, int lane, MemorySegment out, long outIndex, int n) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector.fromArray(S, src, srcOff + i * V + lane, LANE_STRIDE, 0)
+                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
+        }
+        // the tail one by one: a masked gather checks the indices of its unset lanes too (JDK 25), past src's end
+        for (; i < n; i++) {
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, outIndex + i, src[srcOff + i * V + lane]);
+        }
+    }
+
+    /**
+     * The 3×3 case with the nine weight vectors held in registers, as {@link #taps9} does: per output pixel nine loads
+     * and FMAs that depend on nothing from the pixel before, so consecutive pixels overlap.
+     */
+    private static void depthwiseBlock3x3(ConvGeometry2d g, float[] x, int xw, float[] w, float[] bias, float min,
+                                          float max, float[] y) {
+        FloatVector w0 = FloatVector.fromArray(S, w, 0);
+        FloatVector w1 = FloatVector.fromArray(S, w, V);
+        FloatVector w2 = FloatVector.fromArray(S, w, 2 * V);
+        FloatVector w3 = FloatVector.fromArray(S, w, 3 * V);
+        FloatVector w4 = FloatVector.fromArray(S, w, 4 * V);
+        FloatVector w5 = FloatVector.fromArray(S, w, 5 * V);
+        FloatVector w6 = FloatVector.fromArray(S, w, 6 * V);
+        FloatVector w7 = FloatVector.fromArray(S, w, 7 * V);
+        FloatVector w8 = FloatVector.fromArray(S, w, 8 * V);
+        FloatVector b = FloatVector.fromArray(S, bias, 0);
+        int ow = g.ow();
+        int step = g.sw() * V;
+        int dx = g.dw() * V;
+        int dy = g.dh() * xw * V;
+        for (int oy = 0; oy < g.oh(); oy++) {
+            int r0 = oy * g.sh() * xw * V;
+            int r1 = r0 + dy;
+            int r2 = r1 + dy;
+            int o = oy * ow * V;
+            for (int ox = 0, at = 0; ox < ow; ox++, at += step, o += V) {
+                FloatVector a = w0.fma(FloatVector.fromArray(S, x, r0 + at), FloatVector.zero(S));
+                a = w1.fma(FloatVector.fromArray(S, x, r0 + at + dx), a);
+                a = w2.fma(FloatVector.fromArray(S, x, r0 + at + 2 * dx), a);
+                a = w3.fma(FloatVector.fromArray(S, x, r1 + at), a);
+                a = w4.fma(FloatVector.fromArray(S, x, r1 + at + dx), a);
+                a = w5.fma(FloatVector.fromArray(S, x, r1 + at + 2 * dx), a);
+                a = w6.fma(FloatVector.fromArray(S, x, r2 + at), a);
+                a = w7.fma(FloatVector.fromArray(S, x, r2 + at + dx), a);
+                a = w8.fma(FloatVector.fromArray(S, x, r2 + at + 2 * dx), a);
+                biasClamp(a, b, min, max).intoArray(y, o);
+            }
+        }
+    }
+
+    /** clamp(a + b, min, max) as {@link #storeRow} computes it (an infinite bound changes no bit and is skipped). */
+    private static FloatVector biasClamp(FloatVector a, FloatVector b, float min, float max) {
+        FloatVector r = a.add(b);
+        if (min != Float.NEGATIVE_INFINITY) {
+            r = r.lanewise(VectorOperators.MAX, min);
+        }
+        if (max != Float.POSITIVE_INFINITY) {
+            r = r.lanewise(VectorOperators.MIN, max);
+        }
+        return r;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
+import dev.sparq.backend.geometry.ConvGeometry2d;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -47,6 +48,48 @@ final class ScalarOps implements SimdOps {
     }
 
     /** {@link #taps9} for the outputs [from, n): also the Vector API version's tail. */
+    @Override
+    public int lanes() {
+        return 8;
+    }
+
+    @Override
+    public void depthwiseBlock(ConvGeometry2d g, float[] x, int xw, float[] w, float[] bias, float min, float max,
+                               float[] y) {
+        int lanes = lanes();
+        for (int oy = 0; oy < g.oh(); oy++) {
+            for (int ox = 0; ox < g.ow(); ox++) {
+                for (int l = 0; l < lanes; l++) {
+                    float acc = 0f;
+                    for (int ky = 0; ky < g.kh(); ky++) {
+                        for (int kx = 0; kx < g.kw(); kx++) {
+                            int px = (oy * g.sh() + ky * g.dh()) * xw + ox * g.sw() + kx * g.dw();
+                            acc = Math.fma(w[(ky * g.kw() + kx) * lanes + l], x[px * lanes + l], acc);
+                        }
+                    }
+                    y[(oy * g.ow() + ox) * lanes + l] = Math.min(Math.max(acc + bias[l], min), max);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void interleaveLanes(float[] src, int[] laneOffsets, int srcOff, float[] dst, int dstOff, int n) {
+        int lanes = lanes();
+        for (int i = 0; i < n; i++) {
+            for (int l = 0; l < lanes; l++) {
+                dst[dstOff + i * lanes + l] = src[srcOff + laneOffsets[l] + i];
+            }
+        }
+    }
+
+    @Override
+    public void laneOut(float[] src, int srcOff, int lane, MemorySegment out, long outIndex, int n) {
+        for (int i = 0; i < n; i++) {
+            out.setAtIndex(F, outIndex + i, src[srcOff + i * lanes() + lane]);
+        }
+    }
+
     static void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int from, int n,
                       boolean accumulate) {
         for (int i = from; i < n; i++) {

@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
+import dev.sparq.backend.geometry.ConvGeometry2d;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -27,6 +28,26 @@ interface SimdOps {
      * (input channels × taps, j in order) and stored once.
      */
     void dotRuns4(float[] y, int yOff, int yStride, float[] w, int wOff, int k, float[] x, int[] starts, int n);
+
+    /** Channels {@link #depthwiseBlock} computes at once: the vector length (any small number for scalar code). */
+    int lanes();
+
+    /**
+     * A depthwise convolution of {@link #lanes()} channels at once (L below), channel-minor: x holds the padded
+     * input, x[(py·xw + px)·L + l] for channel l at padded pixel (py, px); w the taps, w[t·L + l] with t = ky·kw + kx;
+     * then y[(oy·ow + ox)·L + l] = clamp(Σ_t w[t·L + l] · x[((oy·sh + ky·dh)·xw + ox·sw + kx·dw)·L + l] + bias[l],
+     * min, max), the taps summed in order from 0 and the bias added after them.
+     */
+    void depthwiseBlock(ConvGeometry2d g, float[] x, int xw, float[] w, float[] bias, float min, float max, float[] y);
+
+    /**
+     * dst[dstOff + i·L + l] = src[srcOff + laneOffsets[l] + i] for i in [0, n), l in [0, L = {@link #lanes()}): L
+     * rows of src interleaved channel-minor, the layout {@link #depthwiseBlock} reads.
+     */
+    void interleaveLanes(float[] src, int[] laneOffsets, int srcOff, float[] dst, int dstOff, int n);
+
+    /** out[outIndex + i] = src[srcOff + i·L + lane] for i in [0, n): one lane of a channel-minor block back to a row. */
+    void laneOut(float[] src, int srcOff, int lane, MemorySegment out, long outIndex, int n);
 
     /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
     void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);

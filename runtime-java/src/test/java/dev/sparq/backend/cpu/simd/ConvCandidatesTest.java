@@ -55,10 +55,17 @@ class ConvCandidatesTest {
             new Case(1, 3, 11, 13, 4, 3, 3, 2, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(1, 2, 9, 10, 6, 3, 1, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(2, 6, 8, 8, 6, 3, 1, 1, 1, 2, "NOTSET", List.of("im2col-gemm", "direct")),
-            new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
-            new Case(2, 4, 9, 9, 4, 3, 1, 2, 2, 4, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
-            new Case(1, 6, 13, 11, 6, 3, 2, 2, 2, 6, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
-            new Case(2, 5, 8, 7, 5, 3, 2, 1, 1, 5, "NOTSET", List.of("im2col-gemm", "direct-depthwise")),
+            new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            new Case(2, 4, 9, 9, 4, 3, 1, 2, 2, 4, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            new Case(1, 6, 13, 11, 6, 3, 2, 2, 2, 6, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            new Case(2, 5, 8, 7, 5, 3, 2, 1, 1, 5, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            // channels in vector lanes: part blocks (37 = 2 × 16 + 5 at 512 bits), a 1×1 image inside its padding, 5×5
+            // stride 2, no padding, SAME_UPPER's uneven padding
+            new Case(1, 37, 7, 7, 37, 3, 1, 1, 1, 37, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            new Case(2, 16, 1, 1, 16, 3, 1, 1, 1, 16, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            new Case(1, 20, 14, 13, 20, 5, 2, 2, 1, 20, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            new Case(1, 33, 9, 6, 33, 3, 1, 0, 1, 33, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            new Case(1, 24, 10, 11, 24, 3, 2, 0, 1, 24, "SAME_UPPER", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 2, 11, 12, 5, 3, 2, 1, 2, 1, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
             new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
@@ -128,6 +135,28 @@ class ConvCandidatesTest {
                     .close();
             }
             assertEquals(c[2], offered, ch + "x" + side);
+        }
+    }
+
+    @Test
+    void withTuningOffSmallDepthwisePlanesRunChannelsInLanes() {
+        // {channels, image side, stride}: up to 14×14 output pixels blocked, larger planes row by row
+        Object[][] cases = {{960, 7, 1, "depthwise-blocked"}, {384, 14, 1, "depthwise-blocked"},
+            {576, 14, 2, "depthwise-blocked"}, {192, 28, 2, "depthwise-blocked"}, {192, 28, 1, "direct-depthwise"},
+            {32, 112, 1, "direct-depthwise"}};
+        for (Object[] c : cases) {
+            int ch = (int) c[0];
+            int side = (int) c[1];
+            int stride = (int) c[2];
+            try (Tensor w = random(ch, 1, 3, 3); Tensor b = random(ch);
+                 KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+                Node conv = KernelHarness.node("Conv", 3, 1, i("group", ch), ints("pads", 1, 1, 1, 1),
+                    ints("strides", stride, stride));
+                Kernel k = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
+                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, ch, side, side)),
+                    java.lang.foreign.Arena.global())).orElseThrow();
+                assertTrue(k.describe().startsWith(c[3] + ":"), ch + "x" + side + "/" + stride + ": " + k.describe());
+            }
         }
     }
 
