@@ -86,12 +86,16 @@ public final class Gemm {
                 PanelSource.Panels ap = a.panels(k0, kb, row0, row1 - row0, mr, aScratch);
                 for (int ic = 0; ic * mr < row1 - row0; ic++) {
                     int row = row0 + ic * mr;
+                    // the next A panel is read along, half of it per tile: ahead of the kernel's need when the
+                    // weights stream from memory (ResNet-18's 7×7 layers: each weight panel serves 2 tiles)
+                    int next = (ic + 1) * mr < row1 - row0 ? ap.base() + (ic + 1) * ap.stride() : -1;
                     for (int jc = 0; jc * nr < ncols; jc++) {
                         int col = n0 + jc * nr;
                         int cols = Math.min(nr, n - col);
+                        int ahead = next < 0 ? -1 : next + (jc & 1) * (ap.stride() / 2);
                         mk.run(kb, ap.data(), ap.base() + ic * ap.stride(), bp.data(), bp.base() + jc * bp.stride(),
                             c, cIndex + row * ldc + col, ldc, Math.min(mr, m - row), cols, k0 > 0,
-                            last ? ep : null, row, col);
+                            last ? ep : null, row, col, ahead);
                     }
                 }
             }

@@ -28,6 +28,17 @@ public interface MicroKernel {
     void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
              int cols, boolean accumulate, Epilogue epilogue, int row0, int col0);
 
+    /**
+     * {@link #run} that may also read the A panel the next tiles will use, from {@code a[ahead]} on ({@code mr()/2}
+     * values per k step, a negative {@code ahead} for none), so it streams in while this tile computes: Java has no
+     * prefetch instruction, and weights too large for the caches otherwise arrive when the kernel first needs them.
+     * The results are those of {@link #run}; kernels without it ignore the hint.
+     */
+    default void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
+                     int cols, boolean accumulate, Epilogue epilogue, int row0, int col0, int ahead) {
+        run(kc, a, aOff, b, bOff, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
+    }
+
     static MicroKernel get() {
         return Holder.INSTANCE;
     }

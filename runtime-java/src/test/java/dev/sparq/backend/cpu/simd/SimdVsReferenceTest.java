@@ -434,25 +434,28 @@ class SimdVsReferenceTest {
         int mr = mk.mr();
         int nr = mk.nr();
         int ldc = nr + 3;
-        try (Tensor c = Tensor.allocate(DType.F32, mr, ldc)) {
-            for (int i = 0; i < mr * ldc; i++) {
-                c.setFloat(i, 0.25f * (i % 7) - 0.5f);
-            }
-            mk.run(kc, a, 0, b, 0, c.segment(), 0, ldc, rows, cols, accumulate, ep, 0, 0);
-            for (int r = 0; r < mr; r++) {
-                for (int j = 0; j < ldc; j++) {
-                    int i = r * ldc + j;
-                    float want = 0.25f * (i % 7) - 0.5f;
-                    if (r < rows && j < cols) {
-                        float sum = 0;
-                        for (int k = 0; k < kc; k++) {
-                            sum = Math.fma(a[k * mr + r], b[k * nr + j], sum);
+        // with and without reading a panel ahead (here the tile's own A panel, from its start): the same sums
+        for (int ahead : new int[] {-1, 0}) {
+            try (Tensor c = Tensor.allocate(DType.F32, mr, ldc)) {
+                for (int i = 0; i < mr * ldc; i++) {
+                    c.setFloat(i, 0.25f * (i % 7) - 0.5f);
+                }
+                mk.run(kc, a, 0, b, 0, c.segment(), 0, ldc, rows, cols, accumulate, ep, 0, 0, ahead);
+                for (int r = 0; r < mr; r++) {
+                    for (int j = 0; j < ldc; j++) {
+                        int i = r * ldc + j;
+                        float want = 0.25f * (i % 7) - 0.5f;
+                        if (r < rows && j < cols) {
+                            float sum = 0;
+                            for (int k = 0; k < kc; k++) {
+                                sum = Math.fma(a[k * mr + r], b[k * nr + j], sum);
+                            }
+                            want = accumulate ? sum + want : sum;
+                            want = ep == null ? want : ep.apply(want, r, j);
                         }
-                        want = accumulate ? sum + want : sum;
-                        want = ep == null ? want : ep.apply(want, r, j);
+                        assertEquals(want, c.getFloat(i), 0f, mk + " rows" + rows + " cols" + cols + " ep" + (ep != null)
+                            + " acc" + accumulate + " ahead" + ahead + " r" + r + " j" + j);
                     }
-                    assertEquals(want, c.getFloat(i), 0f, mk + " rows" + rows + " cols" + cols + " ep" + (ep != null)
-                        + " acc" + accumulate + " r" + r + " j" + j);
                 }
             }
         }
