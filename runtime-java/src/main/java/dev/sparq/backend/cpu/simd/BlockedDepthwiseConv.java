@@ -73,7 +73,7 @@ final class BlockedDepthwiseConv implements Kernel {
         ctx.parallelFor(threads, t -> {
             float[] buf = Scratch.of(2).get(hp * wp * lanes);
             float[] acc = Scratch.of(3).get(pixels * lanes);
-            float[] planes = Scratch.of(4).get(lanes * planeSize);
+            float[] planes = Scratch.of(4).get(lanes * Math.max(planeSize, pixels));
             for (int blk = blocks * t / threads; blk < blocks * (t + 1) / threads; blk++) {
                 int img = blk / blocksPerImage;
                 int block = blk % blocksPerImage;
@@ -84,9 +84,9 @@ final class BlockedDepthwiseConv implements Kernel {
                 Arrays.fill(planes, valid * planeSize, lanes * planeSize, 0f);
                 pack(g, ops, planes, laneOffsets, hp, wp, buf);
                 ops.depthwiseBlock(g, buf, wp, blockWeights[block], blockBias[block], act.min(), act.max(), acc);
-                for (int l = 0; l < valid; l++) {
-                    ops.laneOut(acc, 0, l, os, ((long) img * channels + c0 + l) * pixels, pixels);
-                }
+                ops.deinterleaveLanes(acc, 0, planes, 0, pixels, pixels);
+                MemorySegment.copy(planes, 0, os, F, ((long) img * channels + c0) * pixels * Float.BYTES,
+                    valid * pixels);
             }
         });
         return new Tensor[] {out};
@@ -96,7 +96,8 @@ final class BlockedDepthwiseConv implements Kernel {
      * buf[(py·wp + px)·lanes + l] = plane l's value at (py − padTop, px − padLeft), zero outside the plane: small
      * buffers are cleared whole first, large ones only at the border (the rest is overwritten).
      */
-    private void pack(ConvGeometry2d g, SimdOps ops, float[] planes, int[] laneOffsets, int hp, int wp, float[] buf) {
+    private void pack(ConvGeometry2d g, SimdOps ops, float[] planes, int[] laneOffsets, int hp, int wp,
+                      float[] buf) {
         int rows = Math.min(g.h(), hp - g.padTop());
         int cols = Math.min(g.w(), wp - g.padLeft());
         int y0 = g.padTop();

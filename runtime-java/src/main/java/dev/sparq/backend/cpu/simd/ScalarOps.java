@@ -84,9 +84,17 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
-    public void laneOut(float[] src, int srcOff, int lane, MemorySegment out, long outIndex, int n) {
-        for (int i = 0; i < n; i++) {
-            out.setAtIndex(F, outIndex + i, src[srcOff + i * lanes() + lane]);
+    public void deinterleaveLanes(float[] src, int srcOff, float[] dst, int dstOff, int stride, int n) {
+        deinterleaveLanes(src, srcOff, dst, dstOff, stride, 0, n, lanes());
+    }
+
+    /** {@link #deinterleaveLanes} for i in [from, n) with {@code lanes} lanes. */
+    static void deinterleaveLanes(float[] src, int srcOff, float[] dst, int dstOff, int stride, int from, int n,
+                                  int lanes) {
+        for (int l = 0; l < lanes; l++) {
+            for (int i = from; i < n; i++) {
+                dst[dstOff + l * stride + i] = src[srcOff + i * lanes + l];
+            }
         }
     }
 

@@ -46,8 +46,10 @@ interface SimdOps {
      */
     void interleaveLanes(float[] src, int[] laneOffsets, int srcOff, float[] dst, int dstOff, int n);
 
-    /** out[outIndex + i] = src[srcOff + i·L + lane] for i in [0, n): one lane of a channel-minor block back to a row. */
-    void laneOut(float[] src, int srcOff, int lane, MemorySegment out, long outIndex, int n);
+    /**
+     * Channel-minor back to rows: dst[dstOff + l·stride + i] = src[srcOff + i·L + l] for i in [0, n), l in [0, L).
+     */
+    void deinterleaveLanes(float[] src, int srcOff, float[] dst, int dstOff, int stride, int n);
 
     /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
     void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);

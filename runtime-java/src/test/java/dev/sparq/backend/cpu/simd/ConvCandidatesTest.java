@@ -63,6 +63,8 @@ class ConvCandidatesTest {
             // stride 2, no padding, SAME_UPPER's uneven padding
             new Case(1, 37, 7, 7, 37, 3, 1, 1, 1, 37, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(2, 16, 1, 1, 16, 3, 1, 1, 1, 16, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
+            // rows of 35 pixels: two whole 16 × 16 transposes and a tail, on the way in and out
+            new Case(1, 19, 18, 35, 19, 3, 1, 1, 1, 19, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 20, 14, 13, 20, 5, 2, 2, 1, 20, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 33, 9, 6, 33, 3, 1, 0, 1, 33, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 24, 10, 11, 24, 3, 2, 0, 1, 24, "SAME_UPPER", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
