@@ -84,7 +84,7 @@ final class BlockedDepthwiseConv implements Kernel {
                 Arrays.fill(planes, valid * planeSize, lanes * planeSize, 0f);
                 pack(g, ops, planes, laneOffsets, hp, wp, buf);
                 ops.depthwiseBlock(g, buf, wp, blockWeights[block], blockBias[block], act.min(), act.max(), acc);
-                ops.deinterleaveLanes(acc, 0, planes, 0, pixels, pixels);
+                ops.transpose(acc, 0, lanes, pixels, lanes, planes, 0, pixels);
                 MemorySegment.copy(planes, 0, os, F, ((long) img * channels + c0) * pixels * Float.BYTES,
                     valid * pixels);
             }

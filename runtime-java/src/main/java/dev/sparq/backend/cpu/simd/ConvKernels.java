@@ -100,6 +100,10 @@ final class ConvKernels {
         } else if (depth <= DIRECT_MAX_DEPTH) {
             candidates.add(new Candidate("direct", () -> new DirectConv(attrs, weights, bias, act, cinPerGroup, group)));
         }
+        if (group == 1 && !pointwise && PixelGemmConv.fits(depth) && PaddedPlane.isFlat(attrs.sh(), attrs.sw())) {
+            candidates.add(new Candidate("pixel-gemm", () -> new PixelGemmConv(attrs, weights, bias, act,
+                cinPerGroup)));
+        }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
             && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {
             long[] in = SimdTuning.shape(r, 0, 1);

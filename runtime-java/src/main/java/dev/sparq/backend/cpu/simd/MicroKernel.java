@@ -39,6 +39,29 @@ public interface MicroKernel {
         run(kc, a, aOff, b, bOff, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
     }
 
+    /**
+     * A whole tile with its A panel read in place rather than packed: y[yOff + r·ldy + j] = Σ_k x[starts[k] + i + r] ·
+     * b[bOff + k·nr() + j] for r < mr(), j < nr(), k in order from 0 (one chain of FMAs, as {@link #run} sums one k
+     * block). Row r is pixel i + r of a flat im2col whose row k starts at x[starts[k]] ({@link PixelGemmConv}); all
+     * mr() pixels must lie inside x. This default is plain Java; the Vector API tile overrides it.
+     */
+    default void runInPlace(int kc, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
+                            int ldy) {
+        int mr = mr();
+        int nr = nr();
+        for (int r = 0; r < mr; r++) {
+            java.util.Arrays.fill(y, yOff + r * ldy, yOff + r * ldy + nr, 0f);
+        }
+        for (int k = 0; k < kc; k++) {
+            for (int r = 0; r < mr; r++) {
+                float av = x[starts[k] + i + r];
+                for (int j = 0; j < nr; j++) {
+                    y[yOff + r * ldy + j] = Math.fma(av, b[bOff + k * nr + j], y[yOff + r * ldy + j]);
+                }
+            }
+        }
+    }
+
     static MicroKernel get() {
         return Holder.INSTANCE;
     }

@@ -67,6 +67,22 @@ final class PaddedIm2colSource implements PanelSource {
         return this;
     }
 
+    /** The array the flat runs live in (see {@link #flatStarts}). */
+    float[] flatArray() {
+        return planes[0].array();
+    }
+
+    /** Where each im2col row k (channel, ky, kx) starts in {@link #flatArray()}, as flat-numbered pixels. */
+    int[] flatStarts() {
+        int khw = g.kh() * g.kw();
+        int[] starts = new int[g.depth()];
+        for (int k = 0; k < starts.length; k++) {
+            int rem = k % khw;
+            starts[k] = planes[k / khw].flatRun(rem / g.kw(), rem % g.kw());
+        }
+        return starts;
+    }
+
     /** Row stride of the flat pixel numbering. */
     int flatStride() {
         return planes[0].flatStride();

@@ -181,7 +181,12 @@ final class PaddedPlane {
 
     /** {@link #flat()} for planes of geometry {@code g}. */
     static boolean isFlat(ConvGeometry2d g) {
-        return (g.sw() == 1 && g.sh() == 1) || rowPhases(g) == 2;
+        return isFlat(g.sh(), g.sw());
+    }
+
+    /** {@link #flat()} for these strides: 1 × 1 or 2 × 2. */
+    static boolean isFlat(int sh, int sw) {
+        return (sh == 1 && sw == 1) || (sh == 2 && sw == 2);
     }
 
     int flatRun(int ky, int kx) {

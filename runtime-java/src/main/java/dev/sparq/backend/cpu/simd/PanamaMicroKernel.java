@@ -176,6 +176,94 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
+    @Override
+    public void runInPlace(int kc, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
+                           int ldy) {
+        if (rows != 12 || ROWS != 12) {
+            MicroKernel.super.runInPlace(kc, x, starts, i, b, bOff, y, yOff, ldy);
+            return;
+        }
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        FloatVector c60 = zero, c61 = zero;
+        FloatVector c70 = zero, c71 = zero;
+        FloatVector c80 = zero, c81 = zero;
+        FloatVector c90 = zero, c91 = zero;
+        FloatVector c100 = zero, c101 = zero;
+        FloatVector c110 = zero, c111 = zero;
+        for (int k = 0; k < kc; k++) {
+            int s = starts[k] + i;
+            int bk = bOff + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bk);
+            FloatVector b1 = FloatVector.fromArray(S, b, bk + V);
+            FloatVector a0 = FloatVector.broadcast(S, x[s + 0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, x[s + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, x[s + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, x[s + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, x[s + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, x[s + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, x[s + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, x[s + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+            FloatVector a8 = FloatVector.broadcast(S, x[s + 8]);
+            c80 = a8.fma(b0, c80);
+            c81 = a8.fma(b1, c81);
+            FloatVector a9 = FloatVector.broadcast(S, x[s + 9]);
+            c90 = a9.fma(b0, c90);
+            c91 = a9.fma(b1, c91);
+            FloatVector a10 = FloatVector.broadcast(S, x[s + 10]);
+            c100 = a10.fma(b0, c100);
+            c101 = a10.fma(b1, c101);
+            FloatVector a11 = FloatVector.broadcast(S, x[s + 11]);
+            c110 = a11.fma(b0, c110);
+            c111 = a11.fma(b1, c111);
+        }
+        c00.intoArray(y, yOff + 0 * ldy);
+        c01.intoArray(y, yOff + 0 * ldy + V);
+        c10.intoArray(y, yOff + 1 * ldy);
+        c11.intoArray(y, yOff + 1 * ldy + V);
+        c20.intoArray(y, yOff + 2 * ldy);
+        c21.intoArray(y, yOff + 2 * ldy + V);
+        c30.intoArray(y, yOff + 3 * ldy);
+        c31.intoArray(y, yOff + 3 * ldy + V);
+        c40.intoArray(y, yOff + 4 * ldy);
+        c41.intoArray(y, yOff + 4 * ldy + V);
+        c50.intoArray(y, yOff + 5 * ldy);
+        c51.intoArray(y, yOff + 5 * ldy + V);
+        c60.intoArray(y, yOff + 6 * ldy);
+        c61.intoArray(y, yOff + 6 * ldy + V);
+        c70.intoArray(y, yOff + 7 * ldy);
+        c71.intoArray(y, yOff + 7 * ldy + V);
+        c80.intoArray(y, yOff + 8 * ldy);
+        c81.intoArray(y, yOff + 8 * ldy + V);
+        c90.intoArray(y, yOff + 9 * ldy);
+        c91.intoArray(y, yOff + 9 * ldy + V);
+        c100.intoArray(y, yOff + 10 * ldy);
+        c101.intoArray(y, yOff + 10 * ldy + V);
+        c110.intoArray(y, yOff + 11 * ldy);
+        c111.intoArray(y, yOff + 11 * ldy + V);
+    }
+
     private static void run8(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
                              int rows, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
         final int mr = 8;

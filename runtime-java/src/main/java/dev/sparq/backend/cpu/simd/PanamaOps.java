@@ -179,20 +179,28 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
-    public void deinterleaveLanes(float[] src, int srcOff, float[] dst, int dstOff, int stride, int n) {
-        int i = 0;
+    public void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, float[] dst, int dstOff,
+                          int dstStride) {
+        int rowsDone = 0;
+        int colsDone = 0;
         if (V == 16) {
-            for (; i + V <= n; i += V) {
-                transpose16(src, srcOff + i * V, V, dst, dstOff + i, stride);
+            rowsDone = rows / 16 * 16;
+            colsDone = cols / 16 * 16;
+            for (int r = 0; r < rowsDone; r += 16) {
+                for (int c = 0; c < colsDone; c += 16) {
+                    transpose16(src, srcOff + r * srcStride + c, srcStride, dst, dstOff + c * dstStride + r, dstStride);
+                }
             }
         }
-        ScalarOps.deinterleaveLanes(src, srcOff, dst, dstOff, stride, i, n, V);
+        // the edges element by element: the columns past the whole blocks, then the rows past them
+        ScalarOps.transpose(src, srcOff, srcStride, 0, rowsDone, colsDone, cols, dst, dstOff, dstStride);
+        ScalarOps.transpose(src, srcOff, srcStride, rowsDone, rows, 0, cols, dst, dstOff, dstStride);
     }
 
     /**
      * dst[dstOff + c·dstStride + r] = src[srcOff + r·srcStride + c] for r, c in [0, 16): a 16 × 16 transpose in
      * registers at 512 bits, four rounds of two-vector permutes, each swapping one bit of the row index with the
-     * same bit of the column index: twice as fast as a gather per vector for {@link #deinterleaveLanes}.
+     * same bit of the column index: twice as fast as a gather per vector (depthwise blocks back to planes).
      */
     private static void transpose16(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride) {
         FloatVector r0 = FloatVector.fromArray(S, src, srcOff);

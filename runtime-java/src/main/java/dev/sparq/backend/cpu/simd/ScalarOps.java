@@ -84,16 +84,17 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
-    public void deinterleaveLanes(float[] src, int srcOff, float[] dst, int dstOff, int stride, int n) {
-        deinterleaveLanes(src, srcOff, dst, dstOff, stride, 0, n, lanes());
+    public void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, float[] dst, int dstOff,
+                          int dstStride) {
+        transpose(src, srcOff, srcStride, 0, rows, 0, cols, dst, dstOff, dstStride);
     }
 
-    /** {@link #deinterleaveLanes} for i in [from, n) with {@code lanes} lanes. */
-    static void deinterleaveLanes(float[] src, int srcOff, float[] dst, int dstOff, int stride, int from, int n,
-                                  int lanes) {
-        for (int l = 0; l < lanes; l++) {
-            for (int i = from; i < n; i++) {
-                dst[dstOff + l * stride + i] = src[srcOff + i * lanes + l];
+    /** {@link #transpose} of rows [r0, r1) and columns [c0, c1) only. */
+    static void transpose(float[] src, int srcOff, int srcStride, int r0, int r1, int c0, int c1, float[] dst,
+                          int dstOff, int dstStride) {
+        for (int c = c0; c < c1; c++) {
+            for (int r = r0; r < r1; r++) {
+                dst[dstOff + c * dstStride + r] = src[srcOff + r * srcStride + c];
             }
         }
     }

@@ -47,9 +47,10 @@ interface SimdOps {
     void interleaveLanes(float[] src, int[] laneOffsets, int srcOff, float[] dst, int dstOff, int n);
 
     /**
-     * Channel-minor back to rows: dst[dstOff + l·stride + i] = src[srcOff + i·L + l] for i in [0, n), l in [0, L).
+     * dst[dstOff + c·dstStride + r] = src[srcOff + r·srcStride + c] for r in [0, rows), c in [0, cols): a transpose,
+     * e.g. channel-minor blocks back to planes.
      */
-    void deinterleaveLanes(float[] src, int srcOff, float[] dst, int dstOff, int stride, int n);
+    void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, float[] dst, int dstOff, int dstStride);
 
     /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
     void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);

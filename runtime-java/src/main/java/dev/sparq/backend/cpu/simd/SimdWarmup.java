@@ -93,8 +93,8 @@ final class SimdWarmup {
         for (SparseWeights.Format f : SparseWeights.Format.values()) {
             names.add(f.candidate);
         }
-        names.addAll(List.of("pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "depthwise-blocked", "winograd",
-            "winograd-2x2"));
+        names.addAll(List.of("pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "depthwise-blocked", "pixel-gemm",
+            "winograd", "winograd-2x2"));
         for (String name : names) {
             for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
                 for (Path p : paths.of(name, new Random(3))) {
@@ -155,6 +155,8 @@ final class SimdWarmup {
             case "direct-depthwise" -> new int[][] {{8, 9, 8, 3, 1, 8}, {8, 9, 8, 3, 2, 8}};
             // a whole block of channels (at 512 bits) and a part of one; 9 output columns are 2 × 4 and a tail
             case "depthwise-blocked" -> new int[][] {{16, 9, 16, 3, 1, 16}, {8, 9, 8, 3, 2, 8}};
+            // pixels broadcast: a part panel of output channels (14), two panels (40), stride 2, a last pixel panel
+            case "pixel-gemm" -> new int[][] {{3, 9, 14, 3, 1, 1}, {3, 12, 40, 3, 2, 1}};
             case "winograd", "winograd-2x2" -> new int[][] {{8, 9, 12, 3, 1, 1}};
             // sparse: strided 1×1 outputs of 9×9, 7×7 and 12×12 leave pixel tails of 2, 3-4 and 1 vectors (512 bits),
             // each its own method: one never run here is timed interpreted
@@ -178,6 +180,7 @@ final class SimdWarmup {
                     case "direct" -> new DirectConv(attrs, w, bias, Activation.RELU, s[0] / s[5], s[5]);
                     case "direct-depthwise" -> new DepthwiseConv(attrs, w, bias, Activation.RELU);
                     case "depthwise-blocked" -> new BlockedDepthwiseConv(attrs, w, bias, Activation.RELU);
+                    case "pixel-gemm" -> new PixelGemmConv(attrs, w, bias, Activation.RELU, s[0]);
                     case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 4,
                         WinogradConv.narrowFits(4, s[1], s[1]));
                     case "winograd-2x2" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 2,

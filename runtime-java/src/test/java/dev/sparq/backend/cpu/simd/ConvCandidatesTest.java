@@ -49,11 +49,11 @@ class ConvCandidatesTest {
         List<Case> cases = List.of(
             new Case(1, 1, 1, 1, 1, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
             new Case(2, 3, 7, 7, 5, 1, 1, 0, 1, 1, "NOTSET", List.of("pointwise-gemm", "direct")),
-            new Case(1, 1, 8, 8, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "winograd", "winograd-2x2")),
-            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "winograd", "winograd-2x2")),
-            new Case(1, 5, 12, 12, 7, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm")),
+            new Case(1, 1, 8, 8, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 3, 17, 19, 8, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 5, 12, 12, 7, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")),
             new Case(1, 3, 11, 13, 4, 3, 3, 2, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
-            new Case(1, 2, 9, 10, 6, 3, 1, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "direct")),
+            new Case(1, 2, 9, 10, 6, 3, 1, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
             new Case(2, 6, 8, 8, 6, 3, 1, 1, 1, 2, "NOTSET", List.of("im2col-gemm", "direct")),
             new Case(1, 8, 15, 14, 8, 3, 2, 1, 1, 8, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(2, 4, 9, 9, 4, 3, 1, 2, 2, 4, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
@@ -68,16 +68,16 @@ class ConvCandidatesTest {
             new Case(1, 20, 14, 13, 20, 5, 2, 2, 1, 20, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 33, 9, 6, 33, 3, 1, 0, 1, 33, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 24, 10, 11, 24, 3, 2, 0, 1, 24, "SAME_UPPER", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
-            new Case(1, 2, 11, 12, 5, 3, 2, 1, 2, 1, "NOTSET", List.of("im2col-gemm", "direct")),
-            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
-            new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
-            new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER", List.of("im2col-gemm", "winograd", "winograd-2x2")),
-            new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER", List.of("im2col-gemm", "direct")),
+            new Case(1, 2, 11, 12, 5, 3, 2, 1, 2, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
+            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
+            new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER", List.of("im2col-gemm", "direct", "pixel-gemm")),
             // images wide enough for the im2col GEMM over flat-numbered pixels (stride 1 and 2×2, any dilation)
-            new Case(1, 3, 64, 64, 16, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
-            new Case(1, 3, 61, 62, 13, 7, 2, 3, 1, 1, "NOTSET", List.of("im2col-gemm")),
-            new Case(2, 8, 40, 40, 35, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd", "winograd-2x2")),
-            new Case(1, 4, 50, 45, 6, 3, 2, 2, 2, 1, "NOTSET", List.of("im2col-gemm")));
+            new Case(1, 3, 64, 64, 16, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
+            new Case(1, 3, 61, 62, 13, 7, 2, 3, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")),
+            new Case(2, 8, 40, 40, 35, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 4, 50, 45, 6, 3, 2, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")));
         for (Case cs : cases) {
             try (Tensor x = random(cs.n, cs.c, cs.h, cs.w); Tensor wt = random(cs.cout, cs.c / cs.group, cs.k, cs.k);
                  Tensor b = random(cs.cout)) {
