@@ -11,10 +11,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * Convolution as a GEMM the other way round, for short reductions such as a network's first layer (3 input
  * channels): pixels are the broadcast side, read in place from the flat im2col planes (no packing), and the weights
- * the vector side, packed once into panels of {@link MicroKernel#nr()} output channels that stay in L1. Row by row
- * of the output, the pixel-major product is transposed to channel rows (16 × 16 blocks in registers) while it is in
- * L1, then stored with bias and clamp. The im2col GEMM instead broadcasts the weights, pads 64 channels to 72 (tiles of
- * 12) and packs every pixel panel. Each output is one chain of FMAs over k in order, as in the im2col GEMM for a
+ * the vector side, packed once into panels of {@link MicroKernel#nr()} output channels. Chunk by chunk of output
+ * rows, the pixel-major product is transposed to channel rows (16 × 16 blocks in registers) while it is cached, then
+ * stored with bias and clamp. The im2col GEMM instead broadcasts the weights, pads 64 channels to 72 (tiles of 12)
+ * and packs every pixel panel. Each output is one chain of FMAs over k in order, as in the im2col GEMM for a
  * reduction of at most {@link Gemm#KC}: the same bits.
  */
 final class PixelGemmConv implements Kernel {
@@ -47,7 +47,13 @@ final class PixelGemmConv implements Kernel {
         }
     }
 
-    /** Whether the reduction is short enough that the weight panels stay cached and sum in one chain. */
+    /** Flat-numbered pixels per chunk of output rows (at least one row). */
+    private static final int CHUNK_PIXELS = 384;
+    /**
+     * Whether the reduction is short enough: at most one GEMM k block. Offered up to 2304 (ResNet-18's layers 1-3),
+     * the tuner took it for four of them from its hot-loop timing, and inside the model they ran 0.8 ms slower in
+     * total (benchmarks/RESULTS.md, stop 16).
+     */
     static boolean fits(int depth) {
         return depth <= Gemm.KC;
     }
@@ -65,9 +71,12 @@ final class PixelGemmConv implements Kernel {
         int stride = PaddedPlane.flatStride(g);
         int n = g.oh() * stride;
         int ow = g.ow();
-        // one output row at a time: its ow pixels (rounded up to whole pixel panels) against every weight panel,
-        // then transposed to channel rows while it is in L1 and stored, so no flat garbage columns are computed
-        int rowPanels = (ow + mr - 1) / mr;
+        // chunks of whole output rows, about CHUNK_PIXELS flat-numbered pixels each (a row's garbage columns past
+        // ow computed too), each transposed to channel rows while cached and stored; every weight panel meets all of
+        // a chunk's pixel panels in turn, so it is read once per chunk
+        int rowsPerChunk = Math.max(1, Math.min(g.oh(), CHUNK_PIXELS / stride));
+        int chunks = (g.oh() + rowsPerChunk - 1) / rowsPerChunk;
+        int chunkPanels = (rowsPerChunk * stride + mr - 1) / mr;
         int width = panels * nr;
         SimdOps ops = SimdOps.get();
         for (long img = 0; img < x.dim(0); img++) {
@@ -75,29 +84,37 @@ final class PixelGemmConv implements Kernel {
             PaddedIm2colSource src = new PaddedIm2colSource(xs, img * cin * g.h() * g.w(), g, ctx).flat();
             float[] planes = src.flatArray();
             int[] starts = src.flatStarts();
-            int threads = ctx.threadsFor((long) g.oh() * ow * width * depth / Gemm.WORK_PER_THREAD);
+            int threads = ctx.threadsFor(Math.min(chunks,
+                (long) g.oh() * ow * width * depth / Gemm.WORK_PER_THREAD));
             ctx.parallelFor(threads, t -> {
-                float[] product = Scratch.of(7).get(rowPanels * mr * width);
-                float[] channels = Scratch.of(6).get(width * ow);
+                float[] product = Scratch.of(7).get(chunkPanels * mr * width);
+                float[] channels = Scratch.of(6).get(width * chunkPanels * mr);
                 int[] packedStarts = new int[depth];
                 for (int k = 0; k < depth; k++) {
                     packedStarts[k] = k * mr;
                 }
-                for (int oy = g.oh() * t / threads; oy < g.oh() * (t + 1) / threads; oy++) {
-                    for (int q = 0; q < rowPanels; q++) {
-                        int i = oy * stride + q * mr;
-                        // the image's last pixels: packed with zeros after them, so nothing reads past the planes
-                        boolean inside = i + mr <= n;
-                        float[] from = inside ? planes : lastPanel(planes, starts, i, n, mr);
-                        for (int p = 0; p < panels; p++) {
-                            tile.runInPlace(depth, from, inside ? starts : packedStarts, inside ? i : 0, packed,
-                                p * depth * nr, product, q * mr * width + p * nr, width);
+                for (int chunk = chunks * t / threads; chunk < chunks * (t + 1) / threads; chunk++) {
+                    int oy0 = chunk * rowsPerChunk;
+                    int oy1 = Math.min(g.oh(), oy0 + rowsPerChunk);
+                    int i0 = oy0 * stride;
+                    int count = (oy1 - oy0 - 1) * stride + ow; // up to the last row's last real pixel
+                    int used = (count + mr - 1) / mr;
+                    // the image's last pixels: packed with zeros after them, so nothing reads past the planes
+                    float[] tail = i0 + used * mr > n ? lastPanel(planes, starts, i0 + (used - 1) * mr, n, mr) : null;
+                    for (int p = 0; p < panels; p++) {
+                        for (int q = 0; q < used; q++) {
+                            boolean packedTail = tail != null && q == used - 1;
+                            tile.runInPlace(depth, packedTail ? tail : planes, packedTail ? packedStarts : starts,
+                                packedTail ? 0 : i0 + q * mr, packed, p * depth * nr, product, q * mr * width + p * nr,
+                                width);
                         }
                     }
-                    ops.transpose(product, 0, width, ow, cout, channels, 0, ow);
+                    ops.transpose(product, 0, width, count, cout, channels, 0, count);
                     for (int c = 0; c < cout; c++) {
-                        ops.storeRow(channels, c * ow, ow, bias[c], act.min(), act.max(), os,
-                            ((outImage + c) * g.oh() + oy) * ow);
+                        for (int oy = oy0; oy < oy1; oy++) {
+                            ops.storeRow(channels, c * count + (oy - oy0) * stride, ow, bias[c], act.min(), act.max(),
+                                os, ((outImage + c) * g.oh() + oy) * ow);
+                        }
                     }
                 }
             });

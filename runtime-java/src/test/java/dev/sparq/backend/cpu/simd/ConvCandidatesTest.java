@@ -77,7 +77,9 @@ class ConvCandidatesTest {
             new Case(1, 3, 64, 64, 16, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
             new Case(1, 3, 61, 62, 13, 7, 2, 3, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")),
             new Case(2, 8, 40, 40, 35, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
-            new Case(1, 4, 50, 45, 6, 3, 2, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")));
+            new Case(1, 4, 50, 45, 6, 3, 2, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")),
+            // pixels broadcast: 3 weight panels (70 channels), a reduction of a whole GEMM k block (28 · 9 = 252)
+            new Case(1, 28, 15, 15, 70, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")));
         for (Case cs : cases) {
             try (Tensor x = random(cs.n, cs.c, cs.h, cs.w); Tensor wt = random(cs.cout, cs.c / cs.group, cs.k, cs.k);
                  Tensor b = random(cs.cout)) {
