@@ -23,9 +23,11 @@ import java.util.Locale;
  * 2-D convolution (ONNX Conv and com.microsoft FusedConv) with constant weights. The candidates, timed against each
  * other by the {@link KernelTuner} at the layer's shape: a packed GEMM per image and group ("pointwise-gemm" for
  * 1×1 kernels, which reads the image directly; "im2col-gemm" otherwise, through {@link PaddedIm2colSource}); direct
- * convolution for short reductions ({@link DirectConv}) and depthwise layers ({@link DepthwiseConv}); Winograd
- * F(4×4,3×3) and F(2×2,3×3) for 3×3 stride-1 layers ({@link WinogradConv}, the rule from 12×12 images up); and for pruned weights the sparse formats ({@link SparseConv}). Bias and a
- * clamp activation are fused into the store.
+ * convolution for short reductions ({@link DirectConv}) and depthwise layers ({@link DepthwiseConv} along each
+ * plane, {@link BlockedDepthwiseConv} with channels in the vector lanes); the GEMM turned round for reductions of
+ * one k block, pixels broadcast in place ({@link PixelGemmConv}); Winograd F(4×4,3×3) and F(2×2,3×3) for 3×3
+ * stride-1 layers ({@link WinogradConv}, the rule from 12×12 images up); and for pruned weights the sparse formats
+ * ({@link SparseConv}). Bias and a clamp activation are fused into the store.
  */
 final class ConvKernels {
     /**
@@ -42,7 +44,7 @@ final class ConvKernels {
     /**
      * Depthwise layers of at most this many output pixels per channel are computed channels-in-lanes by rule
      * ({@link BlockedDepthwiseConv}); larger planes keep long rows for {@link DepthwiseConv}. Timed in MobileNetV2
-     * (benchmarks/RESULTS.md, stop 16): blocked 2-4× faster at 7×7, level at 14×14, slower from 28×28.
+     * (benchmarks/RESULTS.md, stop 16): blocked 2-4× faster at 7×7, ~1.3× at 14×14, level at 28×28, slower above.
      */
     static final int BLOCKED_DEPTHWISE_MAX_PIXELS = 14 * 14;
     /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */

@@ -27,8 +27,7 @@ final class PanamaMicroKernel implements MicroKernel {
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[ROWS * NR]);
 
     private final int rows;
-    /** Where run12's reads ahead end up, now and then: see {@link MicroKernel#run(int, float[], int, float[], int,
-     * MemorySegment, long, long, int, int, boolean, Epilogue, int, int, int)}. */
+    /** Where run12's reads of the panel ahead end up when their sum is NaN: a use the JIT must keep. */
     @SuppressWarnings("unused")
     private static float sink;
 
