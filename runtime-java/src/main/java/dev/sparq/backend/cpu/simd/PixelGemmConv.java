@@ -47,8 +47,8 @@ final class PixelGemmConv implements Kernel {
         }
     }
 
-    /** Flat-numbered pixels per chunk of output rows (at least one row). */
-    private static final int CHUNK_PIXELS = 384;
+    /** Floats of product per chunk of output rows (at least one row): 384 pixels × 64 channels, 96 KiB. */
+    private static final int CHUNK_FLOATS = 384 * 64;
     /**
      * Whether the reduction is short enough: at most one GEMM k block. Offered up to 2304 (ResNet-18's layers 1-3),
      * the tuner took it for four of them from its hot-loop timing, and inside the model they ran 0.8 ms slower in
@@ -71,13 +71,13 @@ final class PixelGemmConv implements Kernel {
         int stride = PaddedPlane.flatStride(g);
         int n = g.oh() * stride;
         int ow = g.ow();
-        // chunks of whole output rows, about CHUNK_PIXELS flat-numbered pixels each (a row's garbage columns past
+        // chunks of whole output rows, about CHUNK_FLOATS of product each (a row's garbage columns past
         // ow computed too), each transposed to channel rows while cached and stored; every weight panel meets all of
         // a chunk's pixel panels in turn, so it is read once per chunk
-        int rowsPerChunk = Math.max(1, Math.min(g.oh(), CHUNK_PIXELS / stride));
+        int width = panels * nr;
+        int rowsPerChunk = Math.max(1, Math.min(g.oh(), CHUNK_FLOATS / width / stride));
         int chunks = (g.oh() + rowsPerChunk - 1) / rowsPerChunk;
         int chunkPanels = (rowsPerChunk * stride + mr - 1) / mr;
-        int width = panels * nr;
         SimdOps ops = SimdOps.get();
         for (long img = 0; img < x.dim(0); img++) {
             long outImage = img * cout;
