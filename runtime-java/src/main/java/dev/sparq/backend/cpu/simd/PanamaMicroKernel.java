@@ -377,14 +377,14 @@ final class PanamaMicroKernel implements MicroKernel {
         for (int j = 0; j < cols; j += V) {
             VectorMask<Float> m = S.indexInRange(j, cols);
             long at = off + (long) j * Float.BYTES;
+            FloatVector x = FloatVector.fromArray(S, tile, t + j);
             if (accumulate) {
-                FloatVector.fromArray(S, tile, t + j).add(FloatVector.fromMemorySegment(S, c, at, ORDER, m))
-                    .intoArray(tile, t + j);
+                x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
             }
             if (epilogue != null) {
-                finish(tile, t + j, epilogue, row, col0 + j);
+                x = finish(x, epilogue, row, col0 + j);
             }
-            FloatVector.fromArray(S, tile, t + j).intoMemorySegment(c, at, ORDER, m);
+            x.intoMemorySegment(c, at, ORDER, m);
         }
     }
 
