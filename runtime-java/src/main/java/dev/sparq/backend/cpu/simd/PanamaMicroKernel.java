@@ -394,12 +394,8 @@ final class PanamaMicroKernel implements MicroKernel {
      * vector argument or result is boxed whenever C2 leaves the call out of line, which it did in some JVMs and not in
      * others (a 256×64 layer at batch 1 took 1.3 µs in those instead of 1.0).
      */
-    static void finish(float[] tile, int t, Epilogue e, int row, int col) {
-        finish(FloatVector.fromArray(S, tile, t), e, row, col).intoArray(tile, t);
-    }
-
     /** The epilogue on one vector of outputs: row or column bias, then the clamp. Small, so it inlines. */
-    private static FloatVector finish(FloatVector x, Epilogue e, int row, int col) {
+    static FloatVector finish(FloatVector x, Epilogue e, int row, int col) {
         if (e.rowBias() != null) {
             x = x.add(e.rowBias()[row]);
         }

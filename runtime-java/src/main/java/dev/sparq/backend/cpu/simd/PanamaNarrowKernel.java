@@ -89,14 +89,14 @@ final class PanamaNarrowKernel implements MicroKernel {
         VectorMask<Float> m = S.indexInRange(0, cols);
         for (int r = 0; r < rows; r++) {
             long at = (cIndex + r * ldc) * Float.BYTES;
+            FloatVector x = FloatVector.fromArray(S, tile, r * V);
             if (accumulate) {
-                FloatVector.fromArray(S, tile, r * V).add(FloatVector.fromMemorySegment(S, c, at, ORDER, m))
-                    .intoArray(tile, r * V);
+                x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
             }
             if (epilogue != null) {
-                PanamaMicroKernel.finish(tile, r * V, epilogue, row0 + r, col0);
+                x = PanamaMicroKernel.finish(x, epilogue, row0 + r, col0);
             }
-            FloatVector.fromArray(S, tile, r * V).intoMemorySegment(c, at, ORDER, m);
+            x.intoMemorySegment(c, at, ORDER, m);
         }
     }
 }
