@@ -47,6 +47,12 @@ final class ConvKernels {
      * (benchmarks/RESULTS.md, stop 16): blocked 2-4× faster at 7×7, ~1.3× at 14×14, level at 28×28, slower above.
      */
     static final int BLOCKED_DEPTHWISE_MAX_PIXELS = 14 * 14;
+    /**
+     * First layers (at most this many input channels, e.g. RGB) are computed pixels-broadcast by rule
+     * ({@link PixelGemmConv}): ResNet-18's and MobileNetV2's stems measured faster that way (benchmarks/RESULTS.md,
+     * stop 16).
+     */
+    static final int PIXEL_GEMM_RULE_MAX_CHANNELS = 4;
     /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */
     static final int DIRECT_MAX_DEPTH = 32;
 
@@ -105,6 +111,9 @@ final class ConvKernels {
         if (group == 1 && !pointwise && PixelGemmConv.fits(depth) && PaddedPlane.isFlat(attrs.sh(), attrs.sw())) {
             candidates.add(new Candidate("pixel-gemm", () -> new PixelGemmConv(attrs, weights, bias, act,
                 cinPerGroup)));
+            if (cinPerGroup <= PIXEL_GEMM_RULE_MAX_CHANNELS) {
+                rule = "pixel-gemm";
+            }
         }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
             && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {

@@ -165,6 +165,28 @@ class ConvCandidatesTest {
     }
 
     @Test
+    void withTuningOffFirstLayersBroadcastPixels() {
+        // {input channels, kernel, stride, expected}: RGB stems pixels-broadcast, wider inputs im2col
+        Object[][] cases = {{3, 7, 2, "pixel-gemm"}, {3, 3, 2, "pixel-gemm"}, {4, 3, 1, "pixel-gemm"},
+            {8, 3, 2, "im2col-gemm"}};
+        for (Object[] c : cases) {
+            int cin = (int) c[0];
+            int k = (int) c[1];
+            int stride = (int) c[2];
+            try (Tensor w = random(32, cin, k, k); Tensor b = random(32);
+                 KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+                Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", k / 2, k / 2, k / 2, k / 2),
+                    ints("strides", stride, stride));
+                Kernel kernel = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
+                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, cin, 64, 64)),
+                    java.lang.foreign.Arena.global())).orElseThrow();
+                assertTrue(kernel.describe().startsWith(c[3] + ":"), cin + " " + k + "x" + k + "/" + stride + ": "
+                    + kernel.describe());
+            }
+        }
+    }
+
+    @Test
     void theRealTimerChoosesOneThatWorks() {
         KernelTuner real = KernelTuner.timing(TimingCache.inMemory(), CandidateTimer.wallClock(), 5_000_000);
         try (Tensor x = random(1, 3, 20, 20); Tensor w = random(8, 3, 3, 3); Tensor b = random(8);
