@@ -118,13 +118,10 @@ class ConvCandidatesTest {
         for (Object[] c : cases) {
             int ch = (int) c[0];
             int side = (int) c[1];
-            try (Tensor w = random(ch, ch, 3, 3); Tensor b = random(ch);
-                 KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
-                Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1));
-                Kernel k = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
-                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, ch, side, side)),
-                    java.lang.foreign.Arena.global())).orElseThrow();
-                assertTrue(k.describe().startsWith(c[2] + ":"), ch + "x" + side + ": " + k.describe());
+            try (Tensor w = random(ch, ch, 3, 3); Tensor b = random(ch)) {
+                String chosen = chosenWithTuningOff(KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1)), w, b,
+                    1, ch, side, side);
+                assertTrue(chosen.startsWith(c[2] + ":"), ch + "x" + side + ": " + chosen);
             }
         }
         // where the rule names a tile size, the timer is not offered the other one
@@ -152,14 +149,11 @@ class ConvCandidatesTest {
             int ch = (int) c[0];
             int side = (int) c[1];
             int stride = (int) c[2];
-            try (Tensor w = random(ch, 1, 3, 3); Tensor b = random(ch);
-                 KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+            try (Tensor w = random(ch, 1, 3, 3); Tensor b = random(ch)) {
                 Node conv = KernelHarness.node("Conv", 3, 1, i("group", ch), ints("pads", 1, 1, 1, 1),
                     ints("strides", stride, stride));
-                Kernel k = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
-                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, ch, side, side)),
-                    java.lang.foreign.Arena.global())).orElseThrow();
-                assertTrue(k.describe().startsWith(c[3] + ":"), ch + "x" + side + "/" + stride + ": " + k.describe());
+                String chosen = chosenWithTuningOff(conv, w, b, 1, ch, side, side);
+                assertTrue(chosen.startsWith(c[3] + ":"), ch + "x" + side + "/" + stride + ": " + chosen);
             }
         }
     }
@@ -173,16 +167,21 @@ class ConvCandidatesTest {
             int cin = (int) c[0];
             int k = (int) c[1];
             int stride = (int) c[2];
-            try (Tensor w = random(32, cin, k, k); Tensor b = random(32);
-                 KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+            try (Tensor w = random(32, cin, k, k); Tensor b = random(32)) {
                 Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", k / 2, k / 2, k / 2, k / 2),
                     ints("strides", stride, stride));
-                Kernel kernel = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
-                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, cin, 64, 64)),
-                    java.lang.foreign.Arena.global())).orElseThrow();
-                assertTrue(kernel.describe().startsWith(c[3] + ":"), cin + " " + k + "x" + k + "/" + stride + ": "
-                    + kernel.describe());
+                String chosen = chosenWithTuningOff(conv, w, b, 1, cin, 64, 64);
+                assertTrue(chosen.startsWith(c[3] + ":"), cin + " " + k + "x" + k + "/" + stride + ": " + chosen);
             }
+        }
+    }
+
+    /** The kernel the rules choose (tuning off) for {@code conv} with these weights on an input of that shape. */
+    private static String chosenWithTuningOff(Node conv, Tensor w, Tensor b, long... inputShape) {
+        try (KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+            return SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
+                java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, inputShape)),
+                java.lang.foreign.Arena.global())).orElseThrow().describe();
         }
     }
 
