@@ -93,6 +93,9 @@ final class ConvKernels {
         float[] weights = w.toFloatArray();
         boolean pointwise = attrs.kh() == 1 && attrs.kw() == 1 && attrs.sh() == 1 && attrs.sw() == 1;
         String gemmName = pointwise ? "pointwise-gemm" : "im2col-gemm";
+        // the input's shape as the graph knows it (batch 1 if symbolic), for the rules and the timing
+        long[] in = SimdTuning.shape(r, 0, 1);
+        boolean known = in != null && in.length == 4;
         List<Candidate> candidates = new ArrayList<>();
         candidates.add(new Candidate(gemmName, () -> gemmConv(attrs, weights, bias, act, group, cout, depth)));
         String rule = gemmName;
@@ -101,9 +104,7 @@ final class ConvKernels {
             candidates.add(new Candidate("direct-depthwise", () -> new DepthwiseConv(attrs, weights, bias, act)));
             candidates.add(new Candidate("depthwise-blocked", () -> new BlockedDepthwiseConv(attrs, weights, bias,
                 act)));
-            long[] in = SimdTuning.shape(r, 0, 1);
-            boolean small = in != null && in.length == 4
-                && in[2] * in[3] / ((long) attrs.sh() * attrs.sw()) <= BLOCKED_DEPTHWISE_MAX_PIXELS;
+            boolean small = known && in[2] * in[3] / ((long) attrs.sh() * attrs.sw()) <= BLOCKED_DEPTHWISE_MAX_PIXELS;
             rule = small ? "depthwise-blocked" : "direct-depthwise";
         } else if (depth <= DIRECT_MAX_DEPTH) {
             candidates.add(new Candidate("direct", () -> new DirectConv(attrs, weights, bias, act, cinPerGroup, group)));
@@ -117,8 +118,6 @@ final class ConvKernels {
         }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
             && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {
-            long[] in = SimdTuning.shape(r, 0, 1);
-            boolean known = in != null && in.length == 4;
             boolean narrow4 = known && WinogradConv.narrowFits(4, in[2], in[3]);
             boolean narrow2 = known && WinogradConv.narrowFits(2, in[2], in[3]);
             String wins = known ? winogradRule(cinPerGroup, cout, in[2] * in[3]) : null;
@@ -152,7 +151,7 @@ final class ConvKernels {
                 }
             }
         }
-        long[] x = SimdTuning.shape(r, 0, 1);
+        long[] x = in;
         if (x != null && (x.length != 4 || x[1] != (long) cinPerGroup * group)) {
             x = null; // not what the weights expect: the kernel will say so at run time
         }
