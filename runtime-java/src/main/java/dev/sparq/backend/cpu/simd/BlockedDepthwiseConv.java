@@ -25,7 +25,6 @@ final class BlockedDepthwiseConv implements Kernel {
 
     private final ConvAttributes attrs;
     private final int channels;
-    private final int taps;
     private final Activation act;
     private final int lanes;
     /** Per block of lanes channels: its taps channel-minor, w[t·lanes + l], zero past the last channel. */
@@ -35,7 +34,7 @@ final class BlockedDepthwiseConv implements Kernel {
     BlockedDepthwiseConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act) {
         this.attrs = attrs;
         this.channels = bias.length;
-        this.taps = weights.length / channels;
+        int taps = weights.length / channels;
         this.act = act;
         this.lanes = SimdOps.get().lanes();
         int blocks = (channels + lanes - 1) / lanes;

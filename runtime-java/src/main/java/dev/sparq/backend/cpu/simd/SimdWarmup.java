@@ -93,8 +93,8 @@ final class SimdWarmup {
         for (SparseWeights.Format f : SparseWeights.Format.values()) {
             names.add(f.candidate);
         }
-        names.addAll(List.of("pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "depthwise-blocked", "pixel-gemm",
-            "winograd", "winograd-2x2"));
+        names.addAll(List.of("pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "depthwise-blocked",
+            "pixel-gemm", "winograd", "winograd-2x2"));
         for (String name : names) {
             for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
                 for (Path p : paths.of(name, new Random(3))) {
