@@ -194,7 +194,8 @@ class ConvCandidatesTest {
             Kernel k = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
                 java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, 3, 20, 20)),
                 java.lang.foreign.Arena.global())).orElseThrow();
-            assertTrue(k.describe().matches("(im2col-gemm|direct): .* vs .* \\(timed\\)"), k.describe());
+            // any candidate may win (pixel-gemm and direct time within 1% of each other here); each must compute it
+            assertTrue(k.describe().matches("[a-z0-9-]+: .* vs .* \\(timed\\)"), k.describe());
             Tensor want = KernelHarness.run(REF, conv, 13, 1, x, w, b)[0];
             Tensor got = k.run(new Tensor[] {x, w, b}, dev.sparq.backend.ExecutionContext.standalone())[0];
             SimdVsReferenceTest.assertClose(want, got, 1e-5, k.describe());
