@@ -40,8 +40,11 @@ public record ConvAttributes(int kh, int kw, int sh, int sw, int dh, int dw, int
 
     /** Geometry of one group's convolution over input x (channels of one group: {@code c}). */
     public ConvGeometry2d geometry(Tensor x, int c) {
-        int h = (int) x.dim(2);
-        int w = (int) x.dim(3);
+        return geometry((int) x.dim(2), (int) x.dim(3), c);
+    }
+
+    /** Geometry of one group's convolution over an h × w input (channels of one group: {@code c}). */
+    public ConvGeometry2d geometry(int h, int w, int c) {
         int[] top = resolve(h, kh, sh, dh, pads[0], pads[2]);
         int[] left = resolve(w, kw, sw, dw, pads[1], pads[3]);
         int oh = (h + top[0] + top[1] - ((kh - 1) * dh + 1)) / sh + 1;

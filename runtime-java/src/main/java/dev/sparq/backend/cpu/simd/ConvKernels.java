@@ -25,7 +25,8 @@ import java.util.Locale;
  * 1×1 kernels, which reads the image directly; "im2col-gemm" otherwise, through {@link PaddedIm2colSource}); direct
  * convolution for short reductions ({@link DirectConv}) and depthwise layers ({@link DepthwiseConv} along each
  * plane, {@link BlockedDepthwiseConv} with channels in the vector lanes); the GEMM turned round for reductions of
- * one k block, pixels broadcast in place ({@link PixelGemmConv}); Winograd F(4×4,3×3) and F(2×2,3×3) for 3×3
+ * one k block, pixels broadcast in place ({@link PixelGemmConv}), or a row of them at a time with the reduction in
+ * cache-sized blocks ({@link PixelRowConv}); Winograd F(4×4,3×3) and F(2×2,3×3) for 3×3
  * stride-1 layers ({@link WinogradConv}, the rule from 12×12 images up); and for pruned weights the sparse formats
  * ({@link SparseConv}). Bias and a clamp activation are fused into the store.
  */
@@ -53,6 +54,12 @@ final class ConvKernels {
      * stop 16).
      */
     static final int PIXEL_GEMM_RULE_MAX_CHANNELS = 4;
+    /**
+     * Where the im2col GEMM would be the rule, layers with at least this many output channels and reduction steps
+     * are computed a row of pixels at a time ({@link PixelRowConv}), when they fit it: in ResNet-18 its 3×3 stride-2
+     * layers, 1×1 stride-2 downsampling and 7×7 layers measured 10-20% faster so (benchmarks/RESULTS.md, stop 17).
+     */
+    static final int PIXEL_ROWS_RULE_MIN = 64;
     /** Direct convolution is a candidate when Cin/group · kh · kw is at most this (e.g. first layers). */
     static final int DIRECT_MAX_DEPTH = 32;
 
@@ -116,6 +123,15 @@ final class ConvKernels {
                 rule = "pixel-gemm";
             }
         }
+        ConvGeometry2d geometry = known ? geometry(attrs, in, cinPerGroup) : null;
+        if (group == 1 && !pointwise && PaddedPlane.isFlat(attrs.sh(), attrs.sw()) && geometry != null
+            && PixelRowConv.fits(geometry.oh(), geometry.ow(), cout)) {
+            candidates.add(new Candidate("pixel-rows", () -> new PixelRowConv(attrs, weights, bias, act,
+                cinPerGroup)));
+            if (rule.equals(gemmName) && depth >= PIXEL_ROWS_RULE_MIN && cout >= PIXEL_ROWS_RULE_MIN) {
+                rule = "pixel-rows";
+            }
+        }
         if (!WINOGRAD.equals("false") && group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1
             && attrs.sw() == 1 && attrs.dh() == 1 && attrs.dw() == 1) {
             boolean narrow4 = known && WinogradConv.narrowFits(4, in[2], in[3]);
@@ -161,6 +177,18 @@ final class ConvKernels {
             "x=" + Arrays.toString(x) + " " + shape, density < 0.95 ? SimdTuning.zeros(density, twoFour) : "",
             candidates, rule, xs == null ? null : () -> new Tensor[] {SimdTuning.random(xs)}, note,
             () -> SimdWarmup.conv(candidates.stream().map(Candidate::name).toList())));
+    }
+
+    /** The geometry for an input of shape {@code in}, or null if its size is unknown or smaller than the kernel. */
+    private static ConvGeometry2d geometry(ConvAttributes attrs, long[] in, int cin) {
+        if (in[2] <= 0 || in[3] <= 0 || in[2] > Integer.MAX_VALUE || in[3] > Integer.MAX_VALUE) {
+            return null;
+        }
+        try {
+            return attrs.geometry((int) in[2], (int) in[3], cin);
+        } catch (IllegalArgumentException smallerThanKernel) {
+            return null;
+        }
     }
 
     /**

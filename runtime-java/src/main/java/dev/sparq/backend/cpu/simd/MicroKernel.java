@@ -62,6 +62,32 @@ public interface MicroKernel {
         }
     }
 
+    /** Pixels per {@link #runRow} tile: 7 divides the sides of the common vision networks' images (224 = 32 · 7). */
+    int ROW = 7;
+
+    /**
+     * A tile of {@link #ROW} pixels read in place, over k from {@code k0} to {@code k1} − 1 in order: y[yOff + r·ldy + j]
+     * = (accumulate ? y[yOff + r·ldy + j] : 0) + Σ_k x[starts[k] + i + r] · b[bOff + k·nr() + j], one FMA chain per
+     * output. Continuing the chains held in y gives the bits of one chain over all k, so callers may split the
+     * reduction into cache-sized blocks ({@link PixelRowConv}). This default is plain Java; the Vector API tile
+     * overrides it.
+     */
+    default void runRow(int k0, int k1, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
+                        int ldy, boolean accumulate) {
+        int nr = nr();
+        for (int r = 0; r < ROW; r++) {
+            if (!accumulate) {
+                java.util.Arrays.fill(y, yOff + r * ldy, yOff + r * ldy + nr, 0f);
+            }
+            for (int k = k0; k < k1; k++) {
+                float av = x[starts[k] + i + r];
+                for (int j = 0; j < nr; j++) {
+                    y[yOff + r * ldy + j] = Math.fma(av, b[bOff + k * nr + j], y[yOff + r * ldy + j]);
+                }
+            }
+        }
+    }
+
     static MicroKernel get() {
         return Holder.INSTANCE;
     }

@@ -263,6 +263,73 @@ final class PanamaMicroKernel implements MicroKernel {
         c111.intoArray(y, yOff + 11 * ldy + V);
     }
 
+    @Override
+    public void runRow(int k0, int k1, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
+                       int ldy, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, y, yOff + 0 * ldy);
+            c01 = FloatVector.fromArray(S, y, yOff + 0 * ldy + V);
+            c10 = FloatVector.fromArray(S, y, yOff + 1 * ldy);
+            c11 = FloatVector.fromArray(S, y, yOff + 1 * ldy + V);
+            c20 = FloatVector.fromArray(S, y, yOff + 2 * ldy);
+            c21 = FloatVector.fromArray(S, y, yOff + 2 * ldy + V);
+            c30 = FloatVector.fromArray(S, y, yOff + 3 * ldy);
+            c31 = FloatVector.fromArray(S, y, yOff + 3 * ldy + V);
+            c40 = FloatVector.fromArray(S, y, yOff + 4 * ldy);
+            c41 = FloatVector.fromArray(S, y, yOff + 4 * ldy + V);
+            c50 = FloatVector.fromArray(S, y, yOff + 5 * ldy);
+            c51 = FloatVector.fromArray(S, y, yOff + 5 * ldy + V);
+            c60 = FloatVector.fromArray(S, y, yOff + 6 * ldy);
+            c61 = FloatVector.fromArray(S, y, yOff + 6 * ldy + V);
+        } else {
+            FloatVector zero = FloatVector.zero(S);
+            c00 = zero; c01 = zero; c10 = zero; c11 = zero; c20 = zero; c21 = zero; c30 = zero; c31 = zero;
+            c40 = zero; c41 = zero; c50 = zero; c51 = zero; c60 = zero; c61 = zero;
+        }
+        for (int k = k0; k < k1; k++) {
+            int s = starts[k] + i;
+            int bk = bOff + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bk);
+            FloatVector b1 = FloatVector.fromArray(S, b, bk + V);
+            FloatVector a0 = FloatVector.broadcast(S, x[s + 0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, x[s + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, x[s + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, x[s + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, x[s + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, x[s + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, x[s + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+        }
+        c00.intoArray(y, yOff + 0 * ldy);
+        c01.intoArray(y, yOff + 0 * ldy + V);
+        c10.intoArray(y, yOff + 1 * ldy);
+        c11.intoArray(y, yOff + 1 * ldy + V);
+        c20.intoArray(y, yOff + 2 * ldy);
+        c21.intoArray(y, yOff + 2 * ldy + V);
+        c30.intoArray(y, yOff + 3 * ldy);
+        c31.intoArray(y, yOff + 3 * ldy + V);
+        c40.intoArray(y, yOff + 4 * ldy);
+        c41.intoArray(y, yOff + 4 * ldy + V);
+        c50.intoArray(y, yOff + 5 * ldy);
+        c51.intoArray(y, yOff + 5 * ldy + V);
+        c60.intoArray(y, yOff + 6 * ldy);
+        c61.intoArray(y, yOff + 6 * ldy + V);
+    }
+
     private static void run8(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
                              int rows, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
         final int mr = 8;

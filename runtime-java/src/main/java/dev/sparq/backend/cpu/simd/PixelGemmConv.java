@@ -39,12 +39,19 @@ final class PixelGemmConv implements Kernel {
         this.tile = MicroKernel.get();
         int nr = tile.nr();
         this.panels = (cout + nr - 1) / nr;
-        this.packed = new float[panels * depth * nr];
+        this.packed = panels(weights, cout, depth, nr);
+    }
+
+    /** Weights [cout][depth] as panels of nr channels, panel p at p·depth·nr laid out [k][nr], zero past cout. */
+    static float[] panels(float[] weights, int cout, int depth, int nr) {
+        int panels = (cout + nr - 1) / nr;
+        float[] packed = new float[panels * depth * nr];
         for (int c = 0; c < cout; c++) {
             for (int k = 0; k < depth; k++) {
                 packed[(c / nr) * depth * nr + k * nr + c % nr] = weights[c * depth + k];
             }
         }
+        return packed;
     }
 
     /** Floats of product per chunk of output rows (at least one row): 384 pixels × 64 channels, 96 KiB. */

@@ -94,7 +94,7 @@ final class SimdWarmup {
             names.add(f.candidate);
         }
         names.addAll(List.of("pointwise-gemm", "im2col-gemm", "direct", "direct-depthwise", "depthwise-blocked",
-            "pixel-gemm", "winograd", "winograd-2x2"));
+            "pixel-gemm", "pixel-rows", "winograd", "winograd-2x2"));
         for (String name : names) {
             for (Paths paths : List.<Paths>of(SimdWarmup::gemmPaths, SimdWarmup::convPaths)) {
                 for (Path p : paths.of(name, new Random(3))) {
@@ -157,6 +157,8 @@ final class SimdWarmup {
             case "depthwise-blocked" -> new int[][] {{16, 9, 16, 3, 1, 16}, {8, 9, 8, 3, 2, 8}};
             // pixels broadcast: a part panel of output channels (14), two panels (40), stride 2, a last pixel panel
             case "pixel-gemm" -> new int[][] {{3, 9, 14, 3, 1, 1}, {3, 12, 40, 3, 2, 1}};
+            // pixel rows: rows of 7, a reduction of two k blocks (144), two panels (40), stride 2 with a part panel
+            case "pixel-rows" -> new int[][] {{16, 7, 40, 3, 1, 1}, {8, 14, 14, 3, 2, 1}};
             case "winograd", "winograd-2x2" -> new int[][] {{8, 9, 12, 3, 1, 1}};
             // sparse: strided 1×1 outputs of 9×9, 7×7 and 12×12 leave pixel tails of 2, 3-4 and 1 vectors (512 bits),
             // each its own method: one never run here is timed interpreted
@@ -181,6 +183,7 @@ final class SimdWarmup {
                     case "direct-depthwise" -> new DepthwiseConv(attrs, w, bias, Activation.RELU);
                     case "depthwise-blocked" -> new BlockedDepthwiseConv(attrs, w, bias, Activation.RELU);
                     case "pixel-gemm" -> new PixelGemmConv(attrs, w, bias, Activation.RELU, s[0]);
+                    case "pixel-rows" -> new PixelRowConv(attrs, w, bias, Activation.RELU, s[0]);
                     case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 4,
                         WinogradConv.narrowFits(4, s[1], s[1]));
                     case "winograd-2x2" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 2,

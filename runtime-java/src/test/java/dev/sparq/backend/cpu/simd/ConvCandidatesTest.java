@@ -3,13 +3,17 @@ package dev.sparq.backend.cpu.simd;
 import static dev.sparq.testing.KernelHarness.i;
 import static dev.sparq.testing.KernelHarness.ints;
 import static dev.sparq.testing.KernelHarness.s;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparq.backend.Backend;
+import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.WorkerPool;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.tuning.CandidateTimer;
 import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TimingCache;
@@ -69,7 +73,12 @@ class ConvCandidatesTest {
             new Case(1, 33, 9, 6, 33, 3, 1, 0, 1, 33, "NOTSET", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 24, 10, 11, 24, 3, 2, 0, 1, 24, "SAME_UPPER", List.of("im2col-gemm", "direct-depthwise", "depthwise-blocked")),
             new Case(1, 2, 11, 12, 5, 3, 2, 1, 2, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
-            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
+            new Case(1, 8, 7, 7, 16, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "pixel-rows", "winograd", "winograd-2x2")),
+            // pixel rows: a reduction of three k blocks (the last short), a part last panel (45 = 32 + 13 at 512
+            // bits); stride 2 at batch 2; 14-wide rows of a 5×5 kernel
+            new Case(1, 40, 7, 7, 45, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-rows", "winograd", "winograd-2x2")),
+            new Case(2, 20, 14, 14, 33, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "pixel-rows")),
+            new Case(1, 6, 10, 14, 9, 5, 1, 2, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "pixel-rows")),
             new Case(2, 9, 13, 10, 11, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
             new Case(1, 12, 9, 17, 20, 3, 1, 0, 1, 1, "SAME_UPPER", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
             new Case(1, 3, 10, 9, 33, 3, 2, 0, 1, 1, "SAME_LOWER", List.of("im2col-gemm", "direct", "pixel-gemm")),
@@ -125,8 +134,9 @@ class ConvCandidatesTest {
             }
         }
         // where the rule names a tile size, the timer is not offered the other one
-        for (Object[] c : new Object[][] {{64, 56, List.of("im2col-gemm", "winograd")},
-            {32, 14, List.of("im2col-gemm", "winograd-2x2")}, {32, 7, List.of("im2col-gemm", "winograd", "winograd-2x2")}}) {
+        for (Object[] c : new Object[][] {{64, 56, List.of("im2col-gemm", "pixel-rows", "winograd")},
+            {32, 14, List.of("im2col-gemm", "pixel-rows", "winograd-2x2")},
+            {32, 7, List.of("im2col-gemm", "pixel-rows", "winograd", "winograd-2x2")}}) {
             int ch = (int) c[0];
             int side = (int) c[1];
             List<String> offered = new ArrayList<>();
@@ -172,6 +182,53 @@ class ConvCandidatesTest {
                     ints("strides", stride, stride));
                 String chosen = chosenWithTuningOff(conv, w, b, 1, cin, 64, 64);
                 assertTrue(chosen.startsWith(c[3] + ":"), cin + " " + k + "x" + k + "/" + stride + ": " + chosen);
+            }
+        }
+    }
+
+    @Test
+    void withTuningOffDeepLayersWithWholeTilesBroadcastRowsOfPixels() {
+        // {input channels, output channels, image side, kernel, stride, expected}: whole tiles of 7 and at most
+        // 2^20 outputs (the last: 56 × 56 × 512), else the other rules
+        Object[][] cases = {{128, 256, 28, 3, 2, "pixel-rows"}, {512, 512, 7, 3, 1, "pixel-rows"},
+            {256, 512, 14, 1, 2, "pixel-rows"}, {32, 32, 7, 3, 1, "im2col-gemm"}, {64, 64, 56, 3, 1, "winograd"},
+            {64, 128, 30, 3, 2, "im2col-gemm"}, {64, 512, 56, 3, 1, "winograd"}, {64, 512, 112, 3, 2, "im2col-gemm"}};
+        for (Object[] c : cases) {
+            int cin = (int) c[0];
+            int cout = (int) c[1];
+            int side = (int) c[2];
+            int k = (int) c[3];
+            int stride = (int) c[4];
+            try (Tensor w = random(cout, cin, k, k); Tensor b = random(cout)) {
+                Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", k / 2, k / 2, k / 2, k / 2),
+                    ints("strides", stride, stride));
+                String chosen = chosenWithTuningOff(conv, w, b, 1, cin, side, side);
+                assertTrue(chosen.startsWith(c[5] + ":"), java.util.Arrays.toString(c) + ": " + chosen);
+            }
+        }
+    }
+
+    @Test
+    void pixelRowsFuseReluAndGiveTheSameBitsOnTwoThreads() {
+        // 3 weight panels for 2 threads, 2 k blocks and a short one (260 · 9 / 128), stride 1 and 2×2
+        for (int stride : new int[] {1, 2}) {
+            int side = stride * 7;
+            try (Tensor x = random(1, 260, side, side); Tensor w = random(70, 260, 3, 3); Tensor b = random(70);
+                 WorkerPool pool = new WorkerPool(2)) {
+                Node node = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1), ints("strides", stride, stride));
+                Tensor want = KernelHarness.run(REF, node, 13, 1, x, w, b)[0];
+                for (long j = 0; j < want.size(); j++) {
+                    want.setFloat(j, Math.max(0f, want.getFloat(j)));
+                }
+                PixelRowConv k = new PixelRowConv(ConvAttributes.of(node, w), w.toFloatArray(), b.toFloatArray(),
+                    Activation.RELU, 260);
+                Tensor one = k.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
+                Tensor two = k.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
+                SimdVsReferenceTest.assertClose(want, one, 1e-5, "pixel-rows stride " + stride);
+                assertArrayEquals(one.toFloatArray(), two.toFloatArray(), "pixel-rows 1 vs 2 threads, stride " + stride);
+                want.close();
+                one.close();
+                two.close();
             }
         }
     }

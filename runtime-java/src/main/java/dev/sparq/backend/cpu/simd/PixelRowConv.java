@@ -1,0 +1,111 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.geometry.ConvAttributes;
+import dev.sparq.backend.geometry.ConvGeometry2d;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Convolution for deep layers on small images (ResNet's last stage: 512 channels · 3 · 3 at 7×7): pixels broadcast
+ * in place from the padded planes, {@link MicroKernel#ROW} of one output row per tile, so a 7-wide image wastes no
+ * lane (the im2col GEMM pads its 49 pixels to 64), and the weights the vector side in panels of
+ * {@link MicroKernel#nr()} channels ({@link PixelGemmConv#panels}). The reduction is split into blocks of
+ * {@link #KC}: each block of a panel (16 KiB at 512 bits) stays in L1 while every pixel tile meets it, so weights
+ * too large for the caches stream from memory once. Each output is one chain of FMAs over k in order (the tile
+ * continues it across blocks). The product, pixel-major, is transposed to channel rows and stored with bias and
+ * clamp. Offered where the output width is a multiple of {@link MicroKernel#ROW}, at stride 1 or 2×2, for outputs up
+ * to {@link #MAX_OUTPUT}.
+ */
+final class PixelRowConv implements Kernel {
+    /** Reduction steps per block. */
+    static final int KC = 128;
+
+    private final ConvAttributes attrs;
+    private final int cin;
+    private final int cout;
+    private final int depth;
+    private final float[] bias;
+    private final Activation act;
+    private final MicroKernel tile;
+    private final float[] packed;
+    private final int panels;
+
+    PixelRowConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin) {
+        this.attrs = attrs;
+        this.cin = cin;
+        this.cout = bias.length;
+        this.depth = weights.length / cout;
+        this.bias = bias;
+        this.act = act;
+        this.tile = MicroKernel.get();
+        this.panels = (cout + tile.nr() - 1) / tile.nr();
+        this.packed = PixelGemmConv.panels(weights, cout, depth, tile.nr());
+    }
+
+    /**
+     * The most floats of output per image: the product and its transpose are scratch buffers of that size each (4
+     * MiB), so large layers are left to kernels that work in pieces.
+     */
+    static final long MAX_OUTPUT = 1 << 20;
+
+    /** Whether the layer's output rows split into whole tiles and its output is at most {@link #MAX_OUTPUT}. */
+    static boolean fits(int oh, int ow, int cout) {
+        return ow % MicroKernel.ROW == 0 && (long) oh * ow * cout <= MAX_OUTPUT;
+    }
+
+    @Override
+    public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
+        Tensor x = inputs[0];
+        ConvAttributes.checkInput(x, cin);
+        ConvGeometry2d g = attrs.geometry(x, cin);
+        if (!fits(g.oh(), g.ow(), cout)) {
+            throw new IllegalArgumentException("pixel-rows needs an output width divisible by " + MicroKernel.ROW
+                + " and at most " + MAX_OUTPUT + " outputs per image, got " + cout + "x" + g.oh() + "x" + g.ow());
+        }
+        Tensor out = ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
+        MemorySegment xs = x.segment();
+        MemorySegment os = out.segment();
+        int nr = tile.nr();
+        int width = panels * nr;
+        int pixels = g.oh() * g.ow();
+        int stride = PaddedPlane.flatStride(g);
+        float[] product = Scratch.of(7).get(pixels * width);
+        float[] channels = Scratch.of(6).get(width * pixels);
+        SimdOps ops = SimdOps.get();
+        for (long img = 0; img < x.dim(0); img++) {
+            long outImage = img * cout;
+            PaddedIm2colSource src = new PaddedIm2colSource(xs, img * cin * g.h() * g.w(), g, ctx).flat();
+            float[] planes = src.flatArray();
+            int[] starts = src.flatStarts();
+            int threads = ctx.threadsFor(Math.min(panels, (long) pixels * width * depth / Gemm.WORK_PER_THREAD));
+            ctx.parallelFor(threads, t -> {
+                int p0 = panels * t / threads;
+                int p1 = panels * (t + 1) / threads;
+                for (int p = p0; p < p1; p++) {
+                    for (int k0 = 0; k0 < depth; k0 += KC) {
+                        int k1 = Math.min(depth, k0 + KC);
+                        for (int oy = 0; oy < g.oh(); oy++) {
+                            for (int ox = 0; ox < g.ow(); ox += MicroKernel.ROW) {
+                                tile.runRow(k0, k1, planes, starts, oy * stride + ox, packed, p * depth * nr, product,
+                                    (oy * g.ow() + ox) * width + p * nr, width, k0 > 0);
+                            }
+                        }
+                    }
+                }
+                int c0 = p0 * nr;
+                int c1 = Math.min(cout, p1 * nr);
+                if (c1 > c0) {
+                    ops.transpose(product, c0, width, pixels, c1 - c0, channels, c0 * pixels, pixels);
+                }
+                for (int c = c0; c < c1; c++) {
+                    ops.storeRow(channels, c * pixels, pixels, bias[c], act.min(), act.max(), os,
+                        (outImage + c) * pixels);
+                }
+            });
+        }
+        return new Tensor[] {out};
+    }
+}
