@@ -532,6 +532,30 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void max3(MemorySegment x, long a, long b, long c, float[] y, int yOff, int n) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            max3(x, a + i, b + i, c + i).intoArray(y, yOff + i);
+        }
+        if (i < n && n >= V) {
+            // the tail as one more whole vector ending at the last element: it rewrites a few outputs with the same
+            // values, where a masked step checks each lane
+            max3(x, a + n - V, b + n - V, c + n - V).intoArray(y, yOff + n - V);
+        } else {
+            for (; i < n; i++) {
+                y[yOff + i] = Math.max(Math.max(x.getAtIndex(ValueLayout.JAVA_FLOAT, a + i),
+                    x.getAtIndex(ValueLayout.JAVA_FLOAT, b + i)), x.getAtIndex(ValueLayout.JAVA_FLOAT, c + i));
+            }
+        }
+    }
+
+    private static FloatVector max3(MemorySegment x, long a, long b, long c) {
+        return FloatVector.fromMemorySegment(S, x, a * Float.BYTES, ORDER)
+            .lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(S, x, b * Float.BYTES, ORDER))
+            .lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(S, x, c * Float.BYTES, ORDER));
+    }
+
+    @Override
     public void max(float[] y, int yOff, float[] x, int xOff, int n) {
         int i = 0;
         for (; i <= n - V; i += V) {

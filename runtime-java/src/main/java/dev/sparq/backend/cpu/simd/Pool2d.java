@@ -45,6 +45,10 @@ record Pool2d(PoolWindow window, boolean max, boolean countPad) implements Kerne
         MemorySegment os = out.segment();
         int planes = (int) (x.dim(0) * x.dim(1));
         int threads = ctx.threadsFor(planes);
+        if (max && MaxPool3x3Stride2.fits(g)) {
+            MaxPool3x3Stride2.run(g, xs, os, planes, ctx);
+            return new Tensor[] {out};
+        }
         float fill = max ? Float.NEGATIVE_INFINITY : 0f;
         ctx.parallelFor(threads, t -> {
             PaddedPlane plane = new PaddedPlane(g, Scratch.of(2).get(PaddedPlane.planeSize(g)),

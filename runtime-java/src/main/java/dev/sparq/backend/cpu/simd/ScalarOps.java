@@ -169,6 +169,13 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void max3(MemorySegment x, long a, long b, long c, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = Math.max(Math.max(x.getAtIndex(F, a + i), x.getAtIndex(F, b + i)), x.getAtIndex(F, c + i));
+        }
+    }
+
+    @Override
     public void max(float[] y, int yOff, float[] x, int xOff, int n) {
         for (int i = 0; i < n; i++) {
             y[yOff + i] = Math.max(y[yOff + i], x[xOff + i]);

@@ -76,6 +76,12 @@ interface SimdOps {
     /** y[yOff + i] += a * x[xIndex + i*stride] for i in [0, n). */
     void axpyStrided(float[] y, int yOff, float a, MemorySegment x, long xIndex, int stride, int n);
 
+    /**
+     * y[yOff + i] = max(x[a + i], x[b + i], x[c + i]) for i in [0, n): three rows of a plane (element indexes
+     * {@code a}, {@code b}, {@code c}) folded into one on the heap.
+     */
+    void max3(MemorySegment x, long a, long b, long c, float[] y, int yOff, int n);
+
     /** y[yOff + i] = max(y[yOff + i], x[xOff + i]) for i in [0, n), both on the heap. */
     void max(float[] y, int yOff, float[] x, int xOff, int n);
 

@@ -5,6 +5,8 @@ import static dev.sparq.testing.KernelHarness.i;
 import static dev.sparq.testing.KernelHarness.ints;
 import static dev.sparq.testing.KernelHarness.s;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sparq.backend.Backend;
@@ -281,6 +283,36 @@ class SimdVsReferenceTest {
             compare(KernelHarness.node("AveragePool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
                 ints("pads", 0, 1, 1, 0), i("count_include_pad", 1)), 1, 1e-6, x);
         }
+    }
+
+    @Test
+    void separableMaxPoolMatchesTheReferenceExactly() {
+        // 3×3 / 2 with a pad of 1 before: 1×1 and 2×2 images, odd and even sides, rows longer than a vector with a
+        // tail (37, 40), ResNet-18's 112×112; pads after of 1 and 0
+        int[][] sizes = {{1, 1}, {2, 2}, {3, 5}, {17, 40}, {35, 37}, {112, 112}};
+        for (int[] hw : sizes) {
+            for (int after : new int[] {1, 0}) {
+                if (hw[0] + 1 + after < 3 || hw[1] + 1 + after < 3) {
+                    continue; // no whole window
+                }
+                int oh = (hw[0] + 1 + after - 3) / 2 + 1;
+                int ow = (hw[1] + 1 + after - 3) / 2 + 1;
+                assertTrue(MaxPool3x3Stride2.fits(new dev.sparq.backend.geometry.ConvGeometry2d(1, hw[0], hw[1], 3, 3,
+                    2, 2, 1, 1, 1, 1, oh, ow)), java.util.Arrays.toString(hw));
+                try (Tensor x = random(2, 3, hw[0], hw[1]); WorkerPool pool = new WorkerPool(2)) {
+                    Node node = KernelHarness.node("MaxPool", 1, 1, ints("kernel_shape", 3, 3), ints("strides", 2, 2),
+                        ints("pads", 1, 1, after, after));
+                    Tensor want = KernelHarness.run(REF, node, 13, 1, x)[0];
+                    Tensor got = KernelHarness.run(SIMD, node, 13, 1, ExecutionContext.standalone(2, pool), x)[0];
+                    assertArrayEquals(want.toFloatArray(), got.toFloatArray(), node + " " + java.util.Arrays.toString(hw));
+                    want.close();
+                    got.close();
+                }
+            }
+        }
+        // windows whose centre falls past the input take the general path
+        assertFalse(MaxPool3x3Stride2.fits(new dev.sparq.backend.geometry.ConvGeometry2d(1, 4, 4, 3, 3, 2, 2, 1, 1, 1,
+            1, 3, 3)));
     }
 
     @Test
