@@ -20,6 +20,8 @@ final class PaddedPlane {
     private final int hq;
     /** Stride 2 × 2: rows split into phases as well as columns (4 planes). */
     private final boolean split2x2;
+    /** A 1×1 window without padding at stride 2 × 2 reads the even rows' phases only: the odd rows are skipped. */
+    private final boolean evenRowsOnly;
     private final float[] data;
     private final int dataOff;
     private final float[] phases;
@@ -36,6 +38,7 @@ final class PaddedPlane {
         this.wp = paddedWidth(g);
         this.pw = (wp + g.sw() - 1) / g.sw();
         this.split2x2 = rowPhases(g) == 2;
+        this.evenRowsOnly = split2x2 && g.kh() == 1 && g.kw() == 1 && g.padTop() == 0 && g.padLeft() == 0;
         this.hq = split2x2 ? (hp + 1) / 2 : hp;
         this.data = data;
         this.dataOff = dataOff;
@@ -97,7 +100,7 @@ final class PaddedPlane {
         java.util.Arrays.fill(phases, phasesOff, phasesOff + 4 * hq * pw + pw, fill);
         int p = g.padLeft();
         SimdOps ops = SimdOps.get();
-        for (int iy = 0; iy < g.h(); iy++) {
+        for (int iy = 0; iy < g.h(); iy += evenRowsOnly ? 2 : 1) {
             int y = iy + g.padTop();
             int evens = phasesOff + (((p % 2) * 2 + y % 2) * hq + y / 2) * pw + p / 2;
             int odds = phasesOff + ((((p + 1) % 2) * 2 + y % 2) * hq + y / 2) * pw + (p + 1) / 2;

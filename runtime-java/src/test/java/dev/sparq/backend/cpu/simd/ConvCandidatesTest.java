@@ -87,6 +87,11 @@ class ConvCandidatesTest {
             new Case(1, 3, 61, 62, 13, 7, 2, 3, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")),
             new Case(2, 8, 40, 40, 35, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
             new Case(1, 4, 50, 45, 6, 3, 2, 2, 2, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")),
+            // 1×1 at stride 2 without padding reads the even rows' phases only: an odd image height, rows of 7; with
+            // padding it reads odd input rows
+            new Case(1, 6, 13, 12, 9, 1, 2, 0, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
+            new Case(2, 40, 14, 13, 70, 1, 2, 0, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "pixel-rows")),
+            new Case(1, 5, 9, 10, 6, 1, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
             // pixels broadcast: 3 weight panels (70 channels), a reduction of a whole GEMM k block (28 · 9 = 252)
             new Case(1, 28, 15, 15, 70, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")));
         for (Case cs : cases) {
