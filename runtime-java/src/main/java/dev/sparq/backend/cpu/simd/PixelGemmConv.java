@@ -1,7 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.backend.ExecutionContext;
-import dev.sparq.backend.Kernel;
 import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.tensor.DType;
@@ -17,41 +16,9 @@ import java.lang.foreign.MemorySegment;
  * and packs every pixel panel. Each output is one chain of FMAs over k in order, as in the im2col GEMM for a
  * reduction of at most {@link Gemm#KC}: the same bits.
  */
-final class PixelGemmConv implements Kernel {
-    private final ConvAttributes attrs;
-    private final int cin;
-    private final int cout;
-    private final int depth;
-    private final float[] bias;
-    private final Activation act;
-    private final MicroKernel tile;
-    /** Panel p holds channels p·nr .. p·nr + nr − 1 as [k][nr], zero past cout. */
-    private final float[] packed;
-    private final int panels;
-
+final class PixelGemmConv extends PixelBroadcastConv {
     PixelGemmConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin) {
-        this.attrs = attrs;
-        this.cin = cin;
-        this.cout = bias.length;
-        this.depth = weights.length / cout;
-        this.bias = bias;
-        this.act = act;
-        this.tile = MicroKernel.get();
-        int nr = tile.nr();
-        this.panels = (cout + nr - 1) / nr;
-        this.packed = panels(weights, cout, depth, nr);
-    }
-
-    /** Weights [cout][depth] as panels of nr channels, panel p at p·depth·nr laid out [k][nr], zero past cout. */
-    static float[] panels(float[] weights, int cout, int depth, int nr) {
-        int panels = (cout + nr - 1) / nr;
-        float[] packed = new float[panels * depth * nr];
-        for (int c = 0; c < cout; c++) {
-            for (int k = 0; k < depth; k++) {
-                packed[(c / nr) * depth * nr + k * nr + c % nr] = weights[c * depth + k];
-            }
-        }
-        return packed;
+        super(attrs, weights, bias, act, cin);
     }
 
     /** Floats of product per chunk of output rows (at least one row): 384 pixels × 64 channels, 96 KiB. */
@@ -70,6 +37,9 @@ final class PixelGemmConv implements Kernel {
         Tensor x = inputs[0];
         ConvAttributes.checkInput(x, cin);
         ConvGeometry2d g = attrs.geometry(x, cin);
+        int cout = weights.cout();
+        int depth = weights.depth();
+        float[] packed = weights.packed();
         Tensor out = ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
@@ -81,7 +51,7 @@ final class PixelGemmConv implements Kernel {
         // chunks of whole output rows, about CHUNK_FLOATS of product each (a row's garbage columns past
         // ow computed too), each transposed to channel rows while cached and stored; every weight panel meets all of
         // a chunk's pixel panels in turn, so it is read once per chunk
-        int width = panels * nr;
+        int width = weights.width();
         int rowsPerChunk = Math.max(1, Math.min(g.oh(), CHUNK_FLOATS / width / stride));
         int chunks = (g.oh() + rowsPerChunk - 1) / rowsPerChunk;
         int chunkPanels = (rowsPerChunk * stride + mr - 1) / mr;
@@ -108,11 +78,11 @@ final class PixelGemmConv implements Kernel {
                     int used = (count + mr - 1) / mr;
                     // the image's last pixels: packed with zeros after them, so nothing reads past the planes
                     float[] tail = i0 + used * mr > n ? lastPanel(planes, starts, i0 + (used - 1) * mr, n, mr) : null;
-                    for (int p = 0; p < panels; p++) {
+                    for (int p = 0; p < weights.panels(); p++) {
                         for (int q = 0; q < used; q++) {
                             boolean packedTail = tail != null && q == used - 1;
                             tile.runInPlace(depth, packedTail ? tail : planes, packedTail ? packedStarts : starts,
-                                packedTail ? 0 : i0 + q * mr, packed, p * depth * nr, product, q * mr * width + p * nr,
+                                packedTail ? 0 : i0 + q * mr, packed, weights.offset(p), product, q * mr * width + p * nr,
                                 width);
                         }
                     }
@@ -131,6 +101,7 @@ final class PixelGemmConv implements Kernel {
 
     /** The pixels i .. n − 1 of every im2col row, packed [k][mr] with zeros past n. */
     private float[] lastPanel(float[] planes, int[] starts, int i, int n, int mr) {
+        int depth = weights.depth();
         float[] a = new float[depth * mr];
         for (int k = 0; k < depth; k++) {
             System.arraycopy(planes, starts[k] + i, a, k * mr, n - i);

@@ -1,7 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.backend.ExecutionContext;
-import dev.sparq.backend.Kernel;
 import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.tensor.DType;
@@ -12,37 +11,19 @@ import java.lang.foreign.MemorySegment;
  * Convolution for deep layers on small images (ResNet's last stage: 512 channels · 3 · 3 at 7×7): pixels broadcast
  * in place from the padded planes, {@link MicroKernel#ROW} of one output row per tile, so a 7-wide image wastes no
  * lane (the im2col GEMM pads its 49 pixels to 64), and the weights the vector side in panels of
- * {@link MicroKernel#nr()} channels ({@link PixelGemmConv#panels}). The reduction is split into blocks of
+ * {@link MicroKernel#nr()} channels ({@link ChannelPanels}). The reduction is split into blocks of
  * {@link #KC}: each block of a panel (16 KiB at 512 bits) stays in L1 while every pixel tile meets it, so weights
  * too large for the caches stream from memory once. Each output is one chain of FMAs over k in order (the tile
  * continues it across blocks). The product, pixel-major, is transposed to channel rows and stored with bias and
  * clamp. Offered where the output width is a multiple of {@link MicroKernel#ROW}, at stride 1 or 2×2, for outputs up
  * to {@link #MAX_OUTPUT}.
  */
-final class PixelRowConv implements Kernel {
+final class PixelRowConv extends PixelBroadcastConv {
     /** Reduction steps per block. */
     static final int KC = 128;
 
-    private final ConvAttributes attrs;
-    private final int cin;
-    private final int cout;
-    private final int depth;
-    private final float[] bias;
-    private final Activation act;
-    private final MicroKernel tile;
-    private final float[] packed;
-    private final int panels;
-
     PixelRowConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin) {
-        this.attrs = attrs;
-        this.cin = cin;
-        this.cout = bias.length;
-        this.depth = weights.length / cout;
-        this.bias = bias;
-        this.act = act;
-        this.tile = MicroKernel.get();
-        this.panels = (cout + tile.nr() - 1) / tile.nr();
-        this.packed = PixelGemmConv.panels(weights, cout, depth, tile.nr());
+        super(attrs, weights, bias, act, cin);
     }
 
     /**
@@ -61,6 +42,10 @@ final class PixelRowConv implements Kernel {
         Tensor x = inputs[0];
         ConvAttributes.checkInput(x, cin);
         ConvGeometry2d g = attrs.geometry(x, cin);
+        int cout = weights.cout();
+        int depth = weights.depth();
+        int panels = weights.panels();
+        float[] packed = weights.packed();
         if (!fits(g.oh(), g.ow(), cout)) {
             throw new IllegalArgumentException("pixel-rows needs an output width divisible by " + MicroKernel.ROW
                 + " and at most " + MAX_OUTPUT + " outputs per image, got " + cout + "x" + g.oh() + "x" + g.ow());
@@ -69,7 +54,7 @@ final class PixelRowConv implements Kernel {
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         int nr = tile.nr();
-        int width = panels * nr;
+        int width = weights.width();
         int pixels = g.oh() * g.ow();
         int stride = PaddedPlane.flatStride(g);
         float[] product = Scratch.of(7).get(pixels * width);
@@ -89,7 +74,7 @@ final class PixelRowConv implements Kernel {
                         int k1 = Math.min(depth, k0 + KC);
                         for (int oy = 0; oy < g.oh(); oy++) {
                             for (int ox = 0; ox < g.ow(); ox += MicroKernel.ROW) {
-                                tile.runRow(k0, k1, planes, starts, oy * stride + ox, packed, p * depth * nr, product,
+                                tile.runRow(k0, k1, planes, starts, oy * stride + ox, packed, weights.offset(p), product,
                                     (oy * g.ow() + ox) * width + p * nr, width, k0 > 0);
                             }
                         }
