@@ -65,14 +65,20 @@ final class PixelRowConv extends PixelBroadcastConv {
             PaddedIm2colSource src = new PaddedIm2colSource(xs, img * cin * g.h() * g.w(), g, ctx).flat();
             float[] planes = src.flatArray();
             int[] starts = src.flatStarts();
-            int threads = ctx.threadsFor(Math.min(panels, (long) pixels * width * depth / Gemm.WORK_PER_THREAD));
+            // threads split the output rows where the weights cost less to read twice than the input (layer2's
+            // first convolutions), else the weight panels (layer4's, whose weights stream from memory)
+            boolean byRows = (long) packed.length < (long) cin * g.h() * g.w();
+            long work = (long) pixels * width * depth / Gemm.WORK_PER_THREAD;
+            int threads = ctx.threadsFor(Math.min(byRows ? g.oh() : panels, work));
             ctx.parallelFor(threads, t -> {
-                int p0 = panels * t / threads;
-                int p1 = panels * (t + 1) / threads;
+                int p0 = byRows ? 0 : panels * t / threads;
+                int p1 = byRows ? panels : panels * (t + 1) / threads;
+                int y0 = byRows ? g.oh() * t / threads : 0;
+                int y1 = byRows ? g.oh() * (t + 1) / threads : g.oh();
                 for (int p = p0; p < p1; p++) {
                     for (int k0 = 0; k0 < depth; k0 += KC) {
                         int k1 = Math.min(depth, k0 + KC);
-                        for (int oy = 0; oy < g.oh(); oy++) {
+                        for (int oy = y0; oy < y1; oy++) {
                             for (int ox = 0; ox < g.ow(); ox += MicroKernel.ROW) {
                                 tile.runRow(k0, k1, planes, starts, oy * stride + ox, packed, weights.offset(p), product,
                                     (oy * g.ow() + ox) * width + p * nr, width, k0 > 0);
@@ -82,12 +88,15 @@ final class PixelRowConv extends PixelBroadcastConv {
                 }
                 int c0 = p0 * nr;
                 int c1 = Math.min(cout, p1 * nr);
-                if (c1 > c0) {
-                    ops.transpose(product, c0, width, pixels, c1 - c0, channels, c0 * pixels, pixels);
+                int q0 = y0 * g.ow();
+                int q1 = y1 * g.ow();
+                if (c1 > c0 && q1 > q0) {
+                    ops.transpose(product, q0 * width + c0, width, q1 - q0, c1 - c0, channels, c0 * pixels + q0,
+                        pixels);
                 }
                 for (int c = c0; c < c1; c++) {
-                    ops.storeRow(channels, c * pixels, pixels, bias[c], act.min(), act.max(), os,
-                        (outImage + c) * pixels);
+                    ops.storeRow(channels, c * pixels + q0, q1 - q0, bias[c], act.min(), act.max(), os,
+                        (outImage + c) * pixels + q0);
                 }
             });
         }

@@ -215,22 +215,25 @@ class ConvCandidatesTest {
 
     @Test
     void pixelRowsFuseReluAndGiveTheSameBitsOnTwoThreads() {
-        // 3 weight panels for 2 threads, 2 k blocks and a short one (260 · 9 / 128), stride 1 and 2×2
-        for (int stride : new int[] {1, 2}) {
-            int side = stride * 7;
-            try (Tensor x = random(1, 260, side, side); Tensor w = random(70, 260, 3, 3); Tensor b = random(70);
+        // {input channels, side, output channels, stride}: threads split 3 weight panels (more weight than input; 2
+        // k blocks and a short one, 260 · 9 / 128), or the output rows (more input than weight: 28 rows, 21, and 14
+        // at stride 2)
+        int[][] cases = {{260, 7, 70, 1}, {260, 14, 70, 2}, {16, 28, 40, 1}, {16, 21, 40, 1}, {16, 28, 40, 2}};
+        for (int[] c : cases) {
+            try (Tensor x = random(1, c[0], c[1], c[1]); Tensor w = random(c[2], c[0], 3, 3); Tensor b = random(c[2]);
                  WorkerPool pool = new WorkerPool(2)) {
-                Node node = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1), ints("strides", stride, stride));
+                Node node = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1), ints("strides", c[3], c[3]));
                 Tensor want = KernelHarness.run(REF, node, 13, 1, x, w, b)[0];
                 for (long j = 0; j < want.size(); j++) {
                     want.setFloat(j, Math.max(0f, want.getFloat(j)));
                 }
                 PixelRowConv k = new PixelRowConv(ConvAttributes.of(node, w), w.toFloatArray(), b.toFloatArray(),
-                    Activation.RELU, 260);
+                    Activation.RELU, c[0]);
                 Tensor one = k.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
                 Tensor two = k.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
-                SimdVsReferenceTest.assertClose(want, one, 1e-5, "pixel-rows stride " + stride);
-                assertArrayEquals(one.toFloatArray(), two.toFloatArray(), "pixel-rows 1 vs 2 threads, stride " + stride);
+                String what = "pixel-rows " + java.util.Arrays.toString(c);
+                SimdVsReferenceTest.assertClose(want, one, 1e-5, what);
+                assertArrayEquals(one.toFloatArray(), two.toFloatArray(), what + ": 1 vs 2 threads");
                 want.close();
                 one.close();
                 two.close();
