@@ -36,9 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * ResNet-18's 3×3 stride-1 convolutions (C→C channels at H×H, pad 1, bias, Relu) on cpu-simd, batch 1: each
- * convolution algorithm forced through a fake tuner, side by side. The {@code flop} counter is the direct
- * convolution's 2·C·C·9·H·H per call, so its rate is the "GFLOP/s of the direct equivalent" whatever the algorithm
- * actually computes (score: calls per second). Forks with {@code -Dsparq.winograd=true} so both Winograd tile sizes
+ * convolution algorithm (im2col GEMM, pixel rows, Winograd) forced through a fake tuner, side by side. The
+ * {@code flop} counter is the direct convolution's 2·C·C·9·H·H per call, so its rate is the "GFLOP/s of the direct
+ * equivalent" whatever the algorithm actually computes (score: calls per second). Forks with {@code -Dsparq.winograd=true} so both Winograd tile sizes
  * are offered at every shape (by default only the one the rule names is).
  */
 @BenchmarkMode(Mode.Throughput)
@@ -53,7 +53,7 @@ public class WinogradBenchmark {
     @Param({"64,56", "128,28", "256,14", "512,7"})
     String shape;
 
-    @Param({"im2col-gemm", "winograd", "winograd-2x2"})
+    @Param({"im2col-gemm", "pixel-rows", "winograd", "winograd-2x2"})
     String impl;
 
     @Param({"1", "2"})
