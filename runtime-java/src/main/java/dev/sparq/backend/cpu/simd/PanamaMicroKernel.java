@@ -456,12 +456,11 @@ final class PanamaMicroKernel implements MicroKernel {
     }
 
     /**
-     * Bias and clamp, in place, for the V floats of {@code tile} at {@code t}, which go to columns from {@code col}, in
-     * the same order as Epilogue.apply (also the narrow tile's epilogue: same species). Arrays in, nothing out: a
-     * vector argument or result is boxed whenever C2 leaves the call out of line, which it did in some JVMs and not in
-     * others (a 256×64 layer at batch 1 took 1.3 µs in those instead of 1.0).
+     * The epilogue on one vector of outputs, which go to columns from {@code col}: row or column bias, then the
+     * clamp, in the same order as Epilogue.apply (also the narrow tile's epilogue: same species). It takes and
+     * returns a vector, which is boxed if C2 leaves the call out of line (an earlier arrays-only version was written
+     * for JVMs that did: a 256×64 layer at batch 1 took 1.3 µs there instead of 1.0); it is small, so it inlines.
      */
-    /** The epilogue on one vector of outputs: row or column bias, then the clamp. Small, so it inlines. */
     static FloatVector finish(FloatVector x, Epilogue e, int row, int col) {
         if (e.rowBias() != null) {
             x = x.add(e.rowBias()[row]);

@@ -47,7 +47,6 @@ final class ScalarOps implements SimdOps {
         }
     }
 
-    /** {@link #taps9} for the outputs [from, n): also the Vector API version's tail. */
     @Override
     public int lanes() {
         return 8;
@@ -99,6 +98,7 @@ final class ScalarOps implements SimdOps {
         }
     }
 
+    /** {@link #taps9} for the outputs [from, n): also the Vector API version's tail. */
     static void taps9(float[] y, int yOff, float[] w, int wOff, float[] x, int[] starts, int from, int n,
                       boolean accumulate) {
         for (int i = from; i < n; i++) {
