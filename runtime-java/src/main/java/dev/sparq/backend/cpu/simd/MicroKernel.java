@@ -47,19 +47,7 @@ public interface MicroKernel {
      */
     default void runInPlace(int kc, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
                             int ldy) {
-        int mr = mr();
-        int nr = nr();
-        for (int r = 0; r < mr; r++) {
-            java.util.Arrays.fill(y, yOff + r * ldy, yOff + r * ldy + nr, 0f);
-        }
-        for (int k = 0; k < kc; k++) {
-            for (int r = 0; r < mr; r++) {
-                float av = x[starts[k] + i + r];
-                for (int j = 0; j < nr; j++) {
-                    y[yOff + r * ldy + j] = Math.fma(av, b[bOff + k * nr + j], y[yOff + r * ldy + j]);
-                }
-            }
-        }
+        pixelRows(mr(), nr(), 0, kc, x, starts, i, b, bOff, y, yOff, ldy, false);
     }
 
     /** Pixels per {@link #runRow} tile: 7 divides the sides of the common vision networks' images (224 = 32 · 7). */
@@ -74,8 +62,13 @@ public interface MicroKernel {
      */
     default void runRow(int k0, int k1, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
                         int ldy, boolean accumulate) {
-        int nr = nr();
-        for (int r = 0; r < ROW; r++) {
+        pixelRows(ROW, nr(), k0, k1, x, starts, i, b, bOff, y, yOff, ldy, accumulate);
+    }
+
+    /** The plain Java of {@link #runInPlace} and {@link #runRow}: {@code rows} pixels, k from k0 to k1 − 1. */
+    private static void pixelRows(int rows, int nr, int k0, int k1, float[] x, int[] starts, int i, float[] b,
+                                  int bOff, float[] y, int yOff, int ldy, boolean accumulate) {
+        for (int r = 0; r < rows; r++) {
             if (!accumulate) {
                 java.util.Arrays.fill(y, yOff + r * ldy, yOff + r * ldy + nr, 0f);
             }
