@@ -336,7 +336,10 @@ final class PanamaOps implements SimdOps {
         }
     }
 
-    /** clamp(a + b, min, max) as {@link #storeRow} computes it (an infinite bound changes no bit and is skipped). */
+    /**
+     * clamp(a + b, min, max), for {@link #storeRow} and the depthwise blocks. An infinite bound changes no bit and is
+     * skipped: Math.max/min semantics cost several instructions each.
+     */
     private static FloatVector biasClamp(FloatVector a, FloatVector b, float min, float max) {
         FloatVector r = a.add(b);
         if (min != Float.NEGATIVE_INFINITY) {
@@ -542,10 +545,7 @@ final class PanamaOps implements SimdOps {
             // values, where a masked step checks each lane
             max3(x, a + n - V, b + n - V, c + n - V).intoArray(y, yOff + n - V);
         } else {
-            for (; i < n; i++) {
-                y[yOff + i] = Math.max(Math.max(x.getAtIndex(ValueLayout.JAVA_FLOAT, a + i),
-                    x.getAtIndex(ValueLayout.JAVA_FLOAT, b + i)), x.getAtIndex(ValueLayout.JAVA_FLOAT, c + i));
-            }
+            ScalarOps.max3(x, a, b, c, y, yOff, i, n); // shorter than a vector
         }
     }
 
@@ -572,30 +572,16 @@ final class PanamaOps implements SimdOps {
     @Override
     public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
                          long outIndex) {
-        // an infinite bound is skipped (it changes no bit): Math.max/min semantics cost several instructions each
-        boolean lower = min != Float.NEGATIVE_INFINITY;
-        boolean upper = max != Float.POSITIVE_INFINITY;
+        FloatVector b = FloatVector.broadcast(S, bias);
         int i = 0;
         for (; i <= n - V; i += V) {
-            FloatVector r = FloatVector.fromArray(S, acc, accOff + i).add(bias);
-            if (lower) {
-                r = r.lanewise(VectorOperators.MAX, min);
-            }
-            if (upper) {
-                r = r.lanewise(VectorOperators.MIN, max);
-            }
-            r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
+            biasClamp(FloatVector.fromArray(S, acc, accOff + i), b, min, max)
+                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector r = FloatVector.fromArray(S, acc, accOff + i, m).add(bias);
-            if (lower) {
-                r = r.lanewise(VectorOperators.MAX, min);
-            }
-            if (upper) {
-                r = r.lanewise(VectorOperators.MIN, max);
-            }
-            r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
+            biasClamp(FloatVector.fromArray(S, acc, accOff + i, m), b, min, max)
+                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
         }
     }
 

@@ -170,7 +170,12 @@ final class ScalarOps implements SimdOps {
 
     @Override
     public void max3(MemorySegment x, long a, long b, long c, float[] y, int yOff, int n) {
-        for (int i = 0; i < n; i++) {
+        max3(x, a, b, c, y, yOff, 0, n);
+    }
+
+    /** {@link #max3} for the outputs [from, n): also the Vector API version's rows shorter than a vector. */
+    static void max3(MemorySegment x, long a, long b, long c, float[] y, int yOff, int from, int n) {
+        for (int i = from; i < n; i++) {
             y[yOff + i] = Math.max(Math.max(x.getAtIndex(F, a + i), x.getAtIndex(F, b + i)), x.getAtIndex(F, c + i));
         }
     }
