@@ -116,7 +116,9 @@ final class ConvKernels {
         } else if (depth <= DIRECT_MAX_DEPTH) {
             candidates.add(new Candidate("direct", () -> new DirectConv(attrs, weights, bias, act, cinPerGroup, group)));
         }
-        if (group == 1 && !pointwise && PixelGemmConv.fits(depth) && PaddedPlane.isFlat(attrs.sh(), attrs.sw())) {
+        // the kernels that broadcast pixels read them in place from flat planes: stride 1 or 2 × 2, one group
+        boolean flatGroup = group == 1 && !pointwise && PaddedPlane.isFlat(attrs.sh(), attrs.sw());
+        if (flatGroup && PixelGemmConv.fits(depth)) {
             candidates.add(new Candidate("pixel-gemm", () -> new PixelGemmConv(attrs, weights, bias, act,
                 cinPerGroup)));
             if (cinPerGroup <= PIXEL_GEMM_RULE_MAX_CHANNELS) {
@@ -124,8 +126,7 @@ final class ConvKernels {
             }
         }
         ConvGeometry2d geometry = known ? geometry(attrs, in, cinPerGroup) : null;
-        if (group == 1 && !pointwise && PaddedPlane.isFlat(attrs.sh(), attrs.sw()) && geometry != null
-            && PixelRowConv.fits(geometry.oh(), geometry.ow(), cout)) {
+        if (flatGroup && geometry != null && PixelRowConv.fits(geometry.oh(), geometry.ow(), cout)) {
             candidates.add(new Candidate("pixel-rows", () -> new PixelRowConv(attrs, weights, bias, act,
                 cinPerGroup)));
             if (rule.equals(gemmName) && depth >= PIXEL_ROWS_RULE_MIN && cout >= PIXEL_ROWS_RULE_MIN) {
