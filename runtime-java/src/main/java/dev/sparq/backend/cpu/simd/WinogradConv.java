@@ -174,7 +174,8 @@ final class WinogradConv implements Kernel {
         int vSize = skew(PackedMatrix.size(tiles, cin, nr));
         float[] v = Scratch.of(3).get(points * vSize);
         int pStride = skew(cout * tiles);
-        float[] m = Scratch.of(4).get(points * pStride);
+        // one vector of slack: the output transform reads whole vectors (see WinogradTransforms.output)
+        float[] m = Scratch.of(4).get(points * pStride + tr.lanes());
         MemorySegment mSeg = MemorySegment.ofArray(m);
         int lanes = tr.lanes();
         int threads = Math.max(1, ctx.threads());

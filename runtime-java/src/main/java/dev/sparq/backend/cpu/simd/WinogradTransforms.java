@@ -33,7 +33,8 @@ interface WinogradTransforms {
     /**
      * Y = Aᵀ m A for the first {@code count} (≤ lanes) tiles of one output channel: element p of lane l is
      * {@code m[mBase + p * pStride + l]}. Adds {@code bias}, clamps to [min, max] and writes output (i, j) of lane l
-     * to {@code out[laneBase[l] + i * wo + j]}.
+     * to {@code out[laneBase[l] + i * wo + j]}. It may read {@code lanes()} values from each {@code mBase + p *
+     * pStride}, whatever {@code count}: {@code m} holds that many.
      */
     void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
                 int[] laneBase, int wo);
