@@ -132,7 +132,6 @@ final class PanamaOps implements SimdOps {
         int kw = g.kw();
         int ow = g.ow();
         int step = g.sw() * V; // from one output pixel's window to the next one's
-        FloatVector b = FloatVector.fromArray(S, bias, 0);
         for (int oy = 0; oy < g.oh(); oy++) {
             int row = oy * g.sh() * xw;
             int ox = 0;
@@ -153,10 +152,10 @@ final class PanamaOps implements SimdOps {
                     }
                 }
                 int o = (oy * ow + ox) * V;
-                biasClamp(a0, b, min, max).intoArray(y, o);
-                biasClamp(a1, b, min, max).intoArray(y, o + V);
-                biasClamp(a2, b, min, max).intoArray(y, o + 2 * V);
-                biasClamp(a3, b, min, max).intoArray(y, o + 3 * V);
+                a0.intoArray(y, o);
+                a1.intoArray(y, o + V);
+                a2.intoArray(y, o + 2 * V);
+                a3.intoArray(y, o + 3 * V);
             }
             for (; ox < ow; ox++) {
                 FloatVector a = FloatVector.zero(S);
@@ -166,8 +165,9 @@ final class PanamaOps implements SimdOps {
                         a = FloatVector.fromArray(S, w, (ky * kw + kx) * V).fma(FloatVector.fromArray(S, x, at), a);
                     }
                 }
-                biasClamp(a, b, min, max).intoArray(y, (oy * ow + ox) * V);
+                a.intoArray(y, (oy * ow + ox) * V);
             }
+            biasClampRow(y, oy * ow * V, ow * V, bias, min, max);
         }
     }
 
@@ -311,7 +311,6 @@ final class PanamaOps implements SimdOps {
         FloatVector w6 = FloatVector.fromArray(S, w, 6 * V);
         FloatVector w7 = FloatVector.fromArray(S, w, 7 * V);
         FloatVector w8 = FloatVector.fromArray(S, w, 8 * V);
-        FloatVector b = FloatVector.fromArray(S, bias, 0);
         int ow = g.ow();
         int step = g.sw() * V;
         int dx = g.dw() * V;
@@ -331,24 +330,33 @@ final class PanamaOps implements SimdOps {
                 a = w6.fma(FloatVector.fromArray(S, x, r2 + at), a);
                 a = w7.fma(FloatVector.fromArray(S, x, r2 + at + dx), a);
                 a = w8.fma(FloatVector.fromArray(S, x, r2 + at + 2 * dx), a);
-                biasClamp(a, b, min, max).intoArray(y, o);
+                a.intoArray(y, o);
             }
+            biasClampRow(y, oy * ow * V, ow * V, bias, min, max);
         }
     }
 
     /**
-     * clamp(a + b, min, max), for {@link #storeRow} and the depthwise blocks. An infinite bound changes no bit and is
-     * skipped: Math.max/min semantics cost several instructions each.
+     * y[from, from + n) = clamp(y + bias, min, max), bias one value per lane, n a multiple of the vector length; for
+     * the depthwise blocks, after each output row. Arrays in and out, no vector: a vector passed to or returned from
+     * a call that C2 leaves out of line is boxed, and whether it does depends on the profile the JIT saw (a helper
+     * that took and returned vectors made MobileNetV2's depthwise layers 1.5-2× slower in some JVM runs). An
+     * infinite bound changes no bit and is skipped: Math.max/min semantics cost several instructions each.
      */
-    private static FloatVector biasClamp(FloatVector a, FloatVector b, float min, float max) {
-        FloatVector r = a.add(b);
-        if (min != Float.NEGATIVE_INFINITY) {
-            r = r.lanewise(VectorOperators.MAX, min);
+    private static void biasClampRow(float[] y, int from, int n, float[] bias, float min, float max) {
+        FloatVector b = FloatVector.fromArray(S, bias, 0);
+        boolean lo = min != Float.NEGATIVE_INFINITY;
+        boolean hi = max != Float.POSITIVE_INFINITY;
+        for (int i = from; i < from + n; i += V) {
+            FloatVector r = FloatVector.fromArray(S, y, i).add(b);
+            if (lo) {
+                r = r.lanewise(VectorOperators.MAX, min);
+            }
+            if (hi) {
+                r = r.lanewise(VectorOperators.MIN, max);
+            }
+            r.intoArray(y, i);
         }
-        if (max != Float.POSITIVE_INFINITY) {
-            r = r.lanewise(VectorOperators.MIN, max);
-        }
-        return r;
     }
 
     @Override
@@ -572,16 +580,30 @@ final class PanamaOps implements SimdOps {
     @Override
     public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
                          long outIndex) {
-        FloatVector b = FloatVector.broadcast(S, bias);
+        // the bias and clamp written out here rather than in a helper taking a vector: see biasClampRow
+        boolean lo = min != Float.NEGATIVE_INFINITY;
+        boolean hi = max != Float.POSITIVE_INFINITY;
         int i = 0;
         for (; i <= n - V; i += V) {
-            biasClamp(FloatVector.fromArray(S, acc, accOff + i), b, min, max)
-                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
+            FloatVector r = FloatVector.fromArray(S, acc, accOff + i).add(bias);
+            if (lo) {
+                r = r.lanewise(VectorOperators.MAX, min);
+            }
+            if (hi) {
+                r = r.lanewise(VectorOperators.MIN, max);
+            }
+            r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            biasClamp(FloatVector.fromArray(S, acc, accOff + i, m), b, min, max)
-                .intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
+            FloatVector r = FloatVector.fromArray(S, acc, accOff + i, m).add(bias);
+            if (lo) {
+                r = r.lanewise(VectorOperators.MAX, min);
+            }
+            if (hi) {
+                r = r.lanewise(VectorOperators.MIN, max);
+            }
+            r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER, m);
         }
     }
 

@@ -241,6 +241,32 @@ class ConvCandidatesTest {
         }
     }
 
+    @Test
+    void depthwiseKernelsFuseAClampThatBitesOnBothSides() {
+        // {channels, height, width, stride}: a part block of lanes (37), rows of 35 pixels, stride 2 on odd sides
+        int[][] cases = {{37, 7, 7, 1}, {19, 18, 35, 1}, {24, 11, 13, 2}, {8, 15, 14, 2}};
+        Activation clamp = new Activation(-0.1f, 0.2f);
+        for (int[] c : cases) {
+            try (Tensor x = random(1, c[0], c[1], c[2]); Tensor w = random(c[0], 1, 3, 3); Tensor b = random(c[0])) {
+                Node node = KernelHarness.node("Conv", 3, 1, i("group", c[0]), ints("pads", 1, 1, 1, 1),
+                    ints("strides", c[3], c[3]));
+                Tensor want = KernelHarness.run(REF, node, 13, 1, x, w, b)[0];
+                for (long j = 0; j < want.size(); j++) {
+                    want.setFloat(j, Math.min(clamp.max(), Math.max(clamp.min(), want.getFloat(j))));
+                }
+                ConvAttributes attrs = ConvAttributes.of(node, w);
+                for (Kernel k : List.of(new DepthwiseConv(attrs, w.toFloatArray(), b.toFloatArray(), clamp),
+                    new BlockedDepthwiseConv(attrs, w.toFloatArray(), b.toFloatArray(), clamp))) {
+                    try (Tensor got = k.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0]) {
+                        SimdVsReferenceTest.assertClose(want, got, 1e-5,
+                            k.getClass().getSimpleName() + " " + java.util.Arrays.toString(c));
+                    }
+                }
+                want.close();
+            }
+        }
+    }
+
     /** The kernel the rules choose (tuning off) for {@code conv} with these weights on an input of that shape. */
     private static String chosenWithTuningOff(Node conv, Tensor w, Tensor b, long... inputShape) {
         try (KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
