@@ -19,12 +19,17 @@ import java.util.Map;
 
 /**
  * Model-level latency, sparq against ONNX Runtime's Java API on the same model, input and thread count, interleaved
- * run by run in one process so machine noise hits both alike. Prints a Markdown table with the latency ratio.
+ * run by run in one process so machine noise hits both alike. Prints a Markdown table with the latency ratio, and
+ * the Java heap sparq allocated per measured run (all threads): a steady state that allocates more than a few tens of
+ * KB is a sign of Vector API values boxed by code the JIT compiled badly, which makes the run slower than it should be.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.ModelBenchmark [--models DIR]
  * [--model NAME]... [--threads N]... [--warmup N] [--iterations N] [--backend ID] [--gap-ms N] [--ort-no-spin]}
  */
 public final class ModelBenchmark {
+    /** Heap bytes sparq's measured runs allocated (all threads), -1 if unknown; reset per model and thread count. */
+    private static long sparqAllocated;
+
     private ModelBenchmark() {
     }
 
@@ -58,8 +63,8 @@ public final class ModelBenchmark {
             threads = List.of(1, 2);
         }
         System.out.println("| model | threads | sparq p50 ms | sparq p90 ms | ORT p50 ms | ORT p90 ms | sparq/ORT (p50) "
-            + "| max rel. diff |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+            + "| max rel. diff | sparq heap KB/run |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         for (String name : names) {
             for (int t : threads) {
@@ -97,6 +102,7 @@ public final class ModelBenchmark {
                 }
                 double[] a = new double[iterations];
                 double[] b = new double[iterations];
+                sparqAllocated = 0;
                 for (int i = 0; i < iterations; i++) {
                     // alternate which goes first, so neither always runs on a cache the other warmed; the pause lets
                     // the other engine's spinning worker threads go idle (both spin a while after a run, and on a
@@ -114,16 +120,36 @@ public final class ModelBenchmark {
                 }
                 Arrays.sort(a);
                 Arrays.sort(b);
-                System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e |%n", name, threads,
-                    pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff);
+                System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e | %s |%n", name,
+                    threads, pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff,
+                    sparqAllocated < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", sparqAllocated / 1024.0 / iterations));
             }
         }
     }
 
     private static double runSparq(Session s, Map<String, Tensor> feed) {
+        long bytes0 = allocatedBytes();
         long t0 = System.nanoTime();
         try (Session.Result r = s.run(feed)) {
-            return (System.nanoTime() - t0) / 1e6;
+            double ms = (System.nanoTime() - t0) / 1e6;
+            long bytes = allocatedBytes();
+            sparqAllocated = bytes0 < 0 || bytes < 0 || sparqAllocated < 0 ? -1 : sparqAllocated + bytes - bytes0;
+            return ms;
+        }
+    }
+
+    /** Heap bytes allocated so far by all threads, or -1 where the JVM does not count them. */
+    private static long allocatedBytes() {
+        return ThreadMxBeanHolder.BEAN == null ? -1 : ThreadMxBeanHolder.BEAN.getTotalThreadAllocatedBytes();
+    }
+
+    private static final class ThreadMxBeanHolder {
+        static final com.sun.management.ThreadMXBean BEAN = bean();
+
+        private static com.sun.management.ThreadMXBean bean() {
+            return java.lang.management.ManagementFactory.getThreadMXBean()
+                instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()
+                && t.isThreadAllocatedMemoryEnabled() ? t : null;
         }
     }
 
