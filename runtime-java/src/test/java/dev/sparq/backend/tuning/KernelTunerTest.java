@@ -116,6 +116,58 @@ class KernelTunerTest {
         assertThrows(IllegalStateException.class, () -> t.choose(badRule));
     }
 
+    /** A timer that runs candidates (as the real one does) and answers from {@code answers} in turn. */
+    private static CandidateTimer running(List<Map<String, Double>> answers, List<List<String>> asked,
+                                          List<Long> budgets) {
+        return new CandidateTimer() {
+            @Override
+            public double[] time(List<String> names, List<Runnable> runs, long budgetNanos) {
+                asked.add(List.copyOf(names));
+                budgets.add(budgetNanos);
+                Map<String, Double> a = answers.get(asked.size() - 1);
+                return names.stream().mapToDouble(a::get).toArray();
+            }
+
+            @Override
+            public boolean runsCandidates() {
+                return true;
+            }
+        };
+    }
+
+    @Test
+    void aCandidateThatBeatsTheRuleMustBeatItAgainInALongerTiming() {
+        List<List<String>> asked = new ArrayList<>();
+        List<Long> budgets = new ArrayList<>();
+        // the rule (sparse-csr) lost the first timing by a mistimed 900 us, and wins the second
+        KernelTuner t = KernelTuner.timing(TimingCache.inMemory(), running(List.of(
+            Map.of("dense", 830_000.0, "sparse-csr", 900_000.0, "sparse-sell", 400_000.0),
+            Map.of("sparse-csr", 210_000.0, "sparse-sell", 390_000.0)), asked, budgets), 5_000_000);
+        assertEquals("sparse-csr", t.choose(request("sparse-csr", "", true)).name());
+        assertEquals(List.of(List.of("dense", "sparse-csr", "sparse-sell"), List.of("sparse-csr", "sparse-sell")),
+            asked);
+        assertEquals(List.of(5_000_000L, KernelTuner.SECOND_OPINION * 5_000_000L), budgets);
+
+        // a winner that stays ahead keeps its place, with its best figures
+        asked.clear();
+        budgets.clear();
+        KernelTuner t2 = KernelTuner.timing(TimingCache.inMemory(), running(List.of(
+            Map.of("dense", 830_000.0, "sparse-csr", 900_000.0, "sparse-sell", 400_000.0),
+            Map.of("sparse-csr", 880_000.0, "sparse-sell", 420_000.0)), asked, budgets), 5_000_000);
+        ChosenKernel k = t2.choose(request("sparse-csr", "", true));
+        assertEquals("sparse-sell", k.name());
+        assertEquals("sparse-sell: 400.0 us vs dense 830.0 us, sparse-csr 880.0 us (timed) [90.0% zeros]",
+            k.describe());
+
+        // the rule won at once: one timing
+        asked.clear();
+        KernelTuner t3 = KernelTuner.timing(TimingCache.inMemory(), running(List.of(
+            Map.of("dense", 830_000.0, "sparse-csr", 200_000.0, "sparse-sell", 400_000.0)), asked, budgets),
+            5_000_000);
+        assertEquals("sparse-csr", t3.choose(request("sparse-csr", "", true)).name());
+        assertEquals(1, asked.size());
+    }
+
     @Test
     void aCloseCallKeepsTheDenseBaseline() {
         KernelTuner t = KernelTuner.timing(TimingCache.inMemory(),
