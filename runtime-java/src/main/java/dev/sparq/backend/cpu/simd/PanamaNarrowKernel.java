@@ -1,9 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,7 +12,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class PanamaNarrowKernel implements MicroKernel {
     static final int ROWS = 16;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final int V = S.length();
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[ROWS * V]);
@@ -86,17 +83,8 @@ final class PanamaNarrowKernel implements MicroKernel {
         c13.intoArray(tile, 13 * V);
         c14.intoArray(tile, 14 * V);
         c15.intoArray(tile, 15 * V);
-        VectorMask<Float> m = S.indexInRange(0, cols);
         for (int r = 0; r < rows; r++) {
-            long at = (cIndex + r * ldc) * Float.BYTES;
-            FloatVector x = FloatVector.fromArray(S, tile, r * V);
-            if (accumulate) {
-                x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
-            }
-            if (epilogue != null) {
-                x = PanamaMicroKernel.finish(x, epilogue, row0 + r, col0);
-            }
-            x.intoMemorySegment(c, at, ORDER, m);
+            PanamaMicroKernel.storeRow(tile, r * V, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
         }
     }
 }
