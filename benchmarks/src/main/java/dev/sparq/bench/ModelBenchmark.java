@@ -140,17 +140,9 @@ public final class ModelBenchmark {
 
     /** Heap bytes allocated so far by all threads, or -1 where the JVM does not count them. */
     private static long allocatedBytes() {
-        return ThreadMxBeanHolder.BEAN == null ? -1 : ThreadMxBeanHolder.BEAN.getTotalThreadAllocatedBytes();
-    }
-
-    private static final class ThreadMxBeanHolder {
-        static final com.sun.management.ThreadMXBean BEAN = bean();
-
-        private static com.sun.management.ThreadMXBean bean() {
-            return java.lang.management.ManagementFactory.getThreadMXBean()
-                instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()
-                && t.isThreadAllocatedMemoryEnabled() ? t : null;
-        }
+        return java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+            && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()
+            ? t.getTotalThreadAllocatedBytes() : -1;
     }
 
     private static double runOrt(OrtSession s, Map<String, OnnxTensor> feed) throws OrtException {
