@@ -82,6 +82,8 @@ final class PanamaMicroKernel implements MicroKernel {
         final int tOff = ahead < 0 ? aOff : ahead;
         final int tStep = ahead < 0 ? 0 : mr / 2;
         float touched = 0;
+        // fetched before the accumulators are live: a ThreadLocal miss is a call, across which all 24 would spill
+        float[] tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -141,7 +143,6 @@ final class PanamaMicroKernel implements MicroKernel {
         if (Float.isNaN(touched)) {
             sink = touched; // a use the JIT cannot drop, so the reads above stay
         }
-        float[] tile = TILE.get();
         c00.intoArray(tile, 0 * NR);
         c01.intoArray(tile, 0 * NR + V);
         c10.intoArray(tile, 1 * NR);
@@ -333,6 +334,7 @@ final class PanamaMicroKernel implements MicroKernel {
     private static void run8(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
                              int rows, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
         final int mr = 8;
+        float[] tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -372,7 +374,6 @@ final class PanamaMicroKernel implements MicroKernel {
             c70 = a7.fma(b0, c70);
             c71 = a7.fma(b1, c71);
         }
-        float[] tile = TILE.get();
         c00.intoArray(tile, 0 * NR);
         c01.intoArray(tile, 0 * NR + V);
         c10.intoArray(tile, 1 * NR);
@@ -426,10 +427,18 @@ final class PanamaMicroKernel implements MicroKernel {
      */
     private static void storeFull(float[] tile, int rows, MemorySegment c, long cIndex, long ldc, boolean accumulate,
                                   Epilogue epilogue, int row0, int col0) {
+        if (accumulate) {
+            storeFullAdd(tile, rows, c, cIndex, ldc, epilogue, row0, col0);
+        } else {
+            storeFullSet(tile, rows, c, cIndex, ldc, epilogue, row0, col0);
+        }
+    }
+
+    private static void storeFullSet(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
+                                     Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
         float[] colBias = e.colBias();
-        // an infinite bound is skipped (it changes no bit): Math.max/min semantics cost several instructions each
         boolean lo = e.min() != Float.NEGATIVE_INFINITY;
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < rows; r++) {
@@ -437,9 +446,36 @@ final class PanamaMicroKernel implements MicroKernel {
             for (int j = 0; j < NR; j += V) {
                 long cat = at + (long) j * Float.BYTES;
                 FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
-                if (accumulate) {
-                    x = x.add(FloatVector.fromMemorySegment(S, c, cat, ORDER));
+                if (rowBias != null) {
+                    x = x.add(rowBias[row0 + r]);
                 }
+                if (colBias != null) {
+                    x = x.add(FloatVector.fromArray(S, colBias, col0 + j, S.indexInRange(col0 + j, colBias.length)));
+                }
+                if (lo) {
+                    x = x.lanewise(VectorOperators.MAX, e.min());
+                }
+                if (hi) {
+                    x = x.lanewise(VectorOperators.MIN, e.max());
+                }
+                x.intoMemorySegment(c, cat, ORDER);
+            }
+        }
+    }
+
+    private static void storeFullAdd(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
+                                     Epilogue epilogue, int row0, int col0) {
+        Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
+        float[] rowBias = e.rowBias();
+        float[] colBias = e.colBias();
+        boolean lo = e.min() != Float.NEGATIVE_INFINITY;
+        boolean hi = e.max() != Float.POSITIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+            long at = (cIndex + r * ldc) * Float.BYTES;
+            for (int j = 0; j < NR; j += V) {
+                long cat = at + (long) j * Float.BYTES;
+                FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
+                x = x.add(FloatVector.fromMemorySegment(S, c, cat, ORDER));
                 if (rowBias != null) {
                     x = x.add(rowBias[row0 + r]);
                 }
@@ -463,6 +499,15 @@ final class PanamaMicroKernel implements MicroKernel {
      */
     static void storeRow(float[] tile, int t, MemorySegment c, long index, int cols, boolean accumulate,
                          Epilogue epilogue, int row, int col0) {
+        if (accumulate) {
+            storeRowAdd(tile, t, c, index, cols, epilogue, row, col0);
+        } else {
+            storeRowSet(tile, t, c, index, cols, epilogue, row, col0);
+        }
+    }
+
+    private static void storeRowSet(float[] tile, int t, MemorySegment c, long index, int cols, Epilogue epilogue,
+                                    int row, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
         float[] colBias = e.colBias();
@@ -473,9 +518,35 @@ final class PanamaMicroKernel implements MicroKernel {
             VectorMask<Float> m = S.indexInRange(j, cols);
             long at = off + (long) j * Float.BYTES;
             FloatVector x = FloatVector.fromArray(S, tile, t + j);
-            if (accumulate) {
-                x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
+            if (rowBias != null) {
+                x = x.add(rowBias[row]);
             }
+            if (colBias != null) {
+                x = x.add(FloatVector.fromArray(S, colBias, col0 + j, S.indexInRange(col0 + j, colBias.length)));
+            }
+            if (lo) {
+                x = x.lanewise(VectorOperators.MAX, e.min());
+            }
+            if (hi) {
+                x = x.lanewise(VectorOperators.MIN, e.max());
+            }
+            x.intoMemorySegment(c, at, ORDER, m);
+        }
+    }
+
+    private static void storeRowAdd(float[] tile, int t, MemorySegment c, long index, int cols, Epilogue epilogue,
+                                    int row, int col0) {
+        Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
+        float[] rowBias = e.rowBias();
+        float[] colBias = e.colBias();
+        boolean lo = e.min() != Float.NEGATIVE_INFINITY;
+        boolean hi = e.max() != Float.POSITIVE_INFINITY;
+        long off = index * Float.BYTES;
+        for (int j = 0; j < cols; j += V) {
+            VectorMask<Float> m = S.indexInRange(j, cols);
+            long at = off + (long) j * Float.BYTES;
+            FloatVector x = FloatVector.fromArray(S, tile, t + j);
+            x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
             if (rowBias != null) {
                 x = x.add(rowBias[row]);
             }
