@@ -29,6 +29,8 @@ final class PanamaNarrowKernel implements MicroKernel {
     @Override
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
                     int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        // fetched before the accumulators are live: a ThreadLocal miss is a call, across which all 16 would spill
+        float[] tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c0 = zero;
         FloatVector c1 = zero;
@@ -66,7 +68,6 @@ final class PanamaNarrowKernel implements MicroKernel {
             c14 = FloatVector.broadcast(S, a[ak + 14]).fma(b0, c14);
             c15 = FloatVector.broadcast(S, a[ak + 15]).fma(b0, c15);
         }
-        float[] tile = TILE.get();
         c0.intoArray(tile, 0 * V);
         c1.intoArray(tile, 1 * V);
         c2.intoArray(tile, 2 * V);
