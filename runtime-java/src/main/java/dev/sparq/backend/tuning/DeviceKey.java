@@ -13,9 +13,9 @@ public final class DeviceKey {
     /**
      * Raised when the way candidates are timed changes. 2: timing waits for the JIT to settle; generation 1 timed
      * candidates still on their way to C2, 3-60× slow, so its choices are not kept. 3: a candidate that beats the
-     * node's rule is timed against it a second time, longer (stop 18); a generation-2 cache on the stop-19 machine
-     * still held ResNet-18's 56×56 layers on pixel-rows (1.08-1.18 ms in the model) where Winograd, timed again,
-     * runs 0.90-0.97 ms.
+     * node's rule is timed against it a second time, longer (stop 18), and must beat it by the margin (stop 19); a
+     * generation-2 cache on the stop-19 machine held ResNet-18's 56×56 layers on pixel-rows (1.08-1.18 ms in the
+     * model) where Winograd, the rule, runs 0.90-0.97 ms.
      */
     static final int TIMER_GENERATION = 3;
 

@@ -159,6 +159,14 @@ class KernelTunerTest {
         assertEquals("sparse-sell: 400.0 us vs dense 830.0 us, sparse-csr 880.0 us (timed) [90.0% zeros]",
             k.describe());
 
+        // a winner that stays ahead of the rule by less than the margin, twice: the rule
+        asked.clear();
+        KernelTuner t4 = KernelTuner.timing(TimingCache.inMemory(), running(List.of(
+            Map.of("dense", 2_000_000.0, "sparse-csr", 1_000_000.0, "sparse-sell", 950_000.0),
+            Map.of("sparse-csr", 1_000_000.0, "sparse-sell", 950_000.0)), asked, budgets), 5_000_000);
+        assertEquals("sparse-csr", t4.choose(request("sparse-csr", "", true)).name(), "5% is within the noise");
+        assertEquals(2, asked.size());
+
         // the rule won at once: one timing
         asked.clear();
         KernelTuner t3 = KernelTuner.timing(TimingCache.inMemory(), running(List.of(
