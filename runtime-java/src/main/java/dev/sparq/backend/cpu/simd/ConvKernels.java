@@ -43,6 +43,14 @@ final class ConvKernels {
     static final int WINOGRAD_F4_MIN_PIXELS = 24 * 24;
     static final int WINOGRAD_MIN_CHANNELS = 16;
     /**
+     * Images below WINOGRAD_MIN_PIXELS (down to 7×7) where F(2×2) is still the rule, given this many channels in and
+     * out: ResNet-18's 512-channel 7×7 layers ran 10-20% faster on F(2×2) than on pixel-rows inside the model (Zen 5,
+     * stop 19: 1222-1309 µs against 1450 at 1 thread, 758-777 against 861-878 at 2), and with a rule of pixel-rows the
+     * tuner's margin kept pixel-rows (timed 1.44 ms against 1.33 alone).
+     */
+    static final int WINOGRAD_SMALL_MIN_CHANNELS = 256;
+    static final int WINOGRAD_SMALL_MIN_PIXELS = 7 * 7;
+    /**
      * Depthwise layers of at most this many output pixels per channel are computed channels-in-lanes by rule
      * ({@link BlockedDepthwiseConv}); larger planes keep long rows for {@link DepthwiseConv}. Timed in MobileNetV2
      * (benchmarks/RESULTS.md, stop 16): blocked 2-4× faster at 7×7, ~1.3× at 14×14, level at 28×28, slower above.
@@ -198,6 +206,10 @@ final class ConvKernels {
      * are 16/9 of the plain ones instead of 36/9 (they stream from memory); at 7×7 neither beats im2col.
      */
     static String winogradRule(int cin, int cout, long pixels) {
+        boolean small = pixels >= WINOGRAD_SMALL_MIN_PIXELS && pixels < WINOGRAD_MIN_PIXELS;
+        if (small && cin >= WINOGRAD_SMALL_MIN_CHANNELS && cout >= WINOGRAD_SMALL_MIN_CHANNELS) {
+            return "winograd-2x2";
+        }
         if (cin < WINOGRAD_MIN_CHANNELS || cout < WINOGRAD_MIN_CHANNELS || pixels < WINOGRAD_MIN_PIXELS) {
             return null;
         }

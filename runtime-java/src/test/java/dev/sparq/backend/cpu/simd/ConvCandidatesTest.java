@@ -126,9 +126,11 @@ class ConvCandidatesTest {
 
     @Test
     void withTuningOffWinogradIsTheRuleWhereItMeasuredFaster() {
-        // {channels, image side}: F(4×4) from 24×24, F(2×2) from 12×12, im2col below or for few channels
+        // {channels, image side}: F(4×4) from 24×24, F(2×2) from 12×12 (from 7×7 with 256 channels), im2col below or
+        // for few channels
         Object[][] cases = {{64, 56, "winograd"}, {128, 28, "winograd"}, {32, 14, "winograd-2x2"},
-            {32, 12, "winograd-2x2"}, {32, 7, "im2col-gemm"}, {8, 28, "im2col-gemm"}};
+            {32, 12, "winograd-2x2"}, {32, 7, "im2col-gemm"}, {8, 28, "im2col-gemm"}, {256, 7, "winograd-2x2"},
+            {256, 6, "im2col-gemm"}};
         for (Object[] c : cases) {
             int ch = (int) c[0];
             int side = (int) c[1];
@@ -195,7 +197,8 @@ class ConvCandidatesTest {
     void withTuningOffDeepLayersWithWholeTilesBroadcastRowsOfPixels() {
         // {input channels, output channels, image side, kernel, stride, expected}: whole tiles of 7 and at most
         // 2^20 outputs (the last: 56 × 56 × 512), else the other rules
-        Object[][] cases = {{128, 256, 28, 3, 2, "pixel-rows"}, {512, 512, 7, 3, 1, "pixel-rows"},
+        Object[][] cases = {{128, 256, 28, 3, 2, "pixel-rows"}, {512, 512, 7, 3, 1, "winograd-2x2"},
+            {128, 256, 7, 3, 1, "pixel-rows"},
             {256, 512, 14, 1, 2, "pixel-rows"}, {32, 32, 7, 3, 1, "im2col-gemm"}, {64, 64, 56, 3, 1, "winograd"},
             {64, 128, 30, 3, 2, "im2col-gemm"}, {64, 512, 56, 3, 1, "winograd"}, {64, 512, 112, 3, 2, "im2col-gemm"}};
         for (Object[] c : cases) {
