@@ -84,6 +84,11 @@ final class PanamaNarrowKernel implements MicroKernel {
         c13.intoArray(tile, 13 * V);
         c14.intoArray(tile, 14 * V);
         c15.intoArray(tile, 15 * V);
+        if (rows == ROWS && cols == V) {
+            // unmasked, in one call: 16 masked row stores per tile cost more than the tile's FMAs at k = 32
+            PanamaMicroKernel.storeFull(tile, ROWS, V, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             PanamaMicroKernel.storeRow(tile, r * V, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
         }
