@@ -168,7 +168,7 @@ final class PanamaMicroKernel implements MicroKernel {
         c110.intoArray(tile, 11 * NR);
         c111.intoArray(tile, 11 * NR + V);
         if (rows == mr && cols == NR) {
-            storeFull(tile, mr, NR, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -391,7 +391,7 @@ final class PanamaMicroKernel implements MicroKernel {
         c70.intoArray(tile, 7 * NR);
         c71.intoArray(tile, 7 * NR + V);
         if (rows == mr && cols == NR) {
-            storeFull(tile, mr, NR, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -413,15 +413,14 @@ final class PanamaMicroKernel implements MicroKernel {
         c00.intoArray(tile, 0);
         c01.intoArray(tile, V);
         if (cols == NR) {
-            storeFull(tile, 1, NR, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            storeFull(tile, 1, c, cIndex, ldc, accumulate, epilogue, row0, col0);
         } else {
             storeRow(tile, 0, c, cIndex, cols, accumulate, epilogue, row0, col0);
         }
     }
 
     /**
-     * A full tile ({@code rows} × {@code width}, width NR or, for the narrow tile, one vector): unmasked vector copies
-     * (or adds) from the tile buffer to C, with the epilogue (row or column bias,
+     * A full tile: unmasked vector copies (or adds) from the tile buffer to C, with the epilogue (row or column bias,
      * then the clamp, in Epilogue.apply's order). The epilogue is written out here and in {@link #storeRow} rather
      * than in a helper taking and returning a vector: C2 sometimes compiles such a helper out of line, and then every
      * vector crossing it is boxed (the narrow tile's store allocated 8.8 MB per ResNet-18 inference so). Storing and
@@ -429,16 +428,16 @@ final class PanamaMicroKernel implements MicroKernel {
      * the segment's checks (class, read-only, bounds, session) inside the store loop, ~40 instructions per vector,
      * and a 16-deep GEMM ran 1.6-1.9× slower after a deep (k-blocked) one than alone (stop 19).
      */
-    static void storeFull(float[] tile, int rows, int width, MemorySegment c, long cIndex, long ldc,
-                          boolean accumulate, Epilogue epilogue, int row0, int col0) {
+    private static void storeFull(float[] tile, int rows, MemorySegment c, long cIndex, long ldc, boolean accumulate,
+                                  Epilogue epilogue, int row0, int col0) {
         if (accumulate) {
-            storeFullAdd(tile, rows, width, c, cIndex, ldc, epilogue, row0, col0);
+            storeFullAdd(tile, rows, c, cIndex, ldc, epilogue, row0, col0);
         } else {
-            storeFullSet(tile, rows, width, c, cIndex, ldc, epilogue, row0, col0);
+            storeFullSet(tile, rows, c, cIndex, ldc, epilogue, row0, col0);
         }
     }
 
-    private static void storeFullSet(float[] tile, int rows, int width, MemorySegment c, long cIndex, long ldc,
+    private static void storeFullSet(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
@@ -448,9 +447,9 @@ final class PanamaMicroKernel implements MicroKernel {
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < rows; r++) {
             long at = (cIndex + r * ldc) * Float.BYTES;
-            for (int j = 0; j < width; j += V) {
+            for (int j = 0; j < NR; j += V) {
                 long cat = at + (long) j * Float.BYTES;
-                FloatVector x = FloatVector.fromArray(S, tile, r * width + j);
+                FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
                 if (rowBias != null) {
                     x = x.add(rowBias[row0 + r]);
                 }
@@ -468,7 +467,7 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
-    private static void storeFullAdd(float[] tile, int rows, int width, MemorySegment c, long cIndex, long ldc,
+    private static void storeFullAdd(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
@@ -477,9 +476,9 @@ final class PanamaMicroKernel implements MicroKernel {
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < rows; r++) {
             long at = (cIndex + r * ldc) * Float.BYTES;
-            for (int j = 0; j < width; j += V) {
+            for (int j = 0; j < NR; j += V) {
                 long cat = at + (long) j * Float.BYTES;
-                FloatVector x = FloatVector.fromArray(S, tile, r * width + j);
+                FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
                 x = x.add(FloatVector.fromMemorySegment(S, c, cat, ORDER));
                 if (rowBias != null) {
                     x = x.add(rowBias[row0 + r]);
