@@ -449,9 +449,14 @@ class SimdVsReferenceTest {
             // edge tiles (rows < mr, cols < nr) go through the tile buffer; full tiles without epilogue are stored
             // straight from registers, overwriting or adding to C
             Epilogue clamp = new Epilogue(rowBias, null, -1f, 1.5f);
+            float[] colBias = new float[nr];
+            for (int j = 0; j < nr; j++) {
+                colBias[j] = 0.5f * j - 1f;
+            }
+            Epilogue columns = new Epilogue(null, colBias, -0.5f, Float.POSITIVE_INFINITY);
             for (int rows : new int[] {mr - 3, mr}) {
                 for (int cols : new int[] {1, nr / 2 + 1, nr}) {
-                    for (Epilogue ep : new Epilogue[] {clamp, null}) {
+                    for (Epilogue ep : new Epilogue[] {clamp, columns, null}) {
                         for (boolean accumulate : new boolean[] {false, true}) {
                             checkTile(mk, kc, a, b, rows, cols, ep, accumulate);
                         }
