@@ -10,6 +10,7 @@ import dev.sparq.graph.ValueType;
 import dev.sparq.plan.BackendSelector;
 import dev.sparq.plan.ExecutionPlan;
 import dev.sparq.plan.Executor;
+import dev.sparq.plan.LayoutPasses;
 import dev.sparq.plan.Planner;
 import dev.sparq.tensor.Tensor;
 import java.util.Arrays;
@@ -43,6 +44,9 @@ public final class Session implements AutoCloseable {
         try {
             GraphOptimizer.optimize(model, options.optimization(), options.disabledPasses());
             List<Backend> backends = BackendSelector.select(options);
+            if (options.optimization() == GraphOptimizer.Level.ALL) {
+                LayoutPasses.apply(model, backends, options.disabledPasses());
+            }
             return new Session(model, Planner.plan(model, backends), options);
         } catch (RuntimeException e) {
             model.close();
@@ -114,7 +118,9 @@ public final class Session implements AutoCloseable {
 
     /**
      * Runs the model and shows {@code observer} every intermediate value as it is produced (name, tensor valid only
-     * during the call): what calibration and debugging tools need. Null observer = {@link #run(Map)}.
+     * during the call): what calibration and debugging tools need. Null observer = {@link #run(Map)}. The values are
+     * those the plan computes: where cpu-simd's channels-last pass ran, a block's intermediate values are NHWC twins
+     * named {@code <value>_nhwc} (disable the pass "channels-last" to see every value by its own name, as NCHW).
      */
     public Result run(Map<String, Tensor> inputs, java.util.function.BiConsumer<String, Tensor> observer) {
         checkOpen();

@@ -49,7 +49,10 @@ final class InspectCommand implements Callable<Integer> {
             ShapeInference.run(model);
             new dev.sparq.graph.pass.ConstantFolding().apply(model);
             List<QuantizationSummary.QuantizedTensor> quantized = QuantizationSummary.tensors(g);
-            Map<String, Integer> passes = GraphOptimizer.optimize(model, GraphOptimizer.Level.ALL);
+            Map<String, Integer> passes = new java.util.LinkedHashMap<>(
+                GraphOptimizer.optimize(model, GraphOptimizer.Level.ALL));
+            List<dev.sparq.backend.Backend> backends = BackendSelector.select(backendOptions.toSessionOptions());
+            passes.putAll(dev.sparq.plan.LayoutPasses.apply(model, backends, java.util.Set.of()));
             System.out.println("model:     " + modelPath);
             System.out.println("producer:  " + (model.producer().isBlank() ? "(unknown)" : model.producer())
                 + ", IR version " + model.irVersion() + ", opsets " + opsets(model));
@@ -88,7 +91,7 @@ final class InspectCommand implements Callable<Integer> {
                     }
                 }
             }
-            ExecutionPlan plan = Planner.plan(model, BackendSelector.select(backendOptions.toSessionOptions()));
+            ExecutionPlan plan = Planner.plan(model, backends);
             printQuantization(quantized, QuantizationSummary.execution(plan));
             System.out.println("plan:      " + g.nodes().size() + " nodes after graph passes, per backend "
                 + plan.nodesPerBackend());

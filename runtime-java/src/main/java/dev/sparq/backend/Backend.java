@@ -1,6 +1,10 @@
 package dev.sparq.backend;
 
+import dev.sparq.graph.Node;
+import dev.sparq.graph.pass.GraphPass;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * A place kernels run: a CPU implementation, a native library, a GPU. Backends are found through
@@ -22,4 +26,14 @@ public interface Backend {
      * the planner then tries the next backend. Like ONNX Runtime's GetCapability, but per node.
      */
     Optional<Kernel> kernelFor(KernelRequest request);
+
+    /**
+     * Passes that put the graph into this backend's own layout (e.g. channels-last), run after the graph optimizer
+     * when the optimization level is ALL and this is the first selected backend that has any. They must leave
+     * alone the nodes {@code claimed} says an earlier backend in the preference order takes, and make only nodes
+     * this backend runs.
+     */
+    default List<GraphPass> layoutPasses(Predicate<Node> claimed) {
+        return List.of();
+    }
 }

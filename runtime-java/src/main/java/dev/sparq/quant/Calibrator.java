@@ -178,7 +178,9 @@ public final class Calibrator {
     }
 
     private SessionOptions sessionOptions() {
-        SessionOptions.Builder b = SessionOptions.builder().optimization(GraphOptimizer.Level.ALL);
+        // statistics are kept by the model's value names: no NHWC twins under new names
+        SessionOptions.Builder b = SessionOptions.builder().optimization(GraphOptimizer.Level.ALL)
+            .disablePass(dev.sparq.graph.pass.ChannelsLastLayout.NAME);
         backends.forEach(b::backend);
         if (threads > 0) {
             b.threads(threads);

@@ -37,6 +37,7 @@ public final class GraphOptimizer {
         Set<String> known = new TreeSet<>();
         basic.forEach(p -> known.add(p.name()));
         fusions.forEach(p -> known.add(p.name()));
+        known.add(ChannelsLastLayout.NAME); // a backend's layout pass, run by the plan (LayoutPasses)
         for (String name : disabled) {
             if (!known.contains(name)) {
                 throw new IllegalArgumentException("no graph pass named '" + name + "'; passes: " + known);

@@ -14,6 +14,8 @@ import java.lang.foreign.ValueLayout;
 public final class Gemm {
     static final int KC = 256;
     static final int NC = 512;
+    /** A row panels packed at a time (16 × 12 rows × KC: 192 KiB at most, in L2 beside B's block). */
+    static final int MC_PANELS = 16;
     /**
      * Multiply-adds below which a thread is not woken for a share: the pool's hand-off costs microseconds, a whole
      * 1×64×256 layer ~1 µs (the digits MLP ran slower at 2 threads than at 1).
@@ -83,19 +85,24 @@ public final class Gemm {
                 int kb = Math.min(KC, k - k0);
                 boolean last = k0 + kb >= k;
                 PanelSource.Panels bp = b.panels(k0, kb, n0, ncols, nr, bScratch);
-                PanelSource.Panels ap = a.panels(k0, kb, row0, row1 - row0, mr, aScratch);
-                for (int ic = 0; ic * mr < row1 - row0; ic++) {
-                    int row = row0 + ic * mr;
-                    // the next A panel is read along, half of it per tile: ahead of the kernel's need when the
-                    // weights stream from memory (ResNet-18's 7×7 layers: each weight panel serves 2 tiles)
-                    int next = (ic + 1) * mr < row1 - row0 ? ap.base() + (ic + 1) * ap.stride() : -1;
-                    for (int jc = 0; jc * nr < ncols; jc++) {
-                        int col = n0 + jc * nr;
-                        int cols = Math.min(nr, n - col);
-                        int ahead = next < 0 ? -1 : next + (jc & 1) * (ap.stride() / 2);
-                        mk.run(kb, ap.data(), ap.base() + ic * ap.stride(), bp.data(), bp.base() + jc * bp.stride(),
-                            c, cIndex + row * ldc + col, ldc, Math.min(mr, m - row), cols, k0 > 0,
-                            last ? ep : null, row, col, ahead);
+                // A in chunks of MC_PANELS panels: an A packed per call (pixels as rows) stays in cache between
+                // its packing and its use, instead of all M rows packed first (12544 × 32 floats: 1.6 MB)
+                for (int m0 = row0; m0 < row1; m0 += MC_PANELS * mr) {
+                    int m1 = Math.min(row1, m0 + MC_PANELS * mr);
+                    PanelSource.Panels ap = a.panels(k0, kb, m0, m1 - m0, mr, aScratch);
+                    for (int ic = 0; ic * mr < m1 - m0; ic++) {
+                        int row = m0 + ic * mr;
+                        // the next A panel is read along, half of it per tile: ahead of the kernel's need when the
+                        // weights stream from memory (ResNet-18's 7×7 layers: each weight panel serves 2 tiles)
+                        int next = (ic + 1) * mr < m1 - m0 ? ap.base() + (ic + 1) * ap.stride() : -1;
+                        for (int jc = 0; jc * nr < ncols; jc++) {
+                            int col = n0 + jc * nr;
+                            int cols = Math.min(nr, n - col);
+                            int ahead = next < 0 ? -1 : next + (jc & 1) * (ap.stride() / 2);
+                            mk.run(kb, ap.data(), ap.base() + ic * ap.stride(), bp.data(),
+                                bp.base() + jc * bp.stride(), c, cIndex + row * ldc + col, ldc, Math.min(mr, m - row),
+                                cols, k0 > 0, last ? ep : null, row, col, ahead);
+                        }
                     }
                 }
             }

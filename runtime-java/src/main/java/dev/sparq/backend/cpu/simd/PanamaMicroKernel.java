@@ -176,6 +176,101 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
+    /** {@link #run12} with A row-major on the heap: row r of the panel at {@code aOff + r·lda}, not interleaved. */
+    static void run12(int kc, float[] a, int aOff, int lda, float[] b, int bOff, MemorySegment c,
+                      long cIndex, long ldc, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        final int mr = 12;
+        final int rows = mr;
+        // fetched before the accumulators are live: a ThreadLocal miss is a call, across which all 24 would spill
+        float[] tile = TILE.get();
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        FloatVector c60 = zero, c61 = zero;
+        FloatVector c70 = zero, c71 = zero;
+        FloatVector c80 = zero, c81 = zero;
+        FloatVector c90 = zero, c91 = zero;
+        FloatVector c100 = zero, c101 = zero;
+        FloatVector c110 = zero, c111 = zero;
+        for (int k = 0; k < kc; k++) {
+            int ak = aOff + k;
+            int bk = bOff + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bk);
+            FloatVector b1 = FloatVector.fromArray(S, b, bk + V);
+            FloatVector a0 = FloatVector.broadcast(S, a[ak + 0 * lda]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ak + 1 * lda]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ak + 2 * lda]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ak + 3 * lda]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ak + 4 * lda]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ak + 5 * lda]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, a[ak + 6 * lda]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, a[ak + 7 * lda]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+            FloatVector a8 = FloatVector.broadcast(S, a[ak + 8 * lda]);
+            c80 = a8.fma(b0, c80);
+            c81 = a8.fma(b1, c81);
+            FloatVector a9 = FloatVector.broadcast(S, a[ak + 9 * lda]);
+            c90 = a9.fma(b0, c90);
+            c91 = a9.fma(b1, c91);
+            FloatVector a10 = FloatVector.broadcast(S, a[ak + 10 * lda]);
+            c100 = a10.fma(b0, c100);
+            c101 = a10.fma(b1, c101);
+            FloatVector a11 = FloatVector.broadcast(S, a[ak + 11 * lda]);
+            c110 = a11.fma(b0, c110);
+            c111 = a11.fma(b1, c111);
+        }
+        c00.intoArray(tile, 0 * NR);
+        c01.intoArray(tile, 0 * NR + V);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + V);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + V);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + V);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + V);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + V);
+        c80.intoArray(tile, 8 * NR);
+        c81.intoArray(tile, 8 * NR + V);
+        c90.intoArray(tile, 9 * NR);
+        c91.intoArray(tile, 9 * NR + V);
+        c100.intoArray(tile, 10 * NR);
+        c101.intoArray(tile, 10 * NR + V);
+        c110.intoArray(tile, 11 * NR);
+        c111.intoArray(tile, 11 * NR + V);
+        if (rows == mr && cols == NR) {
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
+        }
+    }
+
     @Override
     public void runInPlace(int kc, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
                            int ldy) {

@@ -172,6 +172,103 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void depthwiseNhwcRow(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                 float[] bias, float min, float max, int oy, MemorySegment y, long yRow) {
+        int iy0 = oy * g.sh() - g.padTop();
+        // columns whose window lies wholly inside the image: no tap to leave out
+        int lo = Math.min(g.ow(), (g.padLeft() + g.sw() - 1) / g.sw());
+        int right = g.w() - 1 - (g.kw() - 1) * g.dw() + g.padLeft();
+        int hi = right < 0 ? lo : Math.max(lo, Math.min(g.ow(), right / g.sw() + 1));
+        int full = channels / V * V;
+        if (g.kh() == 3 && g.kw() == 3 && iy0 >= 0 && iy0 + 2 * g.dh() < g.h() && full > 0 && hi > lo) {
+            for (int c = 0; c < full; c += V) {
+                depthwiseNhwc3x3(g, channels, x, xImage, w, bias, min, max, iy0, y, yRow, lo, hi, c);
+            }
+            ScalarOps.depthwiseNhwc(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, lo, hi, full);
+            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, 0, lo);
+            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, hi, g.ow());
+        } else {
+            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, 0, g.ow());
+        }
+    }
+
+    /** Channels [c, c + V) of the columns [lo, hi): the nine taps' weights and the bias stay in registers. */
+    private static void depthwiseNhwc3x3(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                         float[] bias, float min, float max, int iy0, MemorySegment y, long yRow,
+                                         int lo, int hi, int c) {
+        FloatVector w0 = FloatVector.fromArray(S, w, c);
+        FloatVector w1 = FloatVector.fromArray(S, w, channels + c);
+        FloatVector w2 = FloatVector.fromArray(S, w, 2 * channels + c);
+        FloatVector w3 = FloatVector.fromArray(S, w, 3 * channels + c);
+        FloatVector w4 = FloatVector.fromArray(S, w, 4 * channels + c);
+        FloatVector w5 = FloatVector.fromArray(S, w, 5 * channels + c);
+        FloatVector w6 = FloatVector.fromArray(S, w, 6 * channels + c);
+        FloatVector w7 = FloatVector.fromArray(S, w, 7 * channels + c);
+        FloatVector w8 = FloatVector.fromArray(S, w, 8 * channels + c);
+        FloatVector b = FloatVector.fromArray(S, bias, c);
+        long rowBytes = (long) g.dh() * g.w() * channels * Float.BYTES;
+        long dx = (long) g.dw() * channels * Float.BYTES;
+        long step = (long) g.sw() * channels * Float.BYTES;
+        long r0 = (xImage + ((long) iy0 * g.w() + (long) lo * g.sw() - g.padLeft()) * channels + c) * Float.BYTES;
+        long o = (yRow + (long) lo * channels + c) * Float.BYTES;
+        long oStep = (long) channels * Float.BYTES;
+        for (int ox = lo; ox < hi; ox++, r0 += step, o += oStep) {
+            long r1 = r0 + rowBytes;
+            long r2 = r1 + rowBytes;
+            FloatVector a = w0.fma(FloatVector.fromMemorySegment(S, x, r0, ORDER), b);
+            a = w1.fma(FloatVector.fromMemorySegment(S, x, r0 + dx, ORDER), a);
+            a = w2.fma(FloatVector.fromMemorySegment(S, x, r0 + 2 * dx, ORDER), a);
+            a = w3.fma(FloatVector.fromMemorySegment(S, x, r1, ORDER), a);
+            a = w4.fma(FloatVector.fromMemorySegment(S, x, r1 + dx, ORDER), a);
+            a = w5.fma(FloatVector.fromMemorySegment(S, x, r1 + 2 * dx, ORDER), a);
+            a = w6.fma(FloatVector.fromMemorySegment(S, x, r2, ORDER), a);
+            a = w7.fma(FloatVector.fromMemorySegment(S, x, r2 + dx, ORDER), a);
+            a = w8.fma(FloatVector.fromMemorySegment(S, x, r2 + 2 * dx, ORDER), a);
+            a.max(min).min(max).intoMemorySegment(y, o, ORDER);
+        }
+    }
+
+    /** All channels of the columns [from, to), taps in the padding left out: the image's edges and any kernel. */
+    private static void depthwiseNhwcEdge(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                          float[] bias, float min, float max, int oy, MemorySegment y, long yRow,
+                                          int from, int to) {
+        for (int c = 0; c < channels; c += V) {
+            VectorMask<Float> m = S.indexInRange(c, channels);
+            FloatVector b = FloatVector.fromArray(S, bias, c, m);
+            for (int ox = from; ox < to; ox++) {
+                FloatVector a = b;
+                for (int ky = 0; ky < g.kh(); ky++) {
+                    int iy = oy * g.sh() - g.padTop() + ky * g.dh();
+                    if (iy < 0 || iy >= g.h()) {
+                        continue;
+                    }
+                    for (int kx = 0; kx < g.kw(); kx++) {
+                        int ix = ox * g.sw() - g.padLeft() + kx * g.dw();
+                        if (ix >= 0 && ix < g.w()) {
+                            long at = (xImage + ((long) iy * g.w() + ix) * channels + c) * Float.BYTES;
+                            a = FloatVector.fromArray(S, w, (ky * g.kw() + kx) * channels + c, m)
+                                .fma(FloatVector.fromMemorySegment(S, x, at, ORDER, m), a);
+                        }
+                    }
+                }
+                a.max(min).min(max).intoMemorySegment(y, (yRow + (long) ox * channels + c) * Float.BYTES, ORDER, m);
+            }
+        }
+    }
+
+    @Override
+    public void transpose(MemorySegment src, long srcIndex, int rows, int cols, MemorySegment dst, long dstIndex) {
+        // staged on the heap, where the 16 × 16 register transposes run: two bulk copies cost less than element
+        // access to the segments
+        int n = Math.multiplyExact(rows, cols);
+        float[] in = Scratch.of(2).get(n);
+        float[] out = Scratch.of(3).get(n);
+        MemorySegment.copy(src, ValueLayout.JAVA_FLOAT, srcIndex * Float.BYTES, in, 0, n);
+        transpose(in, 0, cols, rows, cols, out, 0, rows);
+        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_FLOAT, dstIndex * Float.BYTES, n);
+    }
+
+    @Override
     public void interleaveLanes(float[] src, int[] laneOffsets, int srcOff, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) {
             FloatVector.fromArray(S, src, srcOff + i, laneOffsets, 0).intoArray(dst, dstOff + i * V);
@@ -466,6 +563,10 @@ final class PanamaOps implements SimdOps {
      */
     @Override
     public void interleaveRows(float[] src, int width, int kb, float[] dst, int dstOff) {
+        if (width == 16 && V == 16) { // a [16][kb] block to [kb][16]: the register transposes, no gathers
+            transpose(src, 0, kb, 16, kb, dst, dstOff, 16);
+            return;
+        }
         int period = width * V / gcd(width, V);
         int o = dstOff;
         int k = 0;

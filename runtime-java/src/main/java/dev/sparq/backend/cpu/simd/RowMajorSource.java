@@ -39,9 +39,13 @@ record RowMajorSource(MemorySegment m, long offset, int rows, int depth, long ld
         for (int p = 0; p < panels; p++) {
             int r0 = row0 + p * width;
             int valid = Math.min(width, rows - r0);
-            for (int lane = 0; lane < valid; lane++) {
-                MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, (offset + (r0 + lane) * ld + k0) * Float.BYTES, block,
-                    lane * kb, kb);
+            if (ld == kb) { // the panel's rows whole and adjacent: one copy
+                MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, (offset + r0 * ld) * Float.BYTES, block, 0, valid * kb);
+            } else {
+                for (int lane = 0; lane < valid; lane++) {
+                    MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, (offset + (r0 + lane) * ld + k0) * Float.BYTES,
+                        block, lane * kb, kb);
+                }
             }
             java.util.Arrays.fill(block, valid * kb, width * kb, 0f);
             ops.interleaveRows(block, width, kb, dst, p * width * kb);

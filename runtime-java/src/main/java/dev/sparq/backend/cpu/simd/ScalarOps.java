@@ -88,6 +88,50 @@ final class ScalarOps implements SimdOps {
         transpose(src, srcOff, srcStride, 0, rows, 0, cols, dst, dstOff, dstStride);
     }
 
+    @Override
+    public void depthwiseNhwcRow(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                 float[] bias, float min, float max, int oy, MemorySegment y, long yRow) {
+        depthwiseNhwc(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, 0, g.ow(), 0);
+    }
+
+    /** {@link #depthwiseNhwcRow} for the columns [ox0, ox1) and channels [c0, C) only. */
+    static void depthwiseNhwc(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w, float[] bias,
+                              float min, float max, int oy, MemorySegment y, long yRow, int ox0, int ox1, int c0) {
+        for (int ox = ox0; ox < ox1; ox++) {
+            for (int c = c0; c < channels; c++) {
+                float acc = bias[c];
+                for (int ky = 0; ky < g.kh(); ky++) {
+                    int iy = oy * g.sh() - g.padTop() + ky * g.dh();
+                    if (iy < 0 || iy >= g.h()) {
+                        continue;
+                    }
+                    for (int kx = 0; kx < g.kw(); kx++) {
+                        int ix = ox * g.sw() - g.padLeft() + kx * g.dw();
+                        if (ix >= 0 && ix < g.w()) {
+                            acc = Math.fma(w[(ky * g.kw() + kx) * channels + c],
+                                x.getAtIndex(F, xImage + ((long) iy * g.w() + ix) * channels + c), acc);
+                        }
+                    }
+                }
+                y.setAtIndex(F, yRow + (long) ox * channels + c, Math.min(Math.max(acc, min), max));
+            }
+        }
+    }
+
+    @Override
+    public void transpose(MemorySegment src, long srcIndex, int rows, int cols, MemorySegment dst, long dstIndex) {
+        // in 8×8 blocks, so both sides are walked a cache line at a time
+        for (int r0 = 0; r0 < rows; r0 += 8) {
+            for (int c0 = 0; c0 < cols; c0 += 8) {
+                for (int r = r0; r < Math.min(r0 + 8, rows); r++) {
+                    for (int c = c0; c < Math.min(c0 + 8, cols); c++) {
+                        dst.setAtIndex(F, dstIndex + (long) c * rows + r, src.getAtIndex(F, srcIndex + (long) r * cols + c));
+                    }
+                }
+            }
+        }
+    }
+
     /** {@link #transpose} of rows [r0, r1) and columns [c0, c1) only. */
     static void transpose(float[] src, int srcOff, int srcStride, int r0, int r1, int c0, int c1, float[] dst,
                           int dstOff, int dstStride) {

@@ -5,8 +5,14 @@ import dev.sparq.backend.Backend;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.KernelRegistry;
 import dev.sparq.backend.KernelRequest;
+import dev.sparq.graph.ChannelsLastConv;
 import dev.sparq.graph.ClampedQuantizedOp;
+import dev.sparq.graph.Node;
+import dev.sparq.graph.pass.ChannelsLastLayout;
+import dev.sparq.graph.pass.GraphPass;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * FP32 kernels on the Java Vector API: packed, register-blocked GEMM for Conv/Gemm/MatMul with fused bias and
@@ -45,7 +51,9 @@ public final class SimdBackend implements Backend {
         .register("LayerNormalization", RowKernels::layerNorm)
         .register("AveragePool", Pool2d::averagePool)
         .register("GlobalAveragePool", PoolKernels::globalAverage)
-        .register("MaxPool", Pool2d::maxPool);
+        .register("MaxPool", Pool2d::maxPool)
+        .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.OP, ChannelsLastConvKernels::create)
+        .register("Transpose", ChannelsLastTranspose::create);
 
     @Override
     public String id() {
@@ -66,5 +74,11 @@ public final class SimdBackend implements Backend {
     @Override
     public Optional<Kernel> kernelFor(KernelRequest request) {
         return REGISTRY.kernelFor(request);
+    }
+
+    /** Depthwise blocks run channels-last here ({@link ChannelsLastLayout}), unless the optimization level is lower. */
+    @Override
+    public List<GraphPass> layoutPasses(Predicate<Node> claimed) {
+        return List.of(new ChannelsLastLayout(claimed));
     }
 }

@@ -41,6 +41,22 @@ interface SimdOps {
     void depthwiseBlock(ConvGeometry2d g, float[] x, int xw, float[] w, float[] bias, float min, float max, float[] y);
 
     /**
+     * Output row {@code oy} of a depthwise convolution on channels-last images: x[xImage + (iy·g.w() + ix)·C + c] is
+     * channel c of input pixel (iy, ix), w[t·C + c] tap t = ky·kw + kx of channel c, and
+     * y[yRow + ox·C + c] = clamp(bias[c] + Σ_t w[t·C + c] · x(oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw), min,
+     * max) for ox in [0, ow), c in [0, C), the taps that fall in the padding left out and the rest summed in order
+     * after the bias.
+     */
+    void depthwiseNhwcRow(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w, float[] bias,
+                          float min, float max, int oy, MemorySegment y, long yRow);
+
+    /**
+     * dst[dstIndex + c·rows + r] = src[srcIndex + r·cols + c] for r in [0, rows), c in [0, cols): one image between
+     * NHWC ([rows = H·W][cols = C]) and NCHW, either way.
+     */
+    void transpose(MemorySegment src, long srcIndex, int rows, int cols, MemorySegment dst, long dstIndex);
+
+    /**
      * dst[dstOff + i·L + l] = src[srcOff + laneOffsets[l] + i] for i in [0, n), l in [0, L = {@link #lanes()}): L
      * rows of src interleaved channel-minor, the layout {@link #depthwiseBlock} reads.
      */

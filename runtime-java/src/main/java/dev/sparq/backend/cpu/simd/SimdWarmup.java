@@ -4,6 +4,7 @@ import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.graph.Attribute;
+import dev.sparq.graph.ChannelsLastConv;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.Tensor;
 import java.lang.management.CompilationMXBean;
@@ -43,6 +44,11 @@ final class SimdWarmup {
     /** Warms the Conv candidates named. */
     static void conv(List<String> candidates) {
         warm("Conv", candidates, SimdWarmup::convPaths);
+    }
+
+    /** Warms the channels-last pointwise candidates named. */
+    static void channelsLast(List<String> candidates) {
+        warm(ChannelsLastConv.OP, candidates, SimdWarmup::channelsLastPaths);
     }
 
     private interface Paths {
@@ -193,6 +199,26 @@ final class SimdWarmup {
                 };
                 paths.add(new Path(kernel, SimdTuning.random(1, s[0], s[1], s[1])));
             }
+        }
+        return paths;
+    }
+
+    private static List<Path> channelsLastPaths(String name, Random r) {
+        MicroKernel mk = switch (name) {
+            case "nhwc-gemm", "nhwc-rows" -> MicroKernel.get();
+            case "nhwc-gemm-16" -> MicroKernel.narrow();
+            default -> null;
+        };
+        if (mk == null) {
+            return List.of();
+        }
+        // 9×9 pixels: whole pixel panels and a tail; 40 output channels: whole tiles and a part one; a reduction
+        // of two k blocks on the second path
+        List<Path> paths = new ArrayList<>();
+        for (int cin : new int[] {8, Gemm.KC + 4}) {
+            float[] w = weights(r, false, 40, cin);
+            paths.add(new Path(ChannelsLastConvKernels.pointwise(mk, name.equals("nhwc-rows"), w, 40, cin, new float[40], Activation.RELU),
+                SimdTuning.random(1, 9, 9, cin)));
         }
         return paths;
     }

@@ -1,0 +1,187 @@
+package dev.sparq.backend.cpu.simd;
+
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.Kernel;
+import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.UnsupportedKernelException;
+import dev.sparq.backend.geometry.ConvAttributes;
+import dev.sparq.backend.geometry.ConvGeometry2d;
+import dev.sparq.graph.ChannelsLastConv;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import dev.sparq.backend.tuning.Candidate;
+import dev.sparq.backend.tuning.KernelTuner;
+import dev.sparq.backend.tuning.TuningRequest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@link ChannelsLastConv} nodes: a pointwise layer is one GEMM with pixels as rows (the NHWC image is already
+ * row-major [pixels][Cin]; the weights are packed once as B, the bias is a column bias), a depthwise layer runs
+ * channels in the vector lanes straight from the NHWC image ({@link SimdOps#depthwiseNhwcRow}).
+ */
+final class ChannelsLastConvKernels {
+    private ChannelsLastConvKernels() {
+    }
+
+    static Kernel create(KernelRequest r) {
+        Node n = r.node();
+        Tensor w = r.constantInput(1);
+        if (w == null || w.dtype() != DType.F32 || w.rank() != 4) {
+            throw new UnsupportedKernelException("cpu-simd NhwcConv needs constant f32 4-D weights");
+        }
+        int cout = (int) w.dim(0);
+        int cinPerGroup = (int) w.dim(1);
+        float[] bias = new float[cout];
+        if (n.hasInput(2)) {
+            Tensor b = r.constantInput(2);
+            if (b == null || b.size() != cout) {
+                throw new UnsupportedKernelException("cpu-simd NhwcConv needs a constant bias of " + cout + " values");
+            }
+            for (int i = 0; i < cout; i++) {
+                bias[i] = b.getFloat(i);
+            }
+        }
+        Activation act = Activation.ofFused(n);
+        ConvAttributes attrs = ConvAttributes.of(n, w);
+        float[] weights = w.toFloatArray();
+        long group = n.intAttr("group", 1);
+        boolean pointwise = group == 1 && attrs.kh() == 1 && attrs.kw() == 1 && attrs.sh() == 1 && attrs.sw() == 1
+            && Arrays.stream(attrs.pads()).allMatch(p -> p == 0);
+        if (pointwise) {
+            return choosePointwise(r, w, weights, bias, act);
+        }
+        if (group == cout && cinPerGroup == 1) {
+            int taps = attrs.kh() * attrs.kw();
+            float[] tapMajor = new float[weights.length]; // [tap][channel]: a tap's weights for V channels in a row
+            for (int c = 0; c < cout; c++) {
+                for (int t = 0; t < taps; t++) {
+                    tapMajor[t * cout + c] = weights[c * taps + t];
+                }
+            }
+            return new Depthwise(attrs, tapMajor, bias, act);
+        }
+        throw new UnsupportedKernelException("cpu-simd NhwcConv is pointwise or depthwise only");
+    }
+
+    /**
+     * The GEMM for a pointwise layer, timed by the {@link KernelTuner}: pixel panels copied row by row for the main
+     * tile ("nhwc-rows", {@link ChannelsLastGemm}), packed for it ("nhwc-gemm"), or packed by 16 × 16 transposes for
+     * the 16-row tile ("nhwc-gemm-16", one vector of output channels). The rule: the 16-row tile for at most 16
+     * output channels (12544 × 32 × 16: 132 µs against 280 for nhwc-rows), nhwc-rows otherwise (12544 × 16 × 96: 295
+     * against 352 and 383; RESULTS, stop 20).
+     */
+    private static Kernel choosePointwise(KernelRequest r, Tensor w, float[] weights, float[] bias, Activation act) {
+        int cout = (int) w.dim(0);
+        int cin = (int) w.dim(1);
+        long[] in = SimdTuning.shape(r, 0, 1);
+        if (in != null && (in.length != 4 || in[3] != cin)) {
+            in = null; // not what the weights expect: the kernel will say so at run time
+        }
+        // the first candidate is the tuner's baseline, which others must beat by its margin: the usual choice
+        List<Candidate> candidates = new ArrayList<>();
+        String rule = "nhwc-gemm";
+        if (ChannelsLastGemm.available()) {
+            candidates.add(new Candidate("nhwc-rows",
+                () -> pointwise(MicroKernel.get(), true, weights, cout, cin, bias, act)));
+            rule = "nhwc-rows";
+        }
+        candidates.add(new Candidate("nhwc-gemm",
+            () -> pointwise(MicroKernel.get(), false, weights, cout, cin, bias, act)));
+        if (MicroKernel.narrow() != null) {
+            candidates.add(new Candidate("nhwc-gemm-16",
+                () -> pointwise(MicroKernel.narrow(), false, weights, cout, cin, bias, act)));
+            if (cout <= MicroKernel.narrow().nr()) {
+                rule = "nhwc-gemm-16";
+            }
+        }
+        long[] xs = in;
+        String note = xs != null && SimdTuning.batchSymbolic(r, 0) ? "timed at batch 1 (batch is symbolic)" : "";
+        return KernelTuner.current().choose(new TuningRequest(SimdTuning.backend(), ChannelsLastConv.OP,
+            "x=" + Arrays.toString(xs) + " w=" + Arrays.toString(w.shape()), "", candidates, rule,
+            xs == null ? null : () -> new Tensor[] {SimdTuning.random(xs)}, note,
+            () -> SimdWarmup.channelsLast(candidates.stream().map(Candidate::name).toList())));
+    }
+
+    /** A 1×1 layer on tile {@code mk} (pixel panels copied row by row if {@code rows}): weights packed once as B. */
+    static Kernel pointwise(MicroKernel mk, boolean rows, float[] weights, int cout, int cin, float[] bias,
+                            Activation act) {
+        PackedMatrix b = new PackedMatrix(cout, cin, mk.nr(), (j, k) -> weights[j * cin + k]);
+        return new Pointwise(mk, rows, b, act.epilogue(null, bias));
+    }
+
+    /** A 1×1 layer as [N·H·W, Cin] × [Cin, Cout]. */
+    private record Pointwise(MicroKernel mk, boolean rows, PackedMatrix b, Epilogue epilogue) implements Kernel {
+        @Override
+        public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
+            Tensor x = inputs[0];
+            int k = b.depth();
+            if (x.dtype() != DType.F32 || x.rank() != 4 || x.dim(3) != k) {
+                throw new IllegalArgumentException("input " + x.dtype() + Arrays.toString(x.shape())
+                    + " must be f32 [N,H,W," + k + "]");
+            }
+            int pixels = Math.toIntExact(x.size() / k);
+            Tensor y = ctx.allocateUninitialized(DType.F32, x.dim(0), x.dim(1), x.dim(2), b.rows());
+            if (rows) {
+                ChannelsLastGemm.run(x.segment(), pixels, k, b, y.segment(), epilogue, ctx);
+            } else {
+                Gemm.run(mk, new RowMajorSource(x.segment(), 0, pixels, k, k, false), b, y.segment(), 0, b.rows(),
+                    epilogue, ctx);
+            }
+            return new Tensor[] {y};
+        }
+
+        @Override
+        public String describe() {
+            return "channels-last pointwise GEMM, pixels as rows, " + mk.mr() + "x" + mk.nr() + " tile"
+                + (rows ? ", rows copied as they are" : ", rows packed");
+        }
+
+        @Override
+        public long packedWeightBytes() {
+            return b.bytes() + 4L * b.rows();
+        }
+    }
+
+    /** One filter per channel; output rows split across threads. */
+    private record Depthwise(ConvAttributes attrs, float[] weights, float[] bias, Activation act) implements Kernel {
+        @Override
+        public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
+            Tensor x = inputs[0];
+            int channels = bias.length;
+            if (x.dtype() != DType.F32 || x.rank() != 4 || x.dim(3) != channels) {
+                throw new IllegalArgumentException("input " + x.dtype() + Arrays.toString(x.shape())
+                    + " must be f32 [N,H,W," + channels + "]");
+            }
+            ConvGeometry2d g = attrs.geometry((int) x.dim(1), (int) x.dim(2), 1);
+            Tensor y = ctx.allocateUninitialized(DType.F32, x.dim(0), g.oh(), g.ow(), channels);
+            MemorySegment xs = x.segment();
+            MemorySegment ys = y.segment();
+            int rows = Math.toIntExact(x.dim(0) * g.oh());
+            int threads = ctx.threadsFor(rows);
+            long image = (long) g.h() * g.w() * channels;
+            long row = (long) g.ow() * channels;
+            SimdOps ops = SimdOps.get();
+            ctx.parallelFor(threads, t -> {
+                for (int r = (int) ((long) rows * t / threads); r < (long) rows * (t + 1) / threads; r++) {
+                    ops.depthwiseNhwcRow(g, channels, xs, r / g.oh() * image, weights, bias, act.min(), act.max(),
+                        r % g.oh(), ys, r * row);
+                }
+            });
+            return new Tensor[] {y};
+        }
+
+        @Override
+        public String describe() {
+            return "channels-last depthwise, channels in vector lanes";
+        }
+
+        @Override
+        public long packedWeightBytes() {
+            return 4L * (weights.length + bias.length);
+        }
+    }
+}

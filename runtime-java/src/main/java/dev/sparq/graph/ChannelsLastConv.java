@@ -1,0 +1,90 @@
+package dev.sparq.graph;
+
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * A 2-D convolution on channels-last (NHWC) images: op {@value #OP} in domain {@value #DOMAIN}, with the inputs and
+ * attributes of the Conv or com.microsoft FusedConv it replaces (weights stay [Cout, Cin/group, kh, kw]), reading
+ * X as [N, H, W, Cin] and writing Y as [N, OH, OW, Cout]. Only the two kinds where channels-last saves work are
+ * made: pointwise (1×1, stride 1, no padding: a GEMM with pixels as rows) and depthwise (one filter per channel:
+ * channels in the vector lanes). No other runtime knows the op; the layout pass makes it only for a backend that
+ * registers it.
+ */
+public final class ChannelsLastConv {
+    public static final String DOMAIN = ClampedQuantizedOp.DOMAIN;
+    public static final String OP = "NhwcConv";
+
+    /** What a convertible convolution is. */
+    public enum Kind { POINTWISE, DEPTHWISE }
+
+    private ChannelsLastConv() {
+    }
+
+    public static boolean is(Node n) {
+        return n.domain().equals(DOMAIN) && n.opType().equals(OP);
+    }
+
+    /**
+     * The kind of channels-last convolution {@code n} can become, or null: a float Conv or FusedConv (clamp
+     * activation) with constant weights and bias, explicit padding and an input of known rank 4 and channels.
+     */
+    public static Kind kind(Node n, Graph g) {
+        boolean fused = n.opType().equals("FusedConv") && n.domain().equals("com.microsoft");
+        if (!(fused || (n.opType().equals("Conv") && n.domain().isEmpty())) || n.inputs().size() < 2
+            || n.outputs().size() != 1) {
+            return null;
+        }
+        if (fused && !clampActivation(n)) {
+            return null;
+        }
+        Tensor w = g.initializers().get(n.input(1));
+        ValueType x = g.type(n.input(0));
+        if (w == null || w.dtype() != DType.F32 || w.rank() != 4 || x.dtype() != DType.F32 || x.rank() != 4
+            || !x.dims().get(1).isKnown() || !n.stringAttr("auto_pad", "NOTSET").equals("NOTSET")) {
+            return null;
+        }
+        long cout = w.dim(0);
+        if (n.hasInput(2)) {
+            Tensor b = g.initializers().get(n.input(2));
+            if (b == null || b.dtype() != DType.F32 || b.rank() != 1 || b.dim(0) != cout) {
+                return null;
+            }
+        }
+        long[] ks = n.intsAttr("kernel_shape", null);
+        long[] s = n.intsAttr("strides", new long[] {1, 1});
+        long[] d = n.intsAttr("dilations", new long[] {1, 1});
+        long[] p = n.intsAttr("pads", new long[] {0, 0, 0, 0});
+        if ((ks != null && (ks.length != 2 || ks[0] != w.dim(2) || ks[1] != w.dim(3))) || s.length != 2
+            || d.length != 2 || p.length != 4 || Arrays.stream(s).anyMatch(v -> v < 1)
+            || Arrays.stream(d).anyMatch(v -> v < 1) || Arrays.stream(p).anyMatch(v -> v < 0)) {
+            return null;
+        }
+        long cin = x.dims().get(1).value();
+        long group = n.intAttr("group", 1);
+        if (group == 1 && w.dim(1) == cin && w.dim(2) == 1 && w.dim(3) == 1 && s[0] == 1 && s[1] == 1
+            && Arrays.stream(p).allMatch(v -> v == 0)) {
+            return Kind.POINTWISE;
+        }
+        if (group == cin && cin > 1 && cout == cin && w.dim(1) == 1) {
+            return Kind.DEPTHWISE;
+        }
+        return null;
+    }
+
+    private static boolean clampActivation(Node n) {
+        String act = n.stringAttr("activation", "");
+        return act.isEmpty() || act.equals("Relu")
+            || (act.equals("Clip") && n.has("activation_params") && n.attr("activation_params").asFloats().length == 2);
+    }
+
+    /** [N, H, W, C] dims of an [N, C, H, W] type (null if its rank is not 4). */
+    public static java.util.List<Dim> toChannelsLast(ValueType t) {
+        if (t.rank() != 4) {
+            return null;
+        }
+        java.util.List<Dim> d = t.dims();
+        return java.util.List.of(d.get(0), d.get(2), d.get(3), d.get(1));
+    }
+}
