@@ -1,0 +1,233 @@
+package dev.sparq.backend.cpu.simd;
+
+import static dev.sparq.testing.KernelHarness.f;
+import static dev.sparq.testing.KernelHarness.floats;
+import static dev.sparq.testing.KernelHarness.i;
+import static dev.sparq.testing.KernelHarness.ints;
+import static dev.sparq.testing.KernelHarness.s;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparq.backend.Backend;
+import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.KernelRequest;
+import dev.sparq.backend.WorkerPool;
+import dev.sparq.backend.cpu.ref.CpuRefBackend;
+import dev.sparq.backend.tuning.KernelTuner;
+import dev.sparq.graph.Attribute;
+import dev.sparq.graph.ChannelsLastConv;
+import dev.sparq.graph.Node;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.KernelHarness;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * cpu-simd's channels-last kernels against cpu-ref's Conv and Transpose on NCHW data: depthwise layers (the 3×3 fast
+ * path and the edges, channel counts that leave part vectors, strides, dilations, other kernel sizes), every pointwise
+ * GEMM candidate on pixel counts around the tiles' 12 and 16 rows, and the layout transposes.
+ */
+class ChannelsLastConvTest {
+    private static final Backend SIMD = new SimdBackend();
+    private static final Backend REF = new CpuRefBackend();
+    private final Random rnd = new Random(20261127);
+
+    private Tensor random(long... shape) {
+        Tensor t = Tensor.allocate(DType.F32, shape);
+        for (long j = 0; j < t.size(); j++) {
+            t.setFloat(j, (float) rnd.nextGaussian());
+        }
+        return t;
+    }
+
+    /** [N,C,H,W] to [N,H,W,C] and back, element by element: the tests' own transposes. */
+    static Tensor toNhwc(Tensor x) {
+        long[] s = x.shape();
+        Tensor y = Tensor.allocate(DType.F32, s[0], s[2], s[3], s[1]);
+        for (long n = 0; n < s[0]; n++) {
+            for (long c = 0; c < s[1]; c++) {
+                for (long p = 0; p < s[2] * s[3]; p++) {
+                    y.setFloat((n * s[2] * s[3] + p) * s[1] + c, x.getFloat((n * s[1] + c) * s[2] * s[3] + p));
+                }
+            }
+        }
+        return y;
+    }
+
+    static Tensor toNchw(Tensor y) {
+        long[] s = y.shape();
+        Tensor x = Tensor.allocate(DType.F32, s[0], s[3], s[1], s[2]);
+        for (long n = 0; n < s[0]; n++) {
+            for (long c = 0; c < s[3]; c++) {
+                for (long p = 0; p < s[1] * s[2]; p++) {
+                    x.setFloat((n * s[3] + c) * s[1] * s[2] + p, y.getFloat((n * s[1] * s[2] + p) * s[3] + c));
+                }
+            }
+        }
+        return x;
+    }
+
+    private static Node nhwcConv(Attribute... attrs) {
+        Node n = KernelHarness.node("Conv", 3, 1, attrs);
+        return new Node("c", ChannelsLastConv.OP, ChannelsLastConv.DOMAIN, n.inputs(), n.outputs(), n.attributes());
+    }
+
+    private static Node fusedConv(Attribute... attrs) {
+        Node n = KernelHarness.node("FusedConv", 3, 1, attrs);
+        return new Node("c", "FusedConv", "com.microsoft", n.inputs(), n.outputs(), n.attributes());
+    }
+
+    /** cpu-simd's NhwcConv on the NHWC image against cpu-ref's FusedConv on the NCHW one. */
+    private void check(Tensor x, Tensor w, Tensor b, ExecutionContext ctx, String what, Attribute... attrs) {
+        try (Tensor xl = toNhwc(x); Tensor want = KernelHarness.run(REF, fusedConv(attrs), 13, 1, x, w, b)[0];
+             Tensor gotL = KernelHarness.run(SIMD, nhwcConv(attrs), 13, 1, ctx, xl, w, b)[0];
+             Tensor got = toNchw(gotL)) {
+            SimdVsReferenceTest.assertClose(want, got, 1e-5, what);
+        }
+    }
+
+    record Depthwise(int n, int c, int h, int w, int kh, int kw, int stride, int pad, int dil) {
+    }
+
+    @Test
+    void depthwiseMatchesTheReference() {
+        List<Depthwise> cases = List.of(
+            new Depthwise(1, 16, 9, 9, 3, 3, 1, 1, 1),
+            // part vectors of channels (17 = 16 + 1, 37 = 2 × 16 + 5 at 512 bits), one channel per... 2
+            new Depthwise(2, 17, 7, 5, 3, 3, 1, 1, 1),
+            new Depthwise(1, 37, 8, 11, 3, 3, 2, 1, 1),
+            new Depthwise(1, 2, 6, 6, 3, 3, 2, 1, 1),
+            // a 1×1 image inside its padding, a 2×3 one, no padding, wide padding, dilation
+            new Depthwise(1, 32, 1, 1, 3, 3, 1, 1, 1),
+            new Depthwise(2, 20, 2, 3, 3, 3, 1, 1, 1),
+            new Depthwise(1, 48, 10, 12, 3, 3, 1, 0, 1),
+            new Depthwise(1, 16, 9, 8, 3, 3, 1, 2, 2),
+            new Depthwise(1, 19, 13, 14, 3, 3, 2, 2, 2),
+            // other kernels: the general path
+            new Depthwise(1, 24, 11, 10, 5, 5, 2, 2, 1),
+            new Depthwise(1, 33, 7, 9, 1, 3, 1, 1, 1));
+        for (Depthwise d : cases) {
+            try (Tensor x = random(d.n, d.c, d.h, d.w); Tensor w = random(d.c, 1, d.kh, d.kw); Tensor b = random(d.c)) {
+                int ph = d.kh == 1 ? 0 : d.pad;
+                check(x, w, b, ExecutionContext.standalone(), d.toString(), i("group", d.c),
+                    ints("strides", d.stride, d.stride), ints("dilations", d.dil, d.dil), ints("pads", ph, d.pad, ph, d.pad),
+                    s("activation", "Clip"), floats("activation_params", -0.5f, 0.7f));
+            }
+        }
+    }
+
+    @Test
+    void everyPointwiseCandidateMatchesTheReference() {
+        // pixels around the 12- and 16-row tiles (1, 11, 12, 13, 162); reductions of one value, odd, and two k blocks;
+        // output channels of one lane, one 16-lane vector, a vector and a half, and past two vectors
+        int[][] images = {{1, 1, 1}, {1, 1, 11}, {1, 3, 4}, {1, 1, 13}, {2, 9, 9}};
+        int[] depths = {1, 17, Gemm.KC + 4};
+        int[] outs = {1, 16, 24, 33};
+        for (int[] im : images) {
+            for (int k : depths) {
+                for (int cout : outs) {
+                    try (Tensor x = random(im[0], k, im[1], im[2]); Tensor w = random(cout, k, 1, 1);
+                         Tensor b = random(cout)) {
+                        List<String> offered = new ArrayList<>();
+                        try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.recording(offered));
+                             Tensor xl = toNhwc(x)) {
+                            KernelHarness.run(SIMD, nhwcConv(s("activation", "Relu")), 13, 1, xl, w, b)[0].close();
+                        }
+                        if (offered.isEmpty()) {
+                            offered.add("nhwc-gemm"); // the only candidate (128 bits, scalar): nothing was timed
+                        }
+                        assertTrue(offered.contains("nhwc-gemm"), offered.toString());
+                        for (String name : offered) {
+                            try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.forcing(name))) {
+                                check(x, w, b, ExecutionContext.standalone(), name + " " + List.of(im[0], im[1], im[2], k,
+                                    cout), s("activation", "Relu"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoThreadsGiveTheSameBits() {
+        WorkerPool pool = new WorkerPool(2);
+        try (Tensor x = random(1, 13, 10, 12); Tensor xl = toNhwc(x); Tensor dw = random(13, 1, 3, 3);
+             Tensor pw = random(20, 13, 1, 1); Tensor b = random(20)) {
+            Attribute[] depthwise = {i("group", 13), ints("pads", 1, 1, 1, 1), ints("strides", 2, 2)};
+            for (String name : List.of("nhwc-rows", "nhwc-gemm", "nhwc-gemm-16", "depthwise")) {
+                boolean dwise = name.equals("depthwise");
+                Tensor w = dwise ? dw : pw;
+                try (Tensor bias = dwise ? random(13) : random(20)) {
+                    Attribute[] attrs = dwise ? depthwise : new Attribute[0];
+                    Tensor one;
+                    Tensor two;
+                    try (KernelTuner.Scope ignored = KernelTuner.use(dwise ? KernelTuner.current() : Tuners.forcing(name))) {
+                        if (!dwise && !offers(name, xl, pw, b)) {
+                            continue; // not at this vector width
+                        }
+                        one = KernelHarness.run(SIMD, nhwcConv(attrs), 13, 1, ExecutionContext.standalone(), xl, w, bias)[0];
+                        two = KernelHarness.run(SIMD, nhwcConv(attrs), 13, 1, ExecutionContext.standalone(2, pool), xl, w,
+                            bias)[0];
+                    }
+                    assertArrayEquals(one.toFloatArray(), two.toFloatArray(), name);
+                    one.close();
+                    two.close();
+                }
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
+    private static boolean offers(String name, Tensor xl, Tensor w, Tensor b) {
+        List<String> offered = new ArrayList<>();
+        try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.recording(offered))) {
+            KernelHarness.run(SIMD, nhwcConv(), 13, 1, xl, w, b)[0].close();
+        }
+        return offered.contains(name);
+    }
+
+    @Test
+    void transposesMatchTheReference() {
+        for (long[] shape : new long[][] {{2, 3, 5, 7}, {1, 17, 1, 33}, {1, 1, 1, 1}, {1, 40, 6, 6}}) {
+            for (long[] perm : new long[][] {{0, 2, 3, 1}, {0, 3, 1, 2}}) {
+                Node t = KernelHarness.node("Transpose", 1, 1, ints("perm", perm));
+                try (Tensor x = random(shape); Tensor want = KernelHarness.run(REF, t, 13, x)[0];
+                     Tensor got = KernelHarness.run(SIMD, t, 13, x)[0]) {
+                    assertArrayEquals(want.shape(), got.shape());
+                    assertArrayEquals(want.toFloatArray(), got.toFloatArray(), java.util.Arrays.toString(perm));
+                }
+            }
+        }
+    }
+
+    @Test
+    void otherTransposesAndLayersAreLeftToOthers() {
+        try (Arena arena = Arena.ofConfined(); Tensor w = random(4, 2, 3, 3)) {
+            Map<String, dev.sparq.graph.ValueType> types = new LinkedHashMap<>();
+            types.put("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, 4, 4, 4));
+            Node t = KernelHarness.node("Transpose", 1, 1, ints("perm", 0, 1, 3, 2));
+            assertTrue(SIMD.kernelFor(new KernelRequest(t, 13, Map.of(), types, arena)).isEmpty());
+            // a grouped convolution that is neither pointwise nor depthwise
+            Node conv = nhwcConv(i("group", 2));
+            assertTrue(SIMD.kernelFor(new KernelRequest(conv, 13, Map.of("x1", w), types, arena)).isEmpty());
+        }
+    }
+
+    @Test
+    void aWrongImageSaysWhatItShouldBe() {
+        try (Tensor x = random(1, 5, 5, 3); Tensor w = random(4, 1, 3, 3); Tensor b = random(4)) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> KernelHarness.run(SIMD, nhwcConv(i("group", 4)), 13, 1, x, w, b));
+            assertEquals("input f32[1, 5, 5, 3] must be f32 [N,H,W,4]", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package dev.sparq.graph.pass;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparq.Session;
+import dev.sparq.SessionOptions;
+import dev.sparq.Sparq;
+import dev.sparq.graph.ChannelsLastConv;
+import dev.sparq.graph.Model;
+import dev.sparq.graph.Node;
+import dev.sparq.graph.ValueType;
+import dev.sparq.onnx.OnnxImporter;
+import dev.sparq.onnx.proto.Onnx.AttributeProto;
+import dev.sparq.onnx.proto.Onnx.GraphProto;
+import dev.sparq.onnx.proto.Onnx.ModelProto;
+import dev.sparq.tensor.DType;
+import dev.sparq.tensor.Tensor;
+import dev.sparq.testing.OnnxModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The channels-last pass on an inverted-residual block made for it: what it converts, where it transposes, what it
+ * leaves alone, and that cpu-simd runs the result as cpu-ref runs the original graph.
+ */
+class ChannelsLastLayoutTest {
+    @TempDir
+    Path dir;
+    private final Random rnd = new Random(27);
+
+    private float[] random(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian() * 0.5f;
+        }
+        return v;
+    }
+
+    private static AttributeProto ints(String name, long... v) {
+        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long x : v) {
+            b.addInts(x);
+        }
+        return b.build();
+    }
+
+    /**
+     * x [N,8,9,7] -> 1×1 expand to 24 (Relu) -> 3×3 depthwise (Clip 0..6) -> 1×1 project to 8 -> + x -> y, and the
+     * expanded value also leaves as graph output "e" when {@code tapExpanded}; {@code depthwise} false makes the
+     * middle layer a dense 3×3 instead.
+     */
+    private Path block(boolean depthwise, boolean tapExpanded) throws IOException {
+        int c = 8;
+        int e = 24;
+        GraphProto.Builder g = GraphProto.newBuilder().addInput(OnnxModels.floatInput("x", "N", c, 9, 7))
+            .addInitializer(OnnxModels.floatTensor("w1", new long[] {e, c, 1, 1}, random(e * c)))
+            .addInitializer(OnnxModels.floatTensor("b1", new long[] {e}, random(e)))
+            .addInitializer(OnnxModels.floatTensor("w2", new long[] {e, depthwise ? 1 : e, 3, 3},
+                random(e * (depthwise ? 1 : e) * 9)))
+            .addInitializer(OnnxModels.floatTensor("w3", new long[] {c, e, 1, 1}, random(c * e)))
+            .addInitializer(OnnxModels.floatTensor("lo", new long[] {}, 0f))
+            .addInitializer(OnnxModels.floatTensor("hi", new long[] {}, 6f))
+            .addNode(OnnxModels.node("Conv", List.of("x", "w1", "b1"), List.of("a")))
+            .addNode(OnnxModels.node("Relu", List.of("a"), List.of("e")))
+            .addNode(OnnxModels.node("Conv", List.of("e", "w2"), List.of("d"), ints("pads", 1, 1, 1, 1),
+                AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT)
+                    .setI(depthwise ? e : 1).build()))
+            .addNode(OnnxModels.node("Clip", List.of("d", "lo", "hi"), List.of("dc")))
+            .addNode(OnnxModels.node("Conv", List.of("dc", "w3"), List.of("p")))
+            .addNode(OnnxModels.node("Add", List.of("p", "x"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", "N", c, 9, 7));
+        if (tapExpanded) {
+            g.addOutput(OnnxModels.floatInput("e", "N", e, 9, 7));
+        }
+        ModelProto m = OnnxModels.model(g.build(), 13);
+        Path f = dir.resolve("block" + depthwise + tapExpanded + ".onnx");
+        Files.write(f, m.toByteArray());
+        return f;
+    }
+
+    private static Model optimized(Path f) {
+        Model m = OnnxImporter.load(f);
+        GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
+        return m;
+    }
+
+    private static List<String> ops(Model m) {
+        return m.graph().nodes().stream().map(Node::opType).toList();
+    }
+
+    @Test
+    void aBlockWithADepthwiseLayerRunsChannelsLastBetweenTwoTransposes() throws IOException {
+        try (Model m = optimized(block(true, false))) {
+            assertEquals(6, new ChannelsLastLayout().apply(m)); // 3 convolutions, the Add, 2 transposes
+            assertEquals(List.of("Transpose", ChannelsLastConv.OP, ChannelsLastConv.OP, ChannelsLastConv.OP, "Add",
+                "Transpose"), ops(m));
+            List<Node> n = m.graph().nodes();
+            assertEquals(List.of(0L, 2L, 3L, 1L), boxed(n.get(0).intsAttr("perm", null)));
+            assertEquals(List.of(0L, 3L, 1L, 2L), boxed(n.get(5).intsAttr("perm", null)));
+            // the residual reads x through the same transpose as the first layer, and y keeps its name and layout
+            assertEquals(n.get(0).outputs().get(0), n.get(4).input(1));
+            assertEquals("y", n.get(5).outputs().get(0));
+            assertEquals("Clip", n.get(2).stringAttr("activation", ""));
+            ValueType t = m.graph().type(n.get(1).outputs().get(0));
+            assertEquals("f32[N,9,7,24]", t.toString());
+        }
+    }
+
+    @Test
+    void valuesReadOutsideTheBlockAreTransposedBackUnderTheirOwnName() throws IOException {
+        try (Model m = optimized(block(true, true))) {
+            new ChannelsLastLayout().apply(m);
+            List<Node> back = m.graph().nodes().stream().filter(n -> n.opType().equals("Transpose")
+                && n.outputs().get(0).equals("e")).toList();
+            assertEquals(1, back.size(), ops(m).toString());
+        }
+    }
+
+    @Test
+    void blocksWithoutDepthwiseLayersAndClaimedLayersAreLeftAlone() throws IOException {
+        try (Model m = optimized(block(false, false))) {
+            List<String> before = ops(m);
+            assertEquals(0, new ChannelsLastLayout().apply(m));
+            assertEquals(before, ops(m));
+        }
+        try (Model m = optimized(block(true, false))) {
+            // another backend takes the depthwise layer: the pointwise layers alone are not worth converting
+            assertEquals(0, new ChannelsLastLayout(n -> n.attributes().containsKey("group")).apply(m));
+        }
+    }
+
+    @Test
+    void cpuSimdRunsTheConvertedBlockAsCpuRefRunsTheOriginal() throws IOException {
+        Path f = block(true, true);
+        SessionOptions simd = SessionOptions.builder().backend("cpu-simd").threads(2).build();
+        SessionOptions plain = SessionOptions.builder().backend("cpu-simd").disablePass(ChannelsLastLayout.NAME).build();
+        SessionOptions ref = SessionOptions.builder().backend("cpu-ref").build();
+        float[] in = random(2 * 8 * 9 * 7);
+        try (Session s = Sparq.load(f, simd); Session p = Sparq.load(f, plain); Session r = Sparq.load(f, ref);
+             Tensor x = Tensor.fromFloats(in, 2, 8, 9, 7);
+             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
+            assertTrue(s.plan().steps().stream().anyMatch(st -> ChannelsLastConv.is(st.node())));
+            assertTrue(p.plan().steps().stream().noneMatch(st -> ChannelsLastConv.is(st.node())));
+            for (String out : List.of("y", "e")) {
+                float[] a = got.get(out).toFloatArray();
+                float[] b = want.get(out).toFloatArray();
+                assertEquals(DType.F32, got.get(out).dtype());
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(b[i], a[i], 1e-4 * Math.max(1, Math.abs(b[i])), out + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    private static List<Long> boxed(long[] v) {
+        return java.util.Arrays.stream(v).boxed().toList();
+    }
+}
