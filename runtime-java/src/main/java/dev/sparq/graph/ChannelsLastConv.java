@@ -7,17 +7,23 @@ import java.util.Arrays;
 /**
  * A 2-D convolution on channels-last (NHWC) images: op {@value #OP} in domain {@value #DOMAIN}, with the inputs and
  * attributes of the Conv or com.microsoft FusedConv it replaces (weights stay [Cout, Cin/group, kh, kw]), reading
- * X as [N, H, W, Cin] and writing Y as [N, OH, OW, Cout]. Only the two kinds where channels-last saves work are
- * made: pointwise (1×1, stride 1, no padding: a GEMM with pixels as rows) and depthwise (one filter per channel:
- * channels in the vector lanes). No other runtime knows the op; the layout pass makes it only for a backend that
- * registers it.
+ * X as [N, H, W, Cin] and writing Y as [N, OH, OW, Cout]. Only the kinds where channels-last saves work are made:
+ * pointwise (1×1, stride 1, no padding: a GEMM with pixels as rows), depthwise (one filter per channel: channels in
+ * the vector lanes), and a network's first layer ({@link Kind#FIRST_LAYER}: at most {@value #FIRST_LAYER_CHANNELS}
+ * input channels, which it reads NCHW as imported: its product is pixel-major already, and the image needs no
+ * transpose). No other runtime knows the op; the layout pass makes it only for a backend that registers it.
  */
 public final class ChannelsLastConv {
     public static final String DOMAIN = ClampedQuantizedOp.DOMAIN;
     public static final String OP = "NhwcConv";
 
     /** What a convertible convolution is. */
-    public enum Kind { POINTWISE, DEPTHWISE }
+    public enum Kind { POINTWISE, DEPTHWISE, FIRST_LAYER }
+
+    /** Input channels up to which a dense layer is a first layer (RGB and the like). */
+    public static final int FIRST_LAYER_CHANNELS = 4;
+    /** A first layer's reduction (Cin · kh · kw) at most: what its kernel computes in one pass. */
+    public static final int FIRST_LAYER_DEPTH = 256;
 
     private ChannelsLastConv() {
     }
@@ -69,6 +75,10 @@ public final class ChannelsLastConv {
         }
         if (group == cin && cin > 1 && cout == cin && w.dim(1) == 1) {
             return Kind.DEPTHWISE;
+        }
+        if (group == 1 && cin <= FIRST_LAYER_CHANNELS && w.dim(1) == cin && cin * w.dim(2) * w.dim(3) <= FIRST_LAYER_DEPTH
+            && s[0] == s[1] && s[0] <= 2) {
+            return Kind.FIRST_LAYER;
         }
         return null;
     }

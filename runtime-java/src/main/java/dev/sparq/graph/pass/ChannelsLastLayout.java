@@ -19,7 +19,8 @@ import java.util.function.Predicate;
 /**
  * Keeps MobileNet-style blocks channels-last (NHWC) from layer to layer, as ONNX Runtime's NCHWc transformer keeps
  * them channel-blocked: pointwise and depthwise convolutions become {@link ChannelsLastConv} nodes, and the Add,
- * Relu and Clip nodes between them run unchanged on the NHWC values (they are elementwise). A Transpose into NHWC
+ * Relu and Clip nodes between them run unchanged on the NHWC values (they are elementwise); a first layer (RGB in)
+ * joins the block after it, reading its image as it is. A Transpose into NHWC
  * is added where a region reads an NCHW value, and one back where an NCHW reader or a graph output needs a value
  * the region computes. Only regions with a depthwise convolution are converted: there channels-last saves the
  * layout changes a per-plane depthwise kernel makes (or its long strided passes); a region of pointwise layers
@@ -139,6 +140,9 @@ public final class ChannelsLastLayout implements GraphPass {
 
     /** The values a member reads in its layout: a convolution's image, an elementwise node's operands. */
     private static List<String> dataInputs(Node n, Map<Node, ChannelsLastConv.Kind> kinds) {
+        if (kinds.get(n) == ChannelsLastConv.Kind.FIRST_LAYER) {
+            return List.of(); // reads its image NCHW, as imported
+        }
         if (kinds.containsKey(n) || n.opType().equals("Relu") || n.opType().equals("Clip")) {
             return List.of(n.input(0));
         }

@@ -137,6 +137,37 @@ class ChannelsLastLayoutTest {
     }
 
     @Test
+    void aFirstLayerJoinsTheBlockAndReadsItsImageAsItIs() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(OnnxModels.floatInput("x", 1, 3, 16, 16))
+            .addInitializer(OnnxModels.floatTensor("w1", new long[] {16, 3, 3, 3}, random(16 * 27)))
+            .addInitializer(OnnxModels.floatTensor("w2", new long[] {16, 1, 3, 3}, random(16 * 9)))
+            .addNode(OnnxModels.node("Conv", List.of("x", "w1"), List.of("a"), ints("strides", 2, 2),
+                ints("pads", 1, 1, 1, 1)))
+            .addNode(OnnxModels.node("Relu", List.of("a"), List.of("r")))
+            .addNode(OnnxModels.node("Conv", List.of("r", "w2"), List.of("y"), ints("pads", 1, 1, 1, 1),
+                AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT).setI(16).build()))
+            .addOutput(OnnxModels.floatInput("y", 1, 16, 8, 8)).build();
+        Path f = dir.resolve("stem.onnx");
+        Files.write(f, OnnxModels.model(g, 13).toByteArray());
+        try (Model m = optimized(f)) {
+            new ChannelsLastLayout().apply(m);
+            assertEquals(List.of(ChannelsLastConv.OP, ChannelsLastConv.OP, "Transpose"), ops(m));
+            assertEquals("x", m.graph().nodes().get(0).input(0));
+        }
+        float[] in = random(3 * 16 * 16);
+        try (Session s = Sparq.load(f, SessionOptions.builder().backend("cpu-simd").build());
+             Session r = Sparq.load(f, SessionOptions.builder().backend("cpu-ref").build());
+             Tensor x = Tensor.fromFloats(in, 1, 3, 16, 16);
+             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
+            float[] a = got.first().toFloatArray();
+            float[] b = want.first().toFloatArray();
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(b[i], a[i], 1e-4 * Math.max(1, Math.abs(b[i])), "y[" + i + "]");
+            }
+        }
+    }
+
+    @Test
     void cpuSimdRunsTheConvertedBlockAsCpuRefRunsTheOriginal() throws IOException {
         Path f = block(true, true);
         SessionOptions simd = SessionOptions.builder().backend("cpu-simd").threads(2).build();

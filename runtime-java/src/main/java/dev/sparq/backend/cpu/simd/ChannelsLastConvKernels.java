@@ -21,7 +21,8 @@ import java.util.List;
 /**
  * {@link ChannelsLastConv} nodes: a pointwise layer is one GEMM with pixels as rows (the NHWC image is already
  * row-major [pixels][Cin]; the weights are packed once as B, the bias is a column bias), a depthwise layer runs
- * channels in the vector lanes straight from the NHWC image ({@link SimdOps#depthwiseNhwcRow}).
+ * channels in the vector lanes straight from the NHWC image ({@link SimdOps#depthwiseNhwcRow}), and a first layer
+ * reads its NCHW image with pixels broadcast ({@link PixelGemmConv}, whose product is pixel-major).
  */
 final class ChannelsLastConvKernels {
     private ChannelsLastConvKernels() {
@@ -64,7 +65,13 @@ final class ChannelsLastConvKernels {
             }
             return new Depthwise(attrs, tapMajor, bias, act);
         }
-        throw new UnsupportedKernelException("cpu-simd NhwcConv is pointwise or depthwise only");
+        if (group == 1 && cinPerGroup <= ChannelsLastConv.FIRST_LAYER_CHANNELS
+            && cinPerGroup * attrs.kh() * attrs.kw() <= ChannelsLastConv.FIRST_LAYER_DEPTH
+            && PaddedPlane.isFlat(attrs.sh(), attrs.sw())) {
+            // a first layer: the NCHW image in, pixels broadcast, the pixel-major product stored as it is
+            return new PixelGemmConv(attrs, weights, bias, act, cinPerGroup, true);
+        }
+        throw new UnsupportedKernelException("cpu-simd NhwcConv is pointwise, depthwise or a first layer only");
     }
 
     /**

@@ -232,7 +232,29 @@ final class PanamaOps implements SimdOps {
     private static void depthwiseNhwcEdge(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
                                           float[] bias, float min, float max, int oy, MemorySegment y, long yRow,
                                           int from, int to) {
-        for (int c = 0; c < channels; c += V) {
+        int full = channels / V * V;
+        for (int c = 0; c < full; c += V) { // whole vectors: no mask to build or apply
+            FloatVector b = FloatVector.fromArray(S, bias, c);
+            for (int ox = from; ox < to; ox++) {
+                FloatVector a = b;
+                for (int ky = 0; ky < g.kh(); ky++) {
+                    int iy = oy * g.sh() - g.padTop() + ky * g.dh();
+                    if (iy < 0 || iy >= g.h()) {
+                        continue;
+                    }
+                    for (int kx = 0; kx < g.kw(); kx++) {
+                        int ix = ox * g.sw() - g.padLeft() + kx * g.dw();
+                        if (ix >= 0 && ix < g.w()) {
+                            long at = (xImage + ((long) iy * g.w() + ix) * channels + c) * Float.BYTES;
+                            a = FloatVector.fromArray(S, w, (ky * g.kw() + kx) * channels + c)
+                                .fma(FloatVector.fromMemorySegment(S, x, at, ORDER), a);
+                        }
+                    }
+                }
+                a.max(min).min(max).intoMemorySegment(y, (yRow + (long) ox * channels + c) * Float.BYTES, ORDER);
+            }
+        }
+        for (int c = full; c < channels; c += V) {
             VectorMask<Float> m = S.indexInRange(c, channels);
             FloatVector b = FloatVector.fromArray(S, bias, c, m);
             for (int ox = from; ox < to; ox++) {
@@ -254,6 +276,20 @@ final class PanamaOps implements SimdOps {
                 a.max(min).min(max).intoMemorySegment(y, (yRow + (long) ox * channels + c) * Float.BYTES, ORDER, m);
             }
         }
+    }
+
+    @Override
+    public void storeChannelRows(float[] src, int srcOff, int srcStride, int pixels, int channels, float[] bias,
+                                 float min, float max, MemorySegment out, long outIndex) {
+        int full = channels / V * V;
+        for (int c = 0; c < full; c += V) {
+            FloatVector b = FloatVector.fromArray(S, bias, c);
+            for (int p = 0; p < pixels; p++) {
+                FloatVector.fromArray(S, src, srcOff + p * srcStride + c).add(b).max(min).min(max)
+                    .intoMemorySegment(out, (outIndex + (long) p * channels + c) * Float.BYTES, ORDER);
+            }
+        }
+        ScalarOps.storeChannelRows(src, srcOff, srcStride, pixels, channels, full, bias, min, max, out, outIndex);
     }
 
     @Override

@@ -14,11 +14,20 @@ import java.lang.foreign.MemorySegment;
  * rows, the pixel-major product is transposed to channel rows (16 × 16 blocks in registers) while it is cached, then
  * stored with bias and clamp. The im2col GEMM instead broadcasts the weights, pads 64 channels to 72 (tiles of 12)
  * and packs every pixel panel. Each output is one chain of FMAs over k in order, as in the im2col GEMM for a
- * reduction of at most {@link Gemm#KC}: the same bits.
+ * reduction of at most {@link Gemm#KC}: the same bits. Made channels-last (a first layer feeding a
+ * {@link dev.sparq.graph.ChannelsLastConv} block), it stores the pixel-major product as it is, without the transpose.
  */
 final class PixelGemmConv extends PixelBroadcastConv {
+    /** Whether the output is channels-last ([N, OH, OW, Cout]): the products are stored as they are, no transpose. */
+    private final boolean channelsLast;
+
     PixelGemmConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin) {
+        this(attrs, weights, bias, act, cin, false);
+    }
+
+    PixelGemmConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin, boolean channelsLast) {
         super(attrs, weights, bias, act, cin);
+        this.channelsLast = channelsLast;
     }
 
     /** Floats of product per chunk of output rows (at least one row): 384 pixels × 64 channels, 96 KiB. */
@@ -33,6 +42,11 @@ final class PixelGemmConv extends PixelBroadcastConv {
     }
 
     @Override
+    public String describe() {
+        return channelsLast ? "channels-last first layer: NCHW image in, pixels broadcast, NHWC out" : "";
+    }
+
+    @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
         ConvAttributes.checkInput(x, cin);
@@ -40,7 +54,8 @@ final class PixelGemmConv extends PixelBroadcastConv {
         int cout = weights.cout();
         int depth = weights.depth();
         float[] packed = weights.packed();
-        Tensor out = ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
+        Tensor out = channelsLast ? ctx.allocateUninitialized(DType.F32, x.dim(0), g.oh(), g.ow(), cout)
+            : ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         int mr = tile.mr();
@@ -58,6 +73,7 @@ final class PixelGemmConv extends PixelBroadcastConv {
         SimdOps ops = SimdOps.get();
         for (long img = 0; img < x.dim(0); img++) {
             long outImage = img * cout;
+            long outPixels = img * g.oh() * ow;
             PaddedIm2colSource src = new PaddedIm2colSource(xs, img * cin * g.h() * g.w(), g, ctx).flat();
             float[] planes = src.flatArray();
             int[] starts = src.flatStarts();
@@ -85,6 +101,13 @@ final class PixelGemmConv extends PixelBroadcastConv {
                                 packedTail ? 0 : i0 + q * mr, packed, weights.offset(p), product, q * mr * width + p * nr,
                                 width);
                         }
+                    }
+                    if (channelsLast) {
+                        for (int oy = oy0; oy < oy1; oy++) {
+                            ops.storeChannelRows(product, (oy - oy0) * stride * width, width, ow, cout, bias,
+                                act.min(), act.max(), os, (outPixels + (long) oy * ow) * cout);
+                        }
+                        continue;
                     }
                     ops.transpose(product, 0, width, count, cout, channels, 0, count);
                     for (int c = 0; c < cout; c++) {

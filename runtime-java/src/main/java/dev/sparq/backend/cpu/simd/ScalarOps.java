@@ -119,6 +119,23 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void storeChannelRows(float[] src, int srcOff, int srcStride, int pixels, int channels, float[] bias,
+                                 float min, float max, MemorySegment out, long outIndex) {
+        storeChannelRows(src, srcOff, srcStride, pixels, channels, 0, bias, min, max, out, outIndex);
+    }
+
+    /** {@link #storeChannelRows} of the channels [c0, channels) only. */
+    static void storeChannelRows(float[] src, int srcOff, int srcStride, int pixels, int channels, int c0,
+                                 float[] bias, float min, float max, MemorySegment out, long outIndex) {
+        for (int p = 0; p < pixels; p++) {
+            for (int c = c0; c < channels; c++) {
+                out.setAtIndex(F, outIndex + (long) p * channels + c,
+                    Math.min(Math.max(src[srcOff + p * srcStride + c] + bias[c], min), max));
+            }
+        }
+    }
+
+    @Override
     public void transpose(MemorySegment src, long srcIndex, int rows, int cols, MemorySegment dst, long dstIndex) {
         // in 8×8 blocks, so both sides are walked a cache line at a time
         for (int r0 = 0; r0 < rows; r0 += 8) {

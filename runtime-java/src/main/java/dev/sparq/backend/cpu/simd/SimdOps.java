@@ -51,6 +51,13 @@ interface SimdOps {
                           float min, float max, int oy, MemorySegment y, long yRow);
 
     /**
+     * out[outIndex + p·channels + c] = clamp(src[srcOff + p·srcStride + c] + bias[c], min, max) for p in [0, pixels),
+     * c in [0, channels): pixel-major products stored as channels-last pixels.
+     */
+    void storeChannelRows(float[] src, int srcOff, int srcStride, int pixels, int channels, float[] bias, float min,
+                          float max, MemorySegment out, long outIndex);
+
+    /**
      * dst[dstIndex + c·rows + r] = src[srcIndex + r·cols + c] for r in [0, rows), c in [0, cols): one image between
      * NHWC ([rows = H·W][cols = C]) and NCHW, either way.
      */

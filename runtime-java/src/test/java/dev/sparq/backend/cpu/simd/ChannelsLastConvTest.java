@@ -124,6 +124,24 @@ class ChannelsLastConvTest {
     }
 
     @Test
+    void firstLayersReadNchwAndWriteNhwc() {
+        // {cin, h, w, cout, k, stride, pad}: RGB 3×3 stride 2 with 40 output channels (a part tile), one channel,
+        // 7×7 stride 2 (the reduction of 147), 1×1 stride 2, stride 1
+        int[][] cases = {{3, 15, 16, 40, 3, 2, 1}, {1, 9, 9, 8, 3, 2, 1}, {3, 20, 18, 16, 7, 2, 3}, {4, 9, 8, 5, 1, 2, 0},
+            {2, 11, 7, 33, 3, 1, 1}};
+        for (int[] c : cases) {
+            try (Tensor x = random(2, c[0], c[1], c[2]); Tensor w = random(c[3], c[0], c[4], c[4]); Tensor b = random(c[3]);
+                 Tensor want = KernelHarness.run(REF, fusedConv(ints("strides", c[5], c[5]),
+                     ints("pads", c[6], c[6], c[6], c[6]), s("activation", "Relu")), 13, 1, x, w, b)[0];
+                 Tensor gotL = KernelHarness.run(SIMD, nhwcConv(ints("strides", c[5], c[5]),
+                     ints("pads", c[6], c[6], c[6], c[6]), s("activation", "Relu")), 13, 1, x, w, b)[0];
+                 Tensor got = toNchw(gotL)) {
+                SimdVsReferenceTest.assertClose(want, got, 1e-5, java.util.Arrays.toString(c));
+            }
+        }
+    }
+
+    @Test
     void everyPointwiseCandidateMatchesTheReference() {
         // pixels around the 12- and 16-row tiles (1, 11, 12, 13, 162); reductions of one value, odd, and two k blocks;
         // output channels of one lane, one 16-lane vector, a vector and a half, and past two vectors
