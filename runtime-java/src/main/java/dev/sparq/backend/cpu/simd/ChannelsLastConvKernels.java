@@ -153,7 +153,13 @@ final class ChannelsLastConvKernels {
         }
     }
 
-    /** One filter per channel; output rows split across threads. */
+    /**
+     * Output rows per call of the depthwise kernel: enough to spread its setup, few enough that the input rows a
+     * block reads (10 at stride 1) stay in cache while its vectors of channels pass over them.
+     */
+    static final int ROWS_PER_CALL = 8;
+
+    /** One filter per channel; blocks of output rows split across threads. */
     private record Depthwise(ConvAttributes attrs, float[] weights, float[] bias, Activation act) implements Kernel {
         @Override
         public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
@@ -167,17 +173,24 @@ final class ChannelsLastConvKernels {
             Tensor y = ctx.allocateUninitialized(DType.F32, x.dim(0), g.oh(), g.ow(), channels);
             MemorySegment xs = x.segment();
             MemorySegment ys = y.segment();
-            int rows = Math.toIntExact(x.dim(0) * g.oh());
-            int threads = ctx.threadsFor(rows);
+            // blocks of output rows: the taps' weights stay in registers across a block (see SimdOps)
+            int blocksPerImage = (g.oh() + ROWS_PER_CALL - 1) / ROWS_PER_CALL;
+            int blocks = Math.toIntExact(x.dim(0) * blocksPerImage);
+            int threads = ctx.threadsFor(blocks);
             long image = (long) g.h() * g.w() * channels;
-            long row = (long) g.ow() * channels;
+            long outImage = (long) g.oh() * g.ow() * channels;
             SimdOps ops = SimdOps.get();
-            ctx.parallelFor(threads, t -> {
-                for (int r = (int) ((long) rows * t / threads); r < (long) rows * (t + 1) / threads; r++) {
-                    ops.depthwiseNhwcRow(g, channels, xs, r / g.oh() * image, weights, bias, act.min(), act.max(),
-                        r % g.oh(), ys, r * row);
-                }
-            });
+            try (Tensor zeros = ctx.allocate(DType.F32, (long) g.w() * channels)) {
+                MemorySegment zeroRow = zeros.segment();
+                ctx.parallelFor(threads, t -> {
+                    for (int blk = blocks * t / threads; blk < (long) blocks * (t + 1) / threads; blk++) {
+                        int n = blk / blocksPerImage;
+                        int oy0 = blk % blocksPerImage * ROWS_PER_CALL;
+                        ops.depthwiseNhwcRows(g, channels, xs, n * image, weights, bias, act.min(), act.max(), oy0,
+                            Math.min(g.oh(), oy0 + ROWS_PER_CALL), ys, n * outImage, zeroRow);
+                    }
+                });
+            }
             return new Tensor[] {y};
         }
 

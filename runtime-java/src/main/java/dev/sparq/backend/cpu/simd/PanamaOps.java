@@ -172,30 +172,34 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
-    public void depthwiseNhwcRow(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
-                                 float[] bias, float min, float max, int oy, MemorySegment y, long yRow) {
-        int iy0 = oy * g.sh() - g.padTop();
-        // columns whose window lies wholly inside the image: no tap to leave out
-        int lo = Math.min(g.ow(), (g.padLeft() + g.sw() - 1) / g.sw());
-        int right = g.w() - 1 - (g.kw() - 1) * g.dw() + g.padLeft();
-        int hi = right < 0 ? lo : Math.max(lo, Math.min(g.ow(), right / g.sw() + 1));
+    public void depthwiseNhwcRows(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                  float[] bias, float min, float max, int oy0, int oy1, MemorySegment y, long yImage,
+                                  MemorySegment zeroRow) {
         int full = channels / V * V;
-        if (g.kh() == 3 && g.kw() == 3 && iy0 >= 0 && iy0 + 2 * g.dh() < g.h() && full > 0 && hi > lo) {
-            for (int c = 0; c < full; c += V) {
-                depthwiseNhwc3x3(g, channels, x, xImage, w, bias, min, max, iy0, y, yRow, lo, hi, c);
+        long outRow = (long) g.ow() * channels;
+        if (g.kh() != 3 || g.kw() != 3 || g.dh() != 1 || g.dw() != 1 || full == 0) {
+            for (int oy = oy0; oy < oy1; oy++) {
+                depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), 0);
             }
-            ScalarOps.depthwiseNhwc(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, lo, hi, full);
-            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, 0, lo);
-            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, hi, g.ow());
-        } else {
-            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, 0, g.ow());
+            return;
+        }
+        for (int c = 0; c < full; c += V) {
+            depthwiseNhwc3x3(g, channels, x, xImage, w, bias, min, max, oy0, oy1, y, yImage, zeroRow, c);
+        }
+        for (int oy = oy0; oy < oy1 && full < channels; oy++) {
+            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), full);
         }
     }
 
-    /** Channels [c, c + V) of the columns [lo, hi): the nine taps' weights and the bias stay in registers. */
+    /**
+     * Channels [c, c + V) of the output rows [oy0, oy1): the nine taps' weights and the bias stay in registers across
+     * the rows (a call and ten loads per row and vector of channels were a third of a 14 × 14 layer). A row in the
+     * padding reads the zero row instead, so every row takes this path; the columns [lo, hi) read whole windows, the
+     * few at the edges leave out the taps that fall outside the image.
+     */
     private static void depthwiseNhwc3x3(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
-                                         float[] bias, float min, float max, int iy0, MemorySegment y, long yRow,
-                                         int lo, int hi, int c) {
+                                         float[] bias, float min, float max, int oy0, int oy1, MemorySegment y,
+                                         long yImage, MemorySegment zeroRow, int c) {
         FloatVector w0 = FloatVector.fromArray(S, w, c);
         FloatVector w1 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w2 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -206,55 +210,88 @@ final class PanamaOps implements SimdOps {
         FloatVector w7 = FloatVector.fromArray(S, w, 7 * channels + c);
         FloatVector w8 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
-        long rowBytes = (long) g.dh() * g.w() * channels * Float.BYTES;
-        long dx = (long) g.dw() * channels * Float.BYTES;
-        long step = (long) g.sw() * channels * Float.BYTES;
-        long r0 = (xImage + ((long) iy0 * g.w() + (long) lo * g.sw() - g.padLeft()) * channels + c) * Float.BYTES;
-        long o = (yRow + (long) lo * channels + c) * Float.BYTES;
-        long oStep = (long) channels * Float.BYTES;
-        for (int ox = lo; ox < hi; ox++, r0 += step, o += oStep) {
-            long r1 = r0 + rowBytes;
-            long r2 = r1 + rowBytes;
-            FloatVector a = w0.fma(FloatVector.fromMemorySegment(S, x, r0, ORDER), b);
-            a = w1.fma(FloatVector.fromMemorySegment(S, x, r0 + dx, ORDER), a);
-            a = w2.fma(FloatVector.fromMemorySegment(S, x, r0 + 2 * dx, ORDER), a);
-            a = w3.fma(FloatVector.fromMemorySegment(S, x, r1, ORDER), a);
-            a = w4.fma(FloatVector.fromMemorySegment(S, x, r1 + dx, ORDER), a);
-            a = w5.fma(FloatVector.fromMemorySegment(S, x, r1 + 2 * dx, ORDER), a);
-            a = w6.fma(FloatVector.fromMemorySegment(S, x, r2, ORDER), a);
-            a = w7.fma(FloatVector.fromMemorySegment(S, x, r2 + dx, ORDER), a);
-            a = w8.fma(FloatVector.fromMemorySegment(S, x, r2 + 2 * dx, ORDER), a);
-            a.max(min).min(max).intoMemorySegment(y, o, ORDER);
-        }
-    }
-
-    /** All channels of the columns [from, to), taps in the padding left out: the image's edges and any kernel. */
-    private static void depthwiseNhwcEdge(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
-                                          float[] bias, float min, float max, int oy, MemorySegment y, long yRow,
-                                          int from, int to) {
-        int full = channels / V * V;
-        for (int c = 0; c < full; c += V) { // whole vectors: no mask to build or apply
-            FloatVector b = FloatVector.fromArray(S, bias, c);
-            for (int ox = from; ox < to; ox++) {
+        long px = (long) channels * Float.BYTES;
+        long step = g.sw() * px;
+        long rowBytes = g.w() * px;
+        // columns whose window lies wholly inside the image: no tap to leave out
+        int lo = Math.min(g.ow(), (g.padLeft() + g.sw() - 1) / g.sw());
+        int right = g.w() - 3 + g.padLeft();
+        int hi = right < 0 ? lo : Math.max(lo, Math.min(g.ow(), right / g.sw() + 1));
+        for (int oy = oy0; oy < oy1; oy++) {
+            int iy0 = oy * g.sh() - g.padTop();
+            boolean in0 = iy0 >= 0 && iy0 < g.h();
+            boolean in1 = iy0 + 1 >= 0 && iy0 + 1 < g.h();
+            boolean in2 = iy0 + 2 >= 0 && iy0 + 2 < g.h();
+            MemorySegment s0 = in0 ? x : zeroRow;
+            MemorySegment s1 = in1 ? x : zeroRow;
+            MemorySegment s2 = in2 ? x : zeroRow;
+            long r0 = (in0 ? xImage * Float.BYTES + iy0 * rowBytes : 0) + (long) c * Float.BYTES;
+            long r1 = (in1 ? xImage * Float.BYTES + (iy0 + 1) * rowBytes : 0) + (long) c * Float.BYTES;
+            long r2 = (in2 ? xImage * Float.BYTES + (iy0 + 2) * rowBytes : 0) + (long) c * Float.BYTES;
+            long yRow = yImage + (long) oy * g.ow() * channels;
+            long col = ((long) lo * g.sw() - g.padLeft()) * px;
+            long o = (yRow + (long) lo * channels + c) * Float.BYTES;
+            for (int ox = lo; ox < hi; ox++, col += step, o += px) {
+                FloatVector a = w0.fma(FloatVector.fromMemorySegment(S, s0, r0 + col, ORDER), b);
+                a = w1.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + px, ORDER), a);
+                a = w2.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + 2 * px, ORDER), a);
+                a = w3.fma(FloatVector.fromMemorySegment(S, s1, r1 + col, ORDER), a);
+                a = w4.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + px, ORDER), a);
+                a = w5.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + 2 * px, ORDER), a);
+                a = w6.fma(FloatVector.fromMemorySegment(S, s2, r2 + col, ORDER), a);
+                a = w7.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + px, ORDER), a);
+                a = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + 2 * px, ORDER), a);
+                a.max(min).min(max).intoMemorySegment(y, o, ORDER);
+            }
+            // the edge columns, each tap's column checked: same order of taps, the missing ones skipped
+            for (int e = 0; e < lo + g.ow() - hi; e++) {
+                int ox = e < lo ? e : hi + e - lo;
+                int ix = ox * g.sw() - g.padLeft();
+                boolean v0 = ix >= 0 && ix < g.w();
+                boolean v1 = ix + 1 >= 0 && ix + 1 < g.w();
+                boolean v2 = ix + 2 >= 0 && ix + 2 < g.w();
+                long at = ix * px;
                 FloatVector a = b;
-                for (int ky = 0; ky < g.kh(); ky++) {
-                    int iy = oy * g.sh() - g.padTop() + ky * g.dh();
-                    if (iy < 0 || iy >= g.h()) {
-                        continue;
-                    }
-                    for (int kx = 0; kx < g.kw(); kx++) {
-                        int ix = ox * g.sw() - g.padLeft() + kx * g.dw();
-                        if (ix >= 0 && ix < g.w()) {
-                            long at = (xImage + ((long) iy * g.w() + ix) * channels + c) * Float.BYTES;
-                            a = FloatVector.fromArray(S, w, (ky * g.kw() + kx) * channels + c)
-                                .fma(FloatVector.fromMemorySegment(S, x, at, ORDER), a);
-                        }
-                    }
+                if (v0) {
+                    a = w0.fma(FloatVector.fromMemorySegment(S, s0, r0 + at, ORDER), a);
+                }
+                if (v1) {
+                    a = w1.fma(FloatVector.fromMemorySegment(S, s0, r0 + at + px, ORDER), a);
+                }
+                if (v2) {
+                    a = w2.fma(FloatVector.fromMemorySegment(S, s0, r0 + at + 2 * px, ORDER), a);
+                }
+                if (v0) {
+                    a = w3.fma(FloatVector.fromMemorySegment(S, s1, r1 + at, ORDER), a);
+                }
+                if (v1) {
+                    a = w4.fma(FloatVector.fromMemorySegment(S, s1, r1 + at + px, ORDER), a);
+                }
+                if (v2) {
+                    a = w5.fma(FloatVector.fromMemorySegment(S, s1, r1 + at + 2 * px, ORDER), a);
+                }
+                if (v0) {
+                    a = w6.fma(FloatVector.fromMemorySegment(S, s2, r2 + at, ORDER), a);
+                }
+                if (v1) {
+                    a = w7.fma(FloatVector.fromMemorySegment(S, s2, r2 + at + px, ORDER), a);
+                }
+                if (v2) {
+                    a = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + at + 2 * px, ORDER), a);
                 }
                 a.max(min).min(max).intoMemorySegment(y, (yRow + (long) ox * channels + c) * Float.BYTES, ORDER);
             }
         }
-        for (int c = full; c < channels; c += V) {
+    }
+
+    /**
+     * Channels [c0, C) of the columns [from, to), taps in the padding left out: any kernel, and the channels past the
+     * last whole vector.
+     */
+    private static void depthwiseNhwcEdge(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                          float[] bias, float min, float max, int oy, MemorySegment y, long yRow,
+                                          int from, int to, int c0) {
+        for (int c = c0; c < channels; c += V) {
             VectorMask<Float> m = S.indexInRange(c, channels);
             FloatVector b = FloatVector.fromArray(S, bias, c, m);
             for (int ox = from; ox < to; ox++) {

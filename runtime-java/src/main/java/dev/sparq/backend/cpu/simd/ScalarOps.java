@@ -89,12 +89,16 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
-    public void depthwiseNhwcRow(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
-                                 float[] bias, float min, float max, int oy, MemorySegment y, long yRow) {
-        depthwiseNhwc(g, channels, x, xImage, w, bias, min, max, oy, y, yRow, 0, g.ow(), 0);
+    public void depthwiseNhwcRows(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                  float[] bias, float min, float max, int oy0, int oy1, MemorySegment y, long yImage,
+                                  MemorySegment zeroRow) {
+        for (int oy = oy0; oy < oy1; oy++) {
+            depthwiseNhwc(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + (long) oy * g.ow() * channels, 0,
+                g.ow(), 0);
+        }
     }
 
-    /** {@link #depthwiseNhwcRow} for the columns [ox0, ox1) and channels [c0, C) only. */
+    /** One output row of {@link #depthwiseNhwcRows}, the columns [ox0, ox1) and channels [c0, C) only. */
     static void depthwiseNhwc(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w, float[] bias,
                               float min, float max, int oy, MemorySegment y, long yRow, int ox0, int ox1, int c0) {
         for (int ox = ox0; ox < ox1; ox++) {

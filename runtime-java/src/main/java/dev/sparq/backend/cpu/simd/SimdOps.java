@@ -41,14 +41,15 @@ interface SimdOps {
     void depthwiseBlock(ConvGeometry2d g, float[] x, int xw, float[] w, float[] bias, float min, float max, float[] y);
 
     /**
-     * Output row {@code oy} of a depthwise convolution on channels-last images: x[xImage + (iy·g.w() + ix)·C + c] is
+     * Output rows [oy0, oy1) of a depthwise convolution on a channels-last image: x[xImage + (iy·g.w() + ix)·C + c] is
      * channel c of input pixel (iy, ix), w[t·C + c] tap t = ky·kw + kx of channel c, and
-     * y[yRow + ox·C + c] = clamp(bias[c] + Σ_t w[t·C + c] · x(oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw), min,
-     * max) for ox in [0, ow), c in [0, C), the taps that fall in the padding left out and the rest summed in order
-     * after the bias.
+     * y[yImage + (oy·ow + ox)·C + c] = clamp(bias[c] + Σ_t w[t·C + c] · x(oy·sh − padTop + ky·dh,
+     * ox·sw − padLeft + kx·dw), min, max) for ox in [0, ow), c in [0, C), the taps that fall in the padding left out
+     * and the rest summed in order after the bias. {@code zeroRow} holds at least g.w()·C zeros (read in place of a
+     * row in the padding).
      */
-    void depthwiseNhwcRow(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w, float[] bias,
-                          float min, float max, int oy, MemorySegment y, long yRow);
+    void depthwiseNhwcRows(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w, float[] bias,
+                           float min, float max, int oy0, int oy1, MemorySegment y, long yImage, MemorySegment zeroRow);
 
     /**
      * out[outIndex + p·channels + c] = clamp(src[srcOff + p·srcStride + c] + bias[c], min, max) for p in [0, pixels),
