@@ -174,7 +174,10 @@ final class ChannelsLastConvKernels {
             MemorySegment xs = x.segment();
             MemorySegment ys = y.segment();
             // blocks of output rows: the taps' weights stay in registers across a block (see SimdOps)
-            int blocksPerImage = (g.oh() + ROWS_PER_CALL - 1) / ROWS_PER_CALL;
+            // (smaller where the image has too few rows to give every thread a block)
+            int perCall = (int) Math.max(1, Math.min(ROWS_PER_CALL,
+                (x.dim(0) * g.oh() + ctx.threads() - 1) / ctx.threads()));
+            int blocksPerImage = (g.oh() + perCall - 1) / perCall;
             int blocks = Math.toIntExact(x.dim(0) * blocksPerImage);
             int threads = ctx.threadsFor(blocks);
             long image = (long) g.h() * g.w() * channels;
@@ -185,9 +188,9 @@ final class ChannelsLastConvKernels {
                 ctx.parallelFor(threads, t -> {
                     for (int blk = blocks * t / threads; blk < (long) blocks * (t + 1) / threads; blk++) {
                         int n = blk / blocksPerImage;
-                        int oy0 = blk % blocksPerImage * ROWS_PER_CALL;
+                        int oy0 = blk % blocksPerImage * perCall;
                         ops.depthwiseNhwcRows(g, channels, xs, n * image, weights, bias, act.min(), act.max(), oy0,
-                            Math.min(g.oh(), oy0 + ROWS_PER_CALL), ys, n * outImage, zeroRow);
+                            Math.min(g.oh(), oy0 + perCall), ys, n * outImage, zeroRow);
                     }
                 });
             }
