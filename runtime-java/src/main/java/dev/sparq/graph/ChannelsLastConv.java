@@ -16,6 +16,14 @@ import java.util.Arrays;
 public final class ChannelsLastConv {
     public static final String DOMAIN = ClampedQuantizedOp.DOMAIN;
     public static final String OP = "NhwcConv";
+    /**
+     * A pointwise layer and the 3×3 depthwise layer that alone reads it, as one node (inputs X, W1, B1, W2, B2, the
+     * depthwise layer's attributes, the pointwise activation as {@value #POINTWISE_ACTIVATION} and
+     * {@value #POINTWISE_ACTIVATION_PARAMS}): the kernel keeps the expanded image to a few rows in cache.
+     */
+    public static final String FUSED_OP = "NhwcPointwiseDepthwise";
+    public static final String POINTWISE_ACTIVATION = "pointwise_activation";
+    public static final String POINTWISE_ACTIVATION_PARAMS = "pointwise_activation_params";
 
     /** What a convertible convolution is. */
     public enum Kind { POINTWISE, DEPTHWISE, FIRST_LAYER }

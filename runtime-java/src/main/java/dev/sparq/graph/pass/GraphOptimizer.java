@@ -37,7 +37,9 @@ public final class GraphOptimizer {
         Set<String> known = new TreeSet<>();
         basic.forEach(p -> known.add(p.name()));
         fusions.forEach(p -> known.add(p.name()));
-        known.add(ChannelsLastLayout.NAME); // a backend's layout pass, run by the plan (LayoutPasses)
+        // a backend's layout passes, run by the plan (LayoutPasses)
+        known.add(ChannelsLastLayout.NAME);
+        known.add(PointwiseDepthwiseFusion.NAME);
         for (String name : disabled) {
             if (!known.contains(name)) {
                 throw new IllegalArgumentException("no graph pass named '" + name + "'; passes: " + known);

@@ -168,6 +168,38 @@ class ChannelsLastLayoutTest {
     }
 
     @Test
+    void aLargeExpansionFusesIntoTheDepthwiseLayerAndASmallOneDoesNot() throws IOException {
+        try (Model m = optimized(block(true, false))) {
+            new ChannelsLastLayout().apply(m);
+            // 9 × 7 × 24 floats between the layers: far below the threshold
+            assertEquals(0, new PointwiseDepthwiseFusion().apply(m));
+        }
+        try (Model m = optimized(block(true, true))) {
+            new ChannelsLastLayout().apply(m);
+            m.graph().nodes().stream().filter(ChannelsLastConv::is).map(n -> n.outputs().get(0)).forEach(v -> {
+                ValueType t = m.graph().type(v); // as if the image were 112 × 112: above the threshold
+                m.graph().setType(v, ValueType.tensor(t.dtype(), List.of(t.dims().get(0), dev.sparq.graph.Dim.of(112),
+                    dev.sparq.graph.Dim.of(112), t.dims().get(3))));
+            });
+            // the expanded value "e" is also a graph output: read twice, so not fused
+            assertEquals(0, new PointwiseDepthwiseFusion().apply(m));
+        }
+        try (Model m = optimized(block(true, false))) {
+            new ChannelsLastLayout().apply(m);
+            Node expandNode = m.graph().nodes().get(1);
+            ValueType t = m.graph().type(expandNode.outputs().get(0));
+            m.graph().setType(expandNode.outputs().get(0), ValueType.tensor(t.dtype(), List.of(t.dims().get(0),
+                dev.sparq.graph.Dim.of(112), dev.sparq.graph.Dim.of(112), t.dims().get(3))));
+            assertEquals(1, new PointwiseDepthwiseFusion().apply(m));
+            assertEquals(List.of("Transpose", ChannelsLastConv.FUSED_OP, ChannelsLastConv.OP, "Add", "Transpose"), ops(m));
+            Node f = m.graph().nodes().get(1);
+            assertEquals("Relu", f.stringAttr(ChannelsLastConv.POINTWISE_ACTIVATION, ""));
+            assertEquals("Clip", f.stringAttr("activation", ""));
+            assertEquals(List.of("w1", "b1", "w2", ""), f.inputs().subList(1, 5));
+        }
+    }
+
+    @Test
     void cpuSimdRunsTheConvertedBlockAsCpuRefRunsTheOriginal() throws IOException {
         Path f = block(true, true);
         SessionOptions simd = SessionOptions.builder().backend("cpu-simd").threads(2).build();

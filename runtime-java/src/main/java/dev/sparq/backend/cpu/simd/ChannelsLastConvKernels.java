@@ -190,7 +190,7 @@ final class ChannelsLastConvKernels {
                         int n = blk / blocksPerImage;
                         int oy0 = blk % blocksPerImage * perCall;
                         ops.depthwiseNhwcRows(g, channels, xs, n * image, weights, bias, act.min(), act.max(), oy0,
-                            Math.min(g.oh(), oy0 + perCall), ys, n * outImage, zeroRow);
+                            Math.min(g.oh(), oy0 + perCall), ys, n * outImage, zeroRow, 0);
                     }
                 });
             }

@@ -174,20 +174,22 @@ final class PanamaOps implements SimdOps {
     @Override
     public void depthwiseNhwcRows(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
                                   float[] bias, float min, float max, int oy0, int oy1, MemorySegment y, long yImage,
-                                  MemorySegment zeroRow) {
+                                  MemorySegment zeroRow, int ringRows) {
         int full = channels / V * V;
         long outRow = (long) g.ow() * channels;
         if (g.kh() != 3 || g.kw() != 3 || g.dh() != 1 || g.dw() != 1 || full == 0) {
             for (int oy = oy0; oy < oy1; oy++) {
-                depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), 0);
+                depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), 0,
+                    ringRows);
             }
             return;
         }
         for (int c = 0; c < full; c += V) {
-            depthwiseNhwc3x3(g, channels, x, xImage, w, bias, min, max, oy0, oy1, y, yImage, zeroRow, c);
+            depthwiseNhwc3x3(g, channels, x, xImage, w, bias, min, max, oy0, oy1, y, yImage, zeroRow, ringRows, c);
         }
         for (int oy = oy0; oy < oy1 && full < channels; oy++) {
-            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), full);
+            depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), full,
+                ringRows);
         }
     }
 
@@ -199,7 +201,7 @@ final class PanamaOps implements SimdOps {
      */
     private static void depthwiseNhwc3x3(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
                                          float[] bias, float min, float max, int oy0, int oy1, MemorySegment y,
-                                         long yImage, MemorySegment zeroRow, int c) {
+                                         long yImage, MemorySegment zeroRow, int ringRows, int c) {
         FloatVector w0 = FloatVector.fromArray(S, w, c);
         FloatVector w1 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w2 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -225,9 +227,9 @@ final class PanamaOps implements SimdOps {
             MemorySegment s0 = in0 ? x : zeroRow;
             MemorySegment s1 = in1 ? x : zeroRow;
             MemorySegment s2 = in2 ? x : zeroRow;
-            long r0 = (in0 ? xImage * Float.BYTES + iy0 * rowBytes : 0) + (long) c * Float.BYTES;
-            long r1 = (in1 ? xImage * Float.BYTES + (iy0 + 1) * rowBytes : 0) + (long) c * Float.BYTES;
-            long r2 = (in2 ? xImage * Float.BYTES + (iy0 + 2) * rowBytes : 0) + (long) c * Float.BYTES;
+            long r0 = (in0 ? xImage * Float.BYTES + SimdOps.inputRow(iy0, ringRows) * rowBytes : 0) + c * 4L;
+            long r1 = (in1 ? xImage * Float.BYTES + SimdOps.inputRow(iy0 + 1, ringRows) * rowBytes : 0) + c * 4L;
+            long r2 = (in2 ? xImage * Float.BYTES + SimdOps.inputRow(iy0 + 2, ringRows) * rowBytes : 0) + c * 4L;
             long yRow = yImage + (long) oy * g.ow() * channels;
             long col = ((long) lo * g.sw() - g.padLeft()) * px;
             long o = (yRow + (long) lo * channels + c) * Float.BYTES;
@@ -290,7 +292,7 @@ final class PanamaOps implements SimdOps {
      */
     private static void depthwiseNhwcEdge(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
                                           float[] bias, float min, float max, int oy, MemorySegment y, long yRow,
-                                          int from, int to, int c0) {
+                                          int from, int to, int c0, int ringRows) {
         for (int c = c0; c < channels; c += V) {
             VectorMask<Float> m = S.indexInRange(c, channels);
             FloatVector b = FloatVector.fromArray(S, bias, c, m);
@@ -304,7 +306,8 @@ final class PanamaOps implements SimdOps {
                     for (int kx = 0; kx < g.kw(); kx++) {
                         int ix = ox * g.sw() - g.padLeft() + kx * g.dw();
                         if (ix >= 0 && ix < g.w()) {
-                            long at = (xImage + ((long) iy * g.w() + ix) * channels + c) * Float.BYTES;
+                            long at = (xImage + (SimdOps.inputRow(iy, ringRows) * g.w() + ix) * channels + c)
+                                * Float.BYTES;
                             a = FloatVector.fromArray(S, w, (ky * g.kw() + kx) * channels + c, m)
                                 .fma(FloatVector.fromMemorySegment(S, x, at, ORDER, m), a);
                         }

@@ -91,16 +91,17 @@ final class ScalarOps implements SimdOps {
     @Override
     public void depthwiseNhwcRows(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
                                   float[] bias, float min, float max, int oy0, int oy1, MemorySegment y, long yImage,
-                                  MemorySegment zeroRow) {
+                                  MemorySegment zeroRow, int ringRows) {
         for (int oy = oy0; oy < oy1; oy++) {
             depthwiseNhwc(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + (long) oy * g.ow() * channels, 0,
-                g.ow(), 0);
+                g.ow(), 0, ringRows);
         }
     }
 
     /** One output row of {@link #depthwiseNhwcRows}, the columns [ox0, ox1) and channels [c0, C) only. */
     static void depthwiseNhwc(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w, float[] bias,
-                              float min, float max, int oy, MemorySegment y, long yRow, int ox0, int ox1, int c0) {
+                              float min, float max, int oy, MemorySegment y, long yRow, int ox0, int ox1, int c0,
+                              int ringRows) {
         for (int ox = ox0; ox < ox1; ox++) {
             for (int c = c0; c < channels; c++) {
                 float acc = bias[c];
@@ -113,7 +114,8 @@ final class ScalarOps implements SimdOps {
                         int ix = ox * g.sw() - g.padLeft() + kx * g.dw();
                         if (ix >= 0 && ix < g.w()) {
                             acc = Math.fma(w[(ky * g.kw() + kx) * channels + c],
-                                x.getAtIndex(F, xImage + ((long) iy * g.w() + ix) * channels + c), acc);
+                                x.getAtIndex(F, xImage + (SimdOps.inputRow(iy, ringRows) * g.w() + ix) * channels + c),
+                                acc);
                         }
                     }
                 }

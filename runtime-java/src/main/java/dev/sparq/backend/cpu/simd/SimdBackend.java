@@ -10,6 +10,7 @@ import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.pass.ChannelsLastLayout;
 import dev.sparq.graph.pass.GraphPass;
+import dev.sparq.graph.pass.PointwiseDepthwiseFusion;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -53,6 +54,7 @@ public final class SimdBackend implements Backend {
         .register("GlobalAveragePool", PoolKernels::globalAverage)
         .register("MaxPool", Pool2d::maxPool)
         .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.OP, ChannelsLastConvKernels::create)
+        .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.FUSED_OP, PointwiseDepthwiseConv::create)
         .register("Transpose", ChannelsLastTranspose::create);
 
     @Override
@@ -76,9 +78,12 @@ public final class SimdBackend implements Backend {
         return REGISTRY.kernelFor(request);
     }
 
-    /** Depthwise blocks run channels-last here ({@link ChannelsLastLayout}), unless the optimization level is lower. */
+    /**
+     * Depthwise blocks run channels-last here ({@link ChannelsLastLayout}), their large expansions fused into the
+     * depthwise layers ({@link PointwiseDepthwiseFusion}), unless the optimization level is lower.
+     */
     @Override
     public List<GraphPass> layoutPasses(Predicate<Node> claimed) {
-        return List.of(new ChannelsLastLayout(claimed));
+        return List.of(new ChannelsLastLayout(claimed), new PointwiseDepthwiseFusion());
     }
 }

@@ -46,10 +46,17 @@ interface SimdOps {
      * y[yImage + (oy·ow + ox)·C + c] = clamp(bias[c] + Σ_t w[t·C + c] · x(oy·sh − padTop + ky·dh,
      * ox·sw − padLeft + kx·dw), min, max) for ox in [0, ow), c in [0, C), the taps that fall in the padding left out
      * and the rest summed in order after the bias. {@code zeroRow} holds at least g.w()·C zeros (read in place of a
-     * row in the padding).
+     * row in the padding). With {@code ringRows} > 0, x is a ring of that many rows instead of the image: input row iy
+     * is row iy mod ringRows of it.
      */
     void depthwiseNhwcRows(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w, float[] bias,
-                           float min, float max, int oy0, int oy1, MemorySegment y, long yImage, MemorySegment zeroRow);
+                           float min, float max, int oy0, int oy1, MemorySegment y, long yImage, MemorySegment zeroRow,
+                           int ringRows);
+
+    /** Where input row {@code iy} of {@link #depthwiseNhwcRows} is: its index in the image, or in the ring. */
+    static long inputRow(int iy, int ringRows) {
+        return ringRows > 0 ? iy % ringRows : iy;
+    }
 
     /**
      * out[outIndex + p·channels + c] = clamp(src[srcOff + p·srcStride + c] + bias[c], min, max) for p in [0, pixels),

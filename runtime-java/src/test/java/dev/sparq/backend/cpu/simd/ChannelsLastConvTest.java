@@ -141,6 +141,46 @@ class ChannelsLastConvTest {
         }
     }
 
+    /**
+     * The fused pointwise + 3×3 depthwise kernel against cpu-ref's two convolutions: heights that leave a part group
+     * of rows, stride 2, no padding, part vectors of channels, a batch of 2, and 2 threads.
+     */
+    @Test
+    void pointwiseIntoDepthwiseMatchesTheReferenceAndIsThreadCountInvariant() {
+        // {n, cin, h, w, cexp, stride, pad}
+        int[][] cases = {{1, 8, 9, 8, 32, 1, 1}, {2, 5, 10, 12, 17, 2, 1}, {1, 16, 7, 4, 48, 1, 0}, {1, 3, 1, 1, 16, 1, 1},
+            {1, 24, 14, 13, 40, 2, 1}, {2, 4, 5, 16, 16, 1, 1}};
+        WorkerPool pool = new WorkerPool(2);
+        try {
+            for (int[] c : cases) {
+                try (Tensor x = random(c[0], c[1], c[2], c[3]); Tensor w1 = random(c[4], c[1], 1, 1); Tensor b1 = random(c[4]);
+                     Tensor w2 = random(c[4], 1, 3, 3); Tensor b2 = random(c[4]); Tensor xl = toNhwc(x)) {
+                    Attribute[] dw = {i("group", c[4]), ints("strides", c[5], c[5]), ints("pads", c[6], c[6], c[6], c[6]),
+                        s("activation", "Clip"), floats("activation_params", -0.5f, 0.7f)};
+                    Tensor mid = KernelHarness.run(REF, fusedConv(s("activation", "Relu")), 13, 1, x, w1, b1)[0];
+                    Tensor want = KernelHarness.run(REF, fusedConv(dw), 13, 1, mid, w2, b2)[0];
+                    Node fused = KernelHarness.node("F", 5, 1, dw);
+                    java.util.Map<String, Attribute> attrs = new LinkedHashMap<>(fused.attributes());
+                    attrs.put(ChannelsLastConv.POINTWISE_ACTIVATION, s(ChannelsLastConv.POINTWISE_ACTIVATION, "Relu"));
+                    fused = new Node("f", ChannelsLastConv.FUSED_OP, ChannelsLastConv.DOMAIN, fused.inputs(), fused.outputs(),
+                        attrs);
+                    Tensor one = KernelHarness.run(SIMD, fused, 13, 1, ExecutionContext.standalone(), xl, w1, b1, w2, b2)[0];
+                    Tensor two = KernelHarness.run(SIMD, fused, 13, 1, ExecutionContext.standalone(2, pool), xl, w1, b1, w2,
+                        b2)[0];
+                    try (Tensor got = toNchw(one)) {
+                        SimdVsReferenceTest.assertClose(want, got, 1e-5, java.util.Arrays.toString(c));
+                    }
+                    assertArrayEquals(one.toFloatArray(), two.toFloatArray(), java.util.Arrays.toString(c));
+                    for (Tensor t : new Tensor[] {mid, want, one, two}) {
+                        t.close();
+                    }
+                }
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void everyPointwiseCandidateMatchesTheReference() {
         // pixels around the 12- and 16-row tiles (1, 11, 12, 13, 162); reductions of one value, odd, and two k blocks;
