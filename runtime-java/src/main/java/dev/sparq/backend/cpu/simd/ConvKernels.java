@@ -274,14 +274,15 @@ final class ConvKernels {
             int n = src.rows();
             int stride = src.flatStride();
             int cout = w.rows();
-            float[] product = Scratch.of(7).get(Math.multiplyExact(cout, n));
-            Gemm.run(w, src, MemorySegment.ofArray(product), 0, n, ep, ctx);
+            // native scratch, not a heap segment (see WinogradConv)
+            MemorySegment product = NativeScratch.floats(3, (long) cout * n);
+            Gemm.run(w, src, product, 0, n, ep, ctx);
             int threads = ctx.threadsFor(cout);
             ctx.parallelFor(threads, t -> {
                 for (int c = cout * t / threads; c < cout * (t + 1) / threads; c++) {
                     for (int oy = 0; oy < g.oh(); oy++) {
-                        MemorySegment.copy(product, c * n + oy * stride, out, java.lang.foreign.ValueLayout.JAVA_FLOAT,
-                            (outOff + ((long) c * g.oh() + oy) * g.ow()) * Float.BYTES, g.ow());
+                        MemorySegment.copy(product, ((long) c * n + (long) oy * stride) * Float.BYTES, out,
+                            (outOff + ((long) c * g.oh() + oy) * g.ow()) * Float.BYTES, (long) g.ow() * Float.BYTES);
                     }
                 }
             });

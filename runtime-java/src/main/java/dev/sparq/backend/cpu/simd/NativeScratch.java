@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  */
 final class NativeScratch {
     private static final ThreadLocal<NativeScratch[]> LOCAL = ThreadLocal.withInitial(() -> new NativeScratch[] {
-        new NativeScratch(), new NativeScratch()});
+        new NativeScratch(), new NativeScratch(), new NativeScratch(), new NativeScratch()});
     private MemorySegment data = MemorySegment.NULL;
 
     private NativeScratch() {
@@ -20,7 +20,8 @@ final class NativeScratch {
 
     /**
      * The calling thread's buffer number {@code slot} (0: the sparse products' dense operand, 1: their transposed
-     * result), at least {@code floats} floats long; its contents are garbage.
+     * result, 2: Winograd's products, 3: the flat im2col GEMM's product), at least {@code floats} floats long; its
+     * contents are garbage.
      */
     static MemorySegment floats(int slot, long floats) {
         NativeScratch s = LOCAL.get()[slot];

@@ -1,5 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
+import java.lang.foreign.MemorySegment;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -8,6 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 /** F(2×2, 3×3) transforms on the Vector API, one tile per lane, laid out as {@link PanamaWinograd}'s. */
 final class PanamaWinograd2 implements WinogradTransforms {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS);
+    private static final java.nio.ByteOrder ORDER = java.nio.ByteOrder.nativeOrder();
     private static final int V = S.length();
     private static final ThreadLocal<float[]> BUF = ThreadLocal.withInitial(() -> new float[32 * V]);
 
@@ -59,16 +62,16 @@ final class PanamaWinograd2 implements WinogradTransforms {
     }
 
     @Override
-    public void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
-                       int[] laneBase, int wo) {
+    public void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
+                       float[] out, int[] laneBase, int wo) {
         float[] t = BUF.get();
         VectorMask<Float> mask = S.indexInRange(0, count);
         // whole-vector loads: the lanes past count read values that are never stored. A masked load here ran in
         // the Vector API's Java fallback on JDK 25 (a boxed vector per load; 8 MB per ResNet-18 inference)
         for (int c = 0; c < 4; c++) {
-            int at = mBase + c * pStride;
-            at(FloatVector.fromArray(S, m, at), FloatVector.fromArray(S, m, at + 4 * pStride),
-                FloatVector.fromArray(S, m, at + 8 * pStride), FloatVector.fromArray(S, m, at + 12 * pStride),
+            long at = mBase + (long) c * pStride;
+            at(load(m, at), load(m, at + 4 * pStride),
+                load(m, at + 8 * pStride), load(m, at + 12 * pStride),
                 t, c * V, 4 * V);
         }
         for (int i = 0; i < 2; i++) {
@@ -82,6 +85,11 @@ final class PanamaWinograd2 implements WinogradTransforms {
                     .intoArray(out, i * wo + j, laneBase, 0, mask);
             }
         }
+    }
+
+    /** V floats of the product from float index {@code at}: a native segment, never a heap one (see WinogradConv). */
+    private static FloatVector load(MemorySegment m, long at) {
+        return FloatVector.fromMemorySegment(S, m, at * Float.BYTES, ORDER);
     }
 
     /** Aᵀ applied to four vectors; result r (of 2) goes to y[at + r * step]. */

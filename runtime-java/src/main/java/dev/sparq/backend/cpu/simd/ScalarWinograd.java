@@ -1,5 +1,8 @@
 package dev.sparq.backend.cpu.simd;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /** F(4×4, 3×3) transforms in plain Java, lane by lane: the fallback and the definition. */
 final class ScalarWinograd implements WinogradTransforms {
     private static final int LANES = 8;
@@ -49,14 +52,14 @@ final class ScalarWinograd implements WinogradTransforms {
     }
 
     @Override
-    public void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
-                       int[] laneBase, int wo) {
+    public void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
+                       float[] out, int[] laneBase, int wo) {
         float[] a = new float[36];
         float[] t = new float[24];
         float[] y = new float[4];
         for (int l = 0; l < count; l++) {
             for (int p = 0; p < 36; p++) {
-                a[p] = m[mBase + p * pStride + l];
+                a[p] = m.getAtIndex(ValueLayout.JAVA_FLOAT, mBase + (long) p * pStride + l);
             }
             for (int j = 0; j < 6; j++) { // t = Aᵀ a: 4×6
                 at(a, j, 6, t, j, 6);

@@ -1,5 +1,8 @@
 package dev.sparq.backend.cpu.simd;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * F(2×2, 3×3) transforms in plain Java, lane by lane: the fallback and the definition.
  *
@@ -54,14 +57,14 @@ final class ScalarWinograd2 implements WinogradTransforms {
     }
 
     @Override
-    public void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
-                       int[] laneBase, int wo) {
+    public void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
+                       float[] out, int[] laneBase, int wo) {
         float[] a = new float[16];
         float[] t = new float[8];
         float[] y = new float[2];
         for (int l = 0; l < count; l++) {
             for (int p = 0; p < 16; p++) {
-                a[p] = m[mBase + p * pStride + l];
+                a[p] = m.getAtIndex(ValueLayout.JAVA_FLOAT, mBase + (long) p * pStride + l);
             }
             for (int j = 0; j < 4; j++) { // t = Aᵀ a: 2×4
                 at(a, j, 4, t, j, 4);

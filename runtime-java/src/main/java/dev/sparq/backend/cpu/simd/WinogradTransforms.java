@@ -1,5 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The data transforms of Winograd F(m×m, 3×3) (Lavin &amp; Gray's matrices; m = {@link #tile()}, 4 or 2, on
  * α×α = (m+2)² patches), the hardware-specific half of {@link WinogradConv}: a Vector API version and a scalar one of
@@ -31,12 +33,12 @@ interface WinogradTransforms {
     void input(float[] plane, int wp, int[] laneBase, float[] dst, int dstBase, int pStride);
 
     /**
-     * Y = Aᵀ m A for the first {@code count} (≤ lanes) tiles of one output channel: element p of lane l is
-     * {@code m[mBase + p * pStride + l]}. Adds {@code bias}, clamps to [min, max] and writes output (i, j) of lane l
+     * Y = Aᵀ m A for the first {@code count} (≤ lanes) tiles of one output channel: element p of lane l is float
+     * {@code mBase + p * pStride + l} of the native segment {@code m}. Adds {@code bias}, clamps to [min, max] and writes output (i, j) of lane l
      * to {@code out[laneBase[l] + i * wo + j]}. It may read {@code lanes()} values from each {@code mBase + p *
      * pStride}, whatever {@code count}: {@code m} holds that many.
      */
-    void output(float[] m, int mBase, int pStride, int count, float bias, float min, float max, float[] out,
+    void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max, float[] out,
                 int[] laneBase, int wo);
 
     /** The transforms of F(m×m, 3×3), m = 4 or 2. */
