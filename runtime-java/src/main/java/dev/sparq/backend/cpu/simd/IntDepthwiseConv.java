@@ -6,6 +6,7 @@ import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Depthwise integer convolution (group == input channels, {@code multiplier} filters per channel), computed directly
@@ -35,7 +36,9 @@ record IntDepthwiseConv(IntConvInput input, float[] weights, int multiplier, Int
             // stride 1: the plane is one long row of width wp and output (oy, ox) accumulates at oy·wp + ox
             int rowStride = plane.flat() ? wp : g.ow();
             float[] acc = Scratch.of(3).get(g.oh() * rowStride);
-            MemorySegment accs = MemorySegment.ofArray(acc);
+            // the sums are requantized from a native copy: a heap segment through the Vector API's segment loads
+            // slows every vector access compiled after it in the process (see WinogradConv)
+            MemorySegment accs = NativeScratch.floats(2, (long) g.oh() * rowStride);
             SimdOps ops = SimdOps.get();
             for (int p = planes * t / threads; p < planes * (t + 1) / threads; p++) {
                 plane.loadCentered(xs, (long) p * g.h() * g.w(), unsigned, input.zero());
@@ -56,6 +59,7 @@ record IntDepthwiseConv(IntConvInput input, float[] weights, int multiplier, Int
                         }
                     }
                     long outBase = ((long) p * multiplier + j) * pixels;
+                    MemorySegment.copy(acc, 0, accs, ValueLayout.JAVA_FLOAT, 0, g.oh() * rowStride);
                     for (int oy = 0; oy < g.oh(); oy++) {
                         output.write(accs, (long) oy * rowStride, null, 0, g.ow(), oc, ys, outBase + (long) oy * g.ow());
                     }

@@ -141,13 +141,16 @@ final class IntegerKernels {
             byte[] bytes = new byte[k];
             int[] row = new int[k];
             int[] acc = new int[cols];
-            MemorySegment accs = MemorySegment.ofArray(acc);
+            // a native row for the vector stores, copied to the heap for the sink (see WinogradConv: no heap
+            // segment through the Vector API)
+            MemorySegment accs = NativeScratch.floats(2, cols);
             for (int i = m * t / threads; i < m * (t + 1) / threads; i++) {
                 MemorySegment.copy(as, ValueLayout.JAVA_BYTE, (long) i * k, bytes, 0, k);
                 for (int kk = 0; kk < k; kk++) {
                     row[kk] = (unsigned ? bytes[kk] & 0xFF : bytes[kk]) - aZero;
                 }
                 IntGemm.row(row, packed, accs, 0);
+                MemorySegment.copy(accs, ValueLayout.JAVA_INT, 0, acc, 0, cols);
                 sink.accept(acc, i);
             }
         });

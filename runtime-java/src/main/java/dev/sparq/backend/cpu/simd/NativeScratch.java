@@ -20,8 +20,9 @@ final class NativeScratch {
 
     /**
      * The calling thread's buffer number {@code slot} (0: the sparse products' dense operand, 1: their transposed
-     * result, 2: Winograd's products, 3: the flat im2col GEMM's product), at least {@code floats} floats long; its
-     * contents are garbage.
+     * result, 2: Winograd's products and the integer kernels' accumulator rows, 3: the flat im2col GEMM's product), at
+     * least {@code floats} floats long; its contents are garbage. Kernels use these rather than a float[] seen as a
+     * segment: see WinogradConv.
      */
     static MemorySegment floats(int slot, long floats) {
         NativeScratch s = LOCAL.get()[slot];
