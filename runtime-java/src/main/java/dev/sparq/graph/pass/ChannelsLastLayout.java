@@ -98,10 +98,13 @@ public final class ChannelsLastLayout implements GraphPass {
         if (converted == 0) {
             return 0;
         }
-        Set<String> readOutside = new HashSet<>();
+        Set<String> readOutside = new HashSet<>(); // values someone reads NCHW: a node left as it is, a first layer
         for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
             if (!convert[i]) {
-                nodes.get(i).inputs().forEach(readOutside::add);
+                n.inputs().forEach(readOutside::add);
+            } else if (kinds.get(n) == ChannelsLastConv.Kind.FIRST_LAYER) {
+                readOutside.add(n.input(0));
             }
         }
         g.outputs().forEach(o -> readOutside.add(o.name()));

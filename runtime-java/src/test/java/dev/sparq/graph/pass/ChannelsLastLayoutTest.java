@@ -168,6 +168,42 @@ class ChannelsLastLayoutTest {
     }
 
     @Test
+    void aFirstLayerInsideABlockReadsItsImageTransposedBack() throws IOException {
+        // x -> 1×1 to 4 channels = a; a -> depthwise -> d; a -> 3×3 dense 4 -> 4 (a "first layer" by its channels)
+        // -> b; y = d + b: one region, in which the dense layer still reads a as NCHW
+        GraphProto g = GraphProto.newBuilder().addInput(OnnxModels.floatInput("x", 1, 8, 10, 10))
+            .addInitializer(OnnxModels.floatTensor("w1", new long[] {4, 8, 1, 1}, random(32)))
+            .addInitializer(OnnxModels.floatTensor("w2", new long[] {4, 4, 3, 3}, random(4 * 36)))
+            .addInitializer(OnnxModels.floatTensor("w3", new long[] {4, 1, 3, 3}, random(36)))
+            .addNode(OnnxModels.node("Conv", List.of("x", "w1"), List.of("a")))
+            .addNode(OnnxModels.node("Conv", List.of("a", "w3"), List.of("d"), ints("pads", 1, 1, 1, 1),
+                AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT).setI(4).build()))
+            .addNode(OnnxModels.node("Conv", List.of("a", "w2"), List.of("b"), ints("pads", 1, 1, 1, 1)))
+            .addNode(OnnxModels.node("Add", List.of("d", "b"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", 1, 4, 10, 10)).build();
+        Path f = dir.resolve("inner-first.onnx");
+        Files.write(f, OnnxModels.model(g, 13).toByteArray());
+        try (Model m = optimized(f)) {
+            new ChannelsLastLayout().apply(m);
+            assertEquals(4, m.graph().nodes().stream().filter(n -> ChannelsLastConv.is(n) || n.opType().equals("Add"))
+                .count(), ops(m).toString());
+            assertTrue(m.graph().nodes().stream().anyMatch(n -> n.outputs().get(0).equals("a")),
+                "a is transposed back for the dense layer: " + ops(m));
+        }
+        float[] in = random(8 * 10 * 10);
+        try (Session s = Sparq.load(f, SessionOptions.builder().backend("cpu-simd").build());
+             Session r = Sparq.load(f, SessionOptions.builder().backend("cpu-ref").build());
+             Tensor x = Tensor.fromFloats(in, 1, 8, 10, 10);
+             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
+            float[] a = got.first().toFloatArray();
+            float[] b = want.first().toFloatArray();
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(b[i], a[i], 1e-4 * Math.max(1, Math.abs(b[i])), "y[" + i + "]");
+            }
+        }
+    }
+
+    @Test
     void aLargeExpansionFusesIntoTheDepthwiseLayerAndASmallOneDoesNot() throws IOException {
         try (Model m = optimized(block(true, false))) {
             new ChannelsLastLayout().apply(m);
