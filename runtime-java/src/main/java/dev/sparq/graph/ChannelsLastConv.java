@@ -22,6 +22,11 @@ public final class ChannelsLastConv {
      * {@value #POINTWISE_ACTIVATION_PARAMS}): the kernel keeps the expanded image to a few rows in cache.
      */
     public static final String FUSED_OP = "NhwcPointwiseDepthwise";
+    /**
+     * GlobalAveragePool of an NHWC image, written as the NCHW [N, C, 1, 1] the graph expects (the same bytes as
+     * [N, 1, 1, C]): where a channels-last block ends in the pool, no Transpose is needed.
+     */
+    public static final String GLOBAL_AVERAGE_POOL = "NhwcGlobalAveragePool";
     public static final String POINTWISE_ACTIVATION = "pointwise_activation";
     public static final String POINTWISE_ACTIVATION_PARAMS = "pointwise_activation_params";
 

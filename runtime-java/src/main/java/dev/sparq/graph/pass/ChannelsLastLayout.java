@@ -20,7 +20,7 @@ import java.util.function.Predicate;
  * Keeps MobileNet-style blocks channels-last (NHWC) from layer to layer, as ONNX Runtime's NCHWc transformer keeps
  * them channel-blocked: pointwise and depthwise convolutions become {@link ChannelsLastConv} nodes, and the Add,
  * Relu and Clip nodes between them run unchanged on the NHWC values (they are elementwise); a first layer (RGB in)
- * joins the block after it, reading its image as it is. A Transpose into NHWC
+ * joins the block after it, reading its image as it is, and a GlobalAveragePool after it ends it without a transpose. A Transpose into NHWC
  * is added where a region reads an NCHW value, and one back where an NCHW reader or a graph output needs a value
  * the region computes. Only regions with a depthwise convolution are converted: there channels-last saves the
  * layout changes a per-plane depthwise kernel makes (or its long strided passes); a region of pointwise layers
@@ -128,6 +128,12 @@ public final class ChannelsLastLayout implements GraphPass {
                 inputs.replaceAll(v -> v.equals(in) ? nhwc.get(in) : v);
             }
             String out = n.outputs().get(0);
+            if (n.opType().equals("GlobalAveragePool") && n.domain().isEmpty()) {
+                // its [N, C, 1, 1] output is the same bytes either way: written as the graph expects it
+                rewritten.add(new Node(n.name(), ChannelsLastConv.GLOBAL_AVERAGE_POOL, ChannelsLastConv.DOMAIN, inputs,
+                    n.outputs(), n.attributes()));
+                continue;
+            }
             String outTwin = twin(g, out, nhwc);
             rewritten.add(kinds.containsKey(n) ? channelsLast(n, inputs, outTwin)
                 : new Node(n.name(), n.opType(), n.domain(), inputs, List.of(outTwin), n.attributes()));
@@ -149,13 +155,14 @@ public final class ChannelsLastLayout implements GraphPass {
         if (kinds.containsKey(n) || n.opType().equals("Relu") || n.opType().equals("Clip")) {
             return List.of(n.input(0));
         }
-        return n.opType().equals("Add") ? n.inputs().stream().distinct().toList() : List.of();
+        return n.opType().equals("Add") ? n.inputs().stream().distinct().toList()
+            : n.opType().equals("GlobalAveragePool") ? List.of(n.input(0)) : List.of();
     }
 
     /**
      * Relu, Clip with constant bounds, and Add of two same-shaped computed images: the same op on NHWC values gives
      * the NHWC of its result. Broadcasting Adds and constant operands are left out (they would need their own
-     * transposes).
+     * transposes). GlobalAveragePool joins as a block's end: it reads NHWC and writes its usual output.
      */
     private static boolean elementwise(Node n, Graph g) {
         if (!n.domain().isEmpty() || n.outputs().size() != 1) {
@@ -168,6 +175,7 @@ public final class ChannelsLastLayout implements GraphPass {
         return switch (n.opType()) {
             case "Relu" -> true;
             case "Clip" -> n.inputs().stream().skip(1).allMatch(b -> b.isEmpty() || g.initializers().containsKey(b));
+            case "GlobalAveragePool" -> true;
             case "Add" -> n.inputs().size() == 2 && !g.initializers().containsKey(n.input(1))
                 && x.equals(g.type(n.input(1))) && x.dims().stream().allMatch(d -> d.isKnown() || d.symbol() != null);
             default -> false;

@@ -168,6 +168,35 @@ class ChannelsLastLayoutTest {
     }
 
     @Test
+    void aGlobalAveragePoolEndsTheBlockWithoutATranspose() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(OnnxModels.floatInput("x", "N", 16, 6, 5))
+            .addInitializer(OnnxModels.floatTensor("w", new long[] {16, 1, 3, 3}, random(16 * 9)))
+            .addNode(OnnxModels.node("Conv", List.of("x", "w"), List.of("d"), ints("pads", 1, 1, 1, 1),
+                AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT).setI(16).build()))
+            .addNode(OnnxModels.node("GlobalAveragePool", List.of("d"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", "N", 16, 1, 1)).build();
+        Path f = dir.resolve("gap.onnx");
+        Files.write(f, OnnxModels.model(g, 13).toByteArray());
+        try (Model m = optimized(f)) {
+            new ChannelsLastLayout().apply(m);
+            assertEquals(List.of("Transpose", ChannelsLastConv.OP, ChannelsLastConv.GLOBAL_AVERAGE_POOL), ops(m));
+            assertEquals("y", m.graph().nodes().get(2).outputs().get(0));
+        }
+        float[] in = random(2 * 16 * 30);
+        try (Session s = Sparq.load(f, SessionOptions.builder().backend("cpu-simd").build());
+             Session r = Sparq.load(f, SessionOptions.builder().backend("cpu-ref").build());
+             Tensor x = Tensor.fromFloats(in, 2, 16, 6, 5);
+             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
+            assertEquals(java.util.Arrays.toString(want.first().shape()), java.util.Arrays.toString(got.first().shape()));
+            float[] a = got.first().toFloatArray();
+            float[] b = want.first().toFloatArray();
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(b[i], a[i], 1e-5 * Math.max(1, Math.abs(b[i])), "y[" + i + "]");
+            }
+        }
+    }
+
+    @Test
     void aFirstLayerInsideABlockReadsItsImageTransposedBack() throws IOException {
         // x -> 1×1 to 4 channels = a; a -> depthwise -> d; a -> 3×3 dense 4 -> 4 (a "first layer" by its channels)
         // -> b; y = d + b: one region, in which the dense layer still reads a as NCHW

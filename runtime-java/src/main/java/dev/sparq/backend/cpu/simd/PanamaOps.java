@@ -333,6 +333,21 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void channelMeans(MemorySegment x, long xIndex, int pixels, int channels, float scale, MemorySegment y,
+                             long yIndex) {
+        int full = channels / V * V;
+        for (int c = 0; c < full; c += V) {
+            FloatVector sum = FloatVector.zero(S);
+            for (int p = 0; p < pixels; p++) {
+                sum = sum.add(FloatVector.fromMemorySegment(S, x, (xIndex + (long) p * channels + c) * Float.BYTES,
+                    ORDER));
+            }
+            sum.mul(scale).intoMemorySegment(y, (yIndex + c) * Float.BYTES, ORDER);
+        }
+        ScalarOps.channelMeans(x, xIndex, pixels, channels, full, scale, y, yIndex);
+    }
+
+    @Override
     public void transpose(MemorySegment src, long srcIndex, int rows, int cols, MemorySegment dst, long dstIndex) {
         // staged on the heap, where the 16 × 16 register transposes run: two bulk copies cost less than element
         // access to the segments

@@ -142,6 +142,24 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void channelMeans(MemorySegment x, long xIndex, int pixels, int channels, float scale, MemorySegment y,
+                             long yIndex) {
+        channelMeans(x, xIndex, pixels, channels, 0, scale, y, yIndex);
+    }
+
+    /** {@link #channelMeans} of the channels [c0, channels) only. */
+    static void channelMeans(MemorySegment x, long xIndex, int pixels, int channels, int c0, float scale,
+                             MemorySegment y, long yIndex) {
+        for (int c = c0; c < channels; c++) {
+            float sum = 0f;
+            for (int p = 0; p < pixels; p++) {
+                sum += x.getAtIndex(F, xIndex + (long) p * channels + c);
+            }
+            y.setAtIndex(F, yIndex + c, sum * scale);
+        }
+    }
+
+    @Override
     public void transpose(MemorySegment src, long srcIndex, int rows, int cols, MemorySegment dst, long dstIndex) {
         // in 8×8 blocks, so both sides are walked a cache line at a time
         for (int r0 = 0; r0 < rows; r0 += 8) {

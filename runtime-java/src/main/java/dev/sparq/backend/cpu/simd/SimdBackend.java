@@ -55,6 +55,7 @@ public final class SimdBackend implements Backend {
         .register("MaxPool", Pool2d::maxPool)
         .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.OP, ChannelsLastConvKernels::create)
         .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.FUSED_OP, PointwiseDepthwiseConv::create)
+        .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.GLOBAL_AVERAGE_POOL, PoolKernels::channelsLastGlobalAverage)
         .register("Transpose", ChannelsLastTranspose::create);
 
     @Override

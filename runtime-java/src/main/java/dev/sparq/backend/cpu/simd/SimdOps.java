@@ -188,6 +188,10 @@ interface SimdOps {
     void requantizeRow(int[] acc, int accOff, int n, double[] multipliers, double zero, int min, int max,
                        MemorySegment out, long outIndex);
 
+    /** y[yIndex + c] = scale · Σ_p x[xIndex + p·channels + c] for c in [0, channels), p in [0, pixels). */
+    void channelMeans(MemorySegment x, long xIndex, int pixels, int channels, float scale, MemorySegment y,
+                      long yIndex);
+
     /** Sum of x[index .. index+n). */
     float sum(MemorySegment x, long index, int n);
 

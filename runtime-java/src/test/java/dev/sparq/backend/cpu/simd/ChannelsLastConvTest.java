@@ -268,6 +268,20 @@ class ChannelsLastConvTest {
     }
 
     @Test
+    void globalAveragePoolOfNhwcMatchesTheReference() {
+        // channels of a vector and a part (37 at 512 bits), one pixel, a batch of 2
+        for (long[] shape : new long[][] {{2, 37, 7, 5}, {1, 16, 1, 1}, {1, 3, 4, 4}}) {
+            Node gap = new Node("g", ChannelsLastConv.GLOBAL_AVERAGE_POOL, ChannelsLastConv.DOMAIN, List.of("x0"),
+                List.of("y0"), Map.of());
+            try (Tensor x = random(shape); Tensor xl = toNhwc(x);
+                 Tensor want = KernelHarness.run(REF, KernelHarness.node("GlobalAveragePool", 1, 1), 13, x)[0];
+                 Tensor got = KernelHarness.run(SIMD, gap, 13, xl)[0]) {
+                SimdVsReferenceTest.assertClose(want, got, 1e-5, java.util.Arrays.toString(shape));
+            }
+        }
+    }
+
+    @Test
     void otherTransposesAndLayersAreLeftToOthers() {
         try (Arena arena = Arena.ofConfined(); Tensor w = random(4, 2, 3, 3)) {
             Map<String, dev.sparq.graph.ValueType> types = new LinkedHashMap<>();
