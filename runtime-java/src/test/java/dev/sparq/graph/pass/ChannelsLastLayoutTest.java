@@ -154,17 +154,7 @@ class ChannelsLastLayoutTest {
             assertEquals(List.of(ChannelsLastConv.OP, ChannelsLastConv.OP, "Transpose"), ops(m));
             assertEquals("x", m.graph().nodes().get(0).input(0));
         }
-        float[] in = random(3 * 16 * 16);
-        try (Session s = Sparq.load(f, SessionOptions.builder().backend("cpu-simd").build());
-             Session r = Sparq.load(f, SessionOptions.builder().backend("cpu-ref").build());
-             Tensor x = Tensor.fromFloats(in, 1, 3, 16, 16);
-             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
-            float[] a = got.first().toFloatArray();
-            float[] b = want.first().toFloatArray();
-            for (int i = 0; i < a.length; i++) {
-                assertEquals(b[i], a[i], 1e-4 * Math.max(1, Math.abs(b[i])), "y[" + i + "]");
-            }
-        }
+        assertRunsAsOnCpuRef(f, 1, 3, 16, 16);
     }
 
     @Test
@@ -182,18 +172,7 @@ class ChannelsLastLayoutTest {
             assertEquals(List.of("Transpose", ChannelsLastConv.OP, ChannelsLastConv.GLOBAL_AVERAGE_POOL), ops(m));
             assertEquals("y", m.graph().nodes().get(2).outputs().get(0));
         }
-        float[] in = random(2 * 16 * 30);
-        try (Session s = Sparq.load(f, SessionOptions.builder().backend("cpu-simd").build());
-             Session r = Sparq.load(f, SessionOptions.builder().backend("cpu-ref").build());
-             Tensor x = Tensor.fromFloats(in, 2, 16, 6, 5);
-             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
-            assertEquals(java.util.Arrays.toString(want.first().shape()), java.util.Arrays.toString(got.first().shape()));
-            float[] a = got.first().toFloatArray();
-            float[] b = want.first().toFloatArray();
-            for (int i = 0; i < a.length; i++) {
-                assertEquals(b[i], a[i], 1e-5 * Math.max(1, Math.abs(b[i])), "y[" + i + "]");
-            }
-        }
+        assertRunsAsOnCpuRef(f, 2, 16, 6, 5);
     }
 
     @Test
@@ -219,17 +198,7 @@ class ChannelsLastLayoutTest {
             assertTrue(m.graph().nodes().stream().anyMatch(n -> n.outputs().get(0).equals("a")),
                 "a is transposed back for the dense layer: " + ops(m));
         }
-        float[] in = random(8 * 10 * 10);
-        try (Session s = Sparq.load(f, SessionOptions.builder().backend("cpu-simd").build());
-             Session r = Sparq.load(f, SessionOptions.builder().backend("cpu-ref").build());
-             Tensor x = Tensor.fromFloats(in, 1, 8, 10, 10);
-             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
-            float[] a = got.first().toFloatArray();
-            float[] b = want.first().toFloatArray();
-            for (int i = 0; i < a.length; i++) {
-                assertEquals(b[i], a[i], 1e-4 * Math.max(1, Math.abs(b[i])), "y[" + i + "]");
-            }
-        }
+        assertRunsAsOnCpuRef(f, 1, 8, 10, 10);
     }
 
     @Test
@@ -283,6 +252,22 @@ class ChannelsLastLayoutTest {
                 for (int i = 0; i < a.length; i++) {
                     assertEquals(b[i], a[i], 1e-4 * Math.max(1, Math.abs(b[i])), out + "[" + i + "]");
                 }
+            }
+        }
+    }
+
+    /** cpu-simd (with its layout passes) and cpu-ref give y within 1e-4 on a random input of {@code shape}. */
+    private void assertRunsAsOnCpuRef(Path f, long... shape) {
+        float[] in = random((int) java.util.Arrays.stream(shape).reduce(1, (p, q) -> p * q));
+        try (Session s = Sparq.load(f, SessionOptions.builder().backend("cpu-simd").build());
+             Session r = Sparq.load(f, SessionOptions.builder().backend("cpu-ref").build());
+             Tensor x = Tensor.fromFloats(in, shape);
+             Session.Result got = s.run(Map.of("x", x)); Session.Result want = r.run(Map.of("x", x))) {
+            assertEquals(java.util.Arrays.toString(want.first().shape()), java.util.Arrays.toString(got.first().shape()));
+            float[] a = got.first().toFloatArray();
+            float[] b = want.first().toFloatArray();
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(b[i], a[i], 1e-4 * Math.max(1, Math.abs(b[i])), "y[" + i + "]");
             }
         }
     }
