@@ -15,9 +15,11 @@ public final class DeviceKey {
      * candidates still on their way to C2, 3-60× slow, so its choices are not kept. 3: a candidate that beats the
      * node's rule is timed against it a second time, longer (stop 18), and must beat it by the margin (stop 19); a
      * generation-2 cache on the stop-19 machine held ResNet-18's 56×56 layers on pixel-rows (1.08-1.18 ms in the
-     * model) where Winograd, the rule, runs 0.90-0.97 ms.
+     * model) where Winograd, the rule, runs 0.90-0.97 ms. 4: until stop 20, a process that had run Winograd timed
+     * every later candidate with the JIT's segment-access code slowed by a heap segment (benchmarks/RESULTS.md, stop
+     * 20, item 6), so choices made then compared slowed code.
      */
-    static final int TIMER_GENERATION = 3;
+    static final int TIMER_GENERATION = 4;
 
     private DeviceKey() {
     }
