@@ -32,7 +32,9 @@ final class ChannelsLastGemm {
         panels(x, panels, k, b, y, epilogue, ctx);
         int done = panels * MR;
         if (done < rows) {
-            Gemm.run(MicroKernel.get(), new RowMajorSource(x, (long) done * k, rows - done, k, k, false), b, y,
+            // 1-3 rows left (a 7×7 image's 49th pixel) on the 1-row tile: the 12-row one would compute 12
+            MicroKernel tail = rows - done < 4 && MicroKernel.oneRow() != null ? MicroKernel.oneRow() : MicroKernel.get();
+            Gemm.run(tail, new RowMajorSource(x, (long) done * k, rows - done, k, k, false), b, y,
                 (long) done * b.rows(), b.rows(), epilogue, ctx);
         }
     }
