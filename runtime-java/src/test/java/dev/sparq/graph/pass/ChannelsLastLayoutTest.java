@@ -176,6 +176,25 @@ class ChannelsLastLayoutTest {
     }
 
     @Test
+    void imagesOfSymbolicSizeConvertAndRunAtAnySize() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(OnnxModels.floatInput("x", "N", 16, "H", "W"))
+            .addInitializer(OnnxModels.floatTensor("w", new long[] {16, 1, 3, 3}, random(16 * 9)))
+            .addInitializer(OnnxModels.floatTensor("p", new long[] {8, 16, 1, 1}, random(8 * 16)))
+            .addNode(OnnxModels.node("Conv", List.of("x", "w"), List.of("d"), ints("pads", 1, 1, 1, 1), ints("strides", 2, 2),
+                AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT).setI(16).build()))
+            .addNode(OnnxModels.node("Conv", List.of("d", "p"), List.of("y")))
+            .addOutput(OnnxModels.floatInput("y", "N", 8, "H2", "W2")).build();
+        Path f = dir.resolve("symbolic.onnx");
+        Files.write(f, OnnxModels.model(g, 13).toByteArray());
+        try (Model m = optimized(f)) {
+            assertEquals(4, new ChannelsLastLayout().apply(m));
+            assertEquals(0, new PointwiseDepthwiseFusion().apply(m)); // its size unknown: not fused
+        }
+        assertRunsAsOnCpuRef(f, 1, 16, 9, 13);
+        assertRunsAsOnCpuRef(f, 2, 16, 20, 6);
+    }
+
+    @Test
     void aFirstLayerInsideABlockReadsItsImageTransposedBack() throws IOException {
         // x -> 1×1 to 4 channels = a; a -> depthwise -> d; a -> 3×3 dense 4 -> 4 (a "first layer" by its channels)
         // -> b; y = d + b: one region, in which the dense layer still reads a as NCHW
