@@ -136,11 +136,11 @@ final class ConvKernels {
         ConvGeometry2d geometry = known ? geometry(attrs, in, cinPerGroup) : null;
         boolean winogradShape = group == 1 && attrs.kh() == 3 && attrs.kw() == 3 && attrs.sh() == 1 && attrs.sw() == 1
             && attrs.dh() == 1 && attrs.dw() == 1;
+        String wins = winogradShape && known ? winogradRule(cinPerGroup, cout, in[2] * in[3]) : null;
         // Where F(4×4) is the rule, pixel rows are not offered: in isolation the tuner timed them faster (1.01 against
         // 1.18 ms on ResNet-18's 56×56 layers, and 1.05-1.15 against 0.88-1.28 in stop 19), inside the model they
         // ran 1.07-1.15 ms against Winograd's 0.89-0.93 (benchmarks/RESULTS.md, stop 20)
-        boolean f4Rule = winogradShape && known && WINOGRAD.equals("auto")
-            && "winograd".equals(winogradRule(cinPerGroup, cout, in[2] * in[3]));
+        boolean f4Rule = WINOGRAD.equals("auto") && "winograd".equals(wins);
         if (flatGroup && !f4Rule && geometry != null && PixelRowConv.fits(geometry.oh(), geometry.ow(), cout)) {
             candidates.add(new Candidate("pixel-rows", () -> new PixelRowConv(attrs, weights, bias, act,
                 cinPerGroup)));
@@ -151,7 +151,6 @@ final class ConvKernels {
         if (!WINOGRAD.equals("false") && winogradShape) {
             boolean narrow4 = known && WinogradConv.narrowFits(4, in[2], in[3]);
             boolean narrow2 = known && WinogradConv.narrowFits(2, in[2], in[3]);
-            String wins = known ? winogradRule(cinPerGroup, cout, in[2] * in[3]) : null;
             // Where the rule names one tile size, the other is not offered: the tuner times each candidate in a hot
             // loop, where F(4×4)'s larger transformed weights stay cached, and so it picks F(4×4) at 14×14, which
             // measured 30% slower than F(2×2) inside the model (benchmarks/RESULTS.md, "Winograd").
