@@ -96,6 +96,23 @@ public final class ChannelsLastConv {
         return null;
     }
 
+    /**
+     * The kind of a node of this op, from its weights and attributes: what {@link #kind} found when it made the node
+     * (for the kernels and the passes after it, which see the image already NHWC).
+     */
+    public static Kind kindOf(Node n, Tensor w) {
+        long group = n.intAttr("group", 1);
+        if (group == 1 && w.dim(2) == 1 && w.dim(3) == 1
+            && Arrays.equals(n.intsAttr("strides", new long[] {1, 1}), new long[] {1, 1})
+            && Arrays.stream(n.intsAttr("pads", new long[4])).allMatch(v -> v == 0)) {
+            return Kind.POINTWISE;
+        }
+        if (group > 1 && group == w.dim(0) && w.dim(1) == 1) {
+            return Kind.DEPTHWISE;
+        }
+        return group == 1 ? Kind.FIRST_LAYER : null;
+    }
+
     private static boolean clampActivation(Node n) {
         String act = n.stringAttr("activation", "");
         return act.isEmpty() || act.equals("Relu")

@@ -64,17 +64,19 @@ public final class PointwiseDepthwiseFusion implements GraphPass {
 
     /** A 3×3 one-filter-per-channel layer with dilation 1 (the fused kernel's ring holds 3 rows a window). */
     private static boolean depthwise3x3(Node d, Graph g) {
-        Tensor w = d.inputs().size() > 1 ? g.initializers().get(d.input(1)) : null;
-        return w != null && w.rank() == 4 && w.dim(1) == 1 && w.dim(2) == 3 && w.dim(3) == 3
-            && d.intAttr("group", 1) == w.dim(0) && w.dim(0) > 1
-            && Arrays.equals(d.intsAttr("dilations", new long[] {1, 1}), new long[] {1, 1});
+        Tensor w = weights(d, g);
+        return w != null && ChannelsLastConv.kindOf(d, w) == ChannelsLastConv.Kind.DEPTHWISE && w.dim(2) == 3
+            && w.dim(3) == 3 && Arrays.equals(d.intsAttr("dilations", new long[] {1, 1}), new long[] {1, 1});
     }
 
     private static boolean pointwise(Node p, Graph g) {
-        Tensor w = p.inputs().size() > 1 ? g.initializers().get(p.input(1)) : null;
-        return w != null && w.rank() == 4 && w.dim(2) == 1 && w.dim(3) == 1 && p.intAttr("group", 1) == 1
-            && Arrays.equals(p.intsAttr("strides", new long[] {1, 1}), new long[] {1, 1})
-            && Arrays.stream(p.intsAttr("pads", new long[4])).allMatch(v -> v == 0);
+        Tensor w = weights(p, g);
+        return w != null && ChannelsLastConv.kindOf(p, w) == ChannelsLastConv.Kind.POINTWISE;
+    }
+
+    private static Tensor weights(Node n, Graph g) {
+        Tensor w = n.inputs().size() > 1 ? g.initializers().get(n.input(1)) : null;
+        return w != null && w.rank() == 4 ? w : null;
     }
 
     /** Bytes of one batch item of an f32 [N, ...] type; 0 if a dim is unknown. */

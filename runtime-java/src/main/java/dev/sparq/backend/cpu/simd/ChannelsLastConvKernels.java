@@ -6,14 +6,14 @@ import dev.sparq.backend.KernelRequest;
 import dev.sparq.backend.UnsupportedKernelException;
 import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.geometry.ConvGeometry2d;
+import dev.sparq.backend.tuning.Candidate;
+import dev.sparq.backend.tuning.KernelTuner;
+import dev.sparq.backend.tuning.TuningRequest;
 import dev.sparq.graph.ChannelsLastConv;
 import dev.sparq.graph.Node;
 import dev.sparq.tensor.DType;
 import dev.sparq.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import dev.sparq.backend.tuning.Candidate;
-import dev.sparq.backend.tuning.KernelTuner;
-import dev.sparq.backend.tuning.TuningRequest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +21,7 @@ import java.util.List;
 /**
  * {@link ChannelsLastConv} nodes: a pointwise layer is one GEMM with pixels as rows (the NHWC image is already
  * row-major [pixels][Cin]; the weights are packed once as B, the bias is a column bias), a depthwise layer runs
- * channels in the vector lanes straight from the NHWC image ({@link SimdOps#depthwiseNhwcRow}), and a first layer
+ * channels in the vector lanes straight from the NHWC image ({@link SimdOps#depthwiseNhwcRows}), and a first layer
  * reads its NCHW image with pixels broadcast ({@link PixelGemmConv}, whose product is pixel-major).
  */
 final class ChannelsLastConvKernels {
@@ -36,42 +36,65 @@ final class ChannelsLastConvKernels {
         }
         int cout = (int) w.dim(0);
         int cinPerGroup = (int) w.dim(1);
-        float[] bias = new float[cout];
-        if (n.hasInput(2)) {
-            Tensor b = r.constantInput(2);
-            if (b == null || b.size() != cout) {
-                throw new UnsupportedKernelException("cpu-simd NhwcConv needs a constant bias of " + cout + " values");
-            }
-            for (int i = 0; i < cout; i++) {
-                bias[i] = b.getFloat(i);
-            }
-        }
+        float[] bias = bias(r, 2, cout);
         Activation act = Activation.ofFused(n);
         ConvAttributes attrs = ConvAttributes.of(n, w);
         float[] weights = w.toFloatArray();
-        long group = n.intAttr("group", 1);
-        boolean pointwise = group == 1 && attrs.kh() == 1 && attrs.kw() == 1 && attrs.sh() == 1 && attrs.sw() == 1
-            && Arrays.stream(attrs.pads()).allMatch(p -> p == 0);
-        if (pointwise) {
+        ChannelsLastConv.Kind kind = ChannelsLastConv.kindOf(n, w);
+        if (kind == ChannelsLastConv.Kind.POINTWISE) {
             return choosePointwise(r, w, weights, bias, act);
         }
-        if (group == cout && cinPerGroup == 1) {
-            int taps = attrs.kh() * attrs.kw();
-            float[] tapMajor = new float[weights.length]; // [tap][channel]: a tap's weights for V channels in a row
-            for (int c = 0; c < cout; c++) {
-                for (int t = 0; t < taps; t++) {
-                    tapMajor[t * cout + c] = weights[c * taps + t];
-                }
-            }
-            return new Depthwise(attrs, tapMajor, bias, act);
+        if (kind == ChannelsLastConv.Kind.DEPTHWISE) {
+            return new Depthwise(attrs, tapMajor(weights, cout), bias, act);
         }
-        if (group == 1 && cinPerGroup <= ChannelsLastConv.FIRST_LAYER_CHANNELS
+        if (kind == ChannelsLastConv.Kind.FIRST_LAYER && cinPerGroup <= ChannelsLastConv.FIRST_LAYER_CHANNELS
             && cinPerGroup * attrs.kh() * attrs.kw() <= ChannelsLastConv.FIRST_LAYER_DEPTH
             && PaddedPlane.isFlat(attrs.sh(), attrs.sw())) {
             // a first layer: the NCHW image in, pixels broadcast, the pixel-major product stored as it is
             return new PixelGemmConv(attrs, weights, bias, act, cinPerGroup, true);
         }
         throw new UnsupportedKernelException("cpu-simd NhwcConv is pointwise, depthwise or a first layer only");
+    }
+
+    /** Constant bias input {@code input} of the node ({@code channels} zeros if it has none). */
+    static float[] bias(KernelRequest r, int input, int channels) {
+        float[] b = new float[channels];
+        if (r.node().hasInput(input)) {
+            Tensor t = r.constantInput(input);
+            if (t == null || t.size() != channels) {
+                throw new UnsupportedKernelException("cpu-simd " + r.node().opType() + " needs a constant bias of "
+                    + channels + " values");
+            }
+            for (int i = 0; i < channels; i++) {
+                b[i] = t.getFloat(i);
+            }
+        }
+        return b;
+    }
+
+    /** Depthwise weights [channel][tap] as [tap][channel]: a tap's weights for V channels in a row. */
+    static float[] tapMajor(float[] weights, int channels) {
+        int taps = weights.length / channels;
+        float[] t = new float[weights.length];
+        for (int c = 0; c < channels; c++) {
+            for (int k = 0; k < taps; k++) {
+                t[k * channels + c] = weights[c * taps + k];
+            }
+        }
+        return t;
+    }
+
+    /**
+     * Y[pixels][b.rows()] = X[pixels][k] · B with the epilogue: pixel rows copied as they are for the main tile
+     * ({@code rows}, {@link ChannelsLastGemm}) or packed for tile {@code mk}.
+     */
+    static void gemm(MicroKernel mk, boolean rows, MemorySegment x, int pixels, int k, PackedMatrix b, MemorySegment y,
+                     Epilogue epilogue, ExecutionContext ctx) {
+        if (rows) {
+            ChannelsLastGemm.run(x, pixels, k, b, y, epilogue, ctx);
+        } else {
+            Gemm.run(mk, new RowMajorSource(x, 0, pixels, k, k, false), b, y, 0, b.rows(), epilogue, ctx);
+        }
     }
 
     /**
@@ -132,12 +155,7 @@ final class ChannelsLastConvKernels {
             }
             int pixels = Math.toIntExact(x.size() / k);
             Tensor y = ctx.allocateUninitialized(DType.F32, x.dim(0), x.dim(1), x.dim(2), b.rows());
-            if (rows) {
-                ChannelsLastGemm.run(x.segment(), pixels, k, b, y.segment(), epilogue, ctx);
-            } else {
-                Gemm.run(mk, new RowMajorSource(x.segment(), 0, pixels, k, k, false), b, y.segment(), 0, b.rows(),
-                    epilogue, ctx);
-            }
+            gemm(mk, rows, x.segment(), pixels, k, b, y.segment(), epilogue, ctx);
             return new Tensor[] {y};
         }
 

@@ -31,7 +31,6 @@ final class PointwiseDepthwiseConv implements Kernel {
 
     private final PackedMatrix expand;
     private final Epilogue expandEpilogue;
-    private final boolean rowsGemm;
     private final ConvAttributes attrs;
     private final float[] taps;
     private final float[] bias;
@@ -41,7 +40,6 @@ final class PointwiseDepthwiseConv implements Kernel {
                                    float[] bias, Activation act) {
         this.expand = expand;
         this.expandEpilogue = expandEpilogue;
-        this.rowsGemm = ChannelsLastGemm.available();
         this.attrs = attrs;
         this.taps = taps;
         this.bias = bias;
@@ -60,8 +58,8 @@ final class PointwiseDepthwiseConv implements Kernel {
         }
         int cexp = (int) w1.dim(0);
         int cin = (int) w1.dim(1);
-        float[] b1 = bias(r, 2, cexp);
-        float[] b2 = bias(r, 4, cexp);
+        float[] b1 = ChannelsLastConvKernels.bias(r, 2, cexp);
+        float[] b2 = ChannelsLastConvKernels.bias(r, 4, cexp);
         ConvAttributes attrs = ConvAttributes.of(n, w2);
         if (attrs.dh() != 1 || attrs.dw() != 1) {
             throw new UnsupportedKernelException("cpu-simd " + ChannelsLastConv.FUSED_OP + " takes dilation 1 only");
@@ -69,29 +67,8 @@ final class PointwiseDepthwiseConv implements Kernel {
         float[] weights1 = w1.toFloatArray();
         PackedMatrix expand = new PackedMatrix(cexp, cin, MicroKernel.get().nr(), (j, k) -> weights1[j * cin + k]);
         Activation act1 = Activation.ofFused(pointwiseActivation(n));
-        float[] weights2 = w2.toFloatArray();
-        float[] taps = new float[weights2.length]; // [tap][channel], as the depthwise kernel reads them
-        for (int c = 0; c < cexp; c++) {
-            for (int t = 0; t < 9; t++) {
-                taps[t * cexp + c] = weights2[c * 9 + t];
-            }
-        }
+        float[] taps = ChannelsLastConvKernels.tapMajor(w2.toFloatArray(), cexp);
         return new PointwiseDepthwiseConv(expand, act1.epilogue(null, b1), attrs, taps, b2, Activation.ofFused(n));
-    }
-
-    private static float[] bias(KernelRequest r, int input, int channels) {
-        float[] b = new float[channels];
-        if (r.node().hasInput(input)) {
-            Tensor t = r.constantInput(input);
-            if (t == null || t.size() != channels) {
-                throw new UnsupportedKernelException("cpu-simd " + ChannelsLastConv.FUSED_OP
-                    + " needs constant biases of " + channels + " values");
-            }
-            for (int i = 0; i < channels; i++) {
-                b[i] = t.getFloat(i);
-            }
-        }
-        return b;
     }
 
     /** A node holding the pointwise activation under the names {@link Activation#ofFused} reads. */
@@ -162,12 +139,8 @@ final class PointwiseDepthwiseConv implements Kernel {
         int pixels = count * w;
         MemorySegment in = x.asSlice(row * w * cin * Float.BYTES, (long) pixels * cin * Float.BYTES);
         MemorySegment out = ring.asSlice(at * Float.BYTES, (long) pixels * expand.rows() * Float.BYTES);
-        if (rowsGemm) {
-            ChannelsLastGemm.run(in, pixels, cin, expand, out, expandEpilogue, SEQUENTIAL);
-        } else {
-            Gemm.run(MicroKernel.get(), new RowMajorSource(in, 0, pixels, cin, cin, false), expand, out, 0,
-                expand.rows(), expandEpilogue, SEQUENTIAL);
-        }
+        ChannelsLastConvKernels.gemm(MicroKernel.get(), ChannelsLastGemm.available(), in, pixels, cin, expand, out,
+            expandEpilogue, SEQUENTIAL);
     }
 
     @Override
