@@ -81,7 +81,8 @@ final class PixelGemmConv extends PixelBroadcastConv {
                 (long) g.oh() * ow * width * depth / Gemm.WORK_PER_THREAD));
             ctx.parallelFor(threads, t -> {
                 float[] product = Scratch.of(7).get(chunkPanels * mr * width);
-                float[] channels = Scratch.of(6).get(width * chunkPanels * mr);
+                // the transpose's destination: not needed when the product is stored as it is
+                float[] channels = channelsLast ? null : Scratch.of(6).get(width * chunkPanels * mr);
                 int[] packedStarts = new int[depth];
                 for (int k = 0; k < depth; k++) {
                     packedStarts[k] = k * mr;
