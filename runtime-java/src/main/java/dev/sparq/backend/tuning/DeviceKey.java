@@ -17,9 +17,10 @@ public final class DeviceKey {
      * generation-2 cache on the stop-19 machine held ResNet-18's 56×56 layers on pixel-rows (1.08-1.18 ms in the
      * model) where Winograd, the rule, runs 0.90-0.97 ms. 4: until stop 20, a process that had run Winograd timed
      * every later candidate with the JIT's segment-access code slowed by a heap segment (benchmarks/RESULTS.md, stop
-     * 20, item 6), so choices made then compared slowed code.
+     * 20, item 6), so choices made then compared slowed code. 5: stop 21's Winograd output transform (no scatter
+     * stores) made every Winograd layer of ResNet-18 40-75 µs faster, so choices against Winograd are timed again.
      */
-    static final int TIMER_GENERATION = 4;
+    static final int TIMER_GENERATION = 5;
 
     private DeviceKey() {
     }

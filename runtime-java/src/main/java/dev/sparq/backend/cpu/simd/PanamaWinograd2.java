@@ -3,16 +3,20 @@ package dev.sparq.backend.cpu.simd;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** F(2×2, 3×3) transforms on the Vector API, one tile per lane, laid out as {@link PanamaWinograd}'s. */
+/**
+ * F(2×2, 3×3) transforms on the Vector API, one tile per lane, laid out and split into methods as
+ * {@link PanamaWinograd}'s: the output's two columns per tile are interleaved by one round of permutes.
+ */
 final class PanamaWinograd2 implements WinogradTransforms {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS);
     private static final java.nio.ByteOrder ORDER = java.nio.ByteOrder.nativeOrder();
     private static final int V = S.length();
     private static final ThreadLocal<float[]> BUF = ThreadLocal.withInitial(() -> new float[32 * V]);
+    private static final FloatVector PAIR_LO = PanamaWinograd.indices(n -> (n % 2) * V + n / 2);
+    private static final FloatVector PAIR_HI = PanamaWinograd.indices(n -> (n % 2) * V + V / 2 + n / 2);
 
     @Override
     public int lanes() {
@@ -62,39 +66,48 @@ final class PanamaWinograd2 implements WinogradTransforms {
     }
 
     @Override
-    public void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
-                       float[] out, int[] laneBase, int wo) {
+    public void outputRow(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
+                          float[] out, int outAt, int wo) {
         float[] t = BUF.get();
-        VectorMask<Float> mask = S.indexInRange(0, count);
-        // whole-vector loads: the lanes past count read values that are never stored. A masked load here ran in
-        // the Vector API's Java fallback on JDK 25 (a boxed vector per load; 8 MB per ResNet-18 inference)
-        for (int c = 0; c < 4; c++) {
-            long at = mBase + (long) c * pStride;
-            at(load(m, at), load(m, at + 4 * pStride),
-                load(m, at + 8 * pStride), load(m, at + 12 * pStride),
-                t, c * V, 4 * V);
-        }
-        for (int i = 0; i < 2; i++) {
-            int row = i * 4 * V;
-            at(FloatVector.fromArray(S, t, row), FloatVector.fromArray(S, t, row + V),
-                FloatVector.fromArray(S, t, row + 2 * V), FloatVector.fromArray(S, t, row + 3 * V),
-                t, 16 * V + i * 2 * V, V);
-            for (int j = 0; j < 2; j++) {
-                FloatVector.fromArray(S, t, 16 * V + (i * 2 + j) * V).add(bias)
-                    .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
-                    .intoArray(out, i * wo + j, laneBase, 0, mask);
+        for (int g = 0; g * V < count; g++) {
+            for (int c = 0; c < 4; c++) {
+                columnOut(m, mBase + (long) V * g + (long) c * pStride, pStride, t, c * V);
+            }
+            for (int i = 0; i < 2; i++) {
+                rowOut(t, i * 4 * V, bias, min, max, out, outAt + i * wo + 2 * V * g);
             }
         }
     }
 
-    /** V floats of the product from float index {@code at}: a native segment, never a heap one (see WinogradConv). */
-    private static FloatVector load(MemorySegment m, long at) {
-        return FloatVector.fromMemorySegment(S, m, at * Float.BYTES, ORDER);
+    /**
+     * Aᵀ down column c of the product (floats {@code at + k·4·pStride} of m, a native segment, never a heap one:
+     * see WinogradConv), into t[tAt + i·4V].
+     */
+    private static void columnOut(MemorySegment m, long at, int pStride, float[] t, int tAt) {
+        long step = 4L * pStride * Float.BYTES;
+        long b = at * Float.BYTES;
+        FloatVector m0 = FloatVector.fromMemorySegment(S, m, b, ORDER);
+        FloatVector m1 = FloatVector.fromMemorySegment(S, m, b + step, ORDER);
+        FloatVector m2 = FloatVector.fromMemorySegment(S, m, b + 2 * step, ORDER);
+        FloatVector m3 = FloatVector.fromMemorySegment(S, m, b + 3 * step, ORDER);
+        m0.add(m1).add(m2).intoArray(t, tAt);
+        m1.sub(m2).sub(m3).intoArray(t, tAt + 4 * V);
     }
 
-    /** Aᵀ applied to four vectors; result r (of 2) goes to y[at + r * step]. */
-    private static void at(FloatVector m0, FloatVector m1, FloatVector m2, FloatVector m3, float[] y, int at, int step) {
-        m0.add(m1).add(m2).intoArray(y, at);
-        m1.sub(m2).sub(m3).intoArray(y, at + step);
+    /**
+     * One output row of V tiles from t[row..]: Aᵀ across four values (as {@link #columnOut}, from the heap), bias
+     * and clamp, the two columns interleaved into out[at..].
+     */
+    private static void rowOut(float[] t, int row, float bias, float min, float max, float[] out, int at) {
+        FloatVector m0 = FloatVector.fromArray(S, t, row);
+        FloatVector m1 = FloatVector.fromArray(S, t, row + V);
+        FloatVector m2 = FloatVector.fromArray(S, t, row + 2 * V);
+        FloatVector m3 = FloatVector.fromArray(S, t, row + 3 * V);
+        FloatVector y0 = m0.add(m1).add(m2).add(bias).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN,
+            max);
+        FloatVector y1 = m1.sub(m2).sub(m3).add(bias).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN,
+            max);
+        PAIR_LO.selectFrom(y0, y1).intoArray(out, at);
+        PAIR_HI.selectFrom(y0, y1).intoArray(out, at + V);
     }
 }

@@ -52,8 +52,8 @@ final class ScalarWinograd implements WinogradTransforms {
     }
 
     @Override
-    public void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
-                       float[] out, int[] laneBase, int wo) {
+    public void outputRow(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
+                          float[] out, int outAt, int wo) {
         float[] a = new float[36];
         float[] t = new float[24];
         float[] y = new float[4];
@@ -67,7 +67,7 @@ final class ScalarWinograd implements WinogradTransforms {
             for (int i = 0; i < 4; i++) { // y = t A: 4×4
                 at(t, i * 6, 1, y, 0, 1);
                 for (int j = 0; j < 4; j++) {
-                    out[laneBase[l] + i * wo + j] = Math.min(Math.max(y[j] + bias, min), max);
+                    out[outAt + l * 4 + i * wo + j] = Math.min(Math.max(y[j] + bias, min), max);
                 }
             }
         }

@@ -57,8 +57,8 @@ final class ScalarWinograd2 implements WinogradTransforms {
     }
 
     @Override
-    public void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
-                       float[] out, int[] laneBase, int wo) {
+    public void outputRow(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max,
+                          float[] out, int outAt, int wo) {
         float[] a = new float[16];
         float[] t = new float[8];
         float[] y = new float[2];
@@ -72,7 +72,7 @@ final class ScalarWinograd2 implements WinogradTransforms {
             for (int i = 0; i < 2; i++) { // y = t A: 2×2
                 at(t, i * 4, 1, y, 0, 1);
                 for (int j = 0; j < 2; j++) {
-                    out[laneBase[l] + i * wo + j] = Math.min(Math.max(y[j] + bias, min), max);
+                    out[outAt + l * 2 + i * wo + j] = Math.min(Math.max(y[j] + bias, min), max);
                 }
             }
         }

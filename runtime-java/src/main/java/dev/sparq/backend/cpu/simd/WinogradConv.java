@@ -174,7 +174,7 @@ final class WinogradConv implements Kernel {
         int vSize = skew(PackedMatrix.size(tiles, cin, nr));
         float[] v = Scratch.of(3).get(points * vSize);
         int pStride = skew(cout * tiles);
-        // one vector of slack: the output transform reads whole vectors (see WinogradTransforms.output)
+        // one vector of slack: the output transform reads whole vectors (see WinogradTransforms.outputRow)
         // native, not a float[] seen as a segment: a heap segment through the Vector API's segment loads and stores
         // leaves their shared JDK code with two segment kinds in its profile, and every vector access compiled after
         // that in the process slower (MobileNetV2 after ResNet-18 in one JVM: 1.2× slower, depthwise layers 2×)
@@ -203,19 +203,18 @@ final class WinogradConv implements Kernel {
         ExecutionContext serial = ExecutionContext.standalone();
         ctx.parallelFor(points, p -> Gemm.run(mk, u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg,
             (long) p * pStride, tiles, Epilogue.NONE, serial));
-        int wo = tilesX * tile;
+        // each tile row's output from the block's first tile in it, in whole vector steps: the staged rows have room
+        // for a step that starts at the row's last tile
+        int wo = (tilesX + lanes) * tile;
         int outThreads = Math.min(threads, cout);
         ctx.parallelFor(outThreads, part -> {
             float[] stage = Scratch.of(2).get(tyRows * tile * wo);
-            int[] laneBase = new int[lanes];
             for (int c = cout * part / outThreads; c < cout * (part + 1) / outThreads; c++) {
-                for (int l0 = 0; l0 < tiles; l0 += lanes) {
-                    for (int l = 0; l < lanes; l++) {
-                        int t = t0 + Math.min(l0 + l, tiles - 1);
-                        laneBase[l] = (t / tilesX - ty0) * tile * wo + (t % tilesX) * tile;
-                    }
-                    tr.output(mSeg, (long) c * tiles + l0, pStride, Math.min(lanes, tiles - l0), bias[c], act.min(),
-                        act.max(), stage, laneBase, wo);
+                for (int r = 0; r < tyRows; r++) {
+                    int x0 = Math.max(t0 - (ty0 + r) * tilesX, 0);
+                    int x1 = Math.min(t1 - (ty0 + r) * tilesX, tilesX);
+                    tr.outputRow(mSeg, (long) c * tiles + (long) (ty0 + r) * tilesX + x0 - t0, pStride, x1 - x0,
+                        bias[c], act.min(), act.max(), stage, r * tile * wo + x0 * tile, wo);
                 }
                 copyOut(stage, wo, g, os, outBase + (long) c * g.oh() * g.ow(), tilesX, tile, t0, t1);
             }

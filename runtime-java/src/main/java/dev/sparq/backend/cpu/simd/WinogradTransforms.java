@@ -19,7 +19,10 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  */
 interface WinogradTransforms {
-    /** Tiles per call; divides the GEMM's panel width {@link MicroKernel#nr()}. */
+    /**
+     * Tiles per {@link #input} call; divides the GEMM's panel width {@link MicroKernel#nr()}. {@link #outputRow}
+     * may read and write as if its count were rounded up to a multiple of it.
+     */
     int lanes();
 
     /** Output tile side m: F(4×4, 3×3) or F(2×2, 3×3); the input patch is m + 2 wide. */
@@ -33,13 +36,14 @@ interface WinogradTransforms {
     void input(float[] plane, int wp, int[] laneBase, float[] dst, int dstBase, int pStride);
 
     /**
-     * Y = Aᵀ m A for the first {@code count} (≤ lanes) tiles of one output channel: element p of lane l is float
-     * {@code mBase + p * pStride + l} of the native segment {@code m}. Adds {@code bias}, clamps to [min, max] and writes output (i, j) of lane l
-     * to {@code out[laneBase[l] + i * wo + j]}. It may read {@code lanes()} values from each {@code mBase + p *
-     * pStride}, whatever {@code count}: {@code m} holds that many.
+     * Y = Aᵀ M A for {@code count} consecutive tiles of one tile row of one output channel: element p of tile x is
+     * float {@code mBase + p·pStride + x} of the native segment {@code m}. Adds {@code bias}, clamps to [min, max]
+     * and writes output (i, j) of tile x to {@code out[outAt + i·wo + x·m + j]}. With n = {@code count} rounded up
+     * to {@link #lanes()}, it may read tiles up to n (the segment must hold them) and write outputs up to column
+     * {@code outAt + n·m} of each row.
      */
-    void output(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max, float[] out,
-                int[] laneBase, int wo);
+    void outputRow(MemorySegment m, long mBase, int pStride, int count, float bias, float min, float max, float[] out,
+                   int outAt, int wo);
 
     /** The transforms of F(m×m, 3×3), m = 4 or 2. */
     static WinogradTransforms get(int m) {
