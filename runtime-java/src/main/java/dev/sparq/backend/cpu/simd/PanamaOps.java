@@ -770,6 +770,25 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void maxWindow3Stride2(float[] row, int n, MemorySegment out, long outIndex) {
+        if (n < V) {
+            ScalarOps.maxWindow3Stride2(row, 0, n, out, outIndex);
+            return;
+        }
+        for (int i = 0; i < n; i += V) {
+            // the tail as one more whole vector ending at the last output, as in max3
+            int at = Math.min(i, n - V);
+            FloatVector a = FloatVector.fromArray(S, row, 2 * at);
+            FloatVector b = FloatVector.fromArray(S, row, 2 * at + V);
+            FloatVector c = FloatVector.fromArray(S, row, 2 * at + 2);
+            FloatVector d = FloatVector.fromArray(S, row, 2 * at + 2 + V);
+            EVEN.selectFrom(a, b).lanewise(VectorOperators.MAX, ODD.selectFrom(a, b))
+                .lanewise(VectorOperators.MAX, EVEN.selectFrom(c, d))
+                .intoMemorySegment(out, (outIndex + at) * Float.BYTES, ORDER);
+        }
+    }
+
+    @Override
     public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
                          long outIndex) {
         // the bias and clamp written out here rather than in a helper taking a vector: see biasClampRow

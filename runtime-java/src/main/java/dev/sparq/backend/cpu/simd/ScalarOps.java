@@ -273,6 +273,18 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void maxWindow3Stride2(float[] row, int n, MemorySegment out, long outIndex) {
+        maxWindow3Stride2(row, 0, n, out, outIndex);
+    }
+
+    /** {@link #maxWindow3Stride2} for the outputs [from, n): also the Vector API version's rows shorter than a vector. */
+    static void maxWindow3Stride2(float[] row, int from, int n, MemorySegment out, long outIndex) {
+        for (int i = from; i < n; i++) {
+            out.setAtIndex(F, outIndex + i, Math.max(Math.max(row[2 * i], row[2 * i + 1]), row[2 * i + 2]));
+        }
+    }
+
+    @Override
     public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
                          long outIndex) {
         for (int i = 0; i < n; i++) {

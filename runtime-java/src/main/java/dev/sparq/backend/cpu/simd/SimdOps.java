@@ -116,6 +116,12 @@ interface SimdOps {
     /** y[yOff + i] = max(y[yOff + i], x[xOff + i]) for i in [0, n), both on the heap. */
     void max(float[] y, int yOff, float[] x, int xOff, int n);
 
+    /**
+     * out[outIndex + i] = max(row[2i], row[2i + 1], row[2i + 2]) for i in [0, n): the maxima of a row's 3-wide
+     * windows at stride 2, straight into a native segment. May read {@code row[2n + 1]} (not used).
+     */
+    void maxWindow3Stride2(float[] row, int n, MemorySegment out, long outIndex);
+
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias, min, max) for i in [0, n). */
     void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out, long outIndex);
 
