@@ -155,7 +155,7 @@ final class ConvKernels {
             // loop, where F(4×4)'s larger transformed weights stay cached, and so it picks F(4×4) at 14×14, which
             // measured 30% slower than F(2×2) inside the model (benchmarks/RESULTS.md, "Winograd").
             if (wins == null || wins.equals("winograd") || !WINOGRAD.equals("auto")) {
-                candidates.add(new Candidate("winograd", () -> new WinogradConv(attrs, w, bias, act, 4, narrow4)));
+                candidates.add(new Candidate("winograd", () -> WinogradConv.create(attrs, w, bias, act, 4, narrow4)));
             }
             if (wins == null || wins.equals("winograd-2x2") || !WINOGRAD.equals("auto")) {
                 candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2,

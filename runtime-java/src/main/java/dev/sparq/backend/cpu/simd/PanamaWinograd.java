@@ -49,6 +49,11 @@ final class PanamaWinograd implements WinogradTransforms {
         return V;
     }
 
+    /** Channels per vector of {@link #inputChannels} and {@link #outputChannels}. */
+    static int lanesOf() {
+        return V;
+    }
+
     @Override
     public int tile() {
         return 4;
@@ -117,7 +122,7 @@ final class PanamaWinograd implements WinogradTransforms {
      * Aᵀ down column c of the product (floats {@code at + k·6·pStride} of m, a native segment, never a heap one:
      * see WinogradConv), into t[tAt + i·6V].
      */
-    private static void columnOut(MemorySegment m, long at, int pStride, float[] t, int tAt) {
+    static void columnOut(MemorySegment m, long at, int pStride, float[] t, int tAt) {
         long step = 6L * pStride * Float.BYTES;
         long b = at * Float.BYTES;
         FloatVector m0 = FloatVector.fromMemorySegment(S, m, b, ORDER);
@@ -159,5 +164,71 @@ final class PanamaWinograd implements WinogradTransforms {
         QUAD_HI.selectFrom(lo01, lo23).intoArray(out, at + V);
         QUAD_LO.selectFrom(hi01, hi23).intoArray(out, at + 2 * V);
         QUAD_HI.selectFrom(hi01, hi23).intoArray(out, at + 3 * V);
+    }
+
+    /**
+     * V = Bᵀ d B for one tile, V channels at once ({@link ChannelsLastWinograd}): the patch's element (i, j) is the
+     * vector at x[at + i·rowStride + j·colStride]; element p of the result goes to y[yAt + p·pStride].
+     */
+    static void inputChannels(float[] x, int at, int rowStride, int colStride, float[] y, int yAt, int pStride) {
+        float[] t = BUF.get();
+        for (int i = 0; i < 6; i++) {
+            bt(x, at + i * rowStride, colStride, t, i * 6 * V, V);
+        }
+        for (int j = 0; j < 6; j++) {
+            bt(t, j * V, 6 * V, y, yAt + j * pStride, 6 * pStride);
+        }
+    }
+
+    /** Bᵀ applied to the six vectors x[at + k·step]; result r goes to y[yAt + r·yStep]. */
+    private static void bt(float[] x, int at, int step, float[] y, int yAt, int yStep) {
+        FloatVector d0 = FloatVector.fromArray(S, x, at);
+        FloatVector d1 = FloatVector.fromArray(S, x, at + step);
+        FloatVector d2 = FloatVector.fromArray(S, x, at + 2 * step);
+        FloatVector d3 = FloatVector.fromArray(S, x, at + 3 * step);
+        FloatVector d4 = FloatVector.fromArray(S, x, at + 4 * step);
+        FloatVector d5 = FloatVector.fromArray(S, x, at + 5 * step);
+        d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(y, yAt);
+        d3.add(d4).sub(d1.add(d2).mul(4f)).intoArray(y, yAt + yStep);
+        d1.sub(d2).mul(4f).sub(d3).add(d4).intoArray(y, yAt + 2 * yStep);
+        d3.sub(d1).mul(2f).sub(d2).add(d4).intoArray(y, yAt + 3 * yStep);
+        d1.sub(d3).mul(2f).sub(d2).add(d4).intoArray(y, yAt + 4 * yStep);
+        d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(y, yAt + 5 * yStep);
+    }
+
+    /**
+     * Y = Aᵀ M A for one tile, V output channels at once ({@link ChannelsLastWinograd}): M's element p is the vector
+     * at float {@code mAt + p·pStride} of m (native); adds bias[bAt..], clamps to [min, max] and writes output (i, j)
+     * to y[yAt + i·rowStride + j·colStride].
+     */
+    static void outputChannels(MemorySegment m, long mAt, int pStride, float[] bias, int bAt, float min, float max,
+                               float[] y, int yAt, int rowStride, int colStride) {
+        float[] t = BUF.get();
+        for (int c = 0; c < 6; c++) {
+            columnOut(m, mAt + (long) c * pStride, pStride, t, c * V);
+        }
+        for (int i = 0; i < 4; i++) {
+            rowChannels(t, i * 6 * V, bias, bAt, min, max, y, yAt + i * rowStride, colStride);
+        }
+    }
+
+    /** One output row of a tile from t[row..] (Aᵀ across six vectors), bias and clamp, into y[at + j·step]. */
+    private static void rowChannels(float[] t, int row, float[] biases, int bAt, float min, float max, float[] y,
+                                    int at, int step) {
+        FloatVector bias = FloatVector.fromArray(S, biases, bAt);
+        FloatVector m0 = FloatVector.fromArray(S, t, row);
+        FloatVector m1 = FloatVector.fromArray(S, t, row + V);
+        FloatVector m2 = FloatVector.fromArray(S, t, row + 2 * V);
+        FloatVector m3 = FloatVector.fromArray(S, t, row + 3 * V);
+        FloatVector m4 = FloatVector.fromArray(S, t, row + 4 * V);
+        FloatVector m5 = FloatVector.fromArray(S, t, row + 5 * V);
+        m0.add(m1).add(m2).add(m3).add(m4).add(bias).lanewise(VectorOperators.MAX, min)
+            .lanewise(VectorOperators.MIN, max).intoArray(y, at);
+        m1.sub(m2).add(m3.sub(m4).mul(2f)).add(bias).lanewise(VectorOperators.MAX, min)
+            .lanewise(VectorOperators.MIN, max).intoArray(y, at + step);
+        m1.add(m2).add(m3.add(m4).mul(4f)).add(bias).lanewise(VectorOperators.MAX, min)
+            .lanewise(VectorOperators.MIN, max).intoArray(y, at + 2 * step);
+        m1.sub(m2).add(m3.sub(m4).mul(8f)).add(m5).add(bias).lanewise(VectorOperators.MAX, min)
+            .lanewise(VectorOperators.MIN, max).intoArray(y, at + 3 * step);
     }
 }

@@ -190,7 +190,7 @@ final class SimdWarmup {
                     case "depthwise-blocked" -> new BlockedDepthwiseConv(attrs, w, bias, Activation.RELU);
                     case "pixel-gemm" -> new PixelGemmConv(attrs, w, bias, Activation.RELU, s[0]);
                     case "pixel-rows" -> new PixelRowConv(attrs, w, bias, Activation.RELU, s[0]);
-                    case "winograd" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 4,
+                    case "winograd" -> WinogradConv.create(attrs, wt, bias, Activation.RELU, 4,
                         WinogradConv.narrowFits(4, s[1], s[1]));
                     case "winograd-2x2" -> new WinogradConv(attrs, wt, bias, Activation.RELU, 2,
                         WinogradConv.narrowFits(2, s[1], s[1]));

@@ -42,6 +42,17 @@ final class WinogradConv implements Kernel {
     private final float[] bias;
     private final Activation act;
 
+    /**
+     * The Winograd kernel for F(tile×tile): {@link ChannelsLastWinograd} for F(4×4) where its 512-bit GEMM tile runs
+     * (not for images of few tiles, which the narrow tile serves), else this one.
+     */
+    static Kernel create(ConvAttributes attrs, Tensor w, float[] bias, Activation act, int tile, boolean narrow) {
+        if (tile == 4 && !narrow && ChannelsLastWinograd.available()) {
+            return new ChannelsLastWinograd(attrs, w, bias, act);
+        }
+        return new WinogradConv(attrs, w, bias, act, tile, narrow);
+    }
+
     WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act, int tile) {
         this(attrs, w, bias, act, tile, false);
     }
@@ -65,14 +76,8 @@ final class WinogradConv implements Kernel {
         this.cin = (int) w.dim(1);
         this.bias = bias;
         this.act = act;
-        double[][] gm = tile == 4 ? G4 : G2;
         int n = points;
-        float[] transformed = new float[cout * cin * n];
-        for (int o = 0; o < cout; o++) {
-            for (int i = 0; i < cin; i++) {
-                transformKernel(gm, w, o, i, transformed, (o * cin + i) * n);
-            }
-        }
+        float[] transformed = transformedWeights(w, tile);
         for (int p = 0; p < n; p++) {
             int pp = p;
             u[p] = new PackedMatrix(cout, cin, mk.mr(), (o, i) -> transformed[(o * cin + i) * n + pp]);
@@ -93,6 +98,21 @@ final class WinogradConv implements Kernel {
         long padWide = (tiles + wide - 1) / wide * wide;
         long padNarrow = (tiles + narrow.nr() - 1) / narrow.nr() * narrow.nr();
         return padNarrow * 5 < padWide * 4;
+    }
+
+    /** U = G g Gᵀ of every 3×3 kernel of w (F(tile×tile)): element p of kernel (o, i) at [(o·cin + i)·(tile+2)² + p]. */
+    static float[] transformedWeights(Tensor w, int tile) {
+        double[][] gm = tile == 4 ? G4 : G2;
+        int cout = (int) w.dim(0);
+        int cin = (int) w.dim(1);
+        int n = (tile + 2) * (tile + 2);
+        float[] transformed = new float[cout * cin * n];
+        for (int o = 0; o < cout; o++) {
+            for (int i = 0; i < cin; i++) {
+                transformKernel(gm, w, o, i, transformed, (o * cin + i) * n);
+            }
+        }
+        return transformed;
     }
 
     /** U = G g Gᵀ for one 3×3 kernel, in double, rounded once. */

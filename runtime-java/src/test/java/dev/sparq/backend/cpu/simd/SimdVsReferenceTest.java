@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.Kernel;
 import dev.sparq.backend.WorkerPool;
 import dev.sparq.backend.cpu.ref.CpuRefBackend;
 import dev.sparq.backend.tuning.KernelTuner;
@@ -239,13 +240,17 @@ class SimdVsReferenceTest {
                 for (long i = 0; i < want.size(); i++) {
                     want.setFloat(i, Math.max(0f, want.getFloat(i))); // the Relu fused into the Winograd store
                 }
-                for (int variant = 0; variant < 4; variant++) {
-                    int tile = variant < 2 ? 4 : 2;
+                // the tile-per-lane kernel at both tile sizes, with the regular and the narrow GEMM tile, and
+                // F(4×4) with channels in lanes where its 512-bit tile runs
+                int variants = ChannelsLastWinograd.available() ? 5 : 4;
+                for (int variant = 0; variant < variants; variant++) {
+                    int tile = variant < 2 || variant == 4 ? 4 : 2;
                     boolean narrow = variant % 2 == 1;
                     String what = "Winograd F(" + tile + "x" + tile + ")" + (narrow ? " narrow " : " ")
-                        + java.util.Arrays.toString(c);
-                    WinogradConv wino = new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU, tile,
-                        narrow);
+                        + (variant == 4 ? "channels-last " : "") + java.util.Arrays.toString(c);
+                    Kernel wino = variant == 4
+                        ? new ChannelsLastWinograd(ConvAttributes.of(node, w), w, bias, Activation.RELU)
+                        : new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU, tile, narrow);
                     Tensor got = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
                     assertClose(want, got, 1e-4, what);
                     Tensor two = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
