@@ -152,8 +152,8 @@ final class ConvKernels {
             boolean narrow4 = known && WinogradConv.narrowFits(4, in[2], in[3]);
             boolean narrow2 = known && WinogradConv.narrowFits(2, in[2], in[3]);
             // Where the rule names one tile size, the other is not offered: the tuner times each candidate in a hot
-            // loop, where F(4×4)'s larger transformed weights stay cached, and so it picks F(4×4) at 14×14, which
-            // measured 30% slower than F(2×2) inside the model (benchmarks/RESULTS.md, "Winograd").
+            // loop, where F(4×4)'s larger transformed weights stay cached, and so it picked the tile-per-lane F(4×4)
+            // at 14×14, which measured 30% slower than F(2×2) inside the model (benchmarks/RESULTS.md, "Winograd").
             if (wins == null || wins.equals("winograd") || !WINOGRAD.equals("auto")) {
                 candidates.add(new Candidate("winograd", () -> WinogradConv.create(attrs, w, bias, act, 4, narrow4)));
             }
@@ -208,7 +208,9 @@ final class ConvKernels {
     /**
      * The Winograd candidate that is the rule for a 3×3 stride-1 layer, or null for im2col. Measured inside ResNet-18
      * (benchmarks/RESULTS.md, "Winograd"): F(4×4) fastest from 28×28 up; at 14×14 F(2×2), whose transformed weights
-     * are 16/9 of the plain ones instead of 36/9 (they stream from memory); at 7×7 neither beats im2col.
+     * are 16/9 of the plain ones instead of 36/9 (they stream from memory); at 7×7 neither beats im2col. Where the
+     * channels-last F(4×4) runs (512 bits), it is the rule from 12×12: ResNet-18's 14×14 layers ran 749 µs on it
+     * against 1000-1100 on F(2×2), their 9.4 MB of transformed weights streaming from memory (stop 21).
      */
     static String winogradRule(int cin, int cout, long pixels) {
         boolean small = pixels >= WINOGRAD_SMALL_MIN_PIXELS && pixels < WINOGRAD_MIN_PIXELS;
@@ -218,7 +220,8 @@ final class ConvKernels {
         if (cin < WINOGRAD_MIN_CHANNELS || cout < WINOGRAD_MIN_CHANNELS || pixels < WINOGRAD_MIN_PIXELS) {
             return null;
         }
-        return pixels >= WINOGRAD_F4_MIN_PIXELS ? "winograd" : "winograd-2x2";
+        long f4From = ChannelsLastWinograd.available() ? WINOGRAD_MIN_PIXELS : WINOGRAD_F4_MIN_PIXELS;
+        return pixels >= f4From ? "winograd" : "winograd-2x2";
     }
 
     static Kernel gemmConv(ConvAttributes attrs, float[] w, float[] bias, Activation act, int group, int cout,
