@@ -20,8 +20,8 @@ import java.util.Arrays;
  * NCHW planes. {@link WinogradConv} (a tile per lane) moved each tile's 36 inputs with element loads and stores:
  * 237 µs of its 740 µs on ResNet-18's 56×56 layers.
  *
- * <p>The tiles are done in blocks of whole tile rows, small enough that V and M stay near the L2 budget of
- * {@link WinogradConv#BLOCK_BYTES}. Each output is summed in the same order whatever the thread count.
+ * <p>The tiles are done in blocks of whole tile rows, small enough that V and M stay near L2 (see
+ * {@link #rowsPerBlock}). Each output is summed in the same order whatever the thread count.
  * Needs the 512-bit Vector API kernel ({@link #available()}).
  */
 final class ChannelsLastWinograd implements Kernel {
@@ -99,21 +99,23 @@ final class ChannelsLastWinograd implements Kernel {
     }
 
     /**
-     * Tile rows per block: V of at most the budget, counted in whole 12-tile panels, with the fewest tiles lost to
-     * the last panel's padding (ResNet-18: 4 rows of 14 tiles at 56×56, 5 rows of 7 at 28×28).
+     * Tile rows per block: the fewest tile rows computed in all (each block's rounded up to whole 12-tile panels),
+     * with V of each block within 1.5 × {@link WinogradConv#BLOCK_BYTES}; the larger blocks where that ties
+     * (ResNet-18: blocks of 6 rows of 14 tiles at 56×56, 5 of 7 at 28×28, 3 of 4 at 14×14). Inside ResNet-18 the
+     * 1.5 budget ran its F(4×4) layers at 600-660 µs, the plain budget (3 rows at 56×56) at 645-750 (stop 21).
      */
     private int rowsPerBlock(int tilesX, int tilesY) {
         int best = 1;
-        double bestUse = 0;
+        long bestRows = Long.MAX_VALUE;
         for (int r = 1; r <= tilesY; r++) {
-            int padded = roundUp(r * tilesX, MR);
-            if (r > 1 && (long) POINTS * padded * cinPad * Float.BYTES > WinogradConv.BLOCK_BYTES * 5L / 4) {
+            if (r > 1 && (long) POINTS * roundUp(r * tilesX, MR) * cinPad * Float.BYTES
+                > WinogradConv.BLOCK_BYTES * 3L / 2) {
                 break;
             }
-            double use = (double) r * tilesX / padded;
-            if (use >= bestUse - 1e-9) {
+            long rows = (long) (tilesY / r) * roundUp(r * tilesX, MR) + roundUp(tilesY % r * tilesX, MR);
+            if (rows <= bestRows) {
                 best = r;
-                bestUse = use;
+                bestRows = rows;
             }
         }
         return best;
