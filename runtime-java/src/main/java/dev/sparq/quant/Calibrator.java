@@ -178,9 +178,11 @@ public final class Calibrator {
     }
 
     private SessionOptions sessionOptions() {
-        // statistics are kept by the model's value names: no NHWC twins under new names
+        // statistics are kept by the model's value names: no NHWC twins under new names, and no convolution output
+        // hidden inside a residual sum
         SessionOptions.Builder b = SessionOptions.builder().optimization(GraphOptimizer.Level.ALL)
-            .disablePass(dev.sparq.graph.pass.ChannelsLastLayout.NAME);
+            .disablePass(dev.sparq.graph.pass.ChannelsLastLayout.NAME)
+            .disablePass(dev.sparq.graph.pass.ResidualAddFusion.NAME);
         backends.forEach(b::backend);
         if (threads > 0) {
             b.threads(threads);

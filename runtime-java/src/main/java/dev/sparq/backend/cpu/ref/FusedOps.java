@@ -59,7 +59,9 @@ final class FusedOps {
 
     private static Kernel fused(KernelRegistry r, KernelRequest req, String baseOp, int maxInputs) {
         Node n = req.node();
-        if (n.inputs().size() > maxInputs && n.hasInput(maxInputs)) {
+        // FusedConv's Z: Y = activation(Conv(X, W, B) + Z), Z of Y's shape (sparq's residual-add fusion writes it)
+        boolean sum = baseOp.equals("Conv") && n.inputs().size() > maxInputs && n.hasInput(maxInputs);
+        if (!sum && n.inputs().size() > maxInputs && n.hasInput(maxInputs)) {
             throw new UnsupportedKernelException(n.opType() + " with a Z (sum) input is not implemented");
         }
         DoubleUnaryOperator act = activation(n);
@@ -73,8 +75,15 @@ final class FusedOps {
         return (inputs, ctx) -> {
             Tensor[] out = inner.run(java.util.Arrays.copyOf(inputs, Math.min(maxInputs, inputs.length)), ctx);
             Tensor y = out[0];
+            Tensor z = sum ? inputs[maxInputs] : null;
+            if (z != null && !java.util.Arrays.equals(z.shape(), y.shape())) {
+                throw new IllegalArgumentException(n.opType() + " " + n.name() + ": Z has shape "
+                    + java.util.Arrays.toString(z.shape()) + ", the convolution's output "
+                    + java.util.Arrays.toString(y.shape()));
+            }
             for (long i = 0; i < y.size(); i++) {
-                y.setFloat(i, (float) act.applyAsDouble(y.getFloat(i)));
+                float v = z == null ? y.getFloat(i) : y.getFloat(i) + z.getFloat(i);
+                y.setFloat(i, (float) act.applyAsDouble(v));
             }
             return out;
         };

@@ -9,6 +9,7 @@ import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.backend.tuning.Candidate;
 import dev.sparq.backend.tuning.KernelTuner;
 import dev.sparq.backend.tuning.TuningRequest;
+import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Node;
 import dev.sparq.sparse.TwoFourMatrix;
 import dev.sparq.tensor.DType;
@@ -16,8 +17,10 @@ import dev.sparq.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * 2-D convolution (ONNX Conv and com.microsoft FusedConv) with constant weights. The candidates, timed against each
@@ -76,6 +79,14 @@ final class ConvKernels {
 
     static Kernel create(KernelRequest r) {
         Node n = r.node();
+        if (n.opType().equals("FusedConv") && n.inputs().size() > 3 && n.hasInput(3)) {
+            // the Z (residual) input: the plain convolution, chosen and timed as such, then the sum and activation
+            Map<String, Attribute> attrs = new LinkedHashMap<>(n.attributes());
+            attrs.keySet().removeIf(k -> k.startsWith("activation"));
+            Node conv = new Node(n.name(), "Conv", "", n.inputs().subList(0, 3), n.outputs(), attrs);
+            return new ResidualConv(create(new KernelRequest(conv, r.opset(), r.constants(), r.types(),
+                r.weightArena())), Activation.ofFused(n));
+        }
         Tensor w = r.constantInput(1);
         if (w == null || w.dtype() != DType.F32 || w.rank() != 4) {
             throw new UnsupportedKernelException("cpu-simd Conv needs constant f32 4-D weights");

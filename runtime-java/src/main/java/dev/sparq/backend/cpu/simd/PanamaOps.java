@@ -837,6 +837,24 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void addClamp(MemorySegment x, MemorySegment z, MemorySegment out, long n, float min, float max) {
+        long i = 0;
+        for (; i <= n - V; i += V) {
+            long off = i * Float.BYTES;
+            FloatVector.fromMemorySegment(S, x, off, ORDER).add(FloatVector.fromMemorySegment(S, z, off, ORDER))
+                .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(out, off, ORDER);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            long off = i * Float.BYTES;
+            FloatVector.fromMemorySegment(S, x, off, ORDER, m).add(FloatVector.fromMemorySegment(S, z, off, ORDER, m))
+                .lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                .intoMemorySegment(out, off, ORDER, m);
+        }
+    }
+
+    @Override
     public void binary(Arith op, MemorySegment a, long aIndex, int aStep, MemorySegment b, long bIndex, int bStep,
                        MemorySegment out, long outIndex, int n) {
         long ao = aIndex * Float.BYTES;

@@ -300,6 +300,13 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void addClamp(MemorySegment x, MemorySegment z, MemorySegment out, long n, float min, float max) {
+        for (long i = 0; i < n; i++) {
+            out.setAtIndex(F, i, Math.min(Math.max(x.getAtIndex(F, i) + z.getAtIndex(F, i), min), max));
+        }
+    }
+
+    @Override
     public void binary(Arith op, MemorySegment a, long aIndex, int aStep, MemorySegment b, long bIndex, int bStep,
                        MemorySegment out, long outIndex, int n) {
         for (int i = 0; i < n; i++) {

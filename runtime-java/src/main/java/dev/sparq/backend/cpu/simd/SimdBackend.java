@@ -11,6 +11,7 @@ import dev.sparq.graph.Node;
 import dev.sparq.graph.pass.ChannelsLastLayout;
 import dev.sparq.graph.pass.GraphPass;
 import dev.sparq.graph.pass.PointwiseDepthwiseFusion;
+import dev.sparq.graph.pass.ResidualAddFusion;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -85,6 +86,7 @@ public final class SimdBackend implements Backend {
      */
     @Override
     public List<GraphPass> layoutPasses(Predicate<Node> claimed) {
-        return List.of(new ChannelsLastLayout(claimed), new PointwiseDepthwiseFusion());
+        return List.of(new ChannelsLastLayout(claimed), new PointwiseDepthwiseFusion(),
+            new ResidualAddFusion(claimed));
     }
 }

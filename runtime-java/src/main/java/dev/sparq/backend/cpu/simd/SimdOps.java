@@ -128,6 +128,9 @@ interface SimdOps {
     /** out[i] = clamp(x[i], min, max). */
     void clamp(MemorySegment x, MemorySegment out, long n, float min, float max);
 
+    /** out[i] = clamp(x[i] + z[i], min, max), i in [0, n); out may be x. */
+    void addClamp(MemorySegment x, MemorySegment z, MemorySegment out, long n, float min, float max);
+
     /** The four arithmetic ops of {@link #binary}. */
     enum Arith { ADD, SUB, MUL, DIV }
 
