@@ -40,6 +40,7 @@ public final class GraphOptimizer {
         // a backend's layout passes, run by the plan (LayoutPasses)
         known.add(ChannelsLastLayout.NAME);
         known.add(PointwiseDepthwiseFusion.NAME);
+        known.add(ResidualAddFusion.NAME);
         for (String name : disabled) {
             if (!known.contains(name)) {
                 throw new IllegalArgumentException("no graph pass named '" + name + "'; passes: " + known);
