@@ -24,11 +24,14 @@ import java.util.Map;
  * KB is a sign of Vector API values boxed by code the JIT compiled badly, which makes the run slower than it should be.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.ModelBenchmark [--models DIR]
- * [--model NAME]... [--threads N]... [--warmup N] [--iterations N] [--backend ID] [--gap-ms N] [--ort-no-spin]}
+ * [--model NAME]... [--threads N]... [--warmup N] [--iterations N] [--backend ID] [--gap-ms N] [--ort-no-spin]
+ * [--profile N]}
  */
 public final class ModelBenchmark {
     /** Heap bytes sparq's measured runs allocated (all threads), -1 if unknown; reset per model and thread count. */
     private static long sparqAllocated;
+    /** With --profile N: sparq's N slowest nodes after each row, to stderr (0: none). */
+    private static int profileTop;
 
     private ModelBenchmark() {
     }
@@ -53,6 +56,7 @@ public final class ModelBenchmark {
                 case "--backend" -> backend = args[++i];
                 case "--gap-ms" -> gapMs = Integer.parseInt(args[++i]);
                 case "--ort-no-spin" -> ortSpin = false;
+                case "--profile" -> profileTop = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -123,7 +127,35 @@ public final class ModelBenchmark {
                 System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e | %s |%n", name,
                     threads, pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff,
                     sparqAllocated < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", sparqAllocated / 1024.0 / iterations));
+                if (profileTop > 0) {
+                    printSlowestNodes(sparq, feed, iterations);
+                }
             }
+        }
+    }
+
+    /**
+     * sparq's {@code profileTop} slowest nodes over {@code runs} more runs, to stderr: the same JVM's view, for a
+     * run whose ratio stands out (2-thread ResNet-18 is slower in some JVMs than in others).
+     */
+    private static void printSlowestNodes(Session sparq, Map<String, Tensor> feed, int runs) {
+        sparq.profiling(true);
+        for (int i = 0; i < runs; i++) {
+            runSparq(sparq, feed);
+        }
+        long[][] p = sparq.profile();
+        sparq.profiling(false);
+        var steps = sparq.plan().steps();
+        Integer[] order = new Integer[p.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (x, y) -> Long.compare(p[y][0], p[x][0]));
+        long total = Arrays.stream(p).mapToLong(r -> r[0]).sum();
+        System.err.printf(Locale.ROOT, "  sum of nodes %.0f µs a run; slowest:%n", total / 1e3 / runs);
+        for (int i = 0; i < Math.min(profileTop, order.length); i++) {
+            System.err.printf(Locale.ROOT, "    %8.1f µs  %s%n", p[order[i]][0] / 1e3 / runs,
+                steps.get(order[i]).node().name());
         }
     }
 
