@@ -226,33 +226,34 @@ final class ChannelsLastWinograd implements Kernel {
     }
 
     /**
-     * The staged channels-last strip (output rows 4·ty0 on, wo pixels a row) into the NCHW planes: transposed to
-     * [channel][pixel] by 16 × 16 blocks, then each plane's rows copied, in one run where the strip is as wide as
-     * the output.
+     * The staged channels-last strip (output rows 4·ty0 on, wo pixels a row) into the NCHW planes by 16 × 16
+     * transposes: straight into the output where the strip is as wide as the output, so a plane's rows of the
+     * block are one run; else through [channel][pixel] rows copied one by one.
      */
     private void store(ConvGeometry2d g, float[] stage, int pixels, int wo, int ty0, int ty1, MemorySegment os,
                        long outBase, ExecutionContext ctx) {
-        float[] planes = Scratch.of(7).get(cout * pixels);
         int y0 = ty0 * 4;
         int y1 = Math.min(ty1 * 4, g.oh());
         int ow = g.ow();
+        long planeSize = (long) g.oh() * ow;
+        float[] planes = wo == ow ? null : Scratch.of(7).get(cout * pixels);
         // split at whole 16-channel blocks, which the register transposes take
         int blocks = (cout + 15) / 16;
         int threads = Math.min(Math.max(1, ctx.threads()), blocks);
         ctx.parallelFor(threads, part -> {
             int c0 = Math.min(cout, 16 * (blocks * part / threads));
             int c1 = Math.min(cout, 16 * (blocks * (part + 1) / threads));
-            SimdOps.get().transpose(stage, c0, coutPad, pixels, c1 - c0, planes, c0 * pixels, pixels);
+            SimdOps ops = SimdOps.get();
+            if (planes == null) {
+                ops.transpose(stage, c0, coutPad, (y1 - y0) * ow, c1 - c0, os, outBase + c0 * planeSize
+                    + (long) y0 * ow, planeSize);
+                return;
+            }
+            ops.transpose(stage, c0, coutPad, pixels, c1 - c0, planes, c0 * pixels, pixels);
             for (int c = c0; c < c1; c++) {
-                long plane = outBase + (long) c * g.oh() * ow;
-                if (wo == ow) {
-                    MemorySegment.copy(planes, c * pixels, os, ValueLayout.JAVA_FLOAT,
-                        (plane + (long) y0 * ow) * Float.BYTES, (y1 - y0) * ow);
-                } else {
-                    for (int y = y0; y < y1; y++) {
-                        MemorySegment.copy(planes, c * pixels + (y - y0) * wo, os, ValueLayout.JAVA_FLOAT,
-                            (plane + (long) y * ow) * Float.BYTES, ow);
-                    }
+                for (int y = y0; y < y1; y++) {
+                    MemorySegment.copy(planes, c * pixels + (y - y0) * wo, os, ValueLayout.JAVA_FLOAT,
+                        (outBase + c * planeSize + (long) y * ow) * Float.BYTES, ow);
                 }
             }
         });

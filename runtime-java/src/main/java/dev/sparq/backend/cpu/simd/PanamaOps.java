@@ -46,6 +46,7 @@ final class PanamaOps implements SimdOps {
     // Lane i of the result takes lane 2i (or 2i+1) of the pair (a, b); indices past V select from b.
     /** Lane l picks element 2l (2l + 1) of a pair of vectors: the two-vector selectFrom is one permute. */
     private static final FloatVector EVEN = FloatVector.zero(S).addIndex(2);
+    private static final ThreadLocal<float[]> TRANSPOSE_TILE = ThreadLocal.withInitial(() -> new float[256]);
     private static final FloatVector ODD = EVEN.add(1f);
     // transpose16's permutes; indices past V (d ≥ V at narrower widths) are never used there
     private static final FloatVector LO1 = low(1);
@@ -383,6 +384,30 @@ final class PanamaOps implements SimdOps {
         // the edges element by element: the columns past the whole blocks, then the rows past them
         ScalarOps.transpose(src, srcOff, srcStride, 0, rowsDone, colsDone, cols, dst, dstOff, dstStride);
         ScalarOps.transpose(src, srcOff, srcStride, rowsDone, rows, 0, cols, dst, dstOff, dstStride);
+    }
+
+    @Override
+    public void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, MemorySegment dst, long dstIndex,
+                          long dstStride) {
+        int rowsDone = 0;
+        int colsDone = 0;
+        if (V == 16) {
+            rowsDone = rows / 16 * 16;
+            colsDone = cols / 16 * 16;
+            // each block through a 16 × 16 heap tile, then copied out row by row: the permutes stay in one method
+            float[] tile = TRANSPOSE_TILE.get();
+            for (int r = 0; r < rowsDone; r += 16) {
+                for (int c = 0; c < colsDone; c += 16) {
+                    transpose16(src, srcOff + r * srcStride + c, srcStride, tile, 0, 16);
+                    for (int i = 0; i < 16; i++) {
+                        FloatVector.fromArray(S, tile, 16 * i).intoMemorySegment(dst,
+                            (dstIndex + (c + i) * dstStride + r) * Float.BYTES, ORDER);
+                    }
+                }
+            }
+        }
+        ScalarOps.transpose(src, srcOff, srcStride, 0, rowsDone, colsDone, cols, dst, dstIndex, dstStride);
+        ScalarOps.transpose(src, srcOff, srcStride, rowsDone, rows, 0, cols, dst, dstIndex, dstStride);
     }
 
     /**

@@ -174,6 +174,22 @@ final class ScalarOps implements SimdOps {
     }
 
     /** {@link #transpose} of rows [r0, r1) and columns [c0, c1) only. */
+    @Override
+    public void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, MemorySegment dst, long dstIndex,
+                          long dstStride) {
+        transpose(src, srcOff, srcStride, 0, rows, 0, cols, dst, dstIndex, dstStride);
+    }
+
+    /** {@link #transpose(float[], int, int, int, int, MemorySegment, long, long)} of rows [r0, r1), columns [c0, c1). */
+    static void transpose(float[] src, int srcOff, int srcStride, int r0, int r1, int c0, int c1, MemorySegment dst,
+                          long dstIndex, long dstStride) {
+        for (int c = c0; c < c1; c++) {
+            for (int r = r0; r < r1; r++) {
+                dst.setAtIndex(F, dstIndex + c * dstStride + r, src[srcOff + r * srcStride + c]);
+            }
+        }
+    }
+
     static void transpose(float[] src, int srcOff, int srcStride, int r0, int r1, int c0, int c1, float[] dst,
                           int dstOff, int dstStride) {
         for (int c = c0; c < c1; c++) {

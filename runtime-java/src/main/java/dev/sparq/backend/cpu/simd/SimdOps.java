@@ -83,6 +83,10 @@ interface SimdOps {
      */
     void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, float[] dst, int dstOff, int dstStride);
 
+    /** The same into a native segment: dst[dstIndex + c·dstStride + r] = src[srcOff + r·srcStride + c]. */
+    void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, MemorySegment dst, long dstIndex,
+                   long dstStride);
+
     /** even[evenOff + i] = src[srcOff + 2i], odd[oddOff + i] = src[srcOff + 2i + 1], over n source values. */
     void deinterleave2(float[] src, int srcOff, int n, float[] even, int evenOff, float[] odd, int oddOff);
 

@@ -132,4 +132,37 @@ class SimdOpsPrimitivesTest {
             }
         }
     }
+
+    @Test
+    void transposeIntoASegmentMatchesTheLoopAndWritesNothingElse() {
+        // whole 16 × 16 blocks, edges of rows and of columns, both, and a 1 × 1
+        for (int[] rc : new int[][] {{32, 48}, {35, 16}, {16, 21}, {37, 29}, {1, 1}, {3, 70}}) {
+            int rows = rc[0];
+            int cols = rc[1];
+            int srcStride = cols + 3;
+            long dstStride = rows + 5;
+            float[] src = new float[rows * srcStride + 2];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = rnd.nextFloat();
+            }
+            int size = (int) (2 + cols * dstStride + 4);
+            for (SimdOps ops : new SimdOps[] {SIMD, SCALAR}) {
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    MemorySegment dst = arena.allocate((long) size * Float.BYTES);
+                    dst.fill((byte) 0xFF); // NaN guards
+                    ops.transpose(src, 2, srcStride, rows, cols, dst, 2, dstStride);
+                    for (int k = 0; k < size; k++) {
+                        long c = (k - 2) / dstStride;
+                        long r = (k - 2) % dstStride;
+                        float got = dst.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, k);
+                        if (k >= 2 && c < cols && r < rows) {
+                            assertEquals(src[(int) (2 + r * srcStride + c)], got, rows + "x" + cols + " at " + k);
+                        } else {
+                            assertEquals(Float.NaN, got, rows + "x" + cols + " guard at " + k);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
