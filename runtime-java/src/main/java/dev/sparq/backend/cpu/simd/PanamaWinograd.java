@@ -13,9 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * columns 4l to 4l + 3, so two rounds of two-source permutes interleave its four columns into whole vectors of the
  * output row (a scatter store per output element row, as before, cost 159 µs of a 760 µs ResNet-18 layer; this 129).
  * Each transform is two passes of one small 1-D transform (columns, then rows) through a per-thread buffer of a few
- * hundred floats. The output's methods take no vectors as arguments: C2 stops inlining at a node budget
- * (NodeCountInliningCutoff) that a few Vector API expressions exhaust, and a vector passed to a method it then
- * leaves out of line is boxed.
+ * hundred floats. {@link #inputChannels} and {@link #outputChannels} are the same transforms with channels in the
+ * lanes instead of tiles ({@link ChannelsLastWinograd}). No method takes or returns a vector: C2 stops inlining at a
+ * node budget (NodeCountInliningCutoff) that a few Vector API expressions exhaust, and a vector passed to a method
+ * it then leaves out of line is boxed.
  */
 final class PanamaWinograd implements WinogradTransforms {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS);
@@ -23,8 +24,8 @@ final class PanamaWinograd implements WinogradTransforms {
     private static final int V = S.length();
     private static final ThreadLocal<float[]> BUF = ThreadLocal.withInitial(() -> new float[72 * V]);
     // interleave by 4: pairs of columns first, then pairs of pairs (V/4 tiles of 4 columns per vector)
-    private static final FloatVector PAIR_LO = indices(n -> (n % 2) * V + n / 2);
-    private static final FloatVector PAIR_HI = indices(n -> (n % 2) * V + V / 2 + n / 2);
+    static final FloatVector PAIR_LO = indices(n -> (n % 2) * V + n / 2);
+    static final FloatVector PAIR_HI = indices(n -> (n % 2) * V + V / 2 + n / 2);
     private static final FloatVector QUAD_LO = indices(n -> quad(n, 0));
     private static final FloatVector QUAD_HI = indices(n -> quad(n, 1));
 
@@ -77,31 +78,12 @@ final class PanamaWinograd implements WinogradTransforms {
                 t[at + 5 * V] = plane[row + 5];
             }
         }
-        int d = 36 * V;
         for (int j = 0; j < 6; j++) {
-            bt(FloatVector.fromArray(S, t, d + j * V), FloatVector.fromArray(S, t, d + (6 + j) * V),
-                FloatVector.fromArray(S, t, d + (12 + j) * V), FloatVector.fromArray(S, t, d + (18 + j) * V),
-                FloatVector.fromArray(S, t, d + (24 + j) * V), FloatVector.fromArray(S, t, d + (30 + j) * V),
-                t, j * V, 6 * V);
+            bt(t, 36 * V + j * V, 6 * V, t, j * V, 6 * V);
         }
         for (int i = 0; i < 6; i++) {
-            int row = i * 6 * V;
-            bt(FloatVector.fromArray(S, t, row), FloatVector.fromArray(S, t, row + V),
-                FloatVector.fromArray(S, t, row + 2 * V), FloatVector.fromArray(S, t, row + 3 * V),
-                FloatVector.fromArray(S, t, row + 4 * V), FloatVector.fromArray(S, t, row + 5 * V),
-                dst, dstBase + i * 6 * pStride, pStride);
+            bt(t, i * 6 * V, V, dst, dstBase + i * 6 * pStride, pStride);
         }
-    }
-
-    /** Bᵀ applied to six vectors; result r goes to y[at + r * step]. */
-    private static void bt(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, FloatVector d4,
-                           FloatVector d5, float[] y, int at, int step) {
-        d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(y, at);
-        d3.add(d4).sub(d1.add(d2).mul(4f)).intoArray(y, at + step);
-        d1.sub(d2).mul(4f).sub(d3).add(d4).intoArray(y, at + 2 * step);
-        d3.sub(d1).mul(2f).sub(d2).add(d4).intoArray(y, at + 3 * step);
-        d1.sub(d3).mul(2f).sub(d2).add(d4).intoArray(y, at + 4 * step);
-        d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(y, at + 5 * step);
     }
 
     @Override

@@ -15,8 +15,8 @@ final class PanamaWinograd2 implements WinogradTransforms {
     private static final java.nio.ByteOrder ORDER = java.nio.ByteOrder.nativeOrder();
     private static final int V = S.length();
     private static final ThreadLocal<float[]> BUF = ThreadLocal.withInitial(() -> new float[32 * V]);
-    private static final FloatVector PAIR_LO = PanamaWinograd.indices(n -> (n % 2) * V + n / 2);
-    private static final FloatVector PAIR_HI = PanamaWinograd.indices(n -> (n % 2) * V + V / 2 + n / 2);
+    private static final FloatVector PAIR_LO = PanamaWinograd.PAIR_LO;
+    private static final FloatVector PAIR_HI = PanamaWinograd.PAIR_HI;
 
     @Override
     public int lanes() {
@@ -42,27 +42,24 @@ final class PanamaWinograd2 implements WinogradTransforms {
                 t[at + 3 * V] = plane[row + 3];
             }
         }
-        int d = 16 * V;
         for (int j = 0; j < 4; j++) {
-            bt(FloatVector.fromArray(S, t, d + j * V), FloatVector.fromArray(S, t, d + (4 + j) * V),
-                FloatVector.fromArray(S, t, d + (8 + j) * V), FloatVector.fromArray(S, t, d + (12 + j) * V),
-                t, j * V, 4 * V);
+            bt(t, 16 * V + j * V, 4 * V, t, j * V, 4 * V);
         }
         for (int i = 0; i < 4; i++) {
-            int row = i * 4 * V;
-            bt(FloatVector.fromArray(S, t, row), FloatVector.fromArray(S, t, row + V),
-                FloatVector.fromArray(S, t, row + 2 * V), FloatVector.fromArray(S, t, row + 3 * V),
-                dst, dstBase + i * 4 * pStride, pStride);
+            bt(t, i * 4 * V, V, dst, dstBase + i * 4 * pStride, pStride);
         }
     }
 
-    /** Bᵀ applied to four vectors; result r goes to y[at + r * step]. */
-    private static void bt(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, float[] y, int at,
-                           int step) {
-        d0.sub(d2).intoArray(y, at);
-        d1.add(d2).intoArray(y, at + step);
-        d2.sub(d1).intoArray(y, at + 2 * step);
-        d1.sub(d3).intoArray(y, at + 3 * step);
+    /** Bᵀ applied to the four vectors x[at + k·step]; result r goes to y[yAt + r·yStep]. */
+    private static void bt(float[] x, int at, int step, float[] y, int yAt, int yStep) {
+        FloatVector d0 = FloatVector.fromArray(S, x, at);
+        FloatVector d1 = FloatVector.fromArray(S, x, at + step);
+        FloatVector d2 = FloatVector.fromArray(S, x, at + 2 * step);
+        FloatVector d3 = FloatVector.fromArray(S, x, at + 3 * step);
+        d0.sub(d2).intoArray(y, yAt);
+        d1.add(d2).intoArray(y, yAt + yStep);
+        d2.sub(d1).intoArray(y, yAt + 2 * yStep);
+        d1.sub(d3).intoArray(y, yAt + 3 * yStep);
     }
 
     @Override
