@@ -132,8 +132,8 @@ final class ChannelsLastWinograd implements Kernel {
         int hp = tilesY * 4 + 2;
         int h = g.h();
         int w = g.w();
-        float[] src = Scratch.of(5).get(cin * h * w);
-        float[] plane = Scratch.of(6).get(hp * wp * cinPad);
+        float[] src = Scratch.of(5).get(Math.multiplyExact(cin, h * w));
+        float[] plane = Scratch.of(6).get(Math.multiplyExact(hp * wp, cinPad));
         MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, at * Float.BYTES, src, 0, cin * h * w);
         int rowFloats = wp * cinPad;
         int left = g.padLeft();
