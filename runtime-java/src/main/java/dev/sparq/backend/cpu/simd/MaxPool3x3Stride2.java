@@ -9,10 +9,10 @@ import java.lang.foreign.ValueLayout;
  * MaxPool 3×3, stride 2, padding 1 (ResNet's), separably: each output row first folds its three input rows into
  * one ({@link SimdOps#max3}, straight from the tensor), then takes the maxima of that row's 3-wide windows at stride
  * 2 in one pass of permutes ({@link SimdOps#maxWindow3Stride2}; splitting the row into even and odd columns first,
- * then two max passes and a copy, ran 233 µs in ResNet-18 against ONNX Runtime's 98). The general pool copies every plane into four padded stride phases
- * first, which cost more than the maxima (0.7 ms against ONNX Runtime's 0.2 for ResNet-18's pool, stop 17). The
- * padding never wins a maximum, so rows and columns past the edges are left out (a missing row is the middle one
- * again): the same values as the general pool.
+ * then two max passes and a copy, ran 233 µs in ResNet-18 against ONNX Runtime's 98; this 155-178). The general
+ * pool copies every plane into four padded stride phases first, which cost more than the maxima (0.7 ms against ONNX
+ * Runtime's 0.2 for ResNet-18's pool, stop 17). The padding never wins a maximum, so rows and columns past the edges
+ * are left out (a missing row is the middle one again): the same values as the general pool.
  */
 final class MaxPool3x3Stride2 {
     private MaxPool3x3Stride2() {
