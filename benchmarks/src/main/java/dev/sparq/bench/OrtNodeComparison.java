@@ -102,11 +102,13 @@ public final class OrtNodeComparison {
             var node = steps.get(i).node();
             double us = times[i][0] / 1e3 / Math.max(1, times[i][1]);
             List<Long> o = ort.remove(node.name());
-            if (o == null && !node.outputs().isEmpty()) {
-                o = ort.remove(node.outputs().get(0) + "_nchwc");
+            // a channels-last twin is named after the model's value: "<value>_nhwc"
+            String out = node.outputs().isEmpty() ? null : node.outputs().get(0).replaceFirst("_nhwc$", "");
+            if (o == null && out != null) {
+                o = ort.remove(out + "_nchwc");
             }
-            if (o == null && !node.outputs().isEmpty()) {
-                o = ort.remove(node.outputs().get(0));
+            if (o == null && out != null) {
+                o = ort.remove(out);
             }
             double ortUs = o == null ? Double.NaN : median(o.subList(Math.min(skip, o.size() - 1), o.size()));
             sumSparq += us;
