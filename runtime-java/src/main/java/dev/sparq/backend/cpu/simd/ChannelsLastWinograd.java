@@ -76,24 +76,11 @@ final class ChannelsLastWinograd implements Kernel {
         int tilesX = (g.ow() + 3) / 4;
         int rowsPerBlock = rowsPerBlock(tilesX, tilesY);
         int blocks = (tilesY + rowsPerBlock - 1) / rowsPerBlock;
-        int threads = Math.max(1, ctx.threads());
-        ExecutionContext serial = ExecutionContext.standalone();
         for (long img = 0; img < x.dim(0); img++) {
             float[] plane = padded(x.segment(), img * cin * g.h() * g.w(), g, tilesX, tilesY, ctx);
             long outBase = img * cout * (long) g.oh() * g.ow();
-            if (threads > 1 && blocks >= WinogradConv.BLOCKS_PER_THREAD * threads) {
-                // whole blocks per thread, one barrier per image instead of three per block (bit-identical too)
-                ctx.parallelFor(threads, part -> {
-                    for (int b = blocks * part / threads; b < blocks * (part + 1) / threads; b++) {
-                        block(g, plane, tilesX, b * rowsPerBlock, Math.min(tilesY, (b + 1) * rowsPerBlock),
-                            out.segment(), outBase, serial);
-                    }
-                });
-            } else {
-                for (int ty = 0; ty < tilesY; ty += rowsPerBlock) {
-                    block(g, plane, tilesX, ty, Math.min(tilesY, ty + rowsPerBlock), out.segment(), outBase, ctx);
-                }
-            }
+            WinogradConv.eachBlock(ctx, blocks, (c, b) -> block(g, plane, tilesX, b * rowsPerBlock,
+                Math.min(tilesY, (b + 1) * rowsPerBlock), out.segment(), outBase, c));
         }
         return new Tensor[] {out};
     }

@@ -160,28 +160,41 @@ final class WinogradConv implements Kernel {
         int perBlock = Math.min(tiles, (panels + blocks - 1) / blocks * nr);
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
-        int threads = Math.max(1, ctx.threads());
         int nBlocks = (tiles + perBlock - 1) / perBlock;
-        ExecutionContext serial = ExecutionContext.standalone();
         for (long img = 0; img < x.dim(0); img++) {
             long inBase = img * cin * g.h() * g.w();
             long outBase = img * cout * (long) g.oh() * g.ow();
-            if (threads > 1 && nBlocks >= BLOCKS_PER_THREAD * threads) {
-                // Enough blocks: each thread does whole blocks, one barrier per image instead of three per block.
-                // A block's results do not depend on which thread runs it, so this is bit-identical too.
-                ctx.parallelFor(threads, part -> {
-                    for (int b = nBlocks * part / threads; b < nBlocks * (part + 1) / threads; b++) {
-                        block(g, tilesX, xs, inBase, os, outBase, b * perBlock, Math.min(tiles, (b + 1) * perBlock),
-                            serial);
-                    }
-                });
-            } else {
-                for (int t0 = 0; t0 < tiles; t0 += perBlock) {
-                    block(g, tilesX, xs, inBase, os, outBase, t0, Math.min(tiles, t0 + perBlock), ctx);
-                }
-            }
+            eachBlock(ctx, nBlocks, (c, b) -> block(g, tilesX, xs, inBase, os, outBase, b * perBlock,
+                Math.min(tiles, (b + 1) * perBlock), c));
         }
         return new Tensor[] {out};
+    }
+
+    /** One block of a Winograd kernel's image, run with the context it may split its own work on. */
+    @FunctionalInterface
+    interface Block {
+        void run(ExecutionContext ctx, int index);
+    }
+
+    /**
+     * Blocks [0, blocks) of one image in order: with enough of them for the threads, each thread does whole blocks
+     * (one barrier per image instead of three per block), else the blocks share the threads one after another. A
+     * block's results do not depend on which thread runs it, so both are bit-identical.
+     */
+    static void eachBlock(ExecutionContext ctx, int blocks, Block block) {
+        int threads = Math.max(1, ctx.threads());
+        if (threads > 1 && blocks >= BLOCKS_PER_THREAD * threads) {
+            ExecutionContext serial = ExecutionContext.standalone();
+            ctx.parallelFor(threads, part -> {
+                for (int b = blocks * part / threads; b < blocks * (part + 1) / threads; b++) {
+                    block.run(serial, b);
+                }
+            });
+        } else {
+            for (int b = 0; b < blocks; b++) {
+                block.run(ctx, b);
+            }
+        }
     }
 
     /** Tiles [t0, t1) (row-major over the output) of one image: transform in, α² GEMMs, transform out. */
