@@ -1,5 +1,6 @@
 package dev.sparq.cli;
 
+import dev.sparq.graph.ChannelsLastConv;
 import dev.sparq.graph.Graph;
 import dev.sparq.graph.Node;
 import dev.sparq.plan.ExecutionPlan;
@@ -15,10 +16,13 @@ import java.util.Map;
  */
 final class PackedWeightReport {
     /** Weight and bias input positions of the ops whose kernels pack weights. */
-    private static final Map<String, int[]> WEIGHT_INPUTS = Map.of("Conv", new int[] {1, 2}, "FusedConv",
-        new int[] {1, 2}, "Gemm", new int[] {1, 2}, "FusedGemm", new int[] {1, 2}, "MatMul", new int[] {1},
-        "QLinearConv", new int[] {3, 8}, "QLinearMatMul", new int[] {3}, "QGemm", new int[] {3, 6},
-        "ConvInteger", new int[] {1}, "MatMulInteger", new int[] {1});
+    private static final Map<String, int[]> WEIGHT_INPUTS = Map.ofEntries(Map.entry("Conv", new int[] {1, 2}),
+        Map.entry("FusedConv", new int[] {1, 2}), Map.entry("Gemm", new int[] {1, 2}),
+        Map.entry("FusedGemm", new int[] {1, 2}), Map.entry("MatMul", new int[] {1}),
+        Map.entry("QLinearConv", new int[] {3, 8}), Map.entry("QLinearMatMul", new int[] {3}),
+        Map.entry("QGemm", new int[] {3, 6}), Map.entry("ConvInteger", new int[] {1}),
+        Map.entry("MatMulInteger", new int[] {1}), Map.entry(ChannelsLastConv.OP, new int[] {1, 2}),
+        Map.entry(ChannelsLastConv.FUSED_OP, new int[] {1, 2, 3, 4}));
 
     private PackedWeightReport() {
     }
@@ -26,6 +30,7 @@ final class PackedWeightReport {
     static void print(Graph g, ExecutionPlan plan, PrintStream out) {
         long packedTotal = 0;
         long fp32Total = 0;
+        long fp32Known = 0; // of the layers whose kernels say
         int layers = 0;
         int unknown = 0;
         StringBuilder lines = new StringBuilder();
@@ -47,15 +52,18 @@ final class PackedWeightReport {
                 continue;
             }
             packedTotal += packed;
+            fp32Known += fp32;
             lines.append(String.format("  %-44s %-12s %,12d B   FP32 %,12d B  (%.3fx)%n", n.label(), kernel, packed,
                 fp32, (double) packed / fp32));
         }
         if (layers == 0) {
             return;
         }
-        out.printf("packed:    %,d bytes of packed weights in %d layers vs %,d bytes as FP32 (%.3fx, 1/%.1f)%s%n",
-            packedTotal, layers, fp32Total, (double) packedTotal / fp32Total, (double) fp32Total / Math.max(1, packedTotal),
-            unknown == 0 ? "" : "; " + unknown + " layers' kernels do not say (not counted)");
+        double ratio = (double) packedTotal / Math.max(1, fp32Known);
+        out.printf("packed:    %,d bytes of packed weights in %d layers vs %,d bytes as FP32 (%.3fx%s)%s%n",
+            packedTotal, layers - unknown, fp32Known, ratio, ratio < 1 ? String.format(", 1/%.1f", 1 / ratio) : "",
+            unknown == 0 ? "" : "; " + unknown + " more layers' kernels do not say (" + String.format("%,d",
+                fp32Total - fp32Known) + " bytes as FP32, not counted)");
         out.print(lines);
     }
 

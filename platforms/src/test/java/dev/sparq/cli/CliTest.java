@@ -1,6 +1,7 @@
 package dev.sparq.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparq.onnx.proto.Onnx.GraphProto;
@@ -342,5 +343,17 @@ class CliTest {
         assertTrue(r.out().contains("batch <= 8: sparse-sell: 1.00 us vs dense 5.00 us"), r.out());
         assertTrue(r.out().contains("(timed), timed at batch 1 (batch is symbolic) [90.0% zeros]"), r.out());
         assertTrue(r.out().contains("kernels:   6 nodes timed, 0 from cache"), r.out());
+    }
+
+    @Test
+    void inspectTotalsThePackedWeightsOfTheLayersWhoseKernelsSay() {
+        // the digits CNN on cpu-simd: every layer's kernel reports its packed bytes, so the totals cover them all
+        Path model = dev.sparq.testing.SharedData.models().resolve("digits-cnn.onnx");
+        Run r = sparq("inspect", model.toString(), "--plan", "--backend", "cpu-simd");
+        assertEquals(0, r.code(), r.err());
+        String packed = r.out().lines().filter(l -> l.startsWith("packed:")).findFirst().orElseThrow();
+        assertTrue(packed.matches("packed: +[0-9,]+ bytes of packed weights in \\d+ layers vs [0-9,]+ bytes as FP32 "
+            + "\\([0-9.]+x(, 1/[0-9.]+)?\\)"), packed);
+        assertFalse(r.out().contains(" ? B "), r.out());
     }
 }

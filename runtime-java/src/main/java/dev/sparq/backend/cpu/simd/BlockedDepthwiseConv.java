@@ -49,6 +49,15 @@ final class BlockedDepthwiseConv implements Kernel {
     }
 
     @Override
+    public long packedWeightBytes() {
+        long floats = 0;
+        for (int b = 0; b < blockWeights.length; b++) {
+            floats += blockWeights[b].length + blockBias[b].length;
+        }
+        return floats * Float.BYTES;
+    }
+
+    @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
         ConvAttributes.checkInput(x, channels);

@@ -253,6 +253,15 @@ final class ConvKernels {
     private record GemmConv(ConvAttributes attrs, PackedMatrix[] packed, Epilogue[] epilogues, int cinPerGroup)
         implements Kernel {
         @Override
+        public long packedWeightBytes() {
+            long bytes = 0;
+            for (PackedMatrix m : packed) {
+                bytes += m.bytes() + (long) m.rows() * Float.BYTES; // and the bias
+            }
+            return bytes;
+        }
+
+        @Override
         public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
             Tensor x = inputs[0];
             int groups = packed.length;

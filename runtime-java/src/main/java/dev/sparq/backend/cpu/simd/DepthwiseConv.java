@@ -16,6 +16,11 @@ import java.lang.foreign.MemorySegment;
  */
 record DepthwiseConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act) implements Kernel {
     @Override
+    public long packedWeightBytes() {
+        return ((long) weights.length + bias.length) * Float.BYTES;
+    }
+
+    @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
         int channels = bias.length;

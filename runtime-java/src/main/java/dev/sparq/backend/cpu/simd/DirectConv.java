@@ -35,6 +35,11 @@ final class DirectConv implements Kernel {
     }
 
     @Override
+    public long packedWeightBytes() {
+        return ((long) weights.length + bias.length) * Float.BYTES;
+    }
+
+    @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
         int channels = cinPerGroup * groups;

@@ -24,4 +24,9 @@ abstract class PixelBroadcastConv implements Kernel {
         this.tile = MicroKernel.get();
         this.weights = ChannelPanels.of(weights, bias.length, tile.nr());
     }
+
+    @Override
+    public long packedWeightBytes() {
+        return ((long) weights.packed().length + bias.length) * Float.BYTES;
+    }
 }

@@ -34,6 +34,11 @@ final class SparseConv implements Kernel {
     }
 
     @Override
+    public long packedWeightBytes() {
+        return w.bytes() + (long) bias.length * Float.BYTES;
+    }
+
+    @Override
     public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
         Tensor x = inputs[0];
         ConvAttributes.checkInput(x, cin);

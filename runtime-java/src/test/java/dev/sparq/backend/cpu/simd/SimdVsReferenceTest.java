@@ -251,6 +251,8 @@ class SimdVsReferenceTest {
                     Kernel wino = variant == 4
                         ? new ChannelsLastWinograd(ConvAttributes.of(node, w), w, bias, Activation.RELU)
                         : new WinogradConv(ConvAttributes.of(node, w), w, bias, Activation.RELU, tile, narrow);
+                    // the transformed weights, (tile + 2)² / 9 of the plain ones, are what inspect reports
+                    assertTrue(wino.packedWeightBytes() >= (tile + 2) * (tile + 2) * w.size() * Float.BYTES / 9, what);
                     Tensor got = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
                     assertClose(want, got, 1e-4, what);
                     Tensor two = wino.run(new Tensor[] {x, w, b}, ExecutionContext.standalone(2, pool))[0];
