@@ -66,14 +66,9 @@ final class ChannelsLastWinograd implements Kernel {
         return (n + to - 1) / to * to;
     }
 
-    /** The transformed weights, (tile + 2)² / 9 of the plain ones (4× for F(4×4)), and the bias. */
     @Override
     public long packedWeightBytes() {
-        long bytes = (long) bias.length * Float.BYTES;
-        for (PackedMatrix m : u) {
-            bytes += m.bytes();
-        }
-        return bytes;
+        return WinogradConv.packedBytes(u, bias);
     }
 
     @Override

@@ -140,9 +140,13 @@ final class WinogradConv implements Kernel {
         }
     }
 
-    /** The transformed weights, (tile + 2)² / 9 of the plain ones (4× for F(4×4)), and the bias. */
     @Override
     public long packedWeightBytes() {
+        return packedBytes(u, bias);
+    }
+
+    /** The transformed weights, (tile + 2)² / 9 of the plain ones (4× for F(4×4)), and the bias. */
+    static long packedBytes(PackedMatrix[] u, float[] bias) {
         long bytes = (long) bias.length * Float.BYTES;
         for (PackedMatrix m : u) {
             bytes += m.bytes();
