@@ -1,5 +1,7 @@
 package dev.sparq.graph.pass;
 
+import dev.sparq.backend.Backend;
+import dev.sparq.backend.Backends;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.ShapeInference;
 import java.util.LinkedHashMap;
@@ -34,16 +36,19 @@ public final class GraphOptimizer {
         List<GraphPass> fusions = List.of(new QuantizeHoisting(), new QdqPairRemoval(), new QdqFusion(),
             new DeadNodeRemoval(), new ConstantFolding(true), new DeadNodeRemoval(), new BatchNormFolding(),
             new ActivationFusion(), new IntegerClampFusion(), new DeadNodeRemoval());
-        Set<String> known = new TreeSet<>();
-        basic.forEach(p -> known.add(p.name()));
-        fusions.forEach(p -> known.add(p.name()));
-        // a backend's layout passes, run by the plan (LayoutPasses)
-        known.add(ChannelsLastLayout.NAME);
-        known.add(PointwiseDepthwiseFusion.NAME);
-        known.add(ResidualAddFusion.NAME);
-        for (String name : disabled) {
-            if (!known.contains(name)) {
-                throw new IllegalArgumentException("no graph pass named '" + name + "'; passes: " + known);
+        if (!disabled.isEmpty()) {
+            Set<String> known = new TreeSet<>();
+            basic.forEach(p -> known.add(p.name()));
+            fusions.forEach(p -> known.add(p.name()));
+            // the backends' layout passes, run by the plan (LayoutPasses): asked of the backends rather than listed
+            // here, so a backend's new pass can be disabled too (the calibrator turns two off)
+            for (Backend b : Backends.all()) {
+                b.layoutPasses(n -> false).forEach(p -> known.add(p.name()));
+            }
+            for (String name : disabled) {
+                if (!known.contains(name)) {
+                    throw new IllegalArgumentException("no graph pass named '" + name + "'; passes: " + known);
+                }
             }
         }
         Map<String, Integer> report = new LinkedHashMap<>();
