@@ -117,8 +117,11 @@ public final class OrtNodeComparison {
                 ortUs, us - ortUs);
         }
         double unmatched = 0;
-        for (List<Long> o : ort.values()) {
-            unmatched += median(o.subList(Math.min(skip, o.size() - 1), o.size()));
+        for (Map.Entry<String, List<Long>> e : ort.entrySet()) {
+            List<Long> o = e.getValue();
+            double ortUs = median(o.subList(Math.min(skip, o.size() - 1), o.size()));
+            unmatched += ortUs;
+            System.out.printf(Locale.ROOT, "  ORT only: %-54s %9s %9.1f%n", trim(e.getKey()), "", ortUs);
         }
         System.out.printf(Locale.ROOT, "%-56s %-16s %9s %9.1f%n", "ORT nodes matching none of sparq's (" + ort.size()
             + ")", "", "", unmatched);

@@ -16,6 +16,20 @@ public record Epilogue(float[] rowBias, float[] colBias, float min, float max) {
         return new Epilogue(rowBias, colBias, Math.max(min, lo), Math.min(max, hi));
     }
 
+    /**
+     * Whether {@code x <= min ? min : x} equals {@code Math.max(x, min)} for every x, NaN included (a compare and a
+     * blend, where Java's max semantics cost several vector instructions): yes unless min is NaN or -0.0 (then
+     * x = +0.0 would give -0.0).
+     */
+    public static boolean blendsMin(float min) {
+        return !Float.isNaN(min) && Float.floatToRawIntBits(min) != Float.floatToRawIntBits(-0.0f);
+    }
+
+    /** Like {@link #blendsMin}: {@code x >= max ? max : x} is {@code Math.min(x, max)} unless max is NaN or +0.0. */
+    public static boolean blendsMax(float max) {
+        return !Float.isNaN(max) && Float.floatToRawIntBits(max) != 0;
+    }
+
     public float apply(float v, int row, int col) {
         if (rowBias != null) {
             v += rowBias[row];

@@ -176,6 +176,7 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
+
     /** {@link #run12} with A row-major on the heap: row r of the panel at {@code aOff + r·lda}, not interleaved. */
     static void run12(int kc, float[] a, int aOff, int lda, float[] b, int bOff, MemorySegment c,
                       long cIndex, long ldc, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
@@ -514,6 +515,9 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
+    /** Adding it changes no value, -0.0 included: the bias of an epilogue without one. */
+    private static final FloatVector NO_BIAS = FloatVector.broadcast(S, -0.0f);
+
     /**
      * A full tile: unmasked vector copies (or adds) from the tile buffer to C, with the epilogue (row or column bias,
      * then the clamp, in Epilogue.apply's order). The epilogue is written out here and in {@link #storeRow} rather
@@ -535,9 +539,36 @@ final class PanamaMicroKernel implements MicroKernel {
     private static void storeFullSet(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
+        if (e.rowBias() == null && (e.colBias() != null || e.clamps()) && Epilogue.blendsMin(e.min())
+            && Epilogue.blendsMax(e.max())) {
+            // one instruction mix for every tile, without branches: adding -0.0 (no bias) and blending in an
+            // infinite bound (no clamp) change no value; the blends take two instructions where Java's max/min
+            // semantics take several
+            float[] colBias = e.colBias();
+            FloatVector bias0 = colBias == null ? NO_BIAS
+                : FloatVector.fromArray(S, colBias, col0, S.indexInRange(col0, colBias.length));
+            FloatVector bias1 = colBias == null ? NO_BIAS
+                : FloatVector.fromArray(S, colBias, col0 + V, S.indexInRange(col0 + V, colBias.length));
+            FloatVector minV = FloatVector.broadcast(S, e.min());
+            FloatVector maxV = FloatVector.broadcast(S, e.max());
+            long step = ldc * Float.BYTES;
+            long at = cIndex * Float.BYTES;
+            for (int r = 0; r < rows; r++, at += step) {
+                FloatVector x0 = FloatVector.fromArray(S, tile, r * NR);
+                FloatVector x1 = FloatVector.fromArray(S, tile, r * NR + V);
+                x0 = x0.add(bias0);
+                x1 = x1.add(bias1);
+                x0 = x0.blend(minV, x0.compare(VectorOperators.LE, minV));
+                x1 = x1.blend(minV, x1.compare(VectorOperators.LE, minV));
+                x0 = x0.blend(maxV, x0.compare(VectorOperators.GE, maxV));
+                x1 = x1.blend(maxV, x1.compare(VectorOperators.GE, maxV));
+                x0.intoMemorySegment(c, at, ORDER);
+                x1.intoMemorySegment(c, at + V * Float.BYTES, ORDER);
+            }
+            return;
+        }
         float[] rowBias = e.rowBias();
         float[] colBias = e.colBias();
-        // an infinite bound is skipped (it changes no bit): Math.max/min semantics cost several instructions each
         boolean lo = e.min() != Float.NEGATIVE_INFINITY;
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < rows; r++) {
@@ -565,6 +596,36 @@ final class PanamaMicroKernel implements MicroKernel {
     private static void storeFullAdd(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
+        if (e.rowBias() == null && (e.colBias() != null || e.clamps()) && Epilogue.blendsMin(e.min())
+            && Epilogue.blendsMax(e.max())) {
+            // one instruction mix for every tile, without branches: adding -0.0 (no bias) and blending in an
+            // infinite bound (no clamp) change no value; the blends take two instructions where Java's max/min
+            // semantics take several
+            float[] colBias = e.colBias();
+            FloatVector bias0 = colBias == null ? NO_BIAS
+                : FloatVector.fromArray(S, colBias, col0, S.indexInRange(col0, colBias.length));
+            FloatVector bias1 = colBias == null ? NO_BIAS
+                : FloatVector.fromArray(S, colBias, col0 + V, S.indexInRange(col0 + V, colBias.length));
+            FloatVector minV = FloatVector.broadcast(S, e.min());
+            FloatVector maxV = FloatVector.broadcast(S, e.max());
+            long step = ldc * Float.BYTES;
+            long at = cIndex * Float.BYTES;
+            for (int r = 0; r < rows; r++, at += step) {
+                FloatVector x0 = FloatVector.fromArray(S, tile, r * NR);
+                FloatVector x1 = FloatVector.fromArray(S, tile, r * NR + V);
+                x0 = x0.add(FloatVector.fromMemorySegment(S, c, at, ORDER));
+                x1 = x1.add(FloatVector.fromMemorySegment(S, c, at + V * Float.BYTES, ORDER));
+                x0 = x0.add(bias0);
+                x1 = x1.add(bias1);
+                x0 = x0.blend(minV, x0.compare(VectorOperators.LE, minV));
+                x1 = x1.blend(minV, x1.compare(VectorOperators.LE, minV));
+                x0 = x0.blend(maxV, x0.compare(VectorOperators.GE, maxV));
+                x1 = x1.blend(maxV, x1.compare(VectorOperators.GE, maxV));
+                x0.intoMemorySegment(c, at, ORDER);
+                x1.intoMemorySegment(c, at + V * Float.BYTES, ORDER);
+            }
+            return;
+        }
         float[] rowBias = e.rowBias();
         float[] colBias = e.colBias();
         boolean lo = e.min() != Float.NEGATIVE_INFINITY;

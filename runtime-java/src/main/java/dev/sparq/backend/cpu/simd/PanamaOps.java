@@ -213,6 +213,10 @@ final class PanamaOps implements SimdOps {
         FloatVector w7 = FloatVector.fromArray(S, w, 7 * channels + c);
         FloatVector w8 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
+        // Relu6's bounds and no bounds clamp by compare and blend, two instructions where Java's max/min take several
+        boolean blend = Epilogue.blendsMin(min) && Epilogue.blendsMax(max);
+        FloatVector minV = FloatVector.broadcast(S, min);
+        FloatVector maxV = FloatVector.broadcast(S, max);
         long px = (long) channels * Float.BYTES;
         long step = g.sw() * px;
         long rowBytes = g.w() * px;
@@ -244,7 +248,13 @@ final class PanamaOps implements SimdOps {
                 a = w6.fma(FloatVector.fromMemorySegment(S, s2, r2 + col, ORDER), a);
                 a = w7.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + px, ORDER), a);
                 a = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + 2 * px, ORDER), a);
-                a.max(min).min(max).intoMemorySegment(y, o, ORDER);
+                if (blend) {
+                    a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+                    a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+                } else {
+                    a = a.max(min).min(max);
+                }
+                a.intoMemorySegment(y, o, ORDER);
             }
             // the edge columns, each tap's column checked: same order of taps, the missing ones skipped
             for (int e = 0; e < lo + g.ow() - hi; e++) {
@@ -282,7 +292,13 @@ final class PanamaOps implements SimdOps {
                 if (v2) {
                     a = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + at + 2 * px, ORDER), a);
                 }
-                a.max(min).min(max).intoMemorySegment(y, (yRow + (long) ox * channels + c) * Float.BYTES, ORDER);
+                if (blend) {
+                    a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+                    a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+                } else {
+                    a = a.max(min).min(max);
+                }
+                a.intoMemorySegment(y, (yRow + (long) ox * channels + c) * Float.BYTES, ORDER);
             }
         }
     }

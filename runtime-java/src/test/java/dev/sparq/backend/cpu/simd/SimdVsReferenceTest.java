@@ -461,9 +461,24 @@ class SimdVsReferenceTest {
                 colBias[j] = 0.5f * j - 1f;
             }
             Epilogue columns = new Epilogue(null, colBias, -0.5f, Float.POSITIVE_INFINITY);
+            // Relu6 without a bias, and bounds of a sign a compare-and-blend cannot honour (Epilogue#blendsMin)
+            Epilogue relu6 = new Epilogue(null, null, 0f, 6f);
+            Epilogue signedZeros = new Epilogue(null, colBias, -0.0f, 0.0f);
+            // NaN and infinities in two rows of A: they reach the epilogue as NaN and ±inf sums
+            float[] special = a.clone();
+            for (int k = 0; k < kc; k++) {
+                special[k * mr + 1] = k == 5 ? Float.NaN : special[k * mr + 1];
+                special[k * mr + 2] = k == 7 ? Float.POSITIVE_INFINITY : special[k * mr + 2];
+                special[k * mr + 3] = k == 9 ? Float.NEGATIVE_INFINITY : special[k * mr + 3];
+            }
             for (int rows : new int[] {mr - 3, mr}) {
                 for (int cols : new int[] {1, nr / 2 + 1, nr}) {
-                    for (Epilogue ep : new Epilogue[] {clamp, columns, null}) {
+                    for (Epilogue ep : new Epilogue[] {relu6, signedZeros}) {
+                        for (boolean accumulate : new boolean[] {false, true}) {
+                            checkTile(mk, kc, special, b, rows, cols, ep, accumulate);
+                        }
+                    }
+                    for (Epilogue ep : new Epilogue[] {clamp, columns, relu6, null}) {
                         for (boolean accumulate : new boolean[] {false, true}) {
                             checkTile(mk, kc, a, b, rows, cols, ep, accumulate);
                         }
@@ -497,8 +512,10 @@ class SimdVsReferenceTest {
                             want = accumulate ? sum + want : sum;
                             want = ep == null ? want : ep.apply(want, r, j);
                         }
-                        assertEquals(want, c.getFloat(i), 0f, mk + " rows" + rows + " cols" + cols + " ep" + (ep != null)
-                            + " acc" + accumulate + " ahead" + ahead + " r" + r + " j" + j);
+                        float got = c.getFloat(i);
+                        assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got), mk + " rows" + rows
+                            + " cols" + cols + " ep" + ep + " acc" + accumulate + " ahead" + ahead + " r" + r + " j" + j
+                            + ": " + want + " vs " + got);
                     }
                 }
             }
