@@ -85,13 +85,13 @@ final class ChannelsLastConvKernels {
     }
 
     /**
-     * Y[pixels][b.rows()] = X[pixels][k] · B with the epilogue: pixel rows copied as they are for the main tile
-     * ({@code rows}, {@link ChannelsLastGemm}) or packed for tile {@code mk}.
+     * Y[pixels][b.rows()] = X[pixels][k] · B with the epilogue on tile {@code mk} (the main or the narrow one): pixel
+     * rows copied as they are ({@code rows}, {@link ChannelsLastGemm}) or packed.
      */
     static void gemm(MicroKernel mk, boolean rows, MemorySegment x, int pixels, int k, PackedMatrix b, MemorySegment y,
                      Epilogue epilogue, ExecutionContext ctx) {
         if (rows) {
-            ChannelsLastGemm.run(x, pixels, k, b, y, epilogue, ctx);
+            ChannelsLastGemm.run(x, pixels, k, b, y, epilogue, ctx, mk == MicroKernel.narrow());
         } else {
             Gemm.run(mk, new RowMajorSource(x, 0, pixels, k, k, false), b, y, 0, b.rows(), epilogue, ctx);
         }
@@ -99,10 +99,11 @@ final class ChannelsLastConvKernels {
 
     /**
      * The GEMM for a pointwise layer, timed by the {@link KernelTuner}: pixel panels copied row by row for the main
-     * tile ("nhwc-rows", {@link ChannelsLastGemm}), packed for it ("nhwc-gemm"), or packed by 16 × 16 transposes for
-     * the 16-row tile ("nhwc-gemm-16", one vector of output channels). The rule: the 16-row tile for at most 16
-     * output channels (12544 × 32 × 16: 132 µs against 280 for nhwc-rows), nhwc-rows otherwise (12544 × 16 × 96: 295
-     * against 352 and 383; RESULTS, stop 20).
+     * tile ("nhwc-rows", {@link ChannelsLastGemm}), packed for it ("nhwc-gemm"), or for the 16-row tile (one vector
+     * of output channels) packed by 16 × 16 transposes ("nhwc-gemm-16") or copied row by row ("nhwc-rows-16"). The
+     * rule: the 16-row tile for at most 16 output channels, its rows copied where it runs (12544 × 32 × 16: 132 µs
+     * against 280 for nhwc-rows in stop 20, and the copy saves the transposes, a third of it; RESULTS, stop 22),
+     * nhwc-rows otherwise (12544 × 16 × 96: 295 against 352 and 383; RESULTS, stop 20).
      */
     private static Kernel choosePointwise(KernelRequest r, Tensor w, float[] weights, float[] bias, Activation act) {
         int cout = (int) w.dim(0);
@@ -126,6 +127,13 @@ final class ChannelsLastConvKernels {
                 () -> pointwise(MicroKernel.narrow(), false, weights, cout, cin, bias, act)));
             if (cout <= MicroKernel.narrow().nr()) {
                 rule = "nhwc-gemm-16";
+            }
+        }
+        if (ChannelsLastGemm.narrowAvailable()) {
+            candidates.add(new Candidate("nhwc-rows-16",
+                () -> pointwise(MicroKernel.narrow(), true, weights, cout, cin, bias, act)));
+            if (cout <= MicroKernel.narrow().nr()) {
+                rule = "nhwc-rows-16";
             }
         }
         long[] xs = in;

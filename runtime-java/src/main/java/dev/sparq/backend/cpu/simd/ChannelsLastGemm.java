@@ -26,14 +26,26 @@ final class ChannelsLastGemm {
         return MicroKernel.get() instanceof PanamaMicroKernel && PanamaMicroKernel.ROWS == MR;
     }
 
+    /** Whether the narrow tile (16 rows × one vector of columns, {@link PanamaNarrowKernel}) runs here. */
+    static boolean narrowAvailable() {
+        return MicroKernel.narrow() instanceof PanamaNarrowKernel;
+    }
+
+    /**
+     * Y = X · B on the main tile ({@code narrow} false, B packed for {@link MicroKernel#get()}) or the narrow one (B
+     * packed for {@link MicroKernel#narrow()}: at most one vector of output channels, where the main tile would
+     * compute two).
+     */
     static void run(MemorySegment x, int rows, int k, PackedMatrix b, MemorySegment y, Epilogue epilogue,
-                    ExecutionContext ctx) {
-        int panels = rows / MR;
-        panels(x, panels, k, b, y, epilogue, ctx);
-        int done = panels * MR;
+                    ExecutionContext ctx, boolean narrow) {
+        int mr = narrow ? PanamaNarrowKernel.ROWS : MR;
+        int panels = rows / mr;
+        panels(x, panels, mr, k, b, y, epilogue, ctx);
+        int done = panels * mr;
         if (done < rows) {
-            // 1-3 rows left (a 7×7 image's 49th pixel) on the 1-row tile: the 12-row one would compute 12
-            MicroKernel tail = rows - done < 4 && MicroKernel.oneRow() != null ? MicroKernel.oneRow() : MicroKernel.get();
+            // the last rows (a 7×7 image's 49th pixel) on a packed tile of the same width, the 1-row one for 1-3 rows
+            MicroKernel tail = narrow ? MicroKernel.narrow()
+                : rows - done < 4 && MicroKernel.oneRow() != null ? MicroKernel.oneRow() : MicroKernel.get();
             Gemm.run(tail, new RowMajorSource(x, (long) done * k, rows - done, k, k, false), b, y,
                 (long) done * b.rows(), b.rows(), epilogue, ctx);
         }
@@ -43,24 +55,32 @@ final class ChannelsLastGemm {
      * Pixel panel by pixel panel, each meeting every weight panel. The panel's rows are copied as they are (one
      * copy), so the tile reads row r's k-th value at r·k + k; pixel panels are split across threads.
      */
-    private static void panels(MemorySegment x, int panels, int k, PackedMatrix b, MemorySegment y, Epilogue epilogue,
-                               ExecutionContext ctx) {
+    private static void panels(MemorySegment x, int panels, int mr, int k, PackedMatrix b, MemorySegment y,
+                               Epilogue epilogue, ExecutionContext ctx) {
         int n = b.rows();
-        int nr = MicroKernel.get().nr();
+        boolean narrow = mr != MR;
+        int nr = narrow ? MicroKernel.narrow().nr() : MicroKernel.get().nr();
         int threads = Math.min(Math.max(1, panels),
-            ctx.threadsFor((long) panels * MR * n * k / Gemm.WORK_PER_THREAD));
-        long panelBytes = (long) MR * k * Float.BYTES;
+            ctx.threadsFor((long) panels * mr * n * k / Gemm.WORK_PER_THREAD));
+        long panelBytes = (long) mr * k * Float.BYTES;
         ctx.parallelFor(threads, t -> {
-            float[] a = Scratch.of(0).get(MR * k);
+            float[] a = Scratch.of(0).get(mr * k);
             for (int p = (int) ((long) panels * t / threads); p < (long) panels * (t + 1) / threads; p++) {
-                MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, p * panelBytes, a, 0, MR * k);
+                MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, p * panelBytes, a, 0, mr * k);
                 for (int k0 = 0; k0 < k; k0 += Gemm.KC) {
                     int kb = Math.min(Gemm.KC, k - k0);
                     PanelSource.Panels bp = b.panels(k0, kb, 0, n, nr, null);
                     for (int col = 0, jc = 0; col < n; col += nr, jc++) {
-                        PanamaMicroKernel.run12(kb, a, k0, k, bp.data(), bp.base() + jc * bp.stride(), y,
-                            (long) p * MR * n + col, n, Math.min(nr, n - col), k0 > 0,
-                            k0 + kb >= k ? epilogue : null, p * MR, col);
+                        long at = (long) p * mr * n + col;
+                        int cols = Math.min(nr, n - col);
+                        Epilogue last = k0 + kb >= k ? epilogue : null;
+                        if (narrow) {
+                            PanamaNarrowKernel.runRows(kb, a, k0, k, bp.data(), bp.base() + jc * bp.stride(), y, at,
+                                n, cols, k0 > 0, last, p * mr, col);
+                        } else {
+                            PanamaMicroKernel.run12(kb, a, k0, k, bp.data(), bp.base() + jc * bp.stride(), y, at,
+                                n, cols, k0 > 0, last, p * mr, col);
+                        }
                     }
                 }
             }

@@ -171,6 +171,10 @@ final class PanamaMicroKernel implements MicroKernel {
             storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
             return;
         }
+        if (rows == mr && !accumulate && blends(epilogue)) {
+            storePartSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
         }
@@ -265,6 +269,10 @@ final class PanamaMicroKernel implements MicroKernel {
         c111.intoArray(tile, 11 * NR + V);
         if (rows == mr && cols == NR) {
             storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            return;
+        }
+        if (rows == mr && !accumulate && blends(epilogue)) {
+            storePartSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -490,6 +498,10 @@ final class PanamaMicroKernel implements MicroKernel {
             storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
             return;
         }
+        if (rows == mr && !accumulate && blends(epilogue)) {
+            storePartSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
         }
@@ -519,6 +531,46 @@ final class PanamaMicroKernel implements MicroKernel {
     private static final FloatVector NO_BIAS = FloatVector.broadcast(S, -0.0f);
 
     /**
+     * Whether a store applies this epilogue without branches (a column bias or a clamp, and bounds a compare and a
+     * blend honour exactly); a plain copy and a row bias keep their own loops.
+     */
+    private static boolean blends(Epilogue e) {
+        return e != null && e.rowBias() == null && (e.colBias() != null || e.clamps())
+            && Epilogue.blendsMin(e.min()) && Epilogue.blendsMax(e.max());
+    }
+
+    /**
+     * {@link #storeFullSet}'s branch-free store for a tile of {@code cols} < NR columns (24 output channels: MobileNet's
+     * projections), masked: the per-row masked stores of {@link #storeRow} cost as much as the tile's FMAs at k = 96.
+     */
+    private static void storePartSet(float[] tile, int rows, int cols, MemorySegment c, long cIndex, long ldc,
+                                     Epilogue e, int col0) {
+        VectorMask<Float> m0 = S.indexInRange(0, cols);
+        VectorMask<Float> m1 = S.indexInRange(V, cols);
+        float[] colBias = e.colBias();
+        FloatVector bias0 = colBias == null ? NO_BIAS
+            : FloatVector.fromArray(S, colBias, col0, S.indexInRange(col0, colBias.length));
+        FloatVector bias1 = colBias == null ? NO_BIAS
+            : FloatVector.fromArray(S, colBias, col0 + V, S.indexInRange(col0 + V, colBias.length));
+        FloatVector minV = FloatVector.broadcast(S, e.min());
+        FloatVector maxV = FloatVector.broadcast(S, e.max());
+        long step = ldc * Float.BYTES;
+        long at = cIndex * Float.BYTES;
+        for (int r = 0; r < rows; r++, at += step) {
+            FloatVector x0 = FloatVector.fromArray(S, tile, r * NR);
+            FloatVector x1 = FloatVector.fromArray(S, tile, r * NR + V);
+            x0 = x0.add(bias0);
+            x1 = x1.add(bias1);
+            x0 = x0.blend(minV, x0.compare(VectorOperators.LE, minV));
+            x1 = x1.blend(minV, x1.compare(VectorOperators.LE, minV));
+            x0 = x0.blend(maxV, x0.compare(VectorOperators.GE, maxV));
+            x1 = x1.blend(maxV, x1.compare(VectorOperators.GE, maxV));
+            x0.intoMemorySegment(c, at, ORDER, m0);
+            x1.intoMemorySegment(c, at + V * Float.BYTES, ORDER, m1);
+        }
+    }
+
+    /**
      * A full tile: unmasked vector copies (or adds) from the tile buffer to C, with the epilogue (row or column bias,
      * then the clamp, in Epilogue.apply's order). The epilogue is written out here and in {@link #storeRow} rather
      * than in a helper taking and returning a vector: C2 sometimes compiles such a helper out of line, and then every
@@ -539,8 +591,7 @@ final class PanamaMicroKernel implements MicroKernel {
     private static void storeFullSet(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
-        if (e.rowBias() == null && (e.colBias() != null || e.clamps()) && Epilogue.blendsMin(e.min())
-            && Epilogue.blendsMax(e.max())) {
+        if (blends(e)) {
             // one instruction mix for every tile, without branches: adding -0.0 (no bias) and blending in an
             // infinite bound (no clamp) change no value; the blends take two instructions where Java's max/min
             // semantics take several
@@ -596,8 +647,7 @@ final class PanamaMicroKernel implements MicroKernel {
     private static void storeFullAdd(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
-        if (e.rowBias() == null && (e.colBias() != null || e.clamps()) && Epilogue.blendsMin(e.min())
-            && Epilogue.blendsMax(e.max())) {
+        if (blends(e)) {
             // one instruction mix for every tile, without branches: adding -0.0 (no bias) and blending in an
             // infinite bound (no clamp) change no value; the blends take two instructions where Java's max/min
             // semantics take several

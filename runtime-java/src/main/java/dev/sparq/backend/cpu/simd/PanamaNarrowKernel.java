@@ -87,6 +87,74 @@ final class PanamaNarrowKernel implements MicroKernel {
         c13.intoArray(tile, 13 * V);
         c14.intoArray(tile, 14 * V);
         c15.intoArray(tile, 15 * V);
+        store(tile, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
+    }
+
+    /**
+     * {@link #run} with A row-major on the heap: row r of the panel at {@code aOff + r·lda}, not interleaved (a
+     * channels-last image's pixel rows, copied as they are; {@link ChannelsLastGemm}). Always {@link #ROWS} rows.
+     */
+    static void runRows(int kc, float[] a, int aOff, int lda, float[] b, int bOff, MemorySegment c, long cIndex,
+                        long ldc, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        float[] tile = TILE.get();
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0 = zero;
+        FloatVector c1 = zero;
+        FloatVector c2 = zero;
+        FloatVector c3 = zero;
+        FloatVector c4 = zero;
+        FloatVector c5 = zero;
+        FloatVector c6 = zero;
+        FloatVector c7 = zero;
+        FloatVector c8 = zero;
+        FloatVector c9 = zero;
+        FloatVector c10 = zero;
+        FloatVector c11 = zero;
+        FloatVector c12 = zero;
+        FloatVector c13 = zero;
+        FloatVector c14 = zero;
+        FloatVector c15 = zero;
+        for (int k = 0; k < kc; k++) {
+            int ak = aOff + k;
+            FloatVector b0 = FloatVector.fromArray(S, b, bOff + k * V);
+            c0 = FloatVector.broadcast(S, a[ak + 0 * lda]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[ak + 1 * lda]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[ak + 2 * lda]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[ak + 3 * lda]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[ak + 4 * lda]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[ak + 5 * lda]).fma(b0, c5);
+            c6 = FloatVector.broadcast(S, a[ak + 6 * lda]).fma(b0, c6);
+            c7 = FloatVector.broadcast(S, a[ak + 7 * lda]).fma(b0, c7);
+            c8 = FloatVector.broadcast(S, a[ak + 8 * lda]).fma(b0, c8);
+            c9 = FloatVector.broadcast(S, a[ak + 9 * lda]).fma(b0, c9);
+            c10 = FloatVector.broadcast(S, a[ak + 10 * lda]).fma(b0, c10);
+            c11 = FloatVector.broadcast(S, a[ak + 11 * lda]).fma(b0, c11);
+            c12 = FloatVector.broadcast(S, a[ak + 12 * lda]).fma(b0, c12);
+            c13 = FloatVector.broadcast(S, a[ak + 13 * lda]).fma(b0, c13);
+            c14 = FloatVector.broadcast(S, a[ak + 14 * lda]).fma(b0, c14);
+            c15 = FloatVector.broadcast(S, a[ak + 15 * lda]).fma(b0, c15);
+        }
+        c0.intoArray(tile, 0 * V);
+        c1.intoArray(tile, 1 * V);
+        c2.intoArray(tile, 2 * V);
+        c3.intoArray(tile, 3 * V);
+        c4.intoArray(tile, 4 * V);
+        c5.intoArray(tile, 5 * V);
+        c6.intoArray(tile, 6 * V);
+        c7.intoArray(tile, 7 * V);
+        c8.intoArray(tile, 8 * V);
+        c9.intoArray(tile, 9 * V);
+        c10.intoArray(tile, 10 * V);
+        c11.intoArray(tile, 11 * V);
+        c12.intoArray(tile, 12 * V);
+        c13.intoArray(tile, 13 * V);
+        c14.intoArray(tile, 14 * V);
+        c15.intoArray(tile, 15 * V);
+        store(tile, c, cIndex, ldc, ROWS, cols, accumulate, epilogue, row0, col0);
+    }
+
+    private static void store(float[] tile, MemorySegment c, long cIndex, long ldc, int rows, int cols,
+                              boolean accumulate, Epilogue epilogue, int row0, int col0) {
         if (rows == ROWS && cols == V) {
             // unmasked, in one call: 16 masked row stores per tile cost more than the tile's FMAs at k = 32
             if (accumulate) {

@@ -206,7 +206,7 @@ final class SimdWarmup {
     private static List<Path> channelsLastPaths(String name, Random r) {
         MicroKernel mk = switch (name) {
             case "nhwc-gemm", "nhwc-rows" -> MicroKernel.get();
-            case "nhwc-gemm-16" -> MicroKernel.narrow();
+            case "nhwc-gemm-16", "nhwc-rows-16" -> MicroKernel.narrow();
             default -> null;
         };
         if (mk == null) {
@@ -217,7 +217,7 @@ final class SimdWarmup {
         List<Path> paths = new ArrayList<>();
         for (int cin : new int[] {8, Gemm.KC + 4}) {
             float[] w = weights(r, false, 40, cin);
-            paths.add(new Path(ChannelsLastConvKernels.pointwise(mk, name.equals("nhwc-rows"), w, 40, cin, new float[40], Activation.RELU),
+            paths.add(new Path(ChannelsLastConvKernels.pointwise(mk, name.startsWith("nhwc-rows"), w, 40, cin, new float[40], Activation.RELU),
                 SimdTuning.random(1, 9, 9, cin)));
         }
         return paths;

@@ -183,9 +183,9 @@ class ChannelsLastConvTest {
 
     @Test
     void everyPointwiseCandidateMatchesTheReference() {
-        // pixels around the 12- and 16-row tiles (1, 11, 12, 13, 162); reductions of one value, odd, and two k blocks;
-        // output channels of one lane, one 16-lane vector, a vector and a half, and past two vectors
-        int[][] images = {{1, 1, 1}, {1, 1, 11}, {1, 3, 4}, {1, 1, 13}, {2, 9, 9}};
+        // pixels around the 12- and 16-row tiles (1, 11, 12, 13, 16, 17, 162); reductions of one value, odd, and two
+        // k blocks; output channels of one lane, one 16-lane vector, a vector and a half, and past two vectors
+        int[][] images = {{1, 1, 1}, {1, 1, 11}, {1, 3, 4}, {1, 1, 13}, {1, 4, 4}, {1, 1, 17}, {2, 9, 9}};
         int[] depths = {1, 17, Gemm.KC + 4};
         int[] outs = {1, 16, 24, 33};
         for (int[] im : images) {
@@ -220,7 +220,7 @@ class ChannelsLastConvTest {
         try (Tensor x = random(1, 13, 10, 12); Tensor xl = toNhwc(x); Tensor dw = random(13, 1, 3, 3);
              Tensor pw = random(20, 13, 1, 1); Tensor b = random(20)) {
             Attribute[] depthwise = {i("group", 13), ints("pads", 1, 1, 1, 1), ints("strides", 2, 2)};
-            for (String name : List.of("nhwc-rows", "nhwc-gemm", "nhwc-gemm-16", "depthwise")) {
+            for (String name : List.of("nhwc-rows", "nhwc-gemm", "nhwc-gemm-16", "nhwc-rows-16", "depthwise")) {
                 boolean dwise = name.equals("depthwise");
                 Tensor w = dwise ? dw : pw;
                 try (Tensor bias = dwise ? random(13) : random(20)) {
