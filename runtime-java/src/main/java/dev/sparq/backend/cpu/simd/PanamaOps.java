@@ -832,17 +832,26 @@ final class PanamaOps implements SimdOps {
     @Override
     public void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out,
                          long outIndex) {
-        // the bias and clamp written out here rather than in a helper taking a vector: see biasClampRow
+        // the bias and clamp written out here rather than in a helper taking a vector: see biasClampRow; Relu's and
+        // Relu6's bounds by compare and blend (Epilogue#blendsMin), two instructions where Java's max/min take several
         boolean lo = min != Float.NEGATIVE_INFINITY;
         boolean hi = max != Float.POSITIVE_INFINITY;
+        boolean blend = (lo || hi) && Epilogue.blendsMin(min) && Epilogue.blendsMax(max);
+        FloatVector minV = FloatVector.broadcast(S, min);
+        FloatVector maxV = FloatVector.broadcast(S, max);
         int i = 0;
         for (; i <= n - V; i += V) {
             FloatVector r = FloatVector.fromArray(S, acc, accOff + i).add(bias);
-            if (lo) {
-                r = r.lanewise(VectorOperators.MAX, min);
-            }
-            if (hi) {
-                r = r.lanewise(VectorOperators.MIN, max);
+            if (blend) {
+                r = r.blend(minV, r.compare(VectorOperators.LE, minV));
+                r = r.blend(maxV, r.compare(VectorOperators.GE, maxV));
+            } else {
+                if (lo) {
+                    r = r.lanewise(VectorOperators.MAX, min);
+                }
+                if (hi) {
+                    r = r.lanewise(VectorOperators.MIN, max);
+                }
             }
             r.intoMemorySegment(out, (outIndex + i) * Float.BYTES, ORDER);
         }
