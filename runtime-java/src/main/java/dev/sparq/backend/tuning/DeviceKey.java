@@ -19,8 +19,10 @@ public final class DeviceKey {
      * every later candidate with the JIT's segment-access code slowed by a heap segment (benchmarks/RESULTS.md, stop
      * 20, item 6), so choices made then compared slowed code. 5: stop 21's Winograd output transform (no scatter
      * stores) made every Winograd layer of ResNet-18 40-75 µs faster, so choices against Winograd are timed again.
+     * 6: stop 22's GEMM and depthwise stores (clamps by compare and blend, partial tiles without the per-row path)
+     * made short-reduction tiles 10-25% faster, so choices among GEMM-based candidates are timed again.
      */
-    static final int TIMER_GENERATION = 5;
+    static final int TIMER_GENERATION = 6;
 
     private DeviceKey() {
     }
