@@ -339,11 +339,22 @@ final class PanamaOps implements SimdOps {
     public void storeChannelRows(float[] src, int srcOff, int srcStride, int pixels, int channels, float[] bias,
                                  float min, float max, MemorySegment out, long outIndex) {
         int full = channels / V * V;
+        // Relu6's bounds and none by compare and blend (Epilogue#blendsMin): two instructions where Java's max/min
+        // take several
+        boolean blend = Epilogue.blendsMin(min) && Epilogue.blendsMax(max);
+        FloatVector minV = FloatVector.broadcast(S, min);
+        FloatVector maxV = FloatVector.broadcast(S, max);
         for (int c = 0; c < full; c += V) {
             FloatVector b = FloatVector.fromArray(S, bias, c);
             for (int p = 0; p < pixels; p++) {
-                FloatVector.fromArray(S, src, srcOff + p * srcStride + c).add(b).max(min).min(max)
-                    .intoMemorySegment(out, (outIndex + (long) p * channels + c) * Float.BYTES, ORDER);
+                FloatVector r = FloatVector.fromArray(S, src, srcOff + p * srcStride + c).add(b);
+                if (blend) {
+                    r = r.blend(minV, r.compare(VectorOperators.LE, minV));
+                    r = r.blend(maxV, r.compare(VectorOperators.GE, maxV));
+                } else {
+                    r = r.max(min).min(max);
+                }
+                r.intoMemorySegment(out, (outIndex + (long) p * channels + c) * Float.BYTES, ORDER);
             }
         }
         ScalarOps.storeChannelRows(src, srcOff, srcStride, pixels, channels, full, bias, min, max, out, outIndex);

@@ -129,14 +129,22 @@ class ChannelsLastConvTest {
         // 7×7 stride 2 (the reduction of 147), 1×1 stride 2, stride 1
         int[][] cases = {{3, 15, 16, 40, 3, 2, 1}, {1, 9, 9, 8, 3, 2, 1}, {3, 20, 18, 16, 7, 2, 3}, {4, 9, 8, 5, 1, 2, 0},
             {2, 11, 7, 33, 3, 1, 1}};
+        // Relu, and a Clip that bites on both sides (as Relu6 does)
+        Attribute[][] activations = {{s("activation", "Relu")},
+            {s("activation", "Clip"), floats("activation_params", -0.5f, 0.7f)}};
         for (int[] c : cases) {
-            try (Tensor x = random(2, c[0], c[1], c[2]); Tensor w = random(c[3], c[0], c[4], c[4]); Tensor b = random(c[3]);
-                 Tensor want = KernelHarness.run(REF, fusedConv(ints("strides", c[5], c[5]),
-                     ints("pads", c[6], c[6], c[6], c[6]), s("activation", "Relu")), 13, 1, x, w, b)[0];
-                 Tensor gotL = KernelHarness.run(SIMD, nhwcConv(ints("strides", c[5], c[5]),
-                     ints("pads", c[6], c[6], c[6], c[6]), s("activation", "Relu")), 13, 1, x, w, b)[0];
-                 Tensor got = toNchw(gotL)) {
-                SimdVsReferenceTest.assertClose(want, got, 1e-5, java.util.Arrays.toString(c));
+            for (Attribute[] act : activations) {
+                List<Attribute> list = new ArrayList<>(List.of(ints("strides", c[5], c[5]),
+                    ints("pads", c[6], c[6], c[6], c[6])));
+                list.addAll(List.of(act));
+                Attribute[] attrs = list.toArray(new Attribute[0]);
+                try (Tensor x = random(2, c[0], c[1], c[2]); Tensor w = random(c[3], c[0], c[4], c[4]);
+                     Tensor b = random(c[3]);
+                     Tensor want = KernelHarness.run(REF, fusedConv(attrs), 13, 1, x, w, b)[0];
+                     Tensor gotL = KernelHarness.run(SIMD, nhwcConv(attrs), 13, 1, x, w, b)[0];
+                     Tensor got = toNchw(gotL)) {
+                    SimdVsReferenceTest.assertClose(want, got, 1e-5, java.util.Arrays.toString(c) + " " + act[0]);
+                }
             }
         }
     }
