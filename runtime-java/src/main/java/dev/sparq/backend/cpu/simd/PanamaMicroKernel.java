@@ -172,7 +172,7 @@ final class PanamaMicroKernel implements MicroKernel {
             return;
         }
         if (rows == mr && !accumulate && blends(epilogue)) {
-            storePartSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
+            storeBlendSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -272,7 +272,7 @@ final class PanamaMicroKernel implements MicroKernel {
             return;
         }
         if (rows == mr && !accumulate && blends(epilogue)) {
-            storePartSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
+            storeBlendSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -499,7 +499,7 @@ final class PanamaMicroKernel implements MicroKernel {
             return;
         }
         if (rows == mr && !accumulate && blends(epilogue)) {
-            storePartSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
+            storeBlendSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -540,11 +540,14 @@ final class PanamaMicroKernel implements MicroKernel {
     }
 
     /**
-     * {@link #storeFullSet}'s branch-free store for a tile of {@code cols} < NR columns (24 output channels: MobileNet's
-     * projections), masked: the per-row masked stores of {@link #storeRow} cost as much as the tile's FMAs at k = 96.
+     * A tile of {@code cols} ≤ NR columns stored with the epilogue {@link #blends} accepts, without branches: adding
+     * -0.0 (no bias) and blending in an infinite bound (no clamp) change no value, and the blends take two
+     * instructions where Java's max/min semantics take several. A part tile (24 output channels: MobileNet's
+     * projections) is stored masked here: through {@link #storeRow}'s per-row masked stores it cost as much as the
+     * tile's FMAs at k = 96.
      */
-    private static void storePartSet(float[] tile, int rows, int cols, MemorySegment c, long cIndex, long ldc,
-                                     Epilogue e, int col0) {
+    private static void storeBlendSet(float[] tile, int rows, int cols, MemorySegment c, long cIndex, long ldc,
+                                      Epilogue e, int col0) {
         VectorMask<Float> m0 = S.indexInRange(0, cols);
         VectorMask<Float> m1 = S.indexInRange(V, cols);
         float[] colBias = e.colBias();
@@ -565,8 +568,13 @@ final class PanamaMicroKernel implements MicroKernel {
             x1 = x1.blend(minV, x1.compare(VectorOperators.LE, minV));
             x0 = x0.blend(maxV, x0.compare(VectorOperators.GE, maxV));
             x1 = x1.blend(maxV, x1.compare(VectorOperators.GE, maxV));
-            x0.intoMemorySegment(c, at, ORDER, m0);
-            x1.intoMemorySegment(c, at + V * Float.BYTES, ORDER, m1);
+            if (cols == NR) {
+                x0.intoMemorySegment(c, at, ORDER);
+                x1.intoMemorySegment(c, at + V * Float.BYTES, ORDER);
+            } else {
+                x0.intoMemorySegment(c, at, ORDER, m0);
+                x1.intoMemorySegment(c, at + V * Float.BYTES, ORDER, m1);
+            }
         }
     }
 
@@ -592,30 +600,7 @@ final class PanamaMicroKernel implements MicroKernel {
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         if (blends(e)) {
-            // one instruction mix for every tile, without branches: adding -0.0 (no bias) and blending in an
-            // infinite bound (no clamp) change no value; the blends take two instructions where Java's max/min
-            // semantics take several
-            float[] colBias = e.colBias();
-            FloatVector bias0 = colBias == null ? NO_BIAS
-                : FloatVector.fromArray(S, colBias, col0, S.indexInRange(col0, colBias.length));
-            FloatVector bias1 = colBias == null ? NO_BIAS
-                : FloatVector.fromArray(S, colBias, col0 + V, S.indexInRange(col0 + V, colBias.length));
-            FloatVector minV = FloatVector.broadcast(S, e.min());
-            FloatVector maxV = FloatVector.broadcast(S, e.max());
-            long step = ldc * Float.BYTES;
-            long at = cIndex * Float.BYTES;
-            for (int r = 0; r < rows; r++, at += step) {
-                FloatVector x0 = FloatVector.fromArray(S, tile, r * NR);
-                FloatVector x1 = FloatVector.fromArray(S, tile, r * NR + V);
-                x0 = x0.add(bias0);
-                x1 = x1.add(bias1);
-                x0 = x0.blend(minV, x0.compare(VectorOperators.LE, minV));
-                x1 = x1.blend(minV, x1.compare(VectorOperators.LE, minV));
-                x0 = x0.blend(maxV, x0.compare(VectorOperators.GE, maxV));
-                x1 = x1.blend(maxV, x1.compare(VectorOperators.GE, maxV));
-                x0.intoMemorySegment(c, at, ORDER);
-                x1.intoMemorySegment(c, at + V * Float.BYTES, ORDER);
-            }
+            storeBlendSet(tile, rows, NR, c, cIndex, ldc, e, col0);
             return;
         }
         float[] rowBias = e.rowBias();
@@ -648,9 +633,8 @@ final class PanamaMicroKernel implements MicroKernel {
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         if (blends(e)) {
-            // one instruction mix for every tile, without branches: adding -0.0 (no bias) and blending in an
-            // infinite bound (no clamp) change no value; the blends take two instructions where Java's max/min
-            // semantics take several
+            // storeBlendSet's store, added to what C holds: written out here, not shared through a flag (see
+            // storeFull on one profile for both)
             float[] colBias = e.colBias();
             FloatVector bias0 = colBias == null ? NO_BIAS
                 : FloatVector.fromArray(S, colBias, col0, S.indexInRange(col0, colBias.length));
