@@ -167,19 +167,8 @@ final class PanamaMicroKernel implements MicroKernel {
         c101.intoArray(tile, 10 * NR + V);
         c110.intoArray(tile, 11 * NR);
         c111.intoArray(tile, 11 * NR + V);
-        if (rows == mr && cols == NR) {
-            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
-            return;
-        }
-        if (rows == mr && !accumulate && blends(epilogue)) {
-            storeBlendSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
-            return;
-        }
-        for (int r = 0; r < rows; r++) {
-            storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
-        }
+        storeTile(tile, mr, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
-
 
     /** {@link #run12} with A row-major on the heap: row r of the panel at {@code aOff + r·lda}, not interleaved. */
     static void run12(int kc, float[] a, int aOff, int lda, float[] b, int bOff, MemorySegment c,
@@ -267,17 +256,7 @@ final class PanamaMicroKernel implements MicroKernel {
         c101.intoArray(tile, 10 * NR + V);
         c110.intoArray(tile, 11 * NR);
         c111.intoArray(tile, 11 * NR + V);
-        if (rows == mr && cols == NR) {
-            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
-            return;
-        }
-        if (rows == mr && !accumulate && blends(epilogue)) {
-            storeBlendSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
-            return;
-        }
-        for (int r = 0; r < rows; r++) {
-            storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
-        }
+        storeTile(tile, mr, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
 
     @Override
@@ -494,17 +473,7 @@ final class PanamaMicroKernel implements MicroKernel {
         c61.intoArray(tile, 6 * NR + V);
         c70.intoArray(tile, 7 * NR);
         c71.intoArray(tile, 7 * NR + V);
-        if (rows == mr && cols == NR) {
-            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
-            return;
-        }
-        if (rows == mr && !accumulate && blends(epilogue)) {
-            storeBlendSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
-            return;
-        }
-        for (int r = 0; r < rows; r++) {
-            storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
-        }
+        storeTile(tile, mr, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
 
     private static void run1(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
@@ -524,6 +493,25 @@ final class PanamaMicroKernel implements MicroKernel {
             storeFull(tile, 1, c, cIndex, ldc, accumulate, epilogue, row0, col0);
         } else {
             storeRow(tile, 0, c, cIndex, cols, accumulate, epilogue, row0, col0);
+        }
+    }
+
+    /**
+     * The {@code rows} × {@code cols} tile of an {@code mr}-row kernel from the tile buffer to C: whole tiles in one
+     * call, part-width ones branch-free where the epilogue allows it, the rest row by row.
+     */
+    private static void storeTile(float[] tile, int mr, int rows, int cols, MemorySegment c, long cIndex, long ldc,
+                                  boolean accumulate, Epilogue epilogue, int row0, int col0) {
+        if (rows == mr && cols == NR) {
+            storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
+            return;
+        }
+        if (rows == mr && !accumulate && blends(epilogue)) {
+            storeBlendSet(tile, mr, cols, c, cIndex, ldc, epilogue, col0);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            storeRow(tile, r * NR, c, cIndex + r * ldc, cols, accumulate, epilogue, row0 + r, col0);
         }
     }
 
