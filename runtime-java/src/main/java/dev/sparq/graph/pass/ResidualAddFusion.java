@@ -14,11 +14,11 @@ import java.util.function.Predicate;
 
 /**
  * Fuses a residual connection into the convolution before it, as ONNX Runtime does: Conv → Add(·, Z) → Relu
- * becomes {@code com.microsoft} FusedConv(X, W, B, Z) with {@code activation} Relu, Y = Relu(Conv(X) + Z), so the
- * sum is made as the convolution stores its output instead of by two more passes over memory (ResNet's blocks). The
- * Relu is optional; Z must have the convolution's shape exactly (no broadcasting), as the graph's inferred shapes
- * say. The fused node takes the Add's place in the order, after Z's producer. Convolutions another backend
- * claims are left alone.
+ * becomes {@code com.microsoft} FusedConv(X, W, B, Z) with {@code activation} Relu, Y = Relu(Conv(X) + Z), so a
+ * backend can make the sum and the clamp in one pass (cpu-simd: one pass over Y after the convolution, where the
+ * Add and the Relu took two; ResNet's blocks). The Relu is optional; Z must have the convolution's shape exactly
+ * (no broadcasting), as the graph's inferred shapes say. The fused node takes the Add's place in the order, after
+ * Z's producer. Convolutions another backend claims are left alone.
  */
 public final class ResidualAddFusion implements GraphPass {
     public static final String NAME = "residual-add-fusion";

@@ -28,7 +28,7 @@ record ResidualConv(Kernel conv, Activation act) implements Kernel {
     @Override
     public String describe() {
         String inner = conv.describe();
-        return (inner.isEmpty() ? "" : inner + ", ") + "residual sum as it stores";
+        return (inner.isEmpty() ? "" : inner + ", ") + "residual sum and clamp in one pass after";
     }
 
     @Override
