@@ -20,9 +20,10 @@ public final class DeviceKey {
      * 20, item 6), so choices made then compared slowed code. 5: stop 21's Winograd output transform (no scatter
      * stores) made every Winograd layer of ResNet-18 40-75 µs faster, so choices against Winograd are timed again.
      * 6: stop 22's GEMM and depthwise stores (clamps by compare and blend, partial tiles without the per-row path)
-     * made short-reduction tiles 10-25% faster, so choices among GEMM-based candidates are timed again.
+     * made short-reduction tiles 10-25% faster, so choices among GEMM-based candidates are timed again. 7: stop
+     * 23's 14-row panels took the tail off nhwc-rows at 14×14 and 7×7 (5-15% faster), so it is timed again.
      */
-    static final int TIMER_GENERATION = 6;
+    static final int TIMER_GENERATION = 7;
 
     private DeviceKey() {
     }

@@ -3,6 +3,7 @@ package dev.sparq.backend.cpu.simd;
 import dev.sparq.backend.ExecutionContext;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * Y[rows][n] = X[rows][k] · B with the epilogue, X not packed: a channels-last image's pixels are the rows, and the
@@ -10,7 +11,8 @@ import java.lang.foreign.ValueLayout;
  * int, int, float[], int, MemorySegment, long, long, int, boolean, Epilogue, int, int)}), where {@link Gemm} would
  * interleave them first: the interleaving was a third of a pointwise layer with few output channels, whose pixel
  * panels serve one or two tiles each. (Broadcasting straight from the segment measured slower than the copy: 383
- * against 295 µs on 12544 × 16 × 96.) Whole 12-pixel panels only; the last few rows go through {@link Gemm}. Each
+ * against 295 µs on 12544 × 16 × 96.) Panels of 12-14 pixels ({@link RowPanels#wide}: 196 pixels as 14 of 14, with
+ * no tail) where the rows allow, else of 12 with the last few rows through {@link Gemm}. Each
  * sum runs over k in order whatever the thread count. (A weights-major order for the 7×7 layers, each weight panel
  * meeting every pixel panel, measured no faster: 250-254 against 257-276 µs on 49 × 960 × 320, 129-132 against
  * 104-110 on 49 × 160 × 960.)
@@ -39,9 +41,12 @@ final class ChannelsLastGemm {
     static void run(MemorySegment x, int rows, int k, PackedMatrix b, MemorySegment y, Epilogue epilogue,
                     ExecutionContext ctx, boolean narrow) {
         int mr = narrow ? PanamaNarrowKernel.ROWS : MR;
-        int panels = rows / mr;
-        panels(x, panels, mr, k, b, y, epilogue, ctx);
-        int done = panels * mr;
+        RowPanels split = narrow ? null : RowPanels.wide(rows);
+        if (split == null) {
+            split = RowPanels.uniform(rows / mr, mr);
+        }
+        panels(x, split, k, b, y, epilogue, ctx, narrow);
+        int done = split.rows();
         if (done < rows) {
             // the last rows (a 7×7 image's 49th pixel) on a packed tile of the same width, the 1-row one for 1-3 rows
             MicroKernel tail = narrow ? MicroKernel.narrow()
@@ -55,31 +60,39 @@ final class ChannelsLastGemm {
      * Pixel panel by pixel panel, each meeting every weight panel. The panel's rows are copied as they are (one
      * copy), so the tile reads row r's k-th value at r·k + k; pixel panels are split across threads.
      */
-    private static void panels(MemorySegment x, int panels, int mr, int k, PackedMatrix b, MemorySegment y,
-                               Epilogue epilogue, ExecutionContext ctx) {
+    private static void panels(MemorySegment x, RowPanels split, int k, PackedMatrix b, MemorySegment y,
+                               Epilogue epilogue, ExecutionContext ctx, boolean narrow) {
         int n = b.rows();
-        boolean narrow = mr != MR;
+        int panels = split.count();
         int nr = narrow ? MicroKernel.narrow().nr() : MicroKernel.get().nr();
         int threads = Math.min(Math.max(1, panels),
-            ctx.threadsFor((long) panels * mr * n * k / Gemm.WORK_PER_THREAD));
-        long panelBytes = (long) mr * k * Float.BYTES;
+            ctx.threadsFor((long) split.rows() * n * k / Gemm.WORK_PER_THREAD));
         ctx.parallelFor(threads, t -> {
-            float[] a = Scratch.of(0).get(mr * k);
+            float[] a = Scratch.of(0).get(split.max() * k);
             for (int p = (int) ((long) panels * t / threads); p < (long) panels * (t + 1) / threads; p++) {
-                MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, p * panelBytes, a, 0, mr * k);
+                int row0 = split.start(p);
+                int rows = split.size(p);
+                MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, (long) row0 * k * Float.BYTES, a, 0, rows * k);
+                if (rows > MR && rows < PanamaMicroKernel.WIDE_ROWS) {
+                    Arrays.fill(a, rows * k, PanamaMicroKernel.WIDE_ROWS * k, 0f); // read by the 14-row tile, not stored
+                }
                 for (int k0 = 0; k0 < k; k0 += Gemm.KC) {
                     int kb = Math.min(Gemm.KC, k - k0);
                     PanelSource.Panels bp = b.panels(k0, kb, 0, n, nr, null);
                     for (int col = 0, jc = 0; col < n; col += nr, jc++) {
-                        long at = (long) p * mr * n + col;
+                        long at = (long) row0 * n + col;
                         int cols = Math.min(nr, n - col);
                         Epilogue last = k0 + kb >= k ? epilogue : null;
+                        int bAt = bp.base() + jc * bp.stride();
                         if (narrow) {
-                            PanamaNarrowKernel.runRows(kb, a, k0, k, bp.data(), bp.base() + jc * bp.stride(), y, at,
-                                n, cols, k0 > 0, last, p * mr, col);
+                            PanamaNarrowKernel.runRows(kb, a, k0, k, bp.data(), bAt, y, at, n, cols, k0 > 0, last,
+                                row0, col);
+                        } else if (rows == MR) {
+                            PanamaMicroKernel.run12(kb, a, k0, k, bp.data(), bAt, y, at, n, cols, k0 > 0, last, row0,
+                                col);
                         } else {
-                            PanamaMicroKernel.run12(kb, a, k0, k, bp.data(), bp.base() + jc * bp.stride(), y, at,
-                                n, cols, k0 > 0, last, p * mr, col);
+                            PanamaMicroKernel.run14(kb, a, k0, k, bp.data(), bAt, y, at, n, rows, cols, k0 > 0, last,
+                                row0, col);
                         }
                     }
                 }

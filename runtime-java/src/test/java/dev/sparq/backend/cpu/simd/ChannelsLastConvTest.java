@@ -191,9 +191,11 @@ class ChannelsLastConvTest {
 
     @Test
     void everyPointwiseCandidateMatchesTheReference() {
-        // pixels around the 12- and 16-row tiles (1, 11, 12, 13, 16, 17, 162); reductions of one value, odd, and two
-        // k blocks; output channels of one lane, one 16-lane vector, a vector and a half, and past two vectors
-        int[][] images = {{1, 1, 1}, {1, 1, 11}, {1, 3, 4}, {1, 1, 13}, {1, 4, 4}, {1, 1, 17}, {2, 9, 9}};
+        // pixels around the 12-, 14- and 16-row tiles (1, 11, 12, 13, 14, 16, 17), split in 12-14-row panels (49 as
+        // 13 + 3 × 12, 162 as 9 × 14 + 3 × 12); reductions of one value, odd, and two k blocks; output channels of
+        // one lane, one 16-lane vector, a vector and a half, and past two vectors
+        int[][] images = {{1, 1, 1}, {1, 1, 11}, {1, 3, 4}, {1, 1, 13}, {1, 2, 7}, {1, 4, 4}, {1, 1, 17}, {1, 7, 7},
+            {2, 9, 9}};
         int[] depths = {1, 17, Gemm.KC + 4};
         int[] outs = {1, 16, 24, 33};
         for (int[] im : images) {
