@@ -198,7 +198,8 @@ final class PanamaOps implements SimdOps {
      * Channels [c, c + V) of the output rows [oy0, oy1): the nine taps' weights and the bias stay in registers across
      * the rows (a call and ten loads per row and vector of channels were a third of a 14 × 14 layer). A row in the
      * padding reads the zero row instead, so every row takes this path; the columns [lo, hi) read whole windows, the
-     * few at the edges leave out the taps that fall outside the image.
+     * few at the edges leave out the taps that fall outside the image. Near C1's size limit: with a stride-2 sliding
+     * loop added (2383 bytes of bytecode) C1 gave up on it ("out of virtual registers") and it ran 40× slower.
      */
     private static void depthwiseNhwc3x3(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
                                          float[] bias, float min, float max, int oy0, int oy1, MemorySegment y,
@@ -236,25 +237,69 @@ final class PanamaOps implements SimdOps {
             long r1 = (in1 ? xImage * Float.BYTES + SimdOps.inputRow(iy0 + 1, ringRows) * rowBytes : 0) + c * 4L;
             long r2 = (in2 ? xImage * Float.BYTES + SimdOps.inputRow(iy0 + 2, ringRows) * rowBytes : 0) + c * 4L;
             long yRow = yImage + (long) oy * g.ow() * channels;
-            long col = ((long) lo * g.sw() - g.padLeft()) * px;
-            long o = (yRow + (long) lo * channels + c) * Float.BYTES;
-            for (int ox = lo; ox < hi; ox++, col += step, o += px) {
-                FloatVector a = w0.fma(FloatVector.fromMemorySegment(S, s0, r0 + col, ORDER), b);
-                a = w1.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + px, ORDER), a);
-                a = w2.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + 2 * px, ORDER), a);
-                a = w3.fma(FloatVector.fromMemorySegment(S, s1, r1 + col, ORDER), a);
-                a = w4.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + px, ORDER), a);
-                a = w5.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + 2 * px, ORDER), a);
-                a = w6.fma(FloatVector.fromMemorySegment(S, s2, r2 + col, ORDER), a);
-                a = w7.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + px, ORDER), a);
-                a = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + 2 * px, ORDER), a);
-                if (blend) {
-                    a = a.blend(minV, a.compare(VectorOperators.LE, minV));
-                    a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
-                } else {
-                    a = a.max(min).min(max);
+            long col0 = -g.padLeft() * px;
+            long o0 = (yRow + c) * Float.BYTES;
+            // each output sums a chain per input row: one chain of nine FMAs made the loop wait on its latency
+            if (g.sw() == 1 && lo < hi) {
+                // the window slides one column: each output loads only its right column and keeps the other six
+                // inputs in registers (nine loads, each with its bounds check, were most of the loop's instructions)
+                long left = col0 + lo * px;
+                FloatVector p0 = FloatVector.fromMemorySegment(S, s0, r0 + left, ORDER);
+                FloatVector p1 = FloatVector.fromMemorySegment(S, s0, r0 + left + px, ORDER);
+                FloatVector q0 = FloatVector.fromMemorySegment(S, s1, r1 + left, ORDER);
+                FloatVector q1 = FloatVector.fromMemorySegment(S, s1, r1 + left + px, ORDER);
+                FloatVector t0 = FloatVector.fromMemorySegment(S, s2, r2 + left, ORDER);
+                FloatVector t1 = FloatVector.fromMemorySegment(S, s2, r2 + left + px, ORDER);
+                for (int ox = lo; ox < hi; ox++) {
+                    long next = col0 + (ox + 2) * px;
+                    FloatVector p2 = FloatVector.fromMemorySegment(S, s0, r0 + next, ORDER);
+                    FloatVector q2 = FloatVector.fromMemorySegment(S, s1, r1 + next, ORDER);
+                    FloatVector t2 = FloatVector.fromMemorySegment(S, s2, r2 + next, ORDER);
+                    FloatVector a = w0.fma(p0, b);
+                    FloatVector m = w3.mul(q0);
+                    FloatVector n = w6.mul(t0);
+                    a = w1.fma(p1, a);
+                    m = w4.fma(q1, m);
+                    n = w7.fma(t1, n);
+                    a = w2.fma(p2, a);
+                    m = w5.fma(q2, m);
+                    n = w8.fma(t2, n);
+                    a = a.add(m).add(n);
+                    if (blend) {
+                        a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+                        a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+                    } else {
+                        a = a.max(min).min(max);
+                    }
+                    a.intoMemorySegment(y, o0 + ox * px, ORDER);
+                    p0 = p1;
+                    p1 = p2;
+                    q0 = q1;
+                    q1 = q2;
+                    t0 = t1;
+                    t1 = t2;
                 }
-                a.intoMemorySegment(y, o, ORDER);
+            } else {
+                for (int ox = lo; ox < hi; ox++) {
+                    long col = col0 + ox * step;
+                    FloatVector a = w0.fma(FloatVector.fromMemorySegment(S, s0, r0 + col, ORDER), b);
+                    FloatVector m = w3.mul(FloatVector.fromMemorySegment(S, s1, r1 + col, ORDER));
+                    FloatVector n = w6.mul(FloatVector.fromMemorySegment(S, s2, r2 + col, ORDER));
+                    a = w1.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + px, ORDER), a);
+                    m = w4.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + px, ORDER), m);
+                    n = w7.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + px, ORDER), n);
+                    a = w2.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + 2 * px, ORDER), a);
+                    m = w5.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + 2 * px, ORDER), m);
+                    n = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + 2 * px, ORDER), n);
+                    a = a.add(m).add(n);
+                    if (blend) {
+                        a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+                        a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+                    } else {
+                        a = a.max(min).min(max);
+                    }
+                    a.intoMemorySegment(y, o0 + ox * px, ORDER);
+                }
             }
             // the edge columns, each tap's column checked: same order of taps, the missing ones skipped
             for (int e = 0; e < lo + g.ow() - hi; e++) {
