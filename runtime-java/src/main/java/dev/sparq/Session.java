@@ -30,6 +30,7 @@ public final class Session implements AutoCloseable {
     private final SessionOptions options;
     private final WorkerPool pool;
     private volatile boolean closed;
+    private List<String> inputNames;
 
     private Session(Model model, ExecutionPlan plan, SessionOptions options) {
         this.model = model;
@@ -70,6 +71,15 @@ public final class Session implements AutoCloseable {
 
     public List<ValueInfo> inputs() {
         return model.graph().inputs();
+    }
+
+    private List<String> inputNames() {
+        List<String> names = inputNames;
+        if (names == null) { // computed once; a race computes the same list twice
+            names = inputs().stream().map(ValueInfo::name).toList();
+            inputNames = names;
+        }
+        return names;
     }
 
     public List<ValueInfo> outputs() {
@@ -144,13 +154,16 @@ public final class Session implements AutoCloseable {
     }
 
     private void validate(Map<String, Tensor> inputs) {
-        Map<String, Long> symbols = new HashMap<>();
-        for (String name : inputs.keySet()) {
-            if (inputs().stream().noneMatch(v -> v.name().equals(name))) {
-                throw new InvalidInputException("unknown input '" + name + "'; the model's inputs are "
-                    + inputs().stream().map(ValueInfo::name).toList());
+        // plain loops: this runs once an inference, too rarely for the JIT's best tier, where streams cost µs
+        if (inputs.size() != inputs().size() || !inputs.keySet().containsAll(inputNames())) {
+            for (String name : inputs.keySet()) {
+                if (!inputNames().contains(name)) {
+                    throw new InvalidInputException("unknown input '" + name + "'; the model's inputs are "
+                        + inputNames());
+                }
             }
         }
+        Map<String, Long> symbols = null;
         for (ValueInfo in : inputs()) {
             Tensor t = inputs.get(in.name());
             if (t == null) {
@@ -180,6 +193,7 @@ public final class Session implements AutoCloseable {
                             + ", got " + Arrays.toString(t.shape()));
                     }
                     if (dim.symbol() != null) {
+                        symbols = symbols == null ? new HashMap<>() : symbols;
                         Long prev = symbols.putIfAbsent(dim.symbol(), got);
                         if (prev != null && prev != got) {
                             throw new InvalidInputException("dimension '" + dim.symbol() + "' is " + prev

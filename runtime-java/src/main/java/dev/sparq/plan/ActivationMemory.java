@@ -48,10 +48,21 @@ final class ActivationMemory implements AutoCloseable {
         return plans.values().stream().findAny().map(p -> new long[] {p.slabBytes(), p.lowerBound()}).orElse(null);
     }
 
+    /** The inputs' names, types and shapes, names in order: plain loops, as this runs once an inference. */
     private static String signature(Map<String, Tensor> inputs) {
+        String[] names = inputs.keySet().toArray(new String[0]);
+        if (names.length > 1) {
+            Arrays.sort(names);
+        }
         StringBuilder sb = new StringBuilder();
-        inputs.entrySet().stream().sorted(Map.Entry.comparingByKey())
-            .forEach(e -> sb.append(e.getKey()).append(e.getValue().dtype()).append(Arrays.toString(e.getValue().shape())));
+        for (String name : names) {
+            Tensor t = inputs.get(name);
+            sb.append(name.length()).append(':').append(name).append(' ').append(t.dtype().ordinal());
+            for (int d = 0; d < t.rank(); d++) {
+                sb.append(',').append(t.dim(d));
+            }
+            sb.append(';');
+        }
         return sb.toString();
     }
 
