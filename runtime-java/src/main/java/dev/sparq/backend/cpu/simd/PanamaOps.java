@@ -178,7 +178,7 @@ final class PanamaOps implements SimdOps {
                                   MemorySegment zeroRow, int ringRows) {
         int full = channels / V * V;
         long outRow = (long) g.ow() * channels;
-        if (g.kh() != 3 || g.kw() != 3 || g.dh() != 1 || g.dw() != 1 || full == 0) {
+        if (g.kh() != 3 || g.kw() != 3 || g.dh() != 1 || g.dw() != 1 || g.sw() > 2 || full == 0) {
             for (int oy = oy0; oy < oy1; oy++) {
                 depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), 0,
                     ringRows);
@@ -198,8 +198,9 @@ final class PanamaOps implements SimdOps {
      * Channels [c, c + V) of the output rows [oy0, oy1): the nine taps' weights and the bias stay in registers across
      * the rows (a call and ten loads per row and vector of channels were a third of a 14 × 14 layer). A row in the
      * padding reads the zero row instead, so every row takes this path; the columns [lo, hi) read whole windows, the
-     * few at the edges leave out the taps that fall outside the image. Near C1's size limit: with a stride-2 sliding
-     * loop added (2383 bytes of bytecode) C1 gave up on it ("out of virtual registers") and it ran 40× slower.
+     * few at the edges leave out the taps that fall outside the image. Strides 1 and 2 only (wider ones take the
+     * general path): near C1's size limit, with a third, general loop beside the two sliding ones (2383 bytes of
+     * bytecode) C1 gave up on it ("out of virtual registers") and it ran 40× slower.
      */
     private static void depthwiseNhwc3x3(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
                                          float[] bias, float min, float max, int oy0, int oy1, MemorySegment y,
@@ -279,18 +280,29 @@ final class PanamaOps implements SimdOps {
                     t0 = t1;
                     t1 = t2;
                 }
-            } else {
+            } else if (lo < hi) {
+                // stride 2: each window's left column is the previous one's right, so two loads a row, not three
+                long left = col0 + lo * step;
+                FloatVector p0 = FloatVector.fromMemorySegment(S, s0, r0 + left, ORDER);
+                FloatVector q0 = FloatVector.fromMemorySegment(S, s1, r1 + left, ORDER);
+                FloatVector t0 = FloatVector.fromMemorySegment(S, s2, r2 + left, ORDER);
                 for (int ox = lo; ox < hi; ox++) {
                     long col = col0 + ox * step;
-                    FloatVector a = w0.fma(FloatVector.fromMemorySegment(S, s0, r0 + col, ORDER), b);
-                    FloatVector m = w3.mul(FloatVector.fromMemorySegment(S, s1, r1 + col, ORDER));
-                    FloatVector n = w6.mul(FloatVector.fromMemorySegment(S, s2, r2 + col, ORDER));
-                    a = w1.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + px, ORDER), a);
-                    m = w4.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + px, ORDER), m);
-                    n = w7.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + px, ORDER), n);
-                    a = w2.fma(FloatVector.fromMemorySegment(S, s0, r0 + col + 2 * px, ORDER), a);
-                    m = w5.fma(FloatVector.fromMemorySegment(S, s1, r1 + col + 2 * px, ORDER), m);
-                    n = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + col + 2 * px, ORDER), n);
+                    FloatVector p1 = FloatVector.fromMemorySegment(S, s0, r0 + col + px, ORDER);
+                    FloatVector q1 = FloatVector.fromMemorySegment(S, s1, r1 + col + px, ORDER);
+                    FloatVector t1 = FloatVector.fromMemorySegment(S, s2, r2 + col + px, ORDER);
+                    FloatVector p2 = FloatVector.fromMemorySegment(S, s0, r0 + col + 2 * px, ORDER);
+                    FloatVector q2 = FloatVector.fromMemorySegment(S, s1, r1 + col + 2 * px, ORDER);
+                    FloatVector t2 = FloatVector.fromMemorySegment(S, s2, r2 + col + 2 * px, ORDER);
+                    FloatVector a = w0.fma(p0, b);
+                    FloatVector m = w3.mul(q0);
+                    FloatVector n = w6.mul(t0);
+                    a = w1.fma(p1, a);
+                    m = w4.fma(q1, m);
+                    n = w7.fma(t1, n);
+                    a = w2.fma(p2, a);
+                    m = w5.fma(q2, m);
+                    n = w8.fma(t2, n);
                     a = a.add(m).add(n);
                     if (blend) {
                         a = a.blend(minV, a.compare(VectorOperators.LE, minV));
@@ -299,6 +311,9 @@ final class PanamaOps implements SimdOps {
                         a = a.max(min).min(max);
                     }
                     a.intoMemorySegment(y, o0 + ox * px, ORDER);
+                    p0 = p2;
+                    q0 = q2;
+                    t0 = t2;
                 }
             }
             // the edge columns, each tap's column checked: same order of taps, the missing ones skipped

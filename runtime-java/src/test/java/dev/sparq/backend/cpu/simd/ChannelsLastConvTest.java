@@ -110,6 +110,10 @@ class ChannelsLastConvTest {
             new Depthwise(1, 48, 10, 12, 3, 3, 1, 0, 1),
             new Depthwise(1, 16, 9, 8, 3, 3, 1, 2, 2),
             new Depthwise(1, 19, 13, 14, 3, 3, 2, 2, 2),
+            // stride 2 with an even and an odd width (the sliding window's last column), and stride 3 (the general
+            // path): 3×3 takes strides 1 and 2 only
+            new Depthwise(1, 32, 12, 16, 3, 3, 2, 1, 1),
+            new Depthwise(1, 16, 10, 17, 3, 3, 3, 1, 1),
             // other kernels: the general path
             new Depthwise(1, 24, 11, 10, 5, 5, 2, 2, 1),
             new Depthwise(1, 33, 7, 9, 1, 3, 1, 1, 1));
