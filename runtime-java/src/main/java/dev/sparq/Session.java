@@ -30,7 +30,7 @@ public final class Session implements AutoCloseable {
     private final SessionOptions options;
     private final WorkerPool pool;
     private volatile boolean closed;
-    private List<String> inputNames;
+    private final List<String> inputNames;
 
     private Session(Model model, ExecutionPlan plan, SessionOptions options) {
         this.model = model;
@@ -38,6 +38,7 @@ public final class Session implements AutoCloseable {
         this.options = options;
         this.pool = new WorkerPool(options.threads());
         this.executor = new Executor(plan, pool);
+        this.inputNames = model.graph().inputs().stream().map(ValueInfo::name).toList();
     }
 
     /** Plans {@code model} and takes ownership of it (closing the session closes the model). */
@@ -71,15 +72,6 @@ public final class Session implements AutoCloseable {
 
     public List<ValueInfo> inputs() {
         return model.graph().inputs();
-    }
-
-    private List<String> inputNames() {
-        List<String> names = inputNames;
-        if (names == null) { // computed once; a race computes the same list twice
-            names = inputs().stream().map(ValueInfo::name).toList();
-            inputNames = names;
-        }
-        return names;
     }
 
     public List<ValueInfo> outputs() {
@@ -155,11 +147,11 @@ public final class Session implements AutoCloseable {
 
     private void validate(Map<String, Tensor> inputs) {
         // plain loops: this runs once an inference, too rarely for the JIT's best tier, where streams cost µs
-        if (inputs.size() != inputs().size() || !inputs.keySet().containsAll(inputNames())) {
+        if (inputs.size() != inputs().size() || !inputs.keySet().containsAll(inputNames)) {
             for (String name : inputs.keySet()) {
-                if (!inputNames().contains(name)) {
+                if (!inputNames.contains(name)) {
                     throw new InvalidInputException("unknown input '" + name + "'; the model's inputs are "
-                        + inputNames());
+                        + inputNames);
                 }
             }
         }

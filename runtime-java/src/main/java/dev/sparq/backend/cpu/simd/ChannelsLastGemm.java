@@ -12,8 +12,8 @@ import java.util.Arrays;
  * interleave them first: the interleaving was a third of a pointwise layer with few output channels, whose pixel
  * panels serve one or two tiles each. (Broadcasting straight from the segment measured slower than the copy: 383
  * against 295 µs on 12544 × 16 × 96.) Panels of 12-14 pixels ({@link RowPanels#wide}: 196 pixels as 14 of 14, with
- * no tail) where the rows allow, else of 12 with the last few rows through {@link Gemm}. Each
- * sum runs over k in order whatever the thread count. (A weights-major order for the 7×7 layers, each weight panel
+ * no tail) where the rows allow, else of 12 with the last few rows through {@link Gemm}. Each sum runs over k in
+ * order whatever the thread count. (A weights-major order for the 7×7 layers, each weight panel
  * meeting every pixel panel, measured no faster: 250-254 against 257-276 µs on 49 × 960 × 320, 129-132 against
  * 104-110 on 49 × 160 × 960.)
  */
@@ -74,7 +74,8 @@ final class ChannelsLastGemm {
                 int rows = split.size(p);
                 MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, (long) row0 * k * Float.BYTES, a, 0, rows * k);
                 if (rows > MR && rows < PanamaMicroKernel.WIDE_ROWS) {
-                    Arrays.fill(a, rows * k, PanamaMicroKernel.WIDE_ROWS * k, 0f); // read by the 14-row tile, not stored
+                    // the 14th row: read by the tile, not stored
+                    Arrays.fill(a, rows * k, PanamaMicroKernel.WIDE_ROWS * k, 0f);
                 }
                 for (int k0 = 0; k0 < k; k0 += Gemm.KC) {
                     int kb = Math.min(Gemm.KC, k - k0);

@@ -26,7 +26,8 @@ final class PanamaMicroKernel implements MicroKernel {
     static final int ROWS = V >= 16 ? 12 : 8;
     /** Rows of {@link #run14}'s tile: with 12-row panels it covers 7·7·2ⁿ pixels without a tail. */
     static final int WIDE_ROWS = 14;
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[Math.max(ROWS, WIDE_ROWS) * NR]);
+    private static final ThreadLocal<float[]> TILE =
+        ThreadLocal.withInitial(() -> new float[Math.max(ROWS, WIDE_ROWS) * NR]);
 
     private final int rows;
     /** Where run12's reads of the panel ahead end up when their sum is NaN: a use the JIT must keep. */
