@@ -281,7 +281,8 @@ final class PanamaOps implements SimdOps {
                     t1 = t2;
                 }
             } else if (lo < hi) {
-                // stride 2: each window's left column is the previous one's right, so two loads a row, not three
+                // stride 2 (the only other one here): each window's left column is the previous one's right, so two
+                // loads a row, not three
                 long left = col0 + lo * step;
                 FloatVector p0 = FloatVector.fromMemorySegment(S, s0, r0 + left, ORDER);
                 FloatVector q0 = FloatVector.fromMemorySegment(S, s1, r1 + left, ORDER);
@@ -316,7 +317,7 @@ final class PanamaOps implements SimdOps {
                     t0 = t2;
                 }
             }
-            // the edge columns, each tap's column checked: same order of taps, the missing ones skipped
+            // the edge columns, each tap's column checked: one chain in tap order, the missing taps skipped
             for (int e = 0; e < lo + g.ow() - hi; e++) {
                 int ox = e < lo ? e : hi + e - lo;
                 int ix = ox * g.sw() - g.padLeft();
