@@ -47,6 +47,8 @@ final class PanamaOps implements SimdOps {
     /** Lane l picks element 2l (2l + 1) of a pair of vectors: the two-vector selectFrom is one permute. */
     private static final FloatVector EVEN = FloatVector.zero(S).addIndex(2);
     private static final ThreadLocal<float[]> TRANSPOSE_TILE = ThreadLocal.withInitial(() -> new float[256]);
+    /** {@link #storeTransposed}'s last, partial block of pixels, made whole. */
+    private static final ThreadLocal<float[]> TRANSPOSE_EDGE = ThreadLocal.withInitial(() -> new float[256]);
     private static final FloatVector ODD = EVEN.add(1f);
     // transpose16's permutes; indices past V (d ≥ V at narrower widths) are never used there
     private static final FloatVector LO1 = low(1);
@@ -496,6 +498,55 @@ final class PanamaOps implements SimdOps {
         }
         ScalarOps.transpose(src, srcOff, srcStride, 0, rowsDone, colsDone, cols, dst, dstIndex, dstStride);
         ScalarOps.transpose(src, srcOff, srcStride, rowsDone, rows, 0, cols, dst, dstIndex, dstStride);
+    }
+
+    @Override
+    public void storeTransposed(float[] src, int srcOff, int srcStride, int pixels, int c0, int c1, float[] bias,
+                                float min, float max, MemorySegment out, long outIndex, long outStride) {
+        if (V != 16) {
+            SCALAR.storeTransposed(src, srcOff, srcStride, pixels, c0, c1, bias, min, max, out, outIndex, outStride);
+            return;
+        }
+        // 16 × 16 blocks transposed in registers through a heap tile, each of its rows stored with its channel's
+        // bias and clamp: no channel-major copy of the whole product is written and read back
+        boolean blend = Epilogue.blendsMin(min) && Epilogue.blendsMax(max);
+        FloatVector minV = FloatVector.broadcast(S, min);
+        FloatVector maxV = FloatVector.broadcast(S, max);
+        float[] tile = TRANSPOSE_TILE.get();
+        float[] edge = TRANSPOSE_EDGE.get();
+        int cFull = c0 + (c1 - c0) / 16 * 16;
+        for (int c = c0; c < cFull; c += 16) {
+            for (int p = 0; p < pixels; p += 16) {
+                int n = Math.min(16, pixels - p);
+                if (n == 16) {
+                    transpose16(src, srcOff + p * srcStride + c, srcStride, tile, 0, 16);
+                } else {
+                    // the last pixels: only rows that exist are read, the block's other rows repeat them
+                    for (int r = 0; r < 16; r++) {
+                        System.arraycopy(src, srcOff + (p + Math.min(r, n - 1)) * srcStride + c, edge, 16 * r, 16);
+                    }
+                    transpose16(edge, 0, 16, tile, 0, 16);
+                }
+                VectorMask<Float> m = S.indexInRange(0, n);
+                for (int i = 0; i < 16; i++) {
+                    FloatVector r = FloatVector.fromArray(S, tile, 16 * i).add(bias[c + i]);
+                    if (blend) {
+                        r = r.blend(minV, r.compare(VectorOperators.LE, minV));
+                        r = r.blend(maxV, r.compare(VectorOperators.GE, maxV));
+                    } else {
+                        r = r.max(min).min(max);
+                    }
+                    long at = (outIndex + (c + i) * outStride + p) * Float.BYTES;
+                    if (n == 16) {
+                        r.intoMemorySegment(out, at, ORDER);
+                    } else {
+                        r.intoMemorySegment(out, at, ORDER, m);
+                    }
+                }
+            }
+        }
+        ScalarOps.storeTransposed(src, srcOff, srcStride, 0, pixels, cFull, c1, bias, min, max, out, outIndex,
+            outStride);
     }
 
     /**

@@ -11,8 +11,8 @@ import java.lang.foreign.MemorySegment;
  * Convolution as a GEMM the other way round, for short reductions such as a network's first layer (3 input
  * channels): pixels are the broadcast side, read in place from the flat im2col planes (no packing), and the weights
  * the vector side, packed once into panels of {@link MicroKernel#nr()} output channels. Chunk by chunk of output
- * rows, the pixel-major product is transposed to channel rows (16 × 16 blocks in registers) while it is cached, then
- * stored with bias and clamp. The im2col GEMM instead broadcasts the weights, pads 64 channels to 72 (tiles of 12)
+ * rows, the pixel-major product is transposed to channel rows (16 × 16 blocks in registers) while it is cached and
+ * stored with bias and clamp on the way. The im2col GEMM instead broadcasts the weights, pads 64 channels to 72 (tiles of 12)
  * and packs every pixel panel. Each output is one chain of FMAs over k in order, as in the im2col GEMM for a
  * reduction of at most {@link Gemm#KC}: the same bits. Made channels-last (a first layer feeding a
  * {@link dev.sparq.graph.ChannelsLastConv} block), it stores the pixel-major product as it is, without the transpose.
@@ -81,8 +81,6 @@ final class PixelGemmConv extends PixelBroadcastConv {
                 (long) g.oh() * ow * width * depth / Gemm.WORK_PER_THREAD));
             ctx.parallelFor(threads, t -> {
                 float[] product = Scratch.of(7).get(chunkPanels * mr * width);
-                // the transpose's destination: not needed when the product is stored as it is
-                float[] channels = channelsLast ? null : Scratch.of(6).get(width * chunkPanels * mr);
                 int[] packedStarts = new int[depth];
                 for (int k = 0; k < depth; k++) {
                     packedStarts[k] = k * mr;
@@ -110,12 +108,9 @@ final class PixelGemmConv extends PixelBroadcastConv {
                         }
                         continue;
                     }
-                    ops.transpose(product, 0, width, count, cout, channels, 0, count);
-                    for (int c = 0; c < cout; c++) {
-                        for (int oy = oy0; oy < oy1; oy++) {
-                            ops.storeRow(channels, c * count + (oy - oy0) * stride, ow, bias[c], act.min(), act.max(),
-                                os, ((outImage + c) * g.oh() + oy) * ow);
-                        }
+                    for (int oy = oy0; oy < oy1; oy++) {
+                        ops.storeTransposed(product, (oy - oy0) * stride * width, width, ow, 0, cout, bias, act.min(),
+                            act.max(), os, (outImage * g.oh() + oy) * ow, (long) g.oh() * ow);
                     }
                 }
             });

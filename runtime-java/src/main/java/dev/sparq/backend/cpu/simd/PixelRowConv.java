@@ -14,8 +14,8 @@ import java.lang.foreign.MemorySegment;
  * {@link MicroKernel#nr()} channels ({@link ChannelPanels}). The reduction is split into blocks of
  * {@link #KC}: each block of a panel (16 KiB at 512 bits) stays in L1 while every pixel tile meets it, so weights
  * too large for the caches stream from memory once. Each output is one chain of FMAs over k in order (the tile
- * continues it across blocks). The product, pixel-major, is transposed to channel rows and stored with bias and
- * clamp. Offered where the output width is a multiple of {@link MicroKernel#ROW}, at stride 1 or 2×2, for outputs up
+ * continues it across blocks). The product, pixel-major, is transposed to channel rows as it is stored with bias
+ * and clamp. Offered where the output width is a multiple of {@link MicroKernel#ROW}, at stride 1 or 2×2, for outputs up
  * to {@link #MAX_OUTPUT}.
  */
 final class PixelRowConv extends PixelBroadcastConv {
@@ -27,8 +27,8 @@ final class PixelRowConv extends PixelBroadcastConv {
     }
 
     /**
-     * The most floats of output per image: the product and its transpose are scratch buffers of that size each (4
-     * MiB), so large layers are left to kernels that work in pieces.
+     * The most floats of output per image: the product is a scratch buffer of that size (4 MiB), so large layers are
+     * left to kernels that work in pieces.
      */
     static final long MAX_OUTPUT = 1 << 20;
 
@@ -58,7 +58,6 @@ final class PixelRowConv extends PixelBroadcastConv {
         int pixels = g.oh() * g.ow();
         int stride = PaddedPlane.flatStride(g);
         float[] product = Scratch.of(7).get(pixels * width);
-        float[] channels = Scratch.of(6).get(width * pixels);
         SimdOps ops = SimdOps.get();
         for (long img = 0; img < x.dim(0); img++) {
             long outImage = img * cout;
@@ -90,14 +89,8 @@ final class PixelRowConv extends PixelBroadcastConv {
                 int c1 = Math.min(cout, p1 * nr);
                 int q0 = y0 * g.ow();
                 int q1 = y1 * g.ow();
-                if (c1 > c0 && q1 > q0) {
-                    ops.transpose(product, q0 * width + c0, width, q1 - q0, c1 - c0, channels, c0 * pixels + q0,
-                        pixels);
-                }
-                for (int c = c0; c < c1; c++) {
-                    ops.storeRow(channels, c * pixels + q0, q1 - q0, bias[c], act.min(), act.max(), os,
-                        (outImage + c) * pixels + q0);
-                }
+                ops.storeTransposed(product, q0 * width, width, q1 - q0, c0, c1, bias, act.min(), act.max(), os,
+                    outImage * pixels + q0, pixels);
             });
         }
         return new Tensor[] {out};

@@ -309,6 +309,23 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void storeTransposed(float[] src, int srcOff, int srcStride, int pixels, int c0, int c1, float[] bias,
+                                float min, float max, MemorySegment out, long outIndex, long outStride) {
+        storeTransposed(src, srcOff, srcStride, 0, pixels, c0, c1, bias, min, max, out, outIndex, outStride);
+    }
+
+    /** {@link #storeTransposed} of the pixels [p0, p1) only. */
+    static void storeTransposed(float[] src, int srcOff, int srcStride, int p0, int p1, int c0, int c1, float[] bias,
+                                float min, float max, MemorySegment out, long outIndex, long outStride) {
+        for (int c = c0; c < c1; c++) {
+            for (int p = p0; p < p1; p++) {
+                out.setAtIndex(F, outIndex + c * outStride + p,
+                    Math.min(Math.max(src[srcOff + p * srcStride + c] + bias[c], min), max));
+            }
+        }
+    }
+
+    @Override
     public void clamp(MemorySegment x, MemorySegment out, long n, float min, float max) {
         for (long i = 0; i < n; i++) {
             out.setAtIndex(F, i, Math.min(Math.max(x.getAtIndex(F, i), min), max));

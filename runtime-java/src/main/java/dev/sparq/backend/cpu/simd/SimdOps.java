@@ -129,6 +129,14 @@ interface SimdOps {
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias, min, max) for i in [0, n). */
     void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out, long outIndex);
 
+    /**
+     * out[outIndex + c·outStride + p] = clamp(src[srcOff + p·srcStride + c] + bias[c], min, max) for p in
+     * [0, pixels), c in [c0, c1): a pixel-major product stored as channel rows (NCHW), transposed on the way, the
+     * values of {@link #transpose} then {@link #storeRow} per channel.
+     */
+    void storeTransposed(float[] src, int srcOff, int srcStride, int pixels, int c0, int c1, float[] bias, float min,
+                         float max, MemorySegment out, long outIndex, long outStride);
+
     /** out[i] = clamp(x[i], min, max). */
     void clamp(MemorySegment x, MemorySegment out, long n, float min, float max);
 

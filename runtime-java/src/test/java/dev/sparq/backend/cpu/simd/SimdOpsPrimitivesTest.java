@@ -165,4 +165,54 @@ class SimdOpsPrimitivesTest {
             }
         }
     }
+
+    @Test
+    void transposedStoresClampEveryChannelAndWriteNothingElse() {
+        // whole 16 × 16 blocks, a pixel tail (the repeated rows of the last block must not reach memory), a channel
+        // range not starting at 0 with a tail, 1 × 1; bounds none, Relu's, Relu6's and ones the blend cannot take
+        float[][] bounds = {{Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}, {0f, Float.POSITIVE_INFINITY},
+            {0f, 6f}, {-0.25f, 0.5f}};
+        for (int[] shape : new int[][] {{32, 0, 48}, {35, 0, 16}, {16, 5, 26}, {37, 3, 40}, {1, 0, 1}, {3, 16, 70}}) {
+            int pixels = shape[0];
+            int c0 = shape[1];
+            int c1 = shape[2];
+            int srcStride = c1 + 3;
+            long outStride = pixels + 5;
+            float[] src = new float[pixels * srcStride + 2];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = rnd.nextFloat() * 2 - 1;
+            }
+            src[2] = -0.0f;
+            float[] bias = new float[c1];
+            for (int c = 0; c < c1; c++) {
+                bias[c] = rnd.nextFloat() - 0.5f;
+            }
+            int size = (int) (2 + c1 * outStride + 4);
+            for (float[] b : bounds) {
+                String what = pixels + " pixels, channels " + c0 + ".." + c1 + ", clamp " + b[0] + ".." + b[1];
+                float[] want = transposedStore(SCALAR, src, srcStride, pixels, c0, c1, bias, b, outStride, size);
+                float[] got = transposedStore(SIMD, src, srcStride, pixels, c0, c1, bias, b, outStride, size);
+                assertArrayEquals(want, got, what);
+                for (int k = 0; k < size; k++) {
+                    long c = (k - 2) / outStride;
+                    long p = (k - 2) % outStride;
+                    boolean inside = k >= 2 && c >= c0 && c < c1 && p < pixels;
+                    float expect = inside ? Math.min(Math.max(src[(int) (2 + p * srcStride + c)] + bias[(int) c],
+                        b[0]), b[1]) : Float.NaN;
+                    assertEquals(expect, got[k], what + " at " + k);
+                }
+            }
+        }
+    }
+
+    /** {@link SimdOps#storeTransposed} into a segment of NaN guards, from element 2 on. */
+    private static float[] transposedStore(SimdOps ops, float[] src, int srcStride, int pixels, int c0, int c1,
+                                           float[] bias, float[] bounds, long outStride, int size) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment out = arena.allocate((long) size * Float.BYTES);
+            out.fill((byte) 0xFF);
+            ops.storeTransposed(src, 2, srcStride, pixels, c0, c1, bias, bounds[0], bounds[1], out, 2, outStride);
+            return out.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+        }
+    }
 }
