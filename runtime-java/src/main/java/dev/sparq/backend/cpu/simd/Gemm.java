@@ -92,6 +92,11 @@ public final class Gemm {
                     PanelSource.Panels ap = a.panels(k0, kb, m0, m1 - m0, mr, aScratch);
                     for (int ic = 0; ic * mr < m1 - m0; ic++) {
                         int row = m0 + ic * mr;
+                        if (mr == 1) {
+                            pairs(mk, kb, ap.data(), ap.base() + ic * ap.stride(), bp, c, cIndex + row * ldc, ldc, n,
+                                n0, ncols, k0 > 0, last ? ep : null, row);
+                            continue;
+                        }
                         // the next A panel is read along, half of it per tile: ahead of the kernel's need when the
                         // weights stream from memory (ResNet-18's 7×7 layers: each weight panel serves 2 tiles)
                         int next = (ic + 1) * mr < m1 - m0 ? ap.base() + (ic + 1) * ap.stride() : -1;
@@ -105,6 +110,32 @@ public final class Gemm {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * One row against the block's column panels, panel q paired with panel q + half ({@link MicroKernel#run2}): two
+     * streams of weights, for the batch-1 classifiers whose weights come from memory.
+     */
+    private static void pairs(MicroKernel mk, int kb, float[] a, int aOff, PanelSource.Panels bp, MemorySegment c,
+                              long rowIndex, long ldc, int n, int n0, int ncols, boolean accumulate, Epilogue ep,
+                              int row) {
+        int nr = mk.nr();
+        int tiles = (ncols + nr - 1) / nr;
+        int half = (tiles + 1) / 2;
+        for (int jc = 0; jc < half; jc++) {
+            int col = n0 + jc * nr;
+            int cols = Math.min(nr, n - col);
+            int jc2 = jc + half;
+            if (jc2 < tiles) {
+                int col2 = n0 + jc2 * nr;
+                mk.run2(kb, a, aOff, bp.data(), bp.base() + jc * bp.stride(), bp.base() + jc2 * bp.stride(), c,
+                    rowIndex + col, rowIndex + col2, ldc, 1, cols, Math.min(nr, n - col2), accumulate, ep, row, col,
+                    col2);
+            } else {
+                mk.run(kb, a, aOff, bp.data(), bp.base() + jc * bp.stride(), c, rowIndex + col, ldc, 1, cols,
+                    accumulate, ep, row, col);
             }
         }
     }

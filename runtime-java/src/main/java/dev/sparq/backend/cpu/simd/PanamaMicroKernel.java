@@ -581,6 +581,37 @@ final class PanamaMicroKernel implements MicroKernel {
         storeTile(tile, mr, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
 
+    @Override
+    public void run2(int kc, float[] a, int aOff, float[] b, int bOff, int bOff2, MemorySegment c, long cIndex,
+                     long cIndex2, long ldc, int rows, int cols, int cols2, boolean accumulate, Epilogue epilogue,
+                     int row0, int col0, int col02) {
+        if (this.rows != 1) {
+            MicroKernel.super.run2(kc, a, aOff, b, bOff, bOff2, c, cIndex, cIndex2, ldc, rows, cols, cols2, accumulate,
+                epilogue, row0, col0, col02);
+            return;
+        }
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        FloatVector d00 = c00;
+        FloatVector d01 = c00;
+        for (int k = 0; k < kc; k++) {
+            int bk = bOff + k * NR;
+            int bk2 = bOff2 + k * NR;
+            FloatVector a0 = FloatVector.broadcast(S, a[aOff + k]);
+            c00 = a0.fma(FloatVector.fromArray(S, b, bk), c00);
+            c01 = a0.fma(FloatVector.fromArray(S, b, bk + V), c01);
+            d00 = a0.fma(FloatVector.fromArray(S, b, bk2), d00);
+            d01 = a0.fma(FloatVector.fromArray(S, b, bk2 + V), d01);
+        }
+        float[] tile = TILE.get();
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, V);
+        storeOneRow(tile, c, cIndex, ldc, cols, accumulate, epilogue, row0, col0);
+        d00.intoArray(tile, 0);
+        d01.intoArray(tile, V);
+        storeOneRow(tile, c, cIndex2, ldc, cols2, accumulate, epilogue, row0, col02);
+    }
+
     private static void run1(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
                              int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
         FloatVector c00 = FloatVector.zero(S);
@@ -594,6 +625,12 @@ final class PanamaMicroKernel implements MicroKernel {
         float[] tile = TILE.get();
         c00.intoArray(tile, 0);
         c01.intoArray(tile, V);
+        storeOneRow(tile, c, cIndex, ldc, cols, accumulate, epilogue, row0, col0);
+    }
+
+    /** The 1-row tile in the tile buffer to C: whole in one call, part-width row-wise. */
+    private static void storeOneRow(float[] tile, MemorySegment c, long cIndex, long ldc, int cols, boolean accumulate,
+                                    Epilogue epilogue, int row0, int col0) {
         if (cols == NR) {
             storeFull(tile, 1, c, cIndex, ldc, accumulate, epilogue, row0, col0);
         } else {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The 1-row GEMM tile (fully connected layers at batch 1–3) against the main tile on the same packed weights: the
  * same sums in the same order, so the same bits, for column counts that leave partial panels, depths across
- * several k blocks, bias + clamp epilogues, and 1 or 2 threads.
+ * several k blocks, bias + clamp epilogues, and 1 or 2 threads; odd and even numbers of panels (the 1-row tile
+ * runs them in pairs, {@link MicroKernel#run2}).
  */
 class OneRowTileTest {
     @Test
@@ -21,7 +22,7 @@ class OneRowTileTest {
         MicroKernel tile = MicroKernel.oneRow() != null ? MicroKernel.oneRow() : MicroKernel.get();
         assertEquals(SimdConfig.BITS == 0 ? MicroKernel.get().mr() : 1, tile.mr());
         Random rnd = new Random(7);
-        int[][] shapes = {{1, 1, 1}, {1, 17, 5}, {2, 33, 300}, {3, 1000, 1280}, {1, 64, 513}, {2, 31, 257}};
+        int[][] shapes = {{1, 1, 1}, {1, 17, 5}, {2, 33, 300}, {3, 1000, 1280}, {1, 64, 513}, {2, 31, 257}, {1, 150, 300}};
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int[] s : shapes) {
                 int m = s[0];
