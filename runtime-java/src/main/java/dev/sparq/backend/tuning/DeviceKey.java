@@ -21,9 +21,11 @@ public final class DeviceKey {
      * stores) made every Winograd layer of ResNet-18 40-75 µs faster, so choices against Winograd are timed again.
      * 6: stop 22's GEMM and depthwise stores (clamps by compare and blend, partial tiles without the per-row path)
      * made short-reduction tiles 10-25% faster, so choices among GEMM-based candidates are timed again. 7: stop
-     * 23's 14-row panels took the tail off nhwc-rows at 14×14 and 7×7 (5-15% faster), so it is timed again.
+     * 23's 14-row panels took the tail off nhwc-rows at 14×14 and 7×7 (5-15% faster), so it is timed again. 8:
+     * stop 24 made pixel-gemm the baseline of first layers (ResNet-18's stem had fallen back to the im2col GEMM,
+     * 1.5 against 1.3 ms in the model) and stored its product transposed in one pass.
      */
-    static final int TIMER_GENERATION = 7;
+    static final int TIMER_GENERATION = 8;
 
     private DeviceKey() {
     }
