@@ -12,8 +12,8 @@ import java.lang.foreign.MemorySegment;
  * channels): pixels are the broadcast side, read in place from the flat im2col planes (no packing), and the weights
  * the vector side, packed once into panels of {@link MicroKernel#nr()} output channels. Chunk by chunk of output
  * rows, the pixel-major product is transposed to channel rows (16 × 16 blocks in registers) while it is cached and
- * stored with bias and clamp on the way. The im2col GEMM instead broadcasts the weights, pads 64 channels to 72 (tiles of 12)
- * and packs every pixel panel. Each output is one chain of FMAs over k in order, as in the im2col GEMM for a
+ * stored with bias and clamp on the way. The im2col GEMM instead broadcasts the weights, pads 64 channels to 72
+ * (tiles of 12) and packs every pixel panel. Each output is one chain of FMAs over k in order, as in the im2col GEMM for a
  * reduction of at most {@link Gemm#KC}: the same bits. Made channels-last (a first layer feeding a
  * {@link dev.sparq.graph.ChannelsLastConv} block), it stores the pixel-major product as it is, without the transpose.
  */

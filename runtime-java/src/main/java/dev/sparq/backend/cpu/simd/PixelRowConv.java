@@ -15,8 +15,8 @@ import java.lang.foreign.MemorySegment;
  * {@link #KC}: each block of a panel (16 KiB at 512 bits) stays in L1 while every pixel tile meets it, so weights
  * too large for the caches stream from memory once. Each output is one chain of FMAs over k in order (the tile
  * continues it across blocks). The product, pixel-major, is transposed to channel rows as it is stored with bias
- * and clamp. Offered where the output width is a multiple of {@link MicroKernel#ROW}, at stride 1 or 2×2, for outputs up
- * to {@link #MAX_OUTPUT}.
+ * and clamp. Offered where the output width is a multiple of {@link MicroKernel#ROW}, at stride 1 or 2×2, for
+ * outputs up to {@link #MAX_OUTPUT}.
  */
 final class PixelRowConv extends PixelBroadcastConv {
     /** Reduction steps per block. */

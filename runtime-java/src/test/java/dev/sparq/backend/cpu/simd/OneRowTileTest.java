@@ -22,7 +22,8 @@ class OneRowTileTest {
         MicroKernel tile = MicroKernel.oneRow() != null ? MicroKernel.oneRow() : MicroKernel.get();
         assertEquals(SimdConfig.BITS == 0 ? MicroKernel.get().mr() : 1, tile.mr());
         Random rnd = new Random(7);
-        int[][] shapes = {{1, 1, 1}, {1, 17, 5}, {2, 33, 300}, {3, 1000, 1280}, {1, 64, 513}, {2, 31, 257}, {1, 150, 300}};
+        int[][] shapes = {{1, 1, 1}, {1, 17, 5}, {2, 33, 300}, {3, 1000, 1280}, {1, 64, 513}, {2, 31, 257},
+            {1, 150, 300}};
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int[] s : shapes) {
                 int m = s[0];
