@@ -36,7 +36,7 @@ public final class Session implements AutoCloseable {
         this.model = model;
         this.plan = plan;
         this.options = options;
-        this.pool = new WorkerPool(options.threads());
+        this.pool = new WorkerPool(options.threads(), options.workerSpin());
         this.executor = new Executor(plan, pool);
         this.inputNames = model.graph().inputs().stream().map(ValueInfo::name).toList();
     }

@@ -10,7 +10,8 @@ import java.util.function.IntConsumer;
  * takes part; workers spin briefly for the next job, then park. One job at a time (calls are serialized).
  */
 public final class WorkerPool implements AutoCloseable {
-    private static final long SPIN_NANOS = 2_000_000; // longer than a layer: workers stay hot through a run
+    /** How long workers spin for the next job by default: longer than a layer, so they stay hot through a run. */
+    public static final java.time.Duration DEFAULT_SPIN = java.time.Duration.ofMillis(2);
 
     /** One parallelFor call. Its counters are its own, so a late worker can never take a task of the next job. */
     private static final class Job {
@@ -40,11 +41,18 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final Thread[] workers;
+    private final long spinNanos;
     private volatile Job current;
     private volatile boolean closed;
 
-    /** A pool where {@code threads} threads in all (the caller included) work on each job. */
+    /** A pool where {@code threads} threads in all (the caller included) work on each job; workers spin 2 ms. */
     public WorkerPool(int threads) {
+        this(threads, DEFAULT_SPIN);
+    }
+
+    /** The same with workers that spin for {@code spin} after each job before they park. */
+    public WorkerPool(int threads, java.time.Duration spin) {
+        spinNanos = spin.toNanos();
         workers = new Thread[Math.max(0, threads - 1)];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = Thread.ofPlatform().daemon().name("sparq-worker-" + i).unstarted(this::workLoop);
@@ -54,6 +62,11 @@ public final class WorkerPool implements AutoCloseable {
 
     public int threads() {
         return workers.length + 1;
+    }
+
+    /** How long workers spin for the next job before they park. */
+    public java.time.Duration spin() {
+        return java.time.Duration.ofNanos(spinNanos);
     }
 
     /** Whether every worker may read {@code segment} (false for memory of a confined arena of another thread). */
@@ -99,7 +112,7 @@ public final class WorkerPool implements AutoCloseable {
     private void workLoop() {
         Job last = null;
         while (!closed) {
-            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            long spinUntil = System.nanoTime() + spinNanos;
             Job job;
             while ((job = current) == null || job == last) {
                 if (closed) {
