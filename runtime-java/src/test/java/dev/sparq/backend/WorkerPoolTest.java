@@ -33,13 +33,16 @@ class WorkerPoolTest {
 
     @Test
     void workersSpinAsLongAsAskedThenPark() throws InterruptedException {
-        // a worker that spins stays RUNNABLE between jobs; one told not to spin parks (TIMED_WAITING) at once
-        assertEquals(Thread.State.RUNNABLE, workerStateAfterAPause(Duration.ofSeconds(30)));
-        assertEquals(Thread.State.TIMED_WAITING, workerStateAfterAPause(Duration.ZERO));
+        // a worker that spins stays RUNNABLE between jobs; one told not to spin parks (TIMED_WAITING), waking each
+        // millisecond to look again, so it is seen parked at least once in 20 looks
+        java.util.List<Thread.State> spinning = workerStatesAfterAPause(Duration.ofSeconds(30));
+        assertTrue(spinning.stream().allMatch(st -> st == Thread.State.RUNNABLE), spinning.toString());
+        java.util.List<Thread.State> parking = workerStatesAfterAPause(Duration.ZERO);
+        assertTrue(parking.contains(Thread.State.TIMED_WAITING), parking.toString());
     }
 
-    /** The state of the pool's worker 200 ms after its only job. */
-    private static Thread.State workerStateAfterAPause(Duration spin) throws InterruptedException {
+    /** The states of the pool's worker in 20 looks 5 ms apart, from 100 ms after its last job. */
+    private static java.util.List<Thread.State> workerStatesAfterAPause(Duration spin) throws InterruptedException {
         try (WorkerPool pool = new WorkerPool(2, spin)) {
             assertEquals(spin, pool.spin());
             Thread caller = Thread.currentThread();
@@ -63,8 +66,13 @@ class WorkerPoolTest {
                 }
             }
             assertTrue(worker.get() != null, "the worker never took a task");
-            Thread.sleep(200);
-            return worker.get().getState();
+            Thread.sleep(100);
+            java.util.List<Thread.State> states = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                states.add(worker.get().getState());
+                Thread.sleep(5);
+            }
+            return states;
         }
     }
 
