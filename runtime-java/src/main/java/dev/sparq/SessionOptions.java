@@ -124,10 +124,10 @@ public final class SessionOptions {
         /**
          * How long worker threads (with 2 or more threads) spin for the next job before they park; default 2 ms,
          * longer than any layer, so they stay hot through a run. A run that starts after a longer pause wakes them,
-         * and on a 2-vCPU VM that made MobileNetV2 at 2 threads 2-4× slower (p50 7.5 against 2.1 ms with requests
-         * 20 ms apart). Spinning longer than the pause between requests (e.g. 50 ms: 3.1 ms) keeps them hot, at the
-         * cost of a busy core while idle; as ONNX Runtime's {@code session.intra_op.allow_spinning}. Zero parks at
-         * once.
+         * and on a 2-vCPU VM that made MobileNetV2 at 2 threads 3-4× slower (p50 6.0-7.7 against 2.1 ms with
+         * requests 20 ms apart). Spinning longer than the pause between requests (e.g. 50 ms: 2.4-2.5 ms) keeps them
+         * hot, at the cost of a busy core while idle; as ONNX Runtime's {@code session.intra_op.allow_spinning}.
+         * Zero parks at once.
          */
         public Builder workerSpin(Duration spin) {
             if (spin == null || spin.isNegative()) {

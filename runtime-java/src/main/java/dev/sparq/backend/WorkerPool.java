@@ -41,6 +41,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final Thread[] workers;
+    private final java.time.Duration spin;
     private final long spinNanos;
     private volatile Job current;
     private volatile boolean closed;
@@ -52,7 +53,9 @@ public final class WorkerPool implements AutoCloseable {
 
     /** The same with workers that spin for {@code spin} after each job before they park. */
     public WorkerPool(int threads, java.time.Duration spin) {
-        spinNanos = spin.toNanos();
+        this.spin = spin;
+        // saturated: a spin longer than ~292 years is forever
+        spinNanos = spin.compareTo(java.time.Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : spin.toNanos();
         workers = new Thread[Math.max(0, threads - 1)];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = Thread.ofPlatform().daemon().name("sparq-worker-" + i).unstarted(this::workLoop);
@@ -66,7 +69,7 @@ public final class WorkerPool implements AutoCloseable {
 
     /** How long workers spin for the next job before they park. */
     public java.time.Duration spin() {
-        return java.time.Duration.ofNanos(spinNanos);
+        return spin;
     }
 
     /** Whether every worker may read {@code segment} (false for memory of a confined arena of another thread). */
@@ -112,13 +115,13 @@ public final class WorkerPool implements AutoCloseable {
     private void workLoop() {
         Job last = null;
         while (!closed) {
-            long spinUntil = System.nanoTime() + spinNanos;
+            long spinFrom = System.nanoTime();
             Job job;
             while ((job = current) == null || job == last) {
                 if (closed) {
                     return;
                 }
-                if (System.nanoTime() < spinUntil) {
+                if (System.nanoTime() - spinFrom < spinNanos) { // no overflow, whatever the spin
                     Thread.onSpinWait();
                 } else {
                     LockSupport.parkNanos(this, 1_000_000);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparq.SessionOptions;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,9 @@ class WorkerPoolTest {
         // millisecond to look again, so it is seen parked at least once in 20 looks
         java.util.List<Thread.State> spinning = workerStatesAfterAPause(Duration.ofSeconds(30));
         assertTrue(spinning.stream().allMatch(st -> st == Thread.State.RUNNABLE), spinning.toString());
+        // longer than nanoseconds can count: forever, not an overflow into parking at once
+        java.util.List<Thread.State> forever = workerStatesAfterAPause(ChronoUnit.FOREVER.getDuration());
+        assertTrue(forever.stream().allMatch(st -> st == Thread.State.RUNNABLE), forever.toString());
         java.util.List<Thread.State> parking = workerStatesAfterAPause(Duration.ZERO);
         assertTrue(parking.contains(Thread.State.TIMED_WAITING), parking.toString());
     }
