@@ -204,12 +204,9 @@ class ConvCandidatesTest {
             names.stream().mapToDouble(n -> times.getOrDefault(n, 9e6)).toArray(), 0);
         for (Object[] c : new Object[][] {{3, "pixel-gemm"}, {8, "im2col-gemm"}}) {
             int cin = (int) c[0];
-            try (Tensor w = random(16, cin, 7, 7); Tensor b = random(16);
-                 KernelTuner.Scope ignored = KernelTuner.use(timed)) {
+            try (Tensor w = random(16, cin, 7, 7); Tensor b = random(16)) {
                 Node conv = KernelHarness.node("Conv", 3, 1, ints("pads", 3, 3, 3, 3), ints("strides", 2, 2));
-                String chosen = SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
-                    java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, 1, cin, 32, 32)),
-                    java.lang.foreign.Arena.global())).orElseThrow().describe();
+                String chosen = chosenBy(timed, conv, w, b, 1, cin, 32, 32);
                 assertTrue(chosen.startsWith(c[1] + ":"), cin + " channels: " + chosen);
             }
         }
@@ -294,7 +291,12 @@ class ConvCandidatesTest {
 
     /** The kernel the rules choose (tuning off) for {@code conv} with these weights on an input of that shape. */
     private static String chosenWithTuningOff(Node conv, Tensor w, Tensor b, long... inputShape) {
-        try (KernelTuner.Scope ignored = KernelTuner.use(KernelTuner.off())) {
+        return chosenBy(KernelTuner.off(), conv, w, b, inputShape);
+    }
+
+    /** The kernel {@code tuner} chooses for {@code conv} with these weights on an input of that shape. */
+    private static String chosenBy(KernelTuner tuner, Node conv, Tensor w, Tensor b, long... inputShape) {
+        try (KernelTuner.Scope ignored = KernelTuner.use(tuner)) {
             return SIMD.kernelFor(new KernelRequest(conv, 13, java.util.Map.of("x1", w, "x2", b),
                 java.util.Map.of("x0", dev.sparq.graph.ValueType.tensor(DType.F32, inputShape)),
                 java.lang.foreign.Arena.global())).orElseThrow().describe();
