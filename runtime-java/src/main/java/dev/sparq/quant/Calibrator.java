@@ -179,10 +179,11 @@ public final class Calibrator {
 
     private SessionOptions sessionOptions() {
         // statistics are kept by the model's value names: no NHWC twins under new names, and no convolution output
-        // hidden inside a residual sum
+        // hidden inside a residual sum or a pool
         SessionOptions.Builder b = SessionOptions.builder().optimization(GraphOptimizer.Level.ALL)
             .disablePass(dev.sparq.graph.pass.ChannelsLastLayout.NAME)
-            .disablePass(dev.sparq.graph.pass.ResidualAddFusion.NAME);
+            .disablePass(dev.sparq.graph.pass.ResidualAddFusion.NAME)
+            .disablePass(dev.sparq.graph.pass.ConvMaxPoolFusion.NAME);
         backends.forEach(b::backend);
         if (threads > 0) {
             b.threads(threads);

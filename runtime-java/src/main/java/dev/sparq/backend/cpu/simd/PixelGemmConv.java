@@ -20,6 +20,8 @@ import java.lang.foreign.MemorySegment;
 final class PixelGemmConv extends PixelBroadcastConv {
     /** Whether the output is channels-last ([N, OH, OW, Cout]): the products are stored as they are, no transpose. */
     private final boolean channelsLast;
+    /** Where each reduction step's pixels start in a packed last panel ({@link #lastPanel}): k · mr. */
+    private final int[] tailStarts;
 
     PixelGemmConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin) {
         this(attrs, weights, bias, act, cin, false);
@@ -28,6 +30,10 @@ final class PixelGemmConv extends PixelBroadcastConv {
     PixelGemmConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin, boolean channelsLast) {
         super(attrs, weights, bias, act, cin);
         this.channelsLast = channelsLast;
+        this.tailStarts = new int[this.weights.depth()];
+        for (int k = 0; k < tailStarts.length; k++) {
+            tailStarts[k] = k * tile.mr();
+        }
     }
 
     /** Floats of product per chunk of output rows (at least one row): 384 pixels × 64 channels, 96 KiB. */
@@ -53,15 +59,12 @@ final class PixelGemmConv extends PixelBroadcastConv {
         ConvGeometry2d g = attrs.geometry(x, cin);
         int cout = weights.cout();
         int depth = weights.depth();
-        float[] packed = weights.packed();
         Tensor out = channelsLast ? ctx.allocateUninitialized(DType.F32, x.dim(0), g.oh(), g.ow(), cout)
             : ctx.allocateUninitialized(DType.F32, x.dim(0), cout, g.oh(), g.ow());
         MemorySegment xs = x.segment();
         MemorySegment os = out.segment();
         int mr = tile.mr();
-        int nr = tile.nr();
         int stride = PaddedPlane.flatStride(g);
-        int n = g.oh() * stride;
         int ow = g.ow();
         // chunks of whole output rows, about CHUNK_FLOATS of product each (a row's garbage columns past
         // ow computed too), each transposed to channel rows while cached and stored; every weight panel meets all of
@@ -81,26 +84,10 @@ final class PixelGemmConv extends PixelBroadcastConv {
                 (long) g.oh() * ow * width * depth / Gemm.WORK_PER_THREAD));
             ctx.parallelFor(threads, t -> {
                 float[] product = Scratch.of(7).get(chunkPanels * mr * width);
-                int[] packedStarts = new int[depth];
-                for (int k = 0; k < depth; k++) {
-                    packedStarts[k] = k * mr;
-                }
                 for (int chunk = chunks * t / threads; chunk < chunks * (t + 1) / threads; chunk++) {
                     int oy0 = chunk * rowsPerChunk;
                     int oy1 = Math.min(g.oh(), oy0 + rowsPerChunk);
-                    int i0 = oy0 * stride;
-                    int count = (oy1 - oy0 - 1) * stride + ow; // up to the last row's last real pixel
-                    int used = (count + mr - 1) / mr;
-                    // the image's last pixels: packed with zeros after them, so nothing reads past the planes
-                    float[] tail = i0 + used * mr > n ? lastPanel(planes, starts, i0 + (used - 1) * mr, n, mr) : null;
-                    for (int p = 0; p < weights.panels(); p++) {
-                        for (int q = 0; q < used; q++) {
-                            boolean packedTail = tail != null && q == used - 1;
-                            tile.runInPlace(depth, packedTail ? tail : planes, packedTail ? packedStarts : starts,
-                                packedTail ? 0 : i0 + q * mr, packed, weights.offset(p), product, q * mr * width + p * nr,
-                                width);
-                        }
-                    }
+                    multiplyRows(planes, starts, g, oy0, oy1, product, 0);
                     if (channelsLast) {
                         for (int oy = oy0; oy < oy1; oy++) {
                             ops.storeChannelRows(product, (oy - oy0) * stride * width, width, ow, cout, bias,
@@ -116,6 +103,36 @@ final class PixelGemmConv extends PixelBroadcastConv {
             });
         }
         return new Tensor[] {out};
+    }
+
+    /**
+     * The pixel-major product of output rows [oy0, oy1) into {@code product} from {@code productOff}: pixel x of row
+     * oy at productOff + ((oy − oy0)·stride + x)·width, rows {@link PaddedPlane#flatStride} pixels apart (the columns
+     * past ow hold garbage), channels up to the panels' width; up to {@link MicroKernel#mr()} − 1 pixels past the last
+     * row's end are written too. Every weight panel meets the rows' pixel panels in turn, so it is read once.
+     */
+    void multiplyRows(float[] planes, int[] starts, ConvGeometry2d g, int oy0, int oy1, float[] product,
+                      int productOff) {
+        int mr = tile.mr();
+        int nr = tile.nr();
+        int width = weights.width();
+        int depth = weights.depth();
+        int stride = PaddedPlane.flatStride(g);
+        int n = g.oh() * stride;
+        int i0 = oy0 * stride;
+        int count = (oy1 - oy0 - 1) * stride + g.ow(); // up to the last row's last real pixel
+        int used = (count + mr - 1) / mr;
+        // the image's last pixels: packed with zeros after them, so nothing reads past the planes
+        float[] tail = i0 + used * mr > n ? lastPanel(planes, starts, i0 + (used - 1) * mr, n, mr) : null;
+        float[] packed = weights.packed();
+        for (int p = 0; p < weights.panels(); p++) {
+            for (int q = 0; q < used; q++) {
+                boolean packedTail = tail != null && q == used - 1;
+                tile.runInPlace(depth, packedTail ? tail : planes, packedTail ? tailStarts : starts,
+                    packedTail ? 0 : i0 + q * mr, packed, weights.offset(p), product, productOff + q * mr * width + p * nr,
+                    width);
+            }
+        }
     }
 
     /** The pixels i .. n − 1 of every im2col row, packed [k][mr] with zeros past n. */

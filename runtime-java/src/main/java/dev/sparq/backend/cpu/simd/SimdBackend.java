@@ -9,6 +9,7 @@ import dev.sparq.graph.ChannelsLastConv;
 import dev.sparq.graph.ClampedQuantizedOp;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.pass.ChannelsLastLayout;
+import dev.sparq.graph.pass.ConvMaxPoolFusion;
 import dev.sparq.graph.pass.GraphPass;
 import dev.sparq.graph.pass.PointwiseDepthwiseFusion;
 import dev.sparq.graph.pass.ResidualAddFusion;
@@ -57,6 +58,7 @@ public final class SimdBackend implements Backend {
         .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.OP, ChannelsLastConvKernels::create)
         .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.FUSED_OP, PointwiseDepthwiseConv::create)
         .register(ChannelsLastConv.DOMAIN, ChannelsLastConv.GLOBAL_AVERAGE_POOL, PoolKernels::channelsLastGlobalAverage)
+        .register(ConvMaxPoolFusion.DOMAIN, ConvMaxPoolFusion.OP, PixelGemmMaxPool::create)
         .register("Transpose", ChannelsLastTranspose::create);
 
     @Override
@@ -87,6 +89,6 @@ public final class SimdBackend implements Backend {
     @Override
     public List<GraphPass> layoutPasses(Predicate<Node> claimed) {
         return List.of(new ChannelsLastLayout(claimed), new PointwiseDepthwiseFusion(),
-            new ResidualAddFusion(claimed));
+            new ResidualAddFusion(claimed), new ConvMaxPoolFusion(claimed));
     }
 }
