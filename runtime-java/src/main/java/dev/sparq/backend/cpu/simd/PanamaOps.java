@@ -934,6 +934,33 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void maxPoolRow3x3Stride2(float[] src, int top, int mid, int bottom, int width, int ow, int pw, float[] dst,
+                                     int dstOff) {
+        // pixel by pixel, all of a pixel's channels before the next, so each source line is loaded once (channel
+        // vector by channel vector, every pass over the rows came from L2 again: ResNet-18's stem 92 against 84 µs)
+        int cv = width - width % V;
+        for (int p = 0; p < pw; p++) {
+            int x0 = Math.max(0, 2 * p - 1);
+            int x1 = Math.min(ow - 1, 2 * p + 1);
+            for (int c = 0; c < cv; c += V) {
+                FloatVector m = column3(src, top, mid, bottom, x0 * width + c);
+                for (int x = x0 + 1; x <= x1; x++) {
+                    m = m.lanewise(VectorOperators.MAX, column3(src, top, mid, bottom, x * width + c));
+                }
+                m.intoArray(dst, dstOff + p * width + c);
+            }
+        }
+        if (cv < width) {
+            ScalarOps.maxPoolRow3x3Stride2(src, top, mid, bottom, width, ow, pw, dst, dstOff, cv);
+        }
+    }
+
+    private static FloatVector column3(float[] src, int top, int mid, int bottom, int o) {
+        return FloatVector.fromArray(S, src, top + o).lanewise(VectorOperators.MAX, FloatVector.fromArray(S, src, mid + o))
+            .lanewise(VectorOperators.MAX, FloatVector.fromArray(S, src, bottom + o));
+    }
+
+    @Override
     public void maxWindow3Stride2(float[] row, int n, MemorySegment out, long outIndex) {
         if (n < V) {
             ScalarOps.maxWindow3Stride2(row, 0, n, out, outIndex);

@@ -18,8 +18,9 @@ import java.util.Map;
 /**
  * {@link ConvMaxPoolFusion#OP}: a first layer on {@link PixelGemmConv} and the 3×3 stride-2 MaxPool after it, one
  * pooled row at a time. For pooled row py the convolution computes its rows 2py and 2py + 1 (row 2py − 1 is the
- * previous pooled row's last, kept), the three are folded into one by maxima, then each pooled pixel takes the
- * maxima of its three columns, and only then are the bias and the clamp applied, on the way to the NCHW output
+ * previous pooled row's last, kept), each column's three rows are folded by maxima once and each pooled pixel takes
+ * the maximum of its three columns ({@link SimdOps#maxPoolRow3x3Stride2}, in registers), and only then are the bias
+ * and the clamp applied, on the way to the NCHW output
  * (transposed a quarter as often as the unfused layer's). The same values as the two layers: adding a channel's
  * bias and clamping are both monotone, so they commute with the maximum (the maximum of the rounded sums is the
  * rounded sum of the maximum), and the padding never wins a maximum, so edge windows leave it out.
@@ -101,10 +102,9 @@ final class PixelGemmMaxPool implements Kernel {
         int width = conv.weights.width();
         int rowFloats = PaddedPlane.flatStride(g) * width;
         // two convolution rows and the last pixel panel's overrun, twice (this pooled row's and the previous one's),
-        // then the folded row and the pooled row
+        // then the pooled row
         int pairFloats = 2 * rowFloats + conv.tile.mr() * width;
-        int folded = 2 * pairFloats;
-        int pooled = folded + ow * width;
+        int pooled = 2 * pairFloats;
         SimdOps ops = SimdOps.get();
         float min = conv.act.min();
         float max = conv.act.max();
@@ -128,24 +128,9 @@ final class PixelGemmMaxPool implements Kernel {
                     int top = 2 * py;
                     int bottom = Math.min(g.oh(), top + 2);
                     conv.multiplyRows(planes, starts, g, top, bottom, buf, cur);
-                    System.arraycopy(buf, cur, buf, folded, ow * width);
-                    if (bottom > top + 1) {
-                        ops.max(buf, folded, buf, cur + rowFloats, ow * width);
-                    }
-                    if (py > 0) {
-                        ops.max(buf, folded, buf, prev + rowFloats, ow * width);
-                    }
-                    for (int px = 0; px < pw; px++) {
-                        int centre = folded + 2 * px * width;
-                        int to = pooled + px * width;
-                        System.arraycopy(buf, centre, buf, to, width);
-                        if (px > 0) {
-                            ops.max(buf, to, buf, centre - width, width);
-                        }
-                        if (2 * px + 1 < ow) {
-                            ops.max(buf, to, buf, centre + width, width);
-                        }
-                    }
+                    int below = bottom > top + 1 ? cur + rowFloats : cur;
+                    ops.maxPoolRow3x3Stride2(buf, py > 0 ? prev + rowFloats : cur, cur, below, width, ow, pw, buf,
+                        pooled);
                     ops.storeTransposed(buf, pooled, width, pw, 0, cout, conv.bias, min, max, os,
                         outImage + (long) py * pw, (long) ph * pw);
                     int swap = cur;

@@ -289,6 +289,27 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void maxPoolRow3x3Stride2(float[] src, int top, int mid, int bottom, int width, int ow, int pw, float[] dst,
+                                     int dstOff) {
+        maxPoolRow3x3Stride2(src, top, mid, bottom, width, ow, pw, dst, dstOff, 0);
+    }
+
+    /** {@link #maxPoolRow3x3Stride2} for the channels [from, width): also the Vector API version's tail. */
+    static void maxPoolRow3x3Stride2(float[] src, int top, int mid, int bottom, int width, int ow, int pw, float[] dst,
+                                     int dstOff, int from) {
+        for (int p = 0; p < pw; p++) {
+            for (int c = from; c < width; c++) {
+                float m = Float.NEGATIVE_INFINITY;
+                for (int x = Math.max(0, 2 * p - 1); x <= Math.min(ow - 1, 2 * p + 1); x++) {
+                    int o = x * width + c;
+                    m = Math.max(m, Math.max(Math.max(src[top + o], src[mid + o]), src[bottom + o]));
+                }
+                dst[dstOff + p * width + c] = m;
+            }
+        }
+    }
+
+    @Override
     public void maxWindow3Stride2(float[] row, int n, MemorySegment out, long outIndex) {
         maxWindow3Stride2(row, 0, n, out, outIndex);
     }

@@ -126,6 +126,15 @@ interface SimdOps {
      */
     void maxWindow3Stride2(float[] row, int n, MemorySegment out, long outIndex);
 
+    /**
+     * One row of a 3×3 stride-2 max pool over pixel-major rows (pixel x of a row at src[row + x·width + c]):
+     * dst[dstOff + p·width + c] = the maximum over the rows at {@code top}, {@code mid}, {@code bottom} and the
+     * columns 2p − 1, 2p, 2p + 1 that lie in [0, ow), for p in [0, pw), c in [0, width). A row missing past an edge
+     * is given as {@code mid} again. Needs 2·(pw − 1) < ow.
+     */
+    void maxPoolRow3x3Stride2(float[] src, int top, int mid, int bottom, int width, int ow, int pw, float[] dst,
+                              int dstOff);
+
     /** out[outIndex + i] = clamp(acc[accOff + i] + bias, min, max) for i in [0, n). */
     void storeRow(float[] acc, int accOff, int n, float bias, float min, float max, MemorySegment out, long outIndex);
 

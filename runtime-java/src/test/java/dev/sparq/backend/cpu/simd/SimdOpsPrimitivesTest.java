@@ -205,6 +205,48 @@ class SimdOpsPrimitivesTest {
         }
     }
 
+    @Test
+    void pooledRowsTakeTheMaximumOfTheirWindowsAndWriteNothingElse() {
+        // channels of one lane, part vectors and whole ones; images of 1, 2, odd and even widths (the last window
+        // with and without its right column); all three rows present, and the top or bottom missing (given as mid)
+        for (int width : new int[] {1, 5, 16, 37, 64}) {
+            for (int ow : new int[] {1, 2, 7, 8, 112}) {
+                int pw = (ow - 1) / 2 + 1;
+                int rowFloats = ow * width + 3;
+                float[] src = new float[3 * rowFloats + 2];
+                for (int i = 0; i < src.length; i++) {
+                    src[i] = rnd.nextFloat() * 2 - 1;
+                }
+                int[][] rows = {{2, 2 + rowFloats, 2 + 2 * rowFloats}, {2 + rowFloats, 2 + rowFloats, 2},
+                    {2, 2 + rowFloats, 2 + rowFloats}};
+                for (int[] r : rows) {
+                    String what = width + " channels, " + ow + " wide, rows " + java.util.Arrays.toString(r);
+                    float[] got = new float[pw * width + 4];
+                    java.util.Arrays.fill(got, Float.NaN);
+                    SIMD.maxPoolRow3x3Stride2(src, r[0], r[1], r[2], width, ow, pw, got, 2);
+                    float[] scalar = new float[pw * width + 4];
+                    java.util.Arrays.fill(scalar, Float.NaN);
+                    SCALAR.maxPoolRow3x3Stride2(src, r[0], r[1], r[2], width, ow, pw, scalar, 2);
+                    assertArrayEquals(scalar, got, what);
+                    for (int k = 0; k < got.length; k++) {
+                        float want = Float.NaN;
+                        if (k >= 2 && k < 2 + pw * width) {
+                            int p = (k - 2) / width;
+                            int c = (k - 2) % width;
+                            want = Float.NEGATIVE_INFINITY;
+                            for (int x = 2 * p - 1; x <= 2 * p + 1; x++) {
+                                for (int row : r) {
+                                    want = x < 0 || x >= ow ? want : Math.max(want, src[row + x * width + c]);
+                                }
+                            }
+                        }
+                        assertEquals(want, got[k], what + " at " + k);
+                    }
+                }
+            }
+        }
+    }
+
     /** {@link SimdOps#storeTransposed} into a segment of NaN guards, from element 2 on. */
     private static float[] transposedStore(SimdOps ops, float[] src, int srcStride, int pixels, int c0, int c1,
                                            float[] bias, float[] bounds, long outStride, int size) {
