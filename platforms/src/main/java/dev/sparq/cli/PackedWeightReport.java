@@ -3,6 +3,7 @@ package dev.sparq.cli;
 import dev.sparq.graph.ChannelsLastConv;
 import dev.sparq.graph.Graph;
 import dev.sparq.graph.Node;
+import dev.sparq.graph.pass.ConvMaxPoolFusion;
 import dev.sparq.plan.ExecutionPlan;
 import dev.sparq.plan.Step;
 import dev.sparq.tensor.Tensor;
@@ -22,7 +23,8 @@ final class PackedWeightReport {
         Map.entry("QLinearConv", new int[] {3, 8}), Map.entry("QLinearMatMul", new int[] {3}),
         Map.entry("QGemm", new int[] {3, 6}), Map.entry("ConvInteger", new int[] {1}),
         Map.entry("MatMulInteger", new int[] {1}), Map.entry(ChannelsLastConv.OP, new int[] {1, 2}),
-        Map.entry(ChannelsLastConv.FUSED_OP, new int[] {1, 2, 3, 4}));
+        Map.entry(ChannelsLastConv.FUSED_OP, new int[] {1, 2, 3, 4}),
+        Map.entry(ConvMaxPoolFusion.OP, new int[] {1, 2}));
 
     private PackedWeightReport() {
     }

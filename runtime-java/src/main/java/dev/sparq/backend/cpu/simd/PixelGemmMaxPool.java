@@ -74,7 +74,7 @@ final class PixelGemmMaxPool implements Kernel {
 
     @Override
     public String describe() {
-        return "pixel-gemm first layer with its 3×3/2 MaxPool, one pooled row at a time";
+        return "pixel-gemm-maxpool: first layer and its 3×3/2 MaxPool, one pooled row at a time";
     }
 
     @Override
