@@ -154,6 +154,43 @@ class ChannelsLastConvTest {
     }
 
     /**
+     * The channels-last first layer stores each pixel panel as it is computed, skipping the garbage columns of the
+     * flat planes; the channels-first one stages rows and transposes them. Both sum each output in one FMA chain, so
+     * their results are the same bits: images whose rows end mid-panel, channels of a part panel, one and two
+     * panels, at 1 and 2 threads.
+     */
+    @Test
+    void channelsLastFirstLayersAreTheChannelsFirstOnesTransposed() {
+        // {cin, h, w, cout, k, stride, pad}
+        int[][] cases = {{3, 37, 41, 32, 3, 2, 1}, {3, 30, 29, 64, 7, 2, 3}, {1, 13, 11, 33, 3, 1, 1},
+            {3, 224, 224, 32, 3, 2, 1}};
+        WorkerPool pool = new WorkerPool(2);
+        try {
+            for (int[] c : cases) {
+                Node conv = fusedConv(ints("strides", c[5], c[5]), ints("pads", c[6], c[6], c[6], c[6]),
+                    s("activation", "Clip"), floats("activation_params", -0.5f, 0.7f));
+                try (Tensor x = random(2, c[0], c[1], c[2]); Tensor w = random(c[3], c[0], c[4], c[4]);
+                     Tensor b = random(c[3])) {
+                    dev.sparq.backend.geometry.ConvAttributes attrs = dev.sparq.backend.geometry.ConvAttributes.of(conv,
+                        w);
+                    Activation act = Activation.ofFused(conv);
+                    PixelGemmConv first = new PixelGemmConv(attrs, w.toFloatArray(), b.toFloatArray(), act, c[0]);
+                    PixelGemmConv last = new PixelGemmConv(attrs, w.toFloatArray(), b.toFloatArray(), act, c[0], true);
+                    for (ExecutionContext ctx : List.of(ExecutionContext.standalone(),
+                        ExecutionContext.standalone(2, pool))) {
+                        try (Tensor want = first.run(new Tensor[] {x}, ctx)[0];
+                             Tensor gotL = last.run(new Tensor[] {x}, ctx)[0]; Tensor got = toNchw(gotL)) {
+                            assertArrayEquals(want.toFloatArray(), got.toFloatArray(), java.util.Arrays.toString(c));
+                        }
+                    }
+                }
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
+    /**
      * The fused pointwise + 3×3 depthwise kernel against cpu-ref's two convolutions: heights that leave a part group
      * of rows, stride 2, no padding, part vectors of channels, a batch of 2, and 2 threads.
      */
