@@ -48,6 +48,15 @@ public final class OnnxModels {
         return t.build();
     }
 
+    /** An INTS attribute (pads, strides, kernel_shape, ...). */
+    public static AttributeProto ints(String name, long... v) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long x : v) {
+            a.addInts(x);
+        }
+        return a.build();
+    }
+
     public static NodeProto node(String op, List<String> in, List<String> out, AttributeProto... attrs) {
         return NodeProto.newBuilder().setOpType(op).setName(op + "_" + out.get(0)).addAllInput(in).addAllOutput(out)
             .addAllAttribute(List.of(attrs)).build();

@@ -1,5 +1,6 @@
 package dev.sparq.graph.pass;
 
+import static dev.sparq.testing.OnnxModels.ints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,14 +42,6 @@ class ChannelsLastLayoutTest {
             v[i] = (float) rnd.nextGaussian() * 0.5f;
         }
         return v;
-    }
-
-    private static AttributeProto ints(String name, long... v) {
-        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            b.addInts(x);
-        }
-        return b.build();
     }
 
     /**

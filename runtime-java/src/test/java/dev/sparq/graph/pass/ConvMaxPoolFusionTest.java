@@ -1,5 +1,6 @@
 package dev.sparq.graph.pass;
 
+import static dev.sparq.testing.OnnxModels.ints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,7 +13,6 @@ import dev.sparq.onnx.OnnxImporter;
 import dev.sparq.quant.CalibrationData;
 import dev.sparq.quant.CalibrationResult;
 import dev.sparq.quant.Calibrator;
-import dev.sparq.onnx.proto.Onnx.AttributeProto;
 import dev.sparq.onnx.proto.Onnx.GraphProto;
 import dev.sparq.onnx.proto.Onnx.ModelProto;
 import dev.sparq.tensor.Tensor;
@@ -44,14 +44,6 @@ class ConvMaxPoolFusionTest {
             v[i] = (float) rnd.nextGaussian() * 0.5f;
         }
         return v;
-    }
-
-    private static AttributeProto ints(String name, long... v) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return a.build();
     }
 
     /** What a stem looks like: its convolution and pool, and what to vary. */

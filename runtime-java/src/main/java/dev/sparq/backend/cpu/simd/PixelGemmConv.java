@@ -113,21 +113,16 @@ final class PixelGemmConv extends PixelBroadcastConv {
         int mr = tile.mr();
         int nr = tile.nr();
         int width = weights.width();
-        int depth = weights.depth();
         int stride = PaddedPlane.flatStride(g);
         int n = g.oh() * stride;
         int i0 = oy0 * stride;
         int count = (oy1 - oy0 - 1) * stride + g.ow(); // up to the last row's last real pixel
         int used = (count + mr - 1) / mr;
-        // the image's last pixels: packed with zeros after them, so nothing reads past the planes
-        float[] tail = i0 + used * mr > n ? lastPanel(planes, starts, i0 + (used - 1) * mr, n, mr) : null;
-        float[] packed = weights.packed();
+        float[] tail = tailPanel(planes, starts, i0, used, n);
         for (int p = 0; p < weights.panels(); p++) {
             for (int q = 0; q < used; q++) {
-                boolean packedTail = tail != null && q == used - 1;
-                tile.runInPlace(depth, packedTail ? tail : planes, packedTail ? tailStarts : starts,
-                    packedTail ? 0 : i0 + q * mr, packed, weights.offset(p), product, productOff + q * mr * width + p * nr,
-                    width);
+                multiplyPanel(planes, starts, q == used - 1 ? tail : null, i0 + q * mr, p, product,
+                    productOff + q * mr * width + p * nr);
             }
         }
     }
@@ -143,22 +138,17 @@ final class PixelGemmConv extends PixelBroadcastConv {
         int mr = tile.mr();
         int nr = tile.nr();
         int width = weights.width();
-        int depth = weights.depth();
         int cout = weights.cout();
         int stride = PaddedPlane.flatStride(g);
-        int n = g.oh() * stride;
         int ow = g.ow();
         int i0 = oy0 * stride;
         int end = (oy1 - 1) * stride + ow; // past the last row's last real pixel
         int used = (end - i0 + mr - 1) / mr;
-        float[] tail = i0 + used * mr > n ? lastPanel(planes, starts, i0 + (used - 1) * mr, n, mr) : null;
-        float[] packed = weights.packed();
+        float[] tail = tailPanel(planes, starts, i0, used, g.oh() * stride);
         for (int q = 0; q < used; q++) {
             int first = i0 + q * mr;
-            boolean packedTail = tail != null && q == used - 1;
             for (int p = 0; p < weights.panels(); p++) {
-                tile.runInPlace(depth, packedTail ? tail : planes, packedTail ? tailStarts : starts,
-                    packedTail ? 0 : first, packed, weights.offset(p), tileBuf, p * nr, width);
+                multiplyPanel(planes, starts, q == used - 1 ? tail : null, first, p, tileBuf, p * nr);
             }
             // the panel's real pixels: one run per output row it touches, the garbage columns past ow left out
             int last = Math.min(end, first + mr);
@@ -173,6 +163,24 @@ final class PixelGemmConv extends PixelBroadcastConv {
                 f = (oy + 1) * stride;
             }
         }
+    }
+
+    /**
+     * The last of {@code used} pixel panels from flat pixel i0, packed with zeros past the image's n pixels so that
+     * nothing reads past the planes, or null where it lies inside them.
+     */
+    private float[] tailPanel(float[] planes, int[] starts, int i0, int used, int n) {
+        int mr = tile.mr();
+        return i0 + used * mr > n ? lastPanel(planes, starts, i0 + (used - 1) * mr, n, mr) : null;
+    }
+
+    /**
+     * The pixel panel from flat pixel {@code first}, or {@code tail} (its packed copy) when given, times weight panel
+     * p into y[yOff ..], pixels a panel width apart.
+     */
+    private void multiplyPanel(float[] planes, int[] starts, float[] tail, int first, int p, float[] y, int yOff) {
+        tile.runInPlace(weights.depth(), tail != null ? tail : planes, tail != null ? tailStarts : starts,
+            tail != null ? 0 : first, weights.packed(), weights.offset(p), y, yOff, weights.width());
     }
 
     /** The pixels i .. n − 1 of every im2col row, packed [k][mr] with zeros past n. */
