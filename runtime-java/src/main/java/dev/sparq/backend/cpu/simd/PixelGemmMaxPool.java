@@ -20,10 +20,10 @@ import java.util.Map;
  * pooled row at a time. For pooled row py the convolution computes its rows 2py and 2py + 1 (row 2py − 1 is the
  * previous pooled row's last, kept), each column's three rows are folded by maxima once and each pooled pixel takes
  * the maximum of its three columns ({@link SimdOps#maxPoolRow3x3Stride2}, in registers), and only then are the bias
- * and the clamp applied, on the way to the NCHW output
- * (transposed a quarter as often as the unfused layer's). The same values as the two layers: adding a channel's
- * bias and clamping are both monotone, so they commute with the maximum (the maximum of the rounded sums is the
- * rounded sum of the maximum), and the padding never wins a maximum, so edge windows leave it out.
+ * and the clamp applied, on the way to the NCHW output (a quarter of the unfused layer's transposes and stores).
+ * The same values as the two layers: adding a channel's bias and clamping are both monotone, so they commute with
+ * the maximum (the maximum of the rounded sums is the rounded sum of the maximum), and the padding never wins a
+ * maximum, so edge windows leave it out.
  */
 final class PixelGemmMaxPool implements Kernel {
     private final PixelGemmConv conv;
