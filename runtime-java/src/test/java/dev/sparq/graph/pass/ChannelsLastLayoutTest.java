@@ -1,6 +1,8 @@
 package dev.sparq.graph.pass;
 
 import static dev.sparq.testing.OnnxModels.ints;
+import static dev.sparq.graph.pass.PassTests.ops;
+import static dev.sparq.graph.pass.PassTests.optimized;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +13,6 @@ import dev.sparq.graph.ChannelsLastConv;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
 import dev.sparq.graph.ValueType;
-import dev.sparq.onnx.OnnxImporter;
 import dev.sparq.onnx.proto.Onnx.AttributeProto;
 import dev.sparq.onnx.proto.Onnx.GraphProto;
 import dev.sparq.onnx.proto.Onnx.ModelProto;
@@ -76,16 +77,6 @@ class ChannelsLastLayoutTest {
         Path f = dir.resolve("block" + depthwise + tapExpanded + ".onnx");
         Files.write(f, m.toByteArray());
         return f;
-    }
-
-    private static Model optimized(Path f) {
-        Model m = OnnxImporter.load(f);
-        GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
-        return m;
-    }
-
-    private static List<String> ops(Model m) {
-        return m.graph().nodes().stream().map(Node::opType).toList();
     }
 
     @Test

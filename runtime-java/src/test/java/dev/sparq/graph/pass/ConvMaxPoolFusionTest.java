@@ -1,6 +1,8 @@
 package dev.sparq.graph.pass;
 
 import static dev.sparq.testing.OnnxModels.ints;
+import static dev.sparq.graph.pass.PassTests.ops;
+import static dev.sparq.graph.pass.PassTests.optimized;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +11,6 @@ import dev.sparq.SessionOptions;
 import dev.sparq.Sparq;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
-import dev.sparq.onnx.OnnxImporter;
 import dev.sparq.quant.CalibrationData;
 import dev.sparq.quant.CalibrationResult;
 import dev.sparq.quant.Calibrator;
@@ -97,16 +98,6 @@ class ConvMaxPoolFusionTest {
         Path f = dir.resolve("stem" + s.hashCode() + ".onnx");
         Files.write(f, m.toByteArray());
         return f;
-    }
-
-    private static Model optimized(Path f) {
-        Model m = OnnxImporter.load(f);
-        GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
-        return m;
-    }
-
-    private static List<String> ops(Model m) {
-        return m.graph().nodes().stream().map(Node::opType).toList();
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.sparq.graph.pass;
 
+import static dev.sparq.graph.pass.PassTests.ops;
+import static dev.sparq.graph.pass.PassTests.optimized;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +15,6 @@ import dev.sparq.backend.cpu.simd.SimdBackend;
 import dev.sparq.graph.Attribute;
 import dev.sparq.graph.Model;
 import dev.sparq.graph.Node;
-import dev.sparq.onnx.OnnxImporter;
 import dev.sparq.onnx.proto.Onnx.AttributeProto;
 import dev.sparq.onnx.proto.Onnx.GraphProto;
 import dev.sparq.onnx.proto.Onnx.ModelProto;
@@ -84,16 +85,6 @@ class ResidualAddFusionTest {
         Path f = dir.resolve("block" + relu + downsample + broadcast + tap + ".onnx");
         Files.write(f, m.toByteArray());
         return f;
-    }
-
-    private static Model optimized(Path f) {
-        Model m = OnnxImporter.load(f);
-        GraphOptimizer.optimize(m, GraphOptimizer.Level.ALL);
-        return m;
-    }
-
-    private static List<String> ops(Model m) {
-        return m.graph().nodes().stream().map(Node::opType).toList();
     }
 
     @Test
