@@ -545,8 +545,7 @@ final class PanamaOps implements SimdOps {
                 }
             }
         }
-        ScalarOps.storeTransposed(src, srcOff, srcStride, 0, pixels, cFull, c1, bias, min, max, out, outIndex,
-            outStride);
+        SCALAR.storeTransposed(src, srcOff, srcStride, pixels, cFull, c1, bias, min, max, out, outIndex, outStride);
     }
 
     /**

@@ -332,14 +332,8 @@ final class ScalarOps implements SimdOps {
     @Override
     public void storeTransposed(float[] src, int srcOff, int srcStride, int pixels, int c0, int c1, float[] bias,
                                 float min, float max, MemorySegment out, long outIndex, long outStride) {
-        storeTransposed(src, srcOff, srcStride, 0, pixels, c0, c1, bias, min, max, out, outIndex, outStride);
-    }
-
-    /** {@link #storeTransposed} of the pixels [p0, p1) only. */
-    static void storeTransposed(float[] src, int srcOff, int srcStride, int p0, int p1, int c0, int c1, float[] bias,
-                                float min, float max, MemorySegment out, long outIndex, long outStride) {
         for (int c = c0; c < c1; c++) {
-            for (int p = p0; p < p1; p++) {
+            for (int p = 0; p < pixels; p++) {
                 out.setAtIndex(F, outIndex + c * outStride + p,
                     Math.min(Math.max(src[srcOff + p * srcStride + c] + bias[c], min), max));
             }
