@@ -1,5 +1,6 @@
 package dev.sparq.backend;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -11,7 +12,7 @@ import java.util.function.IntConsumer;
  */
 public final class WorkerPool implements AutoCloseable {
     /** How long workers spin for the next job by default: longer than a layer, so they stay hot through a run. */
-    public static final java.time.Duration DEFAULT_SPIN = java.time.Duration.ofMillis(2);
+    public static final Duration DEFAULT_SPIN = Duration.ofMillis(2);
 
     /** One parallelFor call. Its counters are its own, so a late worker can never take a task of the next job. */
     private static final class Job {
@@ -41,7 +42,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final Thread[] workers;
-    private final java.time.Duration spin;
+    private final Duration spin;
     private final long spinNanos;
     private volatile Job current;
     private volatile boolean closed;
@@ -52,10 +53,10 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /** The same with workers that spin for {@code spin} after each job before they park. */
-    public WorkerPool(int threads, java.time.Duration spin) {
+    public WorkerPool(int threads, Duration spin) {
         this.spin = spin;
         // saturated: a spin longer than ~292 years is forever
-        spinNanos = spin.compareTo(java.time.Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : spin.toNanos();
+        spinNanos = spin.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : spin.toNanos();
         workers = new Thread[Math.max(0, threads - 1)];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = Thread.ofPlatform().daemon().name("sparq-worker-" + i).unstarted(this::workLoop);
@@ -68,7 +69,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /** How long workers spin for the next job before they park. */
-    public java.time.Duration spin() {
+    public Duration spin() {
         return spin;
     }
 
