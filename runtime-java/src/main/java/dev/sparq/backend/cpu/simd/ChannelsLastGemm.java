@@ -13,12 +13,15 @@ import java.util.Arrays;
  * panels serve one or two tiles each. (Broadcasting straight from the segment measured slower than the copy: 383
  * against 295 µs on 12544 × 16 × 96.) Panels of 12-14 pixels ({@link RowPanels#wide}: 196 pixels as 14 of 14, with
  * no tail) where the rows allow, else of 12 with the last few rows through {@link Gemm}. Each sum runs over k in
- * order whatever the thread count. (A weights-major order for the 7×7 layers, each weight panel
- * meeting every pixel panel, measured no faster: 250-254 against 257-276 µs on 49 × 960 × 320, 129-132 against
- * 104-110 on 49 × 160 × 960.)
+ * order whatever the thread count. The weights are read into the caches before the tiles need them
+ * ({@link CacheWarmer}); those larger than {@link #WEIGHT_MAJOR_BYTES} go weight panel by weight panel. (Without the
+ * reading first, the weight-major order measured no faster on hot caches: 250-254 against 257-276 µs on
+ * 49 × 960 × 320, 129-132 against 104-110 on 49 × 160 × 960.)
  */
 final class ChannelsLastGemm {
     static final int MR = 12;
+    /** Weights above this go weight panel by weight panel (half of L2 here, as {@link Gemm}'s B block). */
+    static final long WEIGHT_MAJOR_BYTES = 512 * 1024;
 
     private ChannelsLastGemm() {
     }
@@ -45,7 +48,11 @@ final class ChannelsLastGemm {
         if (split == null) {
             split = RowPanels.uniform(rows / mr, mr);
         }
-        panels(x, split, k, b, y, epilogue, ctx, narrow);
+        if (!narrow && b.bytes() > WEIGHT_MAJOR_BYTES) {
+            weightPanels(x, split, k, b, y, epilogue, ctx);
+        } else {
+            panels(x, split, k, b, y, epilogue, ctx, narrow);
+        }
         int done = split.rows();
         if (done < rows) {
             // the last rows (a 7×7 image's 49th pixel) on a packed tile of the same width, the 1-row one for 1-3 rows
@@ -54,6 +61,51 @@ final class ChannelsLastGemm {
             Gemm.run(tail, new RowMajorSource(x, (long) done * k, rows - done, k, k, false), b, y,
                 (long) done * b.rows(), b.rows(), epilogue, ctx);
         }
+    }
+
+    /**
+     * Weight panel by weight panel, each read into the caches ({@link PackedMatrix#warmPanel}) and then meeting every
+     * pixel panel: for weights larger than L2 can keep beside the pixels, which the pixel-major order would read
+     * again from L3 for each pixel panel, and could not read into L2 first. The pixel rows are copied once; threads
+     * split the weight panels. (MobileNetV2's 49 × 960 → 320: 170 µs in the model, 196 with all weights read first
+     * and the pixel-major order, 210 without reading them first; RESULTS, stop 26.)
+     */
+    private static void weightPanels(MemorySegment x, RowPanels split, int k, PackedMatrix b, MemorySegment y,
+                                     Epilogue epilogue, ExecutionContext ctx) {
+        int n = b.rows();
+        int nr = MicroKernel.get().nr();
+        int rows = split.rows();
+        int colPanels = (n + nr - 1) / nr;
+        // run14 reads 14 rows for a 13-row panel: one row of zeros past the last
+        float[] a = Scratch.of(0).get((rows + 1) * k);
+        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, 0, a, 0, rows * k);
+        Arrays.fill(a, rows * k, (rows + 1) * k, 0f);
+        int threads = Math.min(colPanels, ctx.threadsFor((long) rows * n * k / Gemm.WORK_PER_THREAD));
+        ctx.parallelFor(threads, t -> {
+            for (int jc = (int) ((long) colPanels * t / threads); jc < (long) colPanels * (t + 1) / threads; jc++) {
+                b.warmPanel(jc);
+                int col = jc * nr;
+                int cols = Math.min(nr, n - col);
+                for (int k0 = 0; k0 < k; k0 += Gemm.KC) {
+                    int kb = Math.min(Gemm.KC, k - k0);
+                    PanelSource.Panels bp = b.panels(k0, kb, 0, n, nr, null);
+                    int bAt = bp.base() + jc * bp.stride();
+                    Epilogue last = k0 + kb >= k ? epilogue : null;
+                    for (int p = 0; p < split.count(); p++) {
+                        int row0 = split.start(p);
+                        int size = split.size(p);
+                        long at = (long) row0 * n + col;
+                        if (size == MR) {
+                            PanamaMicroKernel.run12(kb, a, row0 * k + k0, k, bp.data(), bAt, y, at, n, cols, k0 > 0,
+                                last, row0, col);
+                        } else {
+                            PanamaMicroKernel.run14(kb, a, row0 * k + k0, k, bp.data(), bAt, y, at, n, size, cols,
+                                k0 > 0, last, row0, col);
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /**
@@ -69,6 +121,7 @@ final class ChannelsLastGemm {
             ctx.threadsFor((long) split.rows() * n * k / Gemm.WORK_PER_THREAD));
         ctx.parallelFor(threads, t -> {
             float[] a = Scratch.of(0).get(split.max() * k);
+            b.warm(); // each thread's L2 gets the weights (RESULTS, stop 26: 4262 → 3966 µs for MobileNetV2's nodes)
             for (int p = (int) ((long) panels * t / threads); p < (long) panels * (t + 1) / threads; p++) {
                 int row0 = split.start(p);
                 int rows = split.size(p);

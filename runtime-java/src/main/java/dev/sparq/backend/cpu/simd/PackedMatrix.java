@@ -84,6 +84,20 @@ final class PackedMatrix implements PanelSource {
         return (long) data.length * Float.BYTES;
     }
 
+    /** Reads every cache line of the packed matrix ({@link CacheWarmer}). */
+    void warm() {
+        CacheWarmer.lines(data, offset, offset + paddedRows * depth);
+    }
+
+    /** Reads every cache line of panel {@code p} (rows p·width on), in every k block. */
+    void warmPanel(int p) {
+        for (int k0 = 0; k0 < depth; k0 += Gemm.KC) {
+            int kb = Math.min(Gemm.KC, depth - k0);
+            int from = offset + k0 * paddedRows + p * width * kb;
+            CacheWarmer.lines(data, from, from + width * kb);
+        }
+    }
+
     @Override
     public Panels panels(int k0, int kb, int row0, int count, int w, Scratch scratch) {
         if (w != width) {

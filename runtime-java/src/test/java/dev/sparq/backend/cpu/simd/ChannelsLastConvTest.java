@@ -265,6 +265,39 @@ class ChannelsLastConvTest {
         }
     }
 
+    /**
+     * Weights past {@link ChannelsLastGemm#WEIGHT_MAJOR_BYTES} go weight panel by weight panel: against the reference
+     * and 1 thread against 2, on 49 pixels (13 + 3 × 12), 17 (a 12-row panel and a 5-row tail) and 1 (tail only),
+     * two k blocks and a last part panel of output channels.
+     */
+    @Test
+    void largeWeightsGoWeightPanelByWeightPanel() {
+        int k = Gemm.KC + 4;
+        int cout = 1000;
+        assertTrue((long) cout * k * Float.BYTES > ChannelsLastGemm.WEIGHT_MAJOR_BYTES, "the path under test");
+        WorkerPool pool = new WorkerPool(2);
+        try (Tensor w = random(cout, k, 1, 1); Tensor b = random(cout);
+             KernelTuner.Scope ignored = KernelTuner.use(Tuners.forcing("nhwc-rows"))) {
+            for (int[] im : new int[][] {{7, 7}, {1, 17}, {1, 1}}) {
+                try (Tensor x = random(1, k, im[0], im[1]); Tensor xl = toNhwc(x)) {
+                    if (!offers("nhwc-rows", xl, w, b)) {
+                        continue; // not at this vector width
+                    }
+                    String what = "nhwc-rows " + im[0] + "×" + im[1];
+                    check(x, w, b, ExecutionContext.standalone(), what, s("activation", "Relu"));
+                    try (Tensor one = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(), xl,
+                             w, b)[0];
+                         Tensor two = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(2, pool),
+                             xl, w, b)[0]) {
+                        assertArrayEquals(one.toFloatArray(), two.toFloatArray(), what);
+                    }
+                }
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void twoThreadsGiveTheSameBits() {
         WorkerPool pool = new WorkerPool(2);
