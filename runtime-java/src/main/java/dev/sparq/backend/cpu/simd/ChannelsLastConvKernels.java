@@ -136,6 +136,10 @@ final class ChannelsLastConvKernels {
                 rule = "nhwc-rows-16";
             }
         }
+        if (PairTileGemm.available() && cout <= PairTileGemm.width()) {
+            candidates.add(new Candidate("nhwc-pairs",
+                () -> new PairTileGemm(weights, cout, cin, act.epilogue(null, bias))));
+        }
         long[] xs = in;
         String note = xs != null && SimdTuning.batchSymbolic(r, 0) ? "timed at batch 1 (batch is symbolic)" : "";
         return KernelTuner.current().choose(new TuningRequest(SimdTuning.backend(), ChannelsLastConv.OP,
@@ -151,19 +155,23 @@ final class ChannelsLastConvKernels {
         return new Pointwise(mk, rows, b, act.epilogue(null, bias));
     }
 
+    /** The output of a pointwise layer from k to n channels on f32 [N,H,W,k] input {@code x}, which it checks. */
+    static Tensor pointwiseOutput(Tensor x, int k, int n, ExecutionContext ctx) {
+        if (x.dtype() != DType.F32 || x.rank() != 4 || x.dim(3) != k) {
+            throw new IllegalArgumentException("input " + x.dtype() + Arrays.toString(x.shape())
+                + " must be f32 [N,H,W," + k + "]");
+        }
+        return ctx.allocateUninitialized(DType.F32, x.dim(0), x.dim(1), x.dim(2), n);
+    }
+
     /** A 1×1 layer as [N·H·W, Cin] × [Cin, Cout]. */
     private record Pointwise(MicroKernel mk, boolean rows, PackedMatrix b, Epilogue epilogue) implements Kernel {
         @Override
         public Tensor[] run(Tensor[] inputs, ExecutionContext ctx) {
             Tensor x = inputs[0];
             int k = b.depth();
-            if (x.dtype() != DType.F32 || x.rank() != 4 || x.dim(3) != k) {
-                throw new IllegalArgumentException("input " + x.dtype() + Arrays.toString(x.shape())
-                    + " must be f32 [N,H,W," + k + "]");
-            }
-            int pixels = Math.toIntExact(x.size() / k);
-            Tensor y = ctx.allocateUninitialized(DType.F32, x.dim(0), x.dim(1), x.dim(2), b.rows());
-            gemm(mk, rows, x.segment(), pixels, k, b, y.segment(), epilogue, ctx);
+            Tensor y = pointwiseOutput(x, k, b.rows(), ctx);
+            gemm(mk, rows, x.segment(), Math.toIntExact(x.size() / k), k, b, y.segment(), epilogue, ctx);
             return new Tensor[] {y};
         }
 

@@ -16,4 +16,8 @@ final class PanamaSpecies {
     static VectorSpecies<Float> floats(int bits) {
         return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
     }
+
+    static VectorSpecies<Long> longs(int bits) {
+        return VectorSpecies.of(long.class, VectorShape.forBitSize(bits));
+    }
 }

@@ -204,6 +204,16 @@ final class SimdWarmup {
     }
 
     private static List<Path> channelsLastPaths(String name, Random r) {
+        if (name.equals("nhwc-pairs")) {
+            // 9×9 pixels: whole tiles and a part one; an even and an odd reduction; a part vector of outputs
+            List<Path> paths = new ArrayList<>();
+            for (int cin : new int[] {8, 17}) {
+                int cout = PairTileGemm.width() - 3;
+                paths.add(new Path(new PairTileGemm(weights(r, false, cout, cin), cout, cin,
+                    Activation.RELU.epilogue(null, new float[cout])), SimdTuning.random(1, 9, 9, cin)));
+            }
+            return paths;
+        }
         MicroKernel mk = switch (name) {
             case "nhwc-gemm", "nhwc-rows" -> MicroKernel.get();
             case "nhwc-gemm-16", "nhwc-rows-16" -> MicroKernel.narrow();

@@ -298,6 +298,39 @@ class ChannelsLastConvTest {
         }
     }
 
+    /**
+     * The two-steps-a-broadcast tile at both of its shapes (2 and 3 vectors of outputs): against the reference and 1
+     * thread against 2 (pixel panels split differently), on an odd reduction and part panels of pixels.
+     */
+    @Test
+    void pairTileMatchesTheReferenceAndGivesTheSameBitsOnTwoThreads() {
+        if (MicroKernel.narrow() == null) {
+            return; // no such tile at this vector width
+        }
+        int v = MicroKernel.narrow().nr();
+        WorkerPool pool = new WorkerPool(2);
+        try (KernelTuner.Scope ignored = KernelTuner.use(Tuners.forcing("nhwc-pairs"))) {
+            for (int cout : new int[] {v - 3, v + v / 2 - 3}) {
+                try (Tensor x = random(1, 33, 10, 13); Tensor xl = toNhwc(x); Tensor w = random(cout, 33, 1, 1);
+                     Tensor b = random(cout)) {
+                    if (!offers("nhwc-pairs", xl, w, b)) {
+                        continue; // not at this vector width
+                    }
+                    check(x, w, b, ExecutionContext.standalone(2, pool), "nhwc-pairs, " + cout + " outputs",
+                        s("activation", "Relu"));
+                    try (Tensor one = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(), xl, w,
+                             b)[0];
+                         Tensor two = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(2, pool),
+                             xl, w, b)[0]) {
+                        assertArrayEquals(one.toFloatArray(), two.toFloatArray(), cout + " outputs");
+                    }
+                }
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void twoThreadsGiveTheSameBits() {
         WorkerPool pool = new WorkerPool(2);
