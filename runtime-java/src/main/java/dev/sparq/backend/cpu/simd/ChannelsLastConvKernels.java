@@ -136,7 +136,7 @@ final class ChannelsLastConvKernels {
                 rule = "nhwc-rows-16";
             }
         }
-        if (PairTileGemm.available() && cout <= PairTileGemm.width()) {
+        if (cout <= ChannelsLastGemm.pairsWidth()) {
             candidates.add(new Candidate("nhwc-pairs",
                 () -> new PairTileGemm(weights, cout, cin, act.epilogue(null, bias))));
         }

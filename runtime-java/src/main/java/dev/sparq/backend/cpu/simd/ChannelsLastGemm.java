@@ -31,6 +31,15 @@ final class ChannelsLastGemm {
         return MicroKernel.get() instanceof PanamaMicroKernel && PanamaMicroKernel.ROWS == MR;
     }
 
+    /**
+     * Output channels {@link PairTileGemm} covers here, one and a half vectors (24 at 512 bits), or 0 where it does
+     * not run (below 256 bits a vector holds too few pairs). Here, not there: asking that class would load the Vector
+     * API, which may be absent.
+     */
+    static int pairsWidth() {
+        return SimdConfig.BITS >= 256 ? SimdConfig.BITS / Float.SIZE * 3 / 2 : 0;
+    }
+
     /** Whether the narrow tile (16 rows × one vector of columns, {@link PanamaNarrowKernel}) runs here. */
     static boolean narrowAvailable() {
         return MicroKernel.narrow() instanceof PanamaNarrowKernel;
@@ -121,7 +130,7 @@ final class ChannelsLastGemm {
             ctx.threadsFor((long) split.rows() * n * k / Gemm.WORK_PER_THREAD));
         ctx.parallelFor(threads, t -> {
             float[] a = Scratch.of(0).get(split.max() * k);
-            b.warm(); // each thread's L2 gets the weights (RESULTS, stop 26: 4262 → 3966 µs for MobileNetV2's nodes)
+            b.warm(); // each thread's L2 gets the weights (RESULTS, stop 26: 4216 → 3963 µs for MobileNetV2's nodes)
             for (int p = (int) ((long) panels * t / threads); p < (long) panels * (t + 1) / threads; p++) {
                 int row0 = split.start(p);
                 int rows = split.size(p);

@@ -51,18 +51,7 @@ final class PairTileGemm implements Kernel {
     private final float[] packed;
     private final Epilogue epilogue;
 
-    /** Whether the Vector API tile runs here (256 bits and up: at 128 a vector holds only two outputs). */
-    static boolean available() {
-        return SimdConfig.BITS >= 256;
-    }
-
-    /** Output channels one kernel covers: one and a half vectors. */
-    static int width() {
-        int v = MicroKernel.narrow().nr();
-        return v + v / 2;
-    }
-
-    /** @param weights [n][k] row-major, n at most {@link #width()} */
+    /** @param weights [n][k] row-major, n at most {@link ChannelsLastGemm#pairsWidth()} */
     PairTileGemm(float[] weights, int n, int k, Epilogue epilogue) {
         if (n > V + V / 2) {
             throw new IllegalArgumentException(n + " output channels, at most " + (V + V / 2));

@@ -205,12 +205,15 @@ final class SimdWarmup {
 
     private static List<Path> channelsLastPaths(String name, Random r) {
         if (name.equals("nhwc-pairs")) {
-            // 9×9 pixels: whole tiles and a part one; an even and an odd reduction; a part vector of outputs
+            // 9×9 pixels: whole tiles and a part one; an even and an odd reduction; both tile shapes (2 and 3
+            // vectors of outputs), each with a part vector
             List<Path> paths = new ArrayList<>();
+            int width = ChannelsLastGemm.pairsWidth();
             for (int cin : new int[] {8, 17}) {
-                int cout = PairTileGemm.width() - 3;
-                paths.add(new Path(new PairTileGemm(weights(r, false, cout, cin), cout, cin,
-                    Activation.RELU.epilogue(null, new float[cout])), SimdTuning.random(1, 9, 9, cin)));
+                for (int cout : new int[] {width * 2 / 3 - 3, width - 3}) {
+                    paths.add(new Path(new PairTileGemm(weights(r, false, cout, cin), cout, cin,
+                        Activation.RELU.epilogue(null, new float[cout])), SimdTuning.random(1, 9, 9, cin)));
+                }
             }
             return paths;
         }
