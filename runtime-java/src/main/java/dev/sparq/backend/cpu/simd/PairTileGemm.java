@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A channels-last pointwise layer with at most one vector of output channels, two reduction steps per broadcast: a
+ * A channels-last pointwise layer with few output channels (up to 1.5 vectors), two reduction steps per broadcast: a
  * 64-bit broadcast of a pixel's (x[k], x[k+1]) puts x[k] in the even lanes and x[k+1] in the odd ones, and the
  * weights are packed so that lanes 2i and 2i+1 of a vector hold output i's weights at k and k+1 (V/2 outputs a
  * vector, two vectors a step). One broadcast then feeds two FMAs whose lanes all count, where the one-vector tile
@@ -42,12 +42,12 @@ final class PairTileGemm implements Kernel {
     private static final ThreadLocal<long[]> ROWS = ThreadLocal.withInitial(() -> new long[0]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * 2 * V]);
 
-    private final int vectors;
-    private final int rowsPerTile;
-
     private final int n;
     private final int k;
     private final int pairs;
+    /** Vectors of accumulators per pixel (2 or 3), and pixels per tile. */
+    private final int vectors;
+    private final int rowsPerTile;
     private final float[] packed;
     private final Epilogue epilogue;
 
