@@ -18,10 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * A channels-last pointwise layer with few output channels (up to 1.5 vectors), two reduction steps per broadcast: a
  * 64-bit broadcast of a pixel's (x[k], x[k+1]) puts x[k] in the even lanes and x[k+1] in the odd ones, and the
  * weights are packed so that lanes 2i and 2i+1 of a vector hold output i's weights at k and k+1 (V/2 outputs a
- * vector, two vectors a step). One broadcast then feeds two FMAs whose lanes all count, where the one-vector tile
- * ({@link PanamaNarrowKernel}) spends a broadcast per FMA; broadcasts issue about one a cycle here (Zen 5), so that
- * tile ran at half the FMA rate (MobileNetV2's features.1 projection, 12544 × 32 → 16: its tile 96-98 µs, this one
- * 50; RESULTS, stop 26). Each output's even-k and odd-k sums run in k order and are added once at the end, so the
+ * vector, two vectors a step). One broadcast then feeds two FMAs whose lanes all count, where the one-vector tile on
+ * copied pixel rows ({@link PanamaNarrowKernel#runRows}) spends a broadcast per FMA, from 16 rows per k step, and ran
+ * at about half the FMA rate (14 cycles per 16 FMAs on this Zen 5; on packed rows the same tile runs near the peak).
+ * MobileNetV2's features.1 projection, 12544 × 32 → 16: that tile 96-98 µs, this one 50 (RESULTS, stop 26). Each output's even-k and odd-k sums run in k order and are added once at the end, so the
  * bits do not depend on the thread count; against cpu-ref the rounding differs. Up to one vector of outputs the tile
  * is 12 pixels × 2 vectors; up to one and a half, 8 pixels × 3 vectors, where the main tile would pad 24 outputs to
  * 32 (MobileNetV2's 24-channel projections).
