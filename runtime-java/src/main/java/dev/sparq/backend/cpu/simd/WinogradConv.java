@@ -53,10 +53,6 @@ final class WinogradConv implements Kernel {
         return new WinogradConv(attrs, w, bias, act, tile, narrow);
     }
 
-    WinogradConv(ConvAttributes attrs, Tensor w, float[] bias, Activation act, int tile) {
-        this(attrs, w, bias, act, tile, false);
-    }
-
     /**
      * @param tile   output tile side m: 4 or 2
      * @param narrow run the GEMMs on {@link MicroKernel#narrow()} (if there is one): for images of few tiles, see
