@@ -103,14 +103,8 @@ final class ChannelsLastGemm {
                     for (int p = 0; p < split.count(); p++) {
                         int row0 = split.start(p);
                         int size = split.size(p);
-                        long at = (long) row0 * n + col;
-                        if (size == MR) {
-                            PanamaMicroKernel.run12(kb, a, row0 * k + k0, k, bp.data(), bAt, y, at, n, cols, k0 > 0,
-                                last, row0, col);
-                        } else {
-                            PanamaMicroKernel.run14(kb, a, row0 * k + k0, k, bp.data(), bAt, y, at, n, size, cols,
-                                k0 > 0, last, row0, col);
-                        }
+                        rowTile(kb, a, row0 * k + k0, k, bp.data(), bAt, y, (long) row0 * n + col, n, size, cols,
+                            k0 > 0, last, row0, col);
                     }
                 }
             }
@@ -150,16 +144,22 @@ final class ChannelsLastGemm {
                         if (narrow) {
                             PanamaNarrowKernel.runRows(kb, a, k0, k, bp.data(), bAt, y, at, n, cols, k0 > 0, last,
                                 row0, col);
-                        } else if (rows == MR) {
-                            PanamaMicroKernel.run12(kb, a, k0, k, bp.data(), bAt, y, at, n, cols, k0 > 0, last, row0,
-                                col);
                         } else {
-                            PanamaMicroKernel.run14(kb, a, k0, k, bp.data(), bAt, y, at, n, rows, cols, k0 > 0, last,
-                                row0, col);
+                            rowTile(kb, a, k0, k, bp.data(), bAt, y, at, n, rows, cols, k0 > 0, last, row0, col);
                         }
                     }
                 }
             }
         });
+    }
+
+    /** The main tile on {@code rows} copied pixel rows (row r at aOff + r·lda): the 12-row one, else the 14-row one. */
+    private static void rowTile(int kb, float[] a, int aOff, int lda, float[] b, int bAt, MemorySegment y, long at,
+                                int n, int rows, int cols, boolean accumulate, Epilogue last, int row0, int col) {
+        if (rows == MR) {
+            PanamaMicroKernel.run12(kb, a, aOff, lda, b, bAt, y, at, n, cols, accumulate, last, row0, col);
+        } else {
+            PanamaMicroKernel.run14(kb, a, aOff, lda, b, bAt, y, at, n, rows, cols, accumulate, last, row0, col);
+        }
     }
 }
