@@ -21,10 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  * vector, two vectors a step). One broadcast then feeds two FMAs whose lanes all count, where the one-vector tile on
  * copied pixel rows ({@link PanamaNarrowKernel#runRows}) spends a broadcast per FMA, from 16 rows per k step, and ran
  * at about half the FMA rate (14 cycles per 16 FMAs on this Zen 5; on packed rows the same tile runs near the peak).
- * MobileNetV2's features.1 projection, 12544 × 32 → 16: that tile 96-98 µs, this one 50 (RESULTS, stop 26). Each output's even-k and odd-k sums run in k order and are added once at the end, so the
- * bits do not depend on the thread count; against cpu-ref the rounding differs. Up to one vector of outputs the tile
- * is 12 pixels × 2 vectors; up to one and a half, 8 pixels × 3 vectors, where the main tile would pad 24 outputs to
- * 32 (MobileNetV2's 24-channel projections).
+ * MobileNetV2's features.1 projection, 12544 × 32 → 16: that tile 96-98 µs, this one 50 (RESULTS, stop 26). Each
+ * output's even-k and odd-k sums run in k order and are added once at the end, so the bits do not depend on the
+ * thread count; against cpu-ref the rounding differs. Up to one vector of outputs the tile is 12 pixels × 2 vectors;
+ * up to one and a half, 8 pixels × 3 vectors, where the main tile would pad 24 outputs to 32 (MobileNetV2's
+ * 24-channel projections).
  */
 final class PairTileGemm implements Kernel {
     /** Pixel rows per tile: 2 × 12 accumulators, as the main tile, or 3 × 8. */
@@ -332,8 +333,10 @@ final class PairTileGemm implements Kernel {
     private static void store3(float[] tile, int count, MemorySegment y, long yIndex, int n, Epilogue epilogue) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] b = e.colBias();
-        FloatVector bias0 = b == null ? FloatVector.zero(S) : FloatVector.fromArray(S, b, 0, S.indexInRange(0, b.length));
-        FloatVector bias1 = b == null ? FloatVector.zero(S) : FloatVector.fromArray(S, b, V, S.indexInRange(V, b.length));
+        FloatVector bias0 = b == null ? FloatVector.zero(S)
+            : FloatVector.fromArray(S, b, 0, S.indexInRange(0, b.length));
+        FloatVector bias1 = b == null ? FloatVector.zero(S)
+            : FloatVector.fromArray(S, b, V, S.indexInRange(V, b.length));
         VectorMask<Float> rest = S.indexInRange(V, n);
         boolean lo = e.min() != Float.NEGATIVE_INFINITY;
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
