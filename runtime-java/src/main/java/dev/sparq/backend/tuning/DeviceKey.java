@@ -23,9 +23,11 @@ public final class DeviceKey {
      * made short-reduction tiles 10-25% faster, so choices among GEMM-based candidates are timed again. 7: stop
      * 23's 14-row panels took the tail off nhwc-rows at 14×14 and 7×7 (5-15% faster), so it is timed again. 8:
      * stop 24 made pixel-gemm the baseline of first layers (ResNet-18's stem had fallen back to the im2col GEMM,
-     * 1.5 against 1.3 ms in the model) and stored its product transposed in one pass.
+     * 1.5 against 1.3 ms in the model) and stored its product transposed in one pass. 9: stop 26's nhwc-rows and
+     * pixel-rows read their weights into the caches first (nhwc-rows over 512 KiB weight panel by weight panel), so
+     * choices involving them are timed again.
      */
-    static final int TIMER_GENERATION = 8;
+    static final int TIMER_GENERATION = 9;
 
     private DeviceKey() {
     }
