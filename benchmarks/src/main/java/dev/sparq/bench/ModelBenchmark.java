@@ -21,7 +21,9 @@ import java.util.Map;
  * Model-level latency, sparq against ONNX Runtime's Java API on the same model, input and thread count, interleaved
  * run by run in one process so machine noise hits both alike. Prints a Markdown table with the latency ratio, and
  * the Java heap sparq allocated per measured run (all threads): a steady state that allocates more than a few tens of
- * KB is a sign of Vector API values boxed by code the JIT compiled badly, which makes the run slower than it should be.
+ * KB is a sign of Vector API values boxed by code the JIT compiled badly, which makes the run slower than it should be;
+ * and the round trip of a cache line between two threads before and after the row's runs ({@link CoreToCore}): where
+ * the cores are far apart, 2-thread figures are not comparable with those taken where they are close.
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.sparq.bench.ModelBenchmark [--models DIR]
  * [--model NAME]... [--threads N]... [--warmup N] [--iterations N] [--backend ID] [--gap-ms N] [--ort-no-spin]
@@ -67,8 +69,8 @@ public final class ModelBenchmark {
             threads = List.of(1, 2);
         }
         System.out.println("| model | threads | sparq p50 ms | sparq p90 ms | ORT p50 ms | ORT p90 ms | sparq/ORT (p50) "
-            + "| max rel. diff | sparq heap KB/run |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+            + "| max rel. diff | sparq heap KB/run | core round trip ns |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         for (String name : names) {
             for (int t : threads) {
@@ -106,6 +108,7 @@ public final class ModelBenchmark {
                 }
                 double[] a = new double[iterations];
                 double[] b = new double[iterations];
+                double roundTripBefore = CoreToCore.roundTripNanos();
                 sparqAllocated = 0;
                 for (int i = 0; i < iterations; i++) {
                     // alternate which goes first, so neither always runs on a cache the other warmed; the pause lets
@@ -124,9 +127,10 @@ public final class ModelBenchmark {
                 }
                 Arrays.sort(a);
                 Arrays.sort(b);
-                System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e | %s |%n", name,
-                    threads, pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff,
-                    sparqAllocated < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", sparqAllocated / 1024.0 / iterations));
+                System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e | %s | %.0f, %.0f |%n",
+                    name, threads, pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff,
+                    sparqAllocated < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", sparqAllocated / 1024.0 / iterations),
+                    roundTripBefore, CoreToCore.roundTripNanos());
                 if (profileTop > 0) {
                     printSlowestNodes(sparq, feed, iterations);
                 }
