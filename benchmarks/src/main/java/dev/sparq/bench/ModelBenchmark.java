@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.sparq.Session;
 import dev.sparq.SessionOptions;
 import dev.sparq.Sparq;
+import dev.sparq.backend.CoreToCore;
 import dev.sparq.tensor.Npy;
 import dev.sparq.tensor.Tensor;
 import java.nio.FloatBuffer;

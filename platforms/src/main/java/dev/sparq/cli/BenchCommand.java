@@ -5,6 +5,7 @@ import dev.sparq.SessionOptions;
 import dev.sparq.Sparq;
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.Backends;
+import dev.sparq.backend.CoreToCore;
 import dev.sparq.platform.DeviceProfile;
 import dev.sparq.platform.HostInfo;
 import dev.sparq.graph.Dim;
@@ -29,9 +30,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code sparq bench}: latency distribution, throughput, load and first-inference time, peak RSS, per backend. */
+/**
+ * {@code sparq bench}: latency distribution, throughput, load and first-inference time, peak RSS, per backend; with
+ * more than one thread, the core-to-core round trip before and after the timed runs ({@link CoreToCore}).
+ */
 @Command(name = "bench", description = {"Benchmark a model on one backend or all of them.",
-    "Inputs come from .npy files or are random (seeded); symbolic dims become --batch (first) or 1."})
+    "Inputs come from .npy files or are random (seeded); symbolic dims become --batch (first) or 1.",
+    "With 2 or more threads it also measures how far apart the cores are (a cache line's round trip between two "
+        + "threads, before and after the timed runs): on VMs that move their vCPUs apart at times, multi-thread "
+        + "figures change with it."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "ONNX model file")
     Path modelPath;
@@ -118,6 +125,8 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 session.profiling(profile);
                 double[] ms = new double[iterations];
+                // how far apart the cores are, before and after: with more than one thread it moves the figures
+                double roundTripBefore = options.threads() > 1 ? roundTrip() : 0;
                 for (int i = 0; i < iterations; i++) {
                     long s = System.nanoTime();
                     session.run(feed).close();
@@ -126,6 +135,12 @@ final class BenchCommand implements Callable<Integer> {
                 String used = id != null ? id : session.plan().nodesPerBackend().entrySet().stream()
                     .max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("none");
                 Map<String, Object> r = report(session, used, sha, options, ms, loadMs, firstMs);
+                if (options.threads() > 1) {
+                    Map<String, Object> rt = new LinkedHashMap<>();
+                    rt.put("before", roundTripBefore);
+                    rt.put("after", roundTrip());
+                    r.put("core_round_trip_ns", rt);
+                }
                 printHuman(r, session);
                 if (profile) {
                     printProfile(session);
@@ -134,6 +149,15 @@ final class BenchCommand implements Callable<Integer> {
             } finally {
                 feed.values().forEach(Tensor::close);
             }
+        }
+    }
+
+    private static double roundTrip() {
+        try {
+            return CoreToCore.roundTripNanos();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while measuring the core-to-core round trip", e);
         }
     }
 
@@ -232,6 +256,11 @@ final class BenchCommand implements Callable<Integer> {
             lat.get("p90"), lat.get("p99"), lat.get("min"), lat.get("max"), lat.get("mean"), lat.get("stdev"),
             r.get("throughput_per_s"), r.get("load_ms"), r.get("first_inference_ms"), ((Long) r.get("peak_rss_bytes")) >> 20);
         System.out.println("  nodes per backend: " + session.plan().nodesPerBackend());
+        if (r.get("core_round_trip_ns") instanceof Map<?, ?> rt) {
+            System.out.printf(Locale.ROOT, "  core-to-core round trip: %.0f ns before, %.0f ns after (a cache line "
+                + "between two threads: ~50-150 ns on nearby cores; the farther apart, the more multi-thread runs pay "
+                + "for the data their threads share)%n", rt.get("before"), rt.get("after"));
+        }
     }
 
     private static void printProfile(Session session) {

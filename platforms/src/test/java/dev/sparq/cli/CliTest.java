@@ -176,6 +176,16 @@ class CliTest {
             assertTrue(text.contains(field), field + " missing in " + text);
         }
         assertTrue(text.trim().startsWith("{"), "one backend: an object");
+        assertFalse(text.contains("core_round_trip_ns"), "one thread: no core-to-core figure");
+        Run two = sparq("bench", model.toString(), "--backend", "cpu-simd", "--threads", "2", "--iterations", "3",
+            "--json", json.toString());
+        assertEquals(0, two.code(), two.err());
+        java.util.regex.Matcher rt = java.util.regex.Pattern.compile(
+            "\"core_round_trip_ns\": \\{\\s*\"before\": ([0-9.E]+),\\s*\"after\": ([0-9.E]+)\\s*}")
+            .matcher(Files.readString(json));
+        assertTrue(rt.find(), Files.readString(json));
+        assertTrue(Double.parseDouble(rt.group(1)) > 0 && Double.parseDouble(rt.group(2)) > 0, rt.group());
+        assertTrue(two.out().contains("core-to-core round trip"), two.out());
         Run all = sparq("bench", model.toString(), "--backend", "all", "--iterations", "3", "--json", json.toString());
         assertEquals(0, all.code(), all.err());
         String array = Files.readString(json).trim();
