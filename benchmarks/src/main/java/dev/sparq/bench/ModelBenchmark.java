@@ -128,9 +128,11 @@ public final class ModelBenchmark {
                 }
                 Arrays.sort(a);
                 Arrays.sort(b);
-                System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e | %s | %.0f, %.0f |%n",
-                    name, threads, pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff,
-                    sparqAllocated < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", sparqAllocated / 1024.0 / iterations),
+                String heap = sparqAllocated < 0 ? "n/a"
+                    : String.format(Locale.ROOT, "%.1f", sparqAllocated / 1024.0 / iterations);
+                System.out.printf(Locale.ROOT,
+                    "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1e | %s | %.0f, %.0f |%n", name, threads,
+                    pct(a, 50), pct(a, 90), pct(b, 50), pct(b, 90), pct(a, 50) / pct(b, 50), diff, heap,
                     roundTripBefore, CoreToCore.roundTripNanos());
                 if (profileTop > 0) {
                     printSlowestNodes(sparq, feed, iterations);

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * multi-thread figures.
  */
 public final class CoreToCore {
-    /** How long each measurement runs at least: thousands of round trips where the cores run side by side. */
+    /** How long each measurement runs at least: ~10^5 round trips where the threads run side by side. */
     private static final long MEASUREMENT_NANOS = 20_000_000;
     private static final int MEASUREMENTS = 7;
     private static final long STOP = -1;
@@ -21,9 +21,10 @@ public final class CoreToCore {
 
     /**
      * The shortest of {@value #MEASUREMENTS} measurements of the round trip between the calling thread and a new
-     * one, in nanoseconds (each ~20 ms where the threads run side by side): the threads are not pinned, and a measurement where the scheduler moved
-     * one of them or ran something else beside them only reads longer (checked against a C ping-pong pinned to the
-     * two vCPUs). On a single core the two threads can only take turns: 16 time slices at least.
+     * one, in nanoseconds; each measurement lasts ~20 ms. The threads are not pinned, and a measurement where the
+     * scheduler moved one of them or ran something else beside them only reads longer (checked against a C
+     * ping-pong pinned to the two vCPUs). On a single core the two threads can only take turns, a time slice each,
+     * and it reads milliseconds.
      */
     public static double roundTripNanos() throws InterruptedException {
         double best = Double.MAX_VALUE;
@@ -50,7 +51,7 @@ public final class CoreToCore {
         long trips = 0;
         long elapsed;
         do {
-            // the clock read every 16 round trips: ~1 ns each
+            // the clock is read every 16 round trips, which adds ~1 ns to each
             for (int k = 0; k < 16; k++, trips++) {
                 line.set(2 * trips + 1);
                 while (line.get() != 2 * trips + 2) {
