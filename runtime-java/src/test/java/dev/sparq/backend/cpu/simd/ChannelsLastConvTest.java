@@ -285,12 +285,7 @@ class ChannelsLastConvTest {
                     }
                     String what = "nhwc-rows " + im[0] + "×" + im[1];
                     check(x, w, b, ExecutionContext.standalone(), what, s("activation", "Relu"));
-                    try (Tensor one = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(), xl,
-                             w, b)[0];
-                         Tensor two = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(2, pool),
-                             xl, w, b)[0]) {
-                        assertArrayEquals(one.toFloatArray(), two.toFloatArray(), what);
-                    }
+                    assertSameBitsOnTwoThreads(nhwcConv(), pool, what, xl, w, b);
                 }
             }
         } finally {
@@ -318,12 +313,7 @@ class ChannelsLastConvTest {
                     }
                     check(x, w, b, ExecutionContext.standalone(2, pool), "nhwc-pairs, " + cout + " outputs",
                         s("activation", "Relu"));
-                    try (Tensor one = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(), xl, w,
-                             b)[0];
-                         Tensor two = KernelHarness.run(SIMD, nhwcConv(), 13, 1, ExecutionContext.standalone(2, pool),
-                             xl, w, b)[0]) {
-                        assertArrayEquals(one.toFloatArray(), two.toFloatArray(), cout + " outputs");
-                    }
+                    assertSameBitsOnTwoThreads(nhwcConv(), pool, cout + " outputs", xl, w, b);
                 }
             }
         } finally {
@@ -342,23 +332,24 @@ class ChannelsLastConvTest {
                 Tensor w = dwise ? dw : pw;
                 try (Tensor bias = dwise ? random(13) : random(20)) {
                     Attribute[] attrs = dwise ? depthwise : new Attribute[0];
-                    Tensor one;
-                    Tensor two;
                     try (KernelTuner.Scope ignored = KernelTuner.use(dwise ? KernelTuner.current() : Tuners.forcing(name))) {
                         if (!dwise && !offers(name, xl, pw, b)) {
                             continue; // not at this vector width
                         }
-                        one = KernelHarness.run(SIMD, nhwcConv(attrs), 13, 1, ExecutionContext.standalone(), xl, w, bias)[0];
-                        two = KernelHarness.run(SIMD, nhwcConv(attrs), 13, 1, ExecutionContext.standalone(2, pool), xl, w,
-                            bias)[0];
+                        assertSameBitsOnTwoThreads(nhwcConv(attrs), pool, name, xl, w, bias);
                     }
-                    assertArrayEquals(one.toFloatArray(), two.toFloatArray(), name);
-                    one.close();
-                    two.close();
                 }
             }
         } finally {
             pool.close();
+        }
+    }
+
+    /** {@code node} on cpu-simd at 1 thread and at 2 (pixel panels split differently): the same bits. */
+    private static void assertSameBitsOnTwoThreads(Node node, WorkerPool pool, String what, Tensor... inputs) {
+        try (Tensor one = KernelHarness.run(SIMD, node, 13, 1, ExecutionContext.standalone(), inputs)[0];
+             Tensor two = KernelHarness.run(SIMD, node, 13, 1, ExecutionContext.standalone(2, pool), inputs)[0]) {
+            assertArrayEquals(one.toFloatArray(), two.toFloatArray(), what);
         }
     }
 
