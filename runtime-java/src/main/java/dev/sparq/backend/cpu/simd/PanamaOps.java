@@ -180,7 +180,8 @@ final class PanamaOps implements SimdOps {
                                   MemorySegment zeroRow, int ringRows) {
         int full = channels / V * V;
         long outRow = (long) g.ow() * channels;
-        if (g.kh() != 3 || g.kw() != 3 || g.dh() != 1 || g.dw() != 1 || g.sw() > 2 || full == 0) {
+        if (g.kh() != 3 || g.kw() != 3 || g.dh() != 1 || g.dw() != 1 || g.sw() > 2 || full == 0
+            || !Epilogue.blendsMin(min) || !Epilogue.blendsMax(max)) {
             for (int oy = oy0; oy < oy1; oy++) {
                 depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), 0,
                     ringRows);
@@ -188,7 +189,13 @@ final class PanamaOps implements SimdOps {
             return;
         }
         for (int c = 0; c < full; c += V) {
-            depthwiseNhwc3x3(g, channels, x, xImage, w, bias, min, max, oy0, oy1, y, yImage, zeroRow, ringRows, c);
+            if (g.sw() == 1) {
+                depthwise3x3Stride1(g, channels, x, xImage, w, bias, min, max, oy0, oy1, y, yImage, zeroRow, ringRows,
+                    c);
+            } else {
+                depthwise3x3Stride2(g, channels, x, xImage, w, bias, min, max, oy0, oy1, y, yImage, zeroRow, ringRows,
+                    c);
+            }
         }
         for (int oy = oy0; oy < oy1 && full < channels; oy++) {
             depthwiseNhwcEdge(g, channels, x, xImage, w, bias, min, max, oy, y, yImage + oy * outRow, 0, g.ow(), full,
@@ -196,17 +203,23 @@ final class PanamaOps implements SimdOps {
         }
     }
 
-    /**
-     * Channels [c, c + V) of the output rows [oy0, oy1): the nine taps' weights and the bias stay in registers across
-     * the rows (a call and ten loads per row and vector of channels were a third of a 14 × 14 layer). A row in the
-     * padding reads the zero row instead, so every row takes this path; the columns [lo, hi) read whole windows, the
-     * few at the edges leave out the taps that fall outside the image. Strides 1 and 2 only (wider ones take the
-     * general path): near C1's size limit, with a third, general loop beside the two sliding ones (2383 bytes of
-     * bytecode) C1 gave up on it ("out of virtual registers") and it ran 40× slower.
+    /*
+     * The 3×3 depthwise kernel (clamp by blends, channels [c, c + V) of output rows [oy0, oy1)), one method per
+     * stride: the nine taps' weights and the bias stay in registers across the rows (a call and ten loads per row and
+     * vector of channels were a third of a 14 × 14 layer), and a row in the padding reads the zero row. Along a row
+     * the window slides over the columns whose window lies inside the image; with one column of padding on the left
+     * it starts at column 0 with the missing column as zeros (zero padding's taps add nothing), and at stride 1, where
+     * the image's width comes out, the last column is summed from the two columns the loop leaves in registers. What
+     * columns remain go one by one to depthwise3x3Column. Column by column with each tap checked, the edges were a
+     * third of a 7×7 layer. Split so, each method stays small for C1: with both strides and the edge loop in one
+     * method (2200-2383 bytes of bytecode), C1 gave up on it ("out of virtual registers") and it ran 40-200× slower.
+     * Each output sums one chain per input row (one chain of nine FMAs made the loop wait on its latency).
      */
-    private static void depthwiseNhwc3x3(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
-                                         float[] bias, float min, float max, int oy0, int oy1, MemorySegment y,
-                                         long yImage, MemorySegment zeroRow, int ringRows, int c) {
+
+    /** Stride 1: each output loads only its window's right column and keeps the other six inputs in registers. */
+    private static void depthwise3x3Stride1(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                            float[] bias, float min, float max, int oy0, int oy1, MemorySegment y,
+                                            long yImage, MemorySegment zeroRow, int ringRows, int c) {
         FloatVector w0 = FloatVector.fromArray(S, w, c);
         FloatVector w1 = FloatVector.fromArray(S, w, channels + c);
         FloatVector w2 = FloatVector.fromArray(S, w, 2 * channels + c);
@@ -217,44 +230,35 @@ final class PanamaOps implements SimdOps {
         FloatVector w7 = FloatVector.fromArray(S, w, 7 * channels + c);
         FloatVector w8 = FloatVector.fromArray(S, w, 8 * channels + c);
         FloatVector b = FloatVector.fromArray(S, bias, c);
-        // Relu6's bounds and no bounds clamp by compare and blend, two instructions where Java's max/min take several
-        boolean blend = Epilogue.blendsMin(min) && Epilogue.blendsMax(max);
         FloatVector minV = FloatVector.broadcast(S, min);
         FloatVector maxV = FloatVector.broadcast(S, max);
+        FloatVector zero = FloatVector.zero(S);
         long px = (long) channels * Float.BYTES;
-        long step = g.sw() * px;
-        long rowBytes = g.w() * px;
-        // columns whose window lies wholly inside the image: no tap to leave out
-        int lo = Math.min(g.ow(), (g.padLeft() + g.sw() - 1) / g.sw());
-        int right = g.w() - 3 + g.padLeft();
-        int hi = right < 0 ? lo : Math.max(lo, Math.min(g.ow(), right / g.sw() + 1));
+        int lo = Math.min(g.ow(), g.padLeft()); // first column whose window lies inside the image
+        int hi = Math.max(lo, Math.min(g.ow(), g.w() - 2 + g.padLeft())); // past the last such column
+        boolean zeroLeft = g.padLeft() == 1 && g.w() >= 2;
+        int from = zeroLeft ? 0 : lo;
+        boolean lastInRegisters = zeroLeft && hi == g.ow() - 1 && g.ow() == g.w();
+        int to = lastInRegisters ? g.ow() : hi;
         for (int oy = oy0; oy < oy1; oy++) {
             int iy0 = oy * g.sh() - g.padTop();
-            boolean in0 = iy0 >= 0 && iy0 < g.h();
-            boolean in1 = iy0 + 1 >= 0 && iy0 + 1 < g.h();
-            boolean in2 = iy0 + 2 >= 0 && iy0 + 2 < g.h();
-            MemorySegment s0 = in0 ? x : zeroRow;
-            MemorySegment s1 = in1 ? x : zeroRow;
-            MemorySegment s2 = in2 ? x : zeroRow;
-            long r0 = (in0 ? xImage * Float.BYTES + SimdOps.inputRow(iy0, ringRows) * rowBytes : 0) + c * 4L;
-            long r1 = (in1 ? xImage * Float.BYTES + SimdOps.inputRow(iy0 + 1, ringRows) * rowBytes : 0) + c * 4L;
-            long r2 = (in2 ? xImage * Float.BYTES + SimdOps.inputRow(iy0 + 2, ringRows) * rowBytes : 0) + c * 4L;
-            long yRow = yImage + (long) oy * g.ow() * channels;
-            long col0 = -g.padLeft() * px;
-            long o0 = (yRow + c) * Float.BYTES;
-            // each output sums a chain per input row: one chain of nine FMAs made the loop wait on its latency
-            if (g.sw() == 1 && lo < hi) {
-                // the window slides one column: each output loads only its right column and keeps the other six
-                // inputs in registers (nine loads, each with its bounds check, were most of the loop's instructions)
-                long left = col0 + lo * px;
-                FloatVector p0 = FloatVector.fromMemorySegment(S, s0, r0 + left, ORDER);
+            MemorySegment s0 = rowSegment(g, iy0, x, zeroRow);
+            MemorySegment s1 = rowSegment(g, iy0 + 1, x, zeroRow);
+            MemorySegment s2 = rowSegment(g, iy0 + 2, x, zeroRow);
+            long r0 = rowOffset(g, iy0, xImage, ringRows, px, c);
+            long r1 = rowOffset(g, iy0 + 1, xImage, ringRows, px, c);
+            long r2 = rowOffset(g, iy0 + 2, xImage, ringRows, px, c);
+            long yRow = (yImage + (long) oy * g.ow() * channels + c) * Float.BYTES;
+            long left = (from - g.padLeft()) * px;
+            if (from < hi) {
+                FloatVector p0 = zeroLeft ? zero : FloatVector.fromMemorySegment(S, s0, r0 + left, ORDER);
                 FloatVector p1 = FloatVector.fromMemorySegment(S, s0, r0 + left + px, ORDER);
-                FloatVector q0 = FloatVector.fromMemorySegment(S, s1, r1 + left, ORDER);
+                FloatVector q0 = zeroLeft ? zero : FloatVector.fromMemorySegment(S, s1, r1 + left, ORDER);
                 FloatVector q1 = FloatVector.fromMemorySegment(S, s1, r1 + left + px, ORDER);
-                FloatVector t0 = FloatVector.fromMemorySegment(S, s2, r2 + left, ORDER);
+                FloatVector t0 = zeroLeft ? zero : FloatVector.fromMemorySegment(S, s2, r2 + left, ORDER);
                 FloatVector t1 = FloatVector.fromMemorySegment(S, s2, r2 + left + px, ORDER);
-                for (int ox = lo; ox < hi; ox++) {
-                    long next = col0 + (ox + 2) * px;
+                for (int ox = from; ox < hi; ox++) {
+                    long next = (ox + 2 - g.padLeft()) * px;
                     FloatVector p2 = FloatVector.fromMemorySegment(S, s0, r0 + next, ORDER);
                     FloatVector q2 = FloatVector.fromMemorySegment(S, s1, r1 + next, ORDER);
                     FloatVector t2 = FloatVector.fromMemorySegment(S, s2, r2 + next, ORDER);
@@ -268,13 +272,9 @@ final class PanamaOps implements SimdOps {
                     m = w5.fma(q2, m);
                     n = w8.fma(t2, n);
                     a = a.add(m).add(n);
-                    if (blend) {
-                        a = a.blend(minV, a.compare(VectorOperators.LE, minV));
-                        a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
-                    } else {
-                        a = a.max(min).min(max);
-                    }
-                    a.intoMemorySegment(y, o0 + ox * px, ORDER);
+                    a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+                    a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+                    a.intoMemorySegment(y, yRow + ox * px, ORDER);
                     p0 = p1;
                     p1 = p2;
                     q0 = q1;
@@ -282,15 +282,66 @@ final class PanamaOps implements SimdOps {
                     t0 = t1;
                     t1 = t2;
                 }
-            } else if (lo < hi) {
-                // stride 2 (the only other one here): each window's left column is the previous one's right, so two
-                // loads a row, not three
-                long left = col0 + lo * step;
-                FloatVector p0 = FloatVector.fromMemorySegment(S, s0, r0 + left, ORDER);
-                FloatVector q0 = FloatVector.fromMemorySegment(S, s1, r1 + left, ORDER);
-                FloatVector t0 = FloatVector.fromMemorySegment(S, s2, r2 + left, ORDER);
-                for (int ox = lo; ox < hi; ox++) {
-                    long col = col0 + ox * step;
+                if (lastInRegisters) { // the window's right column is past the image
+                    FloatVector a = w0.fma(p0, b);
+                    FloatVector m = w3.mul(q0);
+                    FloatVector n = w6.mul(t0);
+                    a = w1.fma(p1, a);
+                    m = w4.fma(q1, m);
+                    n = w7.fma(t1, n);
+                    a = a.add(m).add(n);
+                    a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+                    a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+                    a.intoMemorySegment(y, yRow + hi * px, ORDER);
+                }
+            }
+            for (int e = 0; e < from + g.ow() - to; e++) {
+                int ox = e < from ? e : to + e - from;
+                depthwise3x3Column(g, channels, s0, r0, s1, r1, s2, r2, w, bias, min, max, c, ox, y, yRow + ox * px);
+            }
+        }
+    }
+
+    /** Stride 2: each window's left column is the previous one's right, so two loads a row, not three. */
+    private static void depthwise3x3Stride2(ConvGeometry2d g, int channels, MemorySegment x, long xImage, float[] w,
+                                            float[] bias, float min, float max, int oy0, int oy1, MemorySegment y,
+                                            long yImage, MemorySegment zeroRow, int ringRows, int c) {
+        FloatVector w0 = FloatVector.fromArray(S, w, c);
+        FloatVector w1 = FloatVector.fromArray(S, w, channels + c);
+        FloatVector w2 = FloatVector.fromArray(S, w, 2 * channels + c);
+        FloatVector w3 = FloatVector.fromArray(S, w, 3 * channels + c);
+        FloatVector w4 = FloatVector.fromArray(S, w, 4 * channels + c);
+        FloatVector w5 = FloatVector.fromArray(S, w, 5 * channels + c);
+        FloatVector w6 = FloatVector.fromArray(S, w, 6 * channels + c);
+        FloatVector w7 = FloatVector.fromArray(S, w, 7 * channels + c);
+        FloatVector w8 = FloatVector.fromArray(S, w, 8 * channels + c);
+        FloatVector b = FloatVector.fromArray(S, bias, c);
+        FloatVector minV = FloatVector.broadcast(S, min);
+        FloatVector maxV = FloatVector.broadcast(S, max);
+        FloatVector zero = FloatVector.zero(S);
+        long px = (long) channels * Float.BYTES;
+        long step = 2 * px;
+        int lo = Math.min(g.ow(), (g.padLeft() + 1) / 2);
+        int right = g.w() - 3 + g.padLeft();
+        int hi = right < 0 ? lo : Math.max(lo, Math.min(g.ow(), right / 2 + 1));
+        boolean zeroLeft = g.padLeft() == 1 && g.w() >= 2;
+        int from = zeroLeft ? 0 : lo;
+        for (int oy = oy0; oy < oy1; oy++) {
+            int iy0 = oy * g.sh() - g.padTop();
+            MemorySegment s0 = rowSegment(g, iy0, x, zeroRow);
+            MemorySegment s1 = rowSegment(g, iy0 + 1, x, zeroRow);
+            MemorySegment s2 = rowSegment(g, iy0 + 2, x, zeroRow);
+            long r0 = rowOffset(g, iy0, xImage, ringRows, px, c);
+            long r1 = rowOffset(g, iy0 + 1, xImage, ringRows, px, c);
+            long r2 = rowOffset(g, iy0 + 2, xImage, ringRows, px, c);
+            long yRow = (yImage + (long) oy * g.ow() * channels + c) * Float.BYTES;
+            if (from < hi) {
+                long left = from * step - g.padLeft() * px;
+                FloatVector p0 = zeroLeft ? zero : FloatVector.fromMemorySegment(S, s0, r0 + left, ORDER);
+                FloatVector q0 = zeroLeft ? zero : FloatVector.fromMemorySegment(S, s1, r1 + left, ORDER);
+                FloatVector t0 = zeroLeft ? zero : FloatVector.fromMemorySegment(S, s2, r2 + left, ORDER);
+                for (int ox = from; ox < hi; ox++) {
+                    long col = ox * step - g.padLeft() * px;
                     FloatVector p1 = FloatVector.fromMemorySegment(S, s0, r0 + col + px, ORDER);
                     FloatVector q1 = FloatVector.fromMemorySegment(S, s1, r1 + col + px, ORDER);
                     FloatVector t1 = FloatVector.fromMemorySegment(S, s2, r2 + col + px, ORDER);
@@ -307,63 +358,58 @@ final class PanamaOps implements SimdOps {
                     m = w5.fma(q2, m);
                     n = w8.fma(t2, n);
                     a = a.add(m).add(n);
-                    if (blend) {
-                        a = a.blend(minV, a.compare(VectorOperators.LE, minV));
-                        a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
-                    } else {
-                        a = a.max(min).min(max);
-                    }
-                    a.intoMemorySegment(y, o0 + ox * px, ORDER);
+                    a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+                    a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+                    a.intoMemorySegment(y, yRow + ox * px, ORDER);
                     p0 = p2;
                     q0 = q2;
                     t0 = t2;
                 }
             }
-            // the edge columns, each tap's column checked: one chain in tap order, the missing taps skipped
-            for (int e = 0; e < lo + g.ow() - hi; e++) {
-                int ox = e < lo ? e : hi + e - lo;
-                int ix = ox * g.sw() - g.padLeft();
-                boolean v0 = ix >= 0 && ix < g.w();
-                boolean v1 = ix + 1 >= 0 && ix + 1 < g.w();
-                boolean v2 = ix + 2 >= 0 && ix + 2 < g.w();
-                long at = ix * px;
-                FloatVector a = b;
-                if (v0) {
-                    a = w0.fma(FloatVector.fromMemorySegment(S, s0, r0 + at, ORDER), a);
-                }
-                if (v1) {
-                    a = w1.fma(FloatVector.fromMemorySegment(S, s0, r0 + at + px, ORDER), a);
-                }
-                if (v2) {
-                    a = w2.fma(FloatVector.fromMemorySegment(S, s0, r0 + at + 2 * px, ORDER), a);
-                }
-                if (v0) {
-                    a = w3.fma(FloatVector.fromMemorySegment(S, s1, r1 + at, ORDER), a);
-                }
-                if (v1) {
-                    a = w4.fma(FloatVector.fromMemorySegment(S, s1, r1 + at + px, ORDER), a);
-                }
-                if (v2) {
-                    a = w5.fma(FloatVector.fromMemorySegment(S, s1, r1 + at + 2 * px, ORDER), a);
-                }
-                if (v0) {
-                    a = w6.fma(FloatVector.fromMemorySegment(S, s2, r2 + at, ORDER), a);
-                }
-                if (v1) {
-                    a = w7.fma(FloatVector.fromMemorySegment(S, s2, r2 + at + px, ORDER), a);
-                }
-                if (v2) {
-                    a = w8.fma(FloatVector.fromMemorySegment(S, s2, r2 + at + 2 * px, ORDER), a);
-                }
-                if (blend) {
-                    a = a.blend(minV, a.compare(VectorOperators.LE, minV));
-                    a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
-                } else {
-                    a = a.max(min).min(max);
-                }
-                a.intoMemorySegment(y, (yRow + (long) ox * channels + c) * Float.BYTES, ORDER);
+            for (int e = 0; e < from + g.ow() - hi; e++) {
+                int ox = e < from ? e : hi + e - from;
+                depthwise3x3Column(g, channels, s0, r0, s1, r1, s2, r2, w, bias, min, max, c, ox, y, yRow + ox * px);
             }
         }
+    }
+
+    /** The input row {@code iy}'s segment: the image (or ring), or the zero row where iy is in the padding. */
+    private static MemorySegment rowSegment(ConvGeometry2d g, int iy, MemorySegment x, MemorySegment zeroRow) {
+        return iy >= 0 && iy < g.h() ? x : zeroRow;
+    }
+
+    /** Byte offset of channel c of the input row {@code iy} in {@link #rowSegment}'s segment (0 for the zero row). */
+    private static long rowOffset(ConvGeometry2d g, int iy, long xImage, int ringRows, long px, int c) {
+        long row = iy >= 0 && iy < g.h() ? xImage * Float.BYTES + SimdOps.inputRow(iy, ringRows) * g.w() * px : 0;
+        return row + c * 4L;
+    }
+
+    /**
+     * Output column ox of a 3×3 depthwise row, channels [c, c + V), from input rows (s0, r0) to (s2, r2) as the
+     * sliding loops read them: one chain in tap order, the taps whose column lies outside the image left out.
+     */
+    private static void depthwise3x3Column(ConvGeometry2d g, int channels, MemorySegment s0, long r0,
+                                           MemorySegment s1, long r1, MemorySegment s2, long r2, float[] w,
+                                           float[] bias, float min, float max, int c, int ox, MemorySegment y,
+                                           long at) {
+        long px = (long) channels * Float.BYTES;
+        int ix = ox * g.sw() - g.padLeft();
+        FloatVector a = FloatVector.fromArray(S, bias, c);
+        for (int ky = 0; ky < 3; ky++) {
+            MemorySegment s = ky == 0 ? s0 : ky == 1 ? s1 : s2;
+            long r = ky == 0 ? r0 : ky == 1 ? r1 : r2;
+            for (int kx = 0; kx < 3; kx++) {
+                if (ix + kx >= 0 && ix + kx < g.w()) {
+                    a = FloatVector.fromArray(S, w, (ky * 3 + kx) * channels + c)
+                        .fma(FloatVector.fromMemorySegment(S, s, r + (ix + kx) * px, ORDER), a);
+                }
+            }
+        }
+        FloatVector minV = FloatVector.broadcast(S, min);
+        FloatVector maxV = FloatVector.broadcast(S, max);
+        a = a.blend(minV, a.compare(VectorOperators.LE, minV));
+        a = a.blend(maxV, a.compare(VectorOperators.GE, maxV));
+        a.intoMemorySegment(y, at, ORDER);
     }
 
     /**

@@ -114,6 +114,9 @@ class ChannelsLastConvTest {
             // path): 3×3 takes strides 1 and 2 only
             new Depthwise(1, 32, 12, 16, 3, 3, 2, 1, 1),
             new Depthwise(1, 16, 10, 17, 3, 3, 3, 1, 1),
+            // two columns, the narrowest the sliding loops take from column 0 (the left column as zeros)
+            new Depthwise(1, 16, 5, 2, 3, 3, 1, 1, 1),
+            new Depthwise(1, 16, 5, 2, 3, 3, 2, 1, 1),
             // other kernels: the general path
             new Depthwise(1, 24, 11, 10, 5, 5, 2, 2, 1),
             new Depthwise(1, 33, 7, 9, 1, 3, 1, 1, 1));
@@ -123,6 +126,20 @@ class ChannelsLastConvTest {
                 check(x, w, b, ExecutionContext.standalone(), d.toString(), i("group", d.c),
                     ints("strides", d.stride, d.stride), ints("dilations", d.dil, d.dil), ints("pads", ph, d.pad, ph, d.pad),
                     s("activation", "Clip"), floats("activation_params", -0.5f, 0.7f));
+            }
+        }
+    }
+
+    @Test
+    void depthwiseWithAClampBlendsCannotApplyMatchesTheReference() {
+        // an upper bound of +0.0 and a lower one of -0.0: Java's min and max order the zeros, a compare and blend
+        // would not, so these take the general path
+        float[][] bounds = {{-1f, 0f}, {-0f, 2f}};
+        for (float[] bound : bounds) {
+            try (Tensor x = random(1, 20, 7, 6); Tensor w = random(20, 1, 3, 3); Tensor b = random(20)) {
+                check(x, w, b, ExecutionContext.standalone(), java.util.Arrays.toString(bound), i("group", 20),
+                    ints("strides", 1, 1), ints("pads", 1, 1, 1, 1), s("activation", "Clip"),
+                    floats("activation_params", bound[0], bound[1]));
             }
         }
     }
