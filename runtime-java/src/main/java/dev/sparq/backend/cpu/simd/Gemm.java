@@ -79,10 +79,11 @@ public final class Gemm {
         int nr = mk.nr();
         Scratch aScratch = Scratch.of(0);
         Scratch bScratch = Scratch.of(1);
+        int kc = b.depthBlock(m);
         for (int n0 = col0; n0 < col1; n0 += NC) {
             int ncols = Math.min(NC, col1 - n0);
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kb = Math.min(KC, k - k0);
+            for (int k0 = 0; k0 < k; k0 += kc) {
+                int kb = Math.min(kc, k - k0);
                 boolean last = k0 + kb >= k;
                 PanelSource.Panels bp = b.panels(k0, kb, n0, ncols, nr, bScratch);
                 // A in chunks of MC_PANELS panels: an A packed per call (pixels as rows) stays in cache between

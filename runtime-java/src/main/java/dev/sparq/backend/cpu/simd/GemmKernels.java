@@ -92,8 +92,9 @@ final class GemmKernels {
     }
 
     private static Kernel choose(KernelRequest r, String op, float[] w, int cols, int k, Epilogue ep, boolean gemm) {
+        // panel-major: a batch-1 call streams each panel whole (PackedMatrix#depthBlock)
         Supplier<Kernel> dense = SimdTuning.once(() -> new ConstantB(
-            new PackedMatrix(cols, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk]), ep, gemm));
+            new PackedMatrix(cols, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk], true), ep, gemm));
         double density = w.length == 0 ? 1 : (double) SimdTuning.nonzeros(w) / w.length;
         boolean twoFour = TwoFourMatrix.fits(w, cols, k);
         long[] a = SimdTuning.shape(r, 0, 1);

@@ -16,6 +16,11 @@ interface PanelSource {
      */
     Panels panels(int k0, int kb, int row0, int count, int width, Scratch scratch);
 
+    /** K per block when this is B of a GEMM with {@code aRows} rows of A: {@link Gemm#KC} unless it knows better. */
+    default int depthBlock(int aRows) {
+        return Gemm.KC;
+    }
+
     /** Where a block of panels is: panel p (0-based from row0) starts at {@code base + p * stride}. */
     record Panels(float[] data, int base, int stride) {
     }

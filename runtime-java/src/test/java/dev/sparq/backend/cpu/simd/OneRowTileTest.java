@@ -1,6 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sparq.backend.ExecutionContext;
@@ -64,6 +65,69 @@ class OneRowTileTest {
                         }
                         double want = Math.max(0, sum + bias[j]);
                         assertEquals(want, one[r * n + j], 1e-4 * (1 + Math.abs(sum)), what + " vs a plain dot");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Panel-major weights (the fully connected layers'): two or more rows of A keep the k blocks, so the same bits
+     * as k-blocked weights; one row runs each output as one chain over all of K, checked against a plain dot and for
+     * the same bits at 1 and 2 threads.
+     */
+    @Test
+    void panelMajorWeights() {
+        MicroKernel tile = MicroKernel.oneRow() != null ? MicroKernel.oneRow() : MicroKernel.get();
+        Random rnd = new Random(11);
+        int[][] shapes = {{1, 1, 1}, {1, 17, 5}, {1, 1000, 1280}, {1, 33, 2 * Gemm.KC + 3}, {2, 31, 257},
+            {3, 70, 300}, {13, 40, 600}};
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int[] s : shapes) {
+                int m = s[0];
+                int n = s[1];
+                int k = s[2];
+                float[] w = new float[n * k];
+                float[] a = new float[m * k];
+                for (int i = 0; i < w.length; i++) {
+                    w[i] = (float) rnd.nextGaussian();
+                }
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) rnd.nextGaussian();
+                }
+                int nr = MicroKernel.get().nr();
+                PackedMatrix blocked = new PackedMatrix(n, k, nr, (j, kk) -> w[j * k + kk]);
+                PackedMatrix panels = new PackedMatrix(n, k, nr, (j, kk) -> w[j * k + kk], true);
+                assertDoesNotThrow(panels::warm);
+                for (int p = 0; p < (n + nr - 1) / nr; p++) {
+                    int panel = p;
+                    assertDoesNotThrow(() -> panels.warmPanel(panel));
+                }
+                MicroKernel mk = m < 4 ? tile : MicroKernel.get();
+                MemorySegment as = MemorySegment.ofArray(a);
+                float[] want = new float[m * n];
+                float[] got = new float[m * n];
+                float[] gotTwoThreads = new float[m * n];
+                Gemm.run(mk, new RowMajorSource(as, 0, m, k, k, false), blocked, MemorySegment.ofArray(want), 0, n,
+                    null, ExecutionContext.standalone());
+                Gemm.run(mk, new RowMajorSource(as, 0, m, k, k, false), panels, MemorySegment.ofArray(got), 0, n,
+                    null, ExecutionContext.standalone());
+                Gemm.run(mk, new RowMajorSource(as, 0, m, k, k, false), panels, MemorySegment.ofArray(gotTwoThreads),
+                    0, n, null, ExecutionContext.standalone(2, pool));
+                String what = m + "x" + n + "x" + k;
+                assertArrayEquals(got, gotTwoThreads, what + " 2 threads");
+                if (m > 1 || k <= Gemm.KC) {
+                    assertArrayEquals(want, got, what + " against k-blocked weights");
+                }
+                for (int r = 0; r < m; r++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = 0;
+                        double mag = 0;
+                        for (int kk = 0; kk < k; kk++) {
+                            sum += (double) a[r * k + kk] * w[j * k + kk];
+                            mag += Math.abs((double) a[r * k + kk] * w[j * k + kk]);
+                        }
+                        assertEquals(sum, got[r * n + j], 1e-6 * (1 + mag), what + " vs a plain dot");
                     }
                 }
             }
