@@ -151,7 +151,11 @@ final class ChannelsLastConvKernels {
     /** A 1×1 layer on tile {@code mk} (pixel panels copied row by row if {@code rows}): weights packed once as B. */
     static Kernel pointwise(MicroKernel mk, boolean rows, float[] weights, int cout, int cin, float[] bias,
                             Activation act) {
-        PackedMatrix b = new PackedMatrix(cout, cin, mk.nr(), (j, k) -> weights[j * cin + k]);
+        // weights the pixel-rows GEMM takes weight panel by weight panel are packed so, each panel one stream: in
+        // one JVM beside k-blocked ones, MobileNetV2's 7×7 pointwise layers ran 5-19 µs faster each (2.3% a run)
+        boolean panelMajor = rows && mk == MicroKernel.get()
+            && 4L * PackedMatrix.size(cout, cin, mk.nr()) > ChannelsLastGemm.WEIGHT_MAJOR_BYTES;
+        PackedMatrix b = new PackedMatrix(cout, cin, mk.nr(), (j, k) -> weights[j * cin + k], panelMajor);
         return new Pointwise(mk, rows, b, act.epilogue(null, bias));
     }
 

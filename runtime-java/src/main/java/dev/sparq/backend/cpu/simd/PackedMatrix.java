@@ -3,9 +3,10 @@ package dev.sparq.backend.cpu.simd;
 /**
  * A constant operand (weights) packed once into panels of a fixed width, block by block of {@link Gemm#KC} along K,
  * so every GEMM call reads it sequentially with no packing cost. Layout: for the k block starting at k0 (size kb),
- * panel p starts at {@code k0 * paddedRows + p * width * kb}. Or panel-major ({@link #panelMajor}): panel p holds all
- * of K at {@code p * width * depth}, and a k block of it is a slice; a GEMM with one row of A then runs each panel
- * through all of K at once ({@link #depthBlock}).
+ * panel p starts at {@code k0 * paddedRows + p * width * kb}. Or panel-major ({@code panelMajor}): panel p holds all
+ * of K at {@code p * width * depth}, and a k block of it is a slice: for weights read panel by panel from memory
+ * (fully connected layers, whose GEMM with one row of A runs each panel through all of K at once, {@link
+ * #depthBlock}; pointwise layers taken weight panel by weight panel, {@link ChannelsLastGemm}).
  */
 final class PackedMatrix implements PanelSource {
     private final int rows;

@@ -117,16 +117,17 @@ final class SimdWarmup {
         // full GEMM tiles and a tail, several vector slices and a tail (a path first taken at the real shape would
         // send the compiled code back to the interpreter)
         int n = 2 * MicroKernel.get().nr() + 3;
-        // {k, m}: the main path, a reduction of two GEMM k-blocks, a batch past the per-row / transposed split
-        // that fills whole pixel tiles of the sparse product and has a tail
-        for (int[] km : new int[][] {{64, 1}, {Gemm.KC + 4, 1}, {64, 71}}) {
+        // {k, m}: the main path, a reduction past one GEMM k block (one chain for one row of panel-major weights,
+        // two k blocks for two rows), a batch past the per-row / transposed split that fills whole pixel tiles of the
+        // sparse product and has a tail
+        for (int[] km : new int[][] {{64, 1}, {Gemm.KC + 4, 1}, {Gemm.KC + 4, 2}, {64, 71}}) {
             int k = km[0];
             float[] w = weights(r, name.equals("sparse-2:4"), n, k);
             Epilogue bias = new Epilogue(null, new float[n], Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             SparseWeights.Format format = format(name);
             Kernel kernel = name.equals("dense")
-                ? new GemmKernels.ConstantB(new PackedMatrix(n, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk]),
-                    bias, true)
+                ? new GemmKernels.ConstantB(new PackedMatrix(n, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk],
+                    true), bias, true)
                 : format != null ? new SparseGemmKernel(SparseWeights.of(format, w, n, k), bias, true, null, 0) : null;
             if (kernel != null) {
                 paths.add(new Path(kernel, SimdTuning.random(km[1], k)));
