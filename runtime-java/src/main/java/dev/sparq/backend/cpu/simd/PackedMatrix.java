@@ -128,10 +128,10 @@ final class PackedMatrix implements PanelSource {
         if (w != width) {
             throw new IllegalStateException("packed for width " + width + ", asked for " + w);
         }
-        if (panelMajor) {
-            return new Panels(data, offset + row0 * depth + k0 * width, width * depth);
-        }
-        return new Panels(data, offset + k0 * paddedRows + row0 * kb, width * kb);
+        // one allocation site, so that C2 can still replace the record by its fields (with one per layout, every
+        // call allocated: 53 KB a MobileNetV2 run)
+        int base = panelMajor ? offset + row0 * depth + k0 * width : offset + k0 * paddedRows + row0 * kb;
+        return new Panels(data, base, panelMajor ? width * depth : width * kb);
     }
 
     /**
