@@ -30,18 +30,9 @@ class OneRowTileTest {
                 int m = s[0];
                 int n = s[1];
                 int k = s[2];
-                float[] w = new float[n * k];
-                float[] a = new float[m * k];
-                float[] bias = new float[n];
-                for (int i = 0; i < w.length; i++) {
-                    w[i] = (float) rnd.nextGaussian();
-                }
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = (float) rnd.nextGaussian();
-                }
-                for (int i = 0; i < n; i++) {
-                    bias[i] = (float) rnd.nextGaussian();
-                }
+                float[] w = gaussian(rnd, n * k);
+                float[] a = gaussian(rnd, m * k);
+                float[] bias = gaussian(rnd, n);
                 PackedMatrix b = new PackedMatrix(n, k, MicroKernel.get().nr(), (j, kk) -> w[j * k + kk]);
                 Epilogue ep = new Epilogue(null, bias, 0f, Float.POSITIVE_INFINITY);
                 float[] main = new float[m * n];
@@ -87,14 +78,8 @@ class OneRowTileTest {
                 int m = s[0];
                 int n = s[1];
                 int k = s[2];
-                float[] w = new float[n * k];
-                float[] a = new float[m * k];
-                for (int i = 0; i < w.length; i++) {
-                    w[i] = (float) rnd.nextGaussian();
-                }
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = (float) rnd.nextGaussian();
-                }
+                float[] w = gaussian(rnd, n * k);
+                float[] a = gaussian(rnd, m * k);
                 int nr = MicroKernel.get().nr();
                 PackedMatrix blocked = new PackedMatrix(n, k, nr, (j, kk) -> w[j * k + kk]);
                 PackedMatrix panels = new PackedMatrix(n, k, nr, (j, kk) -> w[j * k + kk], true);
@@ -164,5 +149,13 @@ class OneRowTileTest {
                 MemorySegment.ofArray(c), 0, n, null, counting);
             assertEquals(s[3], tasks[0], s[0] + "x" + n + "x" + k);
         }
+    }
+
+    private static float[] gaussian(Random rnd, int size) {
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        return x;
     }
 }
