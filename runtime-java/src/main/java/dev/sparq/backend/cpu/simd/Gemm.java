@@ -5,7 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * C[M,N] = A[M,K] · B[K,N] with a fused epilogue, blocked the Goto way: K in blocks of {@link #KC}, N in chunks of
+ * C[M,N] = A[M,K] · B[K,N] with a fused epilogue, blocked the Goto way: K in blocks of {@link #KC} (or as B asks,
+ * {@link PanelSource#depthBlock}: whole for one row of A on panel-major weights), N in chunks of
  * {@link #NC} columns (a KC × NC block of B panels, 512 KiB, stays in L2), and for each A panel (MR × KC, 12 KiB,
  * stays in L1 and is broadcast from) every B panel streams past it, as the C kernel does; the tile space split
  * across threads by columns first (by rows where there are few column panels and many row panels). Each
