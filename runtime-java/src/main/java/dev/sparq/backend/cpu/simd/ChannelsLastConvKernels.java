@@ -154,7 +154,7 @@ final class ChannelsLastConvKernels {
         // weights the pixel-rows GEMM takes weight panel by weight panel are packed so, each panel one stream: in
         // one JVM beside k-blocked ones, MobileNetV2's 7×7 pointwise layers ran 5-19 µs faster each (2.3% a run)
         boolean panelMajor = rows && mk == MicroKernel.get()
-            && 4L * PackedMatrix.size(cout, cin, mk.nr()) > ChannelsLastGemm.WEIGHT_MAJOR_BYTES;
+            && ChannelsLastGemm.weightMajor(4L * PackedMatrix.size(cout, cin, mk.nr()));
         PackedMatrix b = new PackedMatrix(cout, cin, mk.nr(), (j, k) -> weights[j * cin + k], panelMajor);
         return new Pointwise(mk, rows, b, act.epilogue(null, bias));
     }

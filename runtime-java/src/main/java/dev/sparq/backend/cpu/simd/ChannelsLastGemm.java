@@ -23,6 +23,14 @@ final class ChannelsLastGemm {
     /** Weights above this go weight panel by weight panel (half of L2 here, as {@link Gemm}'s B block). */
     static final long WEIGHT_MAJOR_BYTES = 512 * 1024;
 
+    /**
+     * Whether packed weights of {@code bytes} go weight panel by weight panel on the main tile: the rule {@link #run}
+     * follows, and the one the pointwise kernel packs them for ({@link PackedMatrix} panel-major).
+     */
+    static boolean weightMajor(long bytes) {
+        return bytes > WEIGHT_MAJOR_BYTES;
+    }
+
     private ChannelsLastGemm() {
     }
 
@@ -57,7 +65,7 @@ final class ChannelsLastGemm {
         if (split == null) {
             split = RowPanels.uniform(rows / mr, mr);
         }
-        if (!narrow && b.bytes() > WEIGHT_MAJOR_BYTES) {
+        if (!narrow && weightMajor(b.bytes())) {
             weightPanels(x, split, k, b, y, epilogue, ctx);
         } else {
             panels(x, split, k, b, y, epilogue, ctx, narrow);
