@@ -284,18 +284,47 @@ final class ConvKernels {
                 for (int g = 0; g < groups; g++) {
                     long inOff = img * imageIn + (long) g * cinPerGroup * full.h() * full.w();
                     long outOff = (img * groups + g) * coutPerGroup * pixels;
-                    if (!full.isPointwise() && PaddedIm2colSource.flatPays(full)) {
+                    if (!full.isPointwise() && !subsamples(full) && PaddedIm2colSource.flatPays(full)) {
                         flatGemm(new PaddedIm2colSource(xs, inOff, full, ctx).flat(), packed[g], epilogues[g], full, os,
                             outOff, ctx);
                         continue;
                     }
                     PanelSource src = full.isPointwise()
                         ? new RowMajorSource(xs, inOff, (int) pixels, cinPerGroup, pixels, true)
+                        : subsamples(full) ? subsampled(xs, inOff, full, ctx)
                         : new PaddedIm2colSource(xs, inOff, full, ctx);
                     Gemm.run(packed[g], src, os, outOff, pixels, epilogues[g], ctx);
                 }
             }
             return new Tensor[] {out};
+        }
+
+        /** A strided 1×1 layer whose every output pixel lies inside the image (no padding reached). */
+        static boolean subsamples(ConvGeometry2d g) {
+            return g.kh() == 1 && g.kw() == 1 && g.padTop() == 0 && g.padLeft() == 0
+                && (long) (g.oh() - 1) * g.sh() < g.h() && (long) (g.ow() - 1) * g.sw() < g.w();
+        }
+
+        /**
+         * A strided 1×1 layer's B: the pixels it reads, copied into a [C][OH·OW] image (native scratch), which the
+         * GEMM then reads as a stride-1 layer's. The padded planes copied all of the image twice (ResNet-18's
+         * downsampling, 64 × 56 × 56 → 128 × 28 × 28: 157 µs in the model, against ORT's 66).
+         */
+        private static PanelSource subsampled(MemorySegment x, long inOff, ConvGeometry2d g, ExecutionContext ctx) {
+            int pixels = g.outputPixels();
+            MemorySegment sub = NativeScratch.floats(0, (long) g.c() * pixels);
+            SimdOps ops = SimdOps.get();
+            int threads = ctx.threadsFor(g.c());
+            ctx.parallelFor(threads, t -> {
+                for (int c = g.c() * t / threads; c < g.c() * (t + 1) / threads; c++) {
+                    long plane = inOff + (long) c * g.h() * g.w();
+                    for (int oy = 0; oy < g.oh(); oy++) {
+                        ops.subsample(x, plane + (long) oy * g.sh() * g.w(), g.ow(), g.sw(), sub,
+                            (long) c * pixels + (long) oy * g.ow());
+                    }
+                }
+            });
+            return new RowMajorSource(sub, 0, pixels, g.c(), pixels, true);
         }
 
         /**

@@ -19,10 +19,10 @@ final class NativeScratch {
     }
 
     /**
-     * The calling thread's buffer number {@code slot} (0: the sparse products' dense operand, 1: their transposed
-     * result, 2: Winograd's products and the integer kernels' accumulator rows, 3: the flat im2col GEMM's product), at
-     * least {@code floats} floats long; its contents are garbage. Kernels use these rather than a float[] seen as a
-     * segment: see WinogradConv.
+     * The calling thread's buffer number {@code slot} (0: the sparse products' dense operand and the strided 1×1
+     * convolution's subsampled image, 1: their transposed result, 2: Winograd's products and the integer kernels'
+     * accumulator rows, 3: the flat im2col GEMM's product), at least {@code floats} floats long; its contents are
+     * garbage. Kernels use these rather than a float[] seen as a segment: see WinogradConv.
      */
     static MemorySegment floats(int slot, long floats) {
         NativeScratch s = LOCAL.get()[slot];

@@ -819,6 +819,30 @@ final class PanamaOps implements SimdOps {
     }
 
     @Override
+    public void subsample(MemorySegment src, long srcIndex, int n, int step, MemorySegment dst, long dstIndex) {
+        if (step != 2) {
+            ScalarOps.subsampleScalar(src, srcIndex, n, step, dst, dstIndex);
+            return;
+        }
+        long in = srcIndex * Float.BYTES;
+        long out = dstIndex * Float.BYTES;
+        int i = 0;
+        // whole steps while their last read (the odd value after output i + V − 1) is one the row still has
+        for (; i + V < n; i += V, in += 8L * V, out += 4L * V) {
+            FloatVector a = FloatVector.fromMemorySegment(S, src, in, ORDER);
+            FloatVector b = FloatVector.fromMemorySegment(S, src, in + 4L * V, ORDER);
+            EVEN.selectFrom(a, b).intoMemorySegment(dst, out, ORDER);
+        }
+        int left = n - i; // 1 .. V outputs from 2·left − 1 values
+        if (left > 0) {
+            int reads = 2 * left - 1;
+            FloatVector a = FloatVector.fromMemorySegment(S, src, in, ORDER, S.indexInRange(0, reads));
+            FloatVector b = FloatVector.fromMemorySegment(S, src, in + 4L * V, ORDER, S.indexInRange(V, reads));
+            EVEN.selectFrom(a, b).intoMemorySegment(dst, out, ORDER, S.indexInRange(0, left));
+        }
+    }
+
+    @Override
     public void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd,
                               int oddOff) {
         long off = srcIndex * Float.BYTES;

@@ -232,6 +232,20 @@ final class ScalarOps implements SimdOps {
     }
 
     @Override
+    public void subsample(MemorySegment src, long srcIndex, int n, int step, MemorySegment dst, long dstIndex) {
+        subsampleScalar(src, srcIndex, n, step, dst, dstIndex);
+    }
+
+    /** {@link #subsample} element by element: also the Vector API version's path for steps other than 2. */
+    static void subsampleScalar(MemorySegment src, long srcIndex, int n, int step, MemorySegment dst,
+                                long dstIndex) {
+        for (int i = 0; i < n; i++) {
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, dstIndex + i,
+                src.getAtIndex(ValueLayout.JAVA_FLOAT, srcIndex + (long) i * step));
+        }
+    }
+
+    @Override
     public void interleaveRows(float[] src, int width, int kb, float[] dst, int dstOff) {
         interleaveRows(src, width, kb, dst, dstOff, 0);
     }

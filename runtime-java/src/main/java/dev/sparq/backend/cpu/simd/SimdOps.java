@@ -94,6 +94,12 @@ interface SimdOps {
     void deinterleave2(MemorySegment src, long srcIndex, int n, float[] even, int evenOff, float[] odd, int oddOff);
 
     /**
+     * dst[dstIndex + i] = src[srcIndex + i·step] for i &lt; n: an image row subsampled for a strided 1×1 convolution.
+     * Reads nothing past src[srcIndex + (n − 1)·step].
+     */
+    void subsample(MemorySegment src, long srcIndex, int n, int step, MemorySegment dst, long dstIndex);
+
+    /**
      * Copies {@code panels} runs of {@code width} floats, src[srcOff + p·width ..] to dst[dstOff + p·dstStride ..]:
      * packing consecutive pixels into GEMM panels.
      */

@@ -92,6 +92,11 @@ class ConvCandidatesTest {
             new Case(1, 6, 13, 12, 9, 1, 2, 0, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
             new Case(2, 40, 14, 13, 70, 1, 2, 0, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "pixel-rows")),
             new Case(1, 5, 9, 10, 6, 1, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
+            // the im2col GEMM subsamples a 1×1 strided layer's rows: 20 and 33 outputs a row (whole vector steps and
+            // tails of 4 and 1 at 512 bits), and stride 3, which takes every third value
+            new Case(1, 5, 9, 40, 5, 1, 2, 0, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
+            new Case(1, 6, 5, 66, 4, 1, 2, 0, 1, 1, "NOTSET", List.of("im2col-gemm", "direct", "pixel-gemm")),
+            new Case(2, 3, 10, 11, 4, 1, 3, 0, 1, 1, "NOTSET", List.of("im2col-gemm", "direct")),
             // pixels broadcast: 3 weight panels (70 channels), a reduction of a whole GEMM k block (28 · 9 = 252)
             new Case(1, 28, 15, 15, 70, 3, 2, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm")));
         for (Case cs : cases) {

@@ -38,6 +38,30 @@ class SimdOpsPrimitivesTest {
         }
     }
 
+    @Test
+    void subsampleReadsNoFurtherThanItsLastValue() {
+        for (int step = 1; step <= 3; step++) {
+            for (int n = 0; n <= 100; n++) {
+                // the source ends at the last value read: an over-read fails on the segment's bounds
+                int last = 5 + Math.max(0, n - 1) * step;
+                float[] src = new float[last + 1];
+                for (int i = 0; i < src.length; i++) {
+                    src[i] = rnd.nextFloat();
+                }
+                float[] want = new float[n + 6];
+                java.util.Arrays.fill(want, -1f);
+                for (int i = 0; i < n; i++) {
+                    want[3 + i] = src[5 + i * step];
+                }
+                float[] got = new float[n + 6];
+                java.util.Arrays.fill(got, -1f);
+                MemorySegment dst = MemorySegment.ofArray(got);
+                SIMD.subsample(MemorySegment.ofArray(src), 5, n, step, dst, 3);
+                assertArrayEquals(want, got, "step=" + step + " n=" + n);
+            }
+        }
+    }
+
     /** Deinterleaves src[5 .. 5+n) into arrays guarded with -1 on both sides, outputs from index 3. */
     private static float[][] run(SimdOps ops, float[] src, int n, boolean segment) {
         float[] even = new float[n / 2 + 8];
