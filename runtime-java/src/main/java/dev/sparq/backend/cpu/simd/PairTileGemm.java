@@ -3,6 +3,7 @@ package dev.sparq.backend.cpu.simd;
 import dev.sparq.backend.ExecutionContext;
 import dev.sparq.backend.Kernel;
 import dev.sparq.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -41,7 +42,9 @@ final class PairTileGemm implements Kernel {
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
     private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
     private static final ThreadLocal<long[]> ROWS = ThreadLocal.withInitial(() -> new long[0]);
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * 2 * V]);
+    /** The accumulators' way to Y, as {@link PanamaMicroKernel}'s: native memory, offsets in bytes. */
+    private static final ThreadLocal<MemorySegment> TILE = ThreadLocal.withInitial(
+        () -> Arena.ofAuto().allocate((long) MR * 2 * V * Float.BYTES, 64));
 
     private final int n;
     private final int k;
@@ -104,7 +107,7 @@ final class PairTileGemm implements Kernel {
         ctx.parallelFor(threads, t -> {
             long[] a = rowsScratch(mr * pairs);
             // fetched before the accumulators are live: a ThreadLocal miss is a call, across which all 24 would spill
-            float[] tile = TILE.get();
+            MemorySegment tile = TILE.get();
             for (int p = (int) ((long) panels * t / threads); p < (long) panels * (t + 1) / threads; p++) {
                 int row0 = p * mr;
                 int count = Math.min(mr, rows - row0);
@@ -145,8 +148,8 @@ final class PairTileGemm implements Kernel {
         Arrays.fill(a, count * pairs, mr * pairs, 0L);
     }
 
-    /** The 12 × 2 accumulators over all pairs, into tile[r · 2V + q · V] (a separate store keeps this small). */
-    private static void tile(int pairs, long[] a, float[] b, float[] tile) {
+    /** The 12 × 2 accumulators over all pairs, into the tile at float r · 2V + q · V (stored apart: a small method). */
+    private static void tile(int pairs, long[] a, float[] b, MemorySegment tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -200,37 +203,37 @@ final class PairTileGemm implements Kernel {
             c110 = x11.fma(b0, c110);
             c111 = x11.fma(b1, c111);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, V);
-        c10.intoArray(tile, 2 * V);
-        c11.intoArray(tile, 3 * V);
-        c20.intoArray(tile, 4 * V);
-        c21.intoArray(tile, 5 * V);
-        c30.intoArray(tile, 6 * V);
-        c31.intoArray(tile, 7 * V);
-        c40.intoArray(tile, 8 * V);
-        c41.intoArray(tile, 9 * V);
-        c50.intoArray(tile, 10 * V);
-        c51.intoArray(tile, 11 * V);
-        c60.intoArray(tile, 12 * V);
-        c61.intoArray(tile, 13 * V);
-        c70.intoArray(tile, 14 * V);
-        c71.intoArray(tile, 15 * V);
-        c80.intoArray(tile, 16 * V);
-        c81.intoArray(tile, 17 * V);
-        c90.intoArray(tile, 18 * V);
-        c91.intoArray(tile, 19 * V);
-        c100.intoArray(tile, 20 * V);
-        c101.intoArray(tile, 21 * V);
-        c110.intoArray(tile, 22 * V);
-        c111.intoArray(tile, 23 * V);
+        c00.intoMemorySegment(tile, 4L * 0, ORDER);
+        c01.intoMemorySegment(tile, 4L * V, ORDER);
+        c10.intoMemorySegment(tile, 4L * (2 * V), ORDER);
+        c11.intoMemorySegment(tile, 4L * (3 * V), ORDER);
+        c20.intoMemorySegment(tile, 4L * (4 * V), ORDER);
+        c21.intoMemorySegment(tile, 4L * (5 * V), ORDER);
+        c30.intoMemorySegment(tile, 4L * (6 * V), ORDER);
+        c31.intoMemorySegment(tile, 4L * (7 * V), ORDER);
+        c40.intoMemorySegment(tile, 4L * (8 * V), ORDER);
+        c41.intoMemorySegment(tile, 4L * (9 * V), ORDER);
+        c50.intoMemorySegment(tile, 4L * (10 * V), ORDER);
+        c51.intoMemorySegment(tile, 4L * (11 * V), ORDER);
+        c60.intoMemorySegment(tile, 4L * (12 * V), ORDER);
+        c61.intoMemorySegment(tile, 4L * (13 * V), ORDER);
+        c70.intoMemorySegment(tile, 4L * (14 * V), ORDER);
+        c71.intoMemorySegment(tile, 4L * (15 * V), ORDER);
+        c80.intoMemorySegment(tile, 4L * (16 * V), ORDER);
+        c81.intoMemorySegment(tile, 4L * (17 * V), ORDER);
+        c90.intoMemorySegment(tile, 4L * (18 * V), ORDER);
+        c91.intoMemorySegment(tile, 4L * (19 * V), ORDER);
+        c100.intoMemorySegment(tile, 4L * (20 * V), ORDER);
+        c101.intoMemorySegment(tile, 4L * (21 * V), ORDER);
+        c110.intoMemorySegment(tile, 4L * (22 * V), ORDER);
+        c111.intoMemorySegment(tile, 4L * (23 * V), ORDER);
     }
 
     /**
      * Rows [0, count) of the tile to Y: each output's two sums added (lane 2i of the two vectors plus lane 2i+1, the
      * first vector's outputs first), then the bias and the clamp.
      */
-    private static void store(float[] tile, int count, MemorySegment y, long yIndex, int n, Epilogue epilogue) {
+    private static void store(MemorySegment tile, int count, MemorySegment y, long yIndex, int n, Epilogue epilogue) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         FloatVector bias = e.colBias() == null ? FloatVector.zero(S)
             : FloatVector.fromArray(S, e.colBias(), 0, S.indexInRange(0, e.colBias().length));
@@ -238,8 +241,8 @@ final class PairTileGemm implements Kernel {
         boolean lo = e.min() != Float.NEGATIVE_INFINITY;
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < count; r++) {
-            FloatVector v0 = FloatVector.fromArray(S, tile, r * 2 * V);
-            FloatVector v1 = FloatVector.fromArray(S, tile, r * 2 * V + V);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, tile, 4L * (r * 2 * V), ORDER);
+            FloatVector v1 = FloatVector.fromMemorySegment(S, tile, 4L * (r * 2 * V + V), ORDER);
             FloatVector sum = v0.rearrange(EVEN, v1).add(v0.rearrange(ODD, v1)).add(bias);
             if (lo) {
                 sum = sum.lanewise(VectorOperators.MAX, e.min());
@@ -251,8 +254,8 @@ final class PairTileGemm implements Kernel {
         }
     }
 
-    /** {@link #tile}'s 8 pixels × 3 vectors, into tile[r · 3V + q · V]. */
-    private static void tile3(int pairs, long[] a, float[] b, float[] tile) {
+    /** {@link #tile}'s 8 pixels × 3 vectors, into the tile at float r · 3V + q · V. */
+    private static void tile3(int pairs, long[] a, float[] b, MemorySegment tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero, c02 = zero;
         FloatVector c10 = zero, c11 = zero, c12 = zero;
@@ -299,37 +302,37 @@ final class PairTileGemm implements Kernel {
             c71 = x7.fma(b1, c71);
             c72 = x7.fma(b2, c72);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, V);
-        c02.intoArray(tile, 2 * V);
-        c10.intoArray(tile, 3 * V);
-        c11.intoArray(tile, 4 * V);
-        c12.intoArray(tile, 5 * V);
-        c20.intoArray(tile, 6 * V);
-        c21.intoArray(tile, 7 * V);
-        c22.intoArray(tile, 8 * V);
-        c30.intoArray(tile, 9 * V);
-        c31.intoArray(tile, 10 * V);
-        c32.intoArray(tile, 11 * V);
-        c40.intoArray(tile, 12 * V);
-        c41.intoArray(tile, 13 * V);
-        c42.intoArray(tile, 14 * V);
-        c50.intoArray(tile, 15 * V);
-        c51.intoArray(tile, 16 * V);
-        c52.intoArray(tile, 17 * V);
-        c60.intoArray(tile, 18 * V);
-        c61.intoArray(tile, 19 * V);
-        c62.intoArray(tile, 20 * V);
-        c70.intoArray(tile, 21 * V);
-        c71.intoArray(tile, 22 * V);
-        c72.intoArray(tile, 23 * V);
+        c00.intoMemorySegment(tile, 4L * 0, ORDER);
+        c01.intoMemorySegment(tile, 4L * V, ORDER);
+        c02.intoMemorySegment(tile, 4L * (2 * V), ORDER);
+        c10.intoMemorySegment(tile, 4L * (3 * V), ORDER);
+        c11.intoMemorySegment(tile, 4L * (4 * V), ORDER);
+        c12.intoMemorySegment(tile, 4L * (5 * V), ORDER);
+        c20.intoMemorySegment(tile, 4L * (6 * V), ORDER);
+        c21.intoMemorySegment(tile, 4L * (7 * V), ORDER);
+        c22.intoMemorySegment(tile, 4L * (8 * V), ORDER);
+        c30.intoMemorySegment(tile, 4L * (9 * V), ORDER);
+        c31.intoMemorySegment(tile, 4L * (10 * V), ORDER);
+        c32.intoMemorySegment(tile, 4L * (11 * V), ORDER);
+        c40.intoMemorySegment(tile, 4L * (12 * V), ORDER);
+        c41.intoMemorySegment(tile, 4L * (13 * V), ORDER);
+        c42.intoMemorySegment(tile, 4L * (14 * V), ORDER);
+        c50.intoMemorySegment(tile, 4L * (15 * V), ORDER);
+        c51.intoMemorySegment(tile, 4L * (16 * V), ORDER);
+        c52.intoMemorySegment(tile, 4L * (17 * V), ORDER);
+        c60.intoMemorySegment(tile, 4L * (18 * V), ORDER);
+        c61.intoMemorySegment(tile, 4L * (19 * V), ORDER);
+        c62.intoMemorySegment(tile, 4L * (20 * V), ORDER);
+        c70.intoMemorySegment(tile, 4L * (21 * V), ORDER);
+        c71.intoMemorySegment(tile, 4L * (22 * V), ORDER);
+        c72.intoMemorySegment(tile, 4L * (23 * V), ORDER);
     }
 
     /**
      * {@link #store} for 3 vectors a row: outputs 0 .. V-1 from the first two, as there, and V .. n-1 from the
      * third, its pairs added within it.
      */
-    private static void store3(float[] tile, int count, MemorySegment y, long yIndex, int n, Epilogue epilogue) {
+    private static void store3(MemorySegment tile, int count, MemorySegment y, long yIndex, int n, Epilogue epilogue) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] b = e.colBias();
         FloatVector bias0 = b == null ? FloatVector.zero(S)
@@ -340,9 +343,9 @@ final class PairTileGemm implements Kernel {
         boolean lo = e.min() != Float.NEGATIVE_INFINITY;
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < count; r++) {
-            FloatVector v0 = FloatVector.fromArray(S, tile, r * 3 * V);
-            FloatVector v1 = FloatVector.fromArray(S, tile, r * 3 * V + V);
-            FloatVector v2 = FloatVector.fromArray(S, tile, r * 3 * V + 2 * V);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, tile, 4L * (r * 3 * V), ORDER);
+            FloatVector v1 = FloatVector.fromMemorySegment(S, tile, 4L * (r * 3 * V + V), ORDER);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, tile, 4L * (r * 3 * V + 2 * V), ORDER);
             FloatVector s0 = v0.rearrange(EVEN, v1).add(v0.rearrange(ODD, v1)).add(bias0);
             FloatVector s1 = v2.rearrange(EVEN, v2).add(v2.rearrange(ODD, v2)).add(bias1);
             if (lo) {

@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -26,8 +27,13 @@ final class PanamaMicroKernel implements MicroKernel {
     static final int ROWS = V >= 16 ? 12 : 8;
     /** Rows of {@link #run14}'s tile: with 12-row panels it covers 7·7·2ⁿ pixels without a tail. */
     static final int WIDE_ROWS = 14;
-    private static final ThreadLocal<float[]> TILE =
-        ThreadLocal.withInitial(() -> new float[Math.max(ROWS, WIDE_ROWS) * NR]);
+    /**
+     * The accumulators' way to C, per thread, offsets in bytes: native memory. Through a float[] (at any of its 16
+     * offsets against a cache line) the same stores and reloads made a 14 × 32 tile at k = 16 run 108 ns instead of 90
+     * in a probe (RESULTS, stop 29).
+     */
+    private static final ThreadLocal<MemorySegment> TILE = ThreadLocal.withInitial(
+        () -> Arena.ofAuto().allocate((long) Math.max(ROWS, WIDE_ROWS) * NR * Float.BYTES, 64));
 
     private final int rows;
     /** Where run12's reads of the panel ahead end up when their sum is NaN: a use the JIT must keep. */
@@ -86,7 +92,7 @@ final class PanamaMicroKernel implements MicroKernel {
         final int tStep = ahead < 0 ? 0 : mr / 2;
         float touched = 0;
         // fetched before the accumulators are live: a ThreadLocal miss is a call, across which all 24 would spill
-        float[] tile = TILE.get();
+        MemorySegment tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -146,30 +152,30 @@ final class PanamaMicroKernel implements MicroKernel {
         if (Float.isNaN(touched)) {
             sink = touched; // a use the JIT cannot drop, so the reads above stay
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + V);
-        c80.intoArray(tile, 8 * NR);
-        c81.intoArray(tile, 8 * NR + V);
-        c90.intoArray(tile, 9 * NR);
-        c91.intoArray(tile, 9 * NR + V);
-        c100.intoArray(tile, 10 * NR);
-        c101.intoArray(tile, 10 * NR + V);
-        c110.intoArray(tile, 11 * NR);
-        c111.intoArray(tile, 11 * NR + V);
+        c00.intoMemorySegment(tile, 4L * (0 * NR), ORDER);
+        c01.intoMemorySegment(tile, 4L * (0 * NR + V), ORDER);
+        c10.intoMemorySegment(tile, 4L * (1 * NR), ORDER);
+        c11.intoMemorySegment(tile, 4L * (1 * NR + V), ORDER);
+        c20.intoMemorySegment(tile, 4L * (2 * NR), ORDER);
+        c21.intoMemorySegment(tile, 4L * (2 * NR + V), ORDER);
+        c30.intoMemorySegment(tile, 4L * (3 * NR), ORDER);
+        c31.intoMemorySegment(tile, 4L * (3 * NR + V), ORDER);
+        c40.intoMemorySegment(tile, 4L * (4 * NR), ORDER);
+        c41.intoMemorySegment(tile, 4L * (4 * NR + V), ORDER);
+        c50.intoMemorySegment(tile, 4L * (5 * NR), ORDER);
+        c51.intoMemorySegment(tile, 4L * (5 * NR + V), ORDER);
+        c60.intoMemorySegment(tile, 4L * (6 * NR), ORDER);
+        c61.intoMemorySegment(tile, 4L * (6 * NR + V), ORDER);
+        c70.intoMemorySegment(tile, 4L * (7 * NR), ORDER);
+        c71.intoMemorySegment(tile, 4L * (7 * NR + V), ORDER);
+        c80.intoMemorySegment(tile, 4L * (8 * NR), ORDER);
+        c81.intoMemorySegment(tile, 4L * (8 * NR + V), ORDER);
+        c90.intoMemorySegment(tile, 4L * (9 * NR), ORDER);
+        c91.intoMemorySegment(tile, 4L * (9 * NR + V), ORDER);
+        c100.intoMemorySegment(tile, 4L * (10 * NR), ORDER);
+        c101.intoMemorySegment(tile, 4L * (10 * NR + V), ORDER);
+        c110.intoMemorySegment(tile, 4L * (11 * NR), ORDER);
+        c111.intoMemorySegment(tile, 4L * (11 * NR + V), ORDER);
         storeTile(tile, mr, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
 
@@ -179,7 +185,7 @@ final class PanamaMicroKernel implements MicroKernel {
         final int mr = 12;
         final int rows = mr;
         // fetched before the accumulators are live: a ThreadLocal miss is a call, across which all 24 would spill
-        float[] tile = TILE.get();
+        MemorySegment tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -235,30 +241,30 @@ final class PanamaMicroKernel implements MicroKernel {
             c110 = a11.fma(b0, c110);
             c111 = a11.fma(b1, c111);
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + V);
-        c80.intoArray(tile, 8 * NR);
-        c81.intoArray(tile, 8 * NR + V);
-        c90.intoArray(tile, 9 * NR);
-        c91.intoArray(tile, 9 * NR + V);
-        c100.intoArray(tile, 10 * NR);
-        c101.intoArray(tile, 10 * NR + V);
-        c110.intoArray(tile, 11 * NR);
-        c111.intoArray(tile, 11 * NR + V);
+        c00.intoMemorySegment(tile, 4L * (0 * NR), ORDER);
+        c01.intoMemorySegment(tile, 4L * (0 * NR + V), ORDER);
+        c10.intoMemorySegment(tile, 4L * (1 * NR), ORDER);
+        c11.intoMemorySegment(tile, 4L * (1 * NR + V), ORDER);
+        c20.intoMemorySegment(tile, 4L * (2 * NR), ORDER);
+        c21.intoMemorySegment(tile, 4L * (2 * NR + V), ORDER);
+        c30.intoMemorySegment(tile, 4L * (3 * NR), ORDER);
+        c31.intoMemorySegment(tile, 4L * (3 * NR + V), ORDER);
+        c40.intoMemorySegment(tile, 4L * (4 * NR), ORDER);
+        c41.intoMemorySegment(tile, 4L * (4 * NR + V), ORDER);
+        c50.intoMemorySegment(tile, 4L * (5 * NR), ORDER);
+        c51.intoMemorySegment(tile, 4L * (5 * NR + V), ORDER);
+        c60.intoMemorySegment(tile, 4L * (6 * NR), ORDER);
+        c61.intoMemorySegment(tile, 4L * (6 * NR + V), ORDER);
+        c70.intoMemorySegment(tile, 4L * (7 * NR), ORDER);
+        c71.intoMemorySegment(tile, 4L * (7 * NR + V), ORDER);
+        c80.intoMemorySegment(tile, 4L * (8 * NR), ORDER);
+        c81.intoMemorySegment(tile, 4L * (8 * NR + V), ORDER);
+        c90.intoMemorySegment(tile, 4L * (9 * NR), ORDER);
+        c91.intoMemorySegment(tile, 4L * (9 * NR + V), ORDER);
+        c100.intoMemorySegment(tile, 4L * (10 * NR), ORDER);
+        c101.intoMemorySegment(tile, 4L * (10 * NR + V), ORDER);
+        c110.intoMemorySegment(tile, 4L * (11 * NR), ORDER);
+        c111.intoMemorySegment(tile, 4L * (11 * NR + V), ORDER);
         storeTile(tile, mr, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
 
@@ -269,7 +275,7 @@ final class PanamaMicroKernel implements MicroKernel {
      */
     static void run14(int kc, float[] a, int aOff, int lda, float[] b, int bOff, MemorySegment c, long cIndex,
                       long ldc, int rows, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
-        float[] tile = TILE.get();
+        MemorySegment tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -333,34 +339,34 @@ final class PanamaMicroKernel implements MicroKernel {
             c130 = a13.fma(b0, c130);
             c131 = a13.fma(b1, c131);
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + V);
-        c80.intoArray(tile, 8 * NR);
-        c81.intoArray(tile, 8 * NR + V);
-        c90.intoArray(tile, 9 * NR);
-        c91.intoArray(tile, 9 * NR + V);
-        c100.intoArray(tile, 10 * NR);
-        c101.intoArray(tile, 10 * NR + V);
-        c110.intoArray(tile, 11 * NR);
-        c111.intoArray(tile, 11 * NR + V);
-        c120.intoArray(tile, 12 * NR);
-        c121.intoArray(tile, 12 * NR + V);
-        c130.intoArray(tile, 13 * NR);
-        c131.intoArray(tile, 13 * NR + V);
+        c00.intoMemorySegment(tile, 4L * (0 * NR), ORDER);
+        c01.intoMemorySegment(tile, 4L * (0 * NR + V), ORDER);
+        c10.intoMemorySegment(tile, 4L * (1 * NR), ORDER);
+        c11.intoMemorySegment(tile, 4L * (1 * NR + V), ORDER);
+        c20.intoMemorySegment(tile, 4L * (2 * NR), ORDER);
+        c21.intoMemorySegment(tile, 4L * (2 * NR + V), ORDER);
+        c30.intoMemorySegment(tile, 4L * (3 * NR), ORDER);
+        c31.intoMemorySegment(tile, 4L * (3 * NR + V), ORDER);
+        c40.intoMemorySegment(tile, 4L * (4 * NR), ORDER);
+        c41.intoMemorySegment(tile, 4L * (4 * NR + V), ORDER);
+        c50.intoMemorySegment(tile, 4L * (5 * NR), ORDER);
+        c51.intoMemorySegment(tile, 4L * (5 * NR + V), ORDER);
+        c60.intoMemorySegment(tile, 4L * (6 * NR), ORDER);
+        c61.intoMemorySegment(tile, 4L * (6 * NR + V), ORDER);
+        c70.intoMemorySegment(tile, 4L * (7 * NR), ORDER);
+        c71.intoMemorySegment(tile, 4L * (7 * NR + V), ORDER);
+        c80.intoMemorySegment(tile, 4L * (8 * NR), ORDER);
+        c81.intoMemorySegment(tile, 4L * (8 * NR + V), ORDER);
+        c90.intoMemorySegment(tile, 4L * (9 * NR), ORDER);
+        c91.intoMemorySegment(tile, 4L * (9 * NR + V), ORDER);
+        c100.intoMemorySegment(tile, 4L * (10 * NR), ORDER);
+        c101.intoMemorySegment(tile, 4L * (10 * NR + V), ORDER);
+        c110.intoMemorySegment(tile, 4L * (11 * NR), ORDER);
+        c111.intoMemorySegment(tile, 4L * (11 * NR + V), ORDER);
+        c120.intoMemorySegment(tile, 4L * (12 * NR), ORDER);
+        c121.intoMemorySegment(tile, 4L * (12 * NR + V), ORDER);
+        c130.intoMemorySegment(tile, 4L * (13 * NR), ORDER);
+        c131.intoMemorySegment(tile, 4L * (13 * NR + V), ORDER);
         storeTile(tile, rows, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
 
@@ -522,7 +528,7 @@ final class PanamaMicroKernel implements MicroKernel {
     private static void run8(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc,
                              int rows, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
         final int mr = 8;
-        float[] tile = TILE.get();
+        MemorySegment tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -562,22 +568,22 @@ final class PanamaMicroKernel implements MicroKernel {
             c70 = a7.fma(b0, c70);
             c71 = a7.fma(b1, c71);
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + V);
+        c00.intoMemorySegment(tile, 4L * (0 * NR), ORDER);
+        c01.intoMemorySegment(tile, 4L * (0 * NR + V), ORDER);
+        c10.intoMemorySegment(tile, 4L * (1 * NR), ORDER);
+        c11.intoMemorySegment(tile, 4L * (1 * NR + V), ORDER);
+        c20.intoMemorySegment(tile, 4L * (2 * NR), ORDER);
+        c21.intoMemorySegment(tile, 4L * (2 * NR + V), ORDER);
+        c30.intoMemorySegment(tile, 4L * (3 * NR), ORDER);
+        c31.intoMemorySegment(tile, 4L * (3 * NR + V), ORDER);
+        c40.intoMemorySegment(tile, 4L * (4 * NR), ORDER);
+        c41.intoMemorySegment(tile, 4L * (4 * NR + V), ORDER);
+        c50.intoMemorySegment(tile, 4L * (5 * NR), ORDER);
+        c51.intoMemorySegment(tile, 4L * (5 * NR + V), ORDER);
+        c60.intoMemorySegment(tile, 4L * (6 * NR), ORDER);
+        c61.intoMemorySegment(tile, 4L * (6 * NR + V), ORDER);
+        c70.intoMemorySegment(tile, 4L * (7 * NR), ORDER);
+        c71.intoMemorySegment(tile, 4L * (7 * NR + V), ORDER);
         storeTile(tile, mr, rows, cols, c, cIndex, ldc, accumulate, epilogue, row0, col0);
     }
 
@@ -603,12 +609,12 @@ final class PanamaMicroKernel implements MicroKernel {
             d00 = a0.fma(FloatVector.fromArray(S, b, bk2), d00);
             d01 = a0.fma(FloatVector.fromArray(S, b, bk2 + V), d01);
         }
-        float[] tile = TILE.get();
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, V);
+        MemorySegment tile = TILE.get();
+        c00.intoMemorySegment(tile, 4L * 0, ORDER);
+        c01.intoMemorySegment(tile, 4L * V, ORDER);
         storeOneRow(tile, c, cIndex, ldc, cols, accumulate, epilogue, row0, col0);
-        d00.intoArray(tile, 0);
-        d01.intoArray(tile, V);
+        d00.intoMemorySegment(tile, 4L * 0, ORDER);
+        d01.intoMemorySegment(tile, 4L * V, ORDER);
         storeOneRow(tile, c, cIndex2, ldc, cols2, accumulate, epilogue, row0, col02);
     }
 
@@ -622,15 +628,15 @@ final class PanamaMicroKernel implements MicroKernel {
             c00 = a0.fma(FloatVector.fromArray(S, b, bk), c00);
             c01 = a0.fma(FloatVector.fromArray(S, b, bk + V), c01);
         }
-        float[] tile = TILE.get();
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, V);
+        MemorySegment tile = TILE.get();
+        c00.intoMemorySegment(tile, 4L * 0, ORDER);
+        c01.intoMemorySegment(tile, 4L * V, ORDER);
         storeOneRow(tile, c, cIndex, ldc, cols, accumulate, epilogue, row0, col0);
     }
 
     /** The 1-row tile in the tile buffer to C: whole in one call, part-width row-wise. */
-    private static void storeOneRow(float[] tile, MemorySegment c, long cIndex, long ldc, int cols, boolean accumulate,
-                                    Epilogue epilogue, int row0, int col0) {
+    private static void storeOneRow(MemorySegment tile, MemorySegment c, long cIndex, long ldc, int cols,
+                                    boolean accumulate, Epilogue epilogue, int row0, int col0) {
         if (cols == NR) {
             storeFull(tile, 1, c, cIndex, ldc, accumulate, epilogue, row0, col0);
         } else {
@@ -642,8 +648,8 @@ final class PanamaMicroKernel implements MicroKernel {
      * The {@code rows} × {@code cols} tile of an {@code mr}-row kernel from the tile buffer to C: whole tiles in one
      * call, part-width ones branch-free where the epilogue allows it, the rest row by row.
      */
-    private static void storeTile(float[] tile, int mr, int rows, int cols, MemorySegment c, long cIndex, long ldc,
-                                  boolean accumulate, Epilogue epilogue, int row0, int col0) {
+    private static void storeTile(MemorySegment tile, int mr, int rows, int cols, MemorySegment c, long cIndex,
+                                  long ldc, boolean accumulate, Epilogue epilogue, int row0, int col0) {
         if (rows == mr && cols == NR) {
             storeFull(tile, mr, c, cIndex, ldc, accumulate, epilogue, row0, col0);
             return;
@@ -676,7 +682,7 @@ final class PanamaMicroKernel implements MicroKernel {
      * projections) is stored masked here: through {@link #storeRow}'s per-row masked stores it cost as much as the
      * tile's FMAs at k = 96.
      */
-    private static void storeBlendSet(float[] tile, int rows, int cols, MemorySegment c, long cIndex, long ldc,
+    private static void storeBlendSet(MemorySegment tile, int rows, int cols, MemorySegment c, long cIndex, long ldc,
                                       Epilogue e, int col0) {
         VectorMask<Float> m0 = S.indexInRange(0, cols);
         VectorMask<Float> m1 = S.indexInRange(V, cols);
@@ -690,8 +696,8 @@ final class PanamaMicroKernel implements MicroKernel {
         long step = ldc * Float.BYTES;
         long at = cIndex * Float.BYTES;
         for (int r = 0; r < rows; r++, at += step) {
-            FloatVector x0 = FloatVector.fromArray(S, tile, r * NR);
-            FloatVector x1 = FloatVector.fromArray(S, tile, r * NR + V);
+            FloatVector x0 = FloatVector.fromMemorySegment(S, tile, 4L * (r * NR), ORDER);
+            FloatVector x1 = FloatVector.fromMemorySegment(S, tile, 4L * (r * NR + V), ORDER);
             x0 = x0.add(bias0);
             x1 = x1.add(bias1);
             x0 = x0.blend(minV, x0.compare(VectorOperators.LE, minV));
@@ -717,8 +723,8 @@ final class PanamaMicroKernel implements MicroKernel {
      * the segment's checks (class, read-only, bounds, session) inside the store loop, ~40 instructions per vector,
      * and a 16-deep GEMM ran 1.6-1.9× slower after a deep (k-blocked) one than alone (stop 19).
      */
-    private static void storeFull(float[] tile, int rows, MemorySegment c, long cIndex, long ldc, boolean accumulate,
-                                  Epilogue epilogue, int row0, int col0) {
+    private static void storeFull(MemorySegment tile, int rows, MemorySegment c, long cIndex, long ldc,
+                                  boolean accumulate, Epilogue epilogue, int row0, int col0) {
         if (accumulate) {
             storeFullAdd(tile, rows, c, cIndex, ldc, epilogue, row0, col0);
         } else {
@@ -726,7 +732,7 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
-    private static void storeFullSet(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
+    private static void storeFullSet(MemorySegment tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         if (blends(e)) {
@@ -741,7 +747,7 @@ final class PanamaMicroKernel implements MicroKernel {
             long at = (cIndex + r * ldc) * Float.BYTES;
             for (int j = 0; j < NR; j += V) {
                 long cat = at + (long) j * Float.BYTES;
-                FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
+                FloatVector x = FloatVector.fromMemorySegment(S, tile, 4L * (r * NR + j), ORDER);
                 if (rowBias != null) {
                     x = x.add(rowBias[row0 + r]);
                 }
@@ -759,7 +765,7 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
-    private static void storeFullAdd(float[] tile, int rows, MemorySegment c, long cIndex, long ldc,
+    private static void storeFullAdd(MemorySegment tile, int rows, MemorySegment c, long cIndex, long ldc,
                                      Epilogue epilogue, int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         if (blends(e)) {
@@ -775,8 +781,8 @@ final class PanamaMicroKernel implements MicroKernel {
             long step = ldc * Float.BYTES;
             long at = cIndex * Float.BYTES;
             for (int r = 0; r < rows; r++, at += step) {
-                FloatVector x0 = FloatVector.fromArray(S, tile, r * NR);
-                FloatVector x1 = FloatVector.fromArray(S, tile, r * NR + V);
+                FloatVector x0 = FloatVector.fromMemorySegment(S, tile, 4L * (r * NR), ORDER);
+                FloatVector x1 = FloatVector.fromMemorySegment(S, tile, 4L * (r * NR + V), ORDER);
                 x0 = x0.add(FloatVector.fromMemorySegment(S, c, at, ORDER));
                 x1 = x1.add(FloatVector.fromMemorySegment(S, c, at + V * Float.BYTES, ORDER));
                 x0 = x0.add(bias0);
@@ -798,7 +804,7 @@ final class PanamaMicroKernel implements MicroKernel {
             long at = (cIndex + r * ldc) * Float.BYTES;
             for (int j = 0; j < NR; j += V) {
                 long cat = at + (long) j * Float.BYTES;
-                FloatVector x = FloatVector.fromArray(S, tile, r * NR + j);
+                FloatVector x = FloatVector.fromMemorySegment(S, tile, 4L * (r * NR + j), ORDER);
                 x = x.add(FloatVector.fromMemorySegment(S, c, cat, ORDER));
                 if (rowBias != null) {
                     x = x.add(rowBias[row0 + r]);
@@ -821,7 +827,7 @@ final class PanamaMicroKernel implements MicroKernel {
      * {@code cols} (≤ NR) outputs of one tile row, from {@code tile[t]}: masked copies (or adds) with the epilogue,
      * as {@link #storeFull} (and split the same way). Also the narrow tile's store (same species).
      */
-    static void storeRow(float[] tile, int t, MemorySegment c, long index, int cols, boolean accumulate,
+    static void storeRow(MemorySegment tile, int t, MemorySegment c, long index, int cols, boolean accumulate,
                          Epilogue epilogue, int row, int col0) {
         if (accumulate) {
             storeRowAdd(tile, t, c, index, cols, epilogue, row, col0);
@@ -830,7 +836,7 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
-    private static void storeRowSet(float[] tile, int t, MemorySegment c, long index, int cols, Epilogue epilogue,
+    private static void storeRowSet(MemorySegment tile, int t, MemorySegment c, long index, int cols, Epilogue epilogue,
                                     int row, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
@@ -841,7 +847,7 @@ final class PanamaMicroKernel implements MicroKernel {
         for (int j = 0; j < cols; j += V) {
             VectorMask<Float> m = S.indexInRange(j, cols);
             long at = off + (long) j * Float.BYTES;
-            FloatVector x = FloatVector.fromArray(S, tile, t + j);
+            FloatVector x = FloatVector.fromMemorySegment(S, tile, 4L * (t + j), ORDER);
             if (rowBias != null) {
                 x = x.add(rowBias[row]);
             }
@@ -858,7 +864,7 @@ final class PanamaMicroKernel implements MicroKernel {
         }
     }
 
-    private static void storeRowAdd(float[] tile, int t, MemorySegment c, long index, int cols, Epilogue epilogue,
+    private static void storeRowAdd(MemorySegment tile, int t, MemorySegment c, long index, int cols, Epilogue epilogue,
                                     int row, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
@@ -869,7 +875,7 @@ final class PanamaMicroKernel implements MicroKernel {
         for (int j = 0; j < cols; j += V) {
             VectorMask<Float> m = S.indexInRange(j, cols);
             long at = off + (long) j * Float.BYTES;
-            FloatVector x = FloatVector.fromArray(S, tile, t + j);
+            FloatVector x = FloatVector.fromMemorySegment(S, tile, 4L * (t + j), ORDER);
             x = x.add(FloatVector.fromMemorySegment(S, c, at, ORDER, m));
             if (rowBias != null) {
                 x = x.add(rowBias[row]);

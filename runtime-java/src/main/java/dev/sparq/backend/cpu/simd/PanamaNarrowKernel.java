@@ -1,5 +1,6 @@
 package dev.sparq.backend.cpu.simd;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -17,7 +18,9 @@ final class PanamaNarrowKernel implements MicroKernel {
     private static final VectorSpecies<Float> S = PanamaSpecies.floats(SimdConfig.BITS == 0 ? 128 : SimdConfig.BITS);
     private static final int V = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[ROWS * V]);
+    /** The accumulators' way to C, as {@link PanamaMicroKernel}'s: native memory, offsets in bytes. */
+    private static final ThreadLocal<MemorySegment> TILE = ThreadLocal.withInitial(
+        () -> Arena.ofAuto().allocate((long) ROWS * V * Float.BYTES, 64));
 
     @Override
     public int mr() {
@@ -33,7 +36,7 @@ final class PanamaNarrowKernel implements MicroKernel {
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, MemorySegment c, long cIndex, long ldc, int rows,
                     int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
         // fetched before the accumulators are live: a ThreadLocal miss is a call, across which all 16 would spill
-        float[] tile = TILE.get();
+        MemorySegment tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c0 = zero;
         FloatVector c1 = zero;
@@ -71,22 +74,22 @@ final class PanamaNarrowKernel implements MicroKernel {
             c14 = FloatVector.broadcast(S, a[ak + 14]).fma(b0, c14);
             c15 = FloatVector.broadcast(S, a[ak + 15]).fma(b0, c15);
         }
-        c0.intoArray(tile, 0 * V);
-        c1.intoArray(tile, 1 * V);
-        c2.intoArray(tile, 2 * V);
-        c3.intoArray(tile, 3 * V);
-        c4.intoArray(tile, 4 * V);
-        c5.intoArray(tile, 5 * V);
-        c6.intoArray(tile, 6 * V);
-        c7.intoArray(tile, 7 * V);
-        c8.intoArray(tile, 8 * V);
-        c9.intoArray(tile, 9 * V);
-        c10.intoArray(tile, 10 * V);
-        c11.intoArray(tile, 11 * V);
-        c12.intoArray(tile, 12 * V);
-        c13.intoArray(tile, 13 * V);
-        c14.intoArray(tile, 14 * V);
-        c15.intoArray(tile, 15 * V);
+        c0.intoMemorySegment(tile, 4L * (0 * V), ORDER);
+        c1.intoMemorySegment(tile, 4L * (1 * V), ORDER);
+        c2.intoMemorySegment(tile, 4L * (2 * V), ORDER);
+        c3.intoMemorySegment(tile, 4L * (3 * V), ORDER);
+        c4.intoMemorySegment(tile, 4L * (4 * V), ORDER);
+        c5.intoMemorySegment(tile, 4L * (5 * V), ORDER);
+        c6.intoMemorySegment(tile, 4L * (6 * V), ORDER);
+        c7.intoMemorySegment(tile, 4L * (7 * V), ORDER);
+        c8.intoMemorySegment(tile, 4L * (8 * V), ORDER);
+        c9.intoMemorySegment(tile, 4L * (9 * V), ORDER);
+        c10.intoMemorySegment(tile, 4L * (10 * V), ORDER);
+        c11.intoMemorySegment(tile, 4L * (11 * V), ORDER);
+        c12.intoMemorySegment(tile, 4L * (12 * V), ORDER);
+        c13.intoMemorySegment(tile, 4L * (13 * V), ORDER);
+        c14.intoMemorySegment(tile, 4L * (14 * V), ORDER);
+        c15.intoMemorySegment(tile, 4L * (15 * V), ORDER);
         store(tile, c, cIndex, ldc, rows, cols, accumulate, epilogue, row0, col0);
     }
 
@@ -96,7 +99,7 @@ final class PanamaNarrowKernel implements MicroKernel {
      */
     static void runRows(int kc, float[] a, int aOff, int lda, float[] b, int bOff, MemorySegment c, long cIndex,
                         long ldc, int cols, boolean accumulate, Epilogue epilogue, int row0, int col0) {
-        float[] tile = TILE.get();
+        MemorySegment tile = TILE.get();
         FloatVector zero = FloatVector.zero(S);
         FloatVector c0 = zero;
         FloatVector c1 = zero;
@@ -134,26 +137,26 @@ final class PanamaNarrowKernel implements MicroKernel {
             c14 = FloatVector.broadcast(S, a[ak + 14 * lda]).fma(b0, c14);
             c15 = FloatVector.broadcast(S, a[ak + 15 * lda]).fma(b0, c15);
         }
-        c0.intoArray(tile, 0 * V);
-        c1.intoArray(tile, 1 * V);
-        c2.intoArray(tile, 2 * V);
-        c3.intoArray(tile, 3 * V);
-        c4.intoArray(tile, 4 * V);
-        c5.intoArray(tile, 5 * V);
-        c6.intoArray(tile, 6 * V);
-        c7.intoArray(tile, 7 * V);
-        c8.intoArray(tile, 8 * V);
-        c9.intoArray(tile, 9 * V);
-        c10.intoArray(tile, 10 * V);
-        c11.intoArray(tile, 11 * V);
-        c12.intoArray(tile, 12 * V);
-        c13.intoArray(tile, 13 * V);
-        c14.intoArray(tile, 14 * V);
-        c15.intoArray(tile, 15 * V);
+        c0.intoMemorySegment(tile, 4L * (0 * V), ORDER);
+        c1.intoMemorySegment(tile, 4L * (1 * V), ORDER);
+        c2.intoMemorySegment(tile, 4L * (2 * V), ORDER);
+        c3.intoMemorySegment(tile, 4L * (3 * V), ORDER);
+        c4.intoMemorySegment(tile, 4L * (4 * V), ORDER);
+        c5.intoMemorySegment(tile, 4L * (5 * V), ORDER);
+        c6.intoMemorySegment(tile, 4L * (6 * V), ORDER);
+        c7.intoMemorySegment(tile, 4L * (7 * V), ORDER);
+        c8.intoMemorySegment(tile, 4L * (8 * V), ORDER);
+        c9.intoMemorySegment(tile, 4L * (9 * V), ORDER);
+        c10.intoMemorySegment(tile, 4L * (10 * V), ORDER);
+        c11.intoMemorySegment(tile, 4L * (11 * V), ORDER);
+        c12.intoMemorySegment(tile, 4L * (12 * V), ORDER);
+        c13.intoMemorySegment(tile, 4L * (13 * V), ORDER);
+        c14.intoMemorySegment(tile, 4L * (14 * V), ORDER);
+        c15.intoMemorySegment(tile, 4L * (15 * V), ORDER);
         store(tile, c, cIndex, ldc, ROWS, cols, accumulate, epilogue, row0, col0);
     }
 
-    private static void store(float[] tile, MemorySegment c, long cIndex, long ldc, int rows, int cols,
+    private static void store(MemorySegment tile, MemorySegment c, long cIndex, long ldc, int rows, int cols,
                               boolean accumulate, Epilogue epilogue, int row0, int col0) {
         if (rows == ROWS && cols == V) {
             // unmasked, in one call: 16 masked row stores per tile cost more than the tile's FMAs at k = 32
@@ -175,8 +178,8 @@ final class PanamaNarrowKernel implements MicroKernel {
      * the main tile's two vectors per row, and a 16-deep pointwise GEMM ran 25-30% slower (stop 19). Storing and
      * adding are separate methods for the reason storeFull's are.
      */
-    private static void storeWholeSet(float[] tile, MemorySegment c, long cIndex, long ldc, Epilogue epilogue, int row0,
-                                      int col0) {
+    private static void storeWholeSet(MemorySegment tile, MemorySegment c, long cIndex, long ldc, Epilogue epilogue,
+                                      int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
         FloatVector colBias = e.colBias() == null ? null
@@ -184,7 +187,7 @@ final class PanamaNarrowKernel implements MicroKernel {
         boolean lo = e.min() != Float.NEGATIVE_INFINITY;
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < ROWS; r++) {
-            FloatVector x = FloatVector.fromArray(S, tile, r * V);
+            FloatVector x = FloatVector.fromMemorySegment(S, tile, 4L * (r * V), ORDER);
             if (rowBias != null) {
                 x = x.add(rowBias[row0 + r]);
             }
@@ -202,8 +205,8 @@ final class PanamaNarrowKernel implements MicroKernel {
     }
 
     /** {@link #storeWholeSet} added to what C holds (a k block after the first). */
-    private static void storeWholeAdd(float[] tile, MemorySegment c, long cIndex, long ldc, Epilogue epilogue, int row0,
-                                      int col0) {
+    private static void storeWholeAdd(MemorySegment tile, MemorySegment c, long cIndex, long ldc, Epilogue epilogue,
+                                      int row0, int col0) {
         Epilogue e = epilogue == null ? Epilogue.NONE : epilogue;
         float[] rowBias = e.rowBias();
         FloatVector colBias = e.colBias() == null ? null
@@ -212,7 +215,8 @@ final class PanamaNarrowKernel implements MicroKernel {
         boolean hi = e.max() != Float.POSITIVE_INFINITY;
         for (int r = 0; r < ROWS; r++) {
             long at = (cIndex + r * ldc) * Float.BYTES;
-            FloatVector x = FloatVector.fromArray(S, tile, r * V).add(FloatVector.fromMemorySegment(S, c, at, ORDER));
+            FloatVector x = FloatVector.fromMemorySegment(S, tile, 4L * (r * V), ORDER)
+                .add(FloatVector.fromMemorySegment(S, c, at, ORDER));
             if (rowBias != null) {
                 x = x.add(rowBias[row0 + r]);
             }
