@@ -284,15 +284,18 @@ final class ConvKernels {
                 for (int g = 0; g < groups; g++) {
                     long inOff = img * imageIn + (long) g * cinPerGroup * full.h() * full.w();
                     long outOff = (img * groups + g) * coutPerGroup * pixels;
-                    if (!full.isPointwise() && !subsamples(full) && PaddedIm2colSource.flatPays(full)) {
+                    PanelSource src;
+                    if (full.isPointwise()) {
+                        src = new RowMajorSource(xs, inOff, (int) pixels, cinPerGroup, pixels, true);
+                    } else if (subsamples(full)) {
+                        src = subsampled(xs, inOff, full, ctx);
+                    } else if (PaddedIm2colSource.flatPays(full)) {
                         flatGemm(new PaddedIm2colSource(xs, inOff, full, ctx).flat(), packed[g], epilogues[g], full, os,
                             outOff, ctx);
                         continue;
+                    } else {
+                        src = new PaddedIm2colSource(xs, inOff, full, ctx);
                     }
-                    PanelSource src = full.isPointwise()
-                        ? new RowMajorSource(xs, inOff, (int) pixels, cinPerGroup, pixels, true)
-                        : subsamples(full) ? subsampled(xs, inOff, full, ctx)
-                        : new PaddedIm2colSource(xs, inOff, full, ctx);
                     Gemm.run(packed[g], src, os, outOff, pixels, epilogues[g], ctx);
                 }
             }
