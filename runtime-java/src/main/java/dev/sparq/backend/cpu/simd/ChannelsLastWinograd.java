@@ -92,16 +92,19 @@ final class ChannelsLastWinograd implements Kernel {
 
     /**
      * Tile rows per block: the fewest tile rows computed in all (each block's rounded up to whole 12-tile panels),
-     * with V of each block within 1.5 × {@link WinogradConv#BLOCK_BYTES}; the larger blocks where that ties
-     * (ResNet-18: blocks of 6 rows of 14 tiles at 56×56, 5 of 7 at 28×28, 3 of 4 at 14×14). Inside ResNet-18 the
-     * 1.5 budget ran its F(4×4) layers at 600-660 µs, the plain budget (3 rows at 56×56) at 645-750 (stop 21).
+     * with V of each block within a budget; the larger blocks where that ties. The budget is 1.5 ×
+     * {@link WinogradConv#BLOCK_BYTES}, or half of U where that is more, since every block reads all of U again
+     * (ResNet-18: blocks of 6 rows of 14 tiles at 56×56, all 7 rows at 28×28). Inside ResNet-18 the 1.5 budget ran
+     * its 56×56 layers at 600-660 µs, the plain budget (3 rows) at 645-750 (stop 21); at 28×28 one block rather than
+     * rows 5 + 2 ran 21-65 µs faster per layer at 1 thread and 45-51 at 2, with 3 rows at 56×56 slower by 70-180
+     * (stop 30: the same session in alternating blocks of runs).
      */
     private int rowsPerBlock(int tilesX, int tilesY) {
+        long budget = Math.max(WinogradConv.BLOCK_BYTES * 3L / 2, (long) POINTS * coutPad * cinPad * Float.BYTES / 2);
         int best = 1;
         long bestRows = Long.MAX_VALUE;
         for (int r = 1; r <= tilesY; r++) {
-            if (r > 1 && (long) POINTS * roundUp(r * tilesX, MR) * cinPad * Float.BYTES
-                > WinogradConv.BLOCK_BYTES * 3L / 2) {
+            if (r > 1 && (long) POINTS * roundUp(r * tilesX, MR) * cinPad * Float.BYTES > budget) {
                 break;
             }
             long rows = (long) (tilesY / r) * roundUp(r * tilesX, MR) + roundUp(tilesY % r * tilesX, MR);

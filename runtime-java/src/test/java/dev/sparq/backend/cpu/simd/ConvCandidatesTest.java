@@ -86,6 +86,9 @@ class ConvCandidatesTest {
             new Case(1, 3, 64, 64, 16, 3, 2, 1, 1, 1, "NOTSET", List.of("pixel-gemm", "im2col-gemm", "direct")),
             new Case(1, 3, 61, 62, 13, 7, 2, 3, 1, 1, "NOTSET", List.of("pixel-gemm", "im2col-gemm")),
             new Case(2, 8, 40, 40, 35, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "pixel-gemm", "winograd", "winograd-2x2")),
+            // Winograd F(4×4) in two blocks of tile rows (7 + 5 of 12 at 512 bits), the last tiles of a row and column
+            // partly outside the 46 × 47 output
+            new Case(1, 64, 46, 47, 20, 3, 1, 1, 1, 1, "NOTSET", List.of("im2col-gemm", "winograd")),
             new Case(1, 4, 50, 45, 6, 3, 2, 2, 2, 1, "NOTSET", List.of("pixel-gemm", "im2col-gemm")),
             // 1×1 at stride 2 without padding reads the even rows' phases only: an odd image height, rows of 7; with
             // padding it reads odd input rows
