@@ -38,6 +38,15 @@ public interface ExecutionContext {
         }
     }
 
+    /**
+     * Whether the threads of {@link #parallelFor} run on cores far apart ({@link WorkerPool#farApart()}), where every
+     * cache line they hand each other costs several times as much: kernels may then split their work so that less
+     * crosses between threads. The results must not depend on it.
+     */
+    default boolean threadsFarApart() {
+        return false;
+    }
+
     /** A context that allocates standalone tensors the caller must close; for tests and constant folding. */
     static ExecutionContext standalone() {
         return standalone(1, null);
@@ -63,6 +72,11 @@ public interface ExecutionContext {
                 } else {
                     pool.parallelFor(tasks, body);
                 }
+            }
+
+            @Override
+            public boolean threadsFarApart() {
+                return pool != null && pool.farApart();
             }
         };
     }

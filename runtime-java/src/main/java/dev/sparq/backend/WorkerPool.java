@@ -2,6 +2,7 @@ package dev.sparq.backend;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
@@ -9,6 +10,14 @@ import java.util.function.IntConsumer;
  * A fixed set of worker threads for intra-op parallelism with microsecond hand-off: a layer of a small network
  * lasts tens of microseconds, so an ExecutorService's queueing would cost more than it saves. The calling thread
  * takes part; workers spin briefly for the next job, then park. One job at a time (calls are serialized).
+ *
+ * <p>Every {@value #PROBE_EVERY}th job, if no worker is parked, also times how long a worker takes to see it
+ * (published to first task taken: a cache line's round trip between the cores, plus the job's own lines).
+ * {@link #farApart()} says whether the last {@value #PROBE_WINDOW} such probes all took {@value #FAR_NANOS} ns or
+ * more. Cores that far apart (two CCDs or sockets, or a VM placing its vCPUs so) make every cache line the threads
+ * hand each other costly, and kernels may then split their work so that less crosses. On this project's 2-vCPU VM
+ * the probe reads 100-230 ns (p50 ~190) with the vCPUs near and 360-1960 (p50 ~650) with them far apart, where a
+ * plain round trip is 45-60 against 320-450 ns (RESULTS, stop 30).
  */
 public final class WorkerPool implements AutoCloseable {
     /** How long workers spin for the next job by default: longer than a layer, so they stay hot through a run. */
@@ -41,11 +50,28 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /** Jobs between two round-trip probes. */
+    static final int PROBE_EVERY = 16;
+    /** Probes that must all be slow for {@link #farApart()}: one fast one says the cores are near. */
+    static final int PROBE_WINDOW = 8;
+    /** A round trip from which cores count as far apart. */
+    static final long FAR_NANOS = 300;
+    /** How long a probe waits for a spinning worker before it gives up (the worker was descheduled). */
+    private static final long PROBE_TIMEOUT_NANOS = 20_000;
+
     private final Thread[] workers;
+    /** Per worker: whether it is parked now (else it is working or spinning for the next job). */
+    private final AtomicIntegerArray parked;
     private final Duration spin;
     private final long spinNanos;
     private volatile Job current;
     private volatile boolean closed;
+    private long jobs;
+    private final long[] probes = new long[PROBE_WINDOW];
+    private int nextProbe;
+    private int probesTaken;
+    private volatile long lastRoundTrip;
+    private volatile boolean far;
 
     /** A pool where {@code threads} threads in all (the caller included) work on each job; workers spin 2 ms. */
     public WorkerPool(int threads) {
@@ -58,8 +84,10 @@ public final class WorkerPool implements AutoCloseable {
         // saturated: a spin longer than ~292 years is forever
         spinNanos = spin.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : spin.toNanos();
         workers = new Thread[Math.max(0, threads - 1)];
+        parked = new AtomicIntegerArray(workers.length);
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = Thread.ofPlatform().daemon().name("sparq-worker-" + i).unstarted(this::workLoop);
+            int index = i;
+            workers[i] = Thread.ofPlatform().daemon().name("sparq-worker-" + i).unstarted(() -> workLoop(index));
             workers[i].start();
         }
     }
@@ -71,6 +99,19 @@ public final class WorkerPool implements AutoCloseable {
     /** How long workers spin for the next job before they park. */
     public Duration spin() {
         return spin;
+    }
+
+    /**
+     * Whether the pool's threads run on cores far apart, by the last {@value #PROBE_WINDOW} round-trip probes (all
+     * at least {@value #FAR_NANOS} ns); false until that many were taken, and always with one thread.
+     */
+    public boolean farApart() {
+        return far;
+    }
+
+    /** The last probe's round trip in nanoseconds (0 before the first): for reports and tests. */
+    public long lastRoundTripNanos() {
+        return lastRoundTrip;
     }
 
     /** Whether every worker may read {@code segment} (false for memory of a confined arena of another thread). */
@@ -94,7 +135,19 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         Job job = new Job(body, count);
+        boolean probe = ++jobs % PROBE_EVERY == 0 && noneParked();
+        long published = probe ? System.nanoTime() : 0;
         current = job;
+        if (probe) {
+            // the caller takes no task until a worker has taken one: that wait is the round trip
+            while (job.next.get() == 0 && System.nanoTime() - published < PROBE_TIMEOUT_NANOS) {
+                Thread.onSpinWait();
+            }
+            long roundTrip = System.nanoTime() - published;
+            if (job.next.get() > 0 && roundTrip < PROBE_TIMEOUT_NANOS) {
+                record(roundTrip);
+            }
+        }
         for (Thread w : workers) {
             LockSupport.unpark(w);
         }
@@ -113,7 +166,29 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private void workLoop() {
+    private boolean noneParked() {
+        for (int i = 0; i < parked.length(); i++) {
+            if (parked.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Takes one probe's round trip; package-private for tests. */
+    void record(long roundTrip) {
+        lastRoundTrip = roundTrip;
+        probes[nextProbe] = roundTrip;
+        nextProbe = (nextProbe + 1) % PROBE_WINDOW;
+        probesTaken = Math.min(probesTaken + 1, PROBE_WINDOW);
+        boolean allFar = probesTaken == PROBE_WINDOW;
+        for (int i = 0; allFar && i < PROBE_WINDOW; i++) {
+            allFar = probes[i] >= FAR_NANOS;
+        }
+        far = allFar;
+    }
+
+    private void workLoop(int index) {
         Job last = null;
         while (!closed) {
             long spinFrom = System.nanoTime();
@@ -125,7 +200,9 @@ public final class WorkerPool implements AutoCloseable {
                 if (System.nanoTime() - spinFrom < spinNanos) { // no overflow, whatever the spin
                     Thread.onSpinWait();
                 } else {
+                    parked.set(index, 1);
                     LockSupport.parkNanos(this, 1_000_000);
+                    parked.set(index, 0);
                 }
             }
             last = job;

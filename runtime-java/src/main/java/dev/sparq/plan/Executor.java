@@ -89,6 +89,11 @@ public final class Executor implements AutoCloseable {
             public void parallelFor(int tasks, IntConsumer body) {
                 pool.parallelFor(tasks, body);
             }
+
+            @Override
+            public boolean threadsFarApart() {
+                return pool.farApart();
+            }
         };
         Map<String, Tensor> result = new LinkedHashMap<>();
         boolean done = false;

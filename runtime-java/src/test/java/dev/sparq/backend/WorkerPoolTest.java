@@ -2,6 +2,7 @@ package dev.sparq.backend;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,7 +13,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.junit.jupiter.api.Test;
 
-/** The pool's hand-off: every task runs once, failures reach the caller, and workers spin as long as asked. */
+/**
+ * The pool's hand-off: every task runs once, failures reach the caller, workers spin as long as asked, and the
+ * round-trip probes say far apart only after a full window of slow ones.
+ */
 class WorkerPoolTest {
     @Test
     void everyTaskRunsOnceAndAFailureReachesTheCaller() {
@@ -29,6 +33,32 @@ class WorkerPoolTest {
                     }
                 }));
             assertEquals("task 2", e.getMessage());
+        }
+    }
+
+    @Test
+    void spinningWorkersAreProbedAndFarApartTakesAFullWindowOfSlowProbes() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            // back-to-back jobs keep the worker spinning, so probes are taken (a round trip is never 0 ns); a probe
+            // whose worker is off its core (the JIT compiling on both cores) times out, so allow some seconds
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (pool.lastRoundTripNanos() == 0 && System.nanoTime() < until) {
+                pool.parallelFor(2, t -> Thread.onSpinWait());
+            }
+            assertTrue(pool.lastRoundTripNanos() > 0, "no probe taken in 10 s of back-to-back jobs");
+            for (int i = 0; i < WorkerPool.PROBE_WINDOW - 1; i++) {
+                pool.record(WorkerPool.FAR_NANOS);
+                assertFalse(pool.farApart(), "far after " + (i + 1) + " slow probes");
+            }
+            pool.record(WorkerPool.FAR_NANOS + 1);
+            assertTrue(pool.farApart());
+            pool.record(WorkerPool.FAR_NANOS - 1); // one fast probe: near again
+            assertFalse(pool.farApart());
+        }
+        try (WorkerPool alone = new WorkerPool(1)) {
+            alone.parallelFor(4 * WorkerPool.PROBE_EVERY, t -> { });
+            assertEquals(0, alone.lastRoundTripNanos());
+            assertFalse(alone.farApart());
         }
     }
 

@@ -6,6 +6,7 @@ import static dev.sparq.testing.KernelHarness.s;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sparq.backend.Backend;
 import dev.sparq.backend.ExecutionContext;
@@ -269,6 +270,61 @@ class ConvCandidatesTest {
                 two.close();
             }
         }
+    }
+
+    @Test
+    void channelsLastWinogradGivesTheSameBitsWithThreadsFarApart() {
+        assumeTrue(ChannelsLastWinograd.available(), "the channels-last Winograd kernel needs 512-bit vectors");
+        // {input channels, height, width, output channels}: near, two threads share each block's phases; far apart,
+        // each takes whole blocks of tile rows (12 rows as 6 + 6; 7 as 4 + 3 with part tiles; 2 as 1 + 1)
+        int[][] cases = {{64, 46, 47, 20}, {16, 28, 25, 40}, {8, 7, 6, 3}};
+        for (int[] c : cases) {
+            try (Tensor x = random(1, c[0], c[1], c[2]); Tensor w = random(c[3], c[0], 3, 3); Tensor b = random(c[3]);
+                 WorkerPool pool = new WorkerPool(2)) {
+                Node node = KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1));
+                Tensor want = KernelHarness.run(REF, node, 13, 1, x, w, b)[0];
+                for (long j = 0; j < want.size(); j++) {
+                    want.setFloat(j, Math.max(0f, want.getFloat(j)));
+                }
+                Kernel k = new ChannelsLastWinograd(ConvAttributes.of(node, w), w, b.toFloatArray(), Activation.RELU);
+                Tensor one = k.run(new Tensor[] {x, w, b}, ExecutionContext.standalone())[0];
+                Tensor near = k.run(new Tensor[] {x, w, b}, twoThreads(pool, false))[0];
+                Tensor far = k.run(new Tensor[] {x, w, b}, twoThreads(pool, true))[0];
+                String what = "winograd " + java.util.Arrays.toString(c);
+                SimdVsReferenceTest.assertClose(want, one, 1e-4, what);
+                assertArrayEquals(one.toFloatArray(), near.toFloatArray(), what + ": 1 thread vs 2 near");
+                assertArrayEquals(one.toFloatArray(), far.toFloatArray(), what + ": 1 thread vs 2 far apart");
+                for (Tensor t : new Tensor[] {want, one, near, far}) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    /** Two threads on {@code pool}, said to run far apart or not whatever the pool measured. */
+    private static ExecutionContext twoThreads(WorkerPool pool, boolean farApart) {
+        ExecutionContext two = ExecutionContext.standalone(2, pool);
+        return new ExecutionContext() {
+            @Override
+            public Tensor allocate(DType dtype, long... shape) {
+                return two.allocate(dtype, shape);
+            }
+
+            @Override
+            public int threads() {
+                return 2;
+            }
+
+            @Override
+            public void parallelFor(int tasks, java.util.function.IntConsumer body) {
+                two.parallelFor(tasks, body);
+            }
+
+            @Override
+            public boolean threadsFarApart() {
+                return farApart;
+            }
+        };
     }
 
     @Test
