@@ -46,6 +46,11 @@ class WorkerPoolTest {
                 pool.parallelFor(2, t -> Thread.onSpinWait());
             }
             assertTrue(pool.lastRoundTripNanos() > 0, "no probe taken in 10 s of back-to-back jobs");
+            // the decision alone, from a window of fast probes (the real ones above may have been either)
+            for (int i = 0; i < WorkerPool.PROBE_WINDOW; i++) {
+                pool.record(WorkerPool.FAR_NANOS - 1);
+            }
+            assertFalse(pool.farApart());
             for (int i = 0; i < WorkerPool.PROBE_WINDOW - 1; i++) {
                 pool.record(WorkerPool.FAR_NANOS);
                 assertFalse(pool.farApart(), "far after " + (i + 1) + " slow probes");
