@@ -22,14 +22,16 @@ import java.util.Arrays;
  *
  * <p>The tiles are done in blocks of whole tile rows, small enough that V and M stay near L2 (see
  * {@link #rowsPerBlock}), each block's phases split across the threads. Where the threads run far apart
- * ({@link ExecutionContext#threadsFarApart()}), each thread instead does one block end to end: in ResNet-18 at 2
- * threads that ran 82-253 µs faster per 56×56 layer with the cores far apart, and 19-125 µs slower with them near
- * (RESULTS, stop 30). Each output is summed in the same order whatever the thread count and the split.
+ * ({@link ExecutionContext#threadsFarApart()}), each thread instead does its own share of the tile rows end to end,
+ * in one block where V stays within {@link #FAR_BLOCK_BYTES}: in ResNet-18 at 2 threads that ran 82-253 µs faster
+ * per 56×56 layer with the cores far apart, and 19-125 µs slower with them near (RESULTS, stop 30). Each output is summed in the same order whatever the thread count and the split.
  * Needs the 512-bit Vector API kernel ({@link #available()}).
  */
 final class ChannelsLastWinograd implements Kernel {
     private static final int POINTS = 36;
     private static final int MR = ChannelsLastGemm.MR;
+    /** The most bytes of V in a block when each thread does its own blocks: ResNet-18's 995 KB at 56×56 fit. */
+    static final long FAR_BLOCK_BYTES = 4L * WinogradConv.BLOCK_BYTES;
 
     private final ConvAttributes attrs;
     private final int cin;
@@ -83,23 +85,41 @@ final class ChannelsLastWinograd implements Kernel {
         int tilesY = (g.oh() + 3) / 4;
         int tilesX = (g.ow() + 3) / 4;
         int threads = Math.max(1, ctx.threads());
-        // far-apart threads: one block of tile rows each, end to end, so V, M and the staged strip stay on one core
-        boolean blockPerThread = threads > 1 && tilesY >= threads && ctx.threadsFarApart();
-        int rowsPerBlock = blockPerThread ? (tilesY + threads - 1) / threads : rowsPerBlock(tilesX, tilesY);
+        // far-apart threads: each its own share of tile rows end to end, so V, M and the staged strip stay on one core
+        boolean byThread = threads > 1 && tilesY >= threads && ctx.threadsFarApart();
+        int rowsPerBlock = byThread ? rowsPerThreadBlock(tilesX, tilesY, threads) : rowsPerBlock(tilesX, tilesY);
         int blocks = (tilesY + rowsPerBlock - 1) / rowsPerBlock;
         for (long img = 0; img < x.dim(0); img++) {
             float[] plane = padded(x.segment(), img * cin * g.h() * g.w(), g, tilesX, tilesY, ctx);
             long outBase = img * cout * (long) g.oh() * g.ow();
-            if (blockPerThread) {
+            if (byThread) {
                 ExecutionContext serial = ExecutionContext.standalone();
-                ctx.parallelFor(blocks, b -> block(g, plane, tilesX, b * rowsPerBlock,
-                    Math.min(tilesY, (b + 1) * rowsPerBlock), out.segment(), outBase, serial));
+                ctx.parallelFor(threads, part -> {
+                    for (int b = blocks * part / threads; b < blocks * (part + 1) / threads; b++) {
+                        block(g, plane, tilesX, b * rowsPerBlock, Math.min(tilesY, (b + 1) * rowsPerBlock),
+                            out.segment(), outBase, serial);
+                    }
+                });
             } else {
                 WinogradConv.eachBlock(ctx, blocks, (c, b) -> block(g, plane, tilesX, b * rowsPerBlock,
                     Math.min(tilesY, (b + 1) * rowsPerBlock), out.segment(), outBase, c));
             }
         }
         return new Tensor[] {out};
+    }
+
+    /**
+     * Tile rows per block where each thread does its own blocks: a thread's share of the rows in one block (ResNet-18
+     * at 2 threads: 7 + 7 rows at 56×56, 4 + 3 at 28×28), or in as few equal blocks as keep V within
+     * {@link #FAR_BLOCK_BYTES} on large images.
+     */
+    private int rowsPerThreadBlock(int tilesX, int tilesY, int threads) {
+        for (int parts = threads; ; parts += threads) {
+            int rows = (tilesY + parts - 1) / parts;
+            if (rows == 1 || (long) POINTS * roundUp(rows * tilesX, MR) * cinPad * Float.BYTES <= FAR_BLOCK_BYTES) {
+                return rows;
+            }
+        }
     }
 
     /**

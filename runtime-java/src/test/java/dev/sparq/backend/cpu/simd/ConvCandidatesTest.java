@@ -276,8 +276,9 @@ class ConvCandidatesTest {
     void channelsLastWinogradGivesTheSameBitsWithThreadsFarApart() {
         assumeTrue(ChannelsLastWinograd.available(), "the channels-last Winograd kernel needs 512-bit vectors");
         // {input channels, height, width, output channels}: near, two threads share each block's phases; far apart,
-        // each takes whole blocks of tile rows (12 rows as 6 + 6; 7 as 4 + 3 with part tiles; 2 as 1 + 1)
-        int[][] cases = {{64, 46, 47, 20}, {16, 28, 25, 40}, {8, 7, 6, 3}};
+        // each takes whole blocks of tile rows (12 rows as 6 + 6; 7 as 4 + 3 with part tiles; 2 as 1 + 1; 15 rows of
+        // 128 channels, too large for one block a thread, as 4 + 4 and 4 + 3)
+        int[][] cases = {{64, 46, 47, 20}, {16, 28, 25, 40}, {8, 7, 6, 3}, {128, 60, 60, 8}};
         for (int[] c : cases) {
             try (Tensor x = random(1, c[0], c[1], c[2]); Tensor w = random(c[3], c[0], 3, 3); Tensor b = random(c[3]);
                  WorkerPool pool = new WorkerPool(2)) {
