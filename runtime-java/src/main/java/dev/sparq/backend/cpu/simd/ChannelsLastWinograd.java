@@ -92,18 +92,8 @@ final class ChannelsLastWinograd implements Kernel {
         for (long img = 0; img < x.dim(0); img++) {
             float[] plane = padded(x.segment(), img * cin * g.h() * g.w(), g, tilesX, tilesY, ctx);
             long outBase = img * cout * (long) g.oh() * g.ow();
-            if (byThread) {
-                ExecutionContext serial = ExecutionContext.standalone();
-                ctx.parallelFor(threads, part -> {
-                    for (int b = blocks * part / threads; b < blocks * (part + 1) / threads; b++) {
-                        block(g, plane, tilesX, b * rowsPerBlock, Math.min(tilesY, (b + 1) * rowsPerBlock),
-                            out.segment(), outBase, serial);
-                    }
-                });
-            } else {
-                WinogradConv.eachBlock(ctx, blocks, (c, b) -> block(g, plane, tilesX, b * rowsPerBlock,
-                    Math.min(tilesY, (b + 1) * rowsPerBlock), out.segment(), outBase, c));
-            }
+            WinogradConv.eachBlock(ctx, blocks, byThread, (c, b) -> block(g, plane, tilesX, b * rowsPerBlock,
+                Math.min(tilesY, (b + 1) * rowsPerBlock), out.segment(), outBase, c));
         }
         return new Tensor[] {out};
     }

@@ -192,8 +192,13 @@ final class WinogradConv implements Kernel {
      * block's results do not depend on which thread runs it, so both are bit-identical.
      */
     static void eachBlock(ExecutionContext ctx, int blocks, Block block) {
+        eachBlock(ctx, blocks, false, block);
+    }
+
+    /** {@link #eachBlock}, with whole blocks per thread also when {@code byThread}, however few the blocks. */
+    static void eachBlock(ExecutionContext ctx, int blocks, boolean byThread, Block block) {
         int threads = Math.max(1, ctx.threads());
-        if (threads > 1 && blocks >= BLOCKS_PER_THREAD * threads) {
+        if (threads > 1 && (byThread || blocks >= BLOCKS_PER_THREAD * threads)) {
             ExecutionContext serial = ExecutionContext.standalone();
             ctx.parallelFor(threads, part -> {
                 for (int b = blocks * part / threads; b < blocks * (part + 1) / threads; b++) {
