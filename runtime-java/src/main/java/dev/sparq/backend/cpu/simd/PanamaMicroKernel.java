@@ -373,6 +373,10 @@ final class PanamaMicroKernel implements MicroKernel {
     @Override
     public void runInPlace(int kc, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
                            int ldy) {
+        if (rows == 8 && ROWS == 8) {
+            runInPlace8(kc, x, starts, i, b, bOff, y, yOff, ldy);
+            return;
+        }
         if (rows != 12 || ROWS != 12) {
             MicroKernel.super.runInPlace(kc, x, starts, i, b, bOff, y, yOff, ldy);
             return;
@@ -456,6 +460,66 @@ final class PanamaMicroKernel implements MicroKernel {
         c101.intoArray(y, yOff + 10 * ldy + V);
         c110.intoArray(y, yOff + 11 * ldy);
         c111.intoArray(y, yOff + 11 * ldy + V);
+    }
+
+    /** {@link #runInPlace} for the 8-row tile of the narrower widths: the same chains, 16 accumulators. */
+    private static void runInPlace8(int kc, float[] x, int[] starts, int i, float[] b, int bOff, float[] y, int yOff,
+                                    int ldy) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        FloatVector c60 = zero, c61 = zero;
+        FloatVector c70 = zero, c71 = zero;
+        for (int k = 0; k < kc; k++) {
+            int s = starts[k] + i;
+            int bk = bOff + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bk);
+            FloatVector b1 = FloatVector.fromArray(S, b, bk + V);
+            FloatVector a0 = FloatVector.broadcast(S, x[s + 0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, x[s + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, x[s + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, x[s + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, x[s + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, x[s + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, x[s + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, x[s + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        c00.intoArray(y, yOff + 0 * ldy);
+        c01.intoArray(y, yOff + 0 * ldy + V);
+        c10.intoArray(y, yOff + 1 * ldy);
+        c11.intoArray(y, yOff + 1 * ldy + V);
+        c20.intoArray(y, yOff + 2 * ldy);
+        c21.intoArray(y, yOff + 2 * ldy + V);
+        c30.intoArray(y, yOff + 3 * ldy);
+        c31.intoArray(y, yOff + 3 * ldy + V);
+        c40.intoArray(y, yOff + 4 * ldy);
+        c41.intoArray(y, yOff + 4 * ldy + V);
+        c50.intoArray(y, yOff + 5 * ldy);
+        c51.intoArray(y, yOff + 5 * ldy + V);
+        c60.intoArray(y, yOff + 6 * ldy);
+        c61.intoArray(y, yOff + 6 * ldy + V);
+        c70.intoArray(y, yOff + 7 * ldy);
+        c71.intoArray(y, yOff + 7 * ldy + V);
     }
 
     @Override

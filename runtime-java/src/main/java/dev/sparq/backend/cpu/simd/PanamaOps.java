@@ -506,15 +506,12 @@ final class PanamaOps implements SimdOps {
     @Override
     public void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, float[] dst, int dstOff,
                           int dstStride) {
-        int rowsDone = 0;
-        int colsDone = 0;
-        if (V == 16) {
-            rowsDone = rows / 16 * 16;
-            colsDone = cols / 16 * 16;
-            for (int r = 0; r < rowsDone; r += 16) {
-                for (int c = 0; c < colsDone; c += 16) {
-                    transpose16(src, srcOff + r * srcStride + c, srcStride, dst, dstOff + c * dstStride + r, dstStride);
-                }
+        int rowsDone = rows / V * V;
+        int colsDone = cols / V * V;
+        for (int r = 0; r < rowsDone; r += V) {
+            for (int c = 0; c < colsDone; c += V) {
+                transposeBlock(src, srcOff + r * srcStride + c, srcStride, dst, dstOff + c * dstStride + r,
+                    dstStride);
             }
         }
         // the edges element by element: the columns past the whole blocks, then the rows past them
@@ -525,20 +522,16 @@ final class PanamaOps implements SimdOps {
     @Override
     public void transpose(float[] src, int srcOff, int srcStride, int rows, int cols, MemorySegment dst, long dstIndex,
                           long dstStride) {
-        int rowsDone = 0;
-        int colsDone = 0;
-        if (V == 16) {
-            rowsDone = rows / 16 * 16;
-            colsDone = cols / 16 * 16;
-            // each block through a 16 × 16 heap tile, then copied out row by row: the permutes stay in one method
-            float[] tile = TRANSPOSE_TILE.get();
-            for (int r = 0; r < rowsDone; r += 16) {
-                for (int c = 0; c < colsDone; c += 16) {
-                    transpose16(src, srcOff + r * srcStride + c, srcStride, tile, 0, 16);
-                    for (int i = 0; i < 16; i++) {
-                        FloatVector.fromArray(S, tile, 16 * i).intoMemorySegment(dst,
-                            (dstIndex + (c + i) * dstStride + r) * Float.BYTES, ORDER);
-                    }
+        int rowsDone = rows / V * V;
+        int colsDone = cols / V * V;
+        // each block through a V × V heap tile, then copied out row by row: the permutes stay in one method
+        float[] tile = TRANSPOSE_TILE.get();
+        for (int r = 0; r < rowsDone; r += V) {
+            for (int c = 0; c < colsDone; c += V) {
+                transposeBlock(src, srcOff + r * srcStride + c, srcStride, tile, 0, V);
+                for (int i = 0; i < V; i++) {
+                    FloatVector.fromArray(S, tile, V * i).intoMemorySegment(dst,
+                        (dstIndex + (c + i) * dstStride + r) * Float.BYTES, ORDER);
                 }
             }
         }
@@ -549,33 +542,29 @@ final class PanamaOps implements SimdOps {
     @Override
     public void storeTransposed(float[] src, int srcOff, int srcStride, int pixels, int c0, int c1, float[] bias,
                                 float min, float max, MemorySegment out, long outIndex, long outStride) {
-        if (V != 16) {
-            SCALAR.storeTransposed(src, srcOff, srcStride, pixels, c0, c1, bias, min, max, out, outIndex, outStride);
-            return;
-        }
-        // 16 × 16 blocks transposed in registers through a heap tile, each of its rows stored with its channel's
+        // V × V blocks transposed in registers through a heap tile, each of its rows stored with its channel's
         // bias and clamp: no channel-major copy of the whole product is written and read back
         boolean blend = Epilogue.blendsMin(min) && Epilogue.blendsMax(max);
         FloatVector minV = FloatVector.broadcast(S, min);
         FloatVector maxV = FloatVector.broadcast(S, max);
         float[] tile = TRANSPOSE_TILE.get();
         float[] edge = TRANSPOSE_EDGE.get();
-        int cFull = c0 + (c1 - c0) / 16 * 16;
-        for (int c = c0; c < cFull; c += 16) {
-            for (int p = 0; p < pixels; p += 16) {
-                int n = Math.min(16, pixels - p);
-                if (n == 16) {
-                    transpose16(src, srcOff + p * srcStride + c, srcStride, tile, 0, 16);
+        int cFull = c0 + (c1 - c0) / V * V;
+        for (int c = c0; c < cFull; c += V) {
+            for (int p = 0; p < pixels; p += V) {
+                int n = Math.min(V, pixels - p);
+                if (n == V) {
+                    transposeBlock(src, srcOff + p * srcStride + c, srcStride, tile, 0, V);
                 } else {
                     // the last pixels: only rows that exist are read, the block's other rows repeat them
-                    for (int r = 0; r < 16; r++) {
-                        System.arraycopy(src, srcOff + (p + Math.min(r, n - 1)) * srcStride + c, edge, 16 * r, 16);
+                    for (int r = 0; r < V; r++) {
+                        System.arraycopy(src, srcOff + (p + Math.min(r, n - 1)) * srcStride + c, edge, V * r, V);
                     }
-                    transpose16(edge, 0, 16, tile, 0, 16);
+                    transposeBlock(edge, 0, V, tile, 0, V);
                 }
                 VectorMask<Float> m = S.indexInRange(0, n);
-                for (int i = 0; i < 16; i++) {
-                    FloatVector r = FloatVector.fromArray(S, tile, 16 * i).add(bias[c + i]);
+                for (int i = 0; i < V; i++) {
+                    FloatVector r = FloatVector.fromArray(S, tile, V * i).add(bias[c + i]);
                     if (blend) {
                         r = r.blend(minV, r.compare(VectorOperators.LE, minV));
                         r = r.blend(maxV, r.compare(VectorOperators.GE, maxV));
@@ -583,7 +572,7 @@ final class PanamaOps implements SimdOps {
                         r = r.max(min).min(max);
                     }
                     long at = (outIndex + (c + i) * outStride + p) * Float.BYTES;
-                    if (n == 16) {
+                    if (n == V) {
                         r.intoMemorySegment(out, at, ORDER);
                     } else {
                         r.intoMemorySegment(out, at, ORDER, m);
@@ -670,6 +659,69 @@ final class PanamaOps implements SimdOps {
         r13.intoArray(dst, dstOff + 13 * dstStride);
         r14.intoArray(dst, dstOff + 14 * dstStride);
         r15.intoArray(dst, dstOff + 15 * dstStride);
+    }
+
+    /** {@link #transpose16}'s V × V block at the width in use: 16, 8 or 4 lanes. */
+    private static void transposeBlock(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride) {
+        if (V == 16) {
+            transpose16(src, srcOff, srcStride, dst, dstOff, dstStride);
+        } else if (V == 8) {
+            transpose8(src, srcOff, srcStride, dst, dstOff, dstStride);
+        } else {
+            transpose4(src, srcOff, srcStride, dst, dstOff, dstStride);
+        }
+    }
+
+    /** {@link #transpose16} at 256 bits: three rounds. */
+    private static void transpose8(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride) {
+        FloatVector r0 = FloatVector.fromArray(S, src, srcOff);
+        FloatVector r1 = FloatVector.fromArray(S, src, srcOff + srcStride);
+        FloatVector r2 = FloatVector.fromArray(S, src, srcOff + 2 * srcStride);
+        FloatVector r3 = FloatVector.fromArray(S, src, srcOff + 3 * srcStride);
+        FloatVector r4 = FloatVector.fromArray(S, src, srcOff + 4 * srcStride);
+        FloatVector r5 = FloatVector.fromArray(S, src, srcOff + 5 * srcStride);
+        FloatVector r6 = FloatVector.fromArray(S, src, srcOff + 6 * srcStride);
+        FloatVector r7 = FloatVector.fromArray(S, src, srcOff + 7 * srcStride);
+        FloatVector t0;
+        FloatVector t1;
+        t0 = LO4.selectFrom(r0, r4); t1 = HI4.selectFrom(r0, r4); r0 = t0; r4 = t1;
+        t0 = LO4.selectFrom(r1, r5); t1 = HI4.selectFrom(r1, r5); r1 = t0; r5 = t1;
+        t0 = LO4.selectFrom(r2, r6); t1 = HI4.selectFrom(r2, r6); r2 = t0; r6 = t1;
+        t0 = LO4.selectFrom(r3, r7); t1 = HI4.selectFrom(r3, r7); r3 = t0; r7 = t1;
+        t0 = LO2.selectFrom(r0, r2); t1 = HI2.selectFrom(r0, r2); r0 = t0; r2 = t1;
+        t0 = LO2.selectFrom(r1, r3); t1 = HI2.selectFrom(r1, r3); r1 = t0; r3 = t1;
+        t0 = LO2.selectFrom(r4, r6); t1 = HI2.selectFrom(r4, r6); r4 = t0; r6 = t1;
+        t0 = LO2.selectFrom(r5, r7); t1 = HI2.selectFrom(r5, r7); r5 = t0; r7 = t1;
+        t0 = LO1.selectFrom(r0, r1); t1 = HI1.selectFrom(r0, r1); r0 = t0; r1 = t1;
+        t0 = LO1.selectFrom(r2, r3); t1 = HI1.selectFrom(r2, r3); r2 = t0; r3 = t1;
+        t0 = LO1.selectFrom(r4, r5); t1 = HI1.selectFrom(r4, r5); r4 = t0; r5 = t1;
+        t0 = LO1.selectFrom(r6, r7); t1 = HI1.selectFrom(r6, r7); r6 = t0; r7 = t1;
+        r0.intoArray(dst, dstOff);
+        r1.intoArray(dst, dstOff + dstStride);
+        r2.intoArray(dst, dstOff + 2 * dstStride);
+        r3.intoArray(dst, dstOff + 3 * dstStride);
+        r4.intoArray(dst, dstOff + 4 * dstStride);
+        r5.intoArray(dst, dstOff + 5 * dstStride);
+        r6.intoArray(dst, dstOff + 6 * dstStride);
+        r7.intoArray(dst, dstOff + 7 * dstStride);
+    }
+
+    /** {@link #transpose16} at 128 bits: two rounds. */
+    private static void transpose4(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride) {
+        FloatVector r0 = FloatVector.fromArray(S, src, srcOff);
+        FloatVector r1 = FloatVector.fromArray(S, src, srcOff + srcStride);
+        FloatVector r2 = FloatVector.fromArray(S, src, srcOff + 2 * srcStride);
+        FloatVector r3 = FloatVector.fromArray(S, src, srcOff + 3 * srcStride);
+        FloatVector t0;
+        FloatVector t1;
+        t0 = LO2.selectFrom(r0, r2); t1 = HI2.selectFrom(r0, r2); r0 = t0; r2 = t1;
+        t0 = LO2.selectFrom(r1, r3); t1 = HI2.selectFrom(r1, r3); r1 = t0; r3 = t1;
+        t0 = LO1.selectFrom(r0, r1); t1 = HI1.selectFrom(r0, r1); r0 = t0; r1 = t1;
+        t0 = LO1.selectFrom(r2, r3); t1 = HI1.selectFrom(r2, r3); r2 = t0; r3 = t1;
+        r0.intoArray(dst, dstOff);
+        r1.intoArray(dst, dstOff + dstStride);
+        r2.intoArray(dst, dstOff + 2 * dstStride);
+        r3.intoArray(dst, dstOff + 3 * dstStride);
     }
 
     /**

@@ -159,7 +159,7 @@ class SimdOpsPrimitivesTest {
 
     @Test
     void transposeIntoASegmentMatchesTheLoopAndWritesNothingElse() {
-        // whole 16 × 16 blocks, edges of rows and of columns, both, and a 1 × 1
+        // whole blocks at every width (16, 8, 4 lanes), edges of rows and of columns, both, and a 1 × 1
         for (int[] rc : new int[][] {{32, 48}, {35, 16}, {16, 21}, {37, 29}, {1, 1}, {3, 70}}) {
             int rows = rc[0];
             int cols = rc[1];
@@ -185,6 +185,16 @@ class SimdOpsPrimitivesTest {
                             assertEquals(Float.NaN, got, rows + "x" + cols + " guard at " + k);
                         }
                     }
+                }
+                // the heap form, same guards
+                float[] heap = new float[size];
+                java.util.Arrays.fill(heap, Float.NaN);
+                ops.transpose(src, 2, srcStride, rows, cols, heap, 2, (int) dstStride);
+                for (int k = 0; k < size; k++) {
+                    long c = (k - 2) / dstStride;
+                    long r = (k - 2) % dstStride;
+                    float want = k >= 2 && c < cols && r < rows ? src[(int) (2 + r * srcStride + c)] : Float.NaN;
+                    assertEquals(want, heap[k], rows + "x" + cols + " (heap) at " + k);
                 }
             }
         }
