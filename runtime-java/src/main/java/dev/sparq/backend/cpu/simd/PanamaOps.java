@@ -939,8 +939,8 @@ final class PanamaOps implements SimdOps {
      */
     @Override
     public void interleaveRows(float[] src, int width, int kb, float[] dst, int dstOff) {
-        if (width == 16 && V == 16) { // a [16][kb] block to [kb][16]: the register transposes, no gathers
-            transpose(src, 0, kb, 16, kb, dst, dstOff, 16);
+        if (width % V == 0 && width <= 16) { // a [width][kb] block to [kb][width]: register transposes, no gathers
+            transpose(src, 0, kb, width, kb, dst, dstOff, width);
             return;
         }
         int period = width * V / gcd(width, V);
