@@ -25,9 +25,10 @@ public final class DeviceKey {
      * stop 24 made pixel-gemm the baseline of first layers (ResNet-18's stem had fallen back to the im2col GEMM,
      * 1.5 against 1.3 ms in the model) and stored its product transposed in one pass. 9: stop 26's nhwc-rows and
      * pixel-rows read their weights into the caches first (nhwc-rows over 512 KiB weight panel by weight panel), so
-     * choices involving them are timed again.
+     * choices involving them are timed again. 10: stop 31's {@code WinogradConv} reads each point's weights into the
+     * caches first on Intel CPUs ({@code WinogradWeightWarming}), so choices against Winograd are timed again.
      */
-    static final int TIMER_GENERATION = 9;
+    static final int TIMER_GENERATION = 10;
 
     private DeviceKey() {
     }
@@ -39,15 +40,27 @@ public final class DeviceKey {
 
     /** The "model name" of /proc/cpuinfo where there is one, else the OS architecture. */
     static String cpuModel() {
+        String model = cpuInfo("model name");
+        return model != null ? model : System.getProperty("os.arch", "unknown");
+    }
+
+    /** The "vendor_id" of /proc/cpuinfo ("GenuineIntel", "AuthenticAMD"), or "" where there is none. */
+    public static String cpuVendor() {
+        String vendor = cpuInfo("vendor_id");
+        return vendor != null ? vendor : "";
+    }
+
+    /** The value of the first /proc/cpuinfo line that starts with {@code key}, or null. */
+    private static String cpuInfo(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name") && line.indexOf(':') > 0) {
+                if (line.startsWith(key) && line.indexOf(':') > 0) {
                     return line.substring(line.indexOf(':') + 1).trim();
                 }
             }
         } catch (IOException | RuntimeException e) {
             // not Linux, or not readable: the architecture still separates the obvious cases
         }
-        return System.getProperty("os.arch", "unknown");
+        return null;
     }
 }

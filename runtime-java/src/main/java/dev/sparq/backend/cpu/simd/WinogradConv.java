@@ -19,7 +19,8 @@ import java.util.Arrays;
  * M[p] = U[p] · V[p] (U = G g Gᵀ, packed at load) leave M in [channel][tile] order, and the output transform
  * Y = Aᵀ M A (again one tile per lane) adds bias and clamp and fills whole NCHW rows. Every element is summed in the
  * same order whatever the thread count, so results are bit-identical across thread counts; against direct
- * convolution the sums are reordered, so results differ from cpu-ref by rounding only (tests: relative 1e-4).
+ * convolution the sums are reordered, so results differ from cpu-ref by rounding only (tests: relative 1e-4). Where
+ * {@link WinogradWeightWarming} says so, each U[p] is read into the caches before its GEMM.
  */
 final class WinogradConv implements Kernel {
     private static final double[][] G4 = {
@@ -249,8 +250,13 @@ final class WinogradConv implements Kernel {
             }
         });
         ExecutionContext serial = ExecutionContext.standalone();
-        ctx.parallelFor(points, p -> Gemm.run(mk, u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg,
-            (long) p * pStride, tiles, Epilogue.NONE, serial));
+        ctx.parallelFor(points, p -> {
+            if (WinogradWeightWarming.ON) {
+                u[p].warm();
+            }
+            Gemm.run(mk, u[p], new PackedMatrix(v, p * vSize, tiles, cin, nr), mSeg, (long) p * pStride, tiles,
+                Epilogue.NONE, serial);
+        });
         // each tile row's output from the block's first tile in it, in whole vector steps: the staged rows have room
         // for a step that starts at the row's last tile
         int wo = (tilesX + lanes) * tile;
