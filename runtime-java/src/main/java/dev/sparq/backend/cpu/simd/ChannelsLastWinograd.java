@@ -24,7 +24,8 @@ import java.util.Arrays;
  * {@link #rowsPerBlock}), each block's phases split across the threads. Where the threads run far apart
  * ({@link ExecutionContext#threadsFarApart()}), each thread instead does its own share of the tile rows end to end,
  * in one block where V stays within {@link #FAR_BLOCK_BYTES}: in ResNet-18 at 2 threads that ran 82-253 µs faster
- * per 56×56 layer with the cores far apart, and 19-125 µs slower with them near (RESULTS, stop 30). Each output is summed in the same order whatever the thread count and the split.
+ * per 56×56 layer with the cores far apart, and 19-125 µs slower with them near (RESULTS, stop 30). Each output
+ * is summed in the same order whatever the thread count and the split.
  * Needs the 512-bit Vector API kernel ({@link #available()}).
  */
 final class ChannelsLastWinograd implements Kernel {

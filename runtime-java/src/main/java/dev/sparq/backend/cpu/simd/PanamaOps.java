@@ -50,7 +50,7 @@ final class PanamaOps implements SimdOps {
     /** {@link #storeTransposed}'s last, partial block of pixels, made whole. */
     private static final ThreadLocal<float[]> TRANSPOSE_EDGE = ThreadLocal.withInitial(() -> new float[256]);
     private static final FloatVector ODD = EVEN.add(1f);
-    // transpose16's permutes; indices past V (d ≥ V at narrower widths) are never used there
+    // the register transposes' permutes (transpose16, 8, 4); those with d ≥ V are never used at that width
     private static final FloatVector LO1 = low(1);
     private static final FloatVector HI1 = high(1);
     private static final FloatVector LO2 = low(2);

@@ -20,14 +20,15 @@ final class WinogradWeightWarming {
 
     /** true or false as set; anything else (auto, or a value not understood, which is logged) by the vendor. */
     static boolean decide(String setting, String vendor) {
+        boolean auto = vendor.equals("GenuineIntel");
         return switch (setting.trim().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
-            case "auto" -> vendor.equals("GenuineIntel");
+            case "auto" -> auto;
             default -> {
                 System.getLogger("dev.sparq.simd").log(System.Logger.Level.WARNING,
                     "-Dsparq.winogradWarm=" + setting + " is not auto, true or false; taking auto");
-                yield vendor.equals("GenuineIntel");
+                yield auto;
             }
         };
     }
