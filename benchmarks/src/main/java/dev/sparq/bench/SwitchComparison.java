@@ -84,7 +84,10 @@ public final class SwitchComparison {
         if (hash < 0) {
             throw new IllegalArgumentException("switch must be CLASS#FIELD, got " + spec);
         }
-        Field f = Class.forName(spec.substring(0, hash)).getDeclaredField(spec.substring(hash + 1));
+        // not initialised here: a runtime class initialised before the session loads left every node of ResNet-18
+        // 1.3-1.9x slower in that JVM (RESULTS, stop 32), so the switch's class initialises when the model first uses it
+        Class<?> owner = Class.forName(spec.substring(0, hash), false, SwitchComparison.class.getClassLoader());
+        Field f = owner.getDeclaredField(spec.substring(hash + 1));
         if (!Modifier.isStatic(f.getModifiers()) || Modifier.isFinal(f.getModifiers()) || f.getType() != int.class) {
             throw new IllegalArgumentException(spec + " must be a static, non-final int field");
         }
