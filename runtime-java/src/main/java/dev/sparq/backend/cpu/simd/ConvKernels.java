@@ -49,7 +49,8 @@ final class ConvKernels {
      * Images below WINOGRAD_MIN_PIXELS (down to 7×7) where F(2×2) is still the rule, given this many channels in and
      * out: ResNet-18's 512-channel 7×7 layers ran 10-20% faster on F(2×2) than on pixel-rows inside the model (Zen 5,
      * stop 19: 1222-1309 µs against 1450 at 1 thread, 758-777 against 861-878 at 2), and with a rule of pixel-rows the
-     * tuner's margin kept pixel-rows (timed 1.44 ms against 1.33 alone).
+     * tuner's margin kept pixel-rows (timed 1.44 ms against 1.33 alone). Not where Winograd's weights are warmed
+     * ({@link #smallImagePixelRows}).
      */
     static final int WINOGRAD_SMALL_MIN_CHANNELS = 256;
     static final int WINOGRAD_SMALL_MIN_PIXELS = 7 * 7;
@@ -178,10 +179,12 @@ final class ConvKernels {
                 candidates.add(new Candidate("winograd-2x2", () -> new WinogradConv(attrs, w, bias, act, 2,
                     narrow2)));
             }
+            boolean keepPixelRows = rule.equals("pixel-rows")
+                && smallImagePixelRows(wins, in[2] * in[3], WinogradWeightWarming.ON);
             rule = switch (WINOGRAD) {
                 case "true" -> "winograd";
                 case "2x2" -> "winograd-2x2";
-                default -> wins != null ? wins : rule;
+                default -> wins != null && !keepPixelRows ? wins : rule;
             };
         }
         double density = (double) SimdTuning.nonzeros(weights) / weights.length;
@@ -229,6 +232,19 @@ final class ConvKernels {
      * channels-last F(4×4) runs (512 bits), it is the rule from 12×12: ResNet-18's 14×14 layers ran 749 µs on it
      * against 1000-1100 on F(2×2), their 9.4 MB of transformed weights streaming from memory (stop 21).
      */
+    /**
+     * Whether pixel rows stay the rule where {@link #winogradRule} names F(2×2) on a small image (under
+     * WINOGRAD_MIN_PIXELS: ResNet-18's 7×7 layers). Where Winograd reads each point's weights before its GEMM
+     * ({@link WinogradWeightWarming}: Intel CPUs by default), that read does not overlap the GEMM, and F(2×2)'s
+     * weights are 16/9 of pixel rows', which read theirs along as they compute. On a Xeon, in one session
+     * ({@code SwitchComparison}, benchmarks/RESULTS.md, stop 32): pixel rows −159..−832 µs per layer at 1 thread
+     * (a run 0.899× and 0.952×, two sessions), level at 2 (0.976-1.043×, three), where the tuner had timed F(2×2) 5%
+     * faster alone. F(2×2) stays offered, and must beat pixel rows by the tuner's margin.
+     */
+    static boolean smallImagePixelRows(String wins, long pixels, boolean weightsWarmed) {
+        return weightsWarmed && "winograd-2x2".equals(wins) && pixels < WINOGRAD_MIN_PIXELS;
+    }
+
     static String winogradRule(int cin, int cout, long pixels) {
         boolean small = pixels >= WINOGRAD_SMALL_MIN_PIXELS && pixels < WINOGRAD_MIN_PIXELS;
         if (small && cin >= WINOGRAD_SMALL_MIN_CHANNELS && cout >= WINOGRAD_SMALL_MIN_CHANNELS) {

@@ -5,6 +5,7 @@ import static dev.sparq.testing.KernelHarness.ints;
 import static dev.sparq.testing.KernelHarness.s;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -139,7 +140,8 @@ class ConvCandidatesTest {
         // 12×12 (from 7×7 with 256 channels), im2col below or for few channels
         String mid = ChannelsLastWinograd.available() ? "winograd" : "winograd-2x2";
         Object[][] cases = {{64, 56, "winograd"}, {128, 28, "winograd"}, {32, 14, mid}, {32, 12, mid},
-            {32, 7, "im2col-gemm"}, {8, 28, "im2col-gemm"}, {256, 7, "winograd-2x2"}, {256, 6, "im2col-gemm"}};
+            {32, 7, "im2col-gemm"}, {8, 28, "im2col-gemm"}, {256, 6, "im2col-gemm"},
+            {256, 7, WinogradWeightWarming.ON ? "pixel-rows" : "winograd-2x2"}};
         for (Object[] c : cases) {
             int ch = (int) c[0];
             int side = (int) c[1];
@@ -165,6 +167,23 @@ class ConvCandidatesTest {
             }
             assertEquals(c[2], offered, ch + "x" + side);
         }
+    }
+
+    @Test
+    void pixelRowsStayTheRuleOnSmallImagesOnlyWhereWinogradWeightsAreWarmed() {
+        assertTrue(ConvKernels.smallImagePixelRows("winograd-2x2", 7 * 7, true));
+        assertFalse(ConvKernels.smallImagePixelRows("winograd-2x2", 7 * 7, false), "F(2×2) without the warming");
+        assertFalse(ConvKernels.smallImagePixelRows("winograd-2x2", 14 * 14, true), "larger images keep Winograd");
+        assertFalse(ConvKernels.smallImagePixelRows("winograd", 7 * 7, true));
+        assertFalse(ConvKernels.smallImagePixelRows(null, 7 * 7, true));
+        // whichever the rule, F(2×2) is still offered to the timer at 7×7, and must beat pixel rows by the margin
+        List<String> offered = new ArrayList<>();
+        try (Tensor x = random(1, 256, 7, 7); Tensor w = random(256, 256, 3, 3); Tensor b = random(256);
+             KernelTuner.Scope ignored = KernelTuner.use(Tuners.recording(offered))) {
+            KernelHarness.run(SIMD, KernelHarness.node("Conv", 3, 1, ints("pads", 1, 1, 1, 1)), 13, 1, x, w, b)[0]
+                .close();
+        }
+        assertEquals(List.of("im2col-gemm", "pixel-rows", "winograd-2x2"), offered);
     }
 
     @Test
@@ -224,8 +243,10 @@ class ConvCandidatesTest {
     @Test
     void withTuningOffDeepLayersWithWholeTilesBroadcastRowsOfPixels() {
         // {input channels, output channels, image side, kernel, stride, expected}: whole tiles of 7 and at most
-        // 2^20 outputs (the last: 56 × 56 × 512), else the other rules
-        Object[][] cases = {{128, 256, 28, 3, 2, "pixel-rows"}, {512, 512, 7, 3, 1, "winograd-2x2"},
+        // 2^20 outputs (the last: 56 × 56 × 512), else the other rules (F(2×2) at 7×7 only where its weights are not
+        // warmed)
+        Object[][] cases = {{128, 256, 28, 3, 2, "pixel-rows"},
+            {512, 512, 7, 3, 1, WinogradWeightWarming.ON ? "pixel-rows" : "winograd-2x2"},
             {128, 256, 7, 3, 1, "pixel-rows"},
             {256, 512, 14, 1, 2, "pixel-rows"}, {32, 32, 7, 3, 1, "im2col-gemm"}, {64, 64, 56, 3, 1, "winograd"},
             {64, 128, 30, 3, 2, "im2col-gemm"}, {64, 512, 56, 3, 1, "winograd"}, {64, 512, 112, 3, 2, "im2col-gemm"}};
