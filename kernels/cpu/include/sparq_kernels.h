@@ -22,7 +22,12 @@ extern "C" {
 #define SPARQ_CPU_DOTPROD (1u << 9)
 
 /* ABI version: bumped whenever a signature changes, checked by the Java loader. */
-int32_t sparq_abi_version(void);  /* 7: AVX-VNNI path, FP32 GEMM, fused requantizing GEMM */
+int32_t sparq_abi_version(void);  /* 7: AVX-VNNI path, FP32 GEMM, fused requantizing GEMM; 8: sparq_prefetch_l2 */
+
+/* Asks the caches for bytes [offset, offset + bytes) of base, one prefetch per 64-byte line, towards L2, and returns
+ * without waiting for them: Java has no prefetch instruction, and the cpu-simd kernels call this for the weights
+ * they will read next while they compute (prefetches never fault, but the Java side checks the range first). */
+void sparq_prefetch_l2(const void *base, int64_t offset, int64_t bytes);
 
 /* A no-op with sparq_qconv_compute's signature (seven pointers, two ints): what an FFM downcall costs by itself. */
 void sparq_noop8(const void *a, const void *b, const void *c, const void *d, const void *e, const void *f, void *g,

@@ -60,7 +60,7 @@ uint32_t sparq_cpu_features(void) {
 #endif
 
 int32_t sparq_abi_version(void) {
-    return 7;
+    return 8;
 }
 
 /* Does nothing: the cost of an FFM downcall with sparq_qconv_compute's signature, measured by the benchmarks. */

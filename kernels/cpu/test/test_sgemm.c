@@ -50,6 +50,23 @@ static int check(const char *path, int m, int n, int k, int pad) {
     return bad;
 }
 
+/* sparq_prefetch_l2 only asks the caches: the buffer stays as it was, whatever the offset and length (tails shorter
+ * than a line, zero bytes, a start inside a line). */
+static int check_prefetch(void) {
+    enum { N = 4099 };
+    unsigned char *buf = malloc(N);
+    for (int i = 0; i < N; i++) buf[i] = (unsigned char)(i * 7);
+    int64_t cases[][2] = {{0, N}, {1, N - 1}, {63, 65}, {4096, 3}, {17, 0}};
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        sparq_prefetch_l2(buf, cases[c][0], cases[c][1]);
+    }
+    int bad = 0;
+    for (int i = 0; i < N; i++) bad |= buf[i] != (unsigned char)(i * 7);
+    free(buf);
+    if (bad) printf("FAIL prefetch changed the buffer\n");
+    return bad;
+}
+
 int main(void) {
     const char *paths[] = {"scalar", "avx2-fma", "avx512-fma", "neon"};
     int sizes[][3] = {{1, 1, 1}, {1, 1000, 512}, {1, 17, 3}, {2, 15, 7}, {5, 16, 16}, {6, 31, 33}, {7, 32, 257},
@@ -66,6 +83,13 @@ int main(void) {
                 if (check(paths[p], sizes[s][0], sizes[s][1], sizes[s][2], pad)) failed++; else passed++;
             }
         }
+    }
+    if (check_prefetch()) failed++; else passed++;
+    if (sparq_abi_version() != 8) {
+        printf("FAIL abi version %d\n", sparq_abi_version());
+        failed++;
+    } else {
+        passed++;
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed == 0 ? 0 : 1;

@@ -12,7 +12,7 @@ import java.lang.invoke.MethodHandle;
  * reaches C, which trusts what it is given.
  */
 public final class CpuKernels {
-    static final int ABI_VERSION = 7;
+    static final int ABI_VERSION = 8;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG;
     private static final ValueLayout P = ValueLayout.ADDRESS;

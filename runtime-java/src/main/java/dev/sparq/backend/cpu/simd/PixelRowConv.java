@@ -1,6 +1,7 @@
 package dev.sparq.backend.cpu.simd;
 
 import dev.sparq.backend.ExecutionContext;
+import dev.sparq.backend.WeightPrefetch;
 import dev.sparq.backend.geometry.ConvAttributes;
 import dev.sparq.backend.geometry.ConvGeometry2d;
 import dev.sparq.tensor.DType;
@@ -13,7 +14,10 @@ import java.lang.foreign.MemorySegment;
  * lane (the im2col GEMM pads its 49 pixels to 64), and the weights the vector side in panels of
  * {@link MicroKernel#nr()} channels ({@link ChannelPanels}). The reduction is split into blocks of
  * {@link #KC}: each block of a panel (16 KiB at 512 bits) stays in L1 while every pixel tile meets it, so weights
- * too large for the caches stream from memory once, each panel read into the caches first ({@link CacheWarmer}).
+ * too large for the caches stream from memory once: each thread's first panel read into the caches first ({@link
+ * CacheWarmer}), and each next one asked for while the one before computes ({@link WeightPrefetch}, where the native
+ * library provides it; else it too is read first). Layer4's 3×3 layers in ResNet-18, 1 thread: −191..−212 µs each
+ * (benchmarks/RESULTS.md, stop 32).
  * Each output is one chain of FMAs over k in order (the tile continues it across blocks). The product, pixel-major,
  * is transposed to channel rows as it is stored with bias and clamp. Offered where the output width is a multiple of
  * {@link MicroKernel#ROW}, at stride 1 or 2×2, for outputs up to {@link #MAX_OUTPUT}.
@@ -22,8 +26,18 @@ final class PixelRowConv extends PixelBroadcastConv {
     /** Reduction steps per block. */
     static final int KC = 128;
 
+    /** Asks for the next weight panel while this one computes; null: each panel is read whole before it. */
+    private final WeightPrefetch prefetch;
+    private final MemorySegment packedSegment;
+
     PixelRowConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin) {
+        this(attrs, weights, bias, act, cin, WeightReadAhead.PROVIDER);
+    }
+
+    PixelRowConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin, WeightPrefetch prefetch) {
         super(attrs, weights, bias, act, cin);
+        this.prefetch = prefetch;
+        this.packedSegment = MemorySegment.ofArray(this.weights.packed());
     }
 
     /**
@@ -74,16 +88,31 @@ final class PixelRowConv extends PixelBroadcastConv {
                 int p1 = byRows ? panels : panels * (t + 1) / threads;
                 int y0 = byRows ? g.oh() * t / threads : 0;
                 int y1 = byRows ? g.oh() * (t + 1) / threads : g.oh();
+                WeightPrefetch ahead = prefetch;
+                int panelFloats = depth * nr;
+                // the next panel is asked for in equal pieces, one after each tile call, so it arrives while this one
+                // computes (in one piece, the prefetches stall the core: +0.5 ms per layer4 layer)
+                int calls = (depth + KC - 1) / KC * (y1 - y0) * (g.ow() / MicroKernel.ROW);
+                int piece = Math.max(16, (panelFloats / 16 + calls - 1) / calls * 16);
                 for (int p = p0; p < p1; p++) {
-                    // the panel into the caches at full speed first: layer4.0.conv1 (4.7 MB of weights) 775 → 675
-                    // µs, against a block at a time 805 → 728 (RESULTS, stop 26)
-                    CacheWarmer.lines(packed, weights.offset(p), weights.offset(p) + depth * nr);
+                    // the panel into the caches at full speed first, when nothing asked for it: layer4.0.conv1 (4.7
+                    // MB of weights) 775 → 675 µs, against a block at a time 805 → 728 (RESULTS, stop 26)
+                    if (ahead == null || p == p0) {
+                        CacheWarmer.lines(packed, weights.offset(p), weights.offset(p) + panelFloats);
+                    }
+                    int next = ahead != null && p + 1 < p1 ? weights.offset(p + 1) : -1;
+                    int asked = 0;
                     for (int k0 = 0; k0 < depth; k0 += KC) {
                         int k1 = Math.min(depth, k0 + KC);
                         for (int oy = y0; oy < y1; oy++) {
                             for (int ox = 0; ox < g.ow(); ox += MicroKernel.ROW) {
                                 tile.runRow(k0, k1, planes, starts, oy * stride + ox, packed, weights.offset(p), product,
                                     (oy * g.ow() + ox) * width + p * nr, width, k0 > 0);
+                                if (next >= 0 && asked < panelFloats) {
+                                    int end = Math.min(panelFloats, asked + piece);
+                                    WeightReadAhead.floats(ahead, packedSegment, next + asked, next + end);
+                                    asked = end;
+                                }
                             }
                         }
                     }
