@@ -37,7 +37,7 @@ final class PixelRowConv extends PixelBroadcastConv {
     PixelRowConv(ConvAttributes attrs, float[] weights, float[] bias, Activation act, int cin, WeightPrefetch prefetch) {
         super(attrs, weights, bias, act, cin);
         this.prefetch = prefetch;
-        this.packedSegment = MemorySegment.ofArray(this.weights.packed());
+        this.packedSegment = WeightReadAhead.segment(this.weights.packed());
     }
 
     /**

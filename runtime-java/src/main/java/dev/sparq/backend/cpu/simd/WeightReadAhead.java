@@ -28,9 +28,14 @@ final class WeightReadAhead {
     }
 
     /**
-     * Asks for floats [from, to) of {@code data} (seen as {@code segment}, {@code MemorySegment.ofArray(data)}), one
-     * piece of a panel read ahead across a kernel's tile calls.
+     * Packed weights as the segment {@link WeightPrefetch} takes: a heap segment, which only the native prefetch's
+     * downcall ever sees, never a vector access ({@code NoHeapSegmentsTest}).
      */
+    static MemorySegment segment(float[] packed) {
+        return MemorySegment.ofArray(packed);
+    }
+
+    /** Asks for floats [from, to) of the packed weights seen as {@code segment}: one piece of a panel read ahead. */
     static void floats(WeightPrefetch prefetch, MemorySegment segment, int from, int to) {
         prefetch.prefetch(segment, (long) from * Float.BYTES, (long) (to - from) * Float.BYTES);
     }

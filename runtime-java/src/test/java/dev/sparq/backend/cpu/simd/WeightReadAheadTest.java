@@ -27,7 +27,7 @@ class WeightReadAheadTest {
 
     /** Records every range asked for, and checks it lies in the segment as the native one does. */
     private static final class Recording implements WeightPrefetch {
-        /** {offset, end, asking thread's id}. */
+        /** {offset, end} in bytes. */
         final List<long[]> ranges = Collections.synchronizedList(new ArrayList<>());
         MemorySegment seen;
 
@@ -42,7 +42,7 @@ class WeightReadAheadTest {
                 throw new AssertionError("asked for " + bytes + " bytes at " + offset + " of " + weights.byteSize());
             }
             seen = weights;
-            ranges.add(new long[] {offset, offset + bytes, Thread.currentThread().threadId()});
+            ranges.add(new long[] {offset, offset + bytes});
         }
     }
 
@@ -84,6 +84,7 @@ class WeightReadAheadTest {
                              Tensor got = ahead.run(new Tensor[] {x}, ctx)[0]) {
                             String what = java.util.Arrays.toString(c) + " at " + threads + " thread(s)";
                             assertArrayEquals(want.toFloatArray(), got.toFloatArray(), what);
+                            // as PixelRowConv decides: threads split the rows where the weights are the smaller
                             boolean byRows = ahead.weights.packed().length < c[0] * side * side;
                             checkPanels(ahead, rec, byRows ? 1 : threads, byRows ? threads : 1, what);
                         }
@@ -96,43 +97,29 @@ class WeightReadAheadTest {
     }
 
     /**
-     * Each share's panels after its first, asked for whole and once by the thread computing them: the pieces, sorted,
-     * tile those panels. {@code shares} threads split the panels; with {@code copies} threads splitting the rows
-     * instead, each asks for every panel after the first.
+     * Each share's panels after its first asked for whole, exactly once per thread that computes them, and nothing
+     * else: {@code shares} threads split the panels; with {@code copies} threads splitting the rows instead, each asks
+     * for every panel after the first. Counted float by float (the pool may run both shares on one thread).
      */
     private static void checkPanels(PixelRowConv k, Recording rec, int shares, int copies, String what) {
         ChannelPanels panels = k.weights;
         int n = panels.panels();
-        long panelBytes = (long) panels.offset(1) * Float.BYTES;
-        List<long[]> want = new ArrayList<>();
+        int[] want = new int[panels.packed().length];
         for (int t = 0; t < shares; t++) {
-            int p0 = n * t / shares;
-            int p1 = n * (t + 1) / shares;
-            for (int p = p0 + 1; p < p1; p++) {
-                for (int copy = 0; copy < copies; copy++) {
-                    want.add(new long[] {p * panelBytes, (p + 1) * panelBytes});
-                }
+            for (int p = n * t / shares + 1; p < n * (t + 1) / shares; p++) {
+                java.util.Arrays.fill(want, panels.offset(p), panels.offset(p + 1), copies);
             }
         }
-        List<long[]> got = new ArrayList<>(rec.ranges);
-        // by thread, then by offset: a thread's pieces of one panel follow each other
-        got.sort((a, b) -> a[2] != b[2] ? Long.compare(a[2], b[2]) : Long.compare(a[0], b[0]));
-        List<long[]> merged = new ArrayList<>();
-        for (long[] r : got) {
-            long[] last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
-            if (last != null && last[2] == r[2] && last[1] == r[0] && r[0] % panelBytes != 0) {
-                last[1] = r[1];
-            } else {
-                merged.add(r.clone());
+        int[] got = new int[want.length];
+        for (long[] r : rec.ranges) {
+            assertEquals(0, r[0] % Float.BYTES, what);
+            assertEquals(0, r[1] % Float.BYTES, what);
+            for (long i = r[0] / Float.BYTES; i < r[1] / Float.BYTES; i++) {
+                got[(int) i]++;
             }
         }
-        merged.sort((a, b) -> Long.compare(a[0], b[0]));
-        assertEquals(want.size(), merged.size(), what + ": panels asked for");
-        for (int i = 0; i < want.size(); i++) {
-            long[] m = merged.get(i);
-            assertArrayEquals(want.get(i), new long[] {m[0], m[1]}, what + ": panel " + i);
-        }
-        if (!want.isEmpty()) {
+        assertArrayEquals(want, got, what + ": floats asked for");
+        if (!rec.ranges.isEmpty()) {
             assertSame(panels.packed(), rec.seen.heapBase().orElseThrow(), what + ": the packed weights themselves");
         }
     }
