@@ -226,17 +226,10 @@ final class ConvKernels {
     }
 
     /**
-     * The Winograd candidate that is the rule for a 3×3 stride-1 layer, or null for im2col. Measured inside ResNet-18
-     * (benchmarks/RESULTS.md, "Winograd"): F(4×4) fastest from 28×28 up; at 14×14 F(2×2), whose transformed weights
-     * are 16/9 of the plain ones instead of 36/9 (they stream from memory); at 7×7 neither beats im2col. Where the
-     * channels-last F(4×4) runs (512 bits), it is the rule from 12×12: ResNet-18's 14×14 layers ran 749 µs on it
-     * against 1000-1100 on F(2×2), their 9.4 MB of transformed weights streaming from memory (stop 21).
-     */
-    /**
      * Whether pixel rows stay the rule where {@link #winogradRule} names F(2×2) on a small image (under
      * WINOGRAD_MIN_PIXELS: ResNet-18's 7×7 layers). Where Winograd reads each point's weights before its GEMM
      * ({@link WinogradWeightWarming}: Intel CPUs by default), that read does not overlap the GEMM, and F(2×2)'s
-     * weights are 16/9 of pixel rows', which read theirs along as they compute. On a Xeon, in one session
+     * weights are 16/9 of pixel rows', which read theirs along as they compute. On a Xeon
      * ({@code SwitchComparison}, benchmarks/RESULTS.md, stop 32): pixel rows −159..−832 µs per layer at 1 thread
      * (a run 0.899× and 0.952×, two sessions), level at 2 (0.976-1.043×, three), where the tuner had timed F(2×2) 5%
      * faster alone. F(2×2) stays offered, and must beat pixel rows by the tuner's margin.
@@ -245,6 +238,13 @@ final class ConvKernels {
         return weightsWarmed && "winograd-2x2".equals(wins) && pixels < WINOGRAD_MIN_PIXELS;
     }
 
+    /**
+     * The Winograd candidate that is the rule for a 3×3 stride-1 layer, or null for im2col. Measured inside ResNet-18
+     * (benchmarks/RESULTS.md, "Winograd"): F(4×4) fastest from 28×28 up; at 14×14 F(2×2), whose transformed weights
+     * are 16/9 of the plain ones instead of 36/9 (they stream from memory); at 7×7 neither beats im2col. Where the
+     * channels-last F(4×4) runs (512 bits), it is the rule from 12×12: ResNet-18's 14×14 layers ran 749 µs on it
+     * against 1000-1100 on F(2×2), their 9.4 MB of transformed weights streaming from memory (stop 21).
+     */
     static String winogradRule(int cin, int cout, long pixels) {
         boolean small = pixels >= WINOGRAD_SMALL_MIN_PIXELS && pixels < WINOGRAD_MIN_PIXELS;
         if (small && cin >= WINOGRAD_SMALL_MIN_CHANNELS && cout >= WINOGRAD_SMALL_MIN_CHANNELS) {
