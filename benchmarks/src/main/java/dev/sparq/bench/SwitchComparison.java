@@ -84,8 +84,8 @@ public final class SwitchComparison {
         if (hash < 0) {
             throw new IllegalArgumentException("switch must be CLASS#FIELD, got " + spec);
         }
-        // not initialised here: a runtime class initialised before the session loads left every node of ResNet-18
-        // 1.3-1.9x slower in that JVM (RESULTS, stop 32), so the switch's class initialises when the model first uses it
+        // not initialised here: the model's load initialises it, as in a real run (stop 32 suspected an early
+        // initialisation of a slow JVM; RESULTS)
         Class<?> owner = Class.forName(spec.substring(0, hash), false, SwitchComparison.class.getClassLoader());
         Field f = owner.getDeclaredField(spec.substring(hash + 1));
         if (!Modifier.isStatic(f.getModifiers()) || Modifier.isFinal(f.getModifiers()) || f.getType() != int.class) {
