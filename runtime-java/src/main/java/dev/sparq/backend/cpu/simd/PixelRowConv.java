@@ -88,7 +88,6 @@ final class PixelRowConv extends PixelBroadcastConv {
                 int p1 = byRows ? panels : panels * (t + 1) / threads;
                 int y0 = byRows ? g.oh() * t / threads : 0;
                 int y1 = byRows ? g.oh() * (t + 1) / threads : g.oh();
-                WeightPrefetch ahead = prefetch;
                 int panelFloats = depth * nr;
                 // the next panel is asked for in equal pieces, one after each tile call, so it arrives while this one
                 // computes (in one piece, the prefetches stall the core: +0.5 ms per layer4 layer)
@@ -97,10 +96,10 @@ final class PixelRowConv extends PixelBroadcastConv {
                 for (int p = p0; p < p1; p++) {
                     // the panel into the caches at full speed first, when nothing asked for it: layer4.0.conv1 (4.7
                     // MB of weights) 775 → 675 µs, against a block at a time 805 → 728 (RESULTS, stop 26)
-                    if (ahead == null || p == p0) {
+                    if (prefetch == null || p == p0) {
                         CacheWarmer.lines(packed, weights.offset(p), weights.offset(p) + panelFloats);
                     }
-                    int next = ahead != null && p + 1 < p1 ? weights.offset(p + 1) : -1;
+                    int next = prefetch != null && p + 1 < p1 ? weights.offset(p + 1) : -1;
                     int asked = 0;
                     for (int k0 = 0; k0 < depth; k0 += KC) {
                         int k1 = Math.min(depth, k0 + KC);
@@ -110,7 +109,7 @@ final class PixelRowConv extends PixelBroadcastConv {
                                     (oy * g.ow() + ox) * width + p * nr, width, k0 > 0);
                                 if (next >= 0 && asked < panelFloats) {
                                     int end = Math.min(panelFloats, asked + piece);
-                                    WeightReadAhead.floats(ahead, packedSegment, next + asked, next + end);
+                                    WeightReadAhead.floats(prefetch, packedSegment, next + asked, next + end);
                                     asked = end;
                                 }
                             }
